@@ -1,0 +1,38 @@
+# Keyward's entry points. On a fresh Debian/Ubuntu machine:
+#   make run    install what is missing, build the desktop app (release), start it
+#   make test   install what the tests need, then run every test (CI calls this)
+#   make desktop  release build of keyward-desktop at $(CARGO_TARGET_DIR or target)/release/
+
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+MOTO_VENV ?= $(HOME)/.cache/keyward/venv-moto
+export MOTO_VENV
+export KEYWARD_MOTO_PYTHON := $(MOTO_VENV)/bin/python
+export TZ := UTC
+
+.PHONY: run test desktop deps test-deps ui cli check-layering
+
+deps:
+	scripts/install-deps.sh
+
+test-deps:
+	scripts/install-deps.sh --test
+
+ui:
+	cd ui && npm run build --silent
+
+cli: deps
+	cargo build --release -p keyward-cli
+
+desktop: deps ui
+	cargo build --release -p keyward-desktop
+
+run: desktop
+	$(TARGET_DIR)/release/keyward-desktop
+
+check-layering:
+	scripts/check-layering.sh
+
+test: test-deps ui check-layering
+	cd ui && npm test --silent
+	cargo build --workspace --bins
+	scripts/with-test-session.sh cargo test --workspace

@@ -1,0 +1,164 @@
+//! Printing: tables for people, JSON for scripts, a progress line on terminals, and the log file.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use keyward_core::api::{ConnectorView, FindingView, Home, KeyView};
+use keyward_core::sync::SyncProgress;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Logs go to `<home>/keyward.log` (info and up, or `KEYWARD_LOG`) and warnings to stderr.
+/// Nothing logged carries a secret: secrets are `Secret`s, which print `<redacted>`.
+pub fn init_logging(home: &Home) {
+    let file = std::fs::create_dir_all(home.dir())
+        .ok()
+        .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(home.dir().join("keyward.log")).ok());
+    let filter = || tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "info".into());
+    let file_layer = file.map(|f| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Mutex::new(f)).with_filter(filter()));
+    let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
+    let _ = tracing_subscriber::registry().with(file_layer).with(stderr_layer).try_init();
+}
+
+fn dash(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("-")
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let line = |out: &mut std::io::StdoutLock<'_>, cells: Vec<String>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+    };
+    line(&mut out, header.iter().map(|s| s.to_string()).collect());
+    for row in rows {
+        line(&mut out, row);
+    }
+}
+
+pub fn keys(keys: &[KeyView], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(keys)?);
+        return Ok(());
+    }
+    if keys.is_empty() {
+        println!("No keys yet. Add a connector and run `keyward sync`, or register one with `keyward keys add`.");
+        return Ok(());
+    }
+    table(
+        &["ID", "PROVIDER", "ACCOUNT", "NAME", "OWNER", "STATUS", "AGE", "LAST USED", "FINDINGS"],
+        keys.iter()
+            .map(|k| {
+                vec![
+                    k.id.clone(),
+                    k.provider.clone(),
+                    k.account.clone(),
+                    k.name.clone(),
+                    dash(&k.owner).to_owned(),
+                    k.status.to_owned(),
+                    k.age_days.map(|d| format!("{d}d")).unwrap_or_else(|| "-".into()),
+                    match (&k.last_used_at, k.usage_tracked) {
+                        (Some(t), _) => t[..10].to_owned(),
+                        (None, true) => "never".into(),
+                        (None, false) => "unknown".into(),
+                    },
+                    k.open_findings.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(findings)?);
+        return Ok(());
+    }
+    if findings.is_empty() {
+        println!("No findings.");
+        return Ok(());
+    }
+    table(
+        &["SEVERITY", "RULE", "PROVIDER", "ACCOUNT", "KEY", "OWNER", "DETAIL"],
+        findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.severity.clone(),
+                    f.rule_id.clone(),
+                    f.provider.clone(),
+                    f.account.clone(),
+                    dash(&f.external_id).to_owned(),
+                    dash(&f.owner).to_owned(),
+                    f.detail.clone(),
+                ]
+            })
+            .collect(),
+    );
+    println!("\n{} findings.", findings.len());
+    Ok(())
+}
+
+pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(connectors)?);
+        return Ok(());
+    }
+    if connectors.is_empty() {
+        println!("No connectors. Add one with `keyward connector add aws --name NAME`.");
+        return Ok(());
+    }
+    table(
+        &["NAME", "PROVIDER", "PROFILE", "REGION", "ACCOUNT ID", "LAST SYNC"],
+        connectors
+            .iter()
+            .map(|c| {
+                vec![c.name.clone(), c.provider.clone(), dash(&c.profile).into(), dash(&c.region).into(), dash(&c.account_id).into(), dash(&c.last_sync_at).into()]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+/// A one-line progress display on terminals, redrawn at most ten times a second.
+pub struct Progress {
+    enabled: bool,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    pub fn new(enabled: bool) -> Self {
+        Self { enabled, last: Mutex::new(None) }
+    }
+
+    pub fn update(&self, p: &SyncProgress) {
+        if !self.enabled {
+            return;
+        }
+        let mut last = self.last.lock().expect("progress lock");
+        let finished = p.total == Some(p.done);
+        if !finished && last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
+        eprint!("\r\x1b[2K{}: {} {}{}", p.connector, p.phase, p.done, total);
+    }
+
+    pub fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! AWS IAM access keys, through the official SDK.
+//!
+//! Why the SDK and not hand-rolled SigV4: the standard credential chain (env, profiles, SSO,
+//! assume-role), the standard `AWS_ENDPOINT_URL` override, paginators and the SDK's retry with
+//! backoff on throttling all come with it, and users expect Keyward to find credentials exactly
+//! where the AWS CLI does.
+//!
+//! The listing walks ListUsers → ListAccessKeys → GetAccessKeyLastUsed for every key, with bounded
+//! concurrency per user. To tell whether a key's owner is an administrator it reads the user's
+//! attached, inline and group policies; GetAccountSummary tells whether the root user has keys.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::BehaviorVersion;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_sdk_iam::Client;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::types::{AttachedPolicy, StatusType, SummaryKeyType};
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use crate::{ConnectorError, ErrorKind, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey};
+
+const PROVIDER: &str = "aws";
+const ADMIN_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// How to reach one AWS account. Credentials are never stored here: they come from the standard
+/// chain, selected by `profile`.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// A named profile from `~/.aws/config`; `None` uses the default chain.
+    pub profile: Option<String>,
+    /// The region for the IAM client; IAM is global, so this only picks the endpoint partition.
+    pub region: Option<String>,
+    /// An endpoint to use instead of AWS's (a VPC endpoint, an emulator). `AWS_ENDPOINT_URL`
+    /// works too, through the SDK.
+    pub endpoint_url: Option<String>,
+    /// How many users are examined at once.
+    pub concurrency: usize,
+}
+
+/// A connected IAM client.
+pub struct AwsIam {
+    client: Client,
+    concurrency: usize,
+    /// Managed policy ARN → whether it allows `*` on `*`; customer policies are shared by users.
+    managed: Mutex<HashMap<String, bool>>,
+    /// Group name → why it grants admin (or `None`); groups are shared by users.
+    groups: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl AwsIam {
+    /// Loads the SDK configuration the way the AWS CLI would (env, profile, SSO,
+    /// `AWS_ENDPOINT_URL`) and builds the client. No request is made yet.
+    pub async fn connect(settings: &AwsSettings) -> Self {
+        let region = RegionProviderChain::first_try(settings.region.clone().map(aws_config::Region::new))
+            .or_default_provider()
+            .or_else("us-east-1");
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
+        // Large accounts get throttled: retry more than the SDK's default 3 attempts, unless the
+        // user chose a number (AWS_MAX_ATTEMPTS or the profile's max_attempts, read by the SDK).
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(6));
+        }
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &settings.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let config = loader.load().await;
+        Self {
+            client: Client::new(&config),
+            concurrency: settings.concurrency.max(1),
+            managed: Mutex::default(),
+            groups: Mutex::default(),
+        }
+    }
+
+    /// Lists every IAM user's access keys with last use and the owner's admin status.
+    pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
+        let users: Vec<aws_sdk_iam::types::User> = self
+            .client
+            .list_users()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListUsers", e))?;
+        let account_id = users.first().and_then(|u| account_from_arn(u.arn()));
+        let total = users.len();
+        progress(Progress { phase: "users", done: 0, total: Some(total) });
+
+        let root_access_key = self.root_access_key().await?;
+
+        let done = AtomicUsize::new(0);
+        let per_user: Vec<(Vec<RemoteKey>, OwnerFacts)> = stream::iter(users.iter().map(|u| u.user_name().to_owned()))
+            .map(|name| async {
+                let result = self.user(name).await;
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(Progress { phase: "users", done: n, total: Some(total) });
+                result
+            })
+            .buffer_unordered(self.concurrency)
+            .try_collect()
+            .await?;
+
+        let mut inventory = Inventory { account_id, root_access_key: Some(root_access_key), ..Default::default() };
+        for (keys, owner) in per_user {
+            inventory.keys.extend(keys);
+            inventory.owners.push(owner);
+        }
+        inventory.keys.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+        inventory.owners.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(inventory)
+    }
+
+    async fn root_access_key(&self) -> Result<bool, ConnectorError> {
+        let summary = self.client.get_account_summary().send().await.map_err(|e| classify("GetAccountSummary", e))?;
+        Ok(summary
+            .summary_map()
+            .and_then(|m| m.get(&SummaryKeyType::AccountAccessKeysPresent))
+            .is_some_and(|n| *n > 0))
+    }
+
+    async fn user(&self, user: String) -> Result<(Vec<RemoteKey>, OwnerFacts), ConnectorError> {
+        let metas: Vec<_> = self
+            .client
+            .list_access_keys()
+            .user_name(&user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListAccessKeys", e))?;
+
+        let (admin_via, policies) = self.admin_via(&user).await?;
+        let mut keys = Vec::with_capacity(metas.len());
+        for meta in metas {
+            let Some(id) = meta.access_key_id() else { continue };
+            let last_used = self.last_used(id).await?;
+            keys.push(RemoteKey {
+                external_id: id.to_owned(),
+                name: id.to_owned(),
+                owner: Some(user.clone()),
+                status: match meta.status() {
+                    Some(StatusType::Active) => KeyStatus::Active,
+                    _ => KeyStatus::Inactive,
+                },
+                created_at: meta.create_date().and_then(to_chrono),
+                last_used,
+                usage_tracked: true,
+                expires_at: None,
+                scopes: policies.normalised.clone(),
+                raw_scopes: policies.raw.clone(),
+            });
+        }
+        Ok((keys, OwnerFacts { name: user, admin_via }))
+    }
+
+    async fn last_used(&self, access_key_id: &str) -> Result<Option<LastUse>, ConnectorError> {
+        let out = self
+            .client
+            .get_access_key_last_used()
+            .access_key_id(access_key_id)
+            .send()
+            .await
+            .map_err(|e| classify("GetAccessKeyLastUsed", e))?;
+        Ok(out.access_key_last_used().and_then(|lu| {
+            let at = lu.last_used_date().and_then(to_chrono)?;
+            Some(LastUse { at, service: not_na(Some(lu.service_name())), region: not_na(Some(lu.region())) })
+        }))
+    }
+
+    /// Reads the user's attached, inline and group policies. Returns why the user is an
+    /// administrator (if so) and the policies as normalised scopes plus the raw listing.
+    async fn admin_via(&self, user: &str) -> Result<(Option<String>, Policies), ConnectorError> {
+        let mut reasons = Vec::new();
+        let mut policies = Policies::default();
+
+        let attached: Vec<AttachedPolicy> = self
+            .client
+            .list_attached_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListAttachedUserPolicies", e))?;
+        for policy in &attached {
+            let (name, arn) = (policy.policy_name().unwrap_or_default(), policy.policy_arn().unwrap_or_default());
+            policies.push(format!("policy:{name}"), serde_json::json!({"type": "attached", "name": name, "arn": arn}));
+            if self.managed_is_admin(arn).await? {
+                reasons.push(format!("attached policy {name}"));
+            }
+        }
+
+        let inline: Vec<String> = self
+            .client
+            .list_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListUserPolicies", e))?;
+        for name in &inline {
+            let doc = self
+                .client
+                .get_user_policy()
+                .user_name(user)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("GetUserPolicy", e))?;
+            policies.push(format!("inline:{name}"), serde_json::json!({"type": "inline", "name": name}));
+            if document_allows_all(doc.policy_document()) {
+                reasons.push(format!("inline policy {name} allows * on *"));
+            }
+        }
+
+        let groups: Vec<_> = self
+            .client
+            .list_groups_for_user()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListGroupsForUser", e))?;
+        for group in &groups {
+            let name = group.group_name();
+            policies.push(format!("group:{name}"), serde_json::json!({"type": "group", "name": name}));
+            if let Some(why) = self.group_admin_via(name).await? {
+                reasons.push(format!("group {name}: {why}"));
+            }
+        }
+
+        let admin_via = (!reasons.is_empty()).then(|| reasons.join("; "));
+        Ok((admin_via, policies))
+    }
+
+    async fn group_admin_via(&self, group: &str) -> Result<Option<String>, ConnectorError> {
+        if let Some(known) = self.groups.lock().expect("group cache poisoned").get(group) {
+            return Ok(known.clone());
+        }
+        let mut reasons = Vec::new();
+        let attached: Vec<AttachedPolicy> = self
+            .client
+            .list_attached_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListAttachedGroupPolicies", e))?;
+        for policy in &attached {
+            if self.managed_is_admin(policy.policy_arn().unwrap_or_default()).await? {
+                reasons.push(format!("attached policy {}", policy.policy_name().unwrap_or_default()));
+            }
+        }
+        let inline: Vec<String> = self
+            .client
+            .list_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListGroupPolicies", e))?;
+        for name in &inline {
+            let doc = self
+                .client
+                .get_group_policy()
+                .group_name(group)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("GetGroupPolicy", e))?;
+            if document_allows_all(doc.policy_document()) {
+                reasons.push(format!("inline policy {name} allows * on *"));
+            }
+        }
+        let why = (!reasons.is_empty()).then(|| reasons.join(", "));
+        self.groups.lock().expect("group cache poisoned").insert(group.to_owned(), why.clone());
+        Ok(why)
+    }
+
+    /// Whether a managed policy grants administrator access: AWS's `AdministratorAccess`, or a
+    /// customer policy whose default version allows `*` on `*`. Other AWS-managed policies are
+    /// taken by their ARN and not fetched: AWS publishes none other that allows everything.
+    async fn managed_is_admin(&self, arn: &str) -> Result<bool, ConnectorError> {
+        if arn == ADMIN_POLICY_ARN {
+            return Ok(true);
+        }
+        if arn.starts_with("arn:aws:iam::aws:") || arn.is_empty() {
+            return Ok(false);
+        }
+        if let Some(known) = self.managed.lock().expect("policy cache poisoned").get(arn) {
+            return Ok(*known);
+        }
+        let policy = self.client.get_policy().policy_arn(arn).send().await.map_err(|e| classify("GetPolicy", e))?;
+        let version = policy.policy().and_then(|p| p.default_version_id()).unwrap_or("v1").to_owned();
+        let out = self
+            .client
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| classify("GetPolicyVersion", e))?;
+        let admin = out.policy_version().and_then(|v| v.document()).is_some_and(document_allows_all);
+        self.managed.lock().expect("policy cache poisoned").insert(arn.to_owned(), admin);
+        Ok(admin)
+    }
+}
+
+#[derive(Default)]
+struct Policies {
+    normalised: Vec<String>,
+    raw: serde_json::Value,
+}
+
+impl Policies {
+    fn push(&mut self, scope: String, raw: serde_json::Value) {
+        self.normalised.push(scope);
+        match &mut self.raw {
+            serde_json::Value::Array(items) => items.push(raw),
+            other => *other = serde_json::Value::Array(vec![raw]),
+        }
+    }
+}
+
+/// Whether an IAM policy document has a statement that allows every action on every resource.
+/// IAM returns documents URL-encoded (RFC 3986); a plain JSON document is accepted too.
+pub fn document_allows_all(document: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&decoded) else {
+        return false;
+    };
+    let statements = match doc.get("Statement") {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        Some(one @ serde_json::Value::Object(_)) => vec![one.clone()],
+        _ => return false,
+    };
+    let has_star = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s == "*",
+        Some(serde_json::Value::Array(items)) => items.iter().any(|i| i.as_str() == Some("*")),
+        _ => false,
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(|e| e.as_str()) == Some("Allow")
+            && s.get("Condition").is_none()
+            && (has_star(s.get("Action")) || s.get("Action").and_then(|a| a.as_str()) == Some("*:*"))
+            && has_star(s.get("Resource"))
+    })
+}
+
+fn account_from_arn(arn: &str) -> Option<String> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned)
+}
+
+fn not_na(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty() && *s != "N/A").map(str::to_owned)
+}
+
+fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// Maps an SDK error to a classified [`ConnectorError`], once for every IAM call.
+fn classify<E, R>(operation: &str, err: SdkError<E, R>) -> ConnectorError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let context = DisplayErrorContext(&err).to_string();
+    let kind = match &err {
+        SdkError::TimeoutError(_) => ErrorKind::Transport,
+        SdkError::DispatchFailure(_) if context.contains("credentials") => ErrorKind::Config,
+        SdkError::DispatchFailure(_) => ErrorKind::Transport,
+        SdkError::ResponseError(_) => ErrorKind::Malformed,
+        SdkError::ConstructionFailure(_) => ErrorKind::Config,
+        _ => match err.code() {
+            Some(
+                "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "IncompleteSignature"
+                | "MissingAuthenticationToken" | "InvalidAccessKeyId",
+            ) => ErrorKind::Unauthenticated,
+            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => ErrorKind::PermissionDenied,
+            Some("Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded") => {
+                ErrorKind::RateLimited
+            }
+            _ => ErrorKind::Provider,
+        },
+    };
+    let detail = match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => context,
+    };
+    ConnectorError::new(PROVIDER, kind, format!("{operation} failed: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_on_star_is_admin_in_every_spelling() {
+        assert!(document_allows_all(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#));
+        assert!(document_allows_all(r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","*"],"Resource":["*"]}]}"#));
+        // URL-encoded, as IAM returns inline documents.
+        assert!(document_allows_all("%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D"));
+    }
+
+    #[test]
+    fn narrower_or_denying_documents_are_not_admin() {
+        assert!(!document_allows_all(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#));
+        assert!(!document_allows_all(r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#));
+        assert!(!document_allows_all(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}}"#));
+        assert!(!document_allows_all("not json"));
+    }
+
+    #[test]
+    fn account_is_read_from_a_user_arn() {
+        assert_eq!(account_from_arn("arn:aws:iam::123456789012:user/alice").as_deref(), Some("123456789012"));
+        assert_eq!(account_from_arn("garbage"), None);
+    }
+}

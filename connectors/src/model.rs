@@ -1,0 +1,92 @@
+//! The plain data a connector returns. No secrets of the provider's keys ever appear here:
+//! list APIs return ids and metadata only.
+
+use chrono::{DateTime, Utc};
+
+/// Whether a key can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Usable.
+    Active,
+    /// Disabled at the provider but not deleted.
+    Inactive,
+}
+
+impl KeyStatus {
+    /// The stored and displayed form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Inactive => "inactive",
+        }
+    }
+}
+
+/// The last recorded use of a key, as the provider reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastUse {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Which service it was used against, where the provider says (AWS: `iam`, `s3`...).
+    pub service: Option<String>,
+    /// Which region, where the provider says.
+    pub region: Option<String>,
+}
+
+/// One key as the provider lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteKey {
+    /// The provider's id for the key (an AWS access key id, a Datadog key id...). Not secret.
+    pub external_id: String,
+    /// A human name; providers without names get the external id.
+    pub name: String,
+    /// The user or principal the key belongs to, where the provider says.
+    pub owner: Option<String>,
+    /// Active or not.
+    pub status: KeyStatus,
+    /// Creation time.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Last use; with `usage_tracked`, `None` means never used.
+    pub last_used: Option<LastUse>,
+    /// Whether the provider reports use at all for this kind of key.
+    pub usage_tracked: bool,
+    /// Expiry, for providers whose keys expire.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// What the key can do, normalised to short strings (`policy:AdministratorAccess`...).
+    pub scopes: Vec<String>,
+    /// The provider's own description of the key's permissions, kept verbatim.
+    pub raw_scopes: serde_json::Value,
+}
+
+/// What the connector learned about an owner of keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerFacts {
+    /// The owner's name as used in [`RemoteKey::owner`].
+    pub name: String,
+    /// Why this owner has administrator access, or `None` when it does not.
+    pub admin_via: Option<String>,
+}
+
+/// Everything one connector run saw.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inventory {
+    /// The provider's account id, where it can be learned (AWS account number...).
+    pub account_id: Option<String>,
+    /// Every key listed.
+    pub keys: Vec<RemoteKey>,
+    /// Facts about the owners of those keys.
+    pub owners: Vec<OwnerFacts>,
+    /// Whether the account's root user has an access key (`None` when the provider has no root).
+    pub root_access_key: Option<bool>,
+}
+
+/// Progress of a long listing, reported as work completes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// What is being done (`users`, `keys`...).
+    pub phase: &'static str,
+    /// Units done so far.
+    pub done: usize,
+    /// Units in all, when known.
+    pub total: Option<usize>,
+}

@@ -1,0 +1,245 @@
+//! The IAM connector against a scripted IAM endpoint, for what moto cannot show: moto ignores
+//! `MaxItems` and never pages, and never throttles. This fake speaks IAM's query protocol
+//! (form-encoded POST, XML answers), pages every list one item at a time, and can answer with
+//! IAM's throttling and access-denied errors.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Once};
+
+use keyward_connectors::aws::{AwsIam, AwsSettings};
+use keyward_connectors::{ErrorKind, KeyStatus};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+struct Script {
+    /// Requests seen, as "Action Marker".
+    log: Vec<String>,
+    /// Errors to answer before serving an action: action → (status, code), consumed one by one.
+    fail: HashMap<String, Vec<(u16, &'static str)>>,
+}
+
+type Shared = Arc<Mutex<Script>>;
+
+const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+const USERS: &[&str] = &["ana", "bob", "cyd"];
+
+fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let d = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+fn user_xml(name: &str) -> String {
+    format!(
+        "<member><Path>/</Path><UserName>{name}</UserName><UserId>AIDA{name}</UserId>\
+         <Arn>arn:aws:iam::210987654321:user/{name}</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate></member>"
+    )
+}
+
+/// One page of `items` (one item per page); the marker is the index of the next item.
+fn page(action: &str, list: &str, items: &[String], marker: Option<&str>) -> String {
+    let i: usize = marker.and_then(|m| m.parse().ok()).unwrap_or(0);
+    let members = items.get(i).cloned().unwrap_or_default();
+    let more = i + 1 < items.len();
+    let next = if more { format!("<Marker>{}</Marker>", i + 1) } else { String::new() };
+    format!(
+        "<{action}Response xmlns=\"{NS}\"><{action}Result><{list}>{members}</{list}><IsTruncated>{more}</IsTruncated>{next}\
+         </{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+fn answer(params: &HashMap<String, String>) -> String {
+    let action = params.get("Action").map(String::as_str).unwrap_or("");
+    let marker = params.get("Marker").map(String::as_str);
+    let user = params.get("UserName").cloned().unwrap_or_default();
+    match action {
+        "ListUsers" => page(action, "Users", &USERS.iter().map(|u| user_xml(u)).collect::<Vec<_>>(), marker),
+        "ListAccessKeys" => {
+            // bob has two keys (two pages), the others one.
+            let n = if user == "bob" { 2 } else { 1 };
+            let keys: Vec<String> = (0..n)
+                .map(|i| {
+                    let status = if i == 1 { "Inactive" } else { "Active" };
+                    format!(
+                        "<member><UserName>{user}</UserName><AccessKeyId>AKIA{}{i}</AccessKeyId><Status>{status}</Status>\
+                         <CreateDate>2024-03-0{}T10:00:00Z</CreateDate></member>",
+                        user.to_uppercase(),
+                        i + 1
+                    )
+                })
+                .collect();
+            page(action, "AccessKeyMetadata", &keys, marker)
+        }
+        "GetAccessKeyLastUsed" => {
+            let id = params.get("AccessKeyId").cloned().unwrap_or_default();
+            let used = if id.starts_with("AKIAANA") {
+                "<LastUsedDate>2025-01-02T03:04:05Z</LastUsedDate><ServiceName>s3</ServiceName><Region>eu-west-1</Region>"
+            } else {
+                "<ServiceName>N/A</ServiceName><Region>N/A</Region>"
+            };
+            format!(
+                "<GetAccessKeyLastUsedResponse xmlns=\"{NS}\"><GetAccessKeyLastUsedResult><UserName>x</UserName>\
+                 <AccessKeyLastUsed>{used}</AccessKeyLastUsed></GetAccessKeyLastUsedResult>\
+                 <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetAccessKeyLastUsedResponse>"
+            )
+        }
+        "ListAttachedUserPolicies" => {
+            let items = if user == "cyd" {
+                vec!["<member><PolicyName>AdministratorAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member>".to_owned(),
+                     "<member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member>".to_owned()]
+            } else {
+                vec![]
+            };
+            page(action, "AttachedPolicies", &items, marker)
+        }
+        "ListUserPolicies" => page(action, "PolicyNames", &[], marker),
+        "ListGroupsForUser" => page(action, "Groups", &[], marker),
+        "GetAccountSummary" => format!(
+            "<GetAccountSummaryResponse xmlns=\"{NS}\"><GetAccountSummaryResult><SummaryMap>\
+             <entry><key>AccountAccessKeysPresent</key><value>1</value></entry><entry><key>Users</key><value>3</value></entry>\
+             </SummaryMap></GetAccountSummaryResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetAccountSummaryResponse>"
+        ),
+        other => panic!("the fake does not serve {other}"),
+    }
+}
+
+fn error_xml(code: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{code} from the fake</Message></Error>\
+         <RequestId>r</RequestId></ErrorResponse>"
+    )
+}
+
+async fn serve(script: Shared) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let script = script.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut reader = BufReader::new(read);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        line.clear();
+                        reader.read_line(&mut line).await.unwrap();
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = line.split_once(':') {
+                            if k.eq_ignore_ascii_case("content-length") {
+                                length = v.trim().parse().unwrap();
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).await.unwrap();
+                    let params = form(&String::from_utf8(body).unwrap());
+                    let action = params.get("Action").cloned().unwrap_or_default();
+                    let (status, xml) = {
+                        let mut s = script.lock().unwrap();
+                        s.log.push(format!("{action} {}", params.get("Marker").cloned().unwrap_or_default()).trim().to_owned());
+                        match s.fail.get_mut(&action).and_then(|f| (!f.is_empty()).then(|| f.remove(0))) {
+                            Some((status, code)) => (status, error_xml(code)),
+                            None => (200, answer(&params)),
+                        }
+                    };
+                    let head = format!("HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", xml.len());
+                    write.write_all(head.as_bytes()).await.unwrap();
+                    write.write_all(xml.as_bytes()).await.unwrap();
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+static ENV: Once = Once::new();
+
+async fn connect(endpoint: &str) -> AwsIam {
+    ENV.call_once(|| {
+        // SAFETY: set once, before any test in this binary builds an SDK config (they all wait
+        // on this Once first), so no other thread reads the environment concurrently.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "fake/secret");
+            std::env::set_var("AWS_CONFIG_FILE", "/nonexistent");
+            std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        }
+    });
+    AwsIam::connect(&AwsSettings { endpoint_url: Some(endpoint.to_owned()), region: Some("us-east-1".into()), concurrency: 2, ..Default::default() }).await
+}
+
+#[tokio::test]
+async fn every_list_is_followed_across_pages() {
+    let script = Shared::default();
+    let iam = connect(&serve(script.clone()).await).await;
+    let progress = Mutex::new(Vec::new());
+    let inv = iam.inventory(&|p| progress.lock().unwrap().push((p.done, p.total))).await.unwrap();
+
+    let ids: Vec<&str> = inv.keys.iter().map(|k| k.external_id.as_str()).collect();
+    assert_eq!(ids, ["AKIAANA0", "AKIABOB0", "AKIABOB1", "AKIACYD0"]);
+    let log = script.lock().unwrap().log.clone();
+    assert!(log.contains(&"ListUsers 1".to_owned()) && log.contains(&"ListUsers 2".to_owned()), "{log:?}");
+    assert!(log.contains(&"ListAccessKeys 1".to_owned()), "bob's second key is on page two: {log:?}");
+    assert!(log.contains(&"ListAttachedUserPolicies 1".to_owned()), "{log:?}");
+
+    let ana = &inv.keys[0];
+    assert_eq!(ana.owner.as_deref(), Some("ana"));
+    assert_eq!(ana.status, KeyStatus::Active);
+    assert_eq!(ana.created_at.unwrap().to_rfc3339(), "2024-03-01T10:00:00+00:00");
+    let used = ana.last_used.as_ref().unwrap();
+    assert_eq!((used.service.as_deref(), used.region.as_deref()), (Some("s3"), Some("eu-west-1")));
+    assert!(inv.keys[1].last_used.is_none(), "N/A means never used");
+    assert_eq!(inv.keys[2].status, KeyStatus::Inactive);
+
+    let admin: Vec<_> = inv.owners.iter().filter(|o| o.admin_via.is_some()).map(|o| o.name.as_str()).collect();
+    assert_eq!(admin, ["cyd"]);
+    assert_eq!(inv.keys[3].scopes, ["policy:AdministratorAccess", "policy:ReadOnlyAccess"]);
+    assert_eq!(inv.root_access_key, Some(true));
+    assert_eq!(inv.account_id.as_deref(), Some("210987654321"));
+    assert_eq!(progress.lock().unwrap().last(), Some(&(3, Some(3))));
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk() {
+    let script = Shared::default();
+    script.lock().unwrap().fail.insert("ListUsers".into(), vec![(400, "Throttling"), (400, "Throttling")]);
+    let iam = connect(&serve(script.clone()).await).await;
+    let inv = iam.inventory(&|_| {}).await.unwrap();
+    assert_eq!(inv.keys.len(), 4);
+    let first_pages = script.lock().unwrap().log.iter().filter(|l| *l == "ListUsers").count();
+    assert_eq!(first_pages, 3, "two throttled attempts, then success");
+}
+
+#[tokio::test]
+async fn access_denied_is_classified_and_names_the_call() {
+    let script = Shared::default();
+    script.lock().unwrap().fail.insert("GetAccountSummary".into(), vec![(403, "AccessDenied")]);
+    let iam = connect(&serve(script).await).await;
+    let err = iam.inventory(&|_| {}).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PermissionDenied);
+    assert!(err.to_string().contains("GetAccountSummary failed: AccessDenied"), "{err}");
+    assert!(!err.to_string().contains("fake/secret"));
+}
+
+#[tokio::test]
+async fn rejected_credentials_are_unauthenticated() {
+    let script = Shared::default();
+    script.lock().unwrap().fail.insert("ListUsers".into(), vec![(403, "InvalidClientTokenId")]);
+    let iam = connect(&serve(script).await).await;
+    let err = iam.inventory(&|_| {}).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unauthenticated);
+}

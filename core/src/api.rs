@@ -1,0 +1,348 @@
+//! The one surface the CLI and the desktop app call. Each function is a whole user action
+//! (open the vault, add a key, sync, audit) and returns DTOs: these `Serialize` types are the
+//! only shapes that reach JSON output or the webview, and none of them can hold a secret.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::audit::{self, AuditContext, Finding, Snapshot, Thresholds};
+use crate::connector::{self, Connector, ConnectorSettings};
+use crate::inventory::{self, NewKey};
+use crate::model::{Account, ApiKey, Owner};
+use crate::secret::Secret;
+use crate::sync::{self, SyncProgress, SyncReport};
+use crate::vault::Vault;
+use crate::{Error, time};
+
+/// A Keyward home: the folder that holds the vault.
+#[derive(Debug, Clone)]
+pub struct Home {
+    dir: PathBuf,
+}
+
+impl Home {
+    /// A home at `dir` (not created until `init`).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The vault file.
+    pub fn vault_path(&self) -> PathBuf {
+        self.dir.join("vault.db")
+    }
+
+    /// Whether a vault exists here.
+    pub fn is_initialized(&self) -> bool {
+        self.vault_path().exists()
+    }
+}
+
+/// Creates the vault in `home`; with a passphrase it is passphrase-protected, else keychain.
+pub fn init(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
+    Ok(Vault::create(&home.vault_path(), passphrase)?)
+}
+
+/// Opens and unlocks the vault in `home`.
+pub fn open(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
+    Ok(Vault::open(&home.vault_path(), passphrase)?)
+}
+
+/// A key as shown to users. Never carries a secret; `has_secret` says whether one is stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyView {
+    /// Keyward's id.
+    pub id: String,
+    /// Provider id.
+    pub provider: String,
+    /// Connector name or `manual`.
+    pub account: String,
+    /// The provider's id for the key.
+    pub external_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Owner.
+    pub owner: Option<String>,
+    /// `active` or `inactive`.
+    pub status: &'static str,
+    /// Creation time (RFC 3339).
+    pub created_at: Option<String>,
+    /// Age in whole days at the time of listing.
+    pub age_days: Option<i64>,
+    /// Last use (RFC 3339).
+    pub last_used_at: Option<String>,
+    /// Where it was last used.
+    pub last_used_service: Option<String>,
+    /// Region of last use.
+    pub last_used_region: Option<String>,
+    /// Whether the provider reports use (if so, no `last_used_at` means never used).
+    pub usage_tracked: bool,
+    /// Expiry.
+    pub expires_at: Option<String>,
+    /// Normalised scopes.
+    pub scopes: Vec<String>,
+    /// Whether the vault holds the secret (reveal with `keys reveal`).
+    pub has_secret: bool,
+    /// First seen.
+    pub first_seen_at: String,
+    /// Last seen by a sync.
+    pub last_seen_at: String,
+    /// When a sync stopped seeing it.
+    pub removed_at: Option<String>,
+    /// Findings of the latest audit on this key.
+    pub open_findings: usize,
+}
+
+impl KeyView {
+    fn new(k: &ApiKey, now: DateTime<Utc>, open_findings: usize) -> Self {
+        let ts = |t: Option<DateTime<Utc>>| t.map(time::to_string);
+        Self {
+            id: k.id.clone(),
+            provider: k.provider.clone(),
+            account: k.account.clone(),
+            external_id: k.external_id.clone(),
+            name: k.name.clone(),
+            owner: k.owner.clone(),
+            status: k.status.as_str(),
+            created_at: ts(k.created_at),
+            age_days: k.created_at.map(|c| (now - c).num_seconds().div_euclid(86_400)),
+            last_used_at: ts(k.last_used.as_ref().map(|l| l.at)),
+            last_used_service: k.last_used.as_ref().and_then(|l| l.service.clone()),
+            last_used_region: k.last_used.as_ref().and_then(|l| l.region.clone()),
+            usage_tracked: k.usage_tracked,
+            expires_at: ts(k.expires_at),
+            scopes: k.scopes.clone(),
+            has_secret: k.has_secret,
+            first_seen_at: time::to_string(k.first_seen_at),
+            last_seen_at: time::to_string(k.last_seen_at),
+            removed_at: ts(k.removed_at),
+            open_findings,
+        }
+    }
+}
+
+/// A finding as shown to users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingView {
+    /// Rule id.
+    pub rule_id: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// Keyward's key id, for key-level findings.
+    pub key_id: Option<String>,
+    /// Provider id.
+    pub provider: String,
+    /// Connector name or `manual`.
+    pub account: String,
+    /// The provider's key id; null for owner- and account-level findings.
+    pub external_id: Option<String>,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Rule title.
+    pub title: String,
+    /// What was found.
+    pub detail: String,
+    /// What to do.
+    pub remediation: String,
+}
+
+impl From<&Finding> for FindingView {
+    fn from(f: &Finding) -> Self {
+        let remediation = audit::rules::ALL_RULES
+            .iter()
+            .find(|r| r.meta().id == f.rule_id)
+            .map(|r| r.meta().remediation.to_owned())
+            .unwrap_or_default();
+        Self {
+            rule_id: f.rule_id.to_owned(),
+            severity: f.severity.as_str().to_owned(),
+            key_id: f.key_id.clone(),
+            provider: f.provider.clone(),
+            account: f.account.clone(),
+            external_id: f.external_id.clone(),
+            owner: f.owner.clone(),
+            title: f.title.clone(),
+            detail: f.detail.clone(),
+            remediation,
+        }
+    }
+}
+
+/// A connector as shown to users.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorView {
+    /// Name.
+    pub name: String,
+    /// Provider id.
+    pub provider: String,
+    /// Settings (no secrets).
+    pub profile: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// The provider's account id, once known.
+    pub account_id: Option<String>,
+    /// Last successful sync.
+    pub last_sync_at: Option<String>,
+}
+
+impl From<&Connector> for ConnectorView {
+    fn from(c: &Connector) -> Self {
+        Self {
+            name: c.name.clone(),
+            provider: c.provider.clone(),
+            profile: c.settings.profile.clone(),
+            region: c.settings.region.clone(),
+            account_id: c.account_id.clone(),
+            last_sync_at: c.last_sync_at.clone(),
+        }
+    }
+}
+
+/// Adds a connector.
+pub fn add_connector(vault: &Vault, name: &str, provider: &str, settings: ConnectorSettings) -> Result<ConnectorView, Error> {
+    Ok((&connector::add(vault, name, provider, &settings)?).into())
+}
+
+/// Lists connectors.
+pub fn list_connectors(vault: &Vault) -> Result<Vec<ConnectorView>, Error> {
+    Ok(connector::list(vault)?.iter().map(Into::into).collect())
+}
+
+/// Syncs one connector (by name) or all of them. Each connector's outcome is reported
+/// separately: one failing account does not stop the others, and a failed sync changes nothing
+/// in the inventory.
+pub async fn sync(
+    vault: &mut Vault,
+    only: Option<&str>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
+    let connectors = match only {
+        Some(name) => vec![connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?],
+        None => connector::list(vault)?,
+    };
+    let mut outcomes = Vec::with_capacity(connectors.len());
+    for c in connectors {
+        let started = std::time::Instant::now();
+        let run_id = sync::begin(vault, &c)?;
+        tracing::info!(connector = %c.name, provider = %c.provider, "sync started");
+        let outcome = match sync::fetch(&c, progress).await {
+            Ok(inventory) => sync::apply(vault, &c, run_id, &inventory, Utc::now(), started),
+            Err(e) => Err(e),
+        };
+        match &outcome {
+            Ok(r) => tracing::info!(connector = %c.name, seen = r.seen, added = r.added, changed = r.changed, removed = r.removed, "sync finished"),
+            Err(e) => {
+                tracing::warn!(connector = %c.name, error = %e, "sync failed");
+                sync::fail(vault, run_id, e)?;
+            }
+        }
+        outcomes.push((c.name.clone(), outcome));
+    }
+    Ok(outcomes)
+}
+
+/// Loads what the audit judges: live keys, owners and accounts.
+pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
+    let keys = inventory::list(vault)?.into_iter().filter(|k| k.removed_at.is_none()).collect();
+    let mut stmt = vault.conn().prepare(
+        "SELECT c.provider, c.name, o.name, o.admin_via FROM owners o JOIN connectors c ON c.id = o.connector_id",
+    )?;
+    let owners = stmt
+        .query_map([], |r| Ok(Owner { provider: r.get(0)?, account: r.get(1)?, name: r.get(2)?, admin_via: r.get(3)? }))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let accounts = connector::list(vault)?
+        .into_iter()
+        .map(|c| Account { provider: c.provider, account: c.name, account_id: c.account_id, root_access_key: c.root_access_key })
+        .collect();
+    Ok(Snapshot { keys, owners, accounts })
+}
+
+/// Runs every rule at `now`, stores the findings as the latest audit, and returns them.
+pub fn run_audit(vault: &mut Vault, now: DateTime<Utc>) -> Result<Vec<FindingView>, Error> {
+    let snap = snapshot(vault)?;
+    let findings = audit::evaluate(&snap, &AuditContext { now, thresholds: Thresholds::default() });
+    let views: Vec<FindingView> = findings.iter().map(Into::into).collect();
+    let tx = vault.conn_mut().transaction()?;
+    tx.execute("INSERT INTO audit_runs (at, findings) VALUES (?1, ?2)", rusqlite::params![time::to_string(now), views.len() as i64])?;
+    let run = tx.last_insert_rowid();
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO findings (audit_run_id, rule_id, severity, key_id, provider, account, external_id, owner, title, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for f in &views {
+            insert.execute(rusqlite::params![run, f.rule_id, f.severity, f.key_id, f.provider, f.account, f.external_id, f.owner, f.title, f.detail])?;
+        }
+    }
+    // Only the latest run is kept until findings get a lifecycle of their own.
+    tx.execute("DELETE FROM audit_runs WHERE id <> ?1", [run])?;
+    tx.commit()?;
+    Ok(views)
+}
+
+/// The findings of the latest audit.
+pub fn latest_findings(vault: &Vault) -> Result<Vec<FindingView>, Error> {
+    let mut stmt = vault.conn().prepare(
+        "SELECT rule_id, severity, key_id, provider, account, external_id, owner, title, detail FROM findings
+         WHERE audit_run_id = (SELECT MAX(id) FROM audit_runs) ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            let rule_id: String = r.get(0)?;
+            let remediation = audit::rules::ALL_RULES
+                .iter()
+                .find(|x| x.meta().id == rule_id)
+                .map(|x| x.meta().remediation.to_owned())
+                .unwrap_or_default();
+            Ok(FindingView {
+                rule_id,
+                severity: r.get(1)?,
+                key_id: r.get(2)?,
+                provider: r.get(3)?,
+                account: r.get(4)?,
+                external_id: r.get(5)?,
+                owner: r.get(6)?,
+                title: r.get(7)?,
+                detail: r.get(8)?,
+                remediation,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Lists keys with their latest findings count; removed keys only when asked.
+pub fn list_keys(vault: &Vault, include_removed: bool, now: DateTime<Utc>) -> Result<Vec<KeyView>, Error> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for f in latest_findings(vault)? {
+        if let Some(id) = f.key_id {
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    Ok(inventory::list(vault)?
+        .iter()
+        .filter(|k| include_removed || k.removed_at.is_none())
+        .map(|k| KeyView::new(k, now, counts.get(&k.id).copied().unwrap_or(0)))
+        .collect())
+}
+
+/// Registers a key by hand with its secret.
+pub fn add_key(vault: &mut Vault, new: NewKey) -> Result<KeyView, Error> {
+    let key = inventory::add_manual(vault, new)?;
+    tracing::info!(key_id = %key.id, provider = %key.provider, "key registered");
+    Ok(KeyView::new(&key, Utc::now(), 0))
+}
+
+/// Reveals a key's secret. The caller shows it to the user and nowhere else.
+pub fn reveal_key(vault: &Vault, id: &str) -> Result<Secret, Error> {
+    let secret = inventory::reveal(vault, id)?;
+    tracing::info!(key_id = %id, "secret revealed");
+    Ok(secret)
+}

@@ -1,0 +1,69 @@
+//! `root_access_key`: an AWS account whose root user has an access key.
+
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+
+/// The rule.
+pub struct RootAccessKey;
+
+static META: RuleMeta = RuleMeta {
+    id: "root_access_key",
+    title: "Root user has an access key",
+    severity: Severity::Critical,
+    rationale: "The root user can do anything, including closing the account, and cannot be limited by IAM policies; a root key should not exist.",
+    remediation: "Sign in as root, delete its access keys, and use IAM roles or users for programmatic access.",
+    references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html"],
+};
+
+impl Rule for RootAccessKey {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+        snapshot
+            .accounts
+            .iter()
+            .filter(|a| a.root_access_key == Some(true))
+            .map(|a| Finding {
+                rule_id: META.id,
+                severity: META.severity,
+                key_id: None,
+                provider: a.provider.clone(),
+                account: a.account.clone(),
+                external_id: None,
+                owner: Some("root".into()),
+                title: META.title.to_owned(),
+                detail: match &a.account_id {
+                    Some(id) => format!("the root user of account {id} has an access key"),
+                    None => "the root user of this account has an access key".into(),
+                },
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::testing::*;
+    use crate::model::Account;
+
+    fn account(name: &str, root: Option<bool>) -> Account {
+        Account { provider: "aws".into(), account: name.into(), account_id: Some("123456789012".into()), root_access_key: root }
+    }
+
+    #[test]
+    fn fires_only_where_root_has_a_key() {
+        let mut snap = snapshot(vec![]);
+        snap.accounts = vec![account("prod", Some(true)), account("dev", Some(false)), account("x", None)];
+        let f = RootAccessKey.evaluate(&snap, &ctx());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].account, "prod");
+        assert_eq!(f[0].external_id, None);
+    }
+
+    #[test]
+    fn no_accounts_no_findings() {
+        assert!(RootAccessKey.evaluate(&snapshot(vec![]), &ctx()).is_empty());
+    }
+}

@@ -1,0 +1,53 @@
+//! Builders for rule tests: a key with sensible defaults, moved in time by days.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::{AuditContext, Snapshot, Thresholds};
+use crate::model::{ApiKey, KeyStatus, LastUse};
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+}
+
+pub fn ctx() -> AuditContext {
+    AuditContext { now: now(), thresholds: Thresholds::default() }
+}
+
+pub fn days_ago(days: i64) -> DateTime<Utc> {
+    now() - Duration::days(days)
+}
+
+/// An active AWS key created 10 days ago and used yesterday.
+pub fn key(id: &str, owner: &str) -> ApiKey {
+    ApiKey {
+        id: format!("kw-{id}"),
+        provider: "aws".into(),
+        account: "prod".into(),
+        external_id: Some(id.into()),
+        name: id.into(),
+        owner: Some(owner.into()),
+        status: KeyStatus::Active,
+        created_at: Some(days_ago(10)),
+        last_used: Some(LastUse { at: days_ago(1), service: None, region: None }),
+        usage_tracked: true,
+        expires_at: None,
+        scopes: vec![],
+        raw_scopes: serde_json::Value::Null,
+        has_secret: false,
+        first_seen_at: days_ago(1),
+        last_seen_at: days_ago(0),
+        removed_at: None,
+    }
+}
+
+pub fn snapshot(keys: Vec<ApiKey>) -> Snapshot {
+    Snapshot { keys, ..Default::default() }
+}
+
+/// The external ids a rule fires for.
+pub fn fired(rule: &dyn super::Rule, snap: &Snapshot) -> Vec<String> {
+    rule.evaluate(snap, &ctx())
+        .into_iter()
+        .map(|f| f.external_id.or(f.owner).unwrap_or_else(|| f.account.clone()))
+        .collect()
+}

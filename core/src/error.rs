@@ -1,0 +1,77 @@
+//! The core's error type. Every variant says what happened in words a user can act on, and
+//! [`Error::code`] gives the stable code the UI and scripts branch on (no string matching).
+
+use crate::vault::VaultError;
+use keyward_connectors::ConnectorError;
+
+/// Anything the core can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Opening, unlocking or writing the vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// A provider call failed.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// Something asked for does not exist.
+    #[error("no {what} with id {id:?}")]
+    NotFound {
+        /// What kind of thing.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// An input was rejected.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// Which input.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The request conflicts with what exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The key exists but Keyward holds no secret for it (synced keys never have one).
+    #[error("key {0} has no stored secret (only keys registered with their secret can be revealed)")]
+    NoSecret(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Vault(VaultError::Database(e))
+    }
+}
+
+impl From<crate::crypto::CryptoError> for Error {
+    fn from(e: crate::crypto::CryptoError) -> Self {
+        Error::Vault(VaultError::Crypto(e))
+    }
+}
+
+impl Error {
+    /// A stable snake_case code for this error.
+    pub fn code(&self) -> String {
+        match self {
+            Error::Vault(v) => match v {
+                VaultError::NotInitialized(_) => "not_initialized",
+                VaultError::AlreadyExists(_) => "already_exists",
+                VaultError::Corrupt { .. } => "vault_corrupt",
+                VaultError::NewerSchema { .. } => "vault_newer_schema",
+                VaultError::Locked => "vault_locked",
+                VaultError::WrongPassphrase => "wrong_passphrase",
+                VaultError::KeychainUnavailable(_) => "keychain_unavailable",
+                VaultError::MasterKeyMissing(_) => "master_key_missing",
+                VaultError::Crypto(_) => "crypto",
+                _ => "internal",
+            }
+            .to_owned(),
+            Error::Connector(c) => format!("connector_{}", c.kind.code()),
+            Error::NotFound { .. } => "not_found".into(),
+            Error::Invalid { .. } => "invalid".into(),
+            Error::Conflict(_) => "conflict".into(),
+            Error::NoSecret(_) => "no_secret".into(),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Keyward's core: the encrypted vault, the key inventory, sync and audit.
+//!
+//! The desktop shell (`src-tauri`) and the CLI (`cli`) are thin layers over [`api`]; nothing in
+//! this crate knows about Tauri, clap or the webview, and CI checks that it does not depend on
+//! them. Connectors (in `keyward-connectors`) return plain data; this crate stores and judges it.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod audit;
+pub mod connector;
+pub mod crypto;
+mod error;
+pub mod inventory;
+pub mod model;
+pub mod secret;
+pub mod sync;
+pub mod time;
+pub mod vault;
+
+pub use error::Error;
+pub use secret::Secret;

@@ -1,0 +1,63 @@
+//! Types for secret values: they zeroize on drop, print `<redacted>` in `Debug` and `Display`,
+//! and implement no `Serialize`, so a secret can only leave through a loud, greppable call.
+
+use std::fmt;
+
+use zeroize::{Zeroize, Zeroizing};
+
+/// A secret string: an API key, a token, a passphrase.
+///
+/// It deliberately implements neither `Serialize` nor `Display`: serializing or printing one
+/// must go through [`Secret::expose`], which is easy to find in review.
+#[derive(Clone, Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Takes ownership of a string that holds a secret.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself. Every caller of this is a place where a secret leaves the type.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the secret is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Zeroizing<String>> for Secret {
+    fn from(value: Zeroizing<String>) -> Self {
+        Self(value.as_str().to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        // Constant time is not needed here: secrets are compared only in tests and in the
+        // passphrase confirmation, never against attacker-chosen input over a network.
+        self.0 == other.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let s = Secret::new("hunter2-very-secret".into());
+        assert_eq!(format!("{s:?}"), "<redacted>");
+        assert_eq!(format!("{:?}", Some(&s)), "Some(<redacted>)");
+        assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+}

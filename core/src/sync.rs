@@ -1,0 +1,212 @@
+//! Sync: ask a connector for its inventory, then reconcile it into the vault.
+//!
+//! Fetching and applying are separate steps: the fetch talks to the provider and may take
+//! minutes; the apply is one SQLite transaction, so a sync either lands whole or not at all.
+//! Every change a sync observes becomes a `key_history` row; keys a sync no longer sees are
+//! marked removed (never deleted: their history and findings stay explainable).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use keyward_connectors::{Inventory, Progress, RemoteKey};
+use rusqlite::params;
+
+use crate::connector::Connector;
+use crate::vault::Vault;
+use crate::{Error, time};
+
+/// Progress of a sync, for a terminal bar or the UI.
+#[derive(Debug, Clone)]
+pub struct SyncProgress {
+    /// The connector's name.
+    pub connector: String,
+    /// What the connector is doing.
+    pub phase: &'static str,
+    /// Units done.
+    pub done: usize,
+    /// Units in all, when known.
+    pub total: Option<usize>,
+}
+
+/// What one sync run did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    /// The connector's name.
+    pub connector: String,
+    /// The sync run's row id.
+    pub run_id: i64,
+    /// Keys the provider listed.
+    pub seen: usize,
+    /// New keys.
+    pub added: usize,
+    /// Keys with at least one changed field.
+    pub changed: usize,
+    /// Keys no longer listed.
+    pub removed: usize,
+    /// Wall time of the run, in milliseconds.
+    pub elapsed_ms: u128,
+}
+
+/// Asks the connector's provider for its inventory.
+pub async fn fetch(connector: &Connector, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<Inventory, Error> {
+    let report = |p: Progress| progress(SyncProgress { connector: connector.name.clone(), phase: p.phase, done: p.done, total: p.total });
+    match connector.provider.as_str() {
+        "aws" => {
+            let settings = keyward_connectors::aws::AwsSettings {
+                profile: connector.settings.profile.clone(),
+                region: connector.settings.region.clone(),
+                endpoint_url: None,
+                concurrency: 8,
+            };
+            let iam = keyward_connectors::aws::AwsIam::connect(&settings).await;
+            Ok(iam.inventory(&report).await?)
+        }
+        other => Err(Error::Invalid { field: "provider", reason: format!("{other:?} has no connector yet") }),
+    }
+}
+
+/// Records the start of a sync run.
+pub fn begin(vault: &Vault, connector: &Connector) -> Result<i64, Error> {
+    vault.conn().execute(
+        "INSERT INTO sync_runs (connector_id, started_at, status) VALUES (?1, ?2, 'running')",
+        params![connector.id, time::now_string()],
+    )?;
+    Ok(vault.conn().last_insert_rowid())
+}
+
+/// Records a failed sync run; the inventory is left as it was.
+pub fn fail(vault: &Vault, run_id: i64, error: &Error) -> Result<(), Error> {
+    vault.conn().execute(
+        "UPDATE sync_runs SET finished_at = ?2, status = 'failed', error = ?3 WHERE id = ?1",
+        params![run_id, time::now_string(), error.to_string()],
+    )?;
+    Ok(())
+}
+
+/// The comparable, stored form of a key's fields.
+struct Fields {
+    values: [(&'static str, Option<String>); 9],
+}
+
+impl Fields {
+    fn of(k: &RemoteKey) -> Self {
+        let lu = k.last_used.as_ref();
+        Self {
+            values: [
+                ("name", Some(k.name.clone())),
+                ("owner", k.owner.clone()),
+                ("status", Some(k.status.as_str().to_owned())),
+                ("created_at", k.created_at.map(time::to_string)),
+                ("last_used_at", lu.map(|l| time::to_string(l.at))),
+                ("last_used_service", lu.and_then(|l| l.service.clone())),
+                ("last_used_region", lu.and_then(|l| l.region.clone())),
+                ("expires_at", k.expires_at.map(time::to_string)),
+                ("scopes", Some(serde_json::to_string(&k.scopes).expect("scopes serialize"))),
+            ],
+        }
+    }
+
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let names = ["name", "owner", "status", "created_at", "last_used_at", "last_used_service", "last_used_region", "expires_at", "scopes"];
+        let mut values: [(&'static str, Option<String>); 9] = Default::default();
+        for (i, name) in names.into_iter().enumerate() {
+            values[i] = (name, r.get(i + 3)?);
+        }
+        Ok(Self { values })
+    }
+}
+
+/// Reconciles a fetched inventory into the vault in one transaction.
+pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &Inventory, now: DateTime<Utc>, started: std::time::Instant) -> Result<SyncReport, Error> {
+    let now_s = time::to_string(now);
+    let tx = vault.conn_mut().transaction()?;
+    let mut existing: HashMap<String, (String, Option<String>, Fields)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT id, external_id, removed_at, name, owner, status, created_at, last_used_at, last_used_service,
+                    last_used_region, expires_at, scopes
+             FROM api_keys WHERE connector_id = ?1",
+        )?;
+        let rows = stmt.query_map([connector.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, Fields::from_row(r)?)))?;
+        for row in rows {
+            let (id, ext, removed, fields) = row?;
+            existing.insert(ext, (id, removed, fields));
+        }
+    }
+
+    let (mut added, mut changed, mut removed) = (0, 0, 0);
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO api_keys (id, provider, connector_id, external_id, name, owner, status, created_at, last_used_at,
+                 last_used_service, last_used_region, usage_tracked, expires_at, scopes, raw_scopes, first_seen_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+        )?;
+        let mut update = tx.prepare(
+            "UPDATE api_keys SET name = ?2, owner = ?3, status = ?4, created_at = ?5, last_used_at = ?6, last_used_service = ?7,
+                 last_used_region = ?8, usage_tracked = ?9, expires_at = ?10, scopes = ?11, raw_scopes = ?12, last_seen_at = ?13,
+                 removed_at = NULL
+             WHERE id = ?1",
+        )?;
+        let mut history = tx.prepare(
+            "INSERT INTO key_history (key_id, sync_run_id, at, change, field, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for key in &inventory.keys {
+            let fields = Fields::of(key);
+            let v = |i: usize| fields.values[i].1.clone();
+            let raw = serde_json::to_string(&key.raw_scopes).expect("raw scopes serialize");
+            match existing.remove(&key.external_id) {
+                None => {
+                    let id = uuid::Uuid::now_v7().to_string();
+                    insert.execute(params![
+                        id, connector.provider, connector.id, key.external_id, v(0), v(1), v(2), v(3), v(4), v(5), v(6),
+                        key.usage_tracked, v(7), v(8), raw, now_s
+                    ])?;
+                    history.execute(params![id, run_id, now_s, "added", None::<String>, None::<String>, None::<String>])?;
+                    added += 1;
+                }
+                Some((id, was_removed, old)) => {
+                    let mut any = false;
+                    if was_removed.is_some() {
+                        history.execute(params![id, run_id, now_s, "reappeared", None::<String>, was_removed, None::<String>])?;
+                        any = true;
+                    }
+                    for ((field, old_v), (_, new_v)) in old.values.iter().zip(fields.values.iter()) {
+                        if old_v != new_v {
+                            history.execute(params![id, run_id, now_s, "changed", field, old_v, new_v])?;
+                            any = true;
+                        }
+                    }
+                    update.execute(params![id, v(0), v(1), v(2), v(3), v(4), v(5), v(6), key.usage_tracked, v(7), v(8), raw, now_s])?;
+                    changed += usize::from(any);
+                }
+            }
+        }
+        for (_, (id, was_removed, _)) in existing {
+            if was_removed.is_none() {
+                tx.execute("UPDATE api_keys SET removed_at = ?2 WHERE id = ?1", params![id, now_s])?;
+                history.execute(params![id, run_id, now_s, "removed", None::<String>, None::<String>, None::<String>])?;
+                removed += 1;
+            }
+        }
+    }
+
+    tx.execute("DELETE FROM owners WHERE connector_id = ?1", [connector.id])?;
+    {
+        let mut owner = tx.prepare("INSERT INTO owners (connector_id, name, admin_via, last_seen_at) VALUES (?1, ?2, ?3, ?4)")?;
+        for o in &inventory.owners {
+            owner.execute(params![connector.id, o.name, o.admin_via, now_s])?;
+        }
+    }
+    tx.execute(
+        "UPDATE connectors SET account_id = COALESCE(?2, account_id), root_access_key = ?3, last_sync_at = ?4 WHERE id = ?1",
+        params![connector.id, inventory.account_id, inventory.root_access_key, now_s],
+    )?;
+    let elapsed_ms = started.elapsed().as_millis();
+    tx.execute(
+        "UPDATE sync_runs SET finished_at = ?2, status = 'ok', keys_seen = ?3, keys_added = ?4, keys_changed = ?5, keys_removed = ?6
+         WHERE id = ?1",
+        params![run_id, time::now_string(), inventory.keys.len() as i64, added as i64, changed as i64, removed as i64],
+    )?;
+    tx.commit()?;
+    Ok(SyncReport { connector: connector.name.clone(), run_id, seen: inventory.keys.len(), added, changed, removed, elapsed_ms })
+}

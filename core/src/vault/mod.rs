@@ -1,0 +1,298 @@
+//! The vault: one SQLite file holding the inventory, with every secret sealed.
+//!
+//! Why one file: the user can back it up, move it, and reason about it. Why this module: it is
+//! the only place that opens the file, runs migrations and holds the unwrapped data key, so the
+//! rules that protect the user's data live in one place:
+//!
+//! - opening never creates, overwrites or "repairs" a file; errors leave the file as it was;
+//! - a vault written by a newer Keyward is refused before anything is changed;
+//! - the data key exists unwrapped only in memory, inside [`Vault`];
+//! - a vault is never left on disk without the key that opens it (see [`Vault::create`]).
+
+mod master;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::crypto::{self, CryptoError, Key};
+use crate::secret::Secret;
+use crate::time;
+
+pub use master::{KEYCHAIN_SERVICE, Protection};
+
+/// Each entry is one migration; the index + 1 is the schema version it produces.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Why the vault could not be created, opened or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// No vault at the path yet.
+    #[error("no vault at {0} (run `keyward init` first)")]
+    NotInitialized(PathBuf),
+    /// `create` found a file already there; it is left untouched.
+    #[error("a vault already exists at {0}; it was left untouched")]
+    AlreadyExists(PathBuf),
+    /// The file is not a readable Keyward vault.
+    #[error("the vault file {path} is corrupt or not a Keyward vault ({detail}); it was left untouched")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite or the format check said.
+        detail: String,
+    },
+    /// Written by a newer Keyward.
+    #[error("the vault uses schema version {found}, newer than this Keyward supports ({supported}); upgrade Keyward")]
+    NewerSchema {
+        /// The file's version.
+        found: u32,
+        /// The newest this build knows.
+        supported: u32,
+    },
+    /// The vault is passphrase-protected and no passphrase was given.
+    #[error("the vault is locked: it is protected by a passphrase (set KEYWARD_PASSPHRASE, or unlock in the app)")]
+    Locked,
+    /// The passphrase does not open the vault.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The OS keychain could not be reached.
+    #[error("the OS keychain is unavailable ({0}); set KEYWARD_PASSPHRASE to use a passphrase instead")]
+    KeychainUnavailable(String),
+    /// The keychain is reachable but holds no key for this vault.
+    #[error("the OS keychain has no master key for vault {0}; the vault cannot be opened without it")]
+    MasterKeyMissing(String),
+    /// A sealed value failed to open.
+    #[error("a sealed value could not be opened: {0}")]
+    Crypto(#[from] CryptoError),
+    /// A database error not covered above.
+    #[error("vault database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A filesystem error.
+    #[error("vault file error at {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// An open, unlocked vault.
+pub struct Vault {
+    conn: Connection,
+    data_key: Key,
+    vault_id: String,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("path", &self.path).field("vault_id", &self.vault_id).finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Creates a new vault at `path`. With a passphrase, the master key is wrapped by an Argon2id
+    /// key derived from it; without one, the master key goes to the OS keychain.
+    ///
+    /// The file is built under a temporary name and linked into place only once its master key
+    /// is safely stored, so a failure leaves no half-made vault and never replaces an existing one.
+    pub fn create(path: &Path, passphrase: Option<&Secret>) -> Result<Vault, VaultError> {
+        Self::create_with(path, passphrase, crypto::KdfParams::default())
+    }
+
+    /// [`Vault::create`] with explicit KDF parameters (tests use cheap ones).
+    pub fn create_with(path: &Path, passphrase: Option<&Secret>, kdf: crypto::KdfParams) -> Result<Vault, VaultError> {
+        if path.exists() {
+            return Err(VaultError::AlreadyExists(path.to_owned()));
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| VaultError::Io { path: dir.to_owned(), source })?;
+        let tmp = dir.join(format!(
+            ".{}.creating-{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("vault.db"),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&tmp);
+        let result = Self::build(&tmp, passphrase, kdf).and_then(|vault_id| {
+            std::fs::hard_link(&tmp, path).map_err(|source| match source.kind() {
+                std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists(path.to_owned()),
+                _ => VaultError::Io { path: path.to_owned(), source },
+            })?;
+            Ok(vault_id)
+        });
+        let _ = std::fs::remove_file(&tmp);
+        let vault_id = result?;
+        let vault = Self::open(path, passphrase)?;
+        debug_assert_eq!(vault.vault_id, vault_id);
+        Ok(vault)
+    }
+
+    fn build(tmp: &Path, passphrase: Option<&Secret>, kdf: crypto::KdfParams) -> Result<String, VaultError> {
+        let conn = Connection::open(tmp)?;
+        configure(&conn)?;
+        migrate(&conn, 0)?;
+        let vault_id = uuid::Uuid::now_v7().to_string();
+        let master = Key::generate()?;
+        let data_key = Key::generate()?;
+        let wrapped_data_key = crypto::seal(&master, data_key.expose(), &master::data_key_aad(&vault_id))?;
+        let protection = match passphrase {
+            Some(p) => master::wrap_with_passphrase(&master, p, &vault_id, kdf)?,
+            None => Protection::Keychain,
+        };
+        let (name, params, salt, wrapped_master) = protection.columns();
+        conn.execute(
+            "INSERT INTO vault_meta (id, vault_id, created_at, protection, kdf_params, kdf_salt, wrapped_master, wrapped_data_key)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![vault_id, time::now_string(), name, params, salt, wrapped_master, wrapped_data_key],
+        )?;
+        // Closing checkpoints the WAL into the main file, so the hard link carries everything.
+        conn.close().map_err(|(_, e)| VaultError::Database(e))?;
+        if matches!(protection, Protection::Keychain) {
+            master::store_in_keychain(&vault_id, &master)?;
+        }
+        Ok(vault_id)
+    }
+
+    /// Opens and unlocks an existing vault. Never creates or changes anything except running
+    /// pending migrations of an older schema.
+    pub fn open(path: &Path, passphrase: Option<&Secret>) -> Result<Vault, VaultError> {
+        if !path.exists() {
+            return Err(VaultError::NotInitialized(path.to_owned()));
+        }
+        check_header(path)?;
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| corrupt_or(path, e))?;
+        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| corrupt_or(path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| corrupt_or(path, e))?;
+        // Read the metadata before `configure`, which writes (journal mode): a file that is
+        // SQLite but not a vault must be refused without a single byte changed.
+        let meta = conn
+            .query_row(
+                "SELECT vault_id, protection, kdf_params, kdf_salt, wrapped_master, wrapped_data_key FROM vault_meta WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                        r.get::<_, Option<Vec<u8>>>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| corrupt_or(path, e))?
+            .ok_or_else(|| VaultError::Corrupt { path: path.to_owned(), detail: "no vault metadata".into() })?;
+        let (vault_id, protection, kdf_params, salt, wrapped_master, wrapped_data_key) = meta;
+        configure(&conn).map_err(|e| corrupt_or(path, e))?;
+        let master = master::unlock(&vault_id, &protection, kdf_params, salt, wrapped_master, passphrase)
+            .map_err(|e| match e {
+                VaultError::Corrupt { detail, .. } => VaultError::Corrupt { path: path.to_owned(), detail },
+                other => other,
+            })?;
+        let data_key_bytes = crypto::open(&master, &wrapped_data_key, &master::data_key_aad(&vault_id)).map_err(|_| {
+            // The master key opened (or came from the keychain) but does not fit this vault.
+            match protection.as_str() {
+                "passphrase" => VaultError::WrongPassphrase,
+                _ => VaultError::MasterKeyMissing(vault_id.clone()),
+            }
+        })?;
+        let data_key = Key::from_bytes(&data_key_bytes)
+            .ok_or_else(|| VaultError::Corrupt { path: path.to_owned(), detail: "data key has the wrong length".into() })?;
+        if version < SCHEMA_VERSION {
+            migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
+        }
+        Ok(Vault { conn, data_key, vault_id, path: path.to_owned() })
+    }
+
+    /// The vault's id (also the keychain entry's account name).
+    pub fn id(&self) -> &str {
+        &self.vault_id
+    }
+
+    /// The vault file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Seals a secret for `table.column` of row `row`.
+    pub(crate) fn seal(&self, table: &str, column: &str, row: &str, secret: &Secret) -> Result<Vec<u8>, VaultError> {
+        Ok(crypto::seal(&self.data_key, secret.expose().as_bytes(), &field_aad(&self.vault_id, table, column, row))?)
+    }
+
+    /// Opens a secret sealed by [`Vault::seal`] for the same place.
+    pub(crate) fn open_sealed(&self, table: &str, column: &str, row: &str, blob: &[u8]) -> Result<Secret, VaultError> {
+        let bytes = crypto::open(&self.data_key, blob, &field_aad(&self.vault_id, table, column, row))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::Crypto(CryptoError::BadFormat))?;
+        Ok(Secret::new(text.to_owned()))
+    }
+}
+
+fn field_aad(vault_id: &str, table: &str, column: &str, row: &str) -> Vec<u8> {
+    format!("keyward/v1/{vault_id}/{table}/{column}/{row}").into_bytes()
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    debug_assert_eq!(mode.to_lowercase(), "wal");
+    // Deleted secrets are overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection, from: u32) -> Result<(), rusqlite::Error> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Refuses anything that is not an SQLite file before SQLite itself touches it.
+fn check_header(path: &Path) -> Result<(), VaultError> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let mut f = std::fs::File::open(path).map_err(|source| VaultError::Io { path: path.to_owned(), source })?;
+    let n = f.read(&mut header).map_err(|source| VaultError::Io { path: path.to_owned(), source })?;
+    if n < 16 || &header != b"SQLite format 3\0" {
+        return Err(VaultError::Corrupt { path: path.to_owned(), detail: "not an SQLite database".into() });
+    }
+    Ok(())
+}
+
+fn corrupt_or(path: &Path, e: rusqlite::Error) -> VaultError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, DatabaseCorrupt | NotADatabase) => {
+            VaultError::Corrupt { path: path.to_owned(), detail: e.to_string() }
+        }
+        rusqlite::Error::SqliteFailure(..) if e.to_string().contains("no such table") => {
+            VaultError::Corrupt { path: path.to_owned(), detail: e.to_string() }
+        }
+        _ => VaultError::Database(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+use super::*;
+use crate::crypto::KdfParams;
+
+const FAST: KdfParams = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+
+fn pass(s: &str) -> Secret {
+    Secret::new(s.into())
+}
+
+fn new_vault(dir: &tempfile::TempDir) -> (PathBuf, Vault) {
+    let path = dir.path().join("vault.db");
+    let v = Vault::create_with(&path, Some(&pass("correct horse")), FAST).unwrap();
+    (path, v)
+}
+
+#[test]
+fn a_new_vault_is_at_the_latest_schema_with_wal_and_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, v) = new_vault(&dir);
+    let version: u32 = v.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = v.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = v.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[test]
+fn reopening_with_the_passphrase_works_and_a_wrong_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(&dir);
+    let id = v.id().to_owned();
+    drop(v);
+    assert_eq!(Vault::open(&path, Some(&pass("correct horse"))).unwrap().id(), id);
+    assert!(matches!(Vault::open(&path, Some(&pass("wrong horse"))), Err(VaultError::WrongPassphrase)));
+    assert!(matches!(Vault::open(&path, None), Err(VaultError::Locked)));
+}
+
+#[test]
+fn create_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(&dir);
+    drop(v);
+    let before = std::fs::read(&path).unwrap();
+    assert!(matches!(Vault::create_with(&path, Some(&pass("x")), FAST), Err(VaultError::AlreadyExists(_))));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn opening_a_missing_vault_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    assert!(matches!(Vault::open(&path, None), Err(VaultError::NotInitialized(_))));
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_corrupt_file_is_refused_and_left_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    assert!(matches!(Vault::open(&path, Some(&pass("p"))), Err(VaultError::Corrupt { .. })));
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+
+    // A real SQLite file that is not a vault.
+    let other = dir.path().join("other.db");
+    rusqlite::Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    let before = std::fs::read(&other).unwrap();
+    assert!(matches!(Vault::open(&other, Some(&pass("p"))), Err(VaultError::Corrupt { .. })));
+    assert_eq!(std::fs::read(&other).unwrap(), before);
+}
+
+#[test]
+fn a_truncated_vault_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(&dir);
+    drop(v);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Vault::open(&path, Some(&pass("correct horse"))).unwrap_err();
+    assert!(matches!(err, VaultError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn a_newer_schema_is_refused_before_anything_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(&dir);
+    v.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    drop(v);
+    let before = std::fs::read(&path).unwrap();
+    let err = Vault::open(&path, Some(&pass("correct horse"))).unwrap_err();
+    assert!(matches!(err, VaultError::NewerSchema { found, supported } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn migrations_apply_from_zero_in_order() {
+    let conn = Connection::open_in_memory().unwrap();
+    migrate(&conn, 0).unwrap();
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    // Re-running from the current version is a no-op.
+    migrate(&conn, version).unwrap();
+}
+
+#[test]
+fn sealed_values_are_bound_to_their_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, v) = new_vault(&dir);
+    let blob = v.seal("api_keys", "secret", "row-1", &pass("lin_api_abc")).unwrap();
+    assert_eq!(v.open_sealed("api_keys", "secret", "row-1", &blob).unwrap().expose(), "lin_api_abc");
+    assert!(v.open_sealed("api_keys", "secret", "row-2", &blob).is_err());
+    assert!(v.open_sealed("connectors", "secret", "row-1", &blob).is_err());
+}
+
+/// The real OS keychain (Secret Service). `make test` runs inside a D-Bus session with
+/// gnome-keyring and sets KEYWARD_REQUIRE_KEYCHAIN=1, so there this test cannot skip.
+#[test]
+fn keychain_protected_vault_round_trips_through_the_os_keychain() {
+    let required = std::env::var_os("KEYWARD_REQUIRE_KEYCHAIN").is_some();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let v = match Vault::create(&path, None) {
+        Ok(v) => v,
+        Err(VaultError::KeychainUnavailable(why)) if !required => {
+            eprintln!("skipped: no OS keychain here ({why})");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let id = v.id().to_owned();
+    drop(v);
+    assert_eq!(Vault::open(&path, None).unwrap().id(), id);
+    // A passphrase is irrelevant to a keychain vault.
+    assert_eq!(Vault::open(&path, Some(&pass("anything"))).unwrap().id(), id);
+    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, &format!("vault-{id}")).unwrap();
+    entry.delete_credential().unwrap();
+    assert!(matches!(Vault::open(&path, None), Err(VaultError::MasterKeyMissing(_))));
+}

@@ -1,0 +1,108 @@
+//! Tauri commands: each takes the state, calls one `keyward_core::api` function and maps the
+//! error. No logic lives here. Secrets cross IPC only through `reveal_key`.
+
+use chrono::Utc;
+use keyward_core::api::{self, FindingView, KeyView};
+use keyward_core::{Error, Secret};
+use serde::Serialize;
+use tauri::{Emitter, State};
+
+use crate::error::UiError;
+use crate::state::AppState;
+
+type Result<T> = std::result::Result<T, UiError>;
+
+#[derive(Serialize)]
+pub struct Status {
+    home: String,
+    initialized: bool,
+    unlocked: bool,
+    locked_reason: Option<UiError>,
+}
+
+async fn status_of(state: &AppState) -> Status {
+    Status {
+        home: state.home.dir().display().to_string(),
+        initialized: state.home.is_initialized(),
+        unlocked: state.vault.lock().await.is_some(),
+        locked_reason: state.locked_reason.lock().await.clone(),
+    }
+}
+
+#[tauri::command]
+pub async fn vault_status(state: State<'_, AppState>) -> Result<Status> {
+    Ok(status_of(&state).await)
+}
+
+#[tauri::command]
+pub async fn unlock_vault(state: State<'_, AppState>, passphrase: Option<String>) -> Result<Status> {
+    state.unlock(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
+    Ok(status_of(&state).await)
+}
+
+#[tauri::command]
+pub async fn create_vault(state: State<'_, AppState>, passphrase: Option<String>) -> Result<Status> {
+    state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
+    Ok(status_of(&state).await)
+}
+
+#[tauri::command]
+pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<KeyView>> {
+    state.with_vault(|v| api::list_keys(v, false, Utc::now())).await
+}
+
+#[tauri::command]
+pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
+    state.with_vault(|v| api::latest_findings(v)).await
+}
+
+#[tauri::command]
+pub async fn run_audit(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
+    state.with_vault(|v| api::run_audit(v, Utc::now())).await
+}
+
+#[tauri::command]
+pub async fn reveal_key(state: State<'_, AppState>, id: String) -> Result<String> {
+    let secret = state.with_vault(|v| api::reveal_key(v, &id)).await?;
+    Ok(secret.expose().to_owned())
+}
+
+#[derive(Serialize)]
+pub struct SyncOutcome {
+    connector: String,
+    ok: bool,
+    seen: usize,
+    added: usize,
+    changed: usize,
+    removed: usize,
+    error: Option<UiError>,
+}
+
+#[derive(Clone, Serialize)]
+struct ProgressEvent {
+    connector: String,
+    phase: &'static str,
+    done: usize,
+    total: Option<usize>,
+}
+
+#[tauri::command]
+pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
+    let mut guard = state.vault.lock().await;
+    let vault = guard.as_mut().ok_or_else(locked)?;
+    let progress = move |p: keyward_core::sync::SyncProgress| {
+        let _ = app.emit("sync-progress", ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total });
+    };
+    let outcomes = api::sync(vault, None, &progress).await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|(connector, r)| match r {
+            Ok(r) => SyncOutcome { connector, ok: true, seen: r.seen, added: r.added, changed: r.changed, removed: r.removed, error: None },
+            Err(e) => SyncOutcome { connector, ok: false, seen: 0, added: 0, changed: 0, removed: 0, error: Some(e.into()) },
+        })
+        .collect())
+}
+
+pub fn locked() -> UiError {
+    Error::Vault(keyward_core::vault::VaultError::Locked).into()
+}

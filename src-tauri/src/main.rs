@@ -1,0 +1,41 @@
+//! Keyward's desktop shell: a window over `keyward-core`. The home comes from `KEYWARD_HOME`
+//! (else the OS data dir) and the passphrase, for headless use, from `KEYWARD_PASSPHRASE`, as in
+//! the CLI. Without them the app unlocks through the keychain or asks for the passphrase.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod state;
+
+use keyward_core::api::Home;
+
+fn home() -> anyhow::Result<Home> {
+    let dir = match std::env::var_os("KEYWARD_HOME") {
+        Some(d) => d.into(),
+        None => dirs::data_dir().ok_or_else(|| anyhow::anyhow!("no OS data directory; set KEYWARD_HOME"))?.join("keyward"),
+    };
+    Ok(Home::new(dir))
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let state = state::AppState::new(home()?);
+    tauri::async_runtime::block_on(state.try_unlock_at_start());
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::vault_status,
+            commands::unlock_vault,
+            commands::create_vault,
+            commands::list_keys,
+            commands::list_findings,
+            commands::run_audit,
+            commands::run_sync,
+            commands::reveal_key,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))?;
+    Ok(())
+}

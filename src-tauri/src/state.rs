@@ -1,0 +1,72 @@
+//! The shell's state: the home and, once unlocked, the open vault.
+
+use keyward_core::api::{self, Home};
+use keyward_core::vault::{Vault, VaultError};
+use keyward_core::{Error, Secret};
+use tokio::sync::Mutex;
+
+use crate::error::UiError;
+
+pub struct AppState {
+    pub home: Home,
+    pub vault: Mutex<Option<Vault>>,
+    /// Why the last unlock attempt failed, for the lock screen.
+    pub locked_reason: Mutex<Option<UiError>>,
+}
+
+impl AppState {
+    pub fn new(home: Home) -> Self {
+        Self { home, vault: Mutex::new(None), locked_reason: Mutex::new(None) }
+    }
+
+    /// Opens the vault. Keychain and Argon2 work block, so it runs off the async workers.
+    pub async fn unlock(&self, passphrase: Option<Secret>) -> Result<(), UiError> {
+        let home = self.home.clone();
+        let opened = tauri::async_runtime::spawn_blocking(move || api::open(&home, passphrase.as_ref()))
+            .await
+            .map_err(|e| UiError::new("internal", e.to_string()))?;
+        self.settle(opened).await
+    }
+
+    pub async fn create(&self, passphrase: Option<Secret>) -> Result<(), UiError> {
+        let home = self.home.clone();
+        let created = tauri::async_runtime::spawn_blocking(move || api::init(&home, passphrase.as_ref()))
+            .await
+            .map_err(|e| UiError::new("internal", e.to_string()))?;
+        self.settle(created).await
+    }
+
+    async fn settle(&self, result: Result<Vault, Error>) -> Result<(), UiError> {
+        match result {
+            Ok(v) => {
+                *self.vault.lock().await = Some(v);
+                *self.locked_reason.lock().await = None;
+                Ok(())
+            }
+            Err(e) => {
+                let ui: UiError = e.into();
+                *self.locked_reason.lock().await = Some(ui.clone());
+                Err(ui)
+            }
+        }
+    }
+
+    /// Tries to unlock at start-up without asking: the keychain, or KEYWARD_PASSPHRASE.
+    /// A failure is kept for the lock screen, not raised.
+    pub async fn try_unlock_at_start(&self) {
+        if !self.home.is_initialized() {
+            return;
+        }
+        let passphrase = std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Secret::new);
+        if let Err(e) = self.unlock(passphrase).await {
+            tracing::info!(code = %e.code, "vault not unlocked at start");
+        }
+    }
+
+    /// Runs `f` on the open vault.
+    pub async fn with_vault<T>(&self, f: impl FnOnce(&mut Vault) -> Result<T, Error>) -> Result<T, UiError> {
+        let mut guard = self.vault.lock().await;
+        let vault = guard.as_mut().ok_or_else(|| UiError::from(Error::Vault(VaultError::Locked)))?;
+        f(vault).map_err(Into::into)
+    }
+}

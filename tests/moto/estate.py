@@ -1,0 +1,150 @@
+"""A moto IAM estate with known truth, for Keyward's end-to-end tests.
+
+Runs moto in-process so keys can carry dates in the past (moto's HTTP API always stamps "now"),
+seeds a deterministic estate of IAM users, access keys, policies and groups, and writes the
+findings Keyward's rules must report, computed here independently from the rule definitions in
+the walking-skeleton issue. Prints `PORT <n>` once ready, then serves until stdin closes.
+
+    python estate.py --users 2000 --seed 7 --truth truth.json [--auth]
+
+With --auth, moto enforces SigV4 and IAM policies (after the seeding), so a test can prove that
+Keyward reports bad credentials clearly.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+from datetime import datetime, timedelta, timezone
+
+THRESHOLDS = {"key_not_rotated": 90, "key_unused": 45, "key_never_used": 7}
+ACCOUNT = "123456789012"
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+READONLY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+S3_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+
+# Ages straddle every threshold: exactly N days is not "more than N".
+CREATED_DAYS = [0, 3, 7, 8, 30, 45, 46, 89, 90, 91, 200, 400]
+USED_DAYS = [0, 1, 10, 45, 46, 60, 100, 300]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--users", type=int, default=50)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--truth", required=True)
+    p.add_argument("--root-key", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--auth", action="store_true")
+    args = p.parse_args()
+
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    os.environ.setdefault("TZ", "UTC")
+    # Import after the environment is set: moto reads its settings at import.
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.models import AccessKeyLastUsed, iam_backends
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    iam = iam_backends[ACCOUNT]["aws"]
+    # Half a day past each whole day keeps the floor of every age stable while the test runs.
+    now = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=12)
+    rng = random.Random(args.seed)
+
+    iam.create_group("admins")
+    iam.attach_group_policy(ADMIN_ARN, "admins")
+    iam.create_group("ops")
+    iam.put_group_policy("ops", "everything", ALLOW_ALL)
+    iam.create_group("devs")
+    iam.attach_group_policy(READONLY_ARN, "devs")
+    full = iam.create_policy("all actions", "/", ALLOW_ALL, "FullAccessCustom", [])
+
+    truth = []
+    keys_out = []
+    owners_with_two = []
+    for i in range(args.users):
+        user = f"user-{i:05d}"
+        iam.create_user("us-east-1", user)
+        roll = rng.random()
+        admin = None
+        if roll < 0.06:
+            iam.attach_user_policy(ADMIN_ARN, user)
+            admin = "attached"
+        elif roll < 0.09:
+            iam.put_user_policy(user, "all", ALLOW_ALL)
+            admin = "inline"
+        elif roll < 0.12:
+            iam.add_user_to_group("admins", user)
+            admin = "group-attached"
+        elif roll < 0.14:
+            iam.add_user_to_group("ops", user)
+            admin = "group-inline"
+        elif roll < 0.16:
+            iam.attach_user_policy(full.arn, user)
+            admin = "customer-managed"
+        elif roll < 0.30:
+            iam.add_user_to_group("devs", user)
+        elif roll < 0.40:
+            iam.put_user_policy(user, "s3", S3_ONLY)
+        elif roll < 0.45:
+            iam.attach_user_policy(READONLY_ARN, user)
+
+        n_keys = rng.choices([0, 1, 2], weights=[10, 60, 30])[0]
+        active_ids = []
+        for _ in range(n_keys):
+            status = "Active" if rng.random() < 0.85 else "Inactive"
+            key = iam.create_access_key(user, status=status)
+            created = rng.choice(CREATED_DAYS)
+            key.create_date = now - timedelta(days=created)
+            used = None
+            if rng.random() >= 0.25:
+                used = min(rng.choice(USED_DAYS), created)
+                key.last_used = AccessKeyLastUsed(timestamp=now - timedelta(days=used), service="s3", region="eu-west-1")
+            kid = key.access_key_id
+            keys_out.append({"external_id": kid, "owner": user, "status": status.lower(), "created_days": created, "used_days": used})
+            if status != "Active":
+                continue
+            active_ids.append(kid)
+            if created > THRESHOLDS["key_not_rotated"]:
+                truth.append(["key_not_rotated", user, kid])
+            if used is not None and used > THRESHOLDS["key_unused"]:
+                truth.append(["key_unused", user, kid])
+            if used is None and created > THRESHOLDS["key_never_used"]:
+                truth.append(["key_never_used", user, kid])
+            if admin:
+                truth.append(["owner_admin_access", user, kid])
+        if len(active_ids) >= 2:
+            truth.append(["owner_two_active_keys", user, None])
+            owners_with_two.append(user)
+
+    if args.root_key:
+        iam.account_summary._account_access_keys_present = 1
+        truth.append(["root_access_key", "root", None])
+
+    with open(args.truth, "w") as f:
+        json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out, "account_id": ACCOUNT}, f)
+
+    if args.auth:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        ActionAuthenticatorMixin.request_count = 0
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    print(f"PORT {server.get_host_and_port()[1]}", flush=True)
+    # Serve until the test closes our stdin (or dies), taking commands that change the estate.
+    for line in sys.stdin:
+        words = line.split()
+        if words and words[0] == "delete_key":
+            iam.delete_access_key(words[2], words[1])
+        elif words and words[0] == "deactivate_key":
+            iam.update_access_key(words[1], words[2], "Inactive")
+        else:
+            print(f"ERR unknown command {line!r}", flush=True)
+            continue
+        print("OK", flush=True)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+//! The desktop app as a real window: tauri-driver + WebKitWebDriver under Xvfb drive the built
+//! `keyward-desktop` against a prepared vault. `make test` runs this inside Xvfb and sets
+//! KEYWARD_REQUIRE_E2E=1, so there it cannot skip; elsewhere it skips when no display or driver.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use keyward_tests::webdriver::Session;
+use keyward_tests::{Home, MotoEstate, PASSPHRASE, built_binary};
+
+const SECRET: &str = "lin_api_E2EdesktopSECRET0123456789abcdefghij";
+
+fn tauri_driver() -> Option<PathBuf> {
+    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("tauri-driver"))
+        .chain(home_bin)
+        .find(|p| p.exists())
+}
+
+fn prerequisites() -> Option<PathBuf> {
+    let required = std::env::var_os("KEYWARD_REQUIRE_E2E").is_some();
+    let driver = tauri_driver();
+    let webkit = Command::new("which").arg("WebKitWebDriver").output().map(|o| o.status.success()).unwrap_or(false);
+    let display = std::env::var_os("DISPLAY").is_some();
+    match (driver, webkit, display) {
+        (Some(d), true, true) => Some(d),
+        (d, w, disp) => {
+            let why = format!("tauri-driver: {}, WebKitWebDriver: {w}, DISPLAY: {disp}", d.is_some());
+            assert!(!required, "desktop e2e prerequisites missing ({why})");
+            eprintln!("skipped: desktop e2e prerequisites missing ({why})");
+            None
+        }
+    }
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver(driver: &PathBuf, home: &Home) -> (Driver, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let native_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(driver)
+        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("KEYWARD_HOME", home.path())
+        .env_remove("KEYWARD_PASSPHRASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tauri-driver");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "tauri-driver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Driver(child), format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
+    let Some(driver) = prerequisites() else { return };
+
+    // A vault with AWS keys from a small moto estate, a hand-registered key with a secret, and an audit.
+    let moto = MotoEstate::start(6, 5, &[]);
+    let mut home = Home::initialised();
+    moto.configure(&mut home);
+    home.ok(&["connector", "add", "aws", "--name", "prod"]);
+    home.ok(&["sync"]);
+    let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "e2e-linear", "--owner", "ana"], SECRET);
+    assert!(out.status.success());
+    let manual_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let findings = home.json(&["audit", "--json"]);
+    let keys = home.json(&["keys", "list", "--json"]);
+    let keys = keys.as_array().unwrap();
+
+    let (_driver, url) = start_driver(&driver, &home);
+    let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
+
+    // Locked: the passphrase prompt. A wrong passphrase is refused with a clear message.
+    let input = app.wait_for("[data-testid=passphrase]", Duration::from_secs(30)).unwrap()[0].clone();
+    app.type_into(&input, "not the passphrase").unwrap();
+    app.click(&app.find_all("[data-testid=unlock]").unwrap()[0]).unwrap();
+    let error = app.wait_for("[data-testid=error]", Duration::from_secs(20)).unwrap()[0].clone();
+    assert!(app.text(&error).unwrap().contains("wrong passphrase"));
+
+    let input = app.find_all("[data-testid=passphrase]").unwrap()[0].clone();
+    app.type_into(&input, PASSPHRASE).unwrap();
+    app.click(&app.find_all("[data-testid=unlock]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=keys-table]", Duration::from_secs(20)).unwrap();
+
+    let rows = app.find_all("[data-testid=key-row]").unwrap();
+    assert_eq!(rows.len(), keys.len());
+    let page = app.page_text().unwrap();
+    for k in keys {
+        assert!(page.contains(k["name"].as_str().unwrap()), "{} shown", k["name"]);
+    }
+    assert!(!app.source().unwrap().contains(SECRET), "the secret is not in the webview before a reveal");
+
+    if let Ok(png) = app.screenshot() {
+        let _ = std::fs::write(std::env::temp_dir().join("keyward-e2e-keys.png"), png);
+    }
+
+    // Reveal is explicit and per key.
+    let reveal = app.find_all(&format!("tr[data-key-id=\"{manual_id}\"] [data-testid=reveal]")).unwrap();
+    app.click(&reveal[0]).unwrap();
+    let secret = app.wait_for("[data-testid=secret]", Duration::from_secs(10)).unwrap()[0].clone();
+    assert_eq!(app.text(&secret).unwrap(), SECRET);
+
+    // Findings: the same count the CLI's audit reported.
+    app.click(&app.find_all("[data-testid=tab-findings]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=findings-table]", Duration::from_secs(10)).unwrap();
+    assert_eq!(app.find_all("[data-testid=finding-row]").unwrap().len(), findings.as_array().unwrap().len());
+    assert!(app.page_text().unwrap().contains("Root user has an access key"));
+}

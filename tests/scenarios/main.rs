@@ -1,0 +1,8 @@
+//! Cross-crate scenarios, one test binary (ripgrep's and GitButler's shape): the `keyward` CLI
+//! against temp homes and a moto estate, the secret-leak checks, and the desktop app driven
+//! through WebDriver.
+
+mod aws_moto;
+mod cli;
+mod desktop;
+mod secrets;

@@ -1,0 +1,192 @@
+//! Test support for Keyward's cross-crate scenarios: the built binaries, temp homes, and the
+//! moto estate harness (`tests/moto/estate.py`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+
+pub mod webdriver;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A binary built from this workspace, next to the running test (`target/<profile>/NAME`).
+pub fn built_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let bin = profile_dir.join(name);
+    assert!(bin.exists(), "{} is not built; run `cargo build --workspace --bins` first (make test does)", bin.display());
+    bin
+}
+
+/// A passphrase every test vault uses (headless: no keychain needed).
+pub const PASSPHRASE: &str = "test passphrase, not a secret";
+
+/// A Keyward home in a temp dir, with helpers to run the CLI against it.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Home {
+    /// A fresh, uninitialised home; the CLI will use the test passphrase.
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap(), env: vec![("KEYWARD_PASSPHRASE".into(), PASSPHRASE.into())] }
+    }
+
+    /// A fresh home with `keyward init` done.
+    pub fn initialised() -> Self {
+        let home = Self::new();
+        home.ok(&["init"]);
+        home
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets an environment variable for every later command.
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.retain(|(key, _)| key != k);
+        self.env.push((k.into(), v.into()));
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(built_binary("keyward"));
+        cmd.arg("--home").arg(self.path()).args(args);
+        cmd.env_remove("KEYWARD_HOME").env_remove("KEYWARD_PASSPHRASE").env_remove("KEYWARD_LOG");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `keyward ARGS` with `stdin` as input.
+    pub fn run_with_input(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// Runs and asserts exit 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "keyward {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and parses stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A moto server seeded by `tests/moto/estate.py`, with the truth it wrote.
+pub struct MotoEstate {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<std::process::ChildStdout>,
+    pub endpoint: String,
+    pub truth: serde_json::Value,
+    _dir: tempfile::TempDir,
+}
+
+/// The Python that has moto installed: `KEYWARD_MOTO_PYTHON`, else the repo's `.venv-moto`.
+pub fn moto_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("KEYWARD_MOTO_PYTHON") {
+        return p.into();
+    }
+    let venv = workspace().join(".venv-moto/bin/python");
+    assert!(venv.exists(), "moto is not installed: run scripts/install-deps.sh --test (or set KEYWARD_MOTO_PYTHON)");
+    venv
+}
+
+impl MotoEstate {
+    /// Starts moto with an estate of `users` IAM users; `extra` are more estate.py flags.
+    pub fn start(users: usize, seed: u64, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let truth_path = dir.path().join("truth.json");
+        let mut child = Command::new(moto_python())
+            .arg(workspace().join("tests/moto/estate.py"))
+            .args(["--users", &users.to_string(), "--seed", &seed.to_string(), "--truth"])
+            .arg(&truth_path)
+            .args(extra)
+            .env("TZ", "UTC")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start moto estate");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("PORT ").unwrap_or_else(|| panic!("estate.py said {line:?}")).to_owned();
+        let truth = serde_json::from_slice(&std::fs::read(&truth_path).unwrap()).unwrap();
+        let stdin = child.stdin.take();
+        Self { child, stdin, stdout, endpoint: format!("http://127.0.0.1:{port}"), truth, _dir: dir }
+    }
+
+    /// Sends a command to the harness (`delete_key USER KEY`, `deactivate_key USER KEY`) and
+    /// waits for its `OK`.
+    pub fn tell(&mut self, command: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{command}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "OK", "estate.py answered {line:?} to {command:?}");
+    }
+
+    /// Points a home's CLI at this moto with dummy credentials.
+    pub fn configure(&self, home: &mut Home) {
+        home.set_env("AWS_ENDPOINT_URL", &self.endpoint);
+        home.set_env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE");
+        home.set_env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        home.set_env("AWS_REGION", "us-east-1");
+        // No profile files or instance metadata from the machine running the tests.
+        home.set_env("AWS_CONFIG_FILE", "/nonexistent");
+        home.set_env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+        home.set_env("AWS_EC2_METADATA_DISABLED", "true");
+    }
+}
+
+impl Drop for MotoEstate {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if self.child.try_wait().ok().flatten().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}

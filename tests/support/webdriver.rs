@@ -1,0 +1,106 @@
+//! A minimal W3C WebDriver client (the handful of calls the desktop e2e needs), over
+//! reqwest's blocking client. `tauri-driver` forwards these to Debian's `WebKitWebDriver`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a4ec-4ad953f9fc0f";
+
+pub struct Session {
+    http: reqwest::blocking::Client,
+    base: String,
+}
+
+impl Session {
+    /// Opens a session that launches `application` (a Tauri binary) through tauri-driver.
+    pub fn start(driver_url: &str, application: &std::path::Path) -> anyhow::Result<Self> {
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let caps = json!({
+            "capabilities": {"alwaysMatch": {
+                "browserName": "wry",
+                "tauri:options": {"application": application}
+            }}
+        });
+        let resp: Value = http.post(format!("{driver_url}/session")).json(&caps).send()?.json()?;
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no session: {resp}"))?
+            .to_owned();
+        Ok(Self { http, base: format!("{driver_url}/session/{id}") })
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp: Value = req.send()?.json()?;
+        if let Some(err) = resp["value"].get("error") {
+            anyhow::bail!("webdriver {path}: {err} {}", resp["value"]["message"]);
+        }
+        Ok(resp["value"].clone())
+    }
+
+    /// Finds elements by CSS selector.
+    pub fn find_all(&self, css: &str) -> anyhow::Result<Vec<String>> {
+        let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))?;
+        Ok(v.as_array().map(|a| a.iter().filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned)).collect()).unwrap_or_default())
+    }
+
+    /// Waits until at least one element matches, up to `timeout`.
+    pub fn wait_for(&self, css: &str, timeout: Duration) -> anyhow::Result<Vec<String>> {
+        let start = Instant::now();
+        loop {
+            let found = self.find_all(css)?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            if start.elapsed() > timeout {
+                anyhow::bail!("nothing matched {css:?} within {timeout:?}; page: {}", self.page_text().unwrap_or_default());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn text(&self, element: &str) -> anyhow::Result<String> {
+        Ok(self.call(reqwest::Method::GET, &format!("/element/{element}/text"), None)?.as_str().unwrap_or_default().to_owned())
+    }
+
+    pub fn click(&self, element: &str) -> anyhow::Result<()> {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({})))?;
+        Ok(())
+    }
+
+    pub fn type_into(&self, element: &str, text: &str) -> anyhow::Result<()> {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": text})))?;
+        Ok(())
+    }
+
+    /// The whole page's visible text.
+    pub fn page_text(&self) -> anyhow::Result<String> {
+        let body = self.find_all("body")?;
+        match body.first() {
+            Some(b) => self.text(b),
+            None => Ok(String::new()),
+        }
+    }
+
+    /// The page's HTML source.
+    pub fn source(&self) -> anyhow::Result<String> {
+        Ok(self.call(reqwest::Method::GET, "/source", None)?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// A PNG screenshot.
+    pub fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
+        use base64::Engine;
+        let b64 = self.call(reqwest::Method::GET, "/screenshot", None)?;
+        Ok(base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default())?)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.http.delete(&self.base).send();
+    }
+}

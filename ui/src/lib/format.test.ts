@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { daysSince, filterKeys, formatAge, formatLastUsed, sortFindings, sortKeys } from "./format";
+import type { Finding, Key } from "./ipc";
+
+const now = new Date("2026-06-01T12:00:00Z");
+
+function key(over: Partial<Key>): Key {
+  return {
+    id: "k",
+    provider: "aws",
+    account: "prod",
+    external_id: "AKIA1",
+    name: "AKIA1",
+    owner: "alice",
+    status: "active",
+    created_at: null,
+    age_days: null,
+    last_used_at: null,
+    last_used_service: null,
+    last_used_region: null,
+    usage_tracked: true,
+    expires_at: null,
+    scopes: [],
+    has_secret: false,
+    removed_at: null,
+    open_findings: 0,
+    ...over,
+  };
+}
+
+function finding(over: Partial<Finding>): Finding {
+  return {
+    rule_id: "key_unused",
+    severity: "medium",
+    key_id: null,
+    provider: "aws",
+    account: "prod",
+    external_id: null,
+    owner: null,
+    title: "",
+    detail: "",
+    remediation: "",
+    ...over,
+  };
+}
+
+describe("ages", () => {
+  it("floors whole days", () => {
+    expect(daysSince("2026-05-31T12:00:01Z", now)).toBe(0);
+    expect(daysSince("2026-05-31T12:00:00Z", now)).toBe(1);
+    expect(daysSince(null, now)).toBeNull();
+    expect(daysSince("garbage", now)).toBeNull();
+  });
+
+  it("formats compactly", () => {
+    expect(formatAge(null)).toBe("—");
+    expect(formatAge(59)).toBe("59d");
+    expect(formatAge(91)).toBe("3mo");
+    expect(formatAge(800)).toBe("2y");
+    expect(formatAge(-1)).toBe("future");
+  });
+
+  it("tells never-used from unknown", () => {
+    expect(formatLastUsed(key({ usage_tracked: true }), now)).toBe("never");
+    expect(formatLastUsed(key({ usage_tracked: false }), now)).toBe("unknown");
+    expect(formatLastUsed(key({ last_used_at: "2026-06-01T01:00:00Z" }), now)).toBe("today");
+    expect(formatLastUsed(key({ last_used_at: "2026-05-01T12:00:00Z" }), now)).toBe("31d ago");
+  });
+});
+
+describe("ordering and filtering", () => {
+  it("puts critical findings first", () => {
+    const sorted = sortFindings([
+      finding({ severity: "low", rule_id: "key_never_used" }),
+      finding({ severity: "critical", rule_id: "root_access_key" }),
+      finding({ severity: "high", rule_id: "owner_admin_access" }),
+    ]);
+    expect(sorted.map((f) => f.severity)).toEqual(["critical", "high", "low"]);
+  });
+
+  it("puts the riskiest keys first", () => {
+    const sorted = sortKeys([key({ name: "b" }), key({ name: "a", open_findings: 2 }), key({ name: "c", open_findings: 1 })]);
+    expect(sorted.map((k) => k.name)).toEqual(["a", "c", "b"]);
+  });
+
+  it("filters across columns, case-insensitively", () => {
+    const keys = [key({ name: "deploy", owner: "Ana" }), key({ name: "ci", owner: "bob", provider: "linear" })];
+    expect(filterKeys(keys, "ana").map((k) => k.name)).toEqual(["deploy"]);
+    expect(filterKeys(keys, "LINEAR").map((k) => k.name)).toEqual(["ci"]);
+    expect(filterKeys(keys, "  ")).toHaveLength(2);
+  });
+});

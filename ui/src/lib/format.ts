@@ -1,0 +1,58 @@
+// Pure presentation helpers, unit-tested without a webview.
+import type { Finding, Key } from "./ipc";
+
+const DAY = 86_400_000;
+
+/** Whole days between an RFC 3339 instant and `now` (floored), or null. */
+export function daysSince(iso: string | null, now: Date): number | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return null;
+  return Math.floor((now.getTime() - t) / DAY);
+}
+
+/** "3d", "5mo", "2y": compact ages for table cells. */
+export function formatAge(days: number | null): string {
+  if (days === null) return "—";
+  if (days < 0) return "future";
+  if (days < 60) return `${days}d`;
+  if (days < 730) return `${Math.floor(days / 30)}mo`;
+  return `${Math.floor(days / 365)}y`;
+}
+
+/** The "last used" cell: a relative age, "never" when the provider says so, "unknown" otherwise. */
+export function formatLastUsed(key: Pick<Key, "last_used_at" | "usage_tracked">, now: Date): string {
+  if (key.last_used_at) {
+    const d = daysSince(key.last_used_at, now);
+    return d === 0 ? "today" : `${formatAge(d)} ago`;
+  }
+  return key.usage_tracked ? "never" : "unknown";
+}
+
+const SEVERITY_RANK: Record<Finding["severity"], number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/** Findings ordered most severe first, then by rule and key, stable for equal entries. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      a.rule_id.localeCompare(b.rule_id) ||
+      (a.external_id ?? a.owner ?? "").localeCompare(b.external_id ?? b.owner ?? ""),
+  );
+}
+
+/** Keys with the most findings first, then by provider and name. */
+export function sortKeys(keys: Key[]): Key[] {
+  return [...keys].sort(
+    (a, b) => b.open_findings - a.open_findings || a.provider.localeCompare(b.provider) || a.name.localeCompare(b.name),
+  );
+}
+
+/** Case-insensitive filter over the columns a user would search by. */
+export function filterKeys(keys: Key[], query: string): Key[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return keys;
+  return keys.filter((k) =>
+    [k.provider, k.account, k.name, k.owner ?? "", k.external_id ?? "", k.status].some((f) => f.toLowerCase().includes(q)),
+  );
+}

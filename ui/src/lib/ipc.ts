@@ -1,0 +1,75 @@
+// The one place the UI talks to the shell. Every command returns data or rejects with
+// `{ code, message }` (src-tauri/src/error.rs); the UI branches on `code`, never on text.
+import { invoke } from "@tauri-apps/api/core";
+
+export interface UiError {
+  code: string;
+  message: string;
+}
+
+export interface Status {
+  home: string;
+  initialized: boolean;
+  unlocked: boolean;
+  /** Why the vault is still locked (e.g. "vault_locked", "keychain_unavailable"), when it is. */
+  locked_reason: UiError | null;
+}
+
+export interface Key {
+  id: string;
+  provider: string;
+  account: string;
+  external_id: string | null;
+  name: string;
+  owner: string | null;
+  status: "active" | "inactive";
+  created_at: string | null;
+  age_days: number | null;
+  last_used_at: string | null;
+  last_used_service: string | null;
+  last_used_region: string | null;
+  usage_tracked: boolean;
+  expires_at: string | null;
+  scopes: string[];
+  has_secret: boolean;
+  removed_at: string | null;
+  open_findings: number;
+}
+
+export interface Finding {
+  rule_id: string;
+  severity: "low" | "medium" | "high" | "critical";
+  key_id: string | null;
+  provider: string;
+  account: string;
+  external_id: string | null;
+  owner: string | null;
+  title: string;
+  detail: string;
+  remediation: string;
+}
+
+export interface SyncOutcome {
+  connector: string;
+  ok: boolean;
+  seen: number;
+  added: number;
+  changed: number;
+  removed: number;
+  error: UiError | null;
+}
+
+export function isUiError(e: unknown): e is UiError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+export const ipc = {
+  status: () => invoke<Status>("vault_status"),
+  unlock: (passphrase: string | null) => invoke<Status>("unlock_vault", { passphrase }),
+  create: (passphrase: string | null) => invoke<Status>("create_vault", { passphrase }),
+  keys: () => invoke<Key[]>("list_keys"),
+  findings: () => invoke<Finding[]>("list_findings"),
+  sync: () => invoke<SyncOutcome[]>("run_sync"),
+  audit: () => invoke<Finding[]>("run_audit"),
+  reveal: (id: string) => invoke<string>("reveal_key", { id }),
+};
