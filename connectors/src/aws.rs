@@ -17,6 +17,7 @@ use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::{AttachedPolicy, StatusType, SummaryKeyType};
 use chrono::{DateTime, Utc};
@@ -98,16 +99,21 @@ impl AwsIam {
         let root_access_key = self.root_access_key().await?;
 
         let done = AtomicUsize::new(0);
-        let per_user: Vec<(Vec<RemoteKey>, OwnerFacts)> = stream::iter(users.iter().map(|u| u.user_name().to_owned()))
-            .map(|name| async {
+        // The futures are built eagerly into a Vec: a stream of closures here would make the
+        // caller's future fail the `Send` check (rust-lang/rust#64552), and they are lazy anyway.
+        let names: Vec<String> = users.iter().map(|u| u.user_name().to_owned()).collect();
+        let mut tasks = Vec::with_capacity(names.len());
+        for name in names {
+            let done = &done;
+            tasks.push(async move {
                 let result = self.user(name).await;
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(Progress { phase: "users", done: n, total: Some(total) });
                 result
-            })
-            .buffer_unordered(self.concurrency)
-            .try_collect()
-            .await?;
+            });
+        }
+        let per_user: Vec<(Vec<RemoteKey>, OwnerFacts)> =
+            stream::iter(tasks).buffer_unordered(self.concurrency).try_collect().await?;
 
         let mut inventory = Inventory { account_id, root_access_key: Some(root_access_key), ..Default::default() };
         for (keys, owner) in per_user {
@@ -379,19 +385,27 @@ fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
 }
 
 /// Maps an SDK error to a classified [`ConnectorError`], once for every IAM call.
-fn classify<E, R>(operation: &str, err: SdkError<E, R>) -> ConnectorError
+fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ConnectorError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
-    let context = DisplayErrorContext(&err).to_string();
+    // The SDK reads the error code from IAM's `<ErrorResponse><Error>` shape. Emulators and
+    // proxies sometimes wrap it differently (moto: `<Errors><Error>`); read the body then.
+    let (code, message) = match (err.code(), err.raw_response()) {
+        (Some(code), _) => (Some(code.to_owned()), err.message().map(str::to_owned)),
+        (None, Some(raw)) => {
+            let body = raw.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+            (xml_text(&body, "Code"), xml_text(&body, "Message"))
+        }
+        (None, None) => (None, None),
+    };
     let kind = match &err {
         SdkError::TimeoutError(_) => ErrorKind::Transport,
-        SdkError::DispatchFailure(_) if context.contains("credentials") => ErrorKind::Config,
+        SdkError::DispatchFailure(_) if DisplayErrorContext(&err).to_string().contains("credentials") => ErrorKind::Config,
         SdkError::DispatchFailure(_) => ErrorKind::Transport,
         SdkError::ResponseError(_) => ErrorKind::Malformed,
         SdkError::ConstructionFailure(_) => ErrorKind::Config,
-        _ => match err.code() {
+        _ => match code.as_deref() {
             Some(
                 "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "IncompleteSignature"
                 | "MissingAuthenticationToken" | "InvalidAccessKeyId",
@@ -403,12 +417,23 @@ where
             _ => ErrorKind::Provider,
         },
     };
-    let detail = match (err.code(), err.message()) {
+    let detail = match (code, message) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => context,
+        (Some(code), None) => code,
+        _ => {
+            // No code: a transport or parsing failure. Its context names the cause; keep it short.
+            let context = DisplayErrorContext(&err).to_string();
+            context.chars().take(300).collect()
+        }
     };
     ConnectorError::new(PROVIDER, kind, format!("{operation} failed: {detail}"))
+}
+
+/// The text of the first `<tag>` element in an XML body (error bodies are small and flat).
+fn xml_text(body: &str, tag: &str) -> Option<String> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + body[start..].find(&format!("</{tag}>"))?;
+    Some(body[start..end].trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -429,6 +454,15 @@ mod tests {
         assert!(!document_allows_all(r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#));
         assert!(!document_allows_all(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}}"#));
         assert!(!document_allows_all("not json"));
+    }
+
+    #[test]
+    fn error_codes_are_read_from_any_error_body_shape() {
+        let moto = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>bad token</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_text(moto, "Code").as_deref(), Some("InvalidClientTokenId"));
+        assert_eq!(xml_text(moto, "Message").as_deref(), Some("bad token"));
+        assert_eq!(xml_text("<html>502</html>", "Code"), None);
+        assert_eq!(xml_text("<Code></Code>", "Code"), None);
     }
 
     #[test]

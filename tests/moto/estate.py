@@ -13,6 +13,7 @@ Keyward reports bad credentials clearly.
 
 import argparse
 import json
+import logging
 import os
 import random
 import sys
@@ -129,6 +130,7 @@ def main():
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     print(f"PORT {server.get_host_and_port()[1]}", flush=True)
