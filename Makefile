@@ -20,11 +20,11 @@ test-deps:
 ui:
 	cd ui && npm run build --silent
 
-cli: deps
-	cargo build --release -p keyward-cli
+cli: deps ui
+	cargo build --release -p keyward-cli -p keyward-desktop
 
 desktop: deps ui
-	cargo build --release -p keyward-desktop
+	cargo build --release -p keyward-cli -p keyward-desktop
 
 run: desktop
 	$(TARGET_DIR)/release/keyward-desktop

@@ -202,10 +202,8 @@ impl AwsIam {
         for policy in &attached {
             let (name, arn) = (policy.policy_name().unwrap_or_default(), policy.policy_arn().unwrap_or_default());
             policies.push(format!("policy:{name}"), serde_json::json!({"type": "attached", "name": name, "arn": arn}));
-            if self.managed_is_admin(arn).await? {
-                reasons.push(format!("attached policy {name}"));
-            }
         }
+        reasons.extend(self.attached_reasons(&attached).await?);
 
         let inline: Vec<String> = self
             .client
@@ -227,9 +225,7 @@ impl AwsIam {
                 .await
                 .map_err(|e| classify("GetUserPolicy", e))?;
             policies.push(format!("inline:{name}"), serde_json::json!({"type": "inline", "name": name}));
-            if document_allows_all(doc.policy_document()) {
-                reasons.push(format!("inline policy {name} allows * on *"));
-            }
+            reasons.extend(inline_reason(name, doc.policy_document()));
         }
 
         let groups: Vec<_> = self
@@ -258,7 +254,6 @@ impl AwsIam {
         if let Some(known) = self.groups.lock().expect("group cache poisoned").get(group) {
             return Ok(known.clone());
         }
-        let mut reasons = Vec::new();
         let attached: Vec<AttachedPolicy> = self
             .client
             .list_attached_group_policies()
@@ -269,11 +264,7 @@ impl AwsIam {
             .try_collect()
             .await
             .map_err(|e| classify("ListAttachedGroupPolicies", e))?;
-        for policy in &attached {
-            if self.managed_is_admin(policy.policy_arn().unwrap_or_default()).await? {
-                reasons.push(format!("attached policy {}", policy.policy_name().unwrap_or_default()));
-            }
-        }
+        let mut reasons = self.attached_reasons(&attached).await?;
         let inline: Vec<String> = self
             .client
             .list_group_policies()
@@ -293,13 +284,22 @@ impl AwsIam {
                 .send()
                 .await
                 .map_err(|e| classify("GetGroupPolicy", e))?;
-            if document_allows_all(doc.policy_document()) {
-                reasons.push(format!("inline policy {name} allows * on *"));
-            }
+            reasons.extend(inline_reason(name, doc.policy_document()));
         }
         let why = (!reasons.is_empty()).then(|| reasons.join(", "));
         self.groups.lock().expect("group cache poisoned").insert(group.to_owned(), why.clone());
         Ok(why)
+    }
+
+    /// Why any of these attached managed policies makes its holder an administrator.
+    async fn attached_reasons(&self, attached: &[AttachedPolicy]) -> Result<Vec<String>, ConnectorError> {
+        let mut reasons = Vec::new();
+        for policy in attached {
+            if self.managed_is_admin(policy.policy_arn().unwrap_or_default()).await? {
+                reasons.push(format!("attached policy {}", policy.policy_name().unwrap_or_default()));
+            }
+        }
+        Ok(reasons)
     }
 
     /// Whether a managed policy grants administrator access: AWS's `AdministratorAccess`, or a
@@ -345,6 +345,11 @@ impl Policies {
             other => *other = serde_json::Value::Array(vec![raw]),
         }
     }
+}
+
+/// Why an inline policy makes its holder an administrator, if it does.
+fn inline_reason(name: &str, document: &str) -> Option<String> {
+    document_allows_all(document).then(|| format!("inline policy {name} allows * on *"))
 }
 
 /// Whether an IAM policy document has a statement that allows every action on every resource.

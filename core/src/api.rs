@@ -155,11 +155,6 @@ pub struct FindingView {
 
 impl From<&Finding> for FindingView {
     fn from(f: &Finding) -> Self {
-        let remediation = audit::rules::ALL_RULES
-            .iter()
-            .find(|r| r.meta().id == f.rule_id)
-            .map(|r| r.meta().remediation.to_owned())
-            .unwrap_or_default();
         Self {
             rule_id: f.rule_id.to_owned(),
             severity: f.severity.as_str().to_owned(),
@@ -170,9 +165,18 @@ impl From<&Finding> for FindingView {
             owner: f.owner.clone(),
             title: f.title.clone(),
             detail: f.detail.clone(),
-            remediation,
+            remediation: remediation_of(f.rule_id),
         }
     }
+}
+
+/// The registered rule's remediation text (empty for a rule this build no longer has).
+fn remediation_of(rule_id: &str) -> String {
+    audit::rules::ALL_RULES
+        .iter()
+        .find(|r| r.meta().id == rule_id)
+        .map(|r| r.meta().remediation.to_owned())
+        .unwrap_or_default()
 }
 
 /// A connector as shown to users.
@@ -296,11 +300,7 @@ pub fn latest_findings(vault: &Vault) -> Result<Vec<FindingView>, Error> {
     let rows = stmt
         .query_map([], |r| {
             let rule_id: String = r.get(0)?;
-            let remediation = audit::rules::ALL_RULES
-                .iter()
-                .find(|x| x.meta().id == rule_id)
-                .map(|x| x.meta().remediation.to_owned())
-                .unwrap_or_default();
+            let remediation = remediation_of(&rule_id);
             Ok(FindingView {
                 rule_id,
                 severity: r.get(1)?,

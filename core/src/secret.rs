@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 /// A secret string: an API key, a token, a passphrase.
 ///
@@ -26,12 +26,6 @@ impl Secret {
     /// Whether the secret is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl From<Zeroizing<String>> for Secret {
-    fn from(value: Zeroizing<String>) -> Self {
-        Self(value.as_str().to_owned())
     }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysSince, filterKeys, formatAge, formatLastUsed, sortFindings, sortKeys } from "./format";
+import { daysSince, filterKeys, formatAge, formatLastUsed, progressLabel, sortFindings, sortKeys } from "./format";
 import type { Finding, Key } from "./ipc";
 
 const now = new Date("2026-06-01T12:00:00Z");
@@ -88,5 +88,13 @@ describe("ordering and filtering", () => {
     expect(filterKeys(keys, "ana").map((k) => k.name)).toEqual(["deploy"]);
     expect(filterKeys(keys, "LINEAR").map((k) => k.name)).toEqual(["ci"]);
     expect(filterKeys(keys, "  ")).toHaveLength(2);
+  });
+});
+
+describe("progress", () => {
+  it("shows counts and a percentage when the total is known", () => {
+    expect(progressLabel({ connector: "prod", phase: "users", done: 120, total: 2000 })).toBe("Syncing prod: users 120/2000 (6%)");
+    expect(progressLabel({ connector: "prod", phase: "users", done: 7, total: null })).toBe("Syncing prod: users 7");
+    expect(progressLabel({ connector: "prod", phase: "users", done: 0, total: 0 })).toBe("Syncing prod: users 0/0");
   });
 });

@@ -1,5 +1,5 @@
 // Pure presentation helpers, unit-tested without a webview.
-import type { Finding, Key } from "./ipc";
+import type { Finding, Key, SyncProgress } from "./ipc";
 
 const DAY = 86_400_000;
 
@@ -55,4 +55,11 @@ export function filterKeys(keys: Key[], query: string): Key[] {
   return keys.filter((k) =>
     [k.provider, k.account, k.name, k.owner ?? "", k.external_id ?? "", k.status].some((f) => f.toLowerCase().includes(q)),
   );
+}
+
+/** "Syncing prod: users 120/2000 (6%)". */
+export function progressLabel(p: SyncProgress): string {
+  const count = p.total === null ? `${p.done}` : `${p.done}/${p.total}`;
+  const pct = p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : "";
+  return `Syncing ${p.connector}: ${p.phase} ${count}${pct}`;
 }

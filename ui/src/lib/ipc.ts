@@ -59,6 +59,14 @@ export interface SyncOutcome {
   error: UiError | null;
 }
 
+/** The `sync-progress` event the shell emits during a sync. */
+export interface SyncProgress {
+  connector: string;
+  phase: string;
+  done: number;
+  total: number | null;
+}
+
 export function isUiError(e: unknown): e is UiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
