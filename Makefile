@@ -33,6 +33,7 @@ check-layering:
 	scripts/check-layering.sh
 
 test: test-deps ui check-layering
+	cargo fmt --all --check
 	cd ui && npm test --silent
 	cargo build --workspace --bins
 	scripts/with-test-session.sh cargo test --workspace

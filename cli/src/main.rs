@@ -17,7 +17,11 @@ use keyward_core::vault::Vault;
 use keyward_core::{Error, Secret};
 
 #[derive(Parser)]
-#[command(name = "keyward", version, about = "Inventory, audit and rotate your API keys. Secrets never leave this machine.")]
+#[command(
+    name = "keyward",
+    version,
+    about = "Inventory, audit and rotate your API keys. Secrets never leave this machine."
+)]
 struct Cli {
     /// The folder holding the vault [default: the OS data dir]
     #[arg(long, global = true, env = "KEYWARD_HOME", value_name = "DIR")]
@@ -164,7 +168,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Connector(ConnectorCmd::Add(a)) => {
             let vault = open(&home)?;
-            let c = api::add_connector(&vault, &a.name, &a.provider, ConnectorSettings { profile: a.profile, region: a.region })?;
+            let c = api::add_connector(
+                &vault,
+                &a.name,
+                &a.provider,
+                ConnectorSettings { profile: a.profile, region: a.region },
+            )?;
             println!("Added connector {} ({}). Run `keyward sync` to fetch its keys.", c.name, c.provider);
         }
         Command::Connector(ConnectorCmd::List { json }) => {
@@ -185,7 +194,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 match outcome {
                     Ok(r) => println!(
                         "{name}: {} keys ({} new, {} changed, {} removed) in {:.1} s",
-                        r.seen, r.added, r.changed, r.removed, r.elapsed_ms as f64 / 1000.0
+                        r.seen,
+                        r.added,
+                        r.changed,
+                        r.removed,
+                        r.elapsed_ms as f64 / 1000.0
                     ),
                     Err(e) => failed.push(format!("{name}: {e}")),
                 }

@@ -17,7 +17,8 @@ pub fn init_logging(home: &Home) {
         .ok()
         .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(home.dir().join("keyward.log")).ok());
     let filter = || tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "info".into());
-    let file_layer = file.map(|f| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Mutex::new(f)).with_filter(filter()));
+    let file_layer = file
+        .map(|f| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Mutex::new(f)).with_filter(filter()));
     let stderr_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
@@ -124,7 +125,14 @@ pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()
         connectors
             .iter()
             .map(|c| {
-                vec![c.name.clone(), c.provider.clone(), dash(&c.profile).into(), dash(&c.region).into(), dash(&c.account_id).into(), dash(&c.last_sync_at).into()]
+                vec![
+                    c.name.clone(),
+                    c.provider.clone(),
+                    dash(&c.profile).into(),
+                    dash(&c.region).into(),
+                    dash(&c.account_id).into(),
+                    dash(&c.last_sync_at).into(),
+                ]
             })
             .collect(),
     );

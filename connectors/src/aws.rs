@@ -26,6 +26,13 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use crate::{ConnectorError, ErrorKind, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey};
 
 const PROVIDER: &str = "aws";
+
+/// Every item of a paginated IAM list call, with errors classified under the operation's name.
+macro_rules! all_items {
+    ($request:expr, $operation:literal) => {
+        $request.into_paginator().items().send().try_collect().await.map_err(|e| classify($operation, e))
+    };
+}
 const ADMIN_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// How to reach one AWS account. Credentials are never stored here: they come from the standard
@@ -83,15 +90,7 @@ impl AwsIam {
 
     /// Lists every IAM user's access keys with last use and the owner's admin status.
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
-        let users: Vec<aws_sdk_iam::types::User> = self
-            .client
-            .list_users()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListUsers", e))?;
+        let users: Vec<aws_sdk_iam::types::User> = all_items!(self.client.list_users(), "ListUsers")?;
         let account_id = users.first().and_then(|u| account_from_arn(u.arn()));
         let total = users.len();
         progress(Progress { phase: "users", done: 0, total: Some(total) });
@@ -127,23 +126,11 @@ impl AwsIam {
 
     async fn root_access_key(&self) -> Result<bool, ConnectorError> {
         let summary = self.client.get_account_summary().send().await.map_err(|e| classify("GetAccountSummary", e))?;
-        Ok(summary
-            .summary_map()
-            .and_then(|m| m.get(&SummaryKeyType::AccountAccessKeysPresent))
-            .is_some_and(|n| *n > 0))
+        Ok(summary.summary_map().and_then(|m| m.get(&SummaryKeyType::AccountAccessKeysPresent)).is_some_and(|n| *n > 0))
     }
 
     async fn user(&self, user: String) -> Result<(Vec<RemoteKey>, OwnerFacts), ConnectorError> {
-        let metas: Vec<_> = self
-            .client
-            .list_access_keys()
-            .user_name(&user)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListAccessKeys", e))?;
+        let metas: Vec<_> = all_items!(self.client.list_access_keys().user_name(&user), "ListAccessKeys")?;
 
         let (admin_via, policies) = self.admin_via(&user).await?;
         let mut keys = Vec::with_capacity(metas.len());
@@ -189,32 +176,15 @@ impl AwsIam {
         let mut reasons = Vec::new();
         let mut policies = Policies::default();
 
-        let attached: Vec<AttachedPolicy> = self
-            .client
-            .list_attached_user_policies()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListAttachedUserPolicies", e))?;
+        let attached: Vec<AttachedPolicy> =
+            all_items!(self.client.list_attached_user_policies().user_name(user), "ListAttachedUserPolicies")?;
         for policy in &attached {
             let (name, arn) = (policy.policy_name().unwrap_or_default(), policy.policy_arn().unwrap_or_default());
             policies.push(format!("policy:{name}"), serde_json::json!({"type": "attached", "name": name, "arn": arn}));
         }
         reasons.extend(self.attached_reasons(&attached).await?);
 
-        let inline: Vec<String> = self
-            .client
-            .list_user_policies()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListUserPolicies", e))?;
+        let inline: Vec<String> = all_items!(self.client.list_user_policies().user_name(user), "ListUserPolicies")?;
         for name in &inline {
             let doc = self
                 .client
@@ -228,16 +198,7 @@ impl AwsIam {
             reasons.extend(inline_reason(name, doc.policy_document()));
         }
 
-        let groups: Vec<_> = self
-            .client
-            .list_groups_for_user()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListGroupsForUser", e))?;
+        let groups: Vec<_> = all_items!(self.client.list_groups_for_user().user_name(user), "ListGroupsForUser")?;
         for group in &groups {
             let name = group.group_name();
             policies.push(format!("group:{name}"), serde_json::json!({"type": "group", "name": name}));
@@ -254,27 +215,10 @@ impl AwsIam {
         if let Some(known) = self.groups.lock().expect("group cache poisoned").get(group) {
             return Ok(known.clone());
         }
-        let attached: Vec<AttachedPolicy> = self
-            .client
-            .list_attached_group_policies()
-            .group_name(group)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListAttachedGroupPolicies", e))?;
+        let attached: Vec<AttachedPolicy> =
+            all_items!(self.client.list_attached_group_policies().group_name(group), "ListAttachedGroupPolicies")?;
         let mut reasons = self.attached_reasons(&attached).await?;
-        let inline: Vec<String> = self
-            .client
-            .list_group_policies()
-            .group_name(group)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ListGroupPolicies", e))?;
+        let inline: Vec<String> = all_items!(self.client.list_group_policies().group_name(group), "ListGroupPolicies")?;
         for name in &inline {
             let doc = self
                 .client
@@ -406,14 +350,20 @@ where
     };
     let kind = match &err {
         SdkError::TimeoutError(_) => ErrorKind::Transport,
-        SdkError::DispatchFailure(_) if DisplayErrorContext(&err).to_string().contains("credentials") => ErrorKind::Config,
+        SdkError::DispatchFailure(_) if DisplayErrorContext(&err).to_string().contains("credentials") => {
+            ErrorKind::Config
+        }
         SdkError::DispatchFailure(_) => ErrorKind::Transport,
         SdkError::ResponseError(_) => ErrorKind::Malformed,
         SdkError::ConstructionFailure(_) => ErrorKind::Config,
         _ => match code.as_deref() {
             Some(
-                "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "IncompleteSignature"
-                | "MissingAuthenticationToken" | "InvalidAccessKeyId",
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "IncompleteSignature"
+                | "MissingAuthenticationToken"
+                | "InvalidAccessKeyId",
             ) => ErrorKind::Unauthenticated,
             Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => ErrorKind::PermissionDenied,
             Some("Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded") => {
@@ -450,7 +400,9 @@ mod tests {
         assert!(document_allows_all(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#));
         assert!(document_allows_all(r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","*"],"Resource":["*"]}]}"#));
         // URL-encoded, as IAM returns inline documents.
-        assert!(document_allows_all("%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D"));
+        assert!(document_allows_all(
+            "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D"
+        ));
     }
 
     #[test]

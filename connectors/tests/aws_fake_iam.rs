@@ -28,7 +28,8 @@ fn form(body: &str) -> HashMap<String, String> {
     body.split('&')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| {
-            let d = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let d =
+                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (d(k), d(v))
         })
         .collect()
@@ -149,13 +150,18 @@ async fn serve(script: Shared) -> String {
                     let action = params.get("Action").cloned().unwrap_or_default();
                     let (status, xml) = {
                         let mut s = script.lock().unwrap();
-                        s.log.push(format!("{action} {}", params.get("Marker").cloned().unwrap_or_default()).trim().to_owned());
+                        s.log.push(
+                            format!("{action} {}", params.get("Marker").cloned().unwrap_or_default()).trim().to_owned(),
+                        );
                         match s.fail.get_mut(&action).and_then(|f| (!f.is_empty()).then(|| f.remove(0))) {
                             Some((status, code)) => (status, error_xml(code)),
                             None => (200, answer(&params)),
                         }
                     };
-                    let head = format!("HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", xml.len());
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+                        xml.len()
+                    );
                     write.write_all(head.as_bytes()).await.unwrap();
                     write.write_all(xml.as_bytes()).await.unwrap();
                 }
@@ -179,7 +185,13 @@ async fn connect(endpoint: &str) -> AwsIam {
             std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
         }
     });
-    AwsIam::connect(&AwsSettings { endpoint_url: Some(endpoint.to_owned()), region: Some("us-east-1".into()), concurrency: 2, ..Default::default() }).await
+    AwsIam::connect(&AwsSettings {
+        endpoint_url: Some(endpoint.to_owned()),
+        region: Some("us-east-1".into()),
+        concurrency: 2,
+        ..Default::default()
+    })
+    .await
 }
 
 #[tokio::test]

@@ -210,7 +210,12 @@ impl From<&Connector> for ConnectorView {
 }
 
 /// Adds a connector.
-pub fn add_connector(vault: &Vault, name: &str, provider: &str, settings: ConnectorSettings) -> Result<ConnectorView, Error> {
+pub fn add_connector(
+    vault: &Vault,
+    name: &str,
+    provider: &str,
+    settings: ConnectorSettings,
+) -> Result<ConnectorView, Error> {
     Ok((&connector::add(vault, name, provider, &settings)?).into())
 }
 
@@ -228,7 +233,9 @@ pub async fn sync(
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
     let connectors = match only {
-        Some(name) => vec![connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?],
+        Some(name) => vec![
+            connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?,
+        ],
         None => connector::list(vault)?,
     };
     let mut outcomes = Vec::with_capacity(connectors.len());
@@ -241,7 +248,9 @@ pub async fn sync(
             Err(e) => Err(e),
         };
         match &outcome {
-            Ok(r) => tracing::info!(connector = %c.name, seen = r.seen, added = r.added, changed = r.changed, removed = r.removed, "sync finished"),
+            Ok(r) => {
+                tracing::info!(connector = %c.name, seen = r.seen, added = r.added, changed = r.changed, removed = r.removed, "sync finished")
+            }
             Err(e) => {
                 tracing::warn!(connector = %c.name, error = %e, "sync failed");
                 sync::fail(vault, run_id, e)?;
@@ -259,11 +268,18 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
         "SELECT c.provider, c.name, o.name, o.admin_via FROM owners o JOIN connectors c ON c.id = o.connector_id",
     )?;
     let owners = stmt
-        .query_map([], |r| Ok(Owner { provider: r.get(0)?, account: r.get(1)?, name: r.get(2)?, admin_via: r.get(3)? }))?
+        .query_map([], |r| {
+            Ok(Owner { provider: r.get(0)?, account: r.get(1)?, name: r.get(2)?, admin_via: r.get(3)? })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let accounts = connector::list(vault)?
         .into_iter()
-        .map(|c| Account { provider: c.provider, account: c.name, account_id: c.account_id, root_access_key: c.root_access_key })
+        .map(|c| Account {
+            provider: c.provider,
+            account: c.name,
+            account_id: c.account_id,
+            root_access_key: c.root_access_key,
+        })
         .collect();
     Ok(Snapshot { keys, owners, accounts })
 }
@@ -274,7 +290,10 @@ pub fn run_audit(vault: &mut Vault, now: DateTime<Utc>) -> Result<Vec<FindingVie
     let findings = audit::evaluate(&snap, &AuditContext { now, thresholds: Thresholds::default() });
     let views: Vec<FindingView> = findings.iter().map(Into::into).collect();
     let tx = vault.conn_mut().transaction()?;
-    tx.execute("INSERT INTO audit_runs (at, findings) VALUES (?1, ?2)", rusqlite::params![time::to_string(now), views.len() as i64])?;
+    tx.execute(
+        "INSERT INTO audit_runs (at, findings) VALUES (?1, ?2)",
+        rusqlite::params![time::to_string(now), views.len() as i64],
+    )?;
     let run = tx.last_insert_rowid();
     {
         let mut insert = tx.prepare(
@@ -282,7 +301,18 @@ pub fn run_audit(vault: &mut Vault, now: DateTime<Utc>) -> Result<Vec<FindingVie
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         for f in &views {
-            insert.execute(rusqlite::params![run, f.rule_id, f.severity, f.key_id, f.provider, f.account, f.external_id, f.owner, f.title, f.detail])?;
+            insert.execute(rusqlite::params![
+                run,
+                f.rule_id,
+                f.severity,
+                f.key_id,
+                f.provider,
+                f.account,
+                f.external_id,
+                f.owner,
+                f.title,
+                f.detail
+            ])?;
         }
     }
     // Only the latest run is kept until findings get a lifecycle of their own.

@@ -140,9 +140,7 @@ pub fn derive_key(passphrase: &str, salt: &[u8], params: KdfParams) -> Result<Ke
         .map_err(|e| CryptoError::Kdf(e.to_string()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
     let mut out = Zeroizing::new([0u8; 32]);
-    argon
-        .hash_password_into(passphrase.as_bytes(), salt, out.as_mut())
-        .map_err(|e| CryptoError::Kdf(e.to_string()))?;
+    argon.hash_password_into(passphrase.as_bytes(), salt, out.as_mut()).map_err(|e| CryptoError::Kdf(e.to_string()))?;
     Ok(Key(*out))
 }
 

@@ -18,7 +18,8 @@ fn ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>
 
 pub(crate) fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
     let status: String = r.get(6)?;
-    let last_used = ts(r, 8)?.map(|at| LastUse { at, service: r.get(9).ok().flatten(), region: r.get(10).ok().flatten() });
+    let last_used =
+        ts(r, 8)?.map(|at| LastUse { at, service: r.get(9).ok().flatten(), region: r.get(10).ok().flatten() });
     let scopes: String = r.get(13)?;
     let raw: String = r.get(14)?;
     Ok(ApiKey {
@@ -58,7 +59,9 @@ pub fn get(vault: &Vault, id: &str) -> Result<ApiKey, Error> {
     vault
         .conn()
         .query_row(
-            &format!("SELECT {KEY_COLUMNS} FROM api_keys k LEFT JOIN connectors c ON c.id = k.connector_id WHERE k.id = ?1"),
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k LEFT JOIN connectors c ON c.id = k.connector_id WHERE k.id = ?1"
+            ),
             [id],
             key_from_row,
         )
@@ -104,10 +107,7 @@ pub fn add_manual(vault: &mut Vault, new: NewKey) -> Result<ApiKey, Error> {
          VALUES (?1, ?2, NULL, ?3, ?4, 'active', ?5, ?6, ?7, ?7)",
         params![id, new.provider, new.name, new.owner, new.expires_at.map(time::to_string), sealed, now],
     )?;
-    tx.execute(
-        "INSERT INTO key_history (key_id, at, change) VALUES (?1, ?2, 'registered')",
-        params![id, now],
-    )?;
+    tx.execute("INSERT INTO key_history (key_id, at, change) VALUES (?1, ?2, 'registered')", params![id, now])?;
     tx.commit()?;
     let key = get(vault, &id)?;
     debug_assert_eq!(key.account, MANUAL_ACCOUNT);

@@ -49,7 +49,9 @@ pub struct SyncReport {
 
 /// Asks the connector's provider for its inventory.
 pub async fn fetch(connector: &Connector, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<Inventory, Error> {
-    let report = |p: Progress| progress(SyncProgress { connector: connector.name.clone(), phase: p.phase, done: p.done, total: p.total });
+    let report = |p: Progress| {
+        progress(SyncProgress { connector: connector.name.clone(), phase: p.phase, done: p.done, total: p.total })
+    };
     match connector.provider.as_str() {
         "aws" => {
             let settings = keyward_connectors::aws::AwsSettings {
@@ -107,7 +109,17 @@ impl Fields {
     }
 
     fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        let names = ["name", "owner", "status", "created_at", "last_used_at", "last_used_service", "last_used_region", "expires_at", "scopes"];
+        let names = [
+            "name",
+            "owner",
+            "status",
+            "created_at",
+            "last_used_at",
+            "last_used_service",
+            "last_used_region",
+            "expires_at",
+            "scopes",
+        ];
         let mut values: [(&'static str, Option<String>); 9] = Default::default();
         for (i, name) in names.into_iter().enumerate() {
             values[i] = (name, r.get(i + 3)?);
@@ -117,7 +129,14 @@ impl Fields {
 }
 
 /// Reconciles a fetched inventory into the vault in one transaction.
-pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &Inventory, now: DateTime<Utc>, started: std::time::Instant) -> Result<SyncReport, Error> {
+pub fn apply(
+    vault: &mut Vault,
+    connector: &Connector,
+    run_id: i64,
+    inventory: &Inventory,
+    now: DateTime<Utc>,
+    started: std::time::Instant,
+) -> Result<SyncReport, Error> {
     let now_s = time::to_string(now);
     let tx = vault.conn_mut().transaction()?;
     let mut existing: HashMap<String, (String, Option<String>, Fields)> = HashMap::new();
@@ -127,7 +146,9 @@ pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &
                     last_used_region, expires_at, scopes
              FROM api_keys WHERE connector_id = ?1",
         )?;
-        let rows = stmt.query_map([connector.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, Fields::from_row(r)?)))?;
+        let rows = stmt.query_map([connector.id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, Fields::from_row(r)?))
+        })?;
         for row in rows {
             let (id, ext, removed, fields) = row?;
             existing.insert(ext, (id, removed, fields));
@@ -158,16 +179,46 @@ pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &
                 None => {
                     let id = uuid::Uuid::now_v7().to_string();
                     insert.execute(params![
-                        id, connector.provider, connector.id, key.external_id, v(0), v(1), v(2), v(3), v(4), v(5), v(6),
-                        key.usage_tracked, v(7), v(8), raw, now_s
+                        id,
+                        connector.provider,
+                        connector.id,
+                        key.external_id,
+                        v(0),
+                        v(1),
+                        v(2),
+                        v(3),
+                        v(4),
+                        v(5),
+                        v(6),
+                        key.usage_tracked,
+                        v(7),
+                        v(8),
+                        raw,
+                        now_s
                     ])?;
-                    history.execute(params![id, run_id, now_s, "added", None::<String>, None::<String>, None::<String>])?;
+                    history.execute(params![
+                        id,
+                        run_id,
+                        now_s,
+                        "added",
+                        None::<String>,
+                        None::<String>,
+                        None::<String>
+                    ])?;
                     added += 1;
                 }
                 Some((id, was_removed, old)) => {
                     let mut any = false;
                     if was_removed.is_some() {
-                        history.execute(params![id, run_id, now_s, "reappeared", None::<String>, was_removed, None::<String>])?;
+                        history.execute(params![
+                            id,
+                            run_id,
+                            now_s,
+                            "reappeared",
+                            None::<String>,
+                            was_removed,
+                            None::<String>
+                        ])?;
                         any = true;
                     }
                     for ((field, old_v), (_, new_v)) in old.values.iter().zip(fields.values.iter()) {
@@ -176,7 +227,21 @@ pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &
                             any = true;
                         }
                     }
-                    update.execute(params![id, v(0), v(1), v(2), v(3), v(4), v(5), v(6), key.usage_tracked, v(7), v(8), raw, now_s])?;
+                    update.execute(params![
+                        id,
+                        v(0),
+                        v(1),
+                        v(2),
+                        v(3),
+                        v(4),
+                        v(5),
+                        v(6),
+                        key.usage_tracked,
+                        v(7),
+                        v(8),
+                        raw,
+                        now_s
+                    ])?;
                     changed += usize::from(any);
                 }
             }
@@ -184,7 +249,15 @@ pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &
         for (_, (id, was_removed, _)) in existing {
             if was_removed.is_none() {
                 tx.execute("UPDATE api_keys SET removed_at = ?2 WHERE id = ?1", params![id, now_s])?;
-                history.execute(params![id, run_id, now_s, "removed", None::<String>, None::<String>, None::<String>])?;
+                history.execute(params![
+                    id,
+                    run_id,
+                    now_s,
+                    "removed",
+                    None::<String>,
+                    None::<String>,
+                    None::<String>
+                ])?;
                 removed += 1;
             }
         }
@@ -192,7 +265,8 @@ pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &
 
     tx.execute("DELETE FROM owners WHERE connector_id = ?1", [connector.id])?;
     {
-        let mut owner = tx.prepare("INSERT INTO owners (connector_id, name, admin_via, last_seen_at) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut owner =
+            tx.prepare("INSERT INTO owners (connector_id, name, admin_via, last_seen_at) VALUES (?1, ?2, ?3, ?4)")?;
         for o in &inventory.owners {
             owner.execute(params![connector.id, o.name, o.admin_via, now_s])?;
         }
@@ -208,5 +282,13 @@ pub fn apply(vault: &mut Vault, connector: &Connector, run_id: i64, inventory: &
         params![run_id, time::now_string(), inventory.keys.len() as i64, added as i64, changed as i64, removed as i64],
     )?;
     tx.commit()?;
-    Ok(SyncReport { connector: connector.name.clone(), run_id, seen: inventory.keys.len(), added, changed, removed, elapsed_ms })
+    Ok(SyncReport {
+        connector: connector.name.clone(),
+        run_id,
+        seen: inventory.keys.len(),
+        added,
+        changed,
+        removed,
+        elapsed_ms,
+    })
 }

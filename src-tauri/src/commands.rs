@@ -91,14 +91,27 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     let mut guard = state.vault.lock().await;
     let vault = guard.as_mut().ok_or_else(locked)?;
     let progress = move |p: keyward_core::sync::SyncProgress| {
-        let _ = app.emit("sync-progress", ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total });
+        let _ = app.emit(
+            "sync-progress",
+            ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total },
+        );
     };
     let outcomes = api::sync(vault, None, &progress).await?;
     Ok(outcomes
         .into_iter()
         .map(|(connector, r)| match r {
-            Ok(r) => SyncOutcome { connector, ok: true, seen: r.seen, added: r.added, changed: r.changed, removed: r.removed, error: None },
-            Err(e) => SyncOutcome { connector, ok: false, seen: 0, added: 0, changed: 0, removed: 0, error: Some(e.into()) },
+            Ok(r) => SyncOutcome {
+                connector,
+                ok: true,
+                seen: r.seen,
+                added: r.added,
+                changed: r.changed,
+                removed: r.removed,
+                error: None,
+            },
+            Err(e) => {
+                SyncOutcome { connector, ok: false, seen: 0, added: 0, changed: 0, removed: 0, error: Some(e.into()) }
+            }
         })
         .collect())
 }

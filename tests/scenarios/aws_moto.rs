@@ -14,7 +14,11 @@ fn triples(findings: &serde_json::Value, owner_key: &str, id_key: usize) -> BTre
         .iter()
         .map(|f| {
             if f.is_array() {
-                (f[0].as_str().unwrap().to_owned(), f[1].as_str().unwrap().to_owned(), f[id_key].as_str().map(str::to_owned))
+                (
+                    f[0].as_str().unwrap().to_owned(),
+                    f[1].as_str().unwrap().to_owned(),
+                    f[id_key].as_str().map(str::to_owned),
+                )
             } else {
                 (
                     f["rule_id"].as_str().unwrap().to_owned(),
@@ -107,7 +111,13 @@ fn a_second_sync_records_changes_and_removals() {
     assert!(removed["removed_at"].is_string());
 
     let audit = home.json(&["audit", "--json"]);
-    assert!(audit.as_array().unwrap().iter().all(|f| f["external_id"] != gone["external_id"] && f["external_id"] != off["external_id"]));
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["external_id"] != gone["external_id"] && f["external_id"] != off["external_id"])
+    );
     assert!(audit.as_array().unwrap().iter().all(|f| f["rule_id"] != "root_access_key"));
 }
 

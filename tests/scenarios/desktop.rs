@@ -76,7 +76,8 @@ fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
     moto.configure(&mut home);
     home.ok(&["connector", "add", "aws", "--name", "prod"]);
     home.ok(&["sync"]);
-    let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "e2e-linear", "--owner", "ana"], SECRET);
+    let out =
+        home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "e2e-linear", "--owner", "ana"], SECRET);
     assert!(out.status.success());
     let manual_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let findings = home.json(&["audit", "--json"]);

@@ -9,12 +9,17 @@ const PLANTED: &str = "lin_api_PLANTEDsecretVALUE0123456789abcdefXYZ";
 fn a_planted_secret_leaves_no_trace_outside_reveal() {
     let mut home = Home::initialised();
     home.set_env("KEYWARD_LOG", "trace");
-    let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "planted", "--owner", "ops"], &format!("{PLANTED}\n"));
+    let out = home.run_with_input(
+        &["keys", "add", "--provider", "linear", "--name", "planted", "--owner", "ops"],
+        &format!("{PLANTED}\n"),
+    );
     assert!(out.status.success());
     let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
     let mut outputs = Vec::new();
-    for args in [&["keys", "list", "--json"][..], &["keys", "list"], &["audit", "--json"], &["audit"], &["connector", "list"]] {
+    for args in
+        [&["keys", "list", "--json"][..], &["keys", "list"], &["audit", "--json"], &["audit"], &["connector", "list"]]
+    {
         let out = home.run(args);
         assert!(out.status.success());
         outputs.push((format!("{args:?}"), out.stdout));

@@ -17,7 +17,11 @@ pub fn built_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let bin = profile_dir.join(name);
-    assert!(bin.exists(), "{} is not built; run `cargo build --workspace --bins` first (make test does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is not built; run `cargo build --workspace --bins` first (make test does)",
+        bin.display()
+    );
     bin
 }
 
@@ -65,7 +69,8 @@ impl Home {
 
     /// Runs `keyward ARGS` with `stdin` as input.
     pub fn run_with_input(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     }

@@ -23,10 +23,7 @@ impl Session {
             }}
         });
         let resp: Value = http.post(format!("{driver_url}/session")).json(&caps).send()?.json()?;
-        let id = resp["value"]["sessionId"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("no session: {resp}"))?
-            .to_owned();
+        let id = resp["value"]["sessionId"].as_str().ok_or_else(|| anyhow::anyhow!("no session: {resp}"))?.to_owned();
         Ok(Self { http, base: format!("{driver_url}/session/{id}") })
     }
 
@@ -45,7 +42,9 @@ impl Session {
     /// Finds elements by CSS selector.
     pub fn find_all(&self, css: &str) -> anyhow::Result<Vec<String>> {
         let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))?;
-        Ok(v.as_array().map(|a| a.iter().filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned)).collect()).unwrap_or_default())
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default())
     }
 
     /// Waits until at least one element matches, up to `timeout`.
@@ -57,14 +56,21 @@ impl Session {
                 return Ok(found);
             }
             if start.elapsed() > timeout {
-                anyhow::bail!("nothing matched {css:?} within {timeout:?}; page: {}", self.page_text().unwrap_or_default());
+                anyhow::bail!(
+                    "nothing matched {css:?} within {timeout:?}; page: {}",
+                    self.page_text().unwrap_or_default()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     pub fn text(&self, element: &str) -> anyhow::Result<String> {
-        Ok(self.call(reqwest::Method::GET, &format!("/element/{element}/text"), None)?.as_str().unwrap_or_default().to_owned())
+        Ok(self
+            .call(reqwest::Method::GET, &format!("/element/{element}/text"), None)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     pub fn click(&self, element: &str) -> anyhow::Result<()> {

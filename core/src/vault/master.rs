@@ -111,7 +111,9 @@ fn load_from_keychain(vault_id: &str) -> Result<Key, VaultError> {
         keyring::Error::NoEntry => VaultError::MasterKeyMissing(vault_id.to_owned()),
         other => keychain_error(other),
     })?);
-    let bytes = zeroize::Zeroizing::new(B64.decode(encoded.as_bytes()).map_err(|_| VaultError::MasterKeyMissing(vault_id.to_owned()))?);
+    let bytes = zeroize::Zeroizing::new(
+        B64.decode(encoded.as_bytes()).map_err(|_| VaultError::MasterKeyMissing(vault_id.to_owned()))?,
+    );
     Key::from_bytes(&bytes).ok_or_else(|| VaultError::MasterKeyMissing(vault_id.to_owned()))
 }
 

@@ -165,8 +165,9 @@ impl Vault {
             return Err(VaultError::NotInitialized(path.to_owned()));
         }
         check_header(path)?;
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(|e| corrupt_or(path, e))?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| corrupt_or(path, e))?;
         let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| corrupt_or(path, e))?;
         if version > SCHEMA_VERSION {
             return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
@@ -194,20 +195,24 @@ impl Vault {
             .ok_or_else(|| VaultError::Corrupt { path: path.to_owned(), detail: "no vault metadata".into() })?;
         let (vault_id, protection, kdf_params, salt, wrapped_master, wrapped_data_key) = meta;
         configure(&conn).map_err(|e| corrupt_or(path, e))?;
-        let master = master::unlock(&vault_id, &protection, kdf_params, salt, wrapped_master, passphrase)
-            .map_err(|e| match e {
+        let master = master::unlock(&vault_id, &protection, kdf_params, salt, wrapped_master, passphrase).map_err(
+            |e| match e {
                 VaultError::Corrupt { detail, .. } => VaultError::Corrupt { path: path.to_owned(), detail },
                 other => other,
+            },
+        )?;
+        let data_key_bytes =
+            crypto::open(&master, &wrapped_data_key, &master::data_key_aad(&vault_id)).map_err(|_| {
+                // The master key opened (or came from the keychain) but does not fit this vault.
+                match protection.as_str() {
+                    "passphrase" => VaultError::WrongPassphrase,
+                    _ => VaultError::MasterKeyMissing(vault_id.clone()),
+                }
             })?;
-        let data_key_bytes = crypto::open(&master, &wrapped_data_key, &master::data_key_aad(&vault_id)).map_err(|_| {
-            // The master key opened (or came from the keychain) but does not fit this vault.
-            match protection.as_str() {
-                "passphrase" => VaultError::WrongPassphrase,
-                _ => VaultError::MasterKeyMissing(vault_id.clone()),
-            }
+        let data_key = Key::from_bytes(&data_key_bytes).ok_or_else(|| VaultError::Corrupt {
+            path: path.to_owned(),
+            detail: "data key has the wrong length".into(),
         })?;
-        let data_key = Key::from_bytes(&data_key_bytes)
-            .ok_or_else(|| VaultError::Corrupt { path: path.to_owned(), detail: "data key has the wrong length".into() })?;
         if version < SCHEMA_VERSION {
             migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
         }

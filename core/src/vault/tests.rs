@@ -90,7 +90,9 @@ fn a_newer_schema_is_refused_before_anything_changes() {
     drop(v);
     let before = std::fs::read(&path).unwrap();
     let err = Vault::open(&path, Some(&pass("correct horse"))).unwrap_err();
-    assert!(matches!(err, VaultError::NewerSchema { found, supported } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION));
+    assert!(
+        matches!(err, VaultError::NewerSchema { found, supported } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION)
+    );
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 

@@ -28,7 +28,9 @@ impl Rule for KeyNeverUsed {
             .filter(|k| k.is_live() && k.usage_tracked && k.last_used.is_none())
             .filter_map(|k| {
                 let age = ctx.age_days(k.created_at?);
-                (age > limit).then(|| Finding::for_key(&META, k, format!("never used, created {age} days ago (policy: {limit} days)")))
+                (age > limit).then(|| {
+                    Finding::for_key(&META, k, format!("never used, created {age} days ago (policy: {limit} days)"))
+                })
             })
             .collect()
     }

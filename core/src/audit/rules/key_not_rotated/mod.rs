@@ -11,7 +11,9 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     rationale: "The longer a key lives, the more places it is copied to and the longer a leaked copy stays useful.",
     remediation: "Create a new key, move its consumers to it, deactivate the old key, then delete it once nothing breaks.",
-    references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console"],
+    references: &[
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console",
+    ],
 };
 
 impl Rule for KeyNotRotated {
@@ -27,7 +29,8 @@ impl Rule for KeyNotRotated {
             .filter(|k| k.is_live())
             .filter_map(|k| {
                 let age = ctx.age_days(k.created_at?);
-                (age > limit).then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))
+                (age > limit)
+                    .then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))
             })
             .collect()
     }

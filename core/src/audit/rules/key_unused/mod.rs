@@ -34,7 +34,9 @@ impl Rule for KeyUnused {
                     (Some(s), None) => format!(" ({s})"),
                     _ => String::new(),
                 };
-                (age > limit).then(|| Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)")))
+                (age > limit).then(|| {
+                    Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)"))
+                })
             })
             .collect()
     }
@@ -51,7 +53,8 @@ mod tests {
         let mut at_limit = key("AT", "a");
         at_limit.last_used = Some(LastUse { at: days_ago(45), service: None, region: None });
         let mut over = key("OVER", "a");
-        over.last_used = Some(LastUse { at: days_ago(46), service: Some("s3".into()), region: Some("eu-west-1".into()) });
+        over.last_used =
+            Some(LastUse { at: days_ago(46), service: Some("s3".into()), region: Some("eu-west-1".into()) });
         let snap = snapshot(vec![at_limit, over]);
         assert_eq!(fired(&KeyUnused, &snap), vec!["OVER"]);
         assert!(KeyUnused.evaluate(&snap, &ctx())[0].detail.contains("s3 in eu-west-1"));

@@ -47,7 +47,12 @@ mod tests {
     use crate::model::{KeyStatus, Owner};
 
     fn owner(name: &str, admin_via: Option<&str>) -> Owner {
-        Owner { provider: "aws".into(), account: "prod".into(), name: name.into(), admin_via: admin_via.map(Into::into) }
+        Owner {
+            provider: "aws".into(),
+            account: "prod".into(),
+            name: name.into(),
+            admin_via: admin_via.map(Into::into),
+        }
     }
 
     #[test]
@@ -55,7 +60,8 @@ mod tests {
         let mut inactive = key("A3", "alice");
         inactive.status = KeyStatus::Inactive;
         let mut snap = snapshot(vec![key("A1", "alice"), key("A2", "alice"), inactive, key("B1", "bob")]);
-        snap.owners = vec![owner("alice", Some("group admins: attached policy AdministratorAccess")), owner("bob", None)];
+        snap.owners =
+            vec![owner("alice", Some("group admins: attached policy AdministratorAccess")), owner("bob", None)];
         assert_eq!(fired(&OwnerAdminAccess, &snap), vec!["A1", "A2"]);
     }
 

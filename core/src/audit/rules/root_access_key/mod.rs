@@ -49,7 +49,12 @@ mod tests {
     use crate::model::Account;
 
     fn account(name: &str, root: Option<bool>) -> Account {
-        Account { provider: "aws".into(), account: name.into(), account_id: Some("123456789012".into()), root_access_key: root }
+        Account {
+            provider: "aws".into(),
+            account: name.into(),
+            account_id: Some("123456789012".into()),
+            root_access_key: root,
+        }
     }
 
     #[test]
