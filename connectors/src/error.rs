@@ -10,8 +10,14 @@ pub enum ErrorKind {
     Unauthenticated,
     /// The credentials are valid but lack a permission the connector needs.
     PermissionDenied,
-    /// The provider throttled us and retries ran out.
+    /// The provider throttled us and retries ran out (or it asked for a longer wait than allowed).
     RateLimited,
+    /// The thing asked for does not exist at the provider.
+    NotFound,
+    /// The provider's API cannot do what was asked (e.g. no list endpoint).
+    Unsupported,
+    /// A status the connector does not expect.
+    UnexpectedStatus,
     /// The provider could not be reached (DNS, TLS, connection, timeout).
     Transport,
     /// The provider answered something we could not understand.
@@ -29,6 +35,9 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => "unauthenticated",
             ErrorKind::PermissionDenied => "permission_denied",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::UnexpectedStatus => "unexpected_status",
             ErrorKind::Transport => "transport",
             ErrorKind::Malformed => "malformed",
             ErrorKind::Config => "config",
@@ -47,12 +56,14 @@ pub struct ConnectorError {
     pub kind: ErrorKind,
     /// What the provider or transport said, for humans.
     pub message: String,
+    /// How long the provider asked us to wait, when it was rate limiting.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ConnectorError {
     /// Builds an error.
     pub fn new(provider: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { provider, kind, message: message.into() }
+        Self { provider, kind, message: message.into(), retry_after: None }
     }
 }
 

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod http;
 mod model;
 
 #[cfg(feature = "aws")]

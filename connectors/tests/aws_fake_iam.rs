@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, Once};
 
 use keyward_connectors::aws::{AwsIam, AwsSettings};
 use keyward_connectors::{ErrorKind, KeyStatus};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use support::{Reply, Request};
+
+mod support;
 
 #[derive(Default)]
 struct Script {
@@ -117,58 +118,17 @@ fn error_xml(code: &str) -> String {
 }
 
 async fn serve(script: Shared) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let script = script.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut reader = BufReader::new(read);
-                loop {
-                    let mut length = 0usize;
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        line.clear();
-                        reader.read_line(&mut line).await.unwrap();
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some((k, v)) = line.split_once(':') {
-                            if k.eq_ignore_ascii_case("content-length") {
-                                length = v.trim().parse().unwrap();
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).await.unwrap();
-                    let params = form(&String::from_utf8(body).unwrap());
-                    let action = params.get("Action").cloned().unwrap_or_default();
-                    let (status, xml) = {
-                        let mut s = script.lock().unwrap();
-                        s.log.push(
-                            format!("{action} {}", params.get("Marker").cloned().unwrap_or_default()).trim().to_owned(),
-                        );
-                        match s.fail.get_mut(&action).and_then(|f| (!f.is_empty()).then(|| f.remove(0))) {
-                            Some((status, code)) => (status, error_xml(code)),
-                            None => (200, answer(&params)),
-                        }
-                    };
-                    let head = format!(
-                        "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
-                        xml.len()
-                    );
-                    write.write_all(head.as_bytes()).await.unwrap();
-                    write.write_all(xml.as_bytes()).await.unwrap();
-                }
-            });
+    support::serve(Arc::new(move |req: &Request| {
+        let params = form(&String::from_utf8_lossy(&req.body));
+        let action = params.get("Action").cloned().unwrap_or_default();
+        let mut s = script.lock().unwrap();
+        s.log.push(format!("{action} {}", params.get("Marker").cloned().unwrap_or_default()).trim().to_owned());
+        match s.fail.get_mut(&action).and_then(|f| (!f.is_empty()).then(|| f.remove(0))) {
+            Some((status, code)) => Reply::text(status, "text/xml", &error_xml(code)),
+            None => Reply::text(200, "text/xml", &answer(&params)),
         }
-    });
-    format!("http://{addr}")
+    }))
+    .await
 }
 
 static ENV: Once = Once::new();

@@ -1,0 +1,322 @@
+//! The HTTP layer every REST and GraphQL connector goes through, so that surviving real APIs is
+//! solved once: timeouts, retries with exponential backoff and full jitter on 5xx and transport
+//! errors, each provider's own rate-limit signal, bounded concurrency per provider, a cap on
+//! response size, and errors classified once with secrets scrubbed from them.
+//!
+//! Deliberately not here: auth schemes (a connector adds its headers in the request builder),
+//! pagination (each provider pages differently) and JSON shapes.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+use tokio::sync::Semaphore;
+
+use crate::{ConnectorError, ErrorKind};
+
+/// How a provider says when to come back after a 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitSignal {
+    /// `Retry-After: <seconds>` (Atlas, API Gateway).
+    RetryAfter,
+    /// A header holding seconds until the window resets (Datadog `X-RateLimit-Reset`).
+    ResetAfterSeconds(&'static str),
+    /// A header holding the reset instant in Unix seconds (Fastly `Fastly-RateLimit-Reset`).
+    ResetAtEpochSeconds(&'static str),
+    /// A header holding the reset instant in Unix milliseconds (Linear `X-RateLimit-Requests-Reset`).
+    ResetAtEpochMillis(&'static str),
+}
+
+impl RateLimitSignal {
+    /// How long the provider asks us to wait, read from the response headers at `now`.
+    pub fn wait(self, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+        let number =
+            |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let secs = match self {
+            RateLimitSignal::RetryAfter => number("retry-after")?,
+            RateLimitSignal::ResetAfterSeconds(h) => number(h)?,
+            RateLimitSignal::ResetAtEpochSeconds(h) => number(h)? - since_epoch,
+            RateLimitSignal::ResetAtEpochMillis(h) => number(h)? / 1000.0 - since_epoch,
+        };
+        Some(Duration::from_secs_f64(secs.max(0.0)))
+    }
+}
+
+/// Limits and retry behaviour for one provider.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Whole-request timeout, body included: a response that never ends fails here.
+    pub timeout: Duration,
+    /// Connection timeout.
+    pub connect_timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff; doubles per attempt, with full jitter.
+    pub base_backoff: Duration,
+    /// Ceiling for one backoff.
+    pub max_backoff: Duration,
+    /// The longest a rate-limit signal may make us wait; longer waits fail as `RateLimited`
+    /// with the wait in the error, rather than stall a sync.
+    pub max_rate_limit_wait: Duration,
+    /// Largest response body accepted.
+    pub max_body_bytes: usize,
+    /// Requests in flight at once for this provider (New Relic allows 25 per user).
+    pub concurrency: usize,
+    /// The provider's 429 signal.
+    pub rate_limit: RateLimitSignal,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_attempts: 5,
+            base_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(20),
+            max_rate_limit_wait: Duration::from_secs(60),
+            max_body_bytes: 16 * 1024 * 1024,
+            concurrency: 8,
+            rate_limit: RateLimitSignal::RetryAfter,
+        }
+    }
+}
+
+/// A whole response, body read within the size cap.
+#[derive(Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Parses the body as JSON; a parse failure is `Malformed` and never echoes the body.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, provider: &'static str) -> Result<T, ConnectorError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ConnectorError::new(provider, ErrorKind::Malformed, format!("unexpected response body: {e}")))
+    }
+}
+
+/// One provider's HTTP client.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    provider: &'static str,
+    settings: Arc<HttpSettings>,
+    permits: Arc<Semaphore>,
+    scrub: Arc<Vec<String>>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("provider", &self.provider)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Http {
+    /// A client for `provider`. `secrets` are scrubbed from every error message this client
+    /// builds (a provider that echoes a key in an error body does not leak it through us).
+    pub fn new(provider: &'static str, settings: HttpSettings, secrets: &[&str]) -> Result<Self, ConnectorError> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConnectorError::new(provider, ErrorKind::Config, format!("HTTP client: {e}")))?;
+        let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+        let scrub = secrets.iter().filter(|s| s.len() >= 4).map(|s| s.to_string()).collect();
+        Ok(Self { client, provider, settings: Arc::new(settings), permits, scrub: Arc::new(scrub) })
+    }
+
+    /// Sends the request `build` makes (called once per attempt), retrying as the settings say.
+    /// `what` names the call in errors (`GET /api/v2/api_keys`); it must not contain secrets.
+    pub async fn send(
+        &self,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Response, ConnectorError> {
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let s = &self.settings;
+        let mut attempt = 1;
+        loop {
+            let last = attempt >= s.max_attempts;
+            let outcome = self.attempt(what, build(&self.client)).await;
+            let wait = match &outcome {
+                Ok(r) if r.status == 429 => {
+                    let asked = s.rate_limit.wait(&r.headers, SystemTime::now());
+                    match asked {
+                        Some(w) if w > s.max_rate_limit_wait => {
+                            return Err(self.rate_limited(what, Some(w)));
+                        }
+                        Some(w) => w,
+                        None => backoff(s, attempt),
+                    }
+                }
+                Ok(r) if r.status >= 500 => backoff(s, attempt),
+                Ok(_) => return self.classify(what, outcome?),
+                Err(e) if e.kind == ErrorKind::Transport => backoff(s, attempt),
+                Err(_) => return outcome,
+            };
+            if last {
+                return match outcome {
+                    Ok(r) if r.status == 429 => Err(self.rate_limited(what, None)),
+                    Ok(r) => self.classify(what, r),
+                    Err(e) => Err(e),
+                };
+            }
+            tracing::debug!(
+                provider = self.provider,
+                call = what,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: send, then read the body within the cap.
+    async fn attempt(&self, what: &str, request: reqwest::RequestBuilder) -> Result<Response, ConnectorError> {
+        let mut resp = request.send().await.map_err(|e| self.transport(what, &e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let cap = self.settings.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n as usize > cap) {
+            return Err(self.too_large(what, cap));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(what, &e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(self.too_large(what, cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body })
+    }
+
+    /// Maps a final response to success or a classified error.
+    fn classify(&self, what: &str, r: Response) -> Result<Response, ConnectorError> {
+        let kind = match r.status {
+            200..=299 => return Ok(r),
+            401 => ErrorKind::Unauthenticated,
+            403 => ErrorKind::PermissionDenied,
+            404 => ErrorKind::NotFound,
+            429 => ErrorKind::RateLimited,
+            _ => ErrorKind::UnexpectedStatus,
+        };
+        let excerpt: String = String::from_utf8_lossy(&r.body).chars().take(200).collect();
+        let excerpt = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
+        let message = if excerpt.is_empty() {
+            format!("{what}: HTTP {}", r.status)
+        } else {
+            format!("{what}: HTTP {}: {excerpt}", r.status)
+        };
+        Err(ConnectorError::new(self.provider, kind, self.scrubbed(message)))
+    }
+
+    fn rate_limited(&self, what: &str, wait: Option<Duration>) -> ConnectorError {
+        let mut e = ConnectorError::new(
+            self.provider,
+            ErrorKind::RateLimited,
+            match wait {
+                Some(w) => format!("{what}: rate limited; the provider asks to wait {} s", w.as_secs()),
+                None => format!("{what}: still rate limited after {} attempts", self.settings.max_attempts),
+            },
+        );
+        e.retry_after = wait;
+        e
+    }
+
+    fn transport(&self, what: &str, e: &reqwest::Error) -> ConnectorError {
+        // reqwest's Display includes the URL, which may carry a query; say what failed without it.
+        let cause = if e.is_timeout() {
+            "timed out".to_owned()
+        } else if e.is_connect() {
+            "could not connect".to_owned()
+        } else if e.is_body() || e.is_decode() {
+            "the response body broke off".to_owned()
+        } else {
+            "request failed".to_owned()
+        };
+        let source = std::error::Error::source(e).map(|s| format!(" ({s})")).unwrap_or_default();
+        ConnectorError::new(self.provider, ErrorKind::Transport, self.scrubbed(format!("{what}: {cause}{source}")))
+    }
+
+    fn too_large(&self, what: &str, cap: usize) -> ConnectorError {
+        ConnectorError::new(self.provider, ErrorKind::Malformed, format!("{what}: response larger than {cap} bytes"))
+    }
+
+    fn scrubbed(&self, mut message: String) -> String {
+        for secret in self.scrub.iter() {
+            message = message.replace(secret.as_str(), "<redacted>");
+        }
+        message
+    }
+}
+
+/// Exponential backoff with full jitter: a random wait in `[0, min(max, base * 2^(attempt-1))]`.
+fn backoff(s: &HttpSettings, attempt: u32) -> Duration {
+    let ceiling = s.base_backoff.saturating_mul(1u32 << (attempt - 1).min(16)).min(s.max_backoff);
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    ceiling.mul_f64((random % 10_000) as f64 / 10_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(name: &'static str, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn each_providers_signal_is_read_its_own_way() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ra = RateLimitSignal::RetryAfter.wait(&headers("retry-after", "7"), now);
+        assert_eq!(ra, Some(Duration::from_secs(7)));
+        let dd = RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset").wait(&headers("x-ratelimit-reset", "12"), now);
+        assert_eq!(dd, Some(Duration::from_secs(12)));
+        let fastly = RateLimitSignal::ResetAtEpochSeconds("fastly-ratelimit-reset")
+            .wait(&headers("fastly-ratelimit-reset", "1000030"), now);
+        assert_eq!(fastly, Some(Duration::from_secs(30)));
+        let linear = RateLimitSignal::ResetAtEpochMillis("x-ratelimit-requests-reset")
+            .wait(&headers("x-ratelimit-requests-reset", "1000002500"), now);
+        assert_eq!(linear, Some(Duration::from_millis(2500)));
+        // A reset in the past means "now"; a missing or garbled header means "unknown".
+        let past = RateLimitSignal::ResetAtEpochSeconds("fastly-ratelimit-reset")
+            .wait(&headers("fastly-ratelimit-reset", "5"), now);
+        assert_eq!(past, Some(Duration::ZERO));
+        assert_eq!(RateLimitSignal::RetryAfter.wait(&HeaderMap::new(), now), None);
+        assert_eq!(RateLimitSignal::RetryAfter.wait(&headers("retry-after", "soon"), now), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_ceiling() {
+        let s = HttpSettings {
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            ..Default::default()
+        };
+        for attempt in 1..30 {
+            let ceiling =
+                Duration::from_millis(100).saturating_mul(1 << (attempt - 1).min(16)).min(Duration::from_secs(1));
+            assert!(backoff(&s, attempt) <= ceiling);
+        }
+        // Full jitter: not always the same value.
+        let waits: std::collections::HashSet<_> = (0..20).map(|_| backoff(&s, 5)).collect();
+        assert!(waits.len() > 1);
+    }
+}
