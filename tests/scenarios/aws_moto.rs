@@ -36,6 +36,7 @@ fn estate_users() -> usize {
 
 #[test]
 fn audit_of_a_moto_estate_matches_the_seeded_truth_for_every_rule() {
+    let _heavy = keyward_tests::heavy_test();
     let users = estate_users();
     let moto = MotoEstate::start(users, 7, &[]);
     let mut home = Home::initialised();

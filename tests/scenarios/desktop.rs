@@ -69,6 +69,7 @@ fn start_driver(driver: &PathBuf, home: &Home) -> (Driver, String) {
 #[test]
 fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
     let Some(driver) = prerequisites() else { return };
+    let _heavy = keyward_tests::heavy_test();
 
     // A vault with AWS keys from a small moto estate, a hand-registered key with a secret, and an audit.
     let moto = MotoEstate::start(6, 5, &[]);

@@ -25,6 +25,14 @@ pub fn built_binary(name: &str) -> PathBuf {
     bin
 }
 
+/// Held by the tests that load the machine most (the large moto estate, the desktop window), so
+/// they never overlap on a 2-core machine: a WebKit start starved by a 2,000-user sync is a
+/// flaky test, not a finding.
+pub fn heavy_test() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A passphrase every test vault uses (headless: no keychain needed).
 pub const PASSPHRASE: &str = "test passphrase, not a secret";
 

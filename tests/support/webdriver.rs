@@ -15,14 +15,26 @@ pub struct Session {
 impl Session {
     /// Opens a session that launches `application` (a Tauri binary) through tauri-driver.
     pub fn start(driver_url: &str, application: &std::path::Path) -> anyhow::Result<Self> {
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
         let caps = json!({
             "capabilities": {"alwaysMatch": {
                 "browserName": "wry",
                 "tauri:options": {"application": application}
             }}
         });
-        let resp: Value = http.post(format!("{driver_url}/session")).json(&caps).send()?.json()?;
+        // A cold WebKit start on a loaded machine can make the driver drop the first attempt.
+        let mut attempt = 1;
+        let resp: Value = loop {
+            match http.post(format!("{driver_url}/session")).json(&caps).send().and_then(|r| r.json()) {
+                Ok(v) => break v,
+                Err(e) if attempt < 3 => {
+                    eprintln!("webdriver: new session attempt {attempt} failed ({e}); retrying");
+                    std::thread::sleep(Duration::from_secs(2));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let id = resp["value"]["sessionId"].as_str().ok_or_else(|| anyhow::anyhow!("no session: {resp}"))?.to_owned();
         Ok(Self { http, base: format!("{driver_url}/session/{id}") })
     }
