@@ -34,6 +34,7 @@ check-layering:
 
 test: test-deps ui check-layering
 	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cd ui && npm test --silent
 	cargo build --workspace --bins
 	scripts/with-test-session.sh cargo test --workspace

@@ -103,7 +103,8 @@ async fn persistent_server_errors_give_up_after_max_attempts() {
 async fn rate_limits_wait_as_each_provider_says() {
     // Header values are computed when each case runs: the epoch-based ones are instants.
     let epoch = || SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let cases: [(RateLimitSignal, &str, Box<dyn Fn() -> String>); 4] = [
+    type HeaderValue = Box<dyn Fn() -> String>;
+    let cases: [(RateLimitSignal, &str, HeaderValue); 4] = [
         (RateLimitSignal::RetryAfter, "retry-after", Box::new(|| "1".to_owned())),
         (RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"), "x-ratelimit-reset", Box::new(|| "1".to_owned())),
         (
