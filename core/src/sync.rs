@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use keyward_connectors::{Inventory, Progress, RemoteKey};
-use rusqlite::params;
+use rusqlite::{ToSql, params};
 
 use crate::connector::Connector;
 use crate::vault::Vault;
@@ -85,44 +85,46 @@ pub fn fail(vault: &Vault, run_id: i64, error: &Error) -> Result<(), Error> {
     Ok(())
 }
 
-/// The comparable, stored form of a key's fields.
+/// The fields a sync compares, as SQL named parameters (`:column`), in the order `Fields` holds
+/// them and the existing-keys query selects them.
+const FIELDS: [&str; 9] = [
+    ":name",
+    ":owner",
+    ":status",
+    ":created_at",
+    ":last_used_at",
+    ":last_used_service",
+    ":last_used_region",
+    ":expires_at",
+    ":scopes",
+];
+
+/// The comparable, stored form of a key's fields, in [`FIELDS`] order.
 struct Fields {
-    values: [(&'static str, Option<String>); 9],
+    values: [Option<String>; 9],
 }
 
 impl Fields {
     fn of(k: &RemoteKey) -> Self {
         let lu = k.last_used.as_ref();
-        Self {
-            values: [
-                ("name", Some(k.name.clone())),
-                ("owner", k.owner.clone()),
-                ("status", Some(k.status.as_str().to_owned())),
-                ("created_at", k.created_at.map(time::to_string)),
-                ("last_used_at", lu.map(|l| time::to_string(l.at))),
-                ("last_used_service", lu.and_then(|l| l.service.clone())),
-                ("last_used_region", lu.and_then(|l| l.region.clone())),
-                ("expires_at", k.expires_at.map(time::to_string)),
-                ("scopes", Some(serde_json::to_string(&k.scopes).expect("scopes serialize"))),
-            ],
-        }
+        let values = [
+            Some(k.name.clone()),
+            k.owner.clone(),
+            Some(k.status.as_str().to_owned()),
+            k.created_at.map(time::to_string),
+            lu.map(|l| time::to_string(l.at)),
+            lu.and_then(|l| l.service.clone()),
+            lu.and_then(|l| l.region.clone()),
+            k.expires_at.map(time::to_string),
+            Some(serde_json::to_string(&k.scopes).expect("scopes serialize")),
+        ];
+        Self { values }
     }
 
     fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        let names = [
-            "name",
-            "owner",
-            "status",
-            "created_at",
-            "last_used_at",
-            "last_used_service",
-            "last_used_region",
-            "expires_at",
-            "scopes",
-        ];
-        let mut values: [(&'static str, Option<String>); 9] = Default::default();
-        for (i, name) in names.into_iter().enumerate() {
-            values[i] = (name, r.get(i + 3)?);
+        let mut values: [Option<String>; 9] = Default::default();
+        for (i, value) in values.iter_mut().enumerate() {
+            *value = r.get(i + 3)?;
         }
         Ok(Self { values })
     }
@@ -159,105 +161,69 @@ pub fn apply(
     {
         let mut insert = tx.prepare(
             "INSERT INTO api_keys (id, provider, connector_id, external_id, name, owner, status, created_at, last_used_at,
-                 last_used_service, last_used_region, usage_tracked, expires_at, scopes, raw_scopes, first_seen_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+                 last_used_service, last_used_region, expires_at, scopes, usage_tracked, raw_scopes, first_seen_at, last_seen_at)
+             VALUES (:id, :provider, :connector_id, :external_id, :name, :owner, :status, :created_at, :last_used_at,
+                 :last_used_service, :last_used_region, :expires_at, :scopes, :usage_tracked, :raw_scopes, :now, :now)",
         )?;
         let mut update = tx.prepare(
-            "UPDATE api_keys SET name = ?2, owner = ?3, status = ?4, created_at = ?5, last_used_at = ?6, last_used_service = ?7,
-                 last_used_region = ?8, usage_tracked = ?9, expires_at = ?10, scopes = ?11, raw_scopes = ?12, last_seen_at = ?13,
-                 removed_at = NULL
-             WHERE id = ?1",
+            "UPDATE api_keys SET name = :name, owner = :owner, status = :status, created_at = :created_at,
+                 last_used_at = :last_used_at, last_used_service = :last_used_service, last_used_region = :last_used_region,
+                 expires_at = :expires_at, scopes = :scopes, usage_tracked = :usage_tracked, raw_scopes = :raw_scopes,
+                 last_seen_at = :now, removed_at = NULL
+             WHERE id = :id",
         )?;
         let mut history = tx.prepare(
             "INSERT INTO key_history (key_id, sync_run_id, at, change, field, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
+        let mut note = |id: &str, change: &str, field: Option<&str>, old: Option<&str>, new: Option<&str>| {
+            history.execute(params![id, run_id, now_s, change, field, old, new])
+        };
         for key in &inventory.keys {
             let fields = Fields::of(key);
-            let v = |i: usize| fields.values[i].1.clone();
             let raw = serde_json::to_string(&key.raw_scopes).expect("raw scopes serialize");
-            match existing.remove(&key.external_id) {
-                None => {
-                    let id = uuid::Uuid::now_v7().to_string();
-                    insert.execute(params![
-                        id,
-                        connector.provider,
-                        connector.id,
-                        key.external_id,
-                        v(0),
-                        v(1),
-                        v(2),
-                        v(3),
-                        v(4),
-                        v(5),
-                        v(6),
-                        key.usage_tracked,
-                        v(7),
-                        v(8),
-                        raw,
-                        now_s
-                    ])?;
-                    history.execute(params![
-                        id,
-                        run_id,
-                        now_s,
-                        "added",
-                        None::<String>,
-                        None::<String>,
-                        None::<String>
-                    ])?;
-                    added += 1;
-                }
+            let (id, is_new) = match existing.remove(&key.external_id) {
+                None => (uuid::Uuid::now_v7().to_string(), true),
                 Some((id, was_removed, old)) => {
                     let mut any = false;
                     if was_removed.is_some() {
-                        history.execute(params![
-                            id,
-                            run_id,
-                            now_s,
-                            "reappeared",
-                            None::<String>,
-                            was_removed,
-                            None::<String>
-                        ])?;
+                        note(&id, "reappeared", None, was_removed.as_deref(), None)?;
                         any = true;
                     }
-                    for ((field, old_v), (_, new_v)) in old.values.iter().zip(fields.values.iter()) {
+                    for ((param, old_v), new_v) in FIELDS.iter().zip(&old.values).zip(&fields.values) {
                         if old_v != new_v {
-                            history.execute(params![id, run_id, now_s, "changed", field, old_v, new_v])?;
+                            note(&id, "changed", Some(&param[1..]), old_v.as_deref(), new_v.as_deref())?;
                             any = true;
                         }
                     }
-                    update.execute(params![
-                        id,
-                        v(0),
-                        v(1),
-                        v(2),
-                        v(3),
-                        v(4),
-                        v(5),
-                        v(6),
-                        key.usage_tracked,
-                        v(7),
-                        v(8),
-                        raw,
-                        now_s
-                    ])?;
                     changed += usize::from(any);
+                    (id, false)
                 }
+            };
+            let mut named: Vec<(&str, &dyn ToSql)> =
+                FIELDS.iter().zip(&fields.values).map(|(p, v)| (*p, v as &dyn ToSql)).collect();
+            named.extend([
+                (":id", &id as &dyn ToSql),
+                (":usage_tracked", &key.usage_tracked),
+                (":raw_scopes", &raw),
+                (":now", &now_s),
+            ]);
+            if is_new {
+                named.extend([
+                    (":provider", &connector.provider as &dyn ToSql),
+                    (":connector_id", &connector.id),
+                    (":external_id", &key.external_id),
+                ]);
+                insert.execute(named.as_slice())?;
+                note(&id, "added", None, None, None)?;
+                added += 1;
+            } else {
+                update.execute(named.as_slice())?;
             }
         }
         for (_, (id, was_removed, _)) in existing {
             if was_removed.is_none() {
                 tx.execute("UPDATE api_keys SET removed_at = ?2 WHERE id = ?1", params![id, now_s])?;
-                history.execute(params![
-                    id,
-                    run_id,
-                    now_s,
-                    "removed",
-                    None::<String>,
-                    None::<String>,
-                    None::<String>
-                ])?;
+                note(&id, "removed", None, None, None)?;
                 removed += 1;
             }
         }

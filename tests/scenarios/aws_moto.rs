@@ -111,6 +111,26 @@ fn a_second_sync_records_changes_and_removals() {
     let removed = all.as_array().unwrap().iter().find(|k| k["external_id"] == gone["external_id"]).unwrap();
     assert!(removed["removed_at"].is_string());
 
+    // Every observed change is in the key's history (plaintext columns: no unlock needed).
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let history = |ext: &serde_json::Value| -> Vec<Row> {
+        let mut stmt = db
+            .prepare(
+                "SELECT h.change, h.field, h.old_value, h.new_value FROM key_history h JOIN api_keys k ON k.id = h.key_id
+                 WHERE k.external_id = ?1 ORDER BY h.id",
+            )
+            .unwrap();
+        stmt.query_map([ext.as_str().unwrap()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let added: Row = ("added".into(), None, None, None);
+    let deactivated: Row = ("changed".into(), Some("status".into()), Some("active".into()), Some("inactive".into()));
+    assert_eq!(history(&off["external_id"]), vec![added.clone(), deactivated]);
+    assert_eq!(history(&gone["external_id"]), vec![added, ("removed".into(), None, None, None)]);
+
     let audit = home.json(&["audit", "--json"]);
     assert!(
         audit
