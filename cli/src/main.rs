@@ -141,20 +141,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn passphrase() -> Option<Secret> {
-    std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Secret::new)
-}
-
 fn home_of(cli_home: Option<PathBuf>) -> anyhow::Result<Home> {
     let dir = match cli_home {
         Some(d) => d,
-        None => dirs::data_dir().context("no OS data directory; pass --home")?.join("keyward"),
+        None => Home::default_dir().context("no OS data directory; pass --home")?,
     };
     Ok(Home::new(dir))
 }
 
 fn open(home: &Home) -> Result<Vault, Error> {
-    api::open(home, passphrase().as_ref())
+    api::open(home, api::env_passphrase().as_ref())
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -162,8 +158,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     output::init_logging(&home);
     match cli.command {
         Command::Init => {
-            let vault = api::init(&home, passphrase().as_ref())?;
-            let how = if passphrase().is_some() { "passphrase (KEYWARD_PASSPHRASE)" } else { "the OS keychain" };
+            let vault = api::init(&home, api::env_passphrase().as_ref())?;
+            let how =
+                if api::env_passphrase().is_some() { "passphrase (KEYWARD_PASSPHRASE)" } else { "the OS keychain" };
             println!("Created vault {} at {}, master key protected by {how}.", vault.id(), vault.path().display());
         }
         Command::Connector(ConnectorCmd::Add(a)) => {

@@ -29,6 +29,11 @@ impl Home {
         Self { dir: dir.into() }
     }
 
+    /// The home the CLI and the desktop use when none is given: `<OS data dir>/keyward`.
+    pub fn default_dir() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join("keyward"))
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -43,6 +48,11 @@ impl Home {
     pub fn is_initialized(&self) -> bool {
         self.vault_path().exists()
     }
+}
+
+/// The passphrase for headless use, from `KEYWARD_PASSPHRASE` (unset or empty: none).
+pub fn env_passphrase() -> Option<Secret> {
+    std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Secret::new)
 }
 
 /// Creates the vault in `home`; with a passphrase it is passphrase-protected, else keychain.
@@ -112,7 +122,7 @@ impl KeyView {
             owner: k.owner.clone(),
             status: k.status.as_str(),
             created_at: ts(k.created_at),
-            age_days: k.created_at.map(|c| (now - c).num_seconds().div_euclid(86_400)),
+            age_days: k.created_at.map(|c| time::age_days(c, now)),
             last_used_at: ts(k.last_used.as_ref().map(|l| l.at)),
             last_used_service: k.last_used.as_ref().and_then(|l| l.service.clone()),
             last_used_region: k.last_used.as_ref().and_then(|l| l.region.clone()),

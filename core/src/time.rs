@@ -14,6 +14,11 @@ pub fn now_string() -> String {
     to_string(Utc::now())
 }
 
+/// Whole days (floored) from `t` to `now`; negative when `t` is in the future.
+pub fn age_days(t: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (now - t).num_seconds().div_euclid(86_400)
+}
+
 /// Parses a stored instant.
 pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))

@@ -12,9 +12,7 @@ use keyward_core::api::Home;
 fn home() -> anyhow::Result<Home> {
     let dir = match std::env::var_os("KEYWARD_HOME") {
         Some(d) => d.into(),
-        None => {
-            dirs::data_dir().ok_or_else(|| anyhow::anyhow!("no OS data directory; set KEYWARD_HOME"))?.join("keyward")
-        }
+        None => Home::default_dir().ok_or_else(|| anyhow::anyhow!("no OS data directory; set KEYWARD_HOME"))?,
     };
     Ok(Home::new(dir))
 }

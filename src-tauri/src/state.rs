@@ -57,7 +57,7 @@ impl AppState {
         if !self.home.is_initialized() {
             return;
         }
-        let passphrase = std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Secret::new);
+        let passphrase = api::env_passphrase();
         if let Err(e) = self.unlock(passphrase).await {
             tracing::info!(code = %e.code, "vault not unlocked at start");
         }

@@ -81,7 +81,7 @@ pub struct AuditContext {
 impl AuditContext {
     /// Whole days (floored) from `t` to `now`; negative when `t` is in the future.
     pub fn age_days(&self, t: DateTime<Utc>) -> i64 {
-        (self.now - t).num_seconds().div_euclid(86_400)
+        crate::time::age_days(t, self.now)
     }
 }
 
