@@ -158,9 +158,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     output::init_logging(&home);
     match cli.command {
         Command::Init => {
-            let vault = api::init(&home, api::env_passphrase().as_ref())?;
-            let how =
-                if api::env_passphrase().is_some() { "passphrase (KEYWARD_PASSPHRASE)" } else { "the OS keychain" };
+            let passphrase = api::env_passphrase();
+            let vault = api::init(&home, passphrase.as_ref())?;
+            let how = if passphrase.is_some() { "passphrase (KEYWARD_PASSPHRASE)" } else { "the OS keychain" };
             println!("Created vault {} at {}, master key protected by {how}.", vault.id(), vault.path().display());
         }
         Command::Connector(ConnectorCmd::Add(a)) => {
