@@ -1,0 +1,369 @@
+//! MongoDB Atlas Administration API v2 as `../shared/reference/provider-apis.md` §2 describes it
+//! (Atlas's own OpenAPI file is not vendored: its licence forbids it): HTTP Digest auth (MD5,
+//! `qop=auth`) for programmatic API keys, OAuth 2.0 client credentials for service accounts,
+//! the versioned `Accept` header, `pageNum`/`itemsPerPage` (≤ 500)/`includeCount` paging, Atlas's
+//! error body (`error`, `errorCode`, `detail`, `reason`) and 429 `RATE_LIMITED_TOKEN_BUCKET` with
+//! `Retry-After`.
+
+use std::sync::Mutex;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use md5::{Digest, Md5};
+use serde_json::{Value, json};
+
+use crate::server::{Provider, Reply, Request, form};
+use crate::ts;
+
+/// One access-list entry with its use.
+#[derive(Debug, Clone)]
+pub struct AccessEntry {
+    /// `ipAddress` or `cidrBlock`.
+    pub cidr: String,
+    /// Added.
+    pub created: DateTime<Utc>,
+    /// Last request through this entry.
+    pub last_used: Option<DateTime<Utc>>,
+    /// Address of that request.
+    pub last_used_address: Option<String>,
+    /// Requests through it.
+    pub count: u64,
+}
+
+/// A role grant: org-level when `group_id` is `None`.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// `ORG_OWNER`, `GROUP_READ_ONLY`...
+    pub name: String,
+    /// Project id for project roles.
+    pub group_id: Option<String>,
+}
+
+/// A programmatic API key.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    /// `apiUserId`.
+    pub id: String,
+    /// `desc`.
+    pub desc: String,
+    /// The 8-character public key (the Digest username).
+    pub public_key: String,
+    /// The private key (the Digest password).
+    pub private_key: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Access list.
+    pub access_list: Vec<AccessEntry>,
+}
+
+/// A service-account secret.
+#[derive(Debug, Clone)]
+pub struct SaSecret {
+    /// Id.
+    pub id: String,
+    /// The secret.
+    pub secret: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+    /// Last used.
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// A service account.
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    /// `mdb_sa_id_…`.
+    pub client_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Secrets (at most two).
+    pub secrets: Vec<SaSecret>,
+    /// Access list.
+    pub access_list: Vec<AccessEntry>,
+}
+
+/// The organization.
+#[derive(Debug, Default)]
+pub struct State {
+    /// API keys.
+    pub api_keys: Vec<ApiKey>,
+    /// Service accounts.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// `apiAccessListRequired`.
+    pub api_access_list_required: bool,
+    /// Bearer tokens handed out, with the client id they belong to.
+    pub tokens: Vec<(String, String)>,
+}
+
+/// The fake Atlas.
+pub struct Atlas {
+    /// The org id the fake serves.
+    pub org_id: String,
+    /// The org's state.
+    pub state: Mutex<State>,
+    nonce_counter: Mutex<u64>,
+}
+
+const REALM: &str = "MMS Public API";
+const MEDIA_PREFIX: &str = "application/vnd.atlas.";
+
+impl Atlas {
+    /// A fake org.
+    pub fn new(org_id: &str, state: State) -> Self {
+        Self { org_id: org_id.to_owned(), state: Mutex::new(state), nonce_counter: Mutex::new(0) }
+    }
+
+    fn challenge(&self, detail: &str) -> Reply {
+        let mut n = self.nonce_counter.lock().unwrap();
+        *n += 1;
+        let nonce = base64::engine::general_purpose::STANDARD.encode(format!("keyward-fake-nonce-{n}"));
+        self.error(401, detail).with_header(
+            "WWW-Authenticate",
+            format!("Digest realm=\"{REALM}\", domain=\"\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\", stale=false"),
+        )
+    }
+
+    /// Which principal the request authenticates as: `Ok(public key or client id)`.
+    fn authenticate(&self, req: &Request, state: &State) -> Result<String, Reply> {
+        let Some(auth) = req.header("authorization") else {
+            return Err(self.challenge("You are not authorized for this resource."));
+        };
+        if let Some(token) = auth.strip_prefix("Bearer ") {
+            return state
+                .tokens
+                .iter()
+                .find(|(t, _)| t == token)
+                .map(|(_, c)| c.clone())
+                .ok_or_else(|| self.error(401, "Invalid or expired access token."));
+        }
+        let Some(params) = auth.strip_prefix("Digest ") else {
+            return Err(self.challenge("Unsupported authorization scheme."));
+        };
+        let fields = digest_fields(params);
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
+        let Some(key) = state.api_keys.iter().find(|k| k.public_key == get("username")) else {
+            return Err(self.challenge("Invalid API key."));
+        };
+        let ha1 = md5_hex(&format!("{}:{REALM}:{}", key.public_key, key.private_key));
+        let ha2 = md5_hex(&format!("{}:{}", req.method, get("uri")));
+        let expected = md5_hex(&format!("{ha1}:{}:{}:{}:{}:{ha2}", get("nonce"), get("nc"), get("cnonce"), get("qop")));
+        let uri_matches = get("uri").split('?').next() == Some(req.path.as_str());
+        if get("realm") != REALM || expected != get("response") || !uri_matches {
+            return Err(self.challenge("Invalid digest response."));
+        }
+        Ok(key.public_key.clone())
+    }
+
+    fn token(&self, req: &Request, state: &mut State) -> Reply {
+        let creds = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok());
+        let grant = form(&req.body).into_iter().any(|(k, v)| k == "grant_type" && v == "client_credentials");
+        let Some((id, secret)) = creds.as_deref().and_then(|c| c.split_once(':')) else {
+            return Reply::json(401, &json!({"error": "invalid_client"}));
+        };
+        let ok = state.service_accounts.iter().any(|sa| {
+            sa.client_id == id && sa.secrets.iter().any(|s| s.secret == secret && s.expires_at > Utc::now())
+        });
+        if !ok || !grant {
+            return Reply::json(401, &json!({"error": "invalid_client"}));
+        }
+        let token = format!("fake-atlas-token-{}-{}", state.tokens.len(), crate::hash(id));
+        state.tokens.push((token.clone(), id.to_owned()));
+        Reply::json(200, &json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"}))
+    }
+
+    fn paged(&self, req: &Request, items: Vec<Value>, media: &str) -> Reply {
+        let num = req.query("pageNum").map_or(Ok(1), str::parse::<usize>);
+        let per = req.query("itemsPerPage").map_or(Ok(100), str::parse::<usize>);
+        let (Ok(num), Ok(per)) = (num, per) else {
+            return self.error(400, "pageNum and itemsPerPage must be integers");
+        };
+        if num == 0 || per == 0 || per > 500 {
+            return self.error(400, "itemsPerPage must be between 1 and 500");
+        }
+        let total = items.len();
+        let results: Vec<Value> = items.into_iter().skip((num - 1) * per).take(per).collect();
+        let mut body = json!({"links": [], "results": results});
+        if req.query("includeCount") != Some("false") {
+            body["totalCount"] = json!(total);
+        }
+        Reply::typed(200, media, &body)
+    }
+}
+
+fn digest_fields(params: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let Some((name, after)) = rest.split_once('=') else { break };
+        let name = name.trim().trim_start_matches(',').trim().to_owned();
+        let (value, after) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"').unwrap_or(q.len());
+            (q[..end].to_owned(), &q[(end + 1).min(q.len())..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_owned(), &after[end..])
+        };
+        out.push((name, value));
+        rest = after.trim_start_matches([',', ' ']);
+    }
+    out
+}
+
+fn md5_hex(s: &str) -> String {
+    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn roles_json(roles: &[Role], org_id: &str) -> Value {
+    json!(roles
+        .iter()
+        .map(|r| match &r.group_id {
+            Some(g) => json!({"roleName": r.name, "groupId": g}),
+            None => json!({"roleName": r.name, "orgId": org_id}),
+        })
+        .collect::<Vec<_>>())
+}
+
+fn access_json(e: &AccessEntry, service_account: bool) -> Value {
+    let mut v = if e.cidr.ends_with("/32") {
+        json!({"ipAddress": e.cidr.trim_end_matches("/32"), "cidrBlock": e.cidr})
+    } else {
+        json!({"cidrBlock": e.cidr})
+    };
+    if service_account {
+        v["createdAt"] = json!(ts(e.created));
+        v["lastUsedAt"] = json!(e.last_used.map(ts));
+        v["lastUsedAddress"] = json!(e.last_used_address);
+        v["requestCount"] = json!(e.count);
+    } else {
+        v["created"] = json!(ts(e.created));
+        v["lastUsed"] = json!(e.last_used.map(ts));
+        v["lastUsedAddress"] = json!(e.last_used_address);
+        v["count"] = json!(e.count);
+        v["links"] = json!([]);
+    }
+    v
+}
+
+impl Provider for Atlas {
+    fn handle(&self, req: &Request) -> Reply {
+        let mut state = self.state.lock().unwrap();
+        if req.method == "POST" && req.path == "/api/oauth/token" {
+            return self.token(req, &mut state);
+        }
+        if let Err(reply) = self.authenticate(req, &state) {
+            return reply;
+        }
+        let accept = req.header("accept").unwrap_or("");
+        let Some(media) = accept.split(',').map(str::trim).find(|m| m.starts_with(MEDIA_PREFIX)) else {
+            return self.error(406, "Atlas API v2 requires a versioned Accept header (application/vnd.atlas.YYYY-MM-DD+json).");
+        };
+        let media = media.to_owned();
+        let segs = req.segments();
+        let org = self.org_id.as_str();
+        match (req.method.as_str(), segs.as_slice()) {
+            ("GET", ["api", "atlas", "v2", "orgs", o, rest @ ..]) if *o == org => match rest {
+                ["apiKeys"] => {
+                    let items = state
+                        .api_keys
+                        .iter()
+                        .map(|k| {
+                            json!({
+                                "id": k.id,
+                                "desc": k.desc,
+                                "publicKey": k.public_key,
+                                "privateKey": format!("********-****-****-{}", &k.private_key[k.private_key.len() - 12..]),
+                                "roles": roles_json(&k.roles, org),
+                                "links": [],
+                            })
+                        })
+                        .collect();
+                    self.paged(req, items, &media)
+                }
+                ["apiKeys", id, "accessList"] => match state.api_keys.iter().find(|k| k.id == *id) {
+                    Some(k) => self.paged(req, k.access_list.iter().map(|e| access_json(e, false)).collect(), &media),
+                    None => self.error(404, "API key not found."),
+                },
+                ["serviceAccounts"] => {
+                    let items = state
+                        .service_accounts
+                        .iter()
+                        .map(|sa| {
+                            json!({
+                                "clientId": sa.client_id,
+                                "name": sa.name,
+                                "description": sa.description,
+                                "createdAt": ts(sa.created_at),
+                                "roles": sa.roles.iter().filter(|r| r.group_id.is_none()).map(|r| r.name.clone()).collect::<Vec<_>>(),
+                                "secrets": sa.secrets.iter().map(|s| json!({
+                                    "id": s.id,
+                                    "createdAt": ts(s.created_at),
+                                    "expiresAt": ts(s.expires_at),
+                                    "lastUsedAt": s.last_used.map(ts),
+                                    "maskedSecretValue": format!("mdb_sa_sk_********{}", &s.secret[s.secret.len() - 4..]),
+                                })).collect::<Vec<_>>(),
+                            })
+                        })
+                        .collect();
+                    self.paged(req, items, &media)
+                }
+                ["serviceAccounts", id, "accessList"] => match state.service_accounts.iter().find(|s| s.client_id == *id) {
+                    Some(sa) => self.paged(req, sa.access_list.iter().map(|e| access_json(e, true)).collect(), &media),
+                    None => self.error(404, "Service account not found."),
+                },
+                ["settings"] => Reply::typed(
+                    200,
+                    &media,
+                    &json!({
+                        "apiAccessListRequired": state.api_access_list_required,
+                        "multiFactorAuthRequired": true,
+                        "restrictEmployeeAccess": false,
+                        "maxServiceAccountSecretValidityInHours": 8760,
+                    }),
+                ),
+                _ => self.error(404, "Resource not found."),
+            },
+            ("DELETE", ["api", "atlas", "v2", "orgs", o, "apiKeys", id]) if *o == org => {
+                let before = state.api_keys.len();
+                state.api_keys.retain(|k| k.id != *id);
+                if state.api_keys.len() == before { self.error(404, "API key not found.") } else { Reply::empty(204) }
+            }
+            ("GET", ["api", "atlas", "v2", "orgs", _, ..]) => self.error(404, "Organization not found."),
+            _ => self.error(404, "Resource not found."),
+        }
+    }
+
+    fn error(&self, status: u16, message: &str) -> Reply {
+        let (code, reason) = match status {
+            400 => ("INVALID_PARAMETER", "Bad Request"),
+            401 => ("UNAUTHORIZED", "Unauthorized"),
+            403 => ("USER_UNAUTHORIZED", "Forbidden"),
+            404 => ("RESOURCE_NOT_FOUND", "Not Found"),
+            406 => ("INVALID_VERSION_DATE", "Not Acceptable"),
+            429 => ("RATE_LIMITED_TOKEN_BUCKET", "Too Many Requests"),
+            _ => ("UNEXPECTED_ERROR", "Internal Server Error"),
+        };
+        Reply::json(
+            status,
+            &json!({"detail": message, "error": status, "errorCode": code, "parameters": [], "reason": reason}),
+        )
+    }
+
+    fn rate_limited(&self, seconds: u64) -> Reply {
+        self.error(429, "Rate limit exceeded.")
+            .with_header("Retry-After", seconds.to_string())
+            .with_header("RateLimit-Limit", "100")
+            .with_header("RateLimit-Remaining", "0")
+    }
+}
