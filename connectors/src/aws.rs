@@ -151,9 +151,12 @@ impl AwsIam {
                 expires_at: None,
                 scopes: policies.normalised.clone(),
                 raw_scopes: policies.raw.clone(),
+                kind: "access_key",
+                secret_readable: false,
+                details: serde_json::json!({}),
             });
         }
-        Ok((keys, OwnerFacts { name: user, admin_via }))
+        Ok((keys, OwnerFacts { name: user, admin_via, disabled: false }))
     }
 
     async fn last_used(&self, access_key_id: &str) -> Result<Option<LastUse>, ConnectorError> {

@@ -144,6 +144,18 @@ impl Http {
         what: &str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Response, ConnectorError> {
+        self.send_accepting(what, &[], build).await
+    }
+
+    /// Like [`Http::send`], but the statuses in `accept` come back as responses instead of
+    /// errors (an HTTP Digest challenge is a 401 the caller must read; a GraphQL API may answer
+    /// its errors with a 400 whose body says which).
+    pub async fn send_accepting(
+        &self,
+        what: &str,
+        accept: &[u16],
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Response, ConnectorError> {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         let s = &self.settings;
         let mut attempt = 1;
@@ -151,6 +163,7 @@ impl Http {
             let last = attempt >= s.max_attempts;
             let outcome = self.attempt(what, build(&self.client)).await;
             let wait = match &outcome {
+                Ok(r) if accept.contains(&r.status) => return outcome,
                 Ok(r) if r.status == 429 => {
                     let asked = s.rate_limit.wait(&r.headers, SystemTime::now());
                     match asked {
@@ -202,6 +215,16 @@ impl Http {
             body.extend_from_slice(&chunk);
         }
         Ok(Response { status, headers, body })
+    }
+
+    /// The provider this client talks to.
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// The concurrency this client allows.
+    pub fn concurrency(&self) -> usize {
+        self.settings.concurrency.max(1)
     }
 
     /// Maps a final response to success or a classified error.

@@ -6,12 +6,35 @@
 //! returns an [`Inventory`]; `keyward-core` stores it and judges it.
 #![deny(missing_docs)]
 
+pub mod atlas;
+pub mod datadog;
 mod error;
+pub mod fastly;
 pub mod http;
+pub mod linear;
 mod model;
+pub mod newrelic;
+pub mod paging;
 
 #[cfg(feature = "aws")]
 pub mod aws;
 
 pub use error::{ConnectorError, ErrorKind};
-pub use model::{Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey};
+pub use model::{Check, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey, Resource};
+
+/// Parses the time formats providers write: RFC 3339 (with `Z`, an offset or none; fractions
+/// optional) and `YYYY-MM-DD HH:MM:SS`. Naive times are UTC.
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%:z"]
+        .iter()
+        .find_map(|f| {
+            DateTime::parse_from_str(s, f)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+                .or_else(|| NaiveDateTime::parse_from_str(s, f).ok().map(|n| n.and_utc()))
+        })
+}

@@ -56,6 +56,62 @@ pub struct RemoteKey {
     pub scopes: Vec<String>,
     /// The provider's own description of the key's permissions, kept verbatim.
     pub raw_scopes: serde_json::Value,
+    /// What kind of credential (`access_key`, `api_key`, `application_key`, `user_token`...).
+    pub kind: &'static str,
+    /// Whether anyone allowed to read the key's metadata can also read its secret later
+    /// (Datadog API keys, New Relic ingest keys, API Gateway keys).
+    pub secret_readable: bool,
+    /// Provider facts the audit and the UI need beyond the common fields (access lists, last
+    /// address, usage plans, leak reports...), as JSON. Never a secret.
+    pub details: serde_json::Value,
+}
+
+impl RemoteKey {
+    /// A key with only its identity; the rest is filled by the connector.
+    pub fn new(kind: &'static str, external_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            external_id: external_id.into(),
+            name: name.into(),
+            owner: None,
+            status: KeyStatus::Active,
+            created_at: None,
+            last_used: None,
+            usage_tracked: false,
+            expires_at: None,
+            scopes: Vec::new(),
+            raw_scopes: serde_json::Value::Null,
+            kind,
+            secret_readable: false,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+}
+
+/// A configured thing that is not a key but decides how exposed keys are (an API Gateway
+/// route, stage or API), with the facts the audit judges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// `apigw_rest_stage`, `apigw_http_api`, `apigw_route`, `apigw_stage`...
+    pub kind: &'static str,
+    /// The provider's id, unique within the connector (`region/api/stage`...).
+    pub external_id: String,
+    /// A human name.
+    pub name: String,
+    /// Region, where there is one.
+    pub region: Option<String>,
+    /// The facts, as JSON.
+    pub details: serde_json::Value,
+}
+
+/// One check of `connector test`: a credential or a permission the connector needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// What was checked (`credentials`, `api_keys_read`...).
+    pub what: String,
+    /// Whether it holds.
+    pub ok: bool,
+    /// What was seen, or what to do.
+    pub detail: String,
 }
 
 /// What the connector learned about an owner of keys.
@@ -65,6 +121,8 @@ pub struct OwnerFacts {
     pub name: String,
     /// Why this owner has administrator access, or `None` when it does not.
     pub admin_via: Option<String>,
+    /// Whether the provider reports the owner as disabled or gone.
+    pub disabled: bool,
 }
 
 /// Everything one connector run saw.
@@ -78,6 +136,10 @@ pub struct Inventory {
     pub owners: Vec<OwnerFacts>,
     /// Whether the account's root user has an access key (`None` when the provider has no root).
     pub root_access_key: Option<bool>,
+    /// Posture resources (API Gateway stages, routes...).
+    pub resources: Vec<Resource>,
+    /// Account-level facts (Atlas `apiAccessListRequired`, what a listing could cover...).
+    pub facts: serde_json::Value,
 }
 
 /// Progress of a long listing, reported as work completes.
