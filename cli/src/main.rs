@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand};
 use keyward_core::api::{self, Home};
-use keyward_core::connector::ConnectorSettings;
+use keyward_core::connector::{ConnectorSettings, Credentials};
 use keyward_core::inventory::NewKey;
 use keyward_core::vault::Vault;
 use keyward_core::{Error, Secret};
@@ -52,6 +52,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build a demo workspace in this home: built-in stand-ins for Datadog, MongoDB Atlas,
+    /// Fastly, New Relic and Linear, connected, synced and audited
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -64,11 +67,35 @@ enum ConnectorCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Check a connector's credentials and the permissions it needs, without syncing
+    Test {
+        /// The connector's name
+        name: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a connector and the keys it synced
+    Remove {
+        /// The connector's name
+        name: String,
+    },
 }
 
+/// Credentials are never taken from arguments (they would land in shell history and `ps`): each
+/// provider reads its vendor's usual environment variables, or `field=value` lines on standard
+/// input with `--credentials-stdin`.
 #[derive(Args)]
+#[command(after_help = "Credentials (environment, or field=value lines on stdin with --credentials-stdin):
+  datadog        api_key (DD_API_KEY), app_key (DD_APP_KEY)
+  mongodb_atlas  public_key (MONGODB_ATLAS_PUBLIC_API_KEY), private_key (MONGODB_ATLAS_PRIVATE_API_KEY),
+                 or client_id (MONGODB_ATLAS_CLIENT_ID), client_secret (MONGODB_ATLAS_CLIENT_SECRET)
+  fastly         token (FASTLY_API_TOKEN)
+  newrelic       api_key (NEW_RELIC_API_KEY), a USER key
+  aws, aws_apigateway use the AWS credential chain (--profile)
+  linear         cannot be connected: Linear's API cannot list keys; register them with `keys add`")]
 struct ConnectorAdd {
-    /// Provider id (only `aws` can be connected so far)
+    /// Provider id: aws, aws_apigateway, datadog, mongodb_atlas, fastly, newrelic
     provider: String,
     /// A unique name for this account
     #[arg(long)]
@@ -76,9 +103,67 @@ struct ConnectorAdd {
     /// AWS: the named profile to take credentials from
     #[arg(long)]
     profile: Option<String>,
-    /// AWS: the region
+    /// AWS: the region; New Relic: us, eu or jp
     #[arg(long)]
     region: Option<String>,
+    /// API Gateway: regions to inventory, comma-separated [default: every commercial region]
+    #[arg(long, value_delimiter = ',')]
+    regions: Vec<String>,
+    /// Datadog: the site (datadoghq.com, datadoghq.eu, us3.datadoghq.com...)
+    #[arg(long)]
+    site: Option<String>,
+    /// MongoDB Atlas: the organization id
+    #[arg(long)]
+    org_id: Option<String>,
+    /// New Relic: account ids to list, comma-separated [default: every account the key sees]
+    #[arg(long, value_delimiter = ',')]
+    account_id: Vec<i64>,
+    /// The provider's URL instead of the public one (Atlas for Government, a proxy, an emulator)
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Read credentials as field=value lines from standard input instead of the environment
+    #[arg(long)]
+    credentials_stdin: bool,
+}
+
+/// The environment variable each credential field is read from.
+const CREDENTIAL_ENV: &[(&str, &str, &str)] = &[
+    ("datadog", "api_key", "DD_API_KEY"),
+    ("datadog", "app_key", "DD_APP_KEY"),
+    ("mongodb_atlas", "public_key", "MONGODB_ATLAS_PUBLIC_API_KEY"),
+    ("mongodb_atlas", "private_key", "MONGODB_ATLAS_PRIVATE_API_KEY"),
+    ("mongodb_atlas", "client_id", "MONGODB_ATLAS_CLIENT_ID"),
+    ("mongodb_atlas", "client_secret", "MONGODB_ATLAS_CLIENT_SECRET"),
+    ("fastly", "token", "FASTLY_API_TOKEN"),
+    ("newrelic", "api_key", "NEW_RELIC_API_KEY"),
+];
+
+fn read_credentials(provider: &str, from_stdin: bool) -> anyhow::Result<Credentials> {
+    let fields: Vec<(&str, &str)> =
+        CREDENTIAL_ENV.iter().filter(|(p, _, _)| *p == provider).map(|(_, f, e)| (*f, *e)).collect();
+    let mut credentials = Credentials::default();
+    if from_stdin {
+        let mut raw = zeroize::Zeroizing::new(String::new());
+        std::io::stdin().read_to_string(&mut raw).context("reading credentials from standard input")?;
+        for (n, line) in raw.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let Some((field, value)) = line.split_once('=') else {
+                bail!("standard input line {}: expected field=value", n + 1);
+            };
+            let field = field.trim();
+            if !fields.iter().any(|(f, _)| *f == field) {
+                let known: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+                bail!("standard input line {}: {provider} has no credential field {field:?} (fields: {})", n + 1, known.join(", "));
+            }
+            credentials.insert(field, Secret::new(value.trim().to_owned()));
+        }
+    } else {
+        for (field, env) in fields {
+            if let Ok(value) = std::env::var(env) {
+                credentials.insert(field, Secret::new(value));
+            }
+        }
+    }
+    Ok(credentials)
 }
 
 #[derive(Subcommand)]
@@ -109,6 +194,11 @@ enum KeysCmd {
     },
     /// Print a key's secret to standard output
     Reveal {
+        /// Keyward's key id (see `keys list`)
+        id: String,
+    },
+    /// Ask the provider whether a key registered by hand still works (Linear)
+    Check {
         /// Keyward's key id (see `keys list`)
         id: String,
     },
@@ -164,14 +254,62 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Created vault {} at {}, master key protected by {how}.", vault.id(), vault.path().display());
         }
         Command::Connector(ConnectorCmd::Add(a)) => {
+            let mut vault = open(&home)?;
+            let credentials = read_credentials(&a.provider, a.credentials_stdin)?;
+            let settings = ConnectorSettings {
+                profile: a.profile,
+                region: a.region,
+                regions: a.regions,
+                site: a.site,
+                org_id: a.org_id,
+                account_ids: a.account_id,
+                endpoint: a.endpoint,
+                demo: false,
+            };
+            let c = api::add_connector(&mut vault, &a.name, &a.provider, settings, &credentials)?;
+            println!(
+                "Added connector {} ({}). Check it with `keyward connector test {}`, then run `keyward sync`.",
+                c.name, c.provider, c.name
+            );
+        }
+        Command::Connector(ConnectorCmd::Test { name, json }) => {
             let vault = open(&home)?;
-            let c = api::add_connector(
-                &vault,
-                &a.name,
-                &a.provider,
-                ConnectorSettings { profile: a.profile, region: a.region },
-            )?;
-            println!("Added connector {} ({}). Run `keyward sync` to fetch its keys.", c.name, c.provider);
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let checks = runtime.block_on(api::test_connector(&vault, &name))?;
+            output::checks(&checks, json)?;
+            if let Some(bad) = checks.iter().find(|c| !c.ok) {
+                bail!("{name}: {} missing: {}", bad.what, bad.detail);
+            }
+        }
+        Command::Connector(ConnectorCmd::Remove { name }) => {
+            let mut vault = open(&home)?;
+            api::remove_connector(&mut vault, &name)?;
+            println!("Removed connector {name} and its keys.");
+        }
+        Command::Demo => {
+            let mut vault = if home.is_initialized() {
+                open(&home)?
+            } else {
+                let passphrase = api::env_passphrase();
+                api::init(&home, passphrase.as_ref())?
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let bar = output::Progress::new(std::io::stderr().is_terminal());
+            let report = runtime.block_on(api::demo(&mut vault, &|p| bar.update(&p)))?;
+            bar.finish();
+            for r in &report.syncs {
+                println!("{}: {} keys", r.connector, r.seen);
+            }
+            for (name, result) in &report.checked {
+                println!("{name} (Linear, registered by hand): {result}");
+            }
+            println!(
+                "Demo workspace ready in {}: {} keys, {} findings. Try `keyward --home {} keys list`.",
+                home.dir().display(),
+                report.keys,
+                report.findings,
+                home.dir().display()
+            );
         }
         Command::Connector(ConnectorCmd::List { json }) => {
             let vault = open(&home)?;
@@ -184,7 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let outcomes = runtime.block_on(api::sync(&mut vault, connector.as_deref(), &|p| bar.update(&p)))?;
             bar.finish();
             if outcomes.is_empty() {
-                bail!("no connectors to sync (add one with `keyward connector add aws --name NAME`)");
+                bail!("no connectors to sync (add one with `keyward connector add PROVIDER --name NAME`, or try `keyward demo`)");
             }
             let mut failed = Vec::new();
             for (name, outcome) in &outcomes {
@@ -215,6 +353,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = Secret::new(raw.trim_end_matches(['\r', '\n']).to_owned());
             let key = api::add_key(&mut vault, NewKey { provider, name, owner, expires_at: expires, secret })?;
             println!("{}", key.id);
+        }
+        Command::Keys(KeysCmd::Check { id }) => {
+            let vault = open(&home)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let key = runtime.block_on(api::check_key(&vault, &id))?;
+            let result = key.check_result.unwrap_or_default();
+            println!("{}: {result}", key.name);
+            if !result.starts_with("live") {
+                bail!("{} is not live", key.name);
+            }
         }
         Command::Keys(KeysCmd::Reveal { id }) => {
             let vault = open(&home)?;

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use keyward_core::api::{ConnectorView, FindingView, Home, KeyView};
+use keyward_core::api::{CheckView, ConnectorView, FindingView, Home, KeyView};
 use keyward_core::sync::SyncProgress;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -117,7 +117,7 @@ pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()
         return Ok(());
     }
     if connectors.is_empty() {
-        println!("No connectors. Add one with `keyward connector add aws --name NAME`.");
+        println!("No connectors. Add one with `keyward connector add PROVIDER --name NAME` (see --help), or try `keyward demo`.");
         return Ok(());
     }
     table(
@@ -135,6 +135,19 @@ pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()
                 ]
             })
             .collect(),
+    );
+    Ok(())
+}
+
+/// The checks of `connector test`.
+pub fn checks(checks: &[CheckView], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(checks)?);
+        return Ok(());
+    }
+    table(
+        &["CHECK", "OK", "DETAIL"],
+        checks.iter().map(|c| vec![c.what.clone(), if c.ok { "yes" } else { "NO" }.into(), c.detail.clone()]).collect(),
     );
     Ok(())
 }

@@ -88,6 +88,33 @@ impl AwsIam {
         }
     }
 
+    /// Checks the credentials and the IAM read permissions the inventory needs.
+    pub async fn check(&self) -> Result<Vec<crate::Check>, ConnectorError> {
+        let outcomes = [
+            ("iam:ListUsers", self.client.list_users().max_items(1).send().await.err().map(|e| classify("ListUsers", e))),
+            (
+                "iam:GetAccountSummary",
+                self.client.get_account_summary().send().await.err().map(|e| classify("GetAccountSummary", e)),
+            ),
+        ];
+        let mut checks = Vec::new();
+        for (what, err) in outcomes {
+            checks.push(match err {
+                None => crate::Check { what: what.into(), ok: true, detail: "allowed".into() },
+                Some(e) if e.kind == ErrorKind::Unauthenticated => {
+                    return Ok(vec![crate::Check { what: "credentials".into(), ok: false, detail: e.message }]);
+                }
+                Some(e) if e.kind == ErrorKind::PermissionDenied => crate::Check {
+                    what: what.into(),
+                    ok: false,
+                    detail: format!("{e}: allow {what} (the AWS managed policy IAMReadOnlyAccess covers every call)"),
+                },
+                Some(e) => return Err(e),
+            });
+        }
+        Ok(checks)
+    }
+
     /// Lists every IAM user's access keys with last use and the owner's admin status.
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
         let users: Vec<aws_sdk_iam::types::User> = all_items!(self.client.list_users(), "ListUsers")?;
@@ -332,12 +359,12 @@ fn not_na(s: Option<&str>) -> Option<String> {
     s.filter(|s| !s.is_empty() && *s != "N/A").map(str::to_owned)
 }
 
-fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
+pub(crate) fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 /// Maps an SDK error to a classified [`ConnectorError`], once for every IAM call.
-fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ConnectorError
+pub(crate) fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ConnectorError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

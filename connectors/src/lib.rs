@@ -17,6 +17,8 @@ pub mod newrelic;
 pub mod paging;
 
 #[cfg(feature = "aws")]
+pub mod apigateway;
+#[cfg(feature = "aws")]
 pub mod aws;
 
 pub use error::{ConnectorError, ErrorKind};

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::audit::{self, AuditContext, Finding, Snapshot, Thresholds};
-use crate::connector::{self, Connector, ConnectorSettings};
+use crate::connector::{self, Connector, ConnectorSettings, Credentials};
 use crate::inventory::{self, NewKey};
-use crate::model::{Account, ApiKey, Owner};
+use crate::model::{Account, ApiKey, Owner, Resource};
 use crate::secret::Secret;
 use crate::sync::{self, SyncProgress, SyncReport};
 use crate::vault::Vault;
@@ -108,6 +108,16 @@ pub struct KeyView {
     pub removed_at: Option<String>,
     /// Findings of the latest audit on this key.
     pub open_findings: usize,
+    /// What kind of credential (`access_key`, `api_key`, `user_token`...); null when registered by hand.
+    pub kind: Option<String>,
+    /// Whether anyone with read access at the provider can copy the secret again.
+    pub secret_readable: bool,
+    /// Provider facts (access lists, last address, leak reports, usage plans...).
+    pub details: serde_json::Value,
+    /// Keys registered by hand: when liveness was last checked.
+    pub checked_at: Option<String>,
+    /// And what the provider said (`live`, `rejected`, or why it could not be asked).
+    pub check_result: Option<String>,
 }
 
 impl KeyView {
@@ -134,6 +144,11 @@ impl KeyView {
             last_seen_at: time::to_string(k.last_seen_at),
             removed_at: ts(k.removed_at),
             open_findings,
+            kind: k.kind.clone(),
+            secret_readable: k.secret_readable,
+            details: k.details.clone(),
+            checked_at: k.check.as_ref().map(|(at, _)| time::to_string(*at)),
+            check_result: k.check.as_ref().map(|(_, r)| r.clone()),
         }
     }
 }
@@ -198,12 +213,18 @@ pub struct ConnectorView {
     pub provider: String,
     /// Settings (no secrets).
     pub profile: Option<String>,
-    /// Region.
+    /// Region (AWS, New Relic).
     pub region: Option<String>,
+    /// Settings, as stored (never a secret).
+    pub settings: ConnectorSettings,
+    /// Which credential fields are stored (names only).
+    pub credential_fields: Vec<String>,
     /// The provider's account id, once known.
     pub account_id: Option<String>,
     /// Last successful sync.
     pub last_sync_at: Option<String>,
+    /// Account-level facts from the latest sync.
+    pub facts: serde_json::Value,
 }
 
 impl From<&Connector> for ConnectorView {
@@ -213,25 +234,65 @@ impl From<&Connector> for ConnectorView {
             provider: c.provider.clone(),
             profile: c.settings.profile.clone(),
             region: c.settings.region.clone(),
+            settings: c.settings.clone(),
+            credential_fields: Vec::new(),
             account_id: c.account_id.clone(),
             last_sync_at: c.last_sync_at.clone(),
+            facts: c.facts.clone(),
         }
     }
 }
 
-/// Adds a connector.
+fn connector_view(vault: &Vault, c: &Connector) -> Result<ConnectorView, Error> {
+    let mut view = ConnectorView::from(c);
+    view.credential_fields = connector::credentials(vault, c)?.names().map(str::to_owned).collect();
+    Ok(view)
+}
+
+/// Adds a connector with its credentials (sealed in the vault).
 pub fn add_connector(
-    vault: &Vault,
+    vault: &mut Vault,
     name: &str,
     provider: &str,
     settings: ConnectorSettings,
+    credentials: &Credentials,
 ) -> Result<ConnectorView, Error> {
-    Ok((&connector::add(vault, name, provider, &settings)?).into())
+    let c = connector::add(vault, name, provider, &settings, credentials)?;
+    tracing::info!(connector = %c.name, provider = %c.provider, "connector added");
+    connector_view(vault, &c)
 }
 
 /// Lists connectors.
 pub fn list_connectors(vault: &Vault) -> Result<Vec<ConnectorView>, Error> {
-    Ok(connector::list(vault)?.iter().map(Into::into).collect())
+    connector::list(vault)?.iter().map(|c| connector_view(vault, c)).collect()
+}
+
+/// Removes a connector and the keys it synced (their history goes with them).
+pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<(), Error> {
+    connector::remove(vault, name)?;
+    tracing::info!(connector = %name, "connector removed");
+    Ok(())
+}
+
+/// One check of `connector test`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckView {
+    /// What was checked (`credentials`, a permission...).
+    pub what: String,
+    /// Whether it holds.
+    pub ok: bool,
+    /// What was seen, or what to do.
+    pub detail: String,
+}
+
+/// Checks a connector's credentials and each permission it needs, without syncing.
+pub async fn test_connector(vault: &Vault, name: &str) -> Result<Vec<CheckView>, Error> {
+    let c = connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    let credentials = connector::credentials(vault, &c)?;
+    let demo = crate::demo::for_connectors(std::slice::from_ref(&c)).await?;
+    let c = demo.as_ref().map_or(c.clone(), |d| d.redirect(&c));
+    let checks = sync::check(&c, &credentials).await?;
+    Ok(checks.into_iter().map(|c| CheckView { what: c.what, ok: c.ok, detail: c.detail }).collect())
 }
 
 /// Syncs one connector (by name) or all of them. Each connector's outcome is reported
@@ -248,12 +309,21 @@ pub async fn sync(
         ],
         None => connector::list(vault)?,
     };
+    // Demo connectors talk to the built-in stand-ins, started for the length of the sync.
+    let demo = crate::demo::for_connectors(&connectors).await?;
     let mut outcomes = Vec::with_capacity(connectors.len());
     for c in connectors {
         let started = std::time::Instant::now();
         let run_id = sync::begin(vault, &c)?;
         tracing::info!(connector = %c.name, provider = %c.provider, "sync started");
-        let outcome = match sync::fetch(&c, progress).await {
+        let fetched = match connector::credentials(vault, &c) {
+            Ok(credentials) => {
+                let target = demo.as_ref().map_or(c.clone(), |d| d.redirect(&c));
+                sync::fetch(&target, &credentials, progress).await
+            }
+            Err(e) => Err(e),
+        };
+        let outcome = match fetched {
             Ok(inventory) => sync::apply(vault, &c, run_id, &inventory, Utc::now(), started),
             Err(e) => Err(e),
         };
@@ -275,11 +345,34 @@ pub async fn sync(
 pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
     let keys = inventory::list(vault)?.into_iter().filter(|k| k.removed_at.is_none()).collect();
     let mut stmt = vault.conn().prepare(
-        "SELECT c.provider, c.name, o.name, o.admin_via FROM owners o JOIN connectors c ON c.id = o.connector_id",
+        "SELECT c.provider, c.name, o.name, o.admin_via, o.disabled FROM owners o JOIN connectors c ON c.id = o.connector_id",
     )?;
     let owners = stmt
         .query_map([], |r| {
-            Ok(Owner { provider: r.get(0)?, account: r.get(1)?, name: r.get(2)?, admin_via: r.get(3)? })
+            Ok(Owner {
+                provider: r.get(0)?,
+                account: r.get(1)?,
+                name: r.get(2)?,
+                admin_via: r.get(3)?,
+                disabled: r.get::<_, i64>(4)? != 0,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = vault.conn().prepare(
+        "SELECT c.provider, c.name, r.kind, r.external_id, r.name, r.region, r.details FROM resources r
+         JOIN connectors c ON c.id = r.connector_id WHERE r.removed_at IS NULL ORDER BY c.name, r.kind, r.external_id",
+    )?;
+    let resources = stmt
+        .query_map([], |r| {
+            Ok(Resource {
+                provider: r.get(0)?,
+                account: r.get(1)?,
+                kind: r.get(2)?,
+                external_id: r.get(3)?,
+                name: r.get(4)?,
+                region: r.get(5)?,
+                details: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(serde_json::Value::Null),
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let accounts = connector::list(vault)?
@@ -289,9 +382,10 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
             account: c.name,
             account_id: c.account_id,
             root_access_key: c.root_access_key,
+            facts: c.facts,
         })
         .collect();
-    Ok(Snapshot { keys, owners, accounts })
+    Ok(Snapshot { keys, owners, accounts, resources })
 }
 
 /// Runs every rule at `now`, stores the findings as the latest audit, and returns them.
@@ -380,9 +474,72 @@ pub fn add_key(vault: &mut Vault, new: NewKey) -> Result<KeyView, Error> {
     Ok(KeyView::new(&key, Utc::now(), 0))
 }
 
+/// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),
+/// and records the answer on the key. Linear is the only provider with a manual-key check.
+pub async fn check_key(vault: &Vault, id: &str) -> Result<KeyView, Error> {
+    let key = inventory::get(vault, id)?;
+    if key.provider != "linear" || key.account != crate::model::MANUAL_ACCOUNT {
+        return Err(Error::Invalid {
+            field: "key",
+            reason: format!(
+                "liveness checks exist for Linear keys registered by hand; {} keys are checked by syncing their connector",
+                key.provider
+            ),
+        });
+    }
+    let secret = inventory::reveal(vault, id)?;
+    let demo = crate::demo::linear_for(vault).await?;
+    let endpoint = demo.as_ref().map(|d| format!("{}/graphql", d.linear_url()));
+    let outcome = keyward_connectors::linear::check_key(endpoint.as_deref(), secret.expose(), Default::default()).await;
+    let result = match &outcome {
+        Ok(Some(v)) => format!("live (Linear user {})", if v.email.is_empty() { &v.id } else { &v.email }),
+        Ok(None) => "rejected (Linear does not accept this key: revoked or mistyped)".to_owned(),
+        Err(e) => format!("unknown ({e})"),
+    };
+    inventory::record_check(vault, id, Utc::now(), &result)?;
+    tracing::info!(key_id = %id, ok = matches!(outcome, Ok(Some(_))), "key checked");
+    outcome?;
+    Ok(KeyView::new(&inventory::get(vault, id)?, Utc::now(), 0))
+}
+
 /// Reveals a key's secret. The caller shows it to the user and nowhere else.
 pub fn reveal_key(vault: &Vault, id: &str) -> Result<Secret, Error> {
     let secret = inventory::reveal(vault, id)?;
     tracing::info!(key_id = %id, "secret revealed");
     Ok(secret)
+}
+
+/// What `demo` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// Each demo connector's sync.
+    pub syncs: Vec<SyncReport>,
+    /// Linear keys registered by hand and checked: (name, result).
+    pub checked: Vec<(String, String)>,
+    /// Live keys in the inventory afterwards.
+    pub keys: usize,
+    /// Findings of the audit.
+    pub findings: usize,
+}
+
+/// Builds (or refreshes) the demo workspace in this vault: connectors to the built-in
+/// stand-ins, Linear keys registered by hand and checked, a sync with progress, an audit.
+pub async fn demo(vault: &mut Vault, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<DemoReport, Error> {
+    drop(crate::demo::populate(vault).await?);
+    let mut syncs = Vec::new();
+    for (name, outcome) in sync(vault, None, progress).await? {
+        syncs.push(outcome.map_err(|e| Error::Invalid { field: "demo", reason: format!("{name}: {e}") })?);
+    }
+    let mut checked = Vec::new();
+    let linear: Vec<ApiKey> = inventory::list(vault)?
+        .into_iter()
+        .filter(|k| k.provider == "linear" && k.account == crate::model::MANUAL_ACCOUNT)
+        .collect();
+    for k in linear {
+        let view = check_key(vault, &k.id).await?;
+        checked.push((view.name, view.check_result.unwrap_or_default()));
+    }
+    let findings = run_audit(vault, Utc::now())?.len();
+    let keys = inventory::list(vault)?.iter().filter(|k| k.removed_at.is_none()).count();
+    Ok(DemoReport { syncs, checked, keys, findings })
 }

@@ -1,11 +1,16 @@
 //! Connector records: which provider accounts the user has connected, and how to reach them.
 //!
 //! Settings are plain JSON and never hold a secret; credentials a provider needs (not AWS,
-//! which uses its own credential chain) go in the sealed `secret` column.
+//! which uses its own credential chain) go in the sealed `secret` column, as one JSON object
+//! sealed to the connector's row.
+
+use std::collections::BTreeMap;
 
 use rusqlite::{OptionalExtension, params};
+use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::secret::Secret;
 use crate::time;
 use crate::vault::Vault;
 
@@ -28,45 +33,205 @@ pub struct Connector {
     pub created_at: String,
     /// When a sync last succeeded.
     pub last_sync_at: Option<String>,
+    /// Account-level facts from the latest sync (JSON).
+    pub facts: serde_json::Value,
 }
 
-/// Settings per provider. Only AWS is connectable so far.
+/// Settings per provider; each field says which providers read it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConnectorSettings {
     /// AWS named profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
-    /// AWS region.
+    /// AWS region; New Relic region (`us`, `eu`, `jp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// API Gateway: the regions to inventory (empty: the profile's region).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    /// Datadog site (`datadoghq.eu`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// MongoDB Atlas organization id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// New Relic account ids to list (empty: every account the key sees).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account_ids: Vec<i64>,
+    /// The provider's URL instead of the public one (Atlas for Government, a proxy, AWS
+    /// endpoint overrides, the demo's local stand-ins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// A connector of the demo workspace (its provider is a local stand-in).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
 }
 
 /// Providers that can be connected (synced), as opposed to registered by hand.
-pub const CONNECTABLE: &[&str] = &["aws"];
+pub const CONNECTABLE: &[&str] = &["aws", "aws_apigateway", "datadog", "mongodb_atlas", "fastly", "newrelic"];
 
-/// Adds a connector. Names are unique.
-pub fn add(vault: &Vault, name: &str, provider: &str, settings: &ConnectorSettings) -> Result<Connector, Error> {
+/// The credential fields a provider's connector needs; alternatives are separate sets
+/// (Atlas: an API key pair or a service account).
+pub fn credential_sets(provider: &str) -> &'static [&'static [&'static str]] {
+    match provider {
+        "datadog" => &[&["api_key", "app_key"]],
+        "mongodb_atlas" => &[&["public_key", "private_key"], &["client_id", "client_secret"]],
+        "fastly" => &[&["token"]],
+        "newrelic" => &[&["api_key"]],
+        _ => &[],
+    }
+}
+
+/// A connector's own credentials, field by field. Secrets only; `Debug` shows field names.
+#[derive(Default)]
+pub struct Credentials {
+    fields: BTreeMap<String, Secret>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.fields.keys()).finish()
+    }
+}
+
+impl Credentials {
+    /// Sets a field.
+    pub fn insert(&mut self, field: &str, value: Secret) {
+        self.fields.insert(field.to_owned(), value);
+    }
+
+    /// A field's value.
+    pub fn get(&self, field: &str) -> Option<&Secret> {
+        self.fields.get(field).filter(|s| !s.is_empty())
+    }
+
+    /// A field's value, or a clear error naming it.
+    pub fn require(&self, field: &'static str) -> Result<&str, Error> {
+        self.get(field)
+            .map(Secret::expose)
+            .ok_or(Error::Invalid { field: "credentials", reason: format!("{field} is missing") })
+    }
+
+    /// The names of the fields set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.keys().map(String::as_str)
+    }
+
+    fn to_secret(&self) -> Secret {
+        let map: BTreeMap<&str, &str> = self.fields.iter().map(|(k, v)| (k.as_str(), v.expose())).collect();
+        let json = Zeroizing::new(serde_json::to_string(&map).expect("credentials serialize"));
+        Secret::new(json.as_str().to_owned())
+    }
+
+    fn from_secret(s: &Secret) -> Result<Self, Error> {
+        // Values move straight into `Secret`s (zeroized on drop); no other copy is kept.
+        let map: BTreeMap<String, String> = serde_json::from_str(s.expose())
+            .map_err(|_| Error::Invalid { field: "credentials", reason: "unreadable".into() })?;
+        Ok(Self { fields: map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect() })
+    }
+}
+
+/// Checks that `credentials` hold one complete set of what `provider` needs, and nothing else.
+fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credentials) -> Result<(), Error> {
+    let sets = credential_sets(provider);
+    let given: Vec<&str> = credentials.names().collect();
+    if sets.is_empty() {
+        if !given.is_empty() {
+            return Err(Error::Invalid {
+                field: "credentials",
+                reason: format!("{provider} takes no stored credentials (it uses its own credential chain)"),
+            });
+        }
+    } else if !sets.iter().any(|set| set.iter().all(|f| credentials.get(f).is_some())) {
+        let wanted: Vec<String> = sets.iter().map(|s| s.join(" + ")).collect();
+        return Err(Error::Invalid {
+            field: "credentials",
+            reason: format!("{provider} needs {} (got: {})", wanted.join(", or "), if given.is_empty() { "none".into() } else { given.join(", ") }),
+        });
+    }
+    match provider {
+        "mongodb_atlas" if settings.org_id.as_deref().is_none_or(|o| o.trim().is_empty()) => {
+            Err(Error::Invalid { field: "org_id", reason: "MongoDB Atlas needs the organization id (--org-id)".into() })
+        }
+        "datadog" => match settings.site.as_deref() {
+            Some(s) if !keyward_connectors::datadog::SITES.contains(&s) && settings.endpoint.is_none() => Err(Error::Invalid {
+                field: "site",
+                reason: format!("unknown Datadog site {s:?} (one of {})", keyward_connectors::datadog::SITES.join(", ")),
+            }),
+            _ => Ok(()),
+        },
+        "newrelic" => match settings.region.as_deref() {
+            Some(r) if !keyward_connectors::newrelic::REGIONS.iter().any(|(x, _)| *x == r) => {
+                Err(Error::Invalid { field: "region", reason: format!("unknown New Relic region {r:?} (us, eu or jp)") })
+            }
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Adds a connector with its credentials (sealed). Names are unique.
+pub fn add(
+    vault: &mut Vault,
+    name: &str,
+    provider: &str,
+    settings: &ConnectorSettings,
+    credentials: &Credentials,
+) -> Result<Connector, Error> {
     if name.trim().is_empty() {
         return Err(Error::Invalid { field: "name", reason: "must not be empty".into() });
     }
     if !CONNECTABLE.contains(&provider) {
+        let why = if provider == "linear" {
+            format!(" — {}", keyward_connectors::linear::UNSUPPORTED)
+        } else {
+            String::new()
+        };
         return Err(Error::Invalid {
             field: "provider",
-            reason: format!("{provider:?} cannot be connected yet (connectable: {})", CONNECTABLE.join(", ")),
+            reason: format!("{provider:?} cannot be connected (connectable: {}){why}", CONNECTABLE.join(", ")),
         });
     }
+    validate(provider, settings, credentials)?;
     if find(vault, name)?.is_some() {
         return Err(Error::Conflict(format!("a connector named {name:?} already exists")));
     }
     let settings_json = serde_json::to_string(settings).expect("settings serialize");
-    vault.conn().execute(
+    let tx = vault.conn_mut().transaction()?;
+    tx.execute(
         "INSERT INTO connectors (name, provider, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![name, provider, settings_json, time::now_string()],
     )?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    if credentials.names().next().is_some() {
+        let sealed = vault.seal("connectors", "secret", &id.to_string(), &credentials.to_secret())?;
+        vault.conn().execute("UPDATE connectors SET secret = ?2 WHERE id = ?1", params![id, sealed])?;
+    }
     find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })
 }
 
-const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at";
+/// The connector's stored credentials (empty for providers that use their own chain).
+pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, Error> {
+    let blob: Option<Vec<u8>> =
+        vault.conn().query_row("SELECT secret FROM connectors WHERE id = ?1", [connector.id], |r| r.get(0))?;
+    match blob {
+        None => Ok(Credentials::default()),
+        Some(b) => Credentials::from_secret(&vault.open_sealed("connectors", "secret", &connector.id.to_string(), &b)?),
+    }
+}
+
+/// Removes a connector; its keys stay in the inventory, marked removed and detached.
+pub fn remove(vault: &mut Vault, name: &str) -> Result<(), Error> {
+    let c = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    let tx = vault.conn_mut().transaction()?;
+    tx.execute("DELETE FROM api_keys WHERE connector_id = ?1", [c.id])?;
+    tx.execute("DELETE FROM connectors WHERE id = ?1", [c.id])?;
+    tx.commit()?;
+    Ok(())
+}
+
+const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
     let settings: String = r.get(3)?;
@@ -79,6 +244,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
         root_access_key: r.get::<_, Option<i64>>(5)?.map(|v| v != 0),
         created_at: r.get(6)?,
         last_sync_at: r.get(7)?,
+        facts: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or(serde_json::Value::Null),
     })
 }
 

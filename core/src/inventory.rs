@@ -10,7 +10,8 @@ use crate::{Error, time};
 
 pub(crate) const KEY_COLUMNS: &str = "k.id, k.provider, COALESCE(c.name, 'manual'), k.external_id, k.name, k.owner, k.status, \
      k.created_at, k.last_used_at, k.last_used_service, k.last_used_region, k.usage_tracked, k.expires_at, k.scopes, \
-     k.raw_scopes, k.secret IS NOT NULL, k.first_seen_at, k.last_seen_at, k.removed_at";
+     k.raw_scopes, k.secret IS NOT NULL, k.first_seen_at, k.last_seen_at, k.removed_at, k.kind, k.secret_readable, \
+     k.details, k.checked_at, k.check_result";
 
 fn ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(time::parse))
@@ -40,6 +41,13 @@ pub(crate) fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
         first_seen_at: ts(r, 16)?.unwrap_or_default(),
         last_seen_at: ts(r, 17)?.unwrap_or_default(),
         removed_at: ts(r, 18)?,
+        kind: r.get(19)?,
+        secret_readable: r.get::<_, i64>(20)? != 0,
+        details: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or(serde_json::Value::Null),
+        check: match (ts(r, 22)?, r.get::<_, Option<String>>(23)?) {
+            (Some(at), Some(result)) => Some((at, result)),
+            _ => None,
+        },
     })
 }
 
@@ -112,6 +120,18 @@ pub fn add_manual(vault: &mut Vault, new: NewKey) -> Result<ApiKey, Error> {
     let key = get(vault, &id)?;
     debug_assert_eq!(key.account, MANUAL_ACCOUNT);
     Ok(key)
+}
+
+/// Records a liveness check of a key.
+pub fn record_check(vault: &Vault, id: &str, at: DateTime<Utc>, result: &str) -> Result<(), Error> {
+    let n = vault.conn().execute(
+        "UPDATE api_keys SET checked_at = ?2, check_result = ?3 WHERE id = ?1",
+        params![id, time::to_string(at), result],
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound { what: "key", id: id.to_owned() });
+    }
+    Ok(())
 }
 
 /// The secret of a key: the only way a secret leaves the vault.

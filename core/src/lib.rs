@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod connector;
 pub mod crypto;
+pub mod demo;
 mod error;
 pub mod inventory;
 pub mod model;

@@ -49,6 +49,16 @@ pub struct ApiKey {
     pub last_seen_at: DateTime<Utc>,
     /// When a sync stopped seeing it.
     pub removed_at: Option<DateTime<Utc>>,
+    /// What kind of credential (`access_key`, `api_key`, `user_token`...); `None` for keys
+    /// registered by hand.
+    pub kind: Option<String>,
+    /// Whether the provider lets anyone with read access copy the secret again.
+    pub secret_readable: bool,
+    /// Provider facts (access lists, last address, leak reports...), JSON.
+    pub details: serde_json::Value,
+    /// Keys registered by hand: the last liveness check and its result (`live`, `rejected`, or
+    /// why it could not be checked).
+    pub check: Option<(DateTime<Utc>, String)>,
 }
 
 impl ApiKey {
@@ -69,6 +79,8 @@ pub struct Owner {
     pub name: String,
     /// Why the owner has administrator access; `None` when not.
     pub admin_via: Option<String>,
+    /// Whether the provider reports the owner disabled or gone.
+    pub disabled: bool,
 }
 
 /// Account-level facts from a connector.
@@ -82,4 +94,25 @@ pub struct Account {
     pub account_id: Option<String>,
     /// Whether the root user has an access key (`None`: unknown or not applicable).
     pub root_access_key: Option<bool>,
+    /// Account-level facts from the latest sync (JSON).
+    pub facts: serde_json::Value,
+}
+
+/// A posture resource (an API Gateway stage, route or API) from a connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Provider id.
+    pub provider: String,
+    /// Connector name.
+    pub account: String,
+    /// `apigw_route`, `apigw_stage`...
+    pub kind: String,
+    /// The provider's id.
+    pub external_id: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub region: Option<String>,
+    /// Facts (JSON).
+    pub details: serde_json::Value,
 }

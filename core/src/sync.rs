@@ -8,10 +8,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use keyward_connectors::{Inventory, Progress, RemoteKey};
+use keyward_connectors::{Check, Inventory, Progress, RemoteKey};
 use rusqlite::{ToSql, params};
 
-use crate::connector::Connector;
+use crate::connector::{Connector, Credentials};
 use crate::vault::Vault;
 use crate::{Error, time};
 
@@ -48,23 +48,93 @@ pub struct SyncReport {
 }
 
 /// Asks the connector's provider for its inventory.
-pub async fn fetch(connector: &Connector, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<Inventory, Error> {
+pub async fn fetch(
+    connector: &Connector,
+    credentials: &Credentials,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<Inventory, Error> {
     let report = |p: Progress| {
         progress(SyncProgress { connector: connector.name.clone(), phase: p.phase, done: p.done, total: p.total })
     };
-    match connector.provider.as_str() {
-        "aws" => {
-            let settings = keyward_connectors::aws::AwsSettings {
-                profile: connector.settings.profile.clone(),
-                region: connector.settings.region.clone(),
-                endpoint_url: None,
-                concurrency: 8,
-            };
-            let iam = keyward_connectors::aws::AwsIam::connect(&settings).await;
-            Ok(iam.inventory(&report).await?)
+    let s = &connector.settings;
+    Ok(match connector.provider.as_str() {
+        "aws" => keyward_connectors::aws::AwsIam::connect(&aws(connector)).await.inventory(&report).await?,
+        "aws_apigateway" => {
+            keyward_connectors::apigateway::ApiGateway::connect(&aws(connector), &s.regions).await.inventory(&report).await?
         }
-        other => Err(Error::Invalid { field: "provider", reason: format!("{other:?} has no connector yet") }),
+        "datadog" => datadog(connector, credentials)?.inventory(&report).await?,
+        "mongodb_atlas" => atlas(connector, credentials)?.inventory(&report).await?,
+        "fastly" => fastly(connector, credentials)?.inventory(&report).await?,
+        "newrelic" => newrelic(connector, credentials)?.inventory(&report).await?,
+        other => return Err(Error::Invalid { field: "provider", reason: format!("{other:?} has no connector") }),
+    })
+}
+
+/// Checks a connector's credentials and the permissions it needs, without syncing.
+pub async fn check(connector: &Connector, credentials: &Credentials) -> Result<Vec<Check>, Error> {
+    Ok(match connector.provider.as_str() {
+        "datadog" => datadog(connector, credentials)?.check().await?,
+        "mongodb_atlas" => atlas(connector, credentials)?.check().await?,
+        "fastly" => fastly(connector, credentials)?.check().await?,
+        "newrelic" => newrelic(connector, credentials)?.check().await?,
+        "aws" => keyward_connectors::aws::AwsIam::connect(&aws(connector)).await.check().await?,
+        "aws_apigateway" => {
+            keyward_connectors::apigateway::ApiGateway::connect(&aws(connector), &connector.settings.regions)
+                .await
+                .check()
+                .await?
+        }
+        other => return Err(Error::Invalid { field: "provider", reason: format!("{other:?} has no connector") }),
+    })
+}
+
+fn aws(c: &Connector) -> keyward_connectors::aws::AwsSettings {
+    keyward_connectors::aws::AwsSettings {
+        profile: c.settings.profile.clone(),
+        region: c.settings.region.clone(),
+        endpoint_url: c.settings.endpoint.clone(),
+        concurrency: 8,
     }
+}
+
+fn datadog(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::datadog::Datadog, Error> {
+    let settings = keyward_connectors::datadog::DatadogSettings {
+        site: c.settings.site.clone().unwrap_or_else(|| "datadoghq.com".into()),
+        base_url: c.settings.endpoint.clone(),
+    };
+    Ok(keyward_connectors::datadog::Datadog::new(&settings, creds.require("api_key")?, creds.require("app_key")?)?)
+}
+
+fn atlas(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::atlas::Atlas, Error> {
+    use keyward_connectors::atlas::{Atlas, AtlasAuth, AtlasSettings};
+    let auth = if creds.get("client_id").is_some() {
+        AtlasAuth::ServiceAccount {
+            client_id: creds.require("client_id")?.to_owned(),
+            client_secret: creds.require("client_secret")?.to_owned(),
+        }
+    } else {
+        AtlasAuth::ApiKey {
+            public_key: creds.require("public_key")?.to_owned(),
+            private_key: creds.require("private_key")?.to_owned(),
+        }
+    };
+    let settings =
+        AtlasSettings { org_id: c.settings.org_id.clone().unwrap_or_default(), base_url: c.settings.endpoint.clone() };
+    Ok(Atlas::new(&settings, auth)?)
+}
+
+fn fastly(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::fastly::Fastly, Error> {
+    let settings = keyward_connectors::fastly::FastlySettings { base_url: c.settings.endpoint.clone() };
+    Ok(keyward_connectors::fastly::Fastly::new(&settings, creds.require("token")?)?)
+}
+
+fn newrelic(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::newrelic::NewRelic, Error> {
+    let settings = keyward_connectors::newrelic::NewRelicSettings {
+        region: c.settings.region.clone().unwrap_or_else(|| "us".into()),
+        account_ids: c.settings.account_ids.clone(),
+        endpoint: c.settings.endpoint.clone(),
+    };
+    Ok(keyward_connectors::newrelic::NewRelic::new(&settings, creds.require("api_key")?)?)
 }
 
 /// Records the start of a sync run.
@@ -87,7 +157,7 @@ pub fn fail(vault: &Vault, run_id: i64, error: &Error) -> Result<(), Error> {
 
 /// The fields a sync compares, as SQL named parameters (`:column`), in the order `Fields` holds
 /// them and the existing-keys query selects them.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     ":name",
     ":owner",
     ":status",
@@ -97,11 +167,12 @@ const FIELDS: [&str; 9] = [
     ":last_used_region",
     ":expires_at",
     ":scopes",
+    ":details",
 ];
 
 /// The comparable, stored form of a key's fields, in [`FIELDS`] order.
 struct Fields {
-    values: [Option<String>; 9],
+    values: [Option<String>; 10],
 }
 
 impl Fields {
@@ -117,12 +188,13 @@ impl Fields {
             lu.and_then(|l| l.region.clone()),
             k.expires_at.map(time::to_string),
             Some(serde_json::to_string(&k.scopes).expect("scopes serialize")),
+            Some(k.details.to_string()),
         ];
         Self { values }
     }
 
     fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        let mut values: [Option<String>; 9] = Default::default();
+        let mut values: [Option<String>; 10] = Default::default();
         for (i, value) in values.iter_mut().enumerate() {
             *value = r.get(i + 3)?;
         }
@@ -145,7 +217,7 @@ pub fn apply(
     {
         let mut stmt = tx.prepare(
             "SELECT id, external_id, removed_at, name, owner, status, created_at, last_used_at, last_used_service,
-                    last_used_region, expires_at, scopes
+                    last_used_region, expires_at, scopes, details
              FROM api_keys WHERE connector_id = ?1",
         )?;
         let rows = stmt.query_map([connector.id], |r| {
@@ -161,15 +233,18 @@ pub fn apply(
     {
         let mut insert = tx.prepare(
             "INSERT INTO api_keys (id, provider, connector_id, external_id, name, owner, status, created_at, last_used_at,
-                 last_used_service, last_used_region, expires_at, scopes, usage_tracked, raw_scopes, first_seen_at, last_seen_at)
+                 last_used_service, last_used_region, expires_at, scopes, details, usage_tracked, raw_scopes, kind,
+                 secret_readable, first_seen_at, last_seen_at)
              VALUES (:id, :provider, :connector_id, :external_id, :name, :owner, :status, :created_at, :last_used_at,
-                 :last_used_service, :last_used_region, :expires_at, :scopes, :usage_tracked, :raw_scopes, :now, :now)",
+                 :last_used_service, :last_used_region, :expires_at, :scopes, :details, :usage_tracked, :raw_scopes, :kind,
+                 :secret_readable, :now, :now)",
         )?;
         let mut update = tx.prepare(
             "UPDATE api_keys SET name = :name, owner = :owner, status = :status, created_at = :created_at,
                  last_used_at = :last_used_at, last_used_service = :last_used_service, last_used_region = :last_used_region,
-                 expires_at = :expires_at, scopes = :scopes, usage_tracked = :usage_tracked, raw_scopes = :raw_scopes,
-                 last_seen_at = :now, removed_at = NULL
+                 expires_at = :expires_at, scopes = :scopes, details = :details, usage_tracked = :usage_tracked,
+                 raw_scopes = :raw_scopes, kind = :kind, secret_readable = :secret_readable, last_seen_at = :now,
+                 removed_at = NULL
              WHERE id = :id",
         )?;
         let mut history = tx.prepare(
@@ -205,6 +280,8 @@ pub fn apply(
                 (":id", &id as &dyn ToSql),
                 (":usage_tracked", &key.usage_tracked),
                 (":raw_scopes", &raw),
+                (":kind", &key.kind),
+                (":secret_readable", &key.secret_readable),
                 (":now", &now_s),
             ]);
             if is_new {
@@ -231,15 +308,32 @@ pub fn apply(
 
     tx.execute("DELETE FROM owners WHERE connector_id = ?1", [connector.id])?;
     {
-        let mut owner =
-            tx.prepare("INSERT INTO owners (connector_id, name, admin_via, last_seen_at) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut owner = tx.prepare(
+            "INSERT OR REPLACE INTO owners (connector_id, name, admin_via, disabled, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         for o in &inventory.owners {
-            owner.execute(params![connector.id, o.name, o.admin_via, now_s])?;
+            owner.execute(params![connector.id, o.name, o.admin_via, o.disabled, now_s])?;
         }
     }
+    {
+        let mut upsert = tx.prepare(
+            "INSERT INTO resources (connector_id, kind, external_id, name, region, details, first_seen_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+             ON CONFLICT (connector_id, kind, external_id) DO UPDATE SET name = excluded.name, region = excluded.region,
+                 details = excluded.details, last_seen_at = excluded.last_seen_at, removed_at = NULL",
+        )?;
+        for r in &inventory.resources {
+            upsert.execute(params![connector.id, r.kind, r.external_id, r.name, r.region, r.details.to_string(), now_s])?;
+        }
+        tx.execute(
+            "UPDATE resources SET removed_at = ?2 WHERE connector_id = ?1 AND last_seen_at <> ?2 AND removed_at IS NULL",
+            params![connector.id, now_s],
+        )?;
+    }
     tx.execute(
-        "UPDATE connectors SET account_id = COALESCE(?2, account_id), root_access_key = ?3, last_sync_at = ?4 WHERE id = ?1",
-        params![connector.id, inventory.account_id, inventory.root_access_key, now_s],
+        "UPDATE connectors SET account_id = COALESCE(?2, account_id), root_access_key = ?3, last_sync_at = ?4, facts = ?5
+         WHERE id = ?1",
+        params![connector.id, inventory.account_id, inventory.root_access_key, now_s, inventory.facts.to_string()],
     )?;
     let elapsed_ms = started.elapsed().as_millis();
     tx.execute(

@@ -8,7 +8,7 @@ pub mod rules;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Account, ApiKey, Owner};
+use crate::model::{Account, ApiKey, Owner, Resource};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,6 +94,8 @@ pub struct Snapshot {
     pub owners: Vec<Owner>,
     /// Accounts with their facts.
     pub accounts: Vec<Account>,
+    /// Posture resources (API Gateway stages, routes, APIs) still present.
+    pub resources: Vec<Resource>,
 }
 
 /// One risky thing a rule found.

@@ -37,6 +37,10 @@ pub fn key(id: &str, owner: &str) -> ApiKey {
         first_seen_at: days_ago(1),
         last_seen_at: days_ago(0),
         removed_at: None,
+        kind: Some("access_key".into()),
+        secret_readable: false,
+        details: serde_json::json!({}),
+        check: None,
     }
 }
 

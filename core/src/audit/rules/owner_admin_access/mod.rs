@@ -52,6 +52,7 @@ mod tests {
             account: "prod".into(),
             name: name.into(),
             admin_via: admin_via.map(Into::into),
+            disabled: false,
         }
     }
 

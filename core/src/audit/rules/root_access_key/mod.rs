@@ -54,6 +54,7 @@ mod tests {
             account: name.into(),
             account_id: Some("123456789012".into()),
             root_access_key: root,
+            facts: serde_json::Value::Null,
         }
     }
 

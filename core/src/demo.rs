@@ -1,0 +1,150 @@
+//! The demo workspace: a populated, meaningful inventory without any account. It connects one
+//! connector per REST provider to the built-in stand-ins (`keyward-fakes`, started in-process),
+//! registers Linear keys by hand, syncs and audits. Demo connectors are marked `demo` in their
+//! settings; every later sync or test of them starts the stand-ins again, seeded from the
+//! connector's creation time, so the estate ages like a real one and re-syncs see the same keys.
+//!
+//! AWS is not part of the demo: its stand-in is moto (Python), which a fresh machine lacks.
+
+use chrono::{DateTime, Utc};
+use keyward_fakes::estate::{DEMO_KEYS, Estate};
+
+use crate::connector::{self, Connector, ConnectorSettings, Credentials};
+use crate::inventory::{self, NewKey};
+use crate::secret::Secret;
+use crate::vault::Vault;
+use crate::{Error, time};
+
+/// The demo's connectors: (name, provider).
+pub const CONNECTORS: &[(&str, &str)] = &[
+    ("demo-datadog", "datadog"),
+    ("demo-atlas", "mongodb_atlas"),
+    ("demo-fastly", "fastly"),
+    ("demo-newrelic", "newrelic"),
+];
+
+/// The running stand-ins for a demo workspace.
+pub struct Demo {
+    estate: Estate,
+}
+
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Demo")
+    }
+}
+
+impl Demo {
+    /// Starts the stand-ins seeded as of `anchor`.
+    pub async fn start(anchor: DateTime<Utc>) -> Result<Self, Error> {
+        let estate = Estate::start(anchor, DEMO_KEYS)
+            .await
+            .map_err(|e| Error::Invalid { field: "demo", reason: format!("could not start the demo stand-ins: {e}") })?;
+        Ok(Self { estate })
+    }
+
+    /// `c` pointed at its stand-in, when it is a demo connector.
+    pub fn redirect(&self, c: &Connector) -> Connector {
+        let mut c = c.clone();
+        if !c.settings.demo {
+            return c;
+        }
+        let e = &self.estate;
+        c.settings.endpoint = match c.provider.as_str() {
+            "datadog" => Some(e.datadog.url()),
+            "mongodb_atlas" => Some(e.atlas.url()),
+            "fastly" => Some(e.fastly.url()),
+            "newrelic" => {
+                c.settings.account_ids = e.newrelic_accounts.clone();
+                Some(format!("{}/graphql", e.newrelic.url()))
+            }
+            _ => c.settings.endpoint,
+        };
+        c
+    }
+
+    /// The Linear stand-in's base URL.
+    pub fn linear_url(&self) -> String {
+        self.estate.linear.url()
+    }
+
+    fn credentials(&self, provider: &str) -> Credentials {
+        let e = &self.estate;
+        let source = match provider {
+            "datadog" => &e.datadog_credentials,
+            "mongodb_atlas" => &e.atlas_credentials,
+            "fastly" => &e.fastly_credentials,
+            _ => &e.newrelic_credentials,
+        };
+        let mut c = Credentials::default();
+        for (k, v) in &source.fields {
+            c.insert(k, Secret::new(v.clone()));
+        }
+        c
+    }
+}
+
+fn anchor_of(connectors: &[Connector]) -> Option<DateTime<Utc>> {
+    connectors.iter().filter(|c| c.settings.demo).filter_map(|c| time::parse(&c.created_at)).min()
+}
+
+/// The stand-ins, when any of `connectors` is a demo connector.
+pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Error> {
+    match anchor_of(connectors) {
+        Some(anchor) => Ok(Some(Demo::start(anchor).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The stand-ins, when `vault` is a demo workspace (its Linear keys are checked against them).
+pub async fn linear_for(vault: &Vault) -> Result<Option<Demo>, Error> {
+    for_connectors(&connector::list(vault)?).await
+}
+
+/// Whether `vault` holds connectors that are not part of the demo.
+pub fn has_real_connectors(vault: &Vault) -> Result<bool, Error> {
+    Ok(connector::list(vault)?.iter().any(|c| !c.settings.demo))
+}
+
+/// Adds the demo connectors (once) and the hand-registered Linear keys; returns the stand-ins.
+pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
+    if has_real_connectors(vault)? {
+        return Err(Error::Conflict(
+            "this home has real connectors; run the demo in its own home (--home DIR)".to_owned(),
+        ));
+    }
+    let existing = connector::list(vault)?;
+    let anchor = anchor_of(&existing).unwrap_or_else(Utc::now);
+    let demo = Demo::start(anchor).await?;
+    for (name, provider) in CONNECTORS {
+        if existing.iter().any(|c| c.name == *name) {
+            continue;
+        }
+        let settings = ConnectorSettings {
+            demo: true,
+            site: (*provider == "datadog").then(|| "datadoghq.com".to_owned()),
+            org_id: (*provider == "mongodb_atlas").then(|| keyward_fakes::estate::ATLAS_ORG.to_owned()),
+            region: (*provider == "newrelic").then(|| "us".to_owned()),
+            ..Default::default()
+        };
+        connector::add(vault, name, provider, &settings, &demo.credentials(provider))?;
+    }
+    let registered: Vec<String> =
+        inventory::list(vault)?.into_iter().filter(|k| k.provider == "linear").map(|k| k.name).collect();
+    for (name, owner, secret, _) in &demo.estate.linear_keys {
+        if registered.contains(name) {
+            continue;
+        }
+        inventory::add_manual(
+            vault,
+            NewKey {
+                provider: "linear".into(),
+                name: name.clone(),
+                owner: Some(owner.clone()),
+                expires_at: None,
+                secret: Secret::new(secret.clone()),
+            },
+        )?;
+    }
+    Ok(demo)
+}
