@@ -83,8 +83,9 @@ impl Datadog {
         Ok(Self { http, base, api_key: api_key.to_owned(), app_key: app_key.to_owned() })
     }
 
-    /// Tells `http` how to reach this connector, for tests that tune retries.
+    /// The same client with other HTTP limits (tests that tune retries and timeouts).
     pub fn with_http_settings(mut self, settings: HttpSettings) -> Result<Self, ConnectorError> {
+        let settings = HttpSettings { rate_limit: RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"), ..settings };
         self.http = Http::new(PROVIDER, settings, &[&self.api_key, &self.app_key])?;
         Ok(self)
     }

@@ -1,0 +1,386 @@
+//! One conformance suite, run for every REST/GraphQL connector against its stand-in from
+//! `keyward-fakes`: happy path, multi-page, 401, 403, 429 with the provider's own headers (short:
+//! waited out; long: fails fast saying how long), 5xx then success, malformed JSON, a body that
+//! never ends, an oversized body. Plus each provider's own ways of saying "wrong credentials",
+//! `check` naming a missing permission, and create/delete at the provider showing in the next
+//! listing.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use keyward_connectors::atlas::{Atlas, AtlasAuth, AtlasSettings};
+use keyward_connectors::datadog::{Datadog, DatadogSettings};
+use keyward_connectors::fastly::{Fastly, FastlySettings};
+use keyward_connectors::http::HttpSettings;
+use keyward_connectors::newrelic::{NewRelic, NewRelicSettings};
+use keyward_connectors::{ConnectorError, ErrorKind, Inventory, Progress};
+use keyward_fakes::estate::{ATLAS_ORG, Estate};
+use keyward_fakes::{FakeServer, Fault, Provider};
+
+type Run = Pin<Box<dyn Future<Output = Result<Inventory, ConnectorError>> + Send>>;
+
+fn quiet(_: Progress) {}
+
+/// Test limits: quick retries, a 1 s timeout, a 256 KiB body cap.
+fn http() -> HttpSettings {
+    HttpSettings {
+        timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        max_attempts: 3,
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        max_rate_limit_wait: Duration::from_secs(5),
+        max_body_bytes: 256 * 1024,
+        concurrency: 8,
+        ..HttpSettings::default()
+    }
+}
+
+/// One connector under test: how to run it, how to break its fake, what it should find.
+struct Subject {
+    name: &'static str,
+    inject: Box<dyn Fn(Vec<Fault>) + Send + Sync>,
+    requests: Box<dyn Fn() -> usize + Send + Sync>,
+    run: Box<dyn Fn(HttpSettings) -> Run + Send + Sync>,
+    /// Keys the fake holds (what a full listing must return).
+    expected: Box<dyn Fn() -> usize + Send + Sync>,
+    /// Whether the provider sends a wait in its 429 (New Relic does not).
+    signals_wait: bool,
+}
+
+fn hooks<P: Provider>(server: &std::sync::Arc<FakeServer<P>>) -> (Box<dyn Fn(Vec<Fault>) + Send + Sync>, Box<dyn Fn() -> usize + Send + Sync>) {
+    let (a, b) = (server.clone(), server.clone());
+    (Box::new(move |f| a.inject(f)), Box::new(move || b.requests()))
+}
+
+async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
+    let estate = Estate::start(Utc::now(), keys).await.unwrap();
+    let mut out = Vec::new();
+    // The servers are shared with the closures; the estate keeps its own handles alive.
+    let dd = std::sync::Arc::new(FakeServer::start(keyward_fakes::datadog::Datadog::new(
+        estate.datadog_credentials.get("api_key"),
+        estate.datadog_credentials.get("app_key"),
+        keyward_fakes::estate::datadog_state(Utc::now(), keys).0,
+    ))
+    .await
+    .unwrap());
+    {
+        let (inject, requests) = hooks(&dd);
+        let (url, creds) = (dd.url(), estate.datadog_credentials.clone());
+        let state = dd.clone();
+        out.push(Subject {
+            name: "datadog",
+            inject,
+            requests,
+            run: Box::new(move |h| {
+                let (url, creds) = (url.clone(), creds.clone());
+                Box::pin(async move {
+                    let s = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(url) };
+                    Datadog::new(&s, creds.get("api_key"), creds.get("app_key"))?.with_http_settings(h)?.inventory(&quiet).await
+                })
+            }),
+            expected: Box::new(move || {
+                let s = state.provider().state.lock().unwrap();
+                s.api_keys.len() + s.app_keys.len() + s.pats.len() + s.sats.len()
+            }),
+            signals_wait: true,
+        });
+    }
+    let atlas = std::sync::Arc::new(
+        FakeServer::start(keyward_fakes::atlas::Atlas::new(ATLAS_ORG, keyward_fakes::estate::atlas_state(Utc::now(), keys).0))
+            .await
+            .unwrap(),
+    );
+    {
+        let (inject, requests) = hooks(&atlas);
+        let (url, creds) = (atlas.url(), estate.atlas_credentials.clone());
+        let state = atlas.clone();
+        out.push(Subject {
+            name: "mongodb_atlas",
+            inject,
+            requests,
+            run: Box::new(move |h| {
+                let (url, creds) = (url.clone(), creds.clone());
+                Box::pin(async move {
+                    let s = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(url) };
+                    let auth = AtlasAuth::ApiKey {
+                        public_key: creds.get("public_key").into(),
+                        private_key: creds.get("private_key").into(),
+                    };
+                    Atlas::with_http(&s, auth, h)?.inventory(&quiet).await
+                })
+            }),
+            expected: Box::new(move || {
+                let s = state.provider().state.lock().unwrap();
+                s.api_keys.len() + s.service_accounts.iter().map(|sa| sa.secrets.len()).sum::<usize>()
+            }),
+            signals_wait: true,
+        });
+    }
+    let fastly = std::sync::Arc::new(
+        FakeServer::start(keyward_fakes::fastly::Fastly::new(
+            keyward_fakes::estate::FASTLY_CUSTOMER,
+            keyward_fakes::estate::fastly_state(Utc::now(), keys).0,
+        ))
+        .await
+        .unwrap(),
+    );
+    {
+        let (inject, requests) = hooks(&fastly);
+        let (url, creds) = (fastly.url(), estate.fastly_credentials.clone());
+        let state = fastly.clone();
+        out.push(Subject {
+            name: "fastly",
+            inject,
+            requests,
+            run: Box::new(move |h| {
+                let (url, creds) = (url.clone(), creds.clone());
+                Box::pin(async move {
+                    Fastly::with_http(&FastlySettings { base_url: Some(url) }, creds.get("token"), h)?.inventory(&quiet).await
+                })
+            }),
+            expected: Box::new(move || {
+                let s = state.provider().state.lock().unwrap();
+                s.tokens.len() + s.automation_tokens.len()
+            }),
+            signals_wait: true,
+        });
+    }
+    let nr = std::sync::Arc::new(
+        FakeServer::start(keyward_fakes::newrelic::NewRelic::new(keyward_fakes::estate::newrelic_state(Utc::now(), keys).0))
+            .await
+            .unwrap(),
+    );
+    {
+        let (inject, requests) = hooks(&nr);
+        let (url, creds, accounts) = (nr.url(), estate.newrelic_credentials.clone(), estate.newrelic_accounts.clone());
+        let state = nr.clone();
+        out.push(Subject {
+            name: "newrelic",
+            inject,
+            requests,
+            run: Box::new(move |h| {
+                let (url, creds, accounts) = (url.clone(), creds.clone(), accounts.clone());
+                Box::pin(async move {
+                    let s = NewRelicSettings { region: "us".into(), account_ids: accounts, endpoint: Some(format!("{url}/graphql")) };
+                    NewRelic::with_http(&s, creds.get("api_key"), h)?.inventory(&quiet).await
+                })
+            }),
+            expected: Box::new(move || state.provider().state.lock().unwrap().keys.len()),
+            signals_wait: false,
+        });
+    }
+    (out, estate)
+}
+
+fn kind_of(r: &Result<Inventory, ConnectorError>) -> Option<ErrorKind> {
+    r.as_ref().err().map(|e| e.kind)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_lists_every_key_with_its_fields() {
+    let (subjects, _estate) = subjects(6).await;
+    for s in &subjects {
+        let inv = (s.run)(http()).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert_eq!(inv.keys.len(), (s.expected)(), "{}: every key listed", s.name);
+        for k in &inv.keys {
+            assert!(!k.external_id.is_empty() && !k.name.is_empty(), "{}: {k:?}", s.name);
+            assert!(!k.kind.is_empty(), "{}: kind", s.name);
+            assert!(!k.scopes.is_empty(), "{}: {} has normalised scopes", s.name, k.external_id);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_page_listings_are_complete_and_use_several_pages() {
+    // 700 keys per provider: more than one page everywhere (Datadog 100, Atlas 500, Fastly
+    // automation tokens 100, New Relic 100 per page).
+    let (subjects, _estate) = subjects(700).await;
+    for s in &subjects {
+        let before = (s.requests)();
+        let inv = (s.run)(http()).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert_eq!(inv.keys.len(), (s.expected)(), "{}: every key of every page", s.name);
+        let mut ids: Vec<_> = inv.keys.iter().map(|k| (k.kind, k.external_id.clone())).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), inv.keys.len(), "{}: no key listed twice", s.name);
+        assert!((s.requests)() - before > 4, "{}: several pages were fetched", s.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_classified_the_same_for_every_provider() {
+    let (subjects, _estate) = subjects(6).await;
+    for s in &subjects {
+        let cases: [(Vec<Fault>, ErrorKind); 5] = [
+            (vec![Fault::Status(401)], ErrorKind::Unauthenticated),
+            (vec![Fault::Status(403)], ErrorKind::PermissionDenied),
+            (vec![Fault::Malformed], ErrorKind::Malformed),
+            (vec![Fault::Oversized(1024 * 1024)], ErrorKind::Malformed),
+            (vec![Fault::Hang, Fault::Hang, Fault::Hang], ErrorKind::Transport),
+        ];
+        for (faults, kind) in cases {
+            let what = format!("{}: {faults:?}", s.name);
+            (s.inject)(faults);
+            let r = (s.run)(http()).await;
+            assert_eq!(kind_of(&r), Some(kind), "{what}: {:?}", r.err());
+        }
+        // 5xx twice, then the provider recovers: the sync succeeds.
+        (s.inject)(vec![Fault::Status(503), Fault::Status(500)]);
+        let r = (s.run)(http()).await;
+        assert_eq!(r.map(|i| i.keys.len()).ok(), Some((s.expected)()), "{}: 5xx then success", s.name);
+        // 5xx every time: the sync gives up with the status.
+        (s.inject)(vec![Fault::Status(502); 3]);
+        assert_eq!(kind_of(&(s.run)(http()).await), Some(ErrorKind::UnexpectedStatus), "{}: 5xx give up", s.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_read_from_each_providers_own_headers() {
+    let (subjects, _estate) = subjects(6).await;
+    for s in &subjects {
+        // A short wait is waited out, then the listing completes. (Fastly's reset is a whole
+        // epoch second, so "2 s" may mean a little over 1 s.)
+        (s.inject)(vec![Fault::RateLimited(2)]);
+        let started = Instant::now();
+        let r = (s.run)(http()).await;
+        assert!(r.is_ok(), "{}: {:?}", s.name, r.err());
+        if s.signals_wait {
+            assert!(started.elapsed() >= Duration::from_millis(1000), "{}: waited what the provider asked", s.name);
+        }
+        // A long wait fails fast, saying how long (when the provider says).
+        (s.inject)(vec![Fault::RateLimited(3600); 3]);
+        let started = Instant::now();
+        let e = (s.run)(http()).await.expect_err("rate limited");
+        assert_eq!(e.kind, ErrorKind::RateLimited, "{}", s.name);
+        assert!(started.elapsed() < Duration::from_secs(3), "{}: did not sit out an hour", s.name);
+        if s.signals_wait {
+            let wait = e.retry_after.expect("the provider's wait is reported").as_secs();
+            assert!((3590..=3600).contains(&wait), "{}: {wait}", s.name);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_are_unauthenticated_in_each_providers_own_way() {
+    let estate = Estate::start(Utc::now(), 3).await.unwrap();
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
+    let e = Datadog::new(&dd, "0123456789abcdef0123456789abcdef", estate.datadog_credentials.get("app_key"))
+        .unwrap()
+        .inventory(&quiet)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unauthenticated, "Datadog answers 403; validate tells it is the key: {e}");
+
+    let at = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(estate.atlas.url()) };
+    let auth = AtlasAuth::ApiKey { public_key: estate.atlas_credentials.get("public_key").into(), private_key: "wrong".into() };
+    let e = Atlas::new(&at, auth).unwrap().inventory(&quiet).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unauthenticated, "Atlas digest: {e}");
+    assert!(!e.to_string().contains("wrong"), "the private key is not echoed: {e}");
+
+    let e = Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, "nope-nope-nope").unwrap().inventory(&quiet).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unauthenticated);
+
+    let nr = NewRelicSettings { region: "us".into(), account_ids: vec![], endpoint: Some(format!("{}/graphql", estate.newrelic.url())) };
+    let e = NewRelic::new(&nr, "NRAK-WRONG").unwrap().inventory(&quiet).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unauthenticated);
+
+    let linear = format!("{}/graphql", estate.linear.url());
+    let (_, _, good, _) = &estate.linear_keys[0];
+    let viewer = keyward_connectors::linear::check_key(Some(&linear), good, http()).await.unwrap();
+    assert_eq!(viewer.map(|v| v.email), Some("ada@example.com".to_owned()));
+    let (_, _, revoked, _) = &estate.linear_keys[3];
+    assert_eq!(keyward_connectors::linear::check_key(Some(&linear), revoked, http()).await.unwrap(), None);
+    estate.linear.inject([Fault::RateLimited(3600)]);
+    let e = keyward_connectors::linear::check_key(Some(&linear), good, http()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atlas_service_accounts_sign_in_with_client_credentials() {
+    let estate = Estate::start(Utc::now(), 20).await.unwrap();
+    let (client_id, secret) = {
+        let s = estate.atlas.provider().state.lock().unwrap();
+        let sa = s.service_accounts.iter().find(|sa| sa.secrets.iter().any(|x| x.expires_at > Utc::now())).unwrap();
+        let sec = sa.secrets.iter().find(|x| x.expires_at > Utc::now()).unwrap();
+        (sa.client_id.clone(), sec.secret.clone())
+    };
+    let at = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(estate.atlas.url()) };
+    let inv = Atlas::new(&at, AtlasAuth::ServiceAccount { client_id, client_secret: secret }).unwrap().inventory(&quiet).await.unwrap();
+    assert!(inv.keys.iter().any(|k| k.kind == "programmatic_api_key"));
+    assert!(inv.keys.iter().any(|k| k.kind == "service_account_secret" && k.expires_at.is_some()));
+    let bad = AtlasAuth::ServiceAccount { client_id: "mdb_sa_id_nope".into(), client_secret: "nope".into() };
+    assert_eq!(Atlas::new(&at, bad).unwrap().inventory(&quiet).await.unwrap_err().kind, ErrorKind::Unauthenticated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_the_missing_permission() {
+    let estate = Estate::start(Utc::now(), 3).await.unwrap();
+    estate.datadog.provider().permissions.lock().unwrap().remove("org_app_keys_read");
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
+    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key")).unwrap();
+    let checks = c.check().await.unwrap();
+    let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect();
+    assert_eq!(failed, ["org_app_keys_read"], "{checks:?}");
+    let e = c.inventory(&quiet).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PermissionDenied, "a valid key lacking a scope is not 'unauthenticated': {e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_at_the_provider_show_in_the_next_listing() {
+    let estate = Estate::start(Utc::now(), 10).await.unwrap();
+    let client = reqwest::Client::new();
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
+    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key")).unwrap();
+    let before = c.inventory(&quiet).await.unwrap();
+    let victim = before.keys.iter().find(|k| k.kind == "application_key").unwrap().external_id.clone();
+    let r = client
+        .delete(format!("{}/api/v2/application_keys/{victim}", estate.datadog.url()))
+        .header("DD-API-KEY", estate.datadog_credentials.get("api_key"))
+        .header("DD-APPLICATION-KEY", estate.datadog_credentials.get("app_key"))
+        .send()
+        .await
+        .unwrap();
+    // The inventory key lacks org_app_keys_write, as it should: deleting needs another key.
+    assert_eq!(r.status(), 403);
+    estate.datadog.provider().permissions.lock().unwrap().insert("org_app_keys_write".into());
+    let r = client
+        .delete(format!("{}/api/v2/application_keys/{victim}", estate.datadog.url()))
+        .header("DD-API-KEY", estate.datadog_credentials.get("api_key"))
+        .header("DD-APPLICATION-KEY", estate.datadog_credentials.get("app_key"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let after = c.inventory(&quiet).await.unwrap();
+    assert_eq!(after.keys.len(), before.keys.len() - 1);
+    assert!(!after.keys.iter().any(|k| k.external_id == victim));
+
+    let nr = NewRelicSettings {
+        region: "us".into(),
+        account_ids: estate.newrelic_accounts.clone(),
+        endpoint: Some(format!("{}/graphql", estate.newrelic.url())),
+    };
+    let c = NewRelic::new(&nr, estate.newrelic_credentials.get("api_key")).unwrap();
+    let before = c.inventory(&quiet).await.unwrap();
+    let victim = before.keys.iter().find(|k| k.kind == "ingest_key").unwrap().external_id.clone();
+    let r: serde_json::Value = client
+        .post(format!("{}/graphql", estate.newrelic.url()))
+        .header("API-Key", estate.newrelic_credentials.get("api_key"))
+        .json(&serde_json::json!({
+            "query": "mutation($keys: ApiAccessDeleteInput!) { apiAccessDeleteKeys(keys: $keys) { deletedKeys { id } errors { message type } } }",
+            "variables": {"keys": {"ingestKeyIds": [victim, "does-not-exist"]}}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["data"]["apiAccessDeleteKeys"]["deletedKeys"][0]["id"], victim.as_str());
+    assert_eq!(r["data"]["apiAccessDeleteKeys"]["errors"].as_array().unwrap().len(), 1, "partial failure is per key");
+    let after = c.inventory(&quiet).await.unwrap();
+    assert_eq!(after.keys.len(), before.keys.len() - 1);
+}
