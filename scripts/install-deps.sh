@@ -46,6 +46,8 @@ echo "==> npm ci (ui/)"
 (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
 
 if [ "$want_test" = 1 ]; then
+  echo "==> npm ci (tests/contract/)"
+  (cd tests/contract && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
   venv="${MOTO_VENV:-.venv-moto}"
   if [ ! -x "$venv/bin/moto_server" ] || ! cmp -s tests/moto/requirements.txt "$venv/requirements.txt"; then
     echo "==> python venv with moto[server] at $venv"

@@ -78,7 +78,7 @@ impl NewRelic {
         Reply::json(status, &json!({"errors": [{"message": message, "extensions": {"errorClass": class}}]}))
     }
 
-    fn key_json(k: &Key, state: &State, caller: i64) -> Value {
+    fn key_json(k: &Key, state: &State, caller: i64, with_key: bool) -> Value {
         let own = k.key_type == "INGEST" || k.user_id == Some(caller);
         let key = if own { k.secret.clone() } else { format!("{}...", &k.secret[..8]) };
         let mut v = json!({
@@ -88,10 +88,13 @@ impl NewRelic {
             "notes": k.notes,
             "type": k.key_type,
             "createdAt": k.created_at.timestamp(),
-            "key": key,
             "obfuscatedKey": format!("{}{}", &k.secret[..4], "*".repeat(k.secret.len() - 8) + &k.secret[k.secret.len() - 4..]),
             "accountId": k.account_id,
         });
+        // Like NerdGraph, the secret travels only when the query selects `key`.
+        if with_key {
+            v["key"] = json!(key);
+        }
         if k.key_type == "USER" {
             let u = k.user_id.and_then(|id| state.users.iter().find(|u| u.id == id));
             v["userId"] = json!(k.user_id);
@@ -102,7 +105,8 @@ impl NewRelic {
         v
     }
 
-    fn key_search(&self, vars: &Value, state: &State, caller: i64) -> Reply {
+    fn key_search(&self, query: &str, vars: &Value, state: &State, caller: i64) -> Reply {
+        let with_key = query.split(|c: char| !c.is_alphanumeric()).any(|t| t == "key");
         let q = &vars["query"];
         let Some(types) = q["types"].as_array() else {
             return self.gql_error(200, "Variable \"$query\" got invalid value; field \"types\" is required", "BAD_USER_INPUT");
@@ -131,7 +135,7 @@ impl NewRelic {
             },
         };
         let page: Vec<Value> =
-            matching.iter().skip(offset).take(self.page_size).map(|k| Self::key_json(k, state, caller)).collect();
+            matching.iter().skip(offset).take(self.page_size).map(|k| Self::key_json(k, state, caller, with_key)).collect();
         let next = offset + page.len();
         let next_cursor = (next < matching.len())
             .then(|| base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
@@ -162,7 +166,7 @@ impl Provider for NewRelic {
         let query = body["query"].as_str().unwrap_or("");
         let vars = &body["variables"];
         if query.contains("keySearch") {
-            self.key_search(vars, &state, caller)
+            self.key_search(query, vars, &state, caller)
         } else if query.contains("apiAccessDeleteKeys") {
             let mut deleted = Vec::new();
             let mut errors = Vec::new();

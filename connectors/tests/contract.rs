@@ -1,0 +1,82 @@
+//! Contract test: the connectors' requests and the stand-ins' answers, recorded while the
+//! connectors list and check a multi-page estate, must fit the providers' own spec files
+//! (Datadog's OpenAPI subset, Fastly's reconstructed OpenAPI, New Relic's GraphQL SDL). The
+//! checking is done by `tests/contract/check.mjs` (ajv, graphql-js); it must be installed
+//! (`scripts/install-deps.sh --test`), or this test fails.
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::Utc;
+use keyward_connectors::datadog::{Datadog, DatadogSettings};
+use keyward_connectors::fastly::{Fastly, FastlySettings};
+use keyward_connectors::newrelic::{NewRelic, NewRelicSettings};
+use keyward_fakes::Exchange;
+use keyward_fakes::estate::Estate;
+use serde_json::{Value, json};
+
+fn to_json(list: Vec<Exchange>) -> Value {
+    let pairs = |v: &[(String, String)]| v.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>();
+    json!(list
+        .iter()
+        .map(|x| json!({
+            "method": x.request.method,
+            "path": x.request.path,
+            "query": pairs(&x.request.query),
+            "headers": pairs(&x.request.headers),
+            "body": String::from_utf8_lossy(&x.request.body),
+            "status": x.status,
+            "response_headers": pairs(&x.headers),
+            "response_body": x.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+        }))
+        .collect::<Vec<_>>())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_and_stand_ins_follow_the_providers_specs() {
+    let estate = Estate::start(Utc::now(), 400).await.unwrap();
+    estate.datadog.record();
+    estate.fastly.record();
+    estate.newrelic.record();
+    let quiet = |_| {};
+
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
+    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key")).unwrap();
+    c.inventory(&quiet).await.unwrap();
+    c.check().await.unwrap();
+    let c = Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, estate.fastly_credentials.get("token")).unwrap();
+    c.inventory(&quiet).await.unwrap();
+    c.check().await.unwrap();
+    let nr = NewRelicSettings {
+        region: "us".into(),
+        account_ids: estate.newrelic_accounts.clone(),
+        endpoint: Some(format!("{}/graphql", estate.newrelic.url())),
+    };
+    let c = NewRelic::new(&nr, estate.newrelic_credentials.get("api_key")).unwrap();
+    c.inventory(&quiet).await.unwrap();
+    c.check().await.unwrap();
+
+    let exchanges = json!({
+        "datadog": to_json(estate.datadog.exchanges()),
+        "fastly": to_json(estate.fastly.exchanges()),
+        "newrelic": to_json(estate.newrelic.exchanges()),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exchanges.json");
+    std::fs::write(&file, exchanges.to_string()).unwrap();
+
+    let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/contract");
+    assert!(
+        contract.join("node_modules/ajv").exists(),
+        "the contract checker is not installed: run scripts/install-deps.sh --test (npm ci in tests/contract)"
+    );
+    let out = Command::new("node").arg(contract.join("check.mjs")).arg(&file).output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "contract violations:\n{stderr}\n{stdout}");
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    for provider in ["datadog", "fastly", "newrelic"] {
+        assert!(report[provider]["checked"].as_u64().unwrap() > 3, "{provider}: {report}");
+    }
+    eprintln!("contract report: {report}");
+}
