@@ -52,6 +52,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Posture resources (API Gateway APIs, routes, stages) the syncs saw
+    Resources {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
     /// Build a demo workspace in this home: built-in stand-ins for Datadog, MongoDB Atlas,
     /// Fastly, New Relic and Linear, connected, synced and audited
     Demo,
@@ -285,6 +291,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut vault = open(&home)?;
             api::remove_connector(&mut vault, &name)?;
             println!("Removed connector {name} and its keys.");
+        }
+        Command::Resources { json } => {
+            let vault = open(&home)?;
+            output::resources(&api::list_resources(&vault)?, json)?;
         }
         Command::Demo => {
             let mut vault = if home.is_initialized() {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use keyward_core::api::{CheckView, ConnectorView, FindingView, Home, KeyView};
+use keyward_core::api::{CheckView, ConnectorView, FindingView, Home, KeyView, ResourceView};
 use keyward_core::sync::SyncProgress;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -133,6 +133,24 @@ pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()
                     dash(&c.account_id).into(),
                     dash(&c.last_sync_at).into(),
                 ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+/// Posture resources.
+pub fn resources(resources: &[ResourceView], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(resources)?);
+        return Ok(());
+    }
+    table(
+        &["ACCOUNT", "KIND", "REGION", "NAME", "FACTS"],
+        resources
+            .iter()
+            .map(|r| {
+                vec![r.account.clone(), r.kind.clone(), dash(&r.region).into(), r.name.clone(), r.details.to_string()]
             })
             .collect(),
     );

@@ -474,6 +474,42 @@ pub fn add_key(vault: &mut Vault, new: NewKey) -> Result<KeyView, Error> {
     Ok(KeyView::new(&key, Utc::now(), 0))
 }
 
+/// A posture resource as shown to users (an API Gateway stage, route or API).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceView {
+    /// Provider id.
+    pub provider: String,
+    /// Connector name.
+    pub account: String,
+    /// `apigw_route`, `apigw_stage`, `apigw_api`, `apigw_rest_stage`.
+    pub kind: String,
+    /// The provider's id (`region/api/...`).
+    pub external_id: String,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub region: Option<String>,
+    /// The facts the audit judges.
+    pub details: serde_json::Value,
+}
+
+/// The posture resources the latest syncs saw.
+pub fn list_resources(vault: &Vault) -> Result<Vec<ResourceView>, Error> {
+    Ok(snapshot(vault)?
+        .resources
+        .into_iter()
+        .map(|r| ResourceView {
+            provider: r.provider,
+            account: r.account,
+            kind: r.kind,
+            external_id: r.external_id,
+            name: r.name,
+            region: r.region,
+            details: r.details,
+        })
+        .collect())
+}
+
 /// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),
 /// and records the answer on the key. Linear is the only provider with a manual-key check.
 pub async fn check_key(vault: &Vault, id: &str) -> Result<KeyView, Error> {

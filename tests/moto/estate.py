@@ -38,6 +38,7 @@ def main():
     p.add_argument("--truth", required=True)
     p.add_argument("--root-key", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--auth", action="store_true")
+    p.add_argument("--apigateway", action="store_true", help="also seed API Gateway (REST keys, usage plans, V1/V2 APIs)")
     args = p.parse_args()
 
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -123,17 +124,21 @@ def main():
         iam.account_summary._account_access_keys_present = 1
         truth.append(["root_access_key", "root", None])
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]
+    apigateway = seed_apigateway(f"http://127.0.0.1:{port}", rng) if args.apigateway else None
+
     with open(args.truth, "w") as f:
-        json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out, "account_id": ACCOUNT}, f)
+        json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out,
+                   "account_id": ACCOUNT, "apigateway": apigateway}, f)
 
     if args.auth:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    print(f"PORT {server.get_host_and_port()[1]}", flush=True)
+    print(f"PORT {port}", flush=True)
     # Serve until the test closes our stdin (or dies), taking commands that change the estate.
     for line in sys.stdin:
         words = line.split()
@@ -146,6 +151,49 @@ def main():
             continue
         print("OK", flush=True)
     server.stop()
+
+
+def seed_apigateway(endpoint, rng):
+    """API Gateway in two regions through moto's HTTP API (boto3): REST API keys (some disabled),
+    usage plans with throttle and quota, a REST API with a stage, and HTTP APIs with an open
+    route, an authorized route, a stage without access logs and CORS * with credentials.
+    Returns the truth the connector must report."""
+    import boto3
+
+    creds = dict(aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x", endpoint_url=endpoint)
+    truth = {"keys": [], "routes": [], "stages": [], "apis": []}
+    for region in ["us-east-1", "eu-west-1"]:
+        v1 = boto3.client("apigateway", region_name=region, **creds)
+        v2 = boto3.client("apigatewayv2", region_name=region, **creds)
+        api = v1.create_rest_api(name=f"orders-{region}")
+        root = v1.get_resources(restApiId=api["id"])["items"][0]["id"]
+        v1.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="NONE", apiKeyRequired=True)
+        v1.put_integration(restApiId=api["id"], resourceId=root, httpMethod="GET", type="MOCK")
+        v1.create_deployment(restApiId=api["id"], stageName="prod")
+        plan = v1.create_usage_plan(name=f"gold-{region}", apiStages=[{"apiId": api["id"], "stage": "prod"}],
+                                    throttle={"burstLimit": 100, "rateLimit": 50.0}, quota={"limit": 10000, "period": "MONTH"})
+        for i in range(rng.randint(3, 6)):
+            enabled = i % 3 != 2
+            key = v1.create_api_key(name=f"partner-{region}-{i}", enabled=enabled, customerId=f"customer-{i}")
+            planned = i % 2 == 0
+            if planned:
+                v1.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+            truth["keys"].append({"external_id": f"{region}/{key['id']}", "name": key["name"], "enabled": enabled,
+                                  "owner": f"customer-{i}", "usage_plan": plan["id"] if planned else None})
+        http = v2.create_api(Name=f"public-{region}", ProtocolType="HTTP",
+                             CorsConfiguration={"AllowOrigins": ["*"], "AllowCredentials": True})
+        truth["apis"].append({"external_id": f"{region}/{http['ApiId']}", "cors_wildcard_with_credentials": True})
+        open_route = v2.create_route(ApiId=http["ApiId"], RouteKey="GET /open", AuthorizationType="NONE")
+        iam_route = v2.create_route(ApiId=http["ApiId"], RouteKey="GET /private", AuthorizationType="AWS_IAM")
+        truth["routes"].append({"external_id": f"{region}/{http['ApiId']}/{open_route['RouteId']}", "open": True})
+        truth["routes"].append({"external_id": f"{region}/{http['ApiId']}/{iam_route['RouteId']}", "open": False})
+        v2.create_stage(ApiId=http["ApiId"], StageName="live")
+        v2.create_stage(ApiId=http["ApiId"], StageName="audited",
+                        AccessLogSettings={"DestinationArn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:api", "Format": "$context.requestId"},
+                        DefaultRouteSettings={"ThrottlingBurstLimit": 10, "ThrottlingRateLimit": 5.0})
+        truth["stages"].append({"external_id": f"{region}/{http['ApiId']}/live", "access_logs": False, "throttling": False})
+        truth["stages"].append({"external_id": f"{region}/{http['ApiId']}/audited", "access_logs": True, "throttling": True})
+    return truth
 
 
 if __name__ == "__main__":

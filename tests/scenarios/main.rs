@@ -2,6 +2,7 @@
 //! against temp homes and a moto estate, the secret-leak checks, and the desktop app driven
 //! through WebDriver.
 
+mod apigateway_moto;
 mod aws_moto;
 mod cli;
 mod desktop;
