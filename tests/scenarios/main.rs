@@ -6,4 +6,5 @@ mod apigateway_moto;
 mod aws_moto;
 mod cli;
 mod desktop;
+mod providers;
 mod secrets;
