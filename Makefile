@@ -1,5 +1,6 @@
 # Keyward's entry points. On a fresh Debian/Ubuntu machine:
-#   make run    install what is missing, build the desktop app (release), start it
+#   make run    install what is missing, build the desktop app (release), start it (on the demo
+#               workspace when nothing is configured)
 #   make test   install what the tests need, then run every test (CI calls this)
 #   make desktop  release build of keyward-desktop at $(CARGO_TARGET_DIR or target)/release/
 
@@ -27,7 +28,7 @@ desktop: deps ui
 	cargo build --release -p keyward-cli -p keyward-desktop
 
 run: desktop
-	$(TARGET_DIR)/release/keyward-desktop
+	scripts/run.sh $(TARGET_DIR)/release
 
 check-layering:
 	scripts/check-layering.sh

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The dependency rule (ARCHITECTURE.md): core and connectors know nothing of Tauri or clap,
-# and connectors do not depend on core.
+# The dependency rule (ARCHITECTURE.md): core, connectors and fakes know nothing of Tauri or
+# clap, connectors do not depend on core, and fakes depend on none of Keyward's crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
-for pkg in keyward-core keyward-connectors; do
+for pkg in keyward-core keyward-connectors keyward-fakes; do
   for banned in tauri wry clap; do
     if cargo tree -p "$pkg" -i "$banned" -e normal,build 2>/dev/null | grep -q "^$banned v"; then
       echo "layering: $pkg depends on $banned" >&2
@@ -16,7 +16,13 @@ if cargo tree -p keyward-connectors -i keyward-core -e normal 2>/dev/null | grep
   echo "layering: keyward-connectors depends on keyward-core" >&2
   fail=1
 fi
+for ours in keyward-core keyward-connectors; do
+  if cargo tree -p keyward-fakes -i "$ours" -e normal 2>/dev/null | grep -q "^$ours v"; then
+    echo "layering: keyward-fakes depends on $ours" >&2
+    fail=1
+  fi
+done
 # Make sure the check can fail: the desktop shell does depend on tauri.
 cargo tree -p keyward-desktop -i tauri -e normal 2>/dev/null | grep -q "^tauri v" || { echo "layering: check is broken (tauri not found under keyward-desktop)" >&2; fail=1; }
-[ "$fail" = 0 ] && echo "layering: ok (core and connectors free of tauri, wry and clap)"
+[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates)"
 exit "$fail"

@@ -230,10 +230,19 @@ impl Atlas {
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
         let org = &self.org;
         progress(Progress { phase: "api keys", done: 0, total: None });
-        let api_keys = self.pages(&format!("/api/atlas/v2/orgs/{org}/apiKeys"), V_API_KEYS).await?;
+        let (keys_path, sas_path, settings_path) = (
+            format!("/api/atlas/v2/orgs/{org}/apiKeys"),
+            format!("/api/atlas/v2/orgs/{org}/serviceAccounts"),
+            format!("/api/atlas/v2/orgs/{org}/settings"),
+        );
+        let (api_keys, sas, settings) = tokio::try_join!(
+            self.pages(&keys_path, V_API_KEYS),
+            self.pages(&sas_path, V_SERVICE_ACCOUNTS),
+            async { self.get(&settings_path, "", V_API_KEYS).await?.json::<Value>(PROVIDER) },
+        )?;
         let done = std::sync::atomic::AtomicUsize::new(0);
         let total = api_keys.len();
-        let lists = futures_util::future::try_join_all(api_keys.iter().map(|k| {
+        let access_lists = futures_util::future::try_join_all(api_keys.iter().map(|k| {
             let done = &done;
             async move {
                 let id = k["id"].as_str().unwrap_or_default();
@@ -244,8 +253,12 @@ impl Atlas {
                 }
                 Ok::<_, ConnectorError>(list)
             }
-        }))
-        .await?;
+        }));
+        let sa_access_lists = futures_util::future::try_join_all(sas.iter().map(|sa| async move {
+            let id = sa["clientId"].as_str().unwrap_or_default();
+            self.pages(&format!("/api/atlas/v2/orgs/{org}/serviceAccounts/{id}/accessList"), V_SERVICE_ACCOUNTS).await
+        }));
+        let (lists, sa_lists) = tokio::try_join!(access_lists, sa_access_lists)?;
         let mut keys = Vec::new();
         for (k, list) in api_keys.iter().zip(lists) {
             let mut key = RemoteKey::new("programmatic_api_key", str_of(&k["id"]), str_of(&k["desc"]));
@@ -267,13 +280,6 @@ impl Atlas {
             keys.push(key);
         }
 
-        progress(Progress { phase: "service accounts", done: 0, total: None });
-        let sas = self.pages(&format!("/api/atlas/v2/orgs/{org}/serviceAccounts"), V_SERVICE_ACCOUNTS).await?;
-        let sa_lists = futures_util::future::try_join_all(sas.iter().map(|sa| async move {
-            let id = sa["clientId"].as_str().unwrap_or_default();
-            self.pages(&format!("/api/atlas/v2/orgs/{org}/serviceAccounts/{id}/accessList"), V_SERVICE_ACCOUNTS).await
-        }))
-        .await?;
         for (sa, list) in sas.iter().zip(sa_lists) {
             let name = str_of(&sa["name"]);
             let roles: Vec<String> =
@@ -301,7 +307,6 @@ impl Atlas {
             }
         }
 
-        let settings: Value = self.get(&format!("/api/atlas/v2/orgs/{org}/settings"), "", V_API_KEYS).await?.json(PROVIDER)?;
         let owners: BTreeSet<String> = keys.iter().filter_map(|k| k.owner.clone()).collect();
         progress(Progress { phase: "keys", done: keys.len(), total: Some(keys.len()) });
         keys.sort_by(|a, b| (a.kind, &a.external_id).cmp(&(b.kind, &b.external_id)));

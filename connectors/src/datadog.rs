@@ -45,13 +45,18 @@ pub struct DatadogSettings {
     pub base_url: Option<String>,
 }
 
-/// A connected Datadog org.
-#[derive(Debug)]
+/// A connected Datadog org. `Debug` shows where, never the keys.
 pub struct Datadog {
     http: Http,
     base: String,
     api_key: String,
     app_key: String,
+}
+
+impl std::fmt::Debug for Datadog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Datadog").field("base", &self.base).finish_non_exhaustive()
+    }
 }
 
 /// `created_at`/`last_used_at` strings to a time (Datadog writes RFC 3339, with or without zone).
@@ -170,8 +175,14 @@ impl Datadog {
 
     /// The org's keys and tokens.
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
-        progress(Progress { phase: "users", done: 0, total: None });
-        let (users, _) = self.pages("/api/v2/users", &[]).await?;
+        // The listings are independent: run them side by side (the semaphore bounds the total).
+        progress(Progress { phase: "listing", done: 0, total: None });
+        let ((users, _), (api_keys, included), (app_keys, _), (pats, _)) = tokio::try_join!(
+            self.pages("/api/v2/users", &[]),
+            self.pages("/api/v2/api_keys", &[("include", "created_by")]),
+            self.pages("/api/v2/application_keys", &[("include", "owned_by")]),
+            self.pages("/api/v2/personal_access_tokens", &[]),
+        )?;
         let mut people: HashMap<String, (String, bool, bool)> = HashMap::new();
         for u in &users {
             let a = &u["attributes"];
@@ -185,8 +196,6 @@ impl Datadog {
         };
         let mut keys = Vec::new();
 
-        progress(Progress { phase: "api keys", done: 0, total: None });
-        let (api_keys, included) = self.pages("/api/v2/api_keys", &[("include", "created_by")]).await?;
         let leaks: HashMap<String, Value> = included
             .iter()
             .filter(|i| i["type"] == "leaked_keys")
@@ -211,8 +220,6 @@ impl Datadog {
         }
         progress(Progress { phase: "api keys", done: api_keys.len(), total: Some(api_keys.len()) });
 
-        progress(Progress { phase: "application keys", done: 0, total: None });
-        let (app_keys, _) = self.pages("/api/v2/application_keys", &[("include", "owned_by")]).await?;
         for k in &app_keys {
             let a = &k["attributes"];
             let mut key = RemoteKey::new("application_key", str_of(&k["id"]), str_of(&a["name"]));
@@ -227,7 +234,6 @@ impl Datadog {
         }
 
         progress(Progress { phase: "access tokens", done: 0, total: None });
-        let (pats, _) = self.pages("/api/v2/personal_access_tokens", &[]).await?;
         for t in &pats {
             keys.push(token(t, "personal_access_token", &owner_of));
         }

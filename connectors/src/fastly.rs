@@ -23,12 +23,17 @@ pub struct FastlySettings {
     pub base_url: Option<String>,
 }
 
-/// A connected Fastly account.
-#[derive(Debug)]
+/// A connected Fastly account. `Debug` shows where, never the token.
 pub struct Fastly {
     http: Http,
     base: String,
     token: String,
+}
+
+impl std::fmt::Debug for Fastly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fastly").field("base", &self.base).finish_non_exhaustive()
+    }
 }
 
 impl Fastly {
@@ -103,17 +108,19 @@ impl Fastly {
 
         progress(Progress { phase: "tokens", done: 0, total: None });
         let (tokens, automation) = if superuser {
-            let users = self.array(&format!("/customer/{customer}/users"), &[]).await?;
+            let (users_path, tokens_path) = (format!("/customer/{customer}/users"), format!("/customer/{customer}/tokens"));
+            let (users, tokens, automation) = tokio::try_join!(
+                self.array(&users_path, &[]),
+                self.array(&tokens_path, &[]),
+                paging::until_short(1, PAGE, self.http.concurrency(), |n| async move {
+                    let items =
+                        self.array("/automation-tokens", &[("page", n.to_string()), ("per_page", PAGE.to_string())]).await?;
+                    Ok(Page { items, total: None })
+                }),
+            )?;
             for u in &users {
                 logins.insert(str_of(&u["id"]), str_of(&u["login"]));
             }
-            let tokens = self.array(&format!("/customer/{customer}/tokens"), &[]).await?;
-            let automation = paging::until_short(1, PAGE, self.http.concurrency(), |n| async move {
-                let items =
-                    self.array("/automation-tokens", &[("page", n.to_string()), ("per_page", PAGE.to_string())]).await?;
-                Ok(Page { items, total: None })
-            })
-            .await?;
             (tokens, automation)
         } else {
             (self.array("/tokens", &[]).await?, Vec::new())

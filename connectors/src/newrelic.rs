@@ -45,13 +45,18 @@ pub struct NewRelicSettings {
     pub endpoint: Option<String>,
 }
 
-/// A connected New Relic user.
-#[derive(Debug)]
+/// A connected New Relic user. `Debug` shows where, never the key.
 pub struct NewRelic {
     http: Http,
     endpoint: String,
     api_key: String,
     accounts: Vec<i64>,
+}
+
+impl std::fmt::Debug for NewRelic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewRelic").field("endpoint", &self.endpoint).field("accounts", &self.accounts).finish_non_exhaustive()
+    }
 }
 
 impl NewRelic {
@@ -154,12 +159,12 @@ impl NewRelic {
     /// The USER and INGEST keys the connector's user can see.
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
         progress(Progress { phase: "keys", done: 0, total: None });
-        let me = self.me().await?;
-        let my_id = me["id"].as_i64();
         let accounts: Vec<Option<i64>> =
             if self.accounts.is_empty() { vec![None] } else { self.accounts.iter().copied().map(Some).collect() };
         let chains = accounts.iter().flat_map(|a| ["USER", "INGEST"].map(move |t| (t, *a)));
-        let results = futures_util::future::try_join_all(chains.map(|(t, a)| self.chain(t, a))).await?;
+        let (me, results) =
+            tokio::try_join!(self.me(), futures_util::future::try_join_all(chains.map(|(t, a)| self.chain(t, a))))?;
+        let my_id = me["id"].as_i64();
         let mut keys = Vec::new();
         let mut owners = std::collections::BTreeSet::new();
         for k in results.into_iter().flatten() {

@@ -41,6 +41,7 @@ fn http() -> HttpSettings {
 /// One connector under test: how to run it, how to break its fake, what it should find.
 struct Subject {
     name: &'static str,
+    /// Queues faults for the next requests, after dropping any left from an earlier case.
     inject: Box<dyn Fn(Vec<Fault>) + Send + Sync>,
     requests: Box<dyn Fn() -> usize + Send + Sync>,
     run: Box<dyn Fn(HttpSettings) -> Run + Send + Sync>,
@@ -52,7 +53,13 @@ struct Subject {
 
 fn hooks<P: Provider>(server: &std::sync::Arc<FakeServer<P>>) -> (Box<dyn Fn(Vec<Fault>) + Send + Sync>, Box<dyn Fn() -> usize + Send + Sync>) {
     let (a, b) = (server.clone(), server.clone());
-    (Box::new(move |f| a.inject(f)), Box::new(move || b.requests()))
+    (
+        Box::new(move |f| {
+            a.clear_faults();
+            a.inject(f)
+        }),
+        Box::new(move || b.requests()),
+    )
 }
 
 async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
@@ -214,12 +221,15 @@ async fn multi_page_listings_are_complete_and_use_several_pages() {
 async fn errors_are_classified_the_same_for_every_provider() {
     let (subjects, _estate) = subjects(6).await;
     for s in &subjects {
+        // Listings run side by side, so a fault that must hit every attempt of whichever request
+        // comes first is queued for all of them (attempts × concurrent listings).
+        let every = |f: Fault| vec![f; 3 * 4];
         let cases: [(Vec<Fault>, ErrorKind); 5] = [
             (vec![Fault::Status(401)], ErrorKind::Unauthenticated),
             (vec![Fault::Status(403)], ErrorKind::PermissionDenied),
             (vec![Fault::Malformed], ErrorKind::Malformed),
             (vec![Fault::Oversized(1024 * 1024)], ErrorKind::Malformed),
-            (vec![Fault::Hang, Fault::Hang, Fault::Hang], ErrorKind::Transport),
+            (every(Fault::Hang), ErrorKind::Transport),
         ];
         for (faults, kind) in cases {
             let what = format!("{}: {faults:?}", s.name);
@@ -232,7 +242,7 @@ async fn errors_are_classified_the_same_for_every_provider() {
         let r = (s.run)(http()).await;
         assert_eq!(r.map(|i| i.keys.len()).ok(), Some((s.expected)()), "{}: 5xx then success", s.name);
         // 5xx every time: the sync gives up with the status.
-        (s.inject)(vec![Fault::Status(502); 3]);
+        (s.inject)(every(Fault::Status(502)));
         assert_eq!(kind_of(&(s.run)(http()).await), Some(ErrorKind::UnexpectedStatus), "{}: 5xx give up", s.name);
     }
 }
@@ -326,6 +336,27 @@ async fn check_names_the_missing_permission() {
     assert_eq!(failed, ["org_app_keys_read"], "{checks:?}");
     let e = c.inventory(&quiet).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied, "a valid key lacking a scope is not 'unauthenticated': {e}");
+}
+
+#[test]
+fn debug_output_never_shows_a_credential() {
+    const SECRET: &str = "s3cr3t-PLANTED-credential-0123456789";
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: None };
+    let at = AtlasSettings { org_id: "o".into(), base_url: None };
+    let nr = NewRelicSettings { region: "eu".into(), account_ids: vec![1], endpoint: None };
+    let shown = [
+        format!("{:?}", Datadog::new(&dd, SECRET, SECRET).unwrap()),
+        format!("{:?}", Atlas::new(&at, AtlasAuth::ApiKey { public_key: "pub".into(), private_key: SECRET.into() }).unwrap()),
+        format!(
+            "{:?}",
+            Atlas::new(&at, AtlasAuth::ServiceAccount { client_id: "id".into(), client_secret: SECRET.into() }).unwrap()
+        ),
+        format!("{:?}", Fastly::new(&FastlySettings::default(), SECRET).unwrap()),
+        format!("{:?}", NewRelic::new(&nr, SECRET).unwrap()),
+    ];
+    for s in shown {
+        assert!(!s.contains(SECRET), "{s}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

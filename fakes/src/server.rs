@@ -179,6 +179,9 @@ impl<P: Provider> FakeServer<P> {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                // Like a real API front end: no Nagle delay on small writes (with the client's
+                // delayed ACKs it would add ~40 ms to many responses).
+                let _ = stream.set_nodelay(true);
                 let (p, c) = (p.clone(), c.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req| serve(p.clone(), c.clone(), req));
@@ -204,6 +207,11 @@ impl<P: Provider> FakeServer<P> {
     /// The next requests fail with these faults, one each, in order.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
         self.controls.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Drops faults not yet used.
+    pub fn clear_faults(&self) {
+        self.controls.faults.lock().unwrap().clear();
     }
 
     /// Every answer is delayed by `latency` (benchmarks against realistic round trips).

@@ -67,6 +67,27 @@ pub async fn reveal_key(state: State<'_, AppState>, id: String) -> Result<String
     Ok(secret.expose().to_owned())
 }
 
+/// First run: creates the vault (like `create_vault`) and builds the demo workspace in it,
+/// with the sync's progress reported as `sync-progress` events.
+#[tauri::command]
+pub async fn explore_demo(app: tauri::AppHandle, state: State<'_, AppState>, passphrase: Option<String>) -> Result<Status> {
+    if !state.home.is_initialized() {
+        state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
+    }
+    {
+        let mut guard = state.vault.lock().await;
+        let vault = guard.as_mut().ok_or_else(locked)?;
+        api::demo(vault, &progress_to(app)).await?;
+    }
+    Ok(status_of(&state).await)
+}
+
+fn progress_to(app: tauri::AppHandle) -> impl Fn(keyward_core::sync::SyncProgress) + Send + Sync {
+    move |p| {
+        let _ = app.emit("sync-progress", ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total });
+    }
+}
+
 #[derive(Serialize)]
 pub struct SyncOutcome {
     connector: String,
@@ -90,13 +111,7 @@ struct ProgressEvent {
 pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
     let mut guard = state.vault.lock().await;
     let vault = guard.as_mut().ok_or_else(locked)?;
-    let progress = move |p: keyward_core::sync::SyncProgress| {
-        let _ = app.emit(
-            "sync-progress",
-            ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total },
-        );
-    };
-    let outcomes = api::sync(vault, None, &progress).await?;
+    let outcomes = api::sync(vault, None, &progress_to(app)).await?;
     Ok(outcomes
         .into_iter()
         .map(|(connector, r)| match r {

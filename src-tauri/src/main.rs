@@ -30,6 +30,7 @@ fn main() -> anyhow::Result<()> {
             commands::vault_status,
             commands::unlock_vault,
             commands::create_vault,
+            commands::explore_demo,
             commands::list_keys,
             commands::list_findings,
             commands::run_audit,

@@ -124,3 +124,33 @@ fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
     assert_eq!(app.find_all("[data-testid=finding-row]").unwrap().len(), findings.as_array().unwrap().len());
     assert!(app.page_text().unwrap().contains("Root user has an access key"));
 }
+
+#[test]
+fn first_run_explores_the_demo_workspace_in_the_window() {
+    let Some(driver) = prerequisites() else { return };
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    let (_driver, url) = start_driver(&driver, &home);
+    let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
+
+    // Nothing configured: the first-run card offers the demo. A passphrase keeps the test off the
+    // keychain, as the CLI's KEYWARD_PASSPHRASE does.
+    let explore = app.wait_for("[data-testid=explore-demo]", Duration::from_secs(30)).unwrap()[0].clone();
+    let input = app.find_all("[data-testid=create-form] input[type=password]").unwrap()[0].clone();
+    app.type_into(&input, PASSPHRASE).unwrap();
+    app.click(&explore).unwrap();
+    app.wait_for("[data-testid=keys-table]", Duration::from_secs(60)).unwrap();
+
+    // The window shows what the CLI reads from the same home.
+    let keys = home.json(&["keys", "list", "--json"]);
+    let keys = keys.as_array().unwrap();
+    assert!(keys.len() > 200, "a populated inventory: {}", keys.len());
+    assert_eq!(app.find_all("[data-testid=key-row]").unwrap().len(), keys.len());
+    let page = app.page_text().unwrap();
+    for provider in ["datadog", "mongodb_atlas", "fastly", "newrelic", "linear"] {
+        assert!(page.contains(provider), "{provider} shown");
+    }
+    assert!(page.contains("rejected"), "the revoked Linear key's check is shown");
+    let findings = home.json(&["audit", "--json"]);
+    assert!(!findings.as_array().unwrap().is_empty());
+}

@@ -34,6 +34,13 @@ export interface Key {
   has_secret: boolean;
   removed_at: string | null;
   open_findings: number;
+  /** `access_key`, `api_key`, `user_token`…; null for keys registered by hand. */
+  kind: string | null;
+  secret_readable: boolean;
+  details: Record<string, unknown>;
+  checked_at: string | null;
+  /** Keys registered by hand (Linear): what the last liveness check said. */
+  check_result: string | null;
 }
 
 export interface Finding {
@@ -75,6 +82,7 @@ export const ipc = {
   status: () => invoke<Status>("vault_status"),
   unlock: (passphrase: string | null) => invoke<Status>("unlock_vault", { passphrase }),
   create: (passphrase: string | null) => invoke<Status>("create_vault", { passphrase }),
+  demo: (passphrase: string | null) => invoke<Status>("explore_demo", { passphrase }),
   keys: () => invoke<Key[]>("list_keys"),
   findings: () => invoke<Finding[]>("list_findings"),
   sync: () => invoke<SyncOutcome[]>("run_sync"),
