@@ -158,7 +158,11 @@ fn read_credentials(provider: &str, from_stdin: bool) -> anyhow::Result<Credenti
             let field = field.trim();
             if !fields.iter().any(|(f, _)| *f == field) {
                 let known: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
-                bail!("standard input line {}: {provider} has no credential field {field:?} (fields: {})", n + 1, known.join(", "));
+                bail!(
+                    "standard input line {}: {provider} has no credential field {field:?} (fields: {})",
+                    n + 1,
+                    known.join(", ")
+                );
             }
             credentials.insert(field, Secret::new(value.trim().to_owned()));
         }
@@ -279,9 +283,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Connector(ConnectorCmd::Test { name, json }) => {
-            let vault = open(&home)?;
+            let mut vault = open(&home)?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let checks = runtime.block_on(api::test_connector(&vault, &name))?;
+            let checks = runtime.block_on(api::test_connector(&mut vault, &name))?;
             output::checks(&checks, json)?;
             if let Some(bad) = checks.iter().find(|c| !c.ok) {
                 bail!("{name}: {} missing: {}", bad.what, bad.detail);
@@ -332,7 +336,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let outcomes = runtime.block_on(api::sync(&mut vault, connector.as_deref(), &|p| bar.update(&p)))?;
             bar.finish();
             if outcomes.is_empty() {
-                bail!("no connectors to sync (add one with `keyward connector add PROVIDER --name NAME`, or try `keyward demo`)");
+                bail!(
+                    "no connectors to sync (add one with `keyward connector add PROVIDER --name NAME`, or try `keyward demo`)"
+                );
             }
             let mut failed = Vec::new();
             for (name, outcome) in &outcomes {
@@ -365,9 +371,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", key.id);
         }
         Command::Keys(KeysCmd::Check { id }) => {
-            let vault = open(&home)?;
+            let mut vault = open(&home)?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let key = runtime.block_on(api::check_key(&vault, &id))?;
+            let key = runtime.block_on(api::check_key(&mut vault, &id))?;
             let result = key.check_result.unwrap_or_default();
             println!("{}: {result}", key.name);
             if !result.starts_with("live") {

@@ -117,7 +117,9 @@ pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()
         return Ok(());
     }
     if connectors.is_empty() {
-        println!("No connectors. Add one with `keyward connector add PROVIDER --name NAME` (see --help), or try `keyward demo`.");
+        println!(
+            "No connectors. Add one with `keyward connector add PROVIDER --name NAME` (see --help), or try `keyward demo`."
+        );
         return Ok(());
     }
     table(

@@ -32,7 +32,10 @@ fn main() {
         e.newrelic.set_latency(latency);
         let quiet = |_| {};
         println!("{keys} keys per provider seeded, {} ms latency, {runs} runs (median)", latency.as_millis());
-        println!("{:<14} {:>7} {:>9} {:>6} {:>10} {:>10} {:>7}", "provider", "keys", "requests", "conc.", "ideal s", "median s", "ratio");
+        println!(
+            "{:<14} {:>7} {:>9} {:>6} {:>10} {:>10} {:>7}",
+            "provider", "keys", "requests", "conc.", "ideal s", "median s", "ratio"
+        );
 
         let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(e.datadog.url()) };
         let c = Datadog::new(&dd, e.datadog_credentials.get("api_key"), e.datadog_credentials.get("app_key")).unwrap();
@@ -46,7 +49,8 @@ fn main() {
         let c = Atlas::new(&at, auth).unwrap();
         measure("mongodb_atlas", runs, latency, 8, || e.atlas.requests(), || c.inventory(&quiet)).await;
 
-        let c = Fastly::new(&FastlySettings { base_url: Some(e.fastly.url()) }, e.fastly_credentials.get("token")).unwrap();
+        let c =
+            Fastly::new(&FastlySettings { base_url: Some(e.fastly.url()) }, e.fastly_credentials.get("token")).unwrap();
         measure("fastly", runs, latency, 8, || e.fastly.requests(), || c.inventory(&quiet)).await;
 
         let nr = NewRelicSettings {

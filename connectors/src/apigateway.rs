@@ -20,10 +20,35 @@ use crate::{ConnectorError, ErrorKind, Inventory, KeyStatus, Progress, RemoteKey
 
 /// The commercial regions API Gateway runs in, listed when no region is configured.
 pub const DEFAULT_REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1", "ap-south-2",
-    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2",
-    "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "sa-east-1",
 ];
 
 /// A connected API Gateway account.
@@ -60,13 +85,16 @@ impl ApiGateway {
     }
 
     fn v1(&self, region: &str) -> aws_sdk_apigateway::Client {
-        let conf = aws_sdk_apigateway::config::Builder::from(&self.config).region(aws_config::Region::new(region.to_owned())).build();
+        let conf = aws_sdk_apigateway::config::Builder::from(&self.config)
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
         aws_sdk_apigateway::Client::from_conf(conf)
     }
 
     fn v2(&self, region: &str) -> aws_sdk_apigatewayv2::Client {
-        let conf =
-            aws_sdk_apigatewayv2::config::Builder::from(&self.config).region(aws_config::Region::new(region.to_owned())).build();
+        let conf = aws_sdk_apigatewayv2::config::Builder::from(&self.config)
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
         aws_sdk_apigatewayv2::Client::from_conf(conf)
     }
 
@@ -77,9 +105,18 @@ impl ApiGateway {
         let v2 = self.v2(&region);
         let mut checks = Vec::new();
         let outcomes = [
-            ("apigateway:GET /apikeys", v1.get_api_keys().limit(1).send().await.err().map(|e| classify("GetApiKeys", e))),
-            ("apigateway:GET /usageplans", v1.get_usage_plans().limit(1).send().await.err().map(|e| classify("GetUsagePlans", e))),
-            ("apigateway:GET /restapis", v1.get_rest_apis().limit(1).send().await.err().map(|e| classify("GetRestApis", e))),
+            (
+                "apigateway:GET /apikeys",
+                v1.get_api_keys().limit(1).send().await.err().map(|e| classify("GetApiKeys", e)),
+            ),
+            (
+                "apigateway:GET /usageplans",
+                v1.get_usage_plans().limit(1).send().await.err().map(|e| classify("GetUsagePlans", e)),
+            ),
+            (
+                "apigateway:GET /restapis",
+                v1.get_rest_apis().limit(1).send().await.err().map(|e| classify("GetRestApis", e)),
+            ),
             ("apigateway:GET /v2/apis", v2.get_apis().send().await.err().map(|e| classify("GetApis", e))),
         ];
         for (what, err) in outcomes {
@@ -144,7 +181,10 @@ impl ApiGateway {
                 });
                 let mut kp = None;
                 loop {
-                    let keys = call!(v1.get_usage_plan_keys().usage_plan_id(&plan_id).limit(500).set_position(kp.clone()), "GetUsagePlanKeys");
+                    let keys = call!(
+                        v1.get_usage_plan_keys().usage_plan_id(&plan_id).limit(500).set_position(kp.clone()),
+                        "GetUsagePlanKeys"
+                    );
                     for k in keys.items() {
                         plans_of_key.entry(k.id().unwrap_or_default().to_owned()).or_default().push(facts.clone());
                     }
@@ -162,7 +202,8 @@ impl ApiGateway {
 
         let mut position = None;
         loop {
-            let page = call!(v1.get_api_keys().include_values(false).limit(500).set_position(position.clone()), "GetApiKeys");
+            let page =
+                call!(v1.get_api_keys().include_values(false).limit(500).set_position(position.clone()), "GetApiKeys");
             for k in page.items() {
                 let id = k.id().unwrap_or_default();
                 let mut key = RemoteKey::new("rest_api_key", format!("{region}/{id}"), k.name().unwrap_or(id));
@@ -172,7 +213,12 @@ impl ApiGateway {
                 key.secret_readable = true;
                 let plans = plans_of_key.remove(id).unwrap_or_default();
                 key.scopes = k.stage_keys().iter().map(|s| format!("stage:{s}")).collect();
-                key.scopes.extend(plans.iter().flat_map(|p| p["stages"].as_array().cloned().unwrap_or_default()).filter_map(|s| s.as_str().map(|s| format!("stage:{s}"))));
+                key.scopes.extend(
+                    plans
+                        .iter()
+                        .flat_map(|p| p["stages"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|s| s.as_str().map(|s| format!("stage:{s}"))),
+                );
                 key.scopes.sort();
                 key.scopes.dedup();
                 key.raw_scopes = json!({"stage_keys": k.stage_keys(), "usage_plans": plans});
@@ -259,9 +305,13 @@ impl ApiGateway {
                 });
                 let mut rt = None;
                 loop {
-                    let routes = call2!(v2.get_routes().api_id(api_id).max_results("500").set_next_token(rt.clone()), "GetRoutes");
+                    let routes = call2!(
+                        v2.get_routes().api_id(api_id).max_results("500").set_next_token(rt.clone()),
+                        "GetRoutes"
+                    );
                     for r in routes.items() {
-                        let auth = r.authorization_type().map(|a| a.as_str().to_owned()).unwrap_or_else(|| "NONE".into());
+                        let auth =
+                            r.authorization_type().map(|a| a.as_str().to_owned()).unwrap_or_else(|| "NONE".into());
                         inv.resources.push(Resource {
                             kind: "apigw_route",
                             external_id: format!("{region}/{api_id}/{}", r.route_id().unwrap_or_default()),
@@ -284,11 +334,16 @@ impl ApiGateway {
                 }
                 let mut stt = None;
                 loop {
-                    let stages = call2!(v2.get_stages().api_id(api_id).max_results("500").set_next_token(stt.clone()), "GetStages");
+                    let stages = call2!(
+                        v2.get_stages().api_id(api_id).max_results("500").set_next_token(stt.clone()),
+                        "GetStages"
+                    );
                     for st in stages.items() {
                         let name = st.stage_name().unwrap_or_default();
                         let d = st.default_route_settings();
-                        let throttled = d.is_some_and(|d| d.throttling_rate_limit().is_some() || d.throttling_burst_limit().is_some());
+                        let throttled = d.is_some_and(|d| {
+                            d.throttling_rate_limit().is_some() || d.throttling_burst_limit().is_some()
+                        });
                         inv.resources.push(Resource {
                             kind: "apigw_stage",
                             external_id: format!("{region}/{api_id}/{name}"),

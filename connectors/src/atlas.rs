@@ -109,7 +109,8 @@ impl Atlas {
         if settings.org_id.trim().is_empty() {
             return Err(ConnectorError::new(PROVIDER, ErrorKind::Config, "the organization id is required"));
         }
-        let http = Http::new(PROVIDER, HttpSettings { rate_limit: RateLimitSignal::RetryAfter, ..http }, &auth.secrets())?;
+        let http =
+            Http::new(PROVIDER, HttpSettings { rate_limit: RateLimitSignal::RetryAfter, ..http }, &auth.secrets())?;
         let base = settings.base_url.clone().unwrap_or_else(|| "https://cloud.mongodb.com".into());
         Ok(Self {
             http,
@@ -126,10 +127,16 @@ impl Atlas {
             (Some(Session::Bearer(t)), _) => Ok(Some(format!("Bearer {t}"))),
             (Some(Session::Digest(prompt)), AtlasAuth::ApiKey { public_key, private_key }) => {
                 let method = digest_auth::HttpMethod::from(method.to_owned());
-                let ctx = digest_auth::AuthContext::new_with_method(public_key, private_key, uri, Option::<&[u8]>::None, method);
-                let answer = prompt
-                    .respond(&ctx)
-                    .map_err(|e| ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("digest challenge: {e}")))?;
+                let ctx = digest_auth::AuthContext::new_with_method(
+                    public_key,
+                    private_key,
+                    uri,
+                    Option::<&[u8]>::None,
+                    method,
+                );
+                let answer = prompt.respond(&ctx).map_err(|e| {
+                    ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("digest challenge: {e}"))
+                })?;
                 Ok(Some(answer.to_header_string()))
             }
             (None, AtlasAuth::ServiceAccount { client_id, client_secret }) => {
@@ -200,10 +207,9 @@ impl Atlas {
         paging::numbered(1, PAGE, |n| async move {
             let q = format!("pageNum={n}&itemsPerPage={PAGE}&includeCount=true");
             let body: Value = self.get(path, &q, media).await?.json(PROVIDER)?;
-            let items = body["results"]
-                .as_array()
-                .cloned()
-                .ok_or_else(|| ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: no results array")))?;
+            let items = body["results"].as_array().cloned().ok_or_else(|| {
+                ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: no results array"))
+            })?;
             Ok(Page { items, total: body["totalCount"].as_u64().map(|t| t as usize) })
         })
         .await
@@ -213,7 +219,11 @@ impl Atlas {
     pub async fn check(&self) -> Result<Vec<Check>, ConnectorError> {
         let path = format!("/api/atlas/v2/orgs/{}/apiKeys", self.org);
         Ok(vec![match self.get(&path, "itemsPerPage=1", V_API_KEYS).await {
-            Ok(_) => Check { what: "Organization Member".into(), ok: true, detail: "the organization's API keys can be listed".into() },
+            Ok(_) => Check {
+                what: "Organization Member".into(),
+                ok: true,
+                detail: "the organization's API keys can be listed".into(),
+            },
             Err(e) if matches!(e.kind, ErrorKind::PermissionDenied | ErrorKind::NotFound) => Check {
                 what: "Organization Member".into(),
                 ok: false,
@@ -235,11 +245,10 @@ impl Atlas {
             format!("/api/atlas/v2/orgs/{org}/serviceAccounts"),
             format!("/api/atlas/v2/orgs/{org}/settings"),
         );
-        let (api_keys, sas, settings) = tokio::try_join!(
-            self.pages(&keys_path, V_API_KEYS),
-            self.pages(&sas_path, V_SERVICE_ACCOUNTS),
-            async { self.get(&settings_path, "", V_API_KEYS).await?.json::<Value>(PROVIDER) },
-        )?;
+        let (api_keys, sas, settings) =
+            tokio::try_join!(self.pages(&keys_path, V_API_KEYS), self.pages(&sas_path, V_SERVICE_ACCOUNTS), async {
+                self.get(&settings_path, "", V_API_KEYS).await?.json::<Value>(PROVIDER)
+            },)?;
         let done = std::sync::atomic::AtomicUsize::new(0);
         let total = api_keys.len();
         let access_lists = futures_util::future::try_join_all(api_keys.iter().map(|k| {
@@ -248,7 +257,7 @@ impl Atlas {
                 let id = k["id"].as_str().unwrap_or_default();
                 let list = self.pages(&format!("/api/atlas/v2/orgs/{org}/apiKeys/{id}/accessList"), V_API_KEYS).await?;
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n % 50 == 0 || n == total {
+                if n.is_multiple_of(50) || n == total {
                     progress(Progress { phase: "access lists", done: n, total: Some(total) });
                 }
                 Ok::<_, ConnectorError>(list)
@@ -282,8 +291,13 @@ impl Atlas {
 
         for (sa, list) in sas.iter().zip(sa_lists) {
             let name = str_of(&sa["name"]);
-            let roles: Vec<String> =
-                sa["roles"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|r| format!("org:{r}")).collect();
+            let roles: Vec<String> = sa["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|r| format!("org:{r}"))
+                .collect();
             for secret in sa["secrets"].as_array().into_iter().flatten() {
                 let mut key = RemoteKey::new("service_account_secret", str_of(&secret["id"]), format!("{name} secret"));
                 key.owner = Some(name.clone());
@@ -349,5 +363,9 @@ fn str_of(v: &Value) -> String {
 }
 
 fn unauthenticated() -> ConnectorError {
-    ConnectorError::new(PROVIDER, ErrorKind::Unauthenticated, "Atlas rejected the credentials (check the key pair and the API access list)")
+    ConnectorError::new(
+        PROVIDER,
+        ErrorKind::Unauthenticated,
+        "Atlas rejected the credentials (check the key pair and the API access list)",
+    )
 }

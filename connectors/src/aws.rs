@@ -91,7 +91,10 @@ impl AwsIam {
     /// Checks the credentials and the IAM read permissions the inventory needs.
     pub async fn check(&self) -> Result<Vec<crate::Check>, ConnectorError> {
         let outcomes = [
-            ("iam:ListUsers", self.client.list_users().max_items(1).send().await.err().map(|e| classify("ListUsers", e))),
+            (
+                "iam:ListUsers",
+                self.client.list_users().max_items(1).send().await.err().map(|e| classify("ListUsers", e)),
+            ),
             (
                 "iam:GetAccountSummary",
                 self.client.get_account_summary().send().await.err().map(|e| classify("GetAccountSummary", e)),

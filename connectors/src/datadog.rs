@@ -109,11 +109,13 @@ impl Datadog {
             })
             .await;
         match result {
-            Err(e) if e.kind == ErrorKind::PermissionDenied && !self.api_key_valid().await? => Err(ConnectorError::new(
-                PROVIDER,
-                ErrorKind::Unauthenticated,
-                "Datadog rejected the API key (check the key and the site)",
-            )),
+            Err(e) if e.kind == ErrorKind::PermissionDenied && !self.api_key_valid().await? => {
+                Err(ConnectorError::new(
+                    PROVIDER,
+                    ErrorKind::Unauthenticated,
+                    "Datadog rejected the API key (check the key and the site)",
+                ))
+            }
             other => other,
         }
     }
@@ -153,7 +155,11 @@ impl Datadog {
         let mut checks = vec![Check {
             what: "api key".into(),
             ok: valid,
-            detail: if valid { "valid".into() } else { "Datadog rejected the API key (check the key and the site)".into() },
+            detail: if valid {
+                "valid".into()
+            } else {
+                "Datadog rejected the API key (check the key and the site)".into()
+            },
         }];
         if !valid {
             return Ok(checks);
@@ -199,7 +205,9 @@ impl Datadog {
         let leaks: HashMap<String, Value> = included
             .iter()
             .filter(|i| i["type"] == "leaked_keys")
-            .map(|i| (str_of(&i["id"]), json!({"date": i["attributes"]["date"], "source": i["attributes"]["leak_source"]})))
+            .map(|i| {
+                (str_of(&i["id"]), json!({"date": i["attributes"]["date"], "source": i["attributes"]["leak_source"]}))
+            })
             .collect();
         for k in &api_keys {
             let a = &k["attributes"];
@@ -209,7 +217,8 @@ impl Datadog {
             key.created_at = time(&a["created_at"]);
             key.last_used = time(&a["date_last_used"]).map(|at| LastUse { at, service: None, region: None });
             key.usage_tracked = true;
-            key.raw_scopes = json!({"category": a["category"], "remote_config_read_enabled": a["remote_config_read_enabled"]});
+            key.raw_scopes =
+                json!({"category": a["category"], "remote_config_read_enabled": a["remote_config_read_enabled"]});
             key.scopes = vec!["submit:data".into()];
             if a["remote_config_read_enabled"].as_bool() == Some(true) {
                 key.scopes.push("remote_config:read".into());
@@ -269,9 +278,10 @@ fn token(t: &Value, kind: &'static str, owner_of: &dyn Fn(&Value) -> Option<Stri
     key.usage_tracked = true;
     key.raw_scopes = a["scopes"].clone();
     key.scopes = scope_list(&a["scopes"]).unwrap_or_default();
-    let leak = t.pointer("/relationships/leak_information/data").filter(|d| !d.is_null()).map(|d| {
-        json!({"date": d.pointer("/attributes/date"), "source": d.pointer("/attributes/leak_source")})
-    });
+    let leak = t
+        .pointer("/relationships/leak_information/data")
+        .filter(|d| !d.is_null())
+        .map(|d| json!({"date": d.pointer("/attributes/date"), "source": d.pointer("/attributes/leak_source")}));
     key.details = json!({"public_portion": a["public_portion"], "leak": leak});
     key
 }

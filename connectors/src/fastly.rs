@@ -64,9 +64,9 @@ impl Fastly {
 
     async fn array(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>, ConnectorError> {
         let body: Value = self.get(path, query).await?.json(PROVIDER)?;
-        body.as_array()
-            .cloned()
-            .ok_or_else(|| ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: expected an array")))
+        body.as_array().cloned().ok_or_else(|| {
+            ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: expected an array"))
+        })
     }
 
     async fn me(&self) -> Result<Value, ConnectorError> {
@@ -84,14 +84,20 @@ impl Fastly {
         };
         let role = me["role"].as_str().unwrap_or("unknown");
         Ok(vec![
-            Check { what: "token".into(), ok: true, detail: format!("valid, user {}", me["login"].as_str().unwrap_or("?")) },
+            Check {
+                what: "token".into(),
+                ok: true,
+                detail: format!("valid, user {}", me["login"].as_str().unwrap_or("?")),
+            },
             Check {
                 what: "superuser".into(),
                 ok: role == "superuser",
                 detail: if role == "superuser" {
                     "every user's tokens and the automation tokens can be listed".into()
                 } else {
-                    format!("the token's user is a {role}: only its own tokens can be listed; use a superuser's read-only (global:read) token")
+                    format!(
+                        "the token's user is a {role}: only its own tokens can be listed; use a superuser's read-only (global:read) token"
+                    )
                 },
             },
         ])
@@ -108,13 +114,15 @@ impl Fastly {
 
         progress(Progress { phase: "tokens", done: 0, total: None });
         let (tokens, automation) = if superuser {
-            let (users_path, tokens_path) = (format!("/customer/{customer}/users"), format!("/customer/{customer}/tokens"));
+            let (users_path, tokens_path) =
+                (format!("/customer/{customer}/users"), format!("/customer/{customer}/tokens"));
             let (users, tokens, automation) = tokio::try_join!(
                 self.array(&users_path, &[]),
                 self.array(&tokens_path, &[]),
                 paging::until_short(1, PAGE, self.http.concurrency(), |n| async move {
-                    let items =
-                        self.array("/automation-tokens", &[("page", n.to_string()), ("per_page", PAGE.to_string())]).await?;
+                    let items = self
+                        .array("/automation-tokens", &[("page", n.to_string()), ("per_page", PAGE.to_string())])
+                        .await?;
                     Ok(Page { items, total: None })
                 }),
             )?;
@@ -156,9 +164,11 @@ fn token(t: &Value, kind: &'static str, logins: &HashMap<String, String>) -> Rem
     key.owner = t["user_id"].as_str().map(|u| logins.get(u).cloned().unwrap_or_else(|| u.to_owned()));
     key.created_at = t["created_at"].as_str().and_then(crate::parse_time);
     key.expires_at = t["expires_at"].as_str().and_then(crate::parse_time);
-    key.last_used = t["last_used_at"].as_str().and_then(crate::parse_time).map(|at| LastUse { at, service: None, region: None });
+    key.last_used =
+        t["last_used_at"].as_str().and_then(crate::parse_time).map(|at| LastUse { at, service: None, region: None });
     key.usage_tracked = true;
-    let services: Vec<String> = t["services"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+    let services: Vec<String> =
+        t["services"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
     key.scopes = t["scope"].as_str().unwrap_or("global").split_whitespace().map(str::to_owned).collect();
     if services.is_empty() {
         key.scopes.push("services:*".into());

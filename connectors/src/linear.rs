@@ -35,7 +35,11 @@ pub struct Viewer {
 
 /// Checks a Linear API key: `Ok(Some(viewer))` when it works, `Ok(None)` when Linear rejects
 /// it, an error when Linear could not be asked.
-pub async fn check_key(endpoint: Option<&str>, key: &str, http: HttpSettings) -> Result<Option<Viewer>, ConnectorError> {
+pub async fn check_key(
+    endpoint: Option<&str>,
+    key: &str,
+    http: HttpSettings,
+) -> Result<Option<Viewer>, ConnectorError> {
     let http = Http::new(
         PROVIDER,
         HttpSettings { rate_limit: RateLimitSignal::ResetAtEpochMillis("x-ratelimit-requests-reset"), ..http },
@@ -54,7 +58,8 @@ pub async fn check_key(endpoint: Option<&str>, key: &str, http: HttpSettings) ->
         return match code {
             "AUTHENTICATION_ERROR" => Ok(None),
             "RATELIMITED" => {
-                let mut err = ConnectorError::new(PROVIDER, ErrorKind::RateLimited, "viewer: Linear's rate limit is exhausted");
+                let mut err =
+                    ConnectorError::new(PROVIDER, ErrorKind::RateLimited, "viewer: Linear's rate limit is exhausted");
                 err.retry_after = RateLimitSignal::ResetAtEpochMillis("x-ratelimit-requests-reset")
                     .wait(&r.headers, std::time::SystemTime::now());
                 Err(err)
@@ -67,9 +72,10 @@ pub async fn check_key(endpoint: Option<&str>, key: &str, http: HttpSettings) ->
             )),
         };
     }
-    let viewer = v.pointer("/data/viewer").filter(|v| v.is_object()).ok_or_else(|| {
-        ConnectorError::new(PROVIDER, ErrorKind::Malformed, "viewer: the answer has no viewer")
-    })?;
+    let viewer = v
+        .pointer("/data/viewer")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| ConnectorError::new(PROVIDER, ErrorKind::Malformed, "viewer: the answer has no viewer"))?;
     let s = |f: &str| viewer[f].as_str().unwrap_or_default().to_owned();
     Ok(Some(Viewer { id: s("id"), name: s("name"), email: s("email") }))
 }

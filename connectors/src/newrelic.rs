@@ -55,7 +55,10 @@ pub struct NewRelic {
 
 impl std::fmt::Debug for NewRelic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewRelic").field("endpoint", &self.endpoint).field("accounts", &self.accounts).finish_non_exhaustive()
+        f.debug_struct("NewRelic")
+            .field("endpoint", &self.endpoint)
+            .field("accounts", &self.accounts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,9 +72,15 @@ impl NewRelic {
     pub fn with_http(settings: &NewRelicSettings, api_key: &str, http: HttpSettings) -> Result<Self, ConnectorError> {
         let endpoint = match &settings.endpoint {
             Some(e) => e.clone(),
-            None => REGIONS.iter().find(|(r, _)| *r == settings.region).map(|(_, e)| e.to_string()).ok_or_else(|| {
-                ConnectorError::new(PROVIDER, ErrorKind::Config, format!("unknown region {:?} (us, eu or jp)", settings.region))
-            })?,
+            None => {
+                REGIONS.iter().find(|(r, _)| *r == settings.region).map(|(_, e)| e.to_string()).ok_or_else(|| {
+                    ConnectorError::new(
+                        PROVIDER,
+                        ErrorKind::Config,
+                        format!("unknown region {:?} (us, eu or jp)", settings.region),
+                    )
+                })?
+            }
         };
         let http = Http::new(
             PROVIDER,
@@ -86,7 +95,10 @@ impl NewRelic {
         let r = self
             .http
             .send(what, |c| {
-                c.post(&self.endpoint).header("API-Key", &self.api_key).header("Content-Type", "application/json").json(&body)
+                c.post(&self.endpoint)
+                    .header("API-Key", &self.api_key)
+                    .header("Content-Type", "application/json")
+                    .json(&body)
             })
             .await?;
         let v: Value = r.json(PROVIDER)?;
@@ -143,13 +155,19 @@ impl NewRelic {
             .graphql("keySearch", KEY_SEARCH, json!({"query": {"types": ["USER", "INGEST"]}, "cursor": null}))
             .await;
         Ok(vec![
-            Check { what: "user key".into(), ok: true, detail: format!("valid, user {}", me["email"].as_str().unwrap_or("?")) },
+            Check {
+                what: "user key".into(),
+                ok: true,
+                detail: format!("valid, user {}", me["email"].as_str().unwrap_or("?")),
+            },
             match search {
                 Ok(_) => Check { what: "keySearch".into(), ok: true, detail: "keys can be listed".into() },
                 Err(e) if e.kind == ErrorKind::PermissionDenied => Check {
                     what: "keySearch".into(),
                     ok: false,
-                    detail: format!("{e}: the user needs the API keys capability (an admin role) to see other users' keys"),
+                    detail: format!(
+                        "{e}: the user needs the API keys capability (an admin role) to see other users' keys"
+                    ),
                 },
                 Err(e) => return Err(e),
             },
@@ -169,10 +187,15 @@ impl NewRelic {
         let mut owners = std::collections::BTreeSet::new();
         for k in results.into_iter().flatten() {
             let user_key = k["type"] == "USER";
-            let mut key = RemoteKey::new(if user_key { "user_key" } else { "ingest_key" }, str_of(&k["id"]), str_of(&k["name"]));
+            let mut key =
+                RemoteKey::new(if user_key { "user_key" } else { "ingest_key" }, str_of(&k["id"]), str_of(&k["name"]));
             key.created_at = k["createdAt"].as_i64().and_then(|s| chrono::DateTime::from_timestamp(s, 0));
             if user_key {
-                key.owner = k.pointer("/user/email").and_then(Value::as_str).map(str::to_owned).or_else(|| k["userId"].as_i64().map(|u| u.to_string()));
+                key.owner = k
+                    .pointer("/user/email")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| k["userId"].as_i64().map(|u| u.to_string()));
                 key.scopes = vec!["user:permissions".into()];
                 // Own user keys come back whole; other users' are truncated.
                 key.secret_readable = my_id.is_some() && k["userId"].as_i64() == my_id;
@@ -185,7 +208,8 @@ impl NewRelic {
                 owners.insert(o.clone());
             }
             key.raw_scopes = json!({"type": k["type"], "ingestType": k["ingestType"]});
-            key.details = json!({"account_id": k["accountId"], "obfuscated_key": k["obfuscatedKey"], "notes": k["notes"]});
+            key.details =
+                json!({"account_id": k["accountId"], "obfuscated_key": k["obfuscatedKey"], "notes": k["notes"]});
             keys.push(key);
         }
         keys.sort_by(|a, b| (a.kind, &a.external_id).cmp(&(b.kind, &b.external_id)));

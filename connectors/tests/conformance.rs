@@ -20,6 +20,8 @@ use keyward_fakes::estate::{ATLAS_ORG, Estate};
 use keyward_fakes::{FakeServer, Fault, Provider};
 
 type Run = Pin<Box<dyn Future<Output = Result<Inventory, ConnectorError>> + Send>>;
+type Inject = Box<dyn Fn(Vec<Fault>) + Send + Sync>;
+type Count = Box<dyn Fn() -> usize + Send + Sync>;
 
 fn quiet(_: Progress) {}
 
@@ -42,16 +44,16 @@ fn http() -> HttpSettings {
 struct Subject {
     name: &'static str,
     /// Queues faults for the next requests, after dropping any left from an earlier case.
-    inject: Box<dyn Fn(Vec<Fault>) + Send + Sync>,
-    requests: Box<dyn Fn() -> usize + Send + Sync>,
+    inject: Inject,
+    requests: Count,
     run: Box<dyn Fn(HttpSettings) -> Run + Send + Sync>,
     /// Keys the fake holds (what a full listing must return).
-    expected: Box<dyn Fn() -> usize + Send + Sync>,
+    expected: Count,
     /// Whether the provider sends a wait in its 429 (New Relic does not).
     signals_wait: bool,
 }
 
-fn hooks<P: Provider>(server: &std::sync::Arc<FakeServer<P>>) -> (Box<dyn Fn(Vec<Fault>) + Send + Sync>, Box<dyn Fn() -> usize + Send + Sync>) {
+fn hooks<P: Provider>(server: &std::sync::Arc<FakeServer<P>>) -> (Inject, Count) {
     let (a, b) = (server.clone(), server.clone());
     (
         Box::new(move |f| {
@@ -66,13 +68,15 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
     let estate = Estate::start(Utc::now(), keys).await.unwrap();
     let mut out = Vec::new();
     // The servers are shared with the closures; the estate keeps its own handles alive.
-    let dd = std::sync::Arc::new(FakeServer::start(keyward_fakes::datadog::Datadog::new(
-        estate.datadog_credentials.get("api_key"),
-        estate.datadog_credentials.get("app_key"),
-        keyward_fakes::estate::datadog_state(Utc::now(), keys).0,
-    ))
-    .await
-    .unwrap());
+    let dd = std::sync::Arc::new(
+        FakeServer::start(keyward_fakes::datadog::Datadog::new(
+            estate.datadog_credentials.get("api_key"),
+            estate.datadog_credentials.get("app_key"),
+            keyward_fakes::estate::datadog_state(Utc::now(), keys).0,
+        ))
+        .await
+        .unwrap(),
+    );
     {
         let (inject, requests) = hooks(&dd);
         let (url, creds) = (dd.url(), estate.datadog_credentials.clone());
@@ -85,7 +89,10 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
                 let (url, creds) = (url.clone(), creds.clone());
                 Box::pin(async move {
                     let s = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(url) };
-                    Datadog::new(&s, creds.get("api_key"), creds.get("app_key"))?.with_http_settings(h)?.inventory(&quiet).await
+                    Datadog::new(&s, creds.get("api_key"), creds.get("app_key"))?
+                        .with_http_settings(h)?
+                        .inventory(&quiet)
+                        .await
                 })
             }),
             expected: Box::new(move || {
@@ -96,9 +103,12 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
         });
     }
     let atlas = std::sync::Arc::new(
-        FakeServer::start(keyward_fakes::atlas::Atlas::new(ATLAS_ORG, keyward_fakes::estate::atlas_state(Utc::now(), keys).0))
-            .await
-            .unwrap(),
+        FakeServer::start(keyward_fakes::atlas::Atlas::new(
+            ATLAS_ORG,
+            keyward_fakes::estate::atlas_state(Utc::now(), keys).0,
+        ))
+        .await
+        .unwrap(),
     );
     {
         let (inject, requests) = hooks(&atlas);
@@ -145,7 +155,9 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
             run: Box::new(move |h| {
                 let (url, creds) = (url.clone(), creds.clone());
                 Box::pin(async move {
-                    Fastly::with_http(&FastlySettings { base_url: Some(url) }, creds.get("token"), h)?.inventory(&quiet).await
+                    Fastly::with_http(&FastlySettings { base_url: Some(url) }, creds.get("token"), h)?
+                        .inventory(&quiet)
+                        .await
                 })
             }),
             expected: Box::new(move || {
@@ -156,9 +168,11 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
         });
     }
     let nr = std::sync::Arc::new(
-        FakeServer::start(keyward_fakes::newrelic::NewRelic::new(keyward_fakes::estate::newrelic_state(Utc::now(), keys).0))
-            .await
-            .unwrap(),
+        FakeServer::start(keyward_fakes::newrelic::NewRelic::new(
+            keyward_fakes::estate::newrelic_state(Utc::now(), keys).0,
+        ))
+        .await
+        .unwrap(),
     );
     {
         let (inject, requests) = hooks(&nr);
@@ -171,7 +185,11 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
             run: Box::new(move |h| {
                 let (url, creds, accounts) = (url.clone(), creds.clone(), accounts.clone());
                 Box::pin(async move {
-                    let s = NewRelicSettings { region: "us".into(), account_ids: accounts, endpoint: Some(format!("{url}/graphql")) };
+                    let s = NewRelicSettings {
+                        region: "us".into(),
+                        account_ids: accounts,
+                        endpoint: Some(format!("{url}/graphql")),
+                    };
                     NewRelic::with_http(&s, creds.get("api_key"), h)?.inventory(&quiet).await
                 })
             }),
@@ -285,15 +303,26 @@ async fn wrong_credentials_are_unauthenticated_in_each_providers_own_way() {
     assert_eq!(e.kind, ErrorKind::Unauthenticated, "Datadog answers 403; validate tells it is the key: {e}");
 
     let at = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(estate.atlas.url()) };
-    let auth = AtlasAuth::ApiKey { public_key: estate.atlas_credentials.get("public_key").into(), private_key: "wrong".into() };
+    let auth = AtlasAuth::ApiKey {
+        public_key: estate.atlas_credentials.get("public_key").into(),
+        private_key: "wrong".into(),
+    };
     let e = Atlas::new(&at, auth).unwrap().inventory(&quiet).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unauthenticated, "Atlas digest: {e}");
     assert!(!e.to_string().contains("wrong"), "the private key is not echoed: {e}");
 
-    let e = Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, "nope-nope-nope").unwrap().inventory(&quiet).await.unwrap_err();
+    let e = Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, "nope-nope-nope")
+        .unwrap()
+        .inventory(&quiet)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unauthenticated);
 
-    let nr = NewRelicSettings { region: "us".into(), account_ids: vec![], endpoint: Some(format!("{}/graphql", estate.newrelic.url())) };
+    let nr = NewRelicSettings {
+        region: "us".into(),
+        account_ids: vec![],
+        endpoint: Some(format!("{}/graphql", estate.newrelic.url())),
+    };
     let e = NewRelic::new(&nr, "NRAK-WRONG").unwrap().inventory(&quiet).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unauthenticated);
 
@@ -318,7 +347,11 @@ async fn atlas_service_accounts_sign_in_with_client_credentials() {
         (sa.client_id.clone(), sec.secret.clone())
     };
     let at = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(estate.atlas.url()) };
-    let inv = Atlas::new(&at, AtlasAuth::ServiceAccount { client_id, client_secret: secret }).unwrap().inventory(&quiet).await.unwrap();
+    let inv = Atlas::new(&at, AtlasAuth::ServiceAccount { client_id, client_secret: secret })
+        .unwrap()
+        .inventory(&quiet)
+        .await
+        .unwrap();
     assert!(inv.keys.iter().any(|k| k.kind == "programmatic_api_key"));
     assert!(inv.keys.iter().any(|k| k.kind == "service_account_secret" && k.expires_at.is_some()));
     let bad = AtlasAuth::ServiceAccount { client_id: "mdb_sa_id_nope".into(), client_secret: "nope".into() };
@@ -330,7 +363,8 @@ async fn check_names_the_missing_permission() {
     let estate = Estate::start(Utc::now(), 3).await.unwrap();
     estate.datadog.provider().permissions.lock().unwrap().remove("org_app_keys_read");
     let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
-    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key")).unwrap();
+    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key"))
+        .unwrap();
     let checks = c.check().await.unwrap();
     let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect();
     assert_eq!(failed, ["org_app_keys_read"], "{checks:?}");
@@ -346,10 +380,14 @@ fn debug_output_never_shows_a_credential() {
     let nr = NewRelicSettings { region: "eu".into(), account_ids: vec![1], endpoint: None };
     let shown = [
         format!("{:?}", Datadog::new(&dd, SECRET, SECRET).unwrap()),
-        format!("{:?}", Atlas::new(&at, AtlasAuth::ApiKey { public_key: "pub".into(), private_key: SECRET.into() }).unwrap()),
         format!(
             "{:?}",
-            Atlas::new(&at, AtlasAuth::ServiceAccount { client_id: "id".into(), client_secret: SECRET.into() }).unwrap()
+            Atlas::new(&at, AtlasAuth::ApiKey { public_key: "pub".into(), private_key: SECRET.into() }).unwrap()
+        ),
+        format!(
+            "{:?}",
+            Atlas::new(&at, AtlasAuth::ServiceAccount { client_id: "id".into(), client_secret: SECRET.into() })
+                .unwrap()
         ),
         format!("{:?}", Fastly::new(&FastlySettings::default(), SECRET).unwrap()),
         format!("{:?}", NewRelic::new(&nr, SECRET).unwrap()),
@@ -364,7 +402,8 @@ async fn deletions_at_the_provider_show_in_the_next_listing() {
     let estate = Estate::start(Utc::now(), 10).await.unwrap();
     let client = reqwest::Client::new();
     let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
-    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key")).unwrap();
+    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key"))
+        .unwrap();
     let before = c.inventory(&quiet).await.unwrap();
     let victim = before.keys.iter().find(|k| k.kind == "application_key").unwrap().external_id.clone();
     let r = client

@@ -17,19 +17,20 @@ use serde_json::{Value, json};
 
 fn to_json(list: Vec<Exchange>) -> Value {
     let pairs = |v: &[(String, String)]| v.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>();
-    json!(list
-        .iter()
-        .map(|x| json!({
-            "method": x.request.method,
-            "path": x.request.path,
-            "query": pairs(&x.request.query),
-            "headers": pairs(&x.request.headers),
-            "body": String::from_utf8_lossy(&x.request.body),
-            "status": x.status,
-            "response_headers": pairs(&x.headers),
-            "response_body": x.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
-        }))
-        .collect::<Vec<_>>())
+    json!(
+        list.iter()
+            .map(|x| json!({
+                "method": x.request.method,
+                "path": x.request.path,
+                "query": pairs(&x.request.query),
+                "headers": pairs(&x.request.headers),
+                "body": String::from_utf8_lossy(&x.request.body),
+                "status": x.status,
+                "response_headers": pairs(&x.headers),
+                "response_body": x.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+            }))
+            .collect::<Vec<_>>()
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,10 +42,13 @@ async fn connectors_and_stand_ins_follow_the_providers_specs() {
     let quiet = |_| {};
 
     let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(estate.datadog.url()) };
-    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key")).unwrap();
+    let c = Datadog::new(&dd, estate.datadog_credentials.get("api_key"), estate.datadog_credentials.get("app_key"))
+        .unwrap();
     c.inventory(&quiet).await.unwrap();
     c.check().await.unwrap();
-    let c = Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, estate.fastly_credentials.get("token")).unwrap();
+    let c =
+        Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, estate.fastly_credentials.get("token"))
+            .unwrap();
     c.inventory(&quiet).await.unwrap();
     c.check().await.unwrap();
     let nr = NewRelicSettings {

@@ -286,7 +286,7 @@ pub struct CheckView {
 }
 
 /// Checks a connector's credentials and each permission it needs, without syncing.
-pub async fn test_connector(vault: &Vault, name: &str) -> Result<Vec<CheckView>, Error> {
+pub async fn test_connector(vault: &mut Vault, name: &str) -> Result<Vec<CheckView>, Error> {
     let c = connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
     let credentials = connector::credentials(vault, &c)?;
     let demo = crate::demo::for_connectors(std::slice::from_ref(&c)).await?;
@@ -512,7 +512,7 @@ pub fn list_resources(vault: &Vault) -> Result<Vec<ResourceView>, Error> {
 
 /// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),
 /// and records the answer on the key. Linear is the only provider with a manual-key check.
-pub async fn check_key(vault: &Vault, id: &str) -> Result<KeyView, Error> {
+pub async fn check_key(vault: &mut Vault, id: &str) -> Result<KeyView, Error> {
     let key = inventory::get(vault, id)?;
     if key.provider != "linear" || key.account != crate::model::MANUAL_ACCOUNT {
         return Err(Error::Invalid {
@@ -524,7 +524,8 @@ pub async fn check_key(vault: &Vault, id: &str) -> Result<KeyView, Error> {
         });
     }
     let secret = inventory::reveal(vault, id)?;
-    let demo = crate::demo::linear_for(vault).await?;
+    // In a demo workspace, its Linear keys are checked against the Linear stand-in.
+    let demo = crate::demo::for_connectors(&connector::list(vault)?).await?;
     let endpoint = demo.as_ref().map(|d| format!("{}/graphql", d.linear_url()));
     let outcome = keyward_connectors::linear::check_key(endpoint.as_deref(), secret.expose(), Default::default()).await;
     let result = match &outcome {

@@ -146,7 +146,11 @@ fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credenti
         let wanted: Vec<String> = sets.iter().map(|s| s.join(" + ")).collect();
         return Err(Error::Invalid {
             field: "credentials",
-            reason: format!("{provider} needs {} (got: {})", wanted.join(", or "), if given.is_empty() { "none".into() } else { given.join(", ") }),
+            reason: format!(
+                "{provider} needs {} (got: {})",
+                wanted.join(", or "),
+                if given.is_empty() { "none".into() } else { given.join(", ") }
+            ),
         });
     }
     match provider {
@@ -154,16 +158,22 @@ fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credenti
             Err(Error::Invalid { field: "org_id", reason: "MongoDB Atlas needs the organization id (--org-id)".into() })
         }
         "datadog" => match settings.site.as_deref() {
-            Some(s) if !keyward_connectors::datadog::SITES.contains(&s) && settings.endpoint.is_none() => Err(Error::Invalid {
-                field: "site",
-                reason: format!("unknown Datadog site {s:?} (one of {})", keyward_connectors::datadog::SITES.join(", ")),
-            }),
+            Some(s) if !keyward_connectors::datadog::SITES.contains(&s) && settings.endpoint.is_none() => {
+                Err(Error::Invalid {
+                    field: "site",
+                    reason: format!(
+                        "unknown Datadog site {s:?} (one of {})",
+                        keyward_connectors::datadog::SITES.join(", ")
+                    ),
+                })
+            }
             _ => Ok(()),
         },
         "newrelic" => match settings.region.as_deref() {
-            Some(r) if !keyward_connectors::newrelic::REGIONS.iter().any(|(x, _)| *x == r) => {
-                Err(Error::Invalid { field: "region", reason: format!("unknown New Relic region {r:?} (us, eu or jp)") })
-            }
+            Some(r) if !keyward_connectors::newrelic::REGIONS.iter().any(|(x, _)| *x == r) => Err(Error::Invalid {
+                field: "region",
+                reason: format!("unknown New Relic region {r:?} (us, eu or jp)"),
+            }),
             _ => Ok(()),
         },
         _ => Ok(()),
@@ -217,7 +227,9 @@ pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, 
         vault.conn().query_row("SELECT secret FROM connectors WHERE id = ?1", [connector.id], |r| r.get(0))?;
     match blob {
         None => Ok(Credentials::default()),
-        Some(b) => Credentials::from_secret(&vault.open_sealed("connectors", "secret", &connector.id.to_string(), &b)?),
+        Some(b) => {
+            Credentials::from_secret(&vault.open_sealed("connectors", "secret", &connector.id.to_string(), &b)?)
+        }
     }
 }
 

@@ -37,9 +37,10 @@ impl std::fmt::Debug for Demo {
 impl Demo {
     /// Starts the stand-ins seeded as of `anchor`.
     pub async fn start(anchor: DateTime<Utc>) -> Result<Self, Error> {
-        let estate = Estate::start(anchor, DEMO_KEYS)
-            .await
-            .map_err(|e| Error::Invalid { field: "demo", reason: format!("could not start the demo stand-ins: {e}") })?;
+        let estate = Estate::start(anchor, DEMO_KEYS).await.map_err(|e| Error::Invalid {
+            field: "demo",
+            reason: format!("could not start the demo stand-ins: {e}"),
+        })?;
         Ok(Self { estate })
     }
 
@@ -94,11 +95,6 @@ pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Er
         Some(anchor) => Ok(Some(Demo::start(anchor).await?)),
         None => Ok(None),
     }
-}
-
-/// The stand-ins, when `vault` is a demo workspace (its Linear keys are checked against them).
-pub async fn linear_for(vault: &Vault) -> Result<Option<Demo>, Error> {
-    for_connectors(&connector::list(vault)?).await
 }
 
 /// Whether `vault` holds connectors that are not part of the demo.

@@ -60,7 +60,10 @@ pub async fn fetch(
     Ok(match connector.provider.as_str() {
         "aws" => keyward_connectors::aws::AwsIam::connect(&aws(connector)).await.inventory(&report).await?,
         "aws_apigateway" => {
-            keyward_connectors::apigateway::ApiGateway::connect(&aws(connector), &s.regions).await.inventory(&report).await?
+            keyward_connectors::apigateway::ApiGateway::connect(&aws(connector), &s.regions)
+                .await
+                .inventory(&report)
+                .await?
         }
         "datadog" => datadog(connector, credentials)?.inventory(&report).await?,
         "mongodb_atlas" => atlas(connector, credentials)?.inventory(&report).await?,
@@ -323,7 +326,15 @@ pub fn apply(
                  details = excluded.details, last_seen_at = excluded.last_seen_at, removed_at = NULL",
         )?;
         for r in &inventory.resources {
-            upsert.execute(params![connector.id, r.kind, r.external_id, r.name, r.region, r.details.to_string(), now_s])?;
+            upsert.execute(params![
+                connector.id,
+                r.kind,
+                r.external_id,
+                r.name,
+                r.region,
+                r.details.to_string(),
+                now_s
+            ])?;
         }
         tx.execute(
             "UPDATE resources SET removed_at = ?2 WHERE connector_id = ?1 AND last_seen_at <> ?2 AND removed_at IS NULL",

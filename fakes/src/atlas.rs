@@ -127,7 +127,9 @@ impl Atlas {
         let nonce = base64::engine::general_purpose::STANDARD.encode(format!("keyward-fake-nonce-{n}"));
         self.error(401, detail).with_header(
             "WWW-Authenticate",
-            format!("Digest realm=\"{REALM}\", domain=\"\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\", stale=false"),
+            format!(
+                "Digest realm=\"{REALM}\", domain=\"\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\", stale=false"
+            ),
         )
     }
 
@@ -172,9 +174,10 @@ impl Atlas {
         let Some((id, secret)) = creds.as_deref().and_then(|c| c.split_once(':')) else {
             return Reply::json(401, &json!({"error": "invalid_client"}));
         };
-        let ok = state.service_accounts.iter().any(|sa| {
-            sa.client_id == id && sa.secrets.iter().any(|s| s.secret == secret && s.expires_at > Utc::now())
-        });
+        let ok = state
+            .service_accounts
+            .iter()
+            .any(|sa| sa.client_id == id && sa.secrets.iter().any(|s| s.secret == secret && s.expires_at > Utc::now()));
         if !ok || !grant {
             return Reply::json(401, &json!({"error": "invalid_client"}));
         }
@@ -226,13 +229,15 @@ fn md5_hex(s: &str) -> String {
 }
 
 fn roles_json(roles: &[Role], org_id: &str) -> Value {
-    json!(roles
-        .iter()
-        .map(|r| match &r.group_id {
-            Some(g) => json!({"roleName": r.name, "groupId": g}),
-            None => json!({"roleName": r.name, "orgId": org_id}),
-        })
-        .collect::<Vec<_>>())
+    json!(
+        roles
+            .iter()
+            .map(|r| match &r.group_id {
+                Some(g) => json!({"roleName": r.name, "groupId": g}),
+                None => json!({"roleName": r.name, "orgId": org_id}),
+            })
+            .collect::<Vec<_>>()
+    )
 }
 
 fn access_json(e: &AccessEntry, service_account: bool) -> Value {
@@ -267,7 +272,10 @@ impl Provider for Atlas {
         }
         let accept = req.header("accept").unwrap_or("");
         let Some(media) = accept.split(',').map(str::trim).find(|m| m.starts_with(MEDIA_PREFIX)) else {
-            return self.error(406, "Atlas API v2 requires a versioned Accept header (application/vnd.atlas.YYYY-MM-DD+json).");
+            return self.error(
+                406,
+                "Atlas API v2 requires a versioned Accept header (application/vnd.atlas.YYYY-MM-DD+json).",
+            );
         };
         let media = media.to_owned();
         let segs = req.segments();
@@ -318,10 +326,14 @@ impl Provider for Atlas {
                         .collect();
                     self.paged(req, items, &media)
                 }
-                ["serviceAccounts", id, "accessList"] => match state.service_accounts.iter().find(|s| s.client_id == *id) {
-                    Some(sa) => self.paged(req, sa.access_list.iter().map(|e| access_json(e, true)).collect(), &media),
-                    None => self.error(404, "Service account not found."),
-                },
+                ["serviceAccounts", id, "accessList"] => {
+                    match state.service_accounts.iter().find(|s| s.client_id == *id) {
+                        Some(sa) => {
+                            self.paged(req, sa.access_list.iter().map(|e| access_json(e, true)).collect(), &media)
+                        }
+                        None => self.error(404, "Service account not found."),
+                    }
+                }
                 ["settings"] => Reply::typed(
                     200,
                     &media,

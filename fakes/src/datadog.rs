@@ -138,7 +138,8 @@ impl Datadog {
 
     fn included(state: &State, keys: &[&Key], leaks: bool) -> Vec<Value> {
         let owners: BTreeSet<&str> = keys.iter().map(|k| k.owner.as_str()).collect();
-        let mut out: Vec<Value> = state.users.iter().filter(|u| owners.contains(u.id.as_str())).map(Self::user_json).collect();
+        let mut out: Vec<Value> =
+            state.users.iter().filter(|u| owners.contains(u.id.as_str())).map(Self::user_json).collect();
         if leaks {
             out.extend(keys.iter().filter_map(|k| {
                 let l = k.leak.as_ref()?;
@@ -190,8 +191,7 @@ impl Datadog {
     fn token_json(k: &Key, kind: &str) -> Value {
         let mut relationships = json!({"owned_by": {"data": {"type": "users", "id": k.owner}}});
         if let Some(l) = &k.leak {
-            relationships["leak_information"] =
-                json!({"data": {"type": "leaked_keys", "id": k.id, "attributes": {"date": ts(l.date), "leak_source": l.source}}});
+            relationships["leak_information"] = json!({"data": {"type": "leaked_keys", "id": k.id, "attributes": {"date": ts(l.date), "leak_source": l.source}}});
         }
         json!({
             "type": kind,
@@ -209,7 +209,14 @@ impl Datadog {
         })
     }
 
-    fn list(&self, req: &Request, keys: Vec<&Key>, render: impl Fn(&Key) -> Value, include_leaks: bool, state: &State) -> Reply {
+    fn list(
+        &self,
+        req: &Request,
+        keys: Vec<&Key>,
+        render: impl Fn(&Key) -> Value,
+        include_leaks: bool,
+        state: &State,
+    ) -> Reply {
         let (size, number) = match self.page(req) {
             Ok(p) => p,
             Err(r) => return r,
@@ -276,7 +283,17 @@ impl Provider for Datadog {
                 let id = self.new_id();
                 let secret = format!("{:032x}", crate::hash(&id));
                 let owner = state.users.first().map(|u| u.id.clone()).unwrap_or_default();
-                let key = Key { id, name: name.to_owned(), secret, owner, created_at: Utc::now(), last_used: None, scopes: None, expires_at: None, leak: None };
+                let key = Key {
+                    id,
+                    name: name.to_owned(),
+                    secret,
+                    owner,
+                    created_at: Utc::now(),
+                    last_used: None,
+                    scopes: None,
+                    expires_at: None,
+                    leak: None,
+                };
                 let out = Self::api_key_json(&key, true);
                 state.api_keys.push(key);
                 Reply::json(201, &json!({"data": out}))
@@ -302,7 +319,11 @@ impl Provider for Datadog {
                 }
                 let before = state.app_keys.len();
                 state.app_keys.retain(|k| k.id != *id);
-                if state.app_keys.len() == before { self.error(404, "Application key not found") } else { Reply::empty(204) }
+                if state.app_keys.len() == before {
+                    self.error(404, "Application key not found")
+                } else {
+                    Reply::empty(204)
+                }
             }
             ("GET", ["api", "v2", "personal_access_tokens"]) => {
                 if let Some(r) = self.need("user_access_read") {
@@ -330,7 +351,10 @@ impl Provider for Datadog {
                     Err(r) => return r,
                 };
                 let page: Vec<Value> = state.users.iter().skip(size * number).take(size).map(Self::user_json).collect();
-                Reply::json(200, &json!({"data": page, "meta": {"page": {"total_count": state.users.len(), "total_filtered_count": state.users.len()}}}))
+                Reply::json(
+                    200,
+                    &json!({"data": page, "meta": {"page": {"total_count": state.users.len(), "total_filtered_count": state.users.len()}}}),
+                )
             }
             _ => self.error(404, "Not found"),
         }

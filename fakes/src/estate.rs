@@ -57,8 +57,20 @@ const PEOPLE: &[(&str, &str)] = &[
     ("Ken Thompson", "ken"),
     ("Frances Allen", "frances"),
 ];
-const PURPOSES: &[&str] =
-    &["ci-deploy", "terraform", "grafana-sync", "billing-export", "agent-prod", "agent-staging", "backup", "oncall-bot", "data-pipeline", "status-page", "incident-tool", "local-dev"];
+const PURPOSES: &[&str] = &[
+    "ci-deploy",
+    "terraform",
+    "grafana-sync",
+    "billing-export",
+    "agent-prod",
+    "agent-staging",
+    "backup",
+    "oncall-bot",
+    "data-pipeline",
+    "status-page",
+    "incident-tool",
+    "local-dev",
+];
 
 /// A credential the connector itself uses for a fake.
 #[derive(Debug, Clone)]
@@ -114,7 +126,8 @@ impl Estate {
         let (nr, nr_creds, accounts) = newrelic_state(now, keys);
         let (li, linear_keys) = linear_state();
         Ok(Self {
-            datadog: FakeServer::start(datadog::Datadog::new(dd_creds.get("api_key"), dd_creds.get("app_key"), dd)).await?,
+            datadog: FakeServer::start(datadog::Datadog::new(dd_creds.get("api_key"), dd_creds.get("app_key"), dd))
+                .await?,
             datadog_credentials: dd_creds,
             atlas: FakeServer::start(atlas::Atlas::new(ATLAS_ORG, at)).await?,
             atlas_credentials: at_creds,
@@ -265,7 +278,11 @@ pub fn atlas_state(now: DateTime<Utc>, keys: usize) -> (atlas::State, Credential
                 let created = now - days(d, 500);
                 let used = last_use(d, now, created);
                 atlas::AccessEntry {
-                    cidr: if d.chance(20) { "10.0.0.0/16".into() } else { format!("203.0.113.{}/32", d.below(250) + 1) },
+                    cidr: if d.chance(20) {
+                        "10.0.0.0/16".into()
+                    } else {
+                        format!("203.0.113.{}/32", d.below(250) + 1)
+                    },
                     created,
                     last_used: used,
                     last_used_address: used.map(|_| format!("203.0.113.{}", d.below(250) + 1)),
@@ -275,7 +292,10 @@ pub fn atlas_state(now: DateTime<Utc>, keys: usize) -> (atlas::State, Credential
             .collect()
     };
     for i in 0..(keys * 80).div_ceil(100).max(1) {
-        let mut roles = vec![atlas::Role { name: org_roles[d.below(if i % 7 == 0 { 1 } else { 5 }) as usize].into(), group_id: None }];
+        let mut roles = vec![atlas::Role {
+            name: org_roles[d.below(if i % 7 == 0 { 1 } else { 5 }) as usize].into(),
+            group_id: None,
+        }];
         if i % 7 != 0 {
             roles[0].name = org_roles[1 + d.below(4) as usize].into();
         }
@@ -283,7 +303,10 @@ pub fn atlas_state(now: DateTime<Utc>, keys: usize) -> (atlas::State, Credential
             if !d.chance(40) {
                 continue;
             }
-            roles.push(atlas::Role { name: ["GROUP_OWNER", "GROUP_READ_ONLY", "GROUP_DATA_ACCESS_READ_WRITE"][d.below(3) as usize].into(), group_id: Some(p.to_string()) });
+            roles.push(atlas::Role {
+                name: ["GROUP_OWNER", "GROUP_READ_ONLY", "GROUP_DATA_ACCESS_READ_WRITE"][d.below(3) as usize].into(),
+                group_id: Some(p.to_string()),
+            });
         }
         let list_len = if i % 5 == 2 { 0 } else { 1 + d.below(3) };
         s.api_keys.push(atlas::ApiKey {
@@ -313,9 +336,15 @@ pub fn atlas_state(now: DateTime<Utc>, keys: usize) -> (atlas::State, Credential
             name: format!("sa-{}-{i}", PURPOSES[d.below(PURPOSES.len() as u64) as usize]),
             description: "service account".into(),
             created_at: created,
-            roles: vec![atlas::Role { name: if i % 4 == 0 { "ORG_OWNER" } else { "ORG_READ_ONLY" }.into(), group_id: None }],
+            roles: vec![atlas::Role {
+                name: if i % 4 == 0 { "ORG_OWNER" } else { "ORG_READ_ONLY" }.into(),
+                group_id: None,
+            }],
             secrets,
-            access_list: { let n = d.below(2); entries(&mut d, n) },
+            access_list: {
+                let n = d.below(2);
+                entries(&mut d, n)
+            },
         });
     }
     // The connector's own key: org read-only, with an access list entry for this machine.
@@ -363,7 +392,11 @@ pub fn fastly_state(now: DateTime<Utc>, keys: usize) -> (fastly::State, Credenti
             scope: scopes[d.below(scopes.len() as u64) as usize].into(),
             services: if d.chance(45) { vec![] } else { (0..1 + d.below(3)).map(|_| d.alnum(22)).collect() },
             created_at: created,
-            expires_at: if d.chance(50) { None } else { Some(created + Duration::days([30, 180, 365, 730][d.below(4) as usize])) },
+            expires_at: if d.chance(50) {
+                None
+            } else {
+                Some(created + Duration::days([30, 180, 365, 730][d.below(4) as usize]))
+            },
             last_used: used,
             ip: used.map(|_| format!("198.51.100.{}", d.below(250) + 1)),
             user_agent: used.map(|_| ["terraform/1.9", "fastly-cli/10.8", "curl/8.5"][d.below(3) as usize].to_string()),
@@ -405,7 +438,11 @@ pub fn newrelic_state(now: DateTime<Utc>, keys: usize) -> (newrelic::State, Cred
     let accounts = vec![3_141_592, 2_718_281];
     let mut s = newrelic::State::default();
     for (i, (name, handle)) in PEOPLE.iter().enumerate() {
-        s.users.push(newrelic::User { id: 1_000_100 + i as i64, name: name.to_string(), email: format!("{handle}@example.com") });
+        s.users.push(newrelic::User {
+            id: 1_000_100 + i as i64,
+            name: name.to_string(),
+            email: format!("{handle}@example.com"),
+        });
     }
     for i in 0..keys.max(2) {
         let user = i % 3 != 0;
@@ -445,7 +482,12 @@ pub fn linear_state() -> (linear::State, Vec<(String, String, String, bool)>) {
     let mut register = Vec::new();
     for (name, handle) in PEOPLE.iter().take(3) {
         let key = format!("lin_api_{}", d.alnum(40));
-        s.users.push(linear::User { id: d.uuid(), name: name.to_string(), email: format!("{handle}@example.com"), keys: vec![key.clone()] });
+        s.users.push(linear::User {
+            id: d.uuid(),
+            name: name.to_string(),
+            email: format!("{handle}@example.com"),
+            keys: vec![key.clone()],
+        });
         register.push((format!("linear-{handle}"), format!("{handle}@example.com"), key, true));
     }
     register.push(("linear-old-ci".into(), "alan@example.com".into(), format!("lin_api_{}", d.alnum(40)), false));

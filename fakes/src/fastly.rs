@@ -131,8 +131,12 @@ impl Provider for Fastly {
             },
             ("GET", ["tokens", "self"]) => Reply::json(200, &self.token_json(&me, false)),
             ("GET", ["tokens"]) => {
-                let own: Vec<Value> =
-                    state.tokens.iter().filter(|t| t.user_id == me.user_id).map(|t| self.token_json(t, false)).collect();
+                let own: Vec<Value> = state
+                    .tokens
+                    .iter()
+                    .filter(|t| t.user_id == me.user_id)
+                    .map(|t| self.token_json(t, false))
+                    .collect();
                 Reply::json(200, &json!(own))
             }
             ("GET", ["customer", c, "tokens"]) => {

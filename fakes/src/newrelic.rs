@@ -109,7 +109,11 @@ impl NewRelic {
         let with_key = query.split(|c: char| !c.is_alphanumeric()).any(|t| t == "key");
         let q = &vars["query"];
         let Some(types) = q["types"].as_array() else {
-            return self.gql_error(200, "Variable \"$query\" got invalid value; field \"types\" is required", "BAD_USER_INPUT");
+            return self.gql_error(
+                200,
+                "Variable \"$query\" got invalid value; field \"types\" is required",
+                "BAD_USER_INPUT",
+            );
         };
         let types: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
         let ints = |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_i64).collect::<Vec<_>>());
@@ -120,7 +124,9 @@ impl NewRelic {
             .iter()
             .filter(|k| types.is_empty() || types.contains(&k.key_type))
             .filter(|k| accounts.as_ref().is_none_or(|a| a.contains(&k.account_id)))
-            .filter(|k| k.key_type != "USER" || users.as_ref().is_none_or(|u| k.user_id.is_some_and(|id| u.contains(&id))))
+            .filter(|k| {
+                k.key_type != "USER" || users.as_ref().is_none_or(|u| k.user_id.is_some_and(|id| u.contains(&id)))
+            })
             .collect();
         let offset = match vars["cursor"].as_str() {
             None => 0,
@@ -134,11 +140,15 @@ impl NewRelic {
                 None => return self.gql_error(200, "Invalid cursor", "BAD_USER_INPUT"),
             },
         };
-        let page: Vec<Value> =
-            matching.iter().skip(offset).take(self.page_size).map(|k| Self::key_json(k, state, caller, with_key)).collect();
+        let page: Vec<Value> = matching
+            .iter()
+            .skip(offset)
+            .take(self.page_size)
+            .map(|k| Self::key_json(k, state, caller, with_key))
+            .collect();
         let next = offset + page.len();
-        let next_cursor = (next < matching.len())
-            .then(|| base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
+        let next_cursor =
+            (next < matching.len()).then(|| base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
         Reply::json(
             200,
             &json!({"data": {"actor": {"apiAccess": {"keySearch": {
@@ -187,7 +197,10 @@ impl Provider for NewRelic {
             Reply::json(200, &json!({"data": {"apiAccessDeleteKeys": {"deletedKeys": deleted, "errors": errors}}}))
         } else if query.contains("actor") && query.contains("user") {
             let u = state.users.iter().find(|u| u.id == caller);
-            Reply::json(200, &json!({"data": {"actor": {"user": u.map(|u| json!({"id": u.id, "email": u.email, "name": u.name}))}}}))
+            Reply::json(
+                200,
+                &json!({"data": {"actor": {"user": u.map(|u| json!({"id": u.id, "email": u.email, "name": u.name}))}}}),
+            )
         } else {
             self.gql_error(200, "Cannot query this operation on the fake", "BAD_USER_INPUT")
         }

@@ -297,11 +297,19 @@ async fn serve<P: Provider>(
         None => provider.handle(&request),
         Some(Fault::Status(s)) => provider.error(s, "injected fault"),
         Some(Fault::RateLimited(secs)) => provider.rate_limited(secs),
-        Some(Fault::Malformed) => {
-            Reply { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: Body::Bytes(b"{\"data\": [tru".to_vec()) }
+        Some(Fault::Malformed) => Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::Bytes(b"{\"data\": [tru".to_vec()),
+        },
+        Some(Fault::Hang) => {
+            Reply { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: Body::Hang }
         }
-        Some(Fault::Hang) => Reply { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: Body::Hang },
-        Some(Fault::Oversized(n)) => Reply { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: Body::Oversized(n) },
+        Some(Fault::Oversized(n)) => Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::Oversized(n),
+        },
     };
     if let Some(log) = controls.recording.lock().unwrap().as_mut() {
         log.push(Exchange {
@@ -331,7 +339,9 @@ fn render(reply: Reply) -> hyper::Response<ResponseBody> {
         Body::Oversized(n) => {
             let chunk = Bytes::from(vec![b' '; 64 * 1024]);
             let chunks = n.div_ceil(chunk.len());
-            BodyExt::boxed(StreamBody::new(futures_util::stream::iter((0..chunks).map(move |_| Ok(Frame::data(chunk.clone()))))))
+            BodyExt::boxed(StreamBody::new(futures_util::stream::iter(
+                (0..chunks).map(move |_| Ok(Frame::data(chunk.clone()))),
+            )))
         }
     };
     builder.body(body).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()).boxed()))

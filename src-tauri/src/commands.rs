@@ -70,7 +70,11 @@ pub async fn reveal_key(state: State<'_, AppState>, id: String) -> Result<String
 /// First run: creates the vault (like `create_vault`) and builds the demo workspace in it,
 /// with the sync's progress reported as `sync-progress` events.
 #[tauri::command]
-pub async fn explore_demo(app: tauri::AppHandle, state: State<'_, AppState>, passphrase: Option<String>) -> Result<Status> {
+pub async fn explore_demo(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    passphrase: Option<String>,
+) -> Result<Status> {
     if !state.home.is_initialized() {
         state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
     }
@@ -84,7 +88,10 @@ pub async fn explore_demo(app: tauri::AppHandle, state: State<'_, AppState>, pas
 
 fn progress_to(app: tauri::AppHandle) -> impl Fn(keyward_core::sync::SyncProgress) + Send + Sync {
     move |p| {
-        let _ = app.emit("sync-progress", ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total });
+        let _ = app.emit(
+            "sync-progress",
+            ProgressEvent { connector: p.connector, phase: p.phase, done: p.done, total: p.total },
+        );
     }
 }
 

@@ -16,7 +16,8 @@ fn api_gateway_keys_and_posture_match_what_was_seeded() {
     home.ok(&["sync"]);
 
     let keys = home.json(&["keys", "list", "--json"]);
-    let keys: Vec<&serde_json::Value> = keys.as_array().unwrap().iter().filter(|k| k["provider"] == "aws_apigateway").collect();
+    let keys: Vec<&serde_json::Value> =
+        keys.as_array().unwrap().iter().filter(|k| k["provider"] == "aws_apigateway").collect();
     let want = truth["keys"].as_array().unwrap();
     assert_eq!(keys.len(), want.len(), "every key in both regions");
     for t in want {

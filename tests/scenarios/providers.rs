@@ -48,32 +48,49 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
     let leaked: Vec<&Value> = dd_keys.iter().filter(|k| !k["details"]["leak"].is_null()).collect();
     let seeded_leaks = dd.api_keys.iter().chain(&dd.pats).filter(|k| k.leak.is_some()).count();
     assert_eq!(leaked.len(), seeded_leaks, "Datadog's leak reports reach the inventory");
-    assert!(dd_keys.iter().filter(|k| k["kind"] == "api_key").all(|k| k["secret_readable"] == true && k["usage_tracked"] == true));
-    let unscoped = dd_keys.iter().filter(|k| k["kind"] == "application_key" && k["details"]["unscoped"] == true).count();
+    assert!(
+        dd_keys
+            .iter()
+            .filter(|k| k["kind"] == "api_key")
+            .all(|k| k["secret_readable"] == true && k["usage_tracked"] == true)
+    );
+    let unscoped =
+        dd_keys.iter().filter(|k| k["kind"] == "application_key" && k["details"]["unscoped"] == true).count();
     assert_eq!(unscoped, dd.app_keys.iter().filter(|k| k.scopes.is_none()).count());
     assert!(dd_keys.iter().filter(|k| k["kind"] == "personal_access_token").all(|k| k["expires_at"].is_string()));
-    assert!(dd_keys.iter().any(|k| k["owner"].as_str().is_some_and(|o| o.ends_with("@example.com"))), "owners resolved to emails");
+    assert!(
+        dd_keys.iter().any(|k| k["owner"].as_str().is_some_and(|o| o.ends_with("@example.com"))),
+        "owners resolved to emails"
+    );
 
     let at = &keys["mongodb_atlas"];
-    let no_list: Vec<&Value> =
-        at.iter().filter(|k| k["kind"] == "programmatic_api_key" && k["details"]["access_list"].as_array().unwrap().is_empty()).collect();
+    let no_list: Vec<&Value> = at
+        .iter()
+        .filter(|k| k["kind"] == "programmatic_api_key" && k["details"]["access_list"].as_array().unwrap().is_empty())
+        .collect();
     assert_eq!(no_list.len(), atlas.api_keys.iter().filter(|k| k.access_list.is_empty()).count());
     assert!(no_list.iter().all(|k| k["usage_tracked"] == false), "no access list: Atlas records no use");
     assert!(at.iter().any(|k| k["scopes"].as_array().unwrap().contains(&Value::from("org:ORG_OWNER"))));
     assert!(at.iter().filter(|k| k["kind"] == "service_account_secret").all(|k| k["expires_at"].is_string()));
 
     let fa = &keys["fastly"];
-    assert!(fa.iter().any(|k| k["details"]["last_used_ip"].is_string() && k["details"]["last_used_user_agent"].is_string()));
+    assert!(
+        fa.iter().any(|k| k["details"]["last_used_ip"].is_string() && k["details"]["last_used_user_agent"].is_string())
+    );
     assert!(fa.iter().any(|k| k["scopes"].as_array().unwrap().contains(&Value::from("services:*"))));
     assert!(fa.iter().any(|k| k["scopes"].as_array().unwrap().len() >= 3), "multi-scope tokens parse");
 
     let nr_keys = &keys["newrelic"];
-    assert!(nr_keys.iter().all(|k| k["usage_tracked"] == false && k["expires_at"].is_null()), "New Relic reports neither");
+    assert!(
+        nr_keys.iter().all(|k| k["usage_tracked"] == false && k["expires_at"].is_null()),
+        "New Relic reports neither"
+    );
     assert!(nr_keys.iter().filter(|k| k["kind"] == "ingest_key").all(|k| k["secret_readable"] == true));
 
     let linear = &keys["linear"];
     let live = linear.iter().filter(|k| k["check_result"].as_str().is_some_and(|r| r.starts_with("live"))).count();
-    let rejected = linear.iter().filter(|k| k["check_result"].as_str().is_some_and(|r| r.starts_with("rejected"))).count();
+    let rejected =
+        linear.iter().filter(|k| k["check_result"].as_str().is_some_and(|r| r.starts_with("rejected"))).count();
     assert_eq!((live, rejected), (3, 1));
 
     let findings = home.json(&["audit", "--json"]);
@@ -92,15 +109,21 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
     let planted: Vec<String> = {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let e = rt.block_on(Estate::start(now, 1)).unwrap();
-        let mut s: Vec<String> = [&e.datadog_credentials, &e.atlas_credentials, &e.fastly_credentials, &e.newrelic_credentials]
-            .iter()
-            .flat_map(|c| c.fields.iter().filter(|(k, _)| *k != "public_key").map(|(_, v)| v.clone()))
-            .collect();
+        let mut s: Vec<String> =
+            [&e.datadog_credentials, &e.atlas_credentials, &e.fastly_credentials, &e.newrelic_credentials]
+                .iter()
+                .flat_map(|c| c.fields.iter().filter(|(k, _)| *k != "public_key").map(|(_, v)| v.clone()))
+                .collect();
         s.extend(e.linear_keys.iter().map(|(_, _, k, _)| k.clone()));
         s
     };
     let mut outputs: Vec<Vec<u8>> = vec![out.into_bytes(), sync.into_bytes()];
-    for args in [&["keys", "list", "--json"][..], &["connector", "list", "--json"], &["audit", "--json"], &["resources", "--json"]] {
+    for args in [
+        &["keys", "list", "--json"][..],
+        &["connector", "list", "--json"],
+        &["audit", "--json"],
+        &["resources", "--json"],
+    ] {
         let o = home.run(args);
         outputs.push(o.stdout);
         outputs.push(o.stderr);
@@ -142,7 +165,8 @@ fn connector_credentials_come_from_env_or_stdin_and_are_tested() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("api_key + app_key"), "{err}");
     // Unknown provider fields on stdin are refused.
-    let out = home.run_with_input(&["connector", "add", "datadog", "--name", "dd", "--credentials-stdin"], "password=x\n");
+    let out =
+        home.run_with_input(&["connector", "add", "datadog", "--name", "dd", "--credentials-stdin"], "password=x\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no credential field \"password\""));
     // From stdin.
     let out = home.run_with_input(
@@ -162,9 +186,16 @@ fn connector_credentials_come_from_env_or_stdin_and_are_tested() {
     home.ok(&["connector", "test", "cdn"]);
     let other = {
         let s = estate.fastly.provider().state.lock().unwrap();
-        let is_superuser = |id: &Option<String>| s.users.iter().any(|u| Some(&u.id) == id.as_ref() && u.role == "superuser");
+        let is_superuser =
+            |id: &Option<String>| s.users.iter().any(|u| Some(&u.id) == id.as_ref() && u.role == "superuser");
         let valid = |t: &&keyward_fakes::fastly::Token| t.expires_at.is_none_or(|e| e > Utc::now());
-        s.tokens.iter().filter(valid).find(|t| !is_superuser(&t.user_id)).expect("a non-superuser's token").secret.clone()
+        s.tokens
+            .iter()
+            .filter(valid)
+            .find(|t| !is_superuser(&t.user_id))
+            .expect("a non-superuser's token")
+            .secret
+            .clone()
     };
     home.set_env("FASTLY_API_TOKEN", &other);
     home.ok(&["connector", "add", "fastly", "--name", "cdn-own", "--endpoint", &estate.fastly.url()]);
