@@ -9,13 +9,10 @@
 
 use std::collections::HashMap;
 
-use aws_config::BehaviorVersion;
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::retry::RetryConfig;
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
-use crate::aws::{AwsSettings, classify, to_chrono};
+use crate::aws::{AwsSettings, classify, load_config, to_chrono};
 use crate::{ConnectorError, ErrorKind, Inventory, KeyStatus, Progress, RemoteKey, Resource};
 
 /// The commercial regions API Gateway runs in, listed when no region is configured.
@@ -65,20 +62,7 @@ fn region_disabled(e: &ConnectorError, code: Option<&str>) -> bool {
 impl ApiGateway {
     /// Loads the SDK configuration as the AWS CLI would; `regions` empty means [`DEFAULT_REGIONS`].
     pub async fn connect(settings: &AwsSettings, regions: &[String]) -> Self {
-        let region = RegionProviderChain::first_try(settings.region.clone().map(aws_config::Region::new))
-            .or_default_provider()
-            .or_else("us-east-1");
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
-        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(6));
-        }
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(endpoint) = &settings.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let config = loader.load().await;
+        let config = load_config(settings).await;
         let regions =
             if regions.is_empty() { DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect() } else { regions.to_vec() };
         Self { config, regions }

@@ -279,12 +279,7 @@ impl Atlas {
             key.details = json!({
                 "public_key": k["publicKey"],
                 "projects": projects,
-                "access_list": list.iter().map(|e| json!({
-                    "cidr": e["cidrBlock"].as_str().or(e["ipAddress"].as_str()),
-                    "last_used": e["lastUsed"],
-                    "last_used_address": e["lastUsedAddress"],
-                    "count": e["count"],
-                })).collect::<Vec<_>>(),
+                "access_list": access_list(&list, "lastUsed", "count"),
             });
             keys.push(key);
         }
@@ -310,12 +305,7 @@ impl Atlas {
                 key.details = json!({
                     "client_id": sa["clientId"],
                     "masked_secret": secret["maskedSecretValue"],
-                    "access_list": list.iter().map(|e| json!({
-                        "cidr": e["cidrBlock"].as_str().or(e["ipAddress"].as_str()),
-                        "last_used": e["lastUsedAt"],
-                        "last_used_address": e["lastUsedAddress"],
-                        "count": e["requestCount"],
-                    })).collect::<Vec<_>>(),
+                    "access_list": access_list(&list, "lastUsedAt", "requestCount"),
                 });
                 keys.push(key);
             }
@@ -349,6 +339,21 @@ fn roles(v: &Value) -> (Vec<String>, Vec<String>) {
         }
     }
     (scopes, projects.into_iter().collect())
+}
+
+/// Access-list entries in one shape for API keys and service accounts, which name the same
+/// facts differently (`lastUsed`/`count` vs `lastUsedAt`/`requestCount`).
+fn access_list(list: &[Value], last_used: &str, count: &str) -> Vec<Value> {
+    list.iter()
+        .map(|e| {
+            json!({
+                "cidr": e["cidrBlock"].as_str().or(e["ipAddress"].as_str()),
+                "last_used": e[last_used],
+                "last_used_address": e["lastUsedAddress"],
+                "count": e[count],
+            })
+        })
+        .collect()
 }
 
 fn last_use(list: &[Value], field: &str) -> Option<LastUse> {

@@ -50,6 +50,27 @@ pub struct AwsSettings {
     pub concurrency: usize,
 }
 
+/// The SDK configuration as the AWS CLI would load it (env, profile, SSO, `AWS_ENDPOINT_URL`),
+/// shared by every AWS connector.
+pub(crate) async fn load_config(settings: &AwsSettings) -> aws_config::SdkConfig {
+    let region = RegionProviderChain::first_try(settings.region.clone().map(aws_config::Region::new))
+        .or_default_provider()
+        .or_else("us-east-1");
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
+    // Large accounts get throttled: retry more than the SDK's default 3 attempts, unless the
+    // user chose a number (AWS_MAX_ATTEMPTS or the profile's max_attempts, read by the SDK).
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(6));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
 /// A connected IAM client.
 pub struct AwsIam {
     client: Client,
@@ -64,22 +85,7 @@ impl AwsIam {
     /// Loads the SDK configuration the way the AWS CLI would (env, profile, SSO,
     /// `AWS_ENDPOINT_URL`) and builds the client. No request is made yet.
     pub async fn connect(settings: &AwsSettings) -> Self {
-        let region = RegionProviderChain::first_try(settings.region.clone().map(aws_config::Region::new))
-            .or_default_provider()
-            .or_else("us-east-1");
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
-        // Large accounts get throttled: retry more than the SDK's default 3 attempts, unless the
-        // user chose a number (AWS_MAX_ATTEMPTS or the profile's max_attempts, read by the SDK).
-        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(6));
-        }
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(endpoint) = &settings.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let config = loader.load().await;
+        let config = load_config(settings).await;
         Self {
             client: Client::new(&config),
             concurrency: settings.concurrency.max(1),

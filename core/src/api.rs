@@ -493,21 +493,16 @@ pub struct ResourceView {
     pub details: serde_json::Value,
 }
 
+impl From<Resource> for ResourceView {
+    fn from(r: Resource) -> Self {
+        let Resource { provider, account, kind, external_id, name, region, details } = r;
+        Self { provider, account, kind, external_id, name, region, details }
+    }
+}
+
 /// The posture resources the latest syncs saw.
 pub fn list_resources(vault: &Vault) -> Result<Vec<ResourceView>, Error> {
-    Ok(snapshot(vault)?
-        .resources
-        .into_iter()
-        .map(|r| ResourceView {
-            provider: r.provider,
-            account: r.account,
-            kind: r.kind,
-            external_id: r.external_id,
-            name: r.name,
-            region: r.region,
-            details: r.details,
-        })
-        .collect())
+    Ok(snapshot(vault)?.resources.into_iter().map(Into::into).collect())
 }
 
 /// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),
