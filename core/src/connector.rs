@@ -46,7 +46,7 @@ pub struct ConnectorSettings {
     /// AWS region; New Relic region (`us`, `eu`, `jp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// API Gateway: the regions to inventory (empty: the profile's region).
+    /// API Gateway: the regions to inventory (empty: every commercial region).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
     /// Datadog site (`datadoghq.eu`...).
@@ -131,7 +131,8 @@ impl Credentials {
     }
 }
 
-/// Checks that `credentials` hold one complete set of what `provider` needs, and nothing else.
+/// Checks that `credentials` hold one complete set of what `provider` needs (none for AWS), and
+/// that the provider's required settings are there and known.
 fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credentials) -> Result<(), Error> {
     let sets = credential_sets(provider);
     let given: Vec<&str> = credentials.names().collect();
@@ -207,17 +208,17 @@ pub fn add(
         return Err(Error::Conflict(format!("a connector named {name:?} already exists")));
     }
     let settings_json = serde_json::to_string(settings).expect("settings serialize");
-    let tx = vault.conn_mut().transaction()?;
-    tx.execute(
-        "INSERT INTO connectors (name, provider, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, provider, settings_json, time::now_string()],
+    // The credentials are sealed to the row id, so the id is chosen first and the row is written
+    // whole in one statement: a connector never exists without the credentials it was given.
+    let id: i64 = vault.conn().query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM connectors", [], |r| r.get(0))?;
+    let sealed = match credentials.names().next() {
+        Some(_) => Some(vault.seal("connectors", "secret", &id.to_string(), &credentials.to_secret())?),
+        None => None,
+    };
+    vault.conn().execute(
+        "INSERT INTO connectors (id, name, provider, settings, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, name, provider, settings_json, sealed, time::now_string()],
     )?;
-    let id = tx.last_insert_rowid();
-    tx.commit()?;
-    if credentials.names().next().is_some() {
-        let sealed = vault.seal("connectors", "secret", &id.to_string(), &credentials.to_secret())?;
-        vault.conn().execute("UPDATE connectors SET secret = ?2 WHERE id = ?1", params![id, sealed])?;
-    }
     find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })
 }
 

@@ -208,6 +208,15 @@ fn connector_credentials_come_from_env_or_stdin_and_are_tested() {
     let own = c.as_array().unwrap().iter().find(|c| c["name"] == "cdn-own").unwrap();
     assert!(own["facts"]["listing_covers"].as_str().unwrap().contains("own tokens"), "{own}");
 
+    // Removing a connector takes its keys with it, and nothing else.
+    let before = home.json(&["keys", "list", "--json"]).as_array().unwrap().len();
+    let own = home.json(&["keys", "list", "--json"]);
+    let own = own.as_array().unwrap().iter().filter(|k| k["account"] == "cdn-own").count();
+    assert!(own > 0);
+    home.ok(&["connector", "remove", "cdn-own"]);
+    assert_eq!(home.json(&["keys", "list", "--json"]).as_array().unwrap().len(), before - own);
+    assert_eq!(home.json(&["connector", "list", "--json"]).as_array().unwrap().len(), 2);
+
     // A Datadog key without a scope: the test names the scope.
     estate.datadog.provider().permissions.lock().unwrap().remove("user_access_read");
     let out = home.run(&["connector", "test", "dd"]);
