@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the desktop app. When nothing is configured (no KEYWARD_HOME, no vault in the default
 # home), it opens a demo workspace instead: a vault in <data dir>/keyward-demo, passphrase
-# "demo", built by `keyward demo` (built-in stand-ins for Datadog, MongoDB Atlas, Fastly,
+# "demo", built by `keyward demo` (built-in stand-ins for AWS, Datadog, MongoDB Atlas, Fastly,
 # New Relic and Linear; no account, no network).
 set -euo pipefail
 bin="${1:?usage: scripts/run.sh TARGET_DIR/release}"

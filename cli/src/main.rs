@@ -58,7 +58,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Build a demo workspace in this home: built-in stand-ins for Datadog, MongoDB Atlas,
+    /// Build a demo workspace in this home: built-in stand-ins for AWS, Datadog, MongoDB Atlas,
     /// Fastly, New Relic and Linear, connected, synced and audited
     Demo,
 }
@@ -224,6 +224,13 @@ fn parse_date(s: &str) -> Result<chrono::DateTime<Utc>, String> {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader goes away (`keyward keys list | head`)
+    // instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

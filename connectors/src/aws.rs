@@ -48,6 +48,9 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// How many users are examined at once.
     pub concurrency: usize,
+    /// Fixed credentials instead of the credential chain: only the demo workspace uses this,
+    /// with the access key its local stand-in accepts. Real accounts always use the chain.
+    pub static_credentials: Option<(String, String)>,
 }
 
 /// The SDK configuration as the AWS CLI would load it (env, profile, SSO, `AWS_ENDPOINT_URL`),
@@ -67,6 +70,10 @@ pub(crate) async fn load_config(settings: &AwsSettings) -> aws_config::SdkConfig
     }
     if let Some(endpoint) = &settings.endpoint_url {
         loader = loader.endpoint_url(endpoint);
+    }
+    if let Some((key, secret)) = &settings.static_credentials {
+        loader =
+            loader.credentials_provider(aws_sdk_iam::config::Credentials::new(key, secret, None, None, "keyward-demo"));
     }
     loader.load().await
 }

@@ -4,7 +4,7 @@
 //! settings; every later sync or test of them starts the stand-ins again, seeded from the
 //! connector's creation time, so the estate ages like a real one and re-syncs see the same keys.
 //!
-//! AWS is not part of the demo: its stand-in is moto (Python), which a fresh machine lacks.
+//! AWS comes from a small Rust stand-in (IAM and API Gateway); tests use moto instead.
 
 use chrono::{DateTime, Utc};
 use keyward_fakes::estate::{DEMO_KEYS, Estate};
@@ -17,6 +17,8 @@ use crate::{Error, time};
 
 /// The demo's connectors: (name, provider).
 pub const CONNECTORS: &[(&str, &str)] = &[
+    ("demo-aws", "aws"),
+    ("demo-apigateway", "aws_apigateway"),
     ("demo-datadog", "datadog"),
     ("demo-atlas", "mongodb_atlas"),
     ("demo-fastly", "fastly"),
@@ -55,6 +57,7 @@ impl Demo {
             "datadog" => Some(e.datadog.url()),
             "mongodb_atlas" => Some(e.atlas.url()),
             "fastly" => Some(e.fastly.url()),
+            "aws" | "aws_apigateway" => Some(e.aws.url()),
             "newrelic" => {
                 c.settings.account_ids = e.newrelic_accounts.clone();
                 Some(format!("{}/graphql", e.newrelic.url()))
@@ -72,6 +75,7 @@ impl Demo {
     fn credentials(&self, provider: &str) -> Credentials {
         let e = &self.estate;
         let source = match provider {
+            "aws" | "aws_apigateway" => return Credentials::default(),
             "datadog" => &e.datadog_credentials,
             "mongodb_atlas" => &e.atlas_credentials,
             "fastly" => &e.fastly_credentials,
@@ -120,7 +124,12 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
             demo: true,
             site: (*provider == "datadog").then(|| "datadoghq.com".to_owned()),
             org_id: (*provider == "mongodb_atlas").then(|| keyward_fakes::estate::ATLAS_ORG.to_owned()),
-            region: (*provider == "newrelic").then(|| "us".to_owned()),
+            region: match *provider {
+                "newrelic" => Some("us".to_owned()),
+                "aws" | "aws_apigateway" => Some("us-east-1".to_owned()),
+                _ => None,
+            },
+            regions: if *provider == "aws_apigateway" { vec!["us-east-1".to_owned()] } else { Vec::new() },
             ..Default::default()
         };
         connector::add(vault, name, provider, &settings, &demo.credentials(provider))?;

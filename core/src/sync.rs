@@ -97,6 +97,11 @@ fn aws(c: &Connector) -> keyward_connectors::aws::AwsSettings {
         region: c.settings.region.clone(),
         endpoint_url: c.settings.endpoint.clone(),
         concurrency: 8,
+        // Demo connectors sign with the key the local stand-in accepts; nothing else may.
+        static_credentials: c
+            .settings
+            .demo
+            .then(|| (keyward_fakes::aws::DEMO_ACCESS_KEY.to_owned(), keyward_fakes::aws::DEMO_SECRET_KEY.to_owned())),
     }
 }
 

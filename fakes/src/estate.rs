@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::server::FakeServer;
-use crate::{atlas, datadog, fastly, hash, linear, mix, newrelic};
+use crate::{atlas, aws, datadog, fastly, hash, linear, mix, newrelic};
 
 /// Keys per provider in the demo workspace.
 pub const DEMO_KEYS: usize = 60;
@@ -108,6 +108,8 @@ pub struct Estate {
     pub newrelic_accounts: Vec<i64>,
     /// Linear.
     pub linear: FakeServer<linear::Linear>,
+    /// AWS (IAM and API Gateway), for the demo.
+    pub aws: FakeServer<aws::Aws>,
     /// Linear keys a user would register by hand: (name, owner, secret, still valid).
     pub linear_keys: Vec<(String, String, String, bool)>,
 }
@@ -125,6 +127,7 @@ impl Estate {
         let (fa, fa_creds) = fastly_state(now, keys);
         let (nr, nr_creds, accounts) = newrelic_state(now, keys);
         let (li, linear_keys) = linear_state();
+        let aw = aws_state(now, keys);
         Ok(Self {
             datadog: FakeServer::start(datadog::Datadog::new(dd_creds.get("api_key"), dd_creds.get("app_key"), dd))
                 .await?,
@@ -137,6 +140,7 @@ impl Estate {
             newrelic_credentials: nr_creds,
             newrelic_accounts: accounts,
             linear: FakeServer::start(linear::Linear::new(li)).await?,
+            aws: FakeServer::start(aws::Aws::new(aw)).await?,
             linear_keys,
         })
     }
@@ -473,6 +477,48 @@ pub fn newrelic_state(now: DateTime<Utc>, keys: usize) -> (newrelic::State, Cred
         created_at: now - Duration::days(3),
     });
     (s, Credentials { fields: vec![("api_key", secret)] }, accounts)
+}
+
+/// AWS: IAM users with zero to two keys (some admins, some inactive, some never used), a root
+/// key, and API Gateway keys (some disabled, half in a usage plan).
+pub fn aws_state(now: DateTime<Utc>, keys: usize) -> aws::State {
+    let mut d = Dice(hash("aws"));
+    let mut s = aws::State { root_key: true, ..Default::default() };
+    let mut made = 0;
+    let mut i = 0;
+    while made < keys.max(1) {
+        let n = [0, 1, 1, 2][d.below(4) as usize];
+        let user = aws::User {
+            name: format!("{}-{i}", PURPOSES[d.below(PURPOSES.len() as u64) as usize]),
+            admin: i % 9 == 4,
+            keys: (0..n)
+                .map(|_| {
+                    let created = now - days(&mut d, 500);
+                    let service = ["s3", "sts", "dynamodb", "ec2"][d.below(4) as usize].to_owned();
+                    aws::AccessKey {
+                        id: format!("AKIA{}", d.alnum(16).to_uppercase()),
+                        active: d.chance(85),
+                        created,
+                        last_used: last_use(&mut d, now, created).map(|t| (t, service, "eu-west-1".to_owned())),
+                    }
+                })
+                .collect(),
+        };
+        made += user.keys.len();
+        s.users.push(user);
+        i += 1;
+    }
+    for i in 0..(keys / 6).max(1) {
+        s.gateway_keys.push(aws::GatewayKey {
+            id: d.alnum(10).to_lowercase(),
+            name: format!("partner-{i}"),
+            customer: Some(format!("customer-{}", i % 4)),
+            enabled: i % 5 != 3,
+            created: now - days(&mut d, 400),
+            planned: i % 2 == 0,
+        });
+    }
+    s
 }
 
 /// Linear: three people with personal keys; the last registered key was revoked in Linear's UI.

@@ -1,4 +1,5 @@
-//! Local stand-ins for the providers' key-management APIs, so connectors are tested (and the demo
+//! Local stand-ins for the providers' key-management APIs (and a small AWS one for the demo;
+//! tests use moto for AWS), so connectors are tested (and the demo
 //! workspace runs) against the real protocol — paths, auth, paging, error bodies, rate-limit
 //! headers — without an account or the internet.
 //!
@@ -12,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod atlas;
+pub mod aws;
 pub mod datadog;
 pub mod estate;
 pub mod fastly;

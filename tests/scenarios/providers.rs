@@ -31,6 +31,7 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
     let atlas = estate::atlas_state(now, DEMO_KEYS).0;
     let fastly = estate::fastly_state(now, DEMO_KEYS).0;
     let nr = estate::newrelic_state(now, DEMO_KEYS).0;
+    let aws = estate::aws_state(now, DEMO_KEYS);
     let keys = by_provider(&home.json(&["keys", "list", "--json"]));
     assert_eq!(keys["datadog"].len(), dd.api_keys.len() + dd.app_keys.len() + dd.pats.len() + dd.sats.len());
     assert_eq!(
@@ -40,8 +41,13 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
     assert_eq!(keys["fastly"].len(), fastly.tokens.len() + fastly.automation_tokens.len());
     assert_eq!(keys["newrelic"].len(), nr.keys.len());
     assert_eq!(keys["linear"].len(), 4);
+    assert_eq!(keys["aws"].len(), aws.users.iter().map(|u| u.keys.len()).sum::<usize>());
+    assert_eq!(keys["aws_apigateway"].len(), aws.gateway_keys.len());
+    assert!(keys["aws"].iter().any(|k| k["last_used_service"].is_string()), "IAM last use with its service");
     let total: usize = keys.values().map(Vec::len).sum();
-    assert!((200..=400).contains(&total), "a few hundred keys: {total}");
+    assert!((200..=500).contains(&total), "a few hundred keys: {total}");
+    let resources = home.json(&["resources", "--json"]);
+    assert!(resources.as_array().unwrap().iter().any(|r| r["kind"] == "apigw_route" && r["details"]["open"] == true));
 
     // Every field the provider offers, where it offers it.
     let dd_keys = &keys["datadog"];
@@ -101,9 +107,9 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
     let again = home.json(&["keys", "list", "--json"]);
     assert_eq!(again.as_array().unwrap().len(), total);
     let sync = home.ok(&["sync"]);
-    assert_eq!(sync.matches("(0 new, 0 changed, 0 removed)").count(), 4, "{sync}");
+    assert_eq!(sync.matches("(0 new, 0 changed, 0 removed)").count(), 6, "{sync}");
     let connectors = home.json(&["connector", "list", "--json"]);
-    assert_eq!(connectors.as_array().unwrap().len(), 4);
+    assert_eq!(connectors.as_array().unwrap().len(), 6);
 
     // The demo's own credentials are sealed: not in any file of the home, nor in any output.
     let planted: Vec<String> = {
