@@ -99,8 +99,12 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
         linear.iter().filter(|k| k["check_result"].as_str().is_some_and(|r| r.starts_with("rejected"))).count();
     assert_eq!((live, rejected), (3, 1));
 
+    // The rules that read these facts fire exactly on the keys the estate made risky.
     let findings = home.json(&["audit", "--json"]);
-    assert!(!findings.as_array().unwrap().is_empty());
+    let fired = |rule: &str| findings.as_array().unwrap().iter().filter(|f| f["rule_id"] == rule).count();
+    assert_eq!(fired("provider_reports_leak"), seeded_leaks);
+    assert_eq!(fired("app_key_unscoped"), unscoped);
+    assert_eq!(fired("atlas_key_no_access_list"), no_list.len());
 
     // Again: nothing duplicated, and a sync sees no change (the stand-ins age with the home).
     home.ok(&["demo"]);

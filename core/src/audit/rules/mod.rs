@@ -2,21 +2,27 @@
 
 use super::Rule;
 
+pub mod app_key_unscoped;
+pub mod atlas_key_no_access_list;
 pub mod key_never_used;
 pub mod key_not_rotated;
 pub mod key_unused;
 pub mod owner_admin_access;
 pub mod owner_two_active_keys;
+pub mod provider_reports_leak;
 pub mod root_access_key;
 
 /// Every rule, in display order.
 pub static ALL_RULES: &[&dyn Rule] = &[
     &root_access_key::RootAccessKey,
+    &provider_reports_leak::ProviderReportsLeak,
     &owner_admin_access::OwnerAdminAccess,
     &key_not_rotated::KeyNotRotated,
     &key_unused::KeyUnused,
     &key_never_used::KeyNeverUsed,
     &owner_two_active_keys::OwnerTwoActiveKeys,
+    &atlas_key_no_access_list::AtlasKeyNoAccessList,
+    &app_key_unscoped::AppKeyUnscoped,
 ];
 
 #[cfg(test)]

@@ -1,0 +1,57 @@
+//! `provider_reports_leak`: the provider itself reports that a live key leaked (Datadog's leaked
+//! key detection on API keys and access tokens).
+
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+
+/// The rule.
+pub struct ProviderReportsLeak;
+
+static META: RuleMeta = RuleMeta {
+    id: "provider_reports_leak",
+    title: "Provider reports the key as leaked",
+    severity: Severity::Critical,
+    rationale: "The provider found this key somewhere public (a repository, a paste): anyone may be using it now.",
+    remediation: "Rotate it now: create a replacement, switch the consumers, revoke the leaked key, then review the provider's audit trail for use you do not recognise.",
+    references: &["https://docs.datadoghq.com/account_management/api-app-keys/#leaked-key-detection"],
+};
+
+impl Rule for ProviderReportsLeak {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+        snapshot
+            .keys
+            .iter()
+            .filter(|k| k.is_live())
+            .filter_map(|k| {
+                let leak = k.details.get("leak").filter(|l| l.is_object())?;
+                let when = leak["date"].as_str().unwrap_or("an unknown date");
+                let source = leak["source"].as_str().unwrap_or("an unnamed source");
+                Some(Finding::for_key(&META, k, format!("reported leaked on {when} ({source})")))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::testing::*;
+
+    #[test]
+    fn fires_for_live_keys_the_provider_reports() {
+        let mut leaked = key("LEAKED", "ana");
+        leaked.details = serde_json::json!({"leak": {"date": "2026-11-20T00:00:00Z", "source": "github"}});
+        let mut clean = key("CLEAN", "ana");
+        clean.details = serde_json::json!({"leak": null});
+        let mut revoked = key("REVOKED", "ana");
+        revoked.details = leaked.details.clone();
+        revoked.removed_at = Some(days_ago(1));
+        let findings = ProviderReportsLeak.evaluate(&snapshot(vec![leaked, clean, revoked]), &ctx());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].external_id.as_deref(), Some("LEAKED"));
+        assert!(findings[0].detail.contains("github"));
+    }
+}
