@@ -10,13 +10,12 @@
 use std::collections::BTreeSet;
 
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
-use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey};
+use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
 const PROVIDER: &str = "mongodb_atlas";
 const PAGE: usize = 500;
@@ -92,10 +91,6 @@ impl std::fmt::Debug for Session {
             Session::Bearer(_) => "Bearer(<redacted>)",
         })
     }
-}
-
-fn time(v: &Value) -> Option<DateTime<Utc>> {
-    crate::parse_time(v.as_str()?)
 }
 
 impl Atlas {
@@ -296,9 +291,9 @@ impl Atlas {
             for secret in sa["secrets"].as_array().into_iter().flatten() {
                 let mut key = RemoteKey::new("service_account_secret", str_of(&secret["id"]), format!("{name} secret"));
                 key.owner = Some(name.clone());
-                key.created_at = time(&secret["createdAt"]);
-                key.expires_at = time(&secret["expiresAt"]);
-                key.last_used = time(&secret["lastUsedAt"]).map(|at| LastUse { at, service: None, region: None });
+                key.created_at = time_of(&secret["createdAt"]);
+                key.expires_at = time_of(&secret["expiresAt"]);
+                key.last_used = time_of(&secret["lastUsedAt"]).map(LastUse::at);
                 key.usage_tracked = true;
                 key.scopes = roles.clone();
                 key.raw_scopes = sa["roles"].clone();
@@ -358,13 +353,9 @@ fn access_list(list: &[Value], last_used: &str, count: &str) -> Vec<Value> {
 
 fn last_use(list: &[Value], field: &str) -> Option<LastUse> {
     list.iter()
-        .filter_map(|e| Some((time(&e[field])?, e["lastUsedAddress"].as_str().map(str::to_owned))))
+        .filter_map(|e| Some((time_of(&e[field])?, e["lastUsedAddress"].as_str().map(str::to_owned))))
         .max_by_key(|(t, _)| *t)
-        .map(|(at, _)| LastUse { at, service: None, region: None })
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
+        .map(|(at, _)| LastUse::at(at))
 }
 
 fn unauthenticated() -> ConnectorError {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
-use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey};
+use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
 const PROVIDER: &str = "datadog";
 const PAGE: usize = 100;
@@ -59,14 +59,22 @@ impl std::fmt::Debug for Datadog {
     }
 }
 
-/// `created_at`/`last_used_at` strings to a time (Datadog writes RFC 3339, with or without zone).
-fn time(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
-    crate::parse_time(v.as_str()?)
-}
+/// What Datadog's 403 means when `/api/v1/validate` refuses the API key too.
+const REJECTED: &str = "Datadog rejected the API key (check the key and the site)";
 
 impl Datadog {
     /// A client; nothing is sent until a call.
     pub fn new(settings: &DatadogSettings, api_key: &str, app_key: &str) -> Result<Self, ConnectorError> {
+        Self::with_http(settings, api_key, app_key, HttpSettings::default())
+    }
+
+    /// A client with its own HTTP limits (tests).
+    pub fn with_http(
+        settings: &DatadogSettings,
+        api_key: &str,
+        app_key: &str,
+        http: HttpSettings,
+    ) -> Result<Self, ConnectorError> {
         let base = match &settings.base_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
@@ -80,19 +88,12 @@ impl Datadog {
                 format!("https://api.{}", settings.site)
             }
         };
-        let http_settings = HttpSettings {
-            rate_limit: RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"),
-            ..HttpSettings::default()
-        };
-        let http = Http::new(PROVIDER, http_settings, &[api_key, app_key])?;
+        let http = Http::new(
+            PROVIDER,
+            HttpSettings { rate_limit: RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"), ..http },
+            &[api_key, app_key],
+        )?;
         Ok(Self { http, base, api_key: api_key.to_owned(), app_key: app_key.to_owned() })
-    }
-
-    /// The same client with other HTTP limits (tests that tune retries and timeouts).
-    pub fn with_http_settings(mut self, settings: HttpSettings) -> Result<Self, ConnectorError> {
-        let settings = HttpSettings { rate_limit: RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"), ..settings };
-        self.http = Http::new(PROVIDER, settings, &[&self.api_key, &self.app_key])?;
-        Ok(self)
     }
 
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Response, ConnectorError> {
@@ -110,11 +111,7 @@ impl Datadog {
             .await;
         match result {
             Err(e) if e.kind == ErrorKind::PermissionDenied && !self.api_key_valid().await? => {
-                Err(ConnectorError::new(
-                    PROVIDER,
-                    ErrorKind::Unauthenticated,
-                    "Datadog rejected the API key (check the key and the site)",
-                ))
+                Err(ConnectorError::new(PROVIDER, ErrorKind::Unauthenticated, REJECTED))
             }
             other => other,
         }
@@ -152,15 +149,8 @@ impl Datadog {
     /// Checks the key pair and each permission the inventory needs.
     pub async fn check(&self) -> Result<Vec<Check>, ConnectorError> {
         let valid = self.api_key_valid().await?;
-        let mut checks = vec![Check {
-            what: "api key".into(),
-            ok: valid,
-            detail: if valid {
-                "valid".into()
-            } else {
-                "Datadog rejected the API key (check the key and the site)".into()
-            },
-        }];
+        let mut checks =
+            vec![Check { what: "api key".into(), ok: valid, detail: if valid { "valid" } else { REJECTED }.into() }];
         if !valid {
             return Ok(checks);
         }
@@ -214,8 +204,8 @@ impl Datadog {
             let id = str_of(&k["id"]);
             let mut key = RemoteKey::new("api_key", &id, str_of(&a["name"]));
             key.owner = owner_of(&k["relationships"]["created_by"]);
-            key.created_at = time(&a["created_at"]);
-            key.last_used = time(&a["date_last_used"]).map(|at| LastUse { at, service: None, region: None });
+            key.created_at = time_of(&a["created_at"]);
+            key.last_used = time_of(&a["date_last_used"]).map(LastUse::at);
             key.usage_tracked = true;
             key.raw_scopes =
                 json!({"category": a["category"], "remote_config_read_enabled": a["remote_config_read_enabled"]});
@@ -233,8 +223,8 @@ impl Datadog {
             let a = &k["attributes"];
             let mut key = RemoteKey::new("application_key", str_of(&k["id"]), str_of(&a["name"]));
             key.owner = owner_of(&k["relationships"]["owned_by"]);
-            key.created_at = time(&a["created_at"]);
-            key.last_used = time(&a["last_used_at"]).map(|at| LastUse { at, service: None, region: None });
+            key.created_at = time_of(&a["created_at"]);
+            key.last_used = time_of(&a["last_used_at"]).map(LastUse::at);
             key.usage_tracked = true;
             key.raw_scopes = a["scopes"].clone();
             key.scopes = scope_list(&a["scopes"]).unwrap_or_else(|| vec!["*".into()]);
@@ -272,9 +262,9 @@ fn token(t: &Value, kind: &'static str, owner_of: &dyn Fn(&Value) -> Option<Stri
     let a = &t["attributes"];
     let mut key = RemoteKey::new(kind, str_of(&t["id"]), str_of(&a["name"]));
     key.owner = owner_of(&t["relationships"]["owned_by"]);
-    key.created_at = time(&a["created_at"]);
-    key.expires_at = time(&a["expires_at"]);
-    key.last_used = time(&a["last_used_at"]).map(|at| LastUse { at, service: None, region: None });
+    key.created_at = time_of(&a["created_at"]);
+    key.expires_at = time_of(&a["expires_at"]);
+    key.last_used = time_of(&a["last_used_at"]).map(LastUse::at);
     key.usage_tracked = true;
     key.raw_scopes = a["scopes"].clone();
     key.scopes = scope_list(&a["scopes"]).unwrap_or_default();
@@ -288,10 +278,6 @@ fn token(t: &Value, kind: &'static str, owner_of: &dyn Fn(&Value) -> Option<Stri
 
 fn scope_list(v: &Value) -> Option<Vec<String>> {
     v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
 }
 
 fn malformed(path: &str, why: &str) -> ConnectorError {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
-use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey};
+use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
 const PROVIDER: &str = "fastly";
 const PAGE: usize = 100;
@@ -162,10 +162,9 @@ impl Fastly {
 fn token(t: &Value, kind: &'static str, logins: &HashMap<String, String>) -> RemoteKey {
     let mut key = RemoteKey::new(kind, str_of(&t["id"]), str_of(&t["name"]));
     key.owner = t["user_id"].as_str().map(|u| logins.get(u).cloned().unwrap_or_else(|| u.to_owned()));
-    key.created_at = t["created_at"].as_str().and_then(crate::parse_time);
-    key.expires_at = t["expires_at"].as_str().and_then(crate::parse_time);
-    key.last_used =
-        t["last_used_at"].as_str().and_then(crate::parse_time).map(|at| LastUse { at, service: None, region: None });
+    key.created_at = time_of(&t["created_at"]);
+    key.expires_at = time_of(&t["expires_at"]);
+    key.last_used = time_of(&t["last_used_at"]).map(LastUse::at);
     key.usage_tracked = true;
     let services: Vec<String> =
         t["services"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
@@ -182,8 +181,4 @@ fn token(t: &Value, kind: &'static str, logins: &HashMap<String, String>) -> Rem
         "tls_access": t["tls_access"],
     });
     key
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
 }

@@ -24,6 +24,16 @@ pub mod aws;
 pub use error::{ConnectorError, ErrorKind};
 pub use model::{Check, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey, Resource};
 
+/// A JSON string field, or `""` (provider answers are `serde_json::Value`s).
+pub(crate) fn str_of(v: &serde_json::Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+/// A JSON time field, in any format [`parse_time`] reads.
+pub(crate) fn time_of(v: &serde_json::Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    parse_time(v.as_str()?)
+}
+
 /// Parses the time formats providers write: RFC 3339 (with `Z`, an offset or none; fractions
 /// optional) and `YYYY-MM-DD HH:MM:SS`. Naive times are UTC.
 pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {

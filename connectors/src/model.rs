@@ -33,6 +33,13 @@ pub struct LastUse {
     pub region: Option<String>,
 }
 
+impl LastUse {
+    /// A use the provider reports only the time of.
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self { at, service: None, region: None }
+    }
+}
+
 /// One key as the provider lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteKey {

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::http::{Http, HttpSettings, RateLimitSignal};
-use crate::{Check, ConnectorError, ErrorKind, Inventory, OwnerFacts, Progress, RemoteKey};
+use crate::{Check, ConnectorError, ErrorKind, Inventory, OwnerFacts, Progress, RemoteKey, str_of};
 
 const PROVIDER: &str = "newrelic";
 
@@ -223,8 +223,4 @@ impl NewRelic {
             ..Default::default()
         })
     }
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
 }

@@ -89,10 +89,7 @@ async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
                 let (url, creds) = (url.clone(), creds.clone());
                 Box::pin(async move {
                     let s = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(url) };
-                    Datadog::new(&s, creds.get("api_key"), creds.get("app_key"))?
-                        .with_http_settings(h)?
-                        .inventory(&quiet)
-                        .await
+                    Datadog::with_http(&s, creds.get("api_key"), creds.get("app_key"), h)?.inventory(&quiet).await
                 })
             }),
             expected: Box::new(move || {
