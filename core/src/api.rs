@@ -311,6 +311,16 @@ pub async fn sync(
     };
     // Demo connectors talk to the built-in stand-ins, started for the length of the sync.
     let demo = crate::demo::for_connectors(&connectors).await?;
+    sync_connectors(vault, connectors, demo.as_ref(), progress).await
+}
+
+/// Syncs `connectors` one after the other; demo connectors go to `demo`'s stand-ins.
+async fn sync_connectors(
+    vault: &mut Vault,
+    connectors: Vec<Connector>,
+    demo: Option<&crate::demo::Demo>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
     let mut outcomes = Vec::with_capacity(connectors.len());
     for c in connectors {
         let started = std::time::Instant::now();
@@ -318,7 +328,7 @@ pub async fn sync(
         tracing::info!(connector = %c.name, provider = %c.provider, "sync started");
         let fetched = match connector::credentials(vault, &c) {
             Ok(credentials) => {
-                let target = demo.as_ref().map_or(c.clone(), |d| d.redirect(&c));
+                let target = demo.map_or(c.clone(), |d| d.redirect(&c));
                 sync::fetch(&target, &credentials, progress).await
             }
             Err(e) => Err(e),
@@ -508,6 +518,13 @@ pub fn list_resources(vault: &Vault) -> Result<Vec<ResourceView>, Error> {
 /// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),
 /// and records the answer on the key. Linear is the only provider with a manual-key check.
 pub async fn check_key(vault: &mut Vault, id: &str) -> Result<KeyView, Error> {
+    // In a demo workspace, its Linear keys are checked against the Linear stand-in.
+    let demo = crate::demo::for_connectors(&connector::list(vault)?).await?;
+    check_linear_key(vault, id, demo.as_ref()).await
+}
+
+/// [`check_key`] against `demo`'s Linear stand-in when given, else against Linear.
+async fn check_linear_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo::Demo>) -> Result<KeyView, Error> {
     let key = inventory::get(vault, id)?;
     if key.provider != "linear" || key.account != crate::model::MANUAL_ACCOUNT {
         return Err(Error::Invalid {
@@ -519,9 +536,7 @@ pub async fn check_key(vault: &mut Vault, id: &str) -> Result<KeyView, Error> {
         });
     }
     let secret = inventory::reveal(vault, id)?;
-    // In a demo workspace, its Linear keys are checked against the Linear stand-in.
-    let demo = crate::demo::for_connectors(&connector::list(vault)?).await?;
-    let endpoint = demo.as_ref().map(|d| format!("{}/graphql", d.linear_url()));
+    let endpoint = demo.map(|d| format!("{}/graphql", d.linear_url()));
     let outcome = keyward_connectors::linear::check_key(endpoint.as_deref(), secret.expose(), Default::default()).await;
     let result = match &outcome {
         Ok(Some(v)) => format!("live (Linear user {})", if v.email.is_empty() { &v.id } else { &v.email }),
@@ -557,9 +572,11 @@ pub struct DemoReport {
 /// Builds (or refreshes) the demo workspace in this vault: connectors to the built-in
 /// stand-ins, Linear keys registered by hand and checked, a sync with progress, an audit.
 pub async fn demo(vault: &mut Vault, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<DemoReport, Error> {
-    drop(crate::demo::populate(vault).await?);
+    // One set of stand-ins serves the whole build: the sync and the Linear checks.
+    let stand_ins = crate::demo::populate(vault).await?;
+    let connectors = connector::list(vault)?;
     let mut syncs = Vec::new();
-    for (name, outcome) in sync(vault, None, progress).await? {
+    for (name, outcome) in sync_connectors(vault, connectors, Some(&stand_ins), progress).await? {
         syncs.push(outcome.map_err(|e| Error::Invalid { field: "demo", reason: format!("{name}: {e}") })?);
     }
     let mut checked = Vec::new();
@@ -568,7 +585,7 @@ pub async fn demo(vault: &mut Vault, progress: &(dyn Fn(SyncProgress) + Send + S
         .filter(|k| k.provider == "linear" && k.account == crate::model::MANUAL_ACCOUNT)
         .collect();
     for k in linear {
-        let view = check_key(vault, &k.id).await?;
+        let view = check_linear_key(vault, &k.id, Some(&stand_ins)).await?;
         checked.push((view.name, view.check_result.unwrap_or_default()));
     }
     let findings = run_audit(vault, Utc::now())?.len();

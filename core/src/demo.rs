@@ -106,7 +106,8 @@ pub fn has_real_connectors(vault: &Vault) -> Result<bool, Error> {
     Ok(connector::list(vault)?.iter().any(|c| !c.settings.demo))
 }
 
-/// Adds the demo connectors (once) and the hand-registered Linear keys; returns the stand-ins.
+/// Adds the demo connectors (once) and the hand-registered Linear keys; returns the stand-ins,
+/// seeded as later syncs will seed them (from the connectors' creation time).
 pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
     if has_real_connectors(vault)? {
         return Err(Error::Conflict(
@@ -114,7 +115,8 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
         ));
     }
     let existing = connector::list(vault)?;
-    let anchor = anchor_of(&existing).unwrap_or_else(Utc::now);
+    // Stored times have whole seconds: anchor on the same instant the new connectors will record.
+    let anchor = anchor_of(&existing).unwrap_or_else(|| time::parse(&time::now_string()).expect("our own format"));
     let demo = Demo::start(anchor).await?;
     for (name, provider) in CONNECTORS {
         if existing.iter().any(|c| c.name == *name) {
@@ -151,5 +153,9 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
             },
         )?;
     }
-    Ok(demo)
+    // The clock may have ticked into the next second between the anchor and the inserts.
+    match anchor_of(&connector::list(vault)?) {
+        Some(stored) if stored != anchor => Demo::start(stored).await,
+        _ => Ok(demo),
+    }
 }
