@@ -256,6 +256,11 @@ fn home_of(cli_home: Option<PathBuf>) -> anyhow::Result<Home> {
     Ok(Home::new(dir))
 }
 
+/// The async runtime for the commands that talk to providers.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
+
 fn open(home: &Home) -> Result<Vault, Error> {
     api::open(home, api::env_passphrase().as_ref())
 }
@@ -291,7 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Connector(ConnectorCmd::Test { name, json }) => {
             let mut vault = open(&home)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = runtime()?;
             let checks = runtime.block_on(api::test_connector(&mut vault, &name))?;
             output::checks(&checks, json)?;
             if let Some(bad) = checks.iter().find(|c| !c.ok) {
@@ -314,7 +319,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let passphrase = api::env_passphrase();
                 api::init(&home, passphrase.as_ref())?
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = runtime()?;
             let bar = output::Progress::new(std::io::stderr().is_terminal());
             let report = runtime.block_on(api::demo(&mut vault, &|p| bar.update(&p)))?;
             bar.finish();
@@ -338,7 +343,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Sync { connector } => {
             let mut vault = open(&home)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = runtime()?;
             let bar = output::Progress::new(std::io::stderr().is_terminal());
             let outcomes = runtime.block_on(api::sync(&mut vault, connector.as_deref(), &|p| bar.update(&p)))?;
             bar.finish();
@@ -379,7 +384,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCmd::Check { id }) => {
             let mut vault = open(&home)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = runtime()?;
             let key = runtime.block_on(api::check_key(&mut vault, &id))?;
             let result = key.check_result.unwrap_or_default();
             println!("{}: {result}", key.name);

@@ -184,11 +184,7 @@ impl Aws {
             ),
             _ => return self.iam_error(400, "InvalidAction"),
         };
-        Reply {
-            status: 200,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: crate::server::Body::Bytes(xml.into_bytes()),
-        }
+        Reply::text(200, "text/xml", xml)
     }
 
     fn iam_error(&self, status: u16, code: &str) -> Reply {
@@ -196,11 +192,7 @@ impl Aws {
             "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{code}</Message></Error>\
              <RequestId>fake</RequestId></ErrorResponse>"
         );
-        Reply {
-            status,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: crate::server::Body::Bytes(xml.into_bytes()),
-        }
+        Reply::text(status, "text/xml", xml)
     }
 
     fn gateway(&self, req: &Request) -> Reply {

@@ -87,10 +87,15 @@ impl Reply {
 
     /// A JSON response with a vendor content type (Atlas's versioned media types).
     pub fn typed(status: u16, content_type: &str, value: &serde_json::Value) -> Self {
+        Self::text(status, content_type, value.to_string())
+    }
+
+    /// A text response (IAM's XML...).
+    pub fn text(status: u16, content_type: &str, body: impl Into<String>) -> Self {
         Reply {
             status,
             headers: vec![("content-type".into(), content_type.into())],
-            body: Body::Bytes(value.to_string().into_bytes()),
+            body: Body::Bytes(body.into().into_bytes()),
         }
     }
 
@@ -297,19 +302,9 @@ async fn serve<P: Provider>(
         None => provider.handle(&request),
         Some(Fault::Status(s)) => provider.error(s, "injected fault"),
         Some(Fault::RateLimited(secs)) => provider.rate_limited(secs),
-        Some(Fault::Malformed) => Reply {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::Bytes(b"{\"data\": [tru".to_vec()),
-        },
-        Some(Fault::Hang) => {
-            Reply { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: Body::Hang }
-        }
-        Some(Fault::Oversized(n)) => Reply {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::Oversized(n),
-        },
+        Some(Fault::Malformed) => Reply::text(200, "application/json", "{\"data\": [tru"),
+        Some(Fault::Hang) => Reply { body: Body::Hang, ..Reply::text(200, "application/json", "") },
+        Some(Fault::Oversized(n)) => Reply { body: Body::Oversized(n), ..Reply::text(200, "application/json", "") },
     };
     if let Some(log) = controls.recording.lock().unwrap().as_mut() {
         log.push(Exchange {
