@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -53,148 +54,103 @@ struct Subject {
     signals_wait: bool,
 }
 
-fn hooks<P: Provider>(server: &std::sync::Arc<FakeServer<P>>) -> (Inject, Count) {
-    let (a, b) = (server.clone(), server.clone());
-    (
-        Box::new(move |f| {
-            a.clear_faults();
-            a.inject(f)
+/// A subject served by one of `estate`'s stand-ins (`server` picks it).
+fn subject<P: Provider>(
+    name: &'static str,
+    estate: &Arc<Estate>,
+    server: fn(&Estate) -> &FakeServer<P>,
+    run: impl Fn(Arc<Estate>, HttpSettings) -> Run + Send + Sync + 'static,
+    expected: impl Fn(&P) -> usize + Send + Sync + 'static,
+    signals_wait: bool,
+) -> Subject {
+    let (a, b, c, d) = (estate.clone(), estate.clone(), estate.clone(), estate.clone());
+    Subject {
+        name,
+        inject: Box::new(move |f| {
+            server(&a).clear_faults();
+            server(&a).inject(f)
         }),
-        Box::new(move || b.requests()),
-    )
+        requests: Box::new(move || server(&b).requests()),
+        run: Box::new(move |h| run(c.clone(), h)),
+        expected: Box::new(move || expected(server(&d).provider())),
+        signals_wait,
+    }
 }
 
-async fn subjects(keys: usize) -> (Vec<Subject>, Estate) {
-    let estate = Estate::start(Utc::now(), keys).await.unwrap();
-    let mut out = Vec::new();
-    // The servers are shared with the closures; the estate keeps its own handles alive.
-    let dd = std::sync::Arc::new(
-        FakeServer::start(keyward_fakes::datadog::Datadog::new(
-            estate.datadog_credentials.get("api_key"),
-            estate.datadog_credentials.get("app_key"),
-            keyward_fakes::estate::datadog_state(Utc::now(), keys).0,
-        ))
-        .await
-        .unwrap(),
-    );
-    {
-        let (inject, requests) = hooks(&dd);
-        let (url, creds) = (dd.url(), estate.datadog_credentials.clone());
-        let state = dd.clone();
-        out.push(Subject {
-            name: "datadog",
-            inject,
-            requests,
-            run: Box::new(move |h| {
-                let (url, creds) = (url.clone(), creds.clone());
+async fn subjects(keys: usize) -> Vec<Subject> {
+    let estate = Arc::new(Estate::start(Utc::now(), keys).await.unwrap());
+    vec![
+        subject(
+            "datadog",
+            &estate,
+            |e| &e.datadog,
+            |e, h| {
                 Box::pin(async move {
-                    let s = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(url) };
+                    let s = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(e.datadog.url()) };
+                    let creds = &e.datadog_credentials;
                     Datadog::with_http(&s, creds.get("api_key"), creds.get("app_key"), h)?.inventory(&quiet).await
                 })
-            }),
-            expected: Box::new(move || {
-                let s = state.provider().state.lock().unwrap();
+            },
+            |p| {
+                let s = p.state.lock().unwrap();
                 s.api_keys.len() + s.app_keys.len() + s.pats.len() + s.sats.len()
-            }),
-            signals_wait: true,
-        });
-    }
-    let atlas = std::sync::Arc::new(
-        FakeServer::start(keyward_fakes::atlas::Atlas::new(
-            ATLAS_ORG,
-            keyward_fakes::estate::atlas_state(Utc::now(), keys).0,
-        ))
-        .await
-        .unwrap(),
-    );
-    {
-        let (inject, requests) = hooks(&atlas);
-        let (url, creds) = (atlas.url(), estate.atlas_credentials.clone());
-        let state = atlas.clone();
-        out.push(Subject {
-            name: "mongodb_atlas",
-            inject,
-            requests,
-            run: Box::new(move |h| {
-                let (url, creds) = (url.clone(), creds.clone());
+            },
+            true,
+        ),
+        subject(
+            "mongodb_atlas",
+            &estate,
+            |e| &e.atlas,
+            |e, h| {
                 Box::pin(async move {
-                    let s = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(url) };
+                    let s = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(e.atlas.url()) };
                     let auth = AtlasAuth::ApiKey {
-                        public_key: creds.get("public_key").into(),
-                        private_key: creds.get("private_key").into(),
+                        public_key: e.atlas_credentials.get("public_key").into(),
+                        private_key: e.atlas_credentials.get("private_key").into(),
                     };
                     Atlas::with_http(&s, auth, h)?.inventory(&quiet).await
                 })
-            }),
-            expected: Box::new(move || {
-                let s = state.provider().state.lock().unwrap();
+            },
+            |p| {
+                let s = p.state.lock().unwrap();
                 s.api_keys.len() + s.service_accounts.iter().map(|sa| sa.secrets.len()).sum::<usize>()
-            }),
-            signals_wait: true,
-        });
-    }
-    let fastly = std::sync::Arc::new(
-        FakeServer::start(keyward_fakes::fastly::Fastly::new(
-            keyward_fakes::estate::FASTLY_CUSTOMER,
-            keyward_fakes::estate::fastly_state(Utc::now(), keys).0,
-        ))
-        .await
-        .unwrap(),
-    );
-    {
-        let (inject, requests) = hooks(&fastly);
-        let (url, creds) = (fastly.url(), estate.fastly_credentials.clone());
-        let state = fastly.clone();
-        out.push(Subject {
-            name: "fastly",
-            inject,
-            requests,
-            run: Box::new(move |h| {
-                let (url, creds) = (url.clone(), creds.clone());
+            },
+            true,
+        ),
+        subject(
+            "fastly",
+            &estate,
+            |e| &e.fastly,
+            |e, h| {
                 Box::pin(async move {
-                    Fastly::with_http(&FastlySettings { base_url: Some(url) }, creds.get("token"), h)?
-                        .inventory(&quiet)
-                        .await
+                    let s = FastlySettings { base_url: Some(e.fastly.url()) };
+                    Fastly::with_http(&s, e.fastly_credentials.get("token"), h)?.inventory(&quiet).await
                 })
-            }),
-            expected: Box::new(move || {
-                let s = state.provider().state.lock().unwrap();
+            },
+            |p| {
+                let s = p.state.lock().unwrap();
                 s.tokens.len() + s.automation_tokens.len()
-            }),
-            signals_wait: true,
-        });
-    }
-    let nr = std::sync::Arc::new(
-        FakeServer::start(keyward_fakes::newrelic::NewRelic::new(
-            keyward_fakes::estate::newrelic_state(Utc::now(), keys).0,
-        ))
-        .await
-        .unwrap(),
-    );
-    {
-        let (inject, requests) = hooks(&nr);
-        let (url, creds, accounts) = (nr.url(), estate.newrelic_credentials.clone(), estate.newrelic_accounts.clone());
-        let state = nr.clone();
-        out.push(Subject {
-            name: "newrelic",
-            inject,
-            requests,
-            run: Box::new(move |h| {
-                let (url, creds, accounts) = (url.clone(), creds.clone(), accounts.clone());
+            },
+            true,
+        ),
+        subject(
+            "newrelic",
+            &estate,
+            |e| &e.newrelic,
+            |e, h| {
                 Box::pin(async move {
                     let s = NewRelicSettings {
                         region: "us".into(),
-                        account_ids: accounts,
-                        endpoint: Some(format!("{url}/graphql")),
+                        account_ids: e.newrelic_accounts.clone(),
+                        endpoint: Some(format!("{}/graphql", e.newrelic.url())),
                     };
-                    NewRelic::with_http(&s, creds.get("api_key"), h)?.inventory(&quiet).await
+                    NewRelic::with_http(&s, e.newrelic_credentials.get("api_key"), h)?.inventory(&quiet).await
                 })
-            }),
-            expected: Box::new(move || state.provider().state.lock().unwrap().keys.len()),
-            signals_wait: false,
-        });
-    }
-    (out, estate)
+            },
+            |p| p.state.lock().unwrap().keys.len(),
+            false,
+        ),
+    ]
 }
 
 /// Runs a subject's listing. A failed listing abandons its other requests in flight; give them
@@ -211,7 +167,7 @@ fn kind_of(r: &Result<Inventory, ConnectorError>) -> Option<ErrorKind> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_lists_every_key_with_its_fields() {
-    let (subjects, _estate) = subjects(6).await;
+    let subjects = subjects(6).await;
     for s in &subjects {
         let inv = run(s).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
         assert_eq!(inv.keys.len(), (s.expected)(), "{}: every key listed", s.name);
@@ -227,7 +183,7 @@ async fn happy_path_lists_every_key_with_its_fields() {
 async fn multi_page_listings_are_complete_and_use_several_pages() {
     // 700 keys per provider: more than one page everywhere (Datadog 100, Atlas 500, Fastly
     // automation tokens 100, New Relic 100 per page).
-    let (subjects, _estate) = subjects(700).await;
+    let subjects = subjects(700).await;
     for s in &subjects {
         let before = (s.requests)();
         let inv = run(s).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
@@ -242,7 +198,7 @@ async fn multi_page_listings_are_complete_and_use_several_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_are_classified_the_same_for_every_provider() {
-    let (subjects, _estate) = subjects(6).await;
+    let subjects = subjects(6).await;
     for s in &subjects {
         // Listings run side by side, so a fault that must hit every attempt of whichever request
         // comes first is queued for all of them (attempts × concurrent listings).
@@ -272,7 +228,7 @@ async fn errors_are_classified_the_same_for_every_provider() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_are_read_from_each_providers_own_headers() {
-    let (subjects, _estate) = subjects(6).await;
+    let subjects = subjects(6).await;
     for s in &subjects {
         // A short wait is waited out, then the listing completes. (Fastly's reset is a whole
         // epoch second, so "2 s" may mean a little over 1 s.)
