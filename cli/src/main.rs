@@ -46,12 +46,18 @@ enum Command {
     /// The key inventory
     #[command(subcommand)]
     Keys(KeysCmd),
-    /// Run every audit rule and print the findings
+    /// Run every audit rule under the policy in force and print the firing findings
     Audit {
-        /// Print a JSON array of findings
+        /// Print a JSON array of the firing findings
         #[arg(long)]
         json: bool,
     },
+    /// Findings across audits: list, history, acknowledge, snooze, reopen
+    #[command(subcommand)]
+    Findings(FindingsCmd),
+    /// The audit policy (policy.toml in the home): thresholds, rules on/off, severities
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Posture resources (API Gateway APIs, routes, stages) the syncs saw
     Resources {
         /// Print a JSON array
@@ -177,6 +183,69 @@ fn read_credentials(provider: &str, from_stdin: bool) -> anyhow::Result<Credenti
 }
 
 #[derive(Subcommand)]
+enum FindingsCmd {
+    /// List findings (firing ones unless --state says otherwise), most severe first
+    List {
+        /// States to show, comma-separated: open, acknowledged, snoozed, resolved, all
+        #[arg(long, value_delimiter = ',', default_value = "open,acknowledged,snoozed")]
+        state: Vec<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// One finding with its history
+    Show {
+        /// The finding's id
+        id: i64,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept a firing finding for now (it reopens if it escalates)
+    Ack {
+        /// The finding's id
+        id: i64,
+        /// Why
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Hide a firing finding until a date (YYYY-MM-DD, UTC midnight)
+    Snooze {
+        /// The finding's id
+        id: i64,
+        /// Until when
+        #[arg(long, value_parser = parse_date)]
+        until: chrono::DateTime<Utc>,
+        /// Why
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Put an acknowledged or snoozed finding back to open
+    Reopen {
+        /// The finding's id
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// Print the policy in force (and the file's error, if the file is broken)
+    Show,
+    /// Check a policy file without using it; exit 1 naming the line of the first error
+    Check {
+        /// The file [default: the home's policy.toml]
+        file: Option<PathBuf>,
+    },
+    /// Replace the home's policy with FILE, if it is valid
+    Set {
+        /// The new policy
+        file: PathBuf,
+    },
+    /// Write the default policy (every default spelled out) to the home's policy.toml, if absent
+    Init,
+}
+
+#[derive(Subcommand)]
 enum KeysCmd {
     /// List keys
     List {
@@ -186,6 +255,19 @@ enum KeysCmd {
         /// Include keys a sync no longer sees
         #[arg(long)]
         all: bool,
+        /// Riskiest first
+        #[arg(long)]
+        by_risk: bool,
+    },
+    /// Tag a key (policies set thresholds per tag)
+    Tag {
+        /// The key's id
+        id: String,
+        /// Tags to add
+        tags: Vec<String>,
+        /// Tags to remove
+        #[arg(long)]
+        remove: Vec<String>,
     },
     /// Register a key by hand; the secret is read from standard input
     Add {
@@ -321,7 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let runtime = runtime()?;
             let bar = output::Progress::new(std::io::stderr().is_terminal());
-            let report = runtime.block_on(api::demo(&mut vault, &|p| bar.update(&p)))?;
+            let report = runtime.block_on(api::demo(&home, &mut vault, &|p| bar.update(&p)))?;
             bar.finish();
             for r in &report.syncs {
                 println!("{}: {} keys", r.connector, r.seen);
@@ -370,9 +452,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("sync failed for {}", failed.join("; "));
             }
         }
-        Command::Keys(KeysCmd::List { json, all }) => {
+        Command::Keys(KeysCmd::List { json, all, by_risk }) => {
             let vault = open(&home)?;
-            output::keys(&api::list_keys(&vault, all, Utc::now())?, json)?;
+            let mut keys = api::list_keys(&vault, all, Utc::now())?;
+            if by_risk {
+                keys.sort_by(|a, b| b.risk.cmp(&a.risk));
+            }
+            output::keys(&keys, json)?;
+        }
+        Command::Keys(KeysCmd::Tag { id, tags, remove }) => {
+            let vault = open(&home)?;
+            let key = api::tag_key(&vault, &id, &tags, &remove)?;
+            println!("{}: {}", key.name, if key.tags.is_empty() { "no tags".into() } else { key.tags.join(", ") });
         }
         Command::Keys(KeysCmd::Add { provider, name, owner, expires }) => {
             let mut vault = open(&home)?;
@@ -399,7 +490,108 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit { json } => {
             let mut vault = open(&home)?;
-            output::findings(&api::run_audit(&mut vault, Utc::now())?, json)?;
+            let report = api::run_audit(&home, &mut vault, Utc::now())?;
+            if let Some(problem) = &report.policy_problem {
+                eprintln!("warning: {problem}; the previous policy stays in force");
+            }
+            output::findings(&report.findings, json)?;
+            if !json {
+                println!(
+                    "{} new, {} escalated, {} resolved since the last audit.",
+                    report.opened, report.escalated, report.resolved
+                );
+            }
+        }
+        Command::Findings(cmd) => findings(&home, cmd)?,
+        Command::Policy(cmd) => policy(&home, cmd)?,
+    }
+    Ok(())
+}
+
+fn findings(home: &Home, cmd: FindingsCmd) -> anyhow::Result<()> {
+    use api::FindingState as S;
+    match cmd {
+        FindingsCmd::List { state, json } => {
+            let vault = open(home)?;
+            let mut states = Vec::new();
+            for s in &state {
+                match s.as_str() {
+                    "all" => states = vec![],
+                    other => states.push(match other {
+                        "open" => S::Open,
+                        "acknowledged" => S::Acknowledged,
+                        "snoozed" => S::Snoozed,
+                        "resolved" => S::Resolved,
+                        _ => bail!("unknown state {other:?} (open, acknowledged, snoozed, resolved, all)"),
+                    }),
+                }
+                if s == "all" {
+                    break;
+                }
+            }
+            output::findings(&api::list_findings(&vault, &states)?, json)?;
+        }
+        FindingsCmd::Show { id, json } => {
+            let vault = open(home)?;
+            let finding = api::list_findings(&vault, &[])?.into_iter().find(|f| f.id == id);
+            let finding = finding.ok_or_else(|| Error::NotFound { what: "finding", id: id.to_string() })?;
+            let history = api::finding_history(&vault, id)?;
+            output::finding(&finding, &history, json)?;
+        }
+        FindingsCmd::Ack { id, note } => {
+            let mut vault = open(home)?;
+            let f = api::acknowledge_finding(&mut vault, id, note.as_deref())?;
+            println!(
+                "Acknowledged finding {id} ({} on {}).",
+                f.rule_id,
+                f.external_id.as_deref().unwrap_or(&f.account)
+            );
+        }
+        FindingsCmd::Snooze { id, until, note } => {
+            let mut vault = open(home)?;
+            let f = api::snooze_finding(&mut vault, id, until, note.as_deref())?;
+            println!("Snoozed finding {id} ({}) until {}.", f.rule_id, until.format("%Y-%m-%d"));
+        }
+        FindingsCmd::Reopen { id } => {
+            let mut vault = open(home)?;
+            api::reopen_finding(&mut vault, id)?;
+            println!("Reopened finding {id}.");
+        }
+    }
+    Ok(())
+}
+
+fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
+    let path = keyward_core::policy::path_in(home.dir());
+    match cmd {
+        PolicyCmd::Show => {
+            let vault = open(home)?;
+            let p = api::policy(home, &vault)?;
+            print!("{}", p.text);
+            eprintln!("# in force since {} ({})", p.adopted_at.as_deref().unwrap_or("-"), p.path);
+            if let Some(problem) = p.problem {
+                bail!("{problem}; the policy above stays in force");
+            }
+        }
+        PolicyCmd::Check { file } => {
+            let file = file.unwrap_or(path);
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            keyward_core::audit::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!("{}: valid", file.display());
+        }
+        PolicyCmd::Set { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let vault = open(home)?;
+            let p = api::save_policy(home, &vault, &text)?;
+            println!("Policy saved to {}; the next audit uses it.", p.path);
+        }
+        PolicyCmd::Init => {
+            if path.exists() {
+                bail!("{} already exists", path.display());
+            }
+            std::fs::create_dir_all(home.dir())?;
+            std::fs::write(&path, keyward_core::audit::policy::DEFAULT_TEXT)?;
+            println!("Wrote the default policy to {}.", path.display());
         }
     }
     Ok(())

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use keyward_core::api::{CheckView, ConnectorView, FindingView, Home, KeyView, ResourceView};
+use keyward_core::api::{CheckView, ConnectorView, FindingEvent, FindingView, Home, KeyView, ResourceView};
 use keyward_core::sync::SyncProgress;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -57,7 +57,7 @@ pub fn keys(keys: &[KeyView], json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     table(
-        &["ID", "PROVIDER", "ACCOUNT", "NAME", "OWNER", "STATUS", "AGE", "LAST USED", "FINDINGS"],
+        &["ID", "PROVIDER", "ACCOUNT", "NAME", "OWNER", "STATUS", "AGE", "LAST USED", "FINDINGS", "RISK"],
         keys.iter()
             .map(|k| {
                 vec![
@@ -74,6 +74,7 @@ pub fn keys(keys: &[KeyView], json: bool) -> anyhow::Result<()> {
                         (None, false) => "unknown".into(),
                     },
                     k.open_findings.to_string(),
+                    k.risk.to_string(),
                 ]
             })
             .collect(),
@@ -91,16 +92,18 @@ pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     table(
-        &["SEVERITY", "RULE", "PROVIDER", "ACCOUNT", "KEY", "OWNER", "DETAIL"],
+        &["ID", "SEVERITY", "STATE", "RULE", "PROVIDER", "ACCOUNT", "KEY", "OWNER", "DETAIL"],
         findings
             .iter()
             .map(|f| {
                 vec![
+                    f.id.to_string(),
                     f.severity.clone(),
+                    f.state.as_str().to_owned(),
                     f.rule_id.clone(),
                     f.provider.clone(),
                     f.account.clone(),
-                    dash(&f.external_id).to_owned(),
+                    f.external_id.clone().or_else(|| f.resource.clone()).unwrap_or_else(|| "-".into()),
                     dash(&f.owner).to_owned(),
                     f.detail.clone(),
                 ]
@@ -108,6 +111,38 @@ pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
             .collect(),
     );
     println!("\n{} findings.", findings.len());
+    Ok(())
+}
+
+/// One finding and its history.
+pub fn finding(f: &FindingView, history: &[FindingEvent], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"finding": f, "history": history}))?);
+        return Ok(());
+    }
+    println!("Finding {}: {} ({})", f.id, f.title, f.rule_id);
+    println!("  severity   {} (adds {} to the key's risk while open)", f.severity, f.weight);
+    println!(
+        "  state      {}{}",
+        f.state.as_str(),
+        f.resolution.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+    );
+    println!(
+        "  subject    {} {} {}",
+        f.provider,
+        f.account,
+        f.external_id.as_deref().or(f.resource.as_deref()).unwrap_or("")
+    );
+    println!("  owner      {}", dash(&f.owner));
+    println!("  detail     {}", f.detail);
+    println!("  first seen {}, last seen {}", f.first_seen_at, f.last_seen_at);
+    println!("  what to do {}", f.remediation);
+    println!("History:");
+    for e in history {
+        let extra = [e.severity.as_deref(), e.reason.as_deref(), e.detail.as_deref()];
+        let extra: Vec<&str> = extra.into_iter().flatten().collect();
+        println!("  {}  {:<12} {}", e.at, e.event, extra.join(" · "));
+    }
     Ok(())
 }
 

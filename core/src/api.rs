@@ -2,20 +2,21 @@
 //! (open the vault, add a key, sync, audit) and returns DTOs: these `Serialize` types are the
 //! only shapes that reach JSON output or the webview, and none of them can hold a secret.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::audit::{self, AuditContext, Finding, Snapshot, Thresholds};
+use crate::audit::{self, AuditContext, Snapshot};
 use crate::connector::{self, Connector, ConnectorSettings, Credentials};
+use crate::findings::{self, Change};
+pub use crate::findings::{FindingEvent, FindingView, RiskPart, State as FindingState};
 use crate::inventory::{self, NewKey};
 use crate::model::{Account, ApiKey, Owner, Resource};
 use crate::secret::Secret;
 use crate::sync::{self, SyncProgress, SyncReport};
 use crate::vault::Vault;
-use crate::{Error, time};
+use crate::{Error, policy, time};
 
 /// A Keyward home: the folder that holds the vault.
 #[derive(Debug, Clone)]
@@ -106,8 +107,14 @@ pub struct KeyView {
     pub last_seen_at: String,
     /// When a sync stopped seeing it.
     pub removed_at: Option<String>,
-    /// Findings of the latest audit on this key.
+    /// Open findings on this key (its own and its owner's).
     pub open_findings: usize,
+    /// Risk score: the sum of the weights of those findings.
+    pub risk: u32,
+    /// The parts of the risk score, heaviest first.
+    pub risk_parts: Vec<RiskPart>,
+    /// Tags.
+    pub tags: Vec<String>,
     /// What kind of credential (`access_key`, `api_key`, `user_token`...); null when registered by hand.
     pub kind: Option<String>,
     /// Whether anyone with read access at the provider can copy the secret again.
@@ -121,7 +128,8 @@ pub struct KeyView {
 }
 
 impl KeyView {
-    fn new(k: &ApiKey, now: DateTime<Utc>, open_findings: usize) -> Self {
+    fn new(k: &ApiKey, now: DateTime<Utc>, mut risk_parts: Vec<RiskPart>) -> Self {
+        risk_parts.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.finding_id.cmp(&b.finding_id)));
         let ts = |t: Option<DateTime<Utc>>| t.map(time::to_string);
         Self {
             id: k.id.clone(),
@@ -143,7 +151,10 @@ impl KeyView {
             first_seen_at: time::to_string(k.first_seen_at),
             last_seen_at: time::to_string(k.last_seen_at),
             removed_at: ts(k.removed_at),
-            open_findings,
+            open_findings: risk_parts.len(),
+            risk: risk_parts.iter().map(|p| p.weight).sum(),
+            risk_parts,
+            tags: k.tags.clone(),
             kind: k.kind.clone(),
             secret_readable: k.secret_readable,
             details: k.details.clone(),
@@ -151,57 +162,6 @@ impl KeyView {
             check_result: k.check.as_ref().map(|(_, r)| r.clone()),
         }
     }
-}
-
-/// A finding as shown to users.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FindingView {
-    /// Rule id.
-    pub rule_id: String,
-    /// `low`, `medium`, `high` or `critical`.
-    pub severity: String,
-    /// Keyward's key id, for key-level findings.
-    pub key_id: Option<String>,
-    /// Provider id.
-    pub provider: String,
-    /// Connector name or `manual`.
-    pub account: String,
-    /// The provider's key id; null for owner- and account-level findings.
-    pub external_id: Option<String>,
-    /// Owner.
-    pub owner: Option<String>,
-    /// Rule title.
-    pub title: String,
-    /// What was found.
-    pub detail: String,
-    /// What to do.
-    pub remediation: String,
-}
-
-impl From<&Finding> for FindingView {
-    fn from(f: &Finding) -> Self {
-        Self {
-            rule_id: f.rule_id.to_owned(),
-            severity: f.severity.as_str().to_owned(),
-            key_id: f.key_id.clone(),
-            provider: f.provider.clone(),
-            account: f.account.clone(),
-            external_id: f.external_id.clone(),
-            owner: f.owner.clone(),
-            title: f.title.clone(),
-            detail: f.detail.clone(),
-            remediation: remediation_of(f.rule_id),
-        }
-    }
-}
-
-/// The registered rule's remediation text (empty for a rule this build no longer has).
-fn remediation_of(rule_id: &str) -> String {
-    audit::rules::ALL_RULES
-        .iter()
-        .find(|r| r.meta().id == rule_id)
-        .map(|r| r.meta().remediation.to_owned())
-        .unwrap_or_default()
 }
 
 /// A connector as shown to users.
@@ -398,82 +358,139 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
     Ok(Snapshot { keys, owners, accounts, resources })
 }
 
-/// Runs every rule at `now`, stores the findings as the latest audit, and returns them.
-pub fn run_audit(vault: &mut Vault, now: DateTime<Utc>) -> Result<Vec<FindingView>, Error> {
+/// What `audit` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Every firing finding (open, acknowledged, snoozed), most severe first.
+    pub findings: Vec<FindingView>,
+    /// Findings new in this audit (first seen or back after resolving).
+    pub opened: usize,
+    /// Findings whose severity rose.
+    pub escalated: usize,
+    /// Findings that stopped firing.
+    pub resolved: usize,
+    /// What changed, finding by finding (for notifications).
+    pub changes: Vec<Change>,
+    /// Set when the policy file is broken: its error; the previous policy was used.
+    pub policy_problem: Option<String>,
+}
+
+/// Runs every rule the policy in force enables at `now`, reconciles the findings with the stored
+/// ones (open, escalate, resolve with a reason) and returns the firing ones.
+pub fn run_audit(home: &Home, vault: &mut Vault, now: DateTime<Utc>) -> Result<AuditReport, Error> {
+    let in_force = policy::load(home.dir(), vault, now)?;
+    let previous = match findings::last_policy_digest(vault)? {
+        Some(d) if d != in_force.digest => policy::by_digest(vault, &d)?,
+        _ => None,
+    };
     let snap = snapshot(vault)?;
-    let findings = audit::evaluate(&snap, &AuditContext { now, thresholds: Thresholds::default() });
-    let views: Vec<FindingView> = findings.iter().map(Into::into).collect();
-    let tx = vault.conn_mut().transaction()?;
-    tx.execute(
-        "INSERT INTO audit_runs (at, findings) VALUES (?1, ?2)",
-        rusqlite::params![time::to_string(now), views.len() as i64],
-    )?;
-    let run = tx.last_insert_rowid();
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO findings (audit_run_id, rule_id, severity, key_id, provider, account, external_id, owner, title, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for f in &views {
-            insert.execute(rusqlite::params![
-                run,
-                f.rule_id,
-                f.severity,
-                f.key_id,
-                f.provider,
-                f.account,
-                f.external_id,
-                f.owner,
-                f.title,
-                f.detail
-            ])?;
+    let found = audit::evaluate(&snap, &AuditContext { now, policy: &in_force.policy });
+    let run = findings::record(vault, &snap, &found, &in_force.policy, previous.as_ref(), &in_force.digest, now)?;
+    tracing::info!(
+        firing = run.firing,
+        opened = run.count("opened") + run.count("reopened"),
+        resolved = run.count("resolved"),
+        "audit recorded"
+    );
+    Ok(AuditReport {
+        findings: findings::list(vault, &[FindingState::Open, FindingState::Acknowledged, FindingState::Snoozed])?,
+        opened: run.count("opened") + run.count("reopened"),
+        escalated: run.count("escalated"),
+        resolved: run.count("resolved"),
+        changes: run.changes,
+        policy_problem: in_force.problem,
+    })
+}
+
+/// Findings in the given states (every state when empty), most severe first.
+pub fn list_findings(vault: &Vault, states: &[FindingState]) -> Result<Vec<FindingView>, Error> {
+    findings::list(vault, states)
+}
+
+/// A finding's history.
+pub fn finding_history(vault: &Vault, id: i64) -> Result<Vec<FindingEvent>, Error> {
+    findings::history(vault, id)
+}
+
+/// Acknowledges a firing finding (it reopens if it escalates).
+pub fn acknowledge_finding(vault: &mut Vault, id: i64, note: Option<&str>) -> Result<FindingView, Error> {
+    findings::acknowledge(vault, id, note, Utc::now())
+}
+
+/// Snoozes a firing finding until a date.
+pub fn snooze_finding(
+    vault: &mut Vault,
+    id: i64,
+    until: DateTime<Utc>,
+    note: Option<&str>,
+) -> Result<FindingView, Error> {
+    findings::snooze(vault, id, until, note, Utc::now())
+}
+
+/// Reopens an acknowledged or snoozed finding.
+pub fn reopen_finding(vault: &mut Vault, id: i64) -> Result<FindingView, Error> {
+    findings::reopen(vault, id, Utc::now())
+}
+
+/// The policy as shown to users.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyView {
+    /// The policy file.
+    pub path: String,
+    /// The text in force.
+    pub text: String,
+    /// Its digest.
+    pub digest: String,
+    /// When it was adopted.
+    pub adopted_at: Option<String>,
+    /// The file's error, when it is broken and the previous policy is in force.
+    pub problem: Option<String>,
+}
+
+impl PolicyView {
+    fn new(home: &Home, p: policy::PolicyInForce) -> Self {
+        Self {
+            path: policy::path_in(home.dir()).display().to_string(),
+            text: p.text,
+            digest: p.digest,
+            adopted_at: p.adopted_at.map(time::to_string),
+            problem: p.problem,
         }
     }
-    // Only the latest run is kept until findings get a lifecycle of their own.
-    tx.execute("DELETE FROM audit_runs WHERE id <> ?1", [run])?;
-    tx.commit()?;
-    Ok(views)
 }
 
-/// The findings of the latest audit.
-pub fn latest_findings(vault: &Vault) -> Result<Vec<FindingView>, Error> {
-    let mut stmt = vault.conn().prepare(
-        "SELECT rule_id, severity, key_id, provider, account, external_id, owner, title, detail FROM findings
-         WHERE audit_run_id = (SELECT MAX(id) FROM audit_runs) ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            let rule_id: String = r.get(0)?;
-            let remediation = remediation_of(&rule_id);
-            Ok(FindingView {
-                rule_id,
-                severity: r.get(1)?,
-                key_id: r.get(2)?,
-                provider: r.get(3)?,
-                account: r.get(4)?,
-                external_id: r.get(5)?,
-                owner: r.get(6)?,
-                title: r.get(7)?,
-                detail: r.get(8)?,
-                remediation,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+/// The policy in force (adopting the file when it changed and parses).
+pub fn policy(home: &Home, vault: &Vault) -> Result<PolicyView, Error> {
+    Ok(PolicyView::new(home, policy::load(home.dir(), vault, Utc::now())?))
 }
 
-/// Lists keys with their latest findings count; removed keys only when asked.
+/// Replaces the policy file with `text` if it parses; otherwise an error naming the line, and
+/// nothing changes.
+pub fn save_policy(home: &Home, vault: &Vault, text: &str) -> Result<PolicyView, Error> {
+    Ok(PolicyView::new(home, policy::save(home.dir(), vault, text, Utc::now())?))
+}
+
+fn key_view(vault: &Vault, key: &ApiKey) -> Result<KeyView, Error> {
+    let parts = findings::risk(vault, std::slice::from_ref(key))?.remove(&key.id).unwrap_or_default();
+    Ok(KeyView::new(key, Utc::now(), parts))
+}
+
+/// Adds and removes tags on a key; returns the key.
+pub fn tag_key(vault: &Vault, id: &str, add: &[String], remove: &[String]) -> Result<KeyView, Error> {
+    let key = inventory::get(vault, id)?;
+    let tags: Vec<String> = key.tags.iter().filter(|t| !remove.contains(t)).chain(add).cloned().collect();
+    inventory::set_tags(vault, id, &tags)?;
+    key_view(vault, &inventory::get(vault, id)?)
+}
+
+/// Lists keys with their risk (open findings and their weights); removed keys only when asked.
 pub fn list_keys(vault: &Vault, include_removed: bool, now: DateTime<Utc>) -> Result<Vec<KeyView>, Error> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for f in latest_findings(vault)? {
-        if let Some(id) = f.key_id {
-            *counts.entry(id).or_default() += 1;
-        }
-    }
-    Ok(inventory::list(vault)?
+    let keys = inventory::list(vault)?;
+    let mut risk = findings::risk(vault, &keys)?;
+    Ok(keys
         .iter()
         .filter(|k| include_removed || k.removed_at.is_none())
-        .map(|k| KeyView::new(k, now, counts.get(&k.id).copied().unwrap_or(0)))
+        .map(|k| KeyView::new(k, now, risk.remove(&k.id).unwrap_or_default()))
         .collect())
 }
 
@@ -481,7 +498,7 @@ pub fn list_keys(vault: &Vault, include_removed: bool, now: DateTime<Utc>) -> Re
 pub fn add_key(vault: &mut Vault, new: NewKey) -> Result<KeyView, Error> {
     let key = inventory::add_manual(vault, new)?;
     tracing::info!(key_id = %key.id, provider = %key.provider, "key registered");
-    Ok(KeyView::new(&key, Utc::now(), 0))
+    key_view(vault, &key)
 }
 
 /// A posture resource as shown to users (an API Gateway stage, route or API).
@@ -546,7 +563,7 @@ async fn check_linear_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo
     inventory::record_check(vault, id, Utc::now(), &result)?;
     tracing::info!(key_id = %id, ok = matches!(outcome, Ok(Some(_))), "key checked");
     outcome?;
-    Ok(KeyView::new(&inventory::get(vault, id)?, Utc::now(), 0))
+    key_view(vault, &inventory::get(vault, id)?)
 }
 
 /// Reveals a key's secret. The caller shows it to the user and nowhere else.
@@ -571,7 +588,11 @@ pub struct DemoReport {
 
 /// Builds (or refreshes) the demo workspace in this vault: connectors to the built-in
 /// stand-ins, Linear keys registered by hand and checked, a sync with progress, an audit.
-pub async fn demo(vault: &mut Vault, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<DemoReport, Error> {
+pub async fn demo(
+    home: &Home,
+    vault: &mut Vault,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<DemoReport, Error> {
     // One set of stand-ins serves the whole build: the sync and the Linear checks.
     let stand_ins = crate::demo::populate(vault).await?;
     let connectors = connector::list(vault)?;
@@ -588,7 +609,7 @@ pub async fn demo(vault: &mut Vault, progress: &(dyn Fn(SyncProgress) + Send + S
         let view = check_linear_key(vault, &k.id, Some(&stand_ins)).await?;
         checked.push((view.name, view.check_result.unwrap_or_default()));
     }
-    let findings = run_audit(vault, Utc::now())?.len();
+    let findings = run_audit(home, vault, Utc::now())?.findings.len();
     let keys = inventory::list(vault)?.iter().filter(|k| k.removed_at.is_none()).count();
     Ok(DemoReport { syncs, checked, keys, findings })
 }

@@ -33,6 +33,14 @@ pub enum Error {
     /// The request conflicts with what exists.
     #[error("{0}")]
     Conflict(String),
+    /// A policy file was rejected (the reason names the line); the previous policy stays in force.
+    #[error("{file}: {reason}")]
+    Policy {
+        /// The file.
+        file: String,
+        /// What is wrong, with the line.
+        reason: String,
+    },
     /// The key exists but Keyward holds no secret for it (synced keys never have one).
     #[error("key {0} has no stored secret (only keys registered with their secret can be revealed)")]
     NoSecret(String),
@@ -72,6 +80,7 @@ impl Error {
             Error::Invalid { .. } => "invalid".into(),
             Error::Conflict(_) => "conflict".into(),
             Error::NoSecret(_) => "no_secret".into(),
+            Error::Policy { .. } => "policy_invalid".into(),
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::{Error, time};
 pub(crate) const KEY_COLUMNS: &str = "k.id, k.provider, COALESCE(c.name, 'manual'), k.external_id, k.name, k.owner, k.status, \
      k.created_at, k.last_used_at, k.last_used_service, k.last_used_region, k.usage_tracked, k.expires_at, k.scopes, \
      k.raw_scopes, k.secret IS NOT NULL, k.first_seen_at, k.last_seen_at, k.removed_at, k.kind, k.secret_readable, \
-     k.details, k.checked_at, k.check_result";
+     k.details, k.checked_at, k.check_result, k.tags, \
+     COALESCE((SELECT MAX(h.at) FROM key_history h WHERE h.key_id = k.id AND h.field = 'status'), k.first_seen_at)";
 
 fn ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(time::parse))
@@ -48,6 +49,8 @@ pub(crate) fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
             (Some(at), Some(result)) => Some((at, result)),
             _ => None,
         },
+        tags: serde_json::from_str(&r.get::<_, String>(24)?).unwrap_or_default(),
+        status_since: ts(r, 25)?.unwrap_or_default(),
     })
 }
 
@@ -64,17 +67,20 @@ pub fn list(vault: &Vault) -> Result<Vec<ApiKey>, Error> {
 
 /// One key by Keyward id.
 pub fn get(vault: &Vault, id: &str) -> Result<ApiKey, Error> {
-    vault
-        .conn()
-        .query_row(
-            &format!(
-                "SELECT {KEY_COLUMNS} FROM api_keys k LEFT JOIN connectors c ON c.id = k.connector_id WHERE k.id = ?1"
-            ),
-            [id],
-            key_from_row,
-        )
-        .optional()?
-        .ok_or_else(|| Error::NotFound { what: "key", id: id.to_owned() })
+    get_in(vault.conn(), id)
+}
+
+/// One key by Keyward id, inside a transaction.
+pub(crate) fn get_in(conn: &rusqlite::Connection, id: &str) -> Result<ApiKey, Error> {
+    conn.query_row(
+        &format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys k LEFT JOIN connectors c ON c.id = k.connector_id WHERE k.id = ?1"
+        ),
+        [id],
+        key_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound { what: "key", id: id.to_owned() })
 }
 
 /// A key registered by hand, for providers without a list API (or keys outside any connector).
@@ -120,6 +126,22 @@ pub fn add_manual(vault: &mut Vault, new: NewKey) -> Result<ApiKey, Error> {
     let key = get(vault, &id)?;
     debug_assert_eq!(key.account, MANUAL_ACCOUNT);
     Ok(key)
+}
+
+/// Replaces a key's tags (trimmed, deduplicated, sorted). Tags are the user's; syncs keep them.
+pub fn set_tags(vault: &Vault, id: &str, tags: &[String]) -> Result<Vec<String>, Error> {
+    let mut clean: Vec<String> = tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    if let Some(bad) = clean.iter().find(|t| t.len() > 64 || t.chars().any(|c| c.is_control() || c == ',')) {
+        return Err(Error::Invalid { field: "tag", reason: format!("{bad:?}: at most 64 characters, no commas") });
+    }
+    clean.sort();
+    clean.dedup();
+    let json = serde_json::to_string(&clean).expect("tags serialize");
+    let n = vault.conn().execute("UPDATE api_keys SET tags = ?2 WHERE id = ?1", params![id, json])?;
+    if n == 0 {
+        return Err(Error::NotFound { what: "key", id: id.to_owned() });
+    }
+    Ok(clean)
 }
 
 /// Records a liveness check of a key.

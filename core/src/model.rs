@@ -59,6 +59,11 @@ pub struct ApiKey {
     /// Keys registered by hand: the last liveness check and its result (`live`, `rejected`, or
     /// why it could not be checked).
     pub check: Option<(DateTime<Utc>, String)>,
+    /// Tags the user put on the key; policies set thresholds per tag.
+    pub tags: Vec<String>,
+    /// Since when the key has had its current status, as far as Keyward knows: the sync that
+    /// saw the status change, or the first sync that saw the key.
+    pub status_since: DateTime<Utc>,
 }
 
 impl ApiKey {

@@ -2,7 +2,7 @@
 //! error. No logic lives here. Secrets cross IPC only through `reveal_key`.
 
 use chrono::Utc;
-use keyward_core::api::{self, FindingView, KeyView};
+use keyward_core::api::{self, AuditReport, FindingEvent, FindingView, KeyView, PolicyView};
 use keyward_core::{Error, Secret};
 use serde::Serialize;
 use tauri::{Emitter, State};
@@ -51,14 +51,58 @@ pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<KeyView>> {
     state.with_vault(|v| api::list_keys(v, false, Utc::now())).await
 }
 
+/// Firing findings (open, acknowledged, snoozed).
 #[tauri::command]
 pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
-    state.with_vault(|v| api::latest_findings(v)).await
+    use api::FindingState as S;
+    state.with_vault(|v| api::list_findings(v, &[S::Open, S::Acknowledged, S::Snoozed])).await
 }
 
 #[tauri::command]
-pub async fn run_audit(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
-    state.with_vault(|v| api::run_audit(v, Utc::now())).await
+pub async fn run_audit(state: State<'_, AppState>) -> Result<AuditReport> {
+    let home = state.home.clone();
+    state.with_vault(|v| api::run_audit(&home, v, Utc::now())).await
+}
+
+#[tauri::command]
+pub async fn finding_history(state: State<'_, AppState>, id: i64) -> Result<Vec<FindingEvent>> {
+    state.with_vault(|v| api::finding_history(v, id)).await
+}
+
+#[tauri::command]
+pub async fn acknowledge_finding(state: State<'_, AppState>, id: i64, note: Option<String>) -> Result<FindingView> {
+    state.with_vault(|v| api::acknowledge_finding(v, id, note.as_deref())).await
+}
+
+/// Snoozes until `until` (RFC 3339).
+#[tauri::command]
+pub async fn snooze_finding(
+    state: State<'_, AppState>,
+    id: i64,
+    until: String,
+    note: Option<String>,
+) -> Result<FindingView> {
+    let until = keyward_core::time::parse(&until)
+        .ok_or_else(|| Error::Invalid { field: "until", reason: format!("{until:?} is not a date") })?;
+    state.with_vault(|v| api::snooze_finding(v, id, until, note.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn reopen_finding(state: State<'_, AppState>, id: i64) -> Result<FindingView> {
+    state.with_vault(|v| api::reopen_finding(v, id)).await
+}
+
+#[tauri::command]
+pub async fn get_policy(state: State<'_, AppState>) -> Result<PolicyView> {
+    let home = state.home.clone();
+    state.with_vault(|v| api::policy(&home, v)).await
+}
+
+/// Saves the policy only if it parses; otherwise the error names the line and nothing changes.
+#[tauri::command]
+pub async fn save_policy(state: State<'_, AppState>, text: String) -> Result<PolicyView> {
+    let home = state.home.clone();
+    state.with_vault(|v| api::save_policy(&home, v, &text)).await
 }
 
 #[tauri::command]
@@ -81,7 +125,7 @@ pub async fn explore_demo(
     {
         let mut guard = state.vault.lock().await;
         let vault = guard.as_mut().ok_or_else(locked)?;
-        api::demo(vault, &progress_to(app)).await?;
+        api::demo(&state.home, vault, &progress_to(app)).await?;
     }
     Ok(status_of(&state).await)
 }

@@ -34,6 +34,12 @@ fn main() -> anyhow::Result<()> {
             commands::list_keys,
             commands::list_findings,
             commands::run_audit,
+            commands::finding_history,
+            commands::acknowledge_finding,
+            commands::snooze_finding,
+            commands::reopen_finding,
+            commands::get_policy,
+            commands::save_policy,
             commands::run_sync,
             commands::reveal_key,
         ])

@@ -2,16 +2,22 @@
 //!
 //! Rules never do IO and never read the clock: the runner loads a [`Snapshot`] from the vault
 //! and passes `now` in, so every rule is a function that tests can pin down exactly. Adding a
-//! rule is one folder under `rules/` and one line in [`rules::ALL_RULES`].
+//! rule is one folder under `rules/` and one line in [`rules::ALL_RULES`]. What the rules
+//! measure against (days, switches, severities) comes from the [`Policy`].
 
+pub mod policy;
 pub mod rules;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+pub use policy::{Policy, PolicyError, Thresholds};
 
 use crate::model::{Account, ApiKey, Owner, Resource};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing.
     Low,
@@ -33,10 +39,26 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// Parses the lowercase form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Severity::Low, Severity::Medium, Severity::High, Severity::Critical].into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// What one finding of this severity adds to its key's risk score, unless the policy sets a
+    /// rule's weight.
+    pub fn default_weight(self) -> u32 {
+        match self {
+            Severity::Low => 2,
+            Severity::Medium => 5,
+            Severity::High => 10,
+            Severity::Critical => 25,
+        }
+    }
 }
 
 /// A rule's user-facing description. The CLI and UI render it; a registry test checks it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct RuleMeta {
     /// Stable id; equals the rule's folder name. Later tools depend on it.
     pub id: &'static str,
@@ -52,36 +74,24 @@ pub struct RuleMeta {
     pub references: &'static [&'static str],
 }
 
-/// Day thresholds for the age rules. "More than N days" means strictly greater.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Thresholds {
-    /// `key_not_rotated`.
-    pub not_rotated_days: i64,
-    /// `key_unused`.
-    pub unused_days: i64,
-    /// `key_never_used`.
-    pub never_used_days: i64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Self { not_rotated_days: 90, unused_days: 45, never_used_days: 7 }
-    }
-}
-
 /// What a rule is evaluated against besides the snapshot.
 #[derive(Debug, Clone, Copy)]
-pub struct AuditContext {
+pub struct AuditContext<'p> {
     /// The instant the audit judges ages against.
     pub now: DateTime<Utc>,
-    /// Thresholds.
-    pub thresholds: Thresholds,
+    /// Thresholds, rule switches and overrides.
+    pub policy: &'p Policy,
 }
 
-impl AuditContext {
+impl AuditContext<'_> {
     /// Whole days (floored) from `t` to `now`; negative when `t` is in the future.
     pub fn age_days(&self, t: DateTime<Utc>) -> i64 {
         crate::time::age_days(t, self.now)
+    }
+
+    /// The thresholds that apply to `key` (its provider's, tightened by its tags').
+    pub fn limits(&self, key: &ApiKey) -> Thresholds {
+        self.policy.thresholds(&key.provider, &key.tags)
     }
 }
 
@@ -98,42 +108,134 @@ pub struct Snapshot {
     pub resources: Vec<Resource>,
 }
 
-/// One risky thing a rule found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// The rule's id.
-    pub rule_id: &'static str,
-    /// Severity.
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Subject<'a> {
+    /// One key.
+    Key(&'a ApiKey),
+    /// An owner of keys (a user, a service account).
+    Owner {
+        /// Provider id.
+        provider: &'a str,
+        /// Connector name.
+        account: &'a str,
+        /// The owner's name.
+        name: &'a str,
+    },
+    /// A connected account as a whole.
+    Account(&'a Account),
+    /// A posture resource (an API Gateway stage or route).
+    Resource(&'a Resource),
+}
+
+/// One risky thing a rule found. It borrows its subject from the snapshot, so an audit of a
+/// million keys allocates little more than the findings' detail strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding<'a> {
+    /// The rule that found it.
+    pub rule: &'static RuleMeta,
+    /// Severity (the rule's default unless the rule grades it or the policy overrides it).
     pub severity: Severity,
-    /// Keyward's key id, for key-level findings.
-    pub key_id: Option<String>,
-    /// Provider id.
-    pub provider: String,
-    /// Connector name (or `manual`).
-    pub account: String,
-    /// The provider's key id; `None` for owner- and account-level findings.
-    pub external_id: Option<String>,
-    /// The owner.
-    pub owner: Option<String>,
-    /// The rule's title.
-    pub title: String,
+    /// What it is about.
+    pub subject: Subject<'a>,
     /// What exactly was found, with the numbers.
     pub detail: String,
 }
 
-impl Finding {
+impl<'a> Finding<'a> {
     /// A finding about one key.
-    pub fn for_key(meta: &RuleMeta, key: &ApiKey, detail: String) -> Self {
-        Self {
-            rule_id: meta.id,
-            severity: meta.severity,
-            key_id: Some(key.id.clone()),
-            provider: key.provider.clone(),
-            account: key.account.clone(),
-            external_id: key.external_id.clone(),
-            owner: key.owner.clone(),
-            title: meta.title.to_owned(),
-            detail,
+    pub fn for_key(meta: &'static RuleMeta, key: &'a ApiKey, detail: String) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Key(key), detail }
+    }
+
+    /// A finding about an owner of keys.
+    pub fn for_owner(
+        meta: &'static RuleMeta,
+        provider: &'a str,
+        account: &'a str,
+        name: &'a str,
+        detail: String,
+    ) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Owner { provider, account, name }, detail }
+    }
+
+    /// A finding about a whole account.
+    pub fn for_account(meta: &'static RuleMeta, account: &'a Account, detail: String) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Account(account), detail }
+    }
+
+    /// A finding about a posture resource.
+    pub fn for_resource(meta: &'static RuleMeta, resource: &'a Resource, detail: String) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Resource(resource), detail }
+    }
+
+    /// The same finding at another severity (rules that grade, like `key_expiring`).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Provider id.
+    pub fn provider(&self) -> &'a str {
+        match self.subject {
+            Subject::Key(k) => &k.provider,
+            Subject::Owner { provider, .. } => provider,
+            Subject::Account(a) => &a.provider,
+            Subject::Resource(r) => &r.provider,
+        }
+    }
+
+    /// Connector name (or `manual`).
+    pub fn account(&self) -> &'a str {
+        match self.subject {
+            Subject::Key(k) => &k.account,
+            Subject::Owner { account, .. } => account,
+            Subject::Account(a) => &a.account,
+            Subject::Resource(r) => &r.account,
+        }
+    }
+
+    /// Keyward's key id, for key findings.
+    pub fn key_id(&self) -> Option<&'a str> {
+        match self.subject {
+            Subject::Key(k) => Some(&k.id),
+            _ => None,
+        }
+    }
+
+    /// The provider's key id, for key findings.
+    pub fn external_id(&self) -> Option<&'a str> {
+        match self.subject {
+            Subject::Key(k) => k.external_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The owner concerned (the key's owner for key findings).
+    pub fn owner(&self) -> Option<&'a str> {
+        match self.subject {
+            Subject::Key(k) => k.owner.as_deref(),
+            Subject::Owner { name, .. } => Some(name),
+            Subject::Account(_) | Subject::Resource(_) => None,
+        }
+    }
+
+    /// The resource's id, for posture findings.
+    pub fn resource(&self) -> Option<&'a str> {
+        match self.subject {
+            Subject::Resource(r) => Some(&r.external_id),
+            _ => None,
+        }
+    }
+
+    /// Identifies "the same finding" across audits: the rule and its subject.
+    pub fn fingerprint(&self) -> String {
+        let id = self.rule.id;
+        match self.subject {
+            Subject::Key(k) => format!("{id}|key:{}", k.id),
+            Subject::Owner { provider, account, name } => format!("{id}|owner:{provider}/{account}/{name}"),
+            Subject::Account(a) => format!("{id}|account:{}/{}", a.provider, a.account),
+            Subject::Resource(r) => format!("{id}|resource:{}/{}/{}/{}", r.provider, r.account, r.kind, r.external_id),
         }
     }
 }
@@ -143,12 +245,46 @@ pub trait Rule: Sync {
     /// Its description.
     fn meta(&self) -> &'static RuleMeta;
     /// The findings for this snapshot at `ctx.now`.
-    fn evaluate(&self, snapshot: &Snapshot, ctx: &AuditContext) -> Vec<Finding>;
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>>;
 }
 
-/// Runs every registered rule; findings come out in registry order, then in snapshot order.
-pub fn evaluate(snapshot: &Snapshot, ctx: &AuditContext) -> Vec<Finding> {
-    rules::ALL_RULES.iter().flat_map(|rule| rule.evaluate(snapshot, ctx)).collect()
+/// Below this many keys the rules run on one thread; above, they are spread over the cores.
+const PARALLEL_FROM_KEYS: usize = 20_000;
+
+/// Runs every rule the policy enables, applying its severity overrides. Findings come out in
+/// registry order, then in snapshot order.
+pub fn evaluate<'a>(snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
+    let enabled: Vec<&dyn Rule> =
+        rules::ALL_RULES.iter().copied().filter(|r| ctx.policy.rule_enabled(r.meta().id)).collect();
+    let run = |rule: &dyn Rule| {
+        let mut found = rule.evaluate(snapshot, ctx);
+        if let Some(severity) = ctx.policy.severity_override(rule.meta().id) {
+            found.iter_mut().for_each(|f| f.severity = severity);
+        }
+        found
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(enabled.len().max(1));
+    if snapshot.keys.len() < PARALLEL_FROM_KEYS || threads < 2 {
+        return enabled.into_iter().flat_map(run).collect();
+    }
+    // Rule i goes to thread i % threads; results are put back in registry order.
+    let mut per_rule: Vec<Vec<Finding<'a>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<(usize, &dyn Rule)> =
+                    enabled.iter().copied().enumerate().filter(|(i, _)| i % threads == t).collect();
+                scope.spawn(move || mine.into_iter().map(|(i, r)| (i, run(r))).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut out: Vec<(usize, Vec<Finding<'a>>)> =
+            handles.into_iter().flat_map(|h| h.join().expect("a rule panicked")).collect();
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, f)| f).collect()
+    });
+    let total = per_rule.iter().map(Vec::len).sum();
+    let mut all = Vec::with_capacity(total);
+    per_rule.iter_mut().for_each(|f| all.append(f));
+    all
 }
 
 #[cfg(test)]

@@ -2,15 +2,18 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::{AuditContext, Snapshot, Thresholds};
+use super::{AuditContext, Policy, Snapshot, Subject};
 use crate::model::{ApiKey, KeyStatus, LastUse};
 
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
 }
 
-pub fn ctx() -> AuditContext {
-    AuditContext { now: now(), thresholds: Thresholds::default() }
+/// The default policy.
+pub static DEFAULT_POLICY: std::sync::LazyLock<Policy> = std::sync::LazyLock::new(Policy::default);
+
+pub fn ctx() -> AuditContext<'static> {
+    AuditContext { now: now(), policy: &DEFAULT_POLICY }
 }
 
 pub fn days_ago(days: i64) -> DateTime<Utc> {
@@ -41,6 +44,8 @@ pub fn key(id: &str, owner: &str) -> ApiKey {
         secret_readable: false,
         details: serde_json::json!({}),
         check: None,
+        tags: vec![],
+        status_since: days_ago(10),
     }
 }
 
@@ -48,10 +53,20 @@ pub fn snapshot(keys: Vec<ApiKey>) -> Snapshot {
     Snapshot { keys, ..Default::default() }
 }
 
-/// The external ids a rule fires for.
+/// What a rule fires for: the key's external id, the owner's or account's name, the resource's id.
 pub fn fired(rule: &dyn super::Rule, snap: &Snapshot) -> Vec<String> {
-    rule.evaluate(snap, &ctx())
+    fired_at(rule, snap, &ctx())
+}
+
+/// [`fired`] under another context.
+pub fn fired_at(rule: &dyn super::Rule, snap: &Snapshot, ctx: &AuditContext) -> Vec<String> {
+    rule.evaluate(snap, ctx)
         .into_iter()
-        .map(|f| f.external_id.or(f.owner).unwrap_or_else(|| f.account.clone()))
+        .map(|f| match f.subject {
+            Subject::Key(k) => k.external_id.clone().unwrap_or_else(|| k.id.clone()),
+            Subject::Owner { name, .. } => name.to_owned(),
+            Subject::Account(a) => a.account.clone(),
+            Subject::Resource(r) => r.external_id.clone(),
+        })
         .collect()
 }

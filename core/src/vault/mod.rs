@@ -22,7 +22,11 @@ use crate::time;
 pub use master::{KEYCHAIN_SERVICE, Protection};
 
 /// Each entry is one migration; the index + 1 is the schema version it produces.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_providers.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_providers.sql"),
+    include_str!("migrations/0003_findings.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

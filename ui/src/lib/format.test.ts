@@ -24,6 +24,9 @@ function key(over: Partial<Key>): Key {
     has_secret: false,
     removed_at: null,
     open_findings: 0,
+    risk: 0,
+    risk_parts: [],
+    tags: [],
     ...over,
   };
 }

@@ -34,6 +34,11 @@ export interface Key {
   has_secret: boolean;
   removed_at: string | null;
   open_findings: number;
+  /** Sum of the weights of the key's open findings (its own and its owner's). */
+  risk: number;
+  /** The parts of `risk`, heaviest first. */
+  risk_parts: RiskPart[];
+  tags: string[];
   /** `access_key`, `api_key`, `user_token`…; null for keys registered by hand. */
   kind: string | null;
   secret_readable: boolean;
@@ -43,9 +48,28 @@ export interface Key {
   check_result: string | null;
 }
 
+export interface RiskPart {
+  finding_id: number;
+  rule_id: string;
+  severity: string;
+  weight: number;
+  detail: string;
+}
+
+export type FindingState = "open" | "acknowledged" | "snoozed" | "resolved";
+
 export interface Finding {
+  id: number;
   rule_id: string;
   severity: "low" | "medium" | "high" | "critical";
+  weight: number;
+  state: FindingState;
+  resource: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+  snoozed_until: string | null;
+  resolution: string | null;
+  note: string | null;
   key_id: string | null;
   provider: string;
   account: string;
@@ -54,6 +78,31 @@ export interface Finding {
   title: string;
   detail: string;
   remediation: string;
+}
+
+export interface AuditReport {
+  findings: Finding[];
+  opened: number;
+  escalated: number;
+  resolved: number;
+  policy_problem: string | null;
+}
+
+export interface FindingEvent {
+  at: string;
+  event: string;
+  severity: string | null;
+  detail: string | null;
+  reason: string | null;
+}
+
+export interface PolicyView {
+  path: string;
+  text: string;
+  digest: string;
+  adopted_at: string | null;
+  /** The file's error (with its line) while the previous policy stays in force. */
+  problem: string | null;
 }
 
 export interface SyncOutcome {
@@ -86,6 +135,12 @@ export const ipc = {
   keys: () => invoke<Key[]>("list_keys"),
   findings: () => invoke<Finding[]>("list_findings"),
   sync: () => invoke<SyncOutcome[]>("run_sync"),
-  audit: () => invoke<Finding[]>("run_audit"),
+  audit: () => invoke<AuditReport>("run_audit"),
+  history: (id: number) => invoke<FindingEvent[]>("finding_history", { id }),
+  acknowledge: (id: number, note: string | null) => invoke<Finding>("acknowledge_finding", { id, note }),
+  snooze: (id: number, until: string, note: string | null) => invoke<Finding>("snooze_finding", { id, until, note }),
+  reopen: (id: number) => invoke<Finding>("reopen_finding", { id }),
+  policy: () => invoke<PolicyView>("get_policy"),
+  savePolicy: (text: string) => invoke<PolicyView>("save_policy", { text }),
   reveal: (id: string) => invoke<string>("reveal_key", { id }),
 };

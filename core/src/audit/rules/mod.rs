@@ -2,27 +2,56 @@
 
 use super::Rule;
 
+pub mod apigw_key_no_usage_plan;
+pub mod apigw_route_no_auth;
+pub mod apigw_stage_no_access_logs;
+pub mod apigw_stage_no_throttling;
 pub mod app_key_unscoped;
 pub mod atlas_key_no_access_list;
+pub mod atlas_key_org_owner;
+pub mod fastly_token_all_services;
+pub mod fastly_token_global_scope;
+pub mod key_disabled_not_deleted;
+pub mod key_expired_still_listed;
+pub mod key_expiring;
 pub mod key_never_used;
+pub mod key_no_expiry;
 pub mod key_not_rotated;
+pub mod key_owner_removed;
+pub mod key_owner_unknown;
 pub mod key_unused;
 pub mod owner_admin_access;
 pub mod owner_two_active_keys;
 pub mod provider_reports_leak;
 pub mod root_access_key;
+pub mod secret_readable_after_creation;
 
-/// Every rule, in display order.
+/// Every rule, in display order: exposure and excess privilege first, then age and use, then
+/// posture and hygiene.
 pub static ALL_RULES: &[&dyn Rule] = &[
     &root_access_key::RootAccessKey,
     &provider_reports_leak::ProviderReportsLeak,
     &owner_admin_access::OwnerAdminAccess,
+    &atlas_key_org_owner::AtlasKeyOrgOwner,
+    &fastly_token_global_scope::FastlyTokenGlobalScope,
+    &key_owner_removed::KeyOwnerRemoved,
+    &apigw_route_no_auth::ApigwRouteNoAuth,
+    &atlas_key_no_access_list::AtlasKeyNoAccessList,
+    &app_key_unscoped::AppKeyUnscoped,
+    &key_expiring::KeyExpiring,
     &key_not_rotated::KeyNotRotated,
     &key_unused::KeyUnused,
     &key_never_used::KeyNeverUsed,
     &owner_two_active_keys::OwnerTwoActiveKeys,
-    &atlas_key_no_access_list::AtlasKeyNoAccessList,
-    &app_key_unscoped::AppKeyUnscoped,
+    &apigw_key_no_usage_plan::ApigwKeyNoUsagePlan,
+    &apigw_stage_no_throttling::ApigwStageNoThrottling,
+    &apigw_stage_no_access_logs::ApigwStageNoAccessLogs,
+    &key_expired_still_listed::KeyExpiredStillListed,
+    &key_disabled_not_deleted::KeyDisabledNotDeleted,
+    &key_no_expiry::KeyNoExpiry,
+    &fastly_token_all_services::FastlyTokenAllServices,
+    &secret_readable_after_creation::SecretReadableAfterCreation,
+    &key_owner_unknown::KeyOwnerUnknown,
 ];
 
 #[cfg(test)]

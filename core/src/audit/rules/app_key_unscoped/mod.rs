@@ -20,7 +20,7 @@ impl Rule for AppKeyUnscoped {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot
             .keys
             .iter()

@@ -22,7 +22,7 @@ impl Rule for AtlasKeyNoAccessList {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
         let required = |account: &str| {
             snapshot.accounts.iter().any(|a| a.account == account && a.facts["api_access_list_required"] == true)
         };

@@ -20,13 +20,13 @@ impl Rule for KeyNeverUsed {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, ctx: &AuditContext) -> Vec<Finding> {
-        let limit = ctx.thresholds.never_used_days;
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot
             .keys
             .iter()
             .filter(|k| k.is_live() && k.usage_tracked && k.last_used.is_none())
             .filter_map(|k| {
+                let limit = ctx.limits(k).never_used_days;
                 let age = ctx.age_days(k.created_at?);
                 (age > limit).then(|| {
                     Finding::for_key(&META, k, format!("never used, created {age} days ago (policy: {limit} days)"))

@@ -21,13 +21,13 @@ impl Rule for KeyNotRotated {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, ctx: &AuditContext) -> Vec<Finding> {
-        let limit = ctx.thresholds.not_rotated_days;
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot
             .keys
             .iter()
             .filter(|k| k.is_live())
             .filter_map(|k| {
+                let limit = ctx.limits(k).not_rotated_days;
                 let age = ctx.age_days(k.created_at?);
                 (age > limit)
                     .then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))

@@ -20,8 +20,7 @@ impl Rule for KeyUnused {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, ctx: &AuditContext) -> Vec<Finding> {
-        let limit = ctx.thresholds.unused_days;
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot
             .keys
             .iter()
@@ -29,12 +28,13 @@ impl Rule for KeyUnused {
             .filter_map(|k| {
                 let last = k.last_used.as_ref()?;
                 let age = ctx.age_days(last.at);
-                let place = match (&last.service, &last.region) {
-                    (Some(s), Some(r)) => format!(" ({s} in {r})"),
-                    (Some(s), None) => format!(" ({s})"),
-                    _ => String::new(),
-                };
+                let limit = ctx.limits(k).unused_days;
                 (age > limit).then(|| {
+                    let place = match (&last.service, &last.region) {
+                        (Some(s), Some(r)) => format!(" ({s} in {r})"),
+                        (Some(s), None) => format!(" ({s})"),
+                        _ => String::new(),
+                    };
                     Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)"))
                 })
             })

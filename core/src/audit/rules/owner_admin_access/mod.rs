@@ -22,7 +22,7 @@ impl Rule for OwnerAdminAccess {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
         let admins: HashMap<(&str, &str, &str), &str> = snapshot
             .owners
             .iter()

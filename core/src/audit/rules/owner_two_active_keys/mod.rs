@@ -25,7 +25,7 @@ impl Rule for OwnerTwoActiveKeys {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
         let mut by_owner: BTreeMap<(&str, &str, &str), Vec<&str>> = BTreeMap::new();
         for k in snapshot.keys.iter().filter(|k| k.is_live() && k.provider == "aws") {
             if let Some(owner) = &k.owner {
@@ -38,16 +38,14 @@ impl Rule for OwnerTwoActiveKeys {
         by_owner
             .into_iter()
             .filter(|(_, keys)| keys.len() >= 2)
-            .map(|((provider, account, owner), keys)| Finding {
-                rule_id: META.id,
-                severity: META.severity,
-                key_id: None,
-                provider: provider.to_owned(),
-                account: account.to_owned(),
-                external_id: None,
-                owner: Some(owner.to_owned()),
-                title: META.title.to_owned(),
-                detail: format!("{} active keys: {}", keys.len(), keys.join(", ")),
+            .map(|((provider, account, owner), keys)| {
+                Finding::for_owner(
+                    &META,
+                    provider,
+                    account,
+                    owner,
+                    format!("{} active keys: {}", keys.len(), keys.join(", ")),
+                )
             })
             .collect()
     }

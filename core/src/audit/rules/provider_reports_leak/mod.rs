@@ -20,7 +20,7 @@ impl Rule for ProviderReportsLeak {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot
             .keys
             .iter()
@@ -49,9 +49,10 @@ mod tests {
         let mut revoked = key("REVOKED", "ana");
         revoked.details = leaked.details.clone();
         revoked.removed_at = Some(days_ago(1));
-        let findings = ProviderReportsLeak.evaluate(&snapshot(vec![leaked, clean, revoked]), &ctx());
+        let snap = snapshot(vec![leaked, clean, revoked]);
+        let findings = ProviderReportsLeak.evaluate(&snap, &ctx());
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].external_id.as_deref(), Some("LEAKED"));
+        assert_eq!(findings[0].external_id(), Some("LEAKED"));
         assert!(findings[0].detail.contains("github"));
     }
 }

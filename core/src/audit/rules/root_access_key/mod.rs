@@ -19,24 +19,17 @@ impl Rule for RootAccessKey {
         &META
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, _ctx: &AuditContext) -> Vec<Finding> {
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot
             .accounts
             .iter()
             .filter(|a| a.root_access_key == Some(true))
-            .map(|a| Finding {
-                rule_id: META.id,
-                severity: META.severity,
-                key_id: None,
-                provider: a.provider.clone(),
-                account: a.account.clone(),
-                external_id: None,
-                owner: Some("root".into()),
-                title: META.title.to_owned(),
-                detail: match &a.account_id {
+            .map(|a| {
+                let detail = match &a.account_id {
                     Some(id) => format!("the root user of account {id} has an access key"),
                     None => "the root user of this account has an access key".into(),
-                },
+                };
+                Finding::for_account(&META, a, detail)
             })
             .collect()
     }
@@ -64,8 +57,8 @@ mod tests {
         snap.accounts = vec![account("prod", Some(true)), account("dev", Some(false)), account("x", None)];
         let f = RootAccessKey.evaluate(&snap, &ctx());
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].account, "prod");
-        assert_eq!(f[0].external_id, None);
+        assert_eq!(f[0].account(), "prod");
+        assert_eq!(f[0].external_id(), None);
     }
 
     #[test]

@@ -1,0 +1,47 @@
+//! `fastly_token_all_services`: a Fastly token not limited to any service, so whatever its scope
+//! allows, it allows on every service of the account, including ones created later.
+
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+
+/// The rule.
+pub struct FastlyTokenAllServices;
+
+static META: RuleMeta = RuleMeta {
+    id: "fastly_token_all_services",
+    title: "Fastly token not limited to specific services",
+    severity: Severity::Low,
+    rationale: "A token limited to the services it works on cannot touch the others if it leaks; an unlimited one reaches every service, present and future.",
+    remediation: "Create a replacement token limited to the services the integration uses, switch over, then delete this one.",
+    references: &["https://docs.fastly.com/en/guides/using-api-tokens#creating-api-tokens"],
+};
+
+impl Rule for FastlyTokenAllServices {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
+        snapshot
+            .keys
+            .iter()
+            .filter(|k| k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "services:*"))
+            .map(|k| Finding::for_key(&META, k, "valid on every service of the account".into()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::testing::*;
+    #[test]
+    fn fires_without_a_service_list() {
+        let mut all = key("ALL", "a");
+        all.provider = "fastly".into();
+        all.scopes = vec!["global:read".into(), "services:*".into()];
+        let mut some = key("SOME", "a");
+        some.provider = "fastly".into();
+        some.scopes = vec!["global".into()];
+        assert_eq!(fired(&FastlyTokenAllServices, &snapshot(vec![all, some])), vec!["ALL"]);
+    }
+}

@@ -1,0 +1,56 @@
+//! `secret_readable_after_creation`: the provider shows the key's secret again to anyone who can
+//! read its metadata (Datadog API keys, New Relic ingest keys and one's own user keys, API
+//! Gateway keys). Every such reader is a possible leak, so these keys deserve short lives.
+
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+
+/// The rule.
+pub struct SecretReadableAfterCreation;
+
+static META: RuleMeta = RuleMeta {
+    id: "secret_readable_after_creation",
+    title: "Key secret can be read again after creation",
+    severity: Severity::Low,
+    rationale: "Anyone with read access at the provider — people, integrations, a leaked read-only key — can copy the secret, so its exposure is wider than its owner.",
+    remediation: "Limit who can read keys at the provider, rotate these keys more often, and prefer key kinds that show their secret only once.",
+    references: &[
+        "https://docs.datadoghq.com/account_management/api-app-keys/#api-keys",
+        "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys/",
+    ],
+};
+
+impl Rule for SecretReadableAfterCreation {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
+        snapshot
+            .keys
+            .iter()
+            .filter(|k| k.is_live() && k.secret_readable)
+            .map(|k| {
+                Finding::for_key(
+                    &META,
+                    k,
+                    format!("{} readable by anyone with read access to keys", k.kind.as_deref().unwrap_or("secret")),
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::testing::*;
+    #[test]
+    fn fires_for_readable_live_keys() {
+        let mut readable = key("R", "a");
+        readable.secret_readable = true;
+        let mut inactive = key("I", "a");
+        inactive.secret_readable = true;
+        inactive.status = crate::model::KeyStatus::Inactive;
+        assert_eq!(fired(&SecretReadableAfterCreation, &snapshot(vec![readable, inactive, key("N", "a")])), vec!["R"]);
+    }
+}

@@ -1,0 +1,595 @@
+//! Findings that live across audits: first seen, last seen, a state the user can change
+//! (acknowledge, snooze until a date) and one the engine changes (resolved, and why), with the
+//! history of every change.
+//!
+//! The rules are pure and forget everything between runs; this module is what remembers. Each
+//! audit is reconciled against the stored findings by fingerprint (rule + subject): new ones
+//! open, vanished ones resolve with a reason (key rotated, key deleted, rule passed, policy
+//! changed), resolved ones that fire again reopen, and a severity that rises is an escalation.
+//! What changed is returned so notifications can tell the user once, not every audit.
+//!
+//! Risk scores are derived here too: a key's score is the sum of the weights of its open
+//! findings (its own, and its owner's), each part listed so the number explains itself.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::audit::{self, AuditContext, Finding, Policy, Severity, Snapshot};
+use crate::model::ApiKey;
+use crate::vault::Vault;
+use crate::{Error, time};
+
+/// Where a finding stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Firing and not yet looked at (or back after a snooze or an escalation).
+    Open,
+    /// Firing; the user has seen it and accepts it for now.
+    Acknowledged,
+    /// Firing; hidden until a date.
+    Snoozed,
+    /// No longer firing.
+    Resolved,
+}
+
+impl State {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Acknowledged => "acknowledged",
+            State::Snoozed => "snoozed",
+            State::Resolved => "resolved",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [State::Open, State::Acknowledged, State::Snoozed, State::Resolved].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Why a finding stopped firing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The key was replaced: it is gone or off, and its owner has a newer live key of its kind.
+    KeyRotated,
+    /// The key is gone at the provider.
+    KeyDeleted,
+    /// The condition no longer holds.
+    RulePassed,
+    /// It would still fire under the policy of the previous audit; the policy changed.
+    PolicyChanged,
+}
+
+impl Resolution {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::KeyRotated => "key_rotated",
+            Resolution::KeyDeleted => "key_deleted",
+            Resolution::RulePassed => "rule_passed",
+            Resolution::PolicyChanged => "policy_changed",
+        }
+    }
+}
+
+/// A finding as shown to users and written to reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingView {
+    /// Stable id (for `findings ack ID`).
+    pub id: i64,
+    /// Rule id.
+    pub rule_id: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// What it adds to its key's risk score while open.
+    pub weight: u32,
+    /// `open`, `acknowledged`, `snoozed` or `resolved`.
+    pub state: State,
+    /// Keyward's key id, for key findings.
+    pub key_id: Option<String>,
+    /// Provider id.
+    pub provider: String,
+    /// Connector name or `manual`.
+    pub account: String,
+    /// The provider's key id; null for owner, account and resource findings.
+    pub external_id: Option<String>,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Posture findings: the resource's id.
+    pub resource: Option<String>,
+    /// Rule title.
+    pub title: String,
+    /// What was found.
+    pub detail: String,
+    /// What to do.
+    pub remediation: String,
+    /// First audit that found it.
+    pub first_seen_at: String,
+    /// Latest audit that found it.
+    pub last_seen_at: String,
+    /// Snoozed findings: until when.
+    pub snoozed_until: Option<String>,
+    /// Resolved findings: why.
+    pub resolution: Option<String>,
+    /// The user's note from acknowledging or snoozing.
+    pub note: Option<String>,
+}
+
+/// One entry of a finding's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingEvent {
+    /// When.
+    pub at: String,
+    /// `opened`, `reopened`, `escalated`, `deescalated`, `acknowledged`, `snoozed`,
+    /// `snooze_ended`, `resolved`.
+    pub event: String,
+    /// Severity at that point.
+    pub severity: Option<String>,
+    /// Detail at that point, or the user's note.
+    pub detail: Option<String>,
+    /// Resolution reason, or the snooze date.
+    pub reason: Option<String>,
+}
+
+/// What an audit changed, for notifications and the summary line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The finding.
+    pub finding_id: i64,
+    /// `opened`, `reopened`, `escalated` or `resolved`.
+    pub change: &'static str,
+}
+
+/// An audit's outcome.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditRun {
+    /// The run's id.
+    pub run_id: i64,
+    /// Findings firing now (open, acknowledged or snoozed).
+    pub firing: usize,
+    /// New, reopened and escalated findings, and resolved ones, in that order.
+    pub changes: Vec<Change>,
+}
+
+impl AuditRun {
+    /// How many changes of a kind.
+    pub fn count(&self, change: &str) -> usize {
+        self.changes.iter().filter(|c| c.change == change).count()
+    }
+}
+
+/// The remediation text of a registered rule (empty for a rule this build no longer has).
+pub fn remediation_of(rule_id: &str) -> &'static str {
+    audit::rules::ALL_RULES.iter().find(|r| r.meta().id == rule_id).map(|r| r.meta().remediation).unwrap_or_default()
+}
+
+struct Stored {
+    id: i64,
+    state: State,
+    severity: Severity,
+    snoozed_until: Option<DateTime<Utc>>,
+    key_id: Option<String>,
+}
+
+/// Reconciles this audit's findings with the stored ones, in one transaction.
+///
+/// `previous` is the policy of the previous audit when it differs from `policy`: findings that
+/// stop firing but would still fire under it resolve as `policy_changed`.
+pub fn record(
+    vault: &mut Vault,
+    snapshot: &Snapshot,
+    findings: &[Finding<'_>],
+    policy: &Policy,
+    previous: Option<&Policy>,
+    policy_digest: &str,
+    now: DateTime<Utc>,
+) -> Result<AuditRun, Error> {
+    let now_s = time::to_string(now);
+    let tx = vault.conn_mut().transaction()?;
+    let mut stored: HashMap<String, Stored> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT fingerprint, id, state, severity, snoozed_until, key_id FROM findings")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Stored {
+                    id: r.get(1)?,
+                    state: State::parse(&r.get::<_, String>(2)?).unwrap_or(State::Open),
+                    severity: Severity::parse(&r.get::<_, String>(3)?).unwrap_or(Severity::Low),
+                    snoozed_until: r.get::<_, Option<String>>(4)?.as_deref().and_then(time::parse),
+                    key_id: r.get(5)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (fp, s) = row?;
+            stored.insert(fp, s);
+        }
+    }
+    tx.execute(
+        "INSERT INTO audit_runs (at, findings, policy_digest) VALUES (?1, ?2, ?3)",
+        params![now_s, findings.len() as i64, policy_digest],
+    )?;
+    let run = tx.last_insert_rowid();
+    let mut changes = Vec::new();
+    let mut resolved_changes = Vec::new();
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO findings (fingerprint, rule_id, key_id, provider, account, external_id, owner, resource, severity,
+                 weight, title, detail, state, first_seen_at, last_seen_at, state_changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'open', ?13, ?13, ?13)",
+        )?;
+        let mut update = tx.prepare(
+            "UPDATE findings SET severity = ?2, weight = ?3, title = ?4, detail = ?5, owner = ?6, last_seen_at = ?7
+             WHERE id = ?1",
+        )?;
+        let mut set_state = tx.prepare(
+            "UPDATE findings SET state = ?2, state_changed_at = ?3, resolution = ?4,
+                 snoozed_until = CASE WHEN ?2 = 'snoozed' THEN snoozed_until END
+             WHERE id = ?1",
+        )?;
+        let mut event = tx.prepare(
+            "INSERT INTO finding_events (finding_id, audit_run_id, at, event, severity, detail, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let mut seen: HashSet<String> = HashSet::with_capacity(findings.len());
+        for f in findings {
+            let fp = f.fingerprint();
+            if !seen.insert(fp.clone()) {
+                continue; // one finding per rule and subject
+            }
+            let sev = f.severity.as_str();
+            let weight = policy.weight(f.rule.id, f.severity);
+            match stored.get(&fp) {
+                None => {
+                    insert.execute(params![
+                        fp,
+                        f.rule.id,
+                        f.key_id(),
+                        f.provider(),
+                        f.account(),
+                        f.external_id(),
+                        f.owner(),
+                        f.resource(),
+                        sev,
+                        weight,
+                        f.rule.title,
+                        f.detail,
+                        now_s
+                    ])?;
+                    let id = tx.last_insert_rowid();
+                    event.execute(params![id, run, now_s, "opened", sev, f.detail, None::<String>])?;
+                    changes.push(Change { finding_id: id, change: "opened" });
+                }
+                Some(s) => {
+                    update.execute(params![s.id, sev, weight, f.rule.title, f.detail, f.owner(), now_s])?;
+                    let escalated = f.severity > s.severity;
+                    if escalated || f.severity < s.severity {
+                        let e = if escalated { "escalated" } else { "deescalated" };
+                        event.execute(params![s.id, run, now_s, e, sev, f.detail, None::<String>])?;
+                    }
+                    let snooze_over = s.state == State::Snoozed && s.snoozed_until.is_none_or(|u| u <= now);
+                    if s.state == State::Resolved {
+                        set_state.execute(params![s.id, "open", now_s, None::<String>])?;
+                        event.execute(params![s.id, run, now_s, "reopened", sev, f.detail, None::<String>])?;
+                        changes.push(Change { finding_id: s.id, change: "reopened" });
+                    } else if escalated {
+                        if s.state != State::Open {
+                            set_state.execute(params![s.id, "open", now_s, None::<String>])?;
+                        }
+                        changes.push(Change { finding_id: s.id, change: "escalated" });
+                    } else if snooze_over {
+                        set_state.execute(params![s.id, "open", now_s, None::<String>])?;
+                        event.execute(params![s.id, run, now_s, "snooze_ended", sev, f.detail, None::<String>])?;
+                    }
+                }
+            }
+        }
+
+        // Findings that stopped firing.
+        let vanished: Vec<(&String, &Stored)> =
+            stored.iter().filter(|(fp, s)| s.state != State::Resolved && !seen.contains(*fp)).collect();
+        let under_previous: HashSet<String> = match previous {
+            Some(prev) if !vanished.is_empty() => audit::evaluate(snapshot, &AuditContext { now, policy: prev })
+                .iter()
+                .map(Finding::fingerprint)
+                .collect(),
+            _ => HashSet::new(),
+        };
+        let keys: HashMap<&str, &ApiKey> = snapshot.keys.iter().map(|k| (k.id.as_str(), k)).collect();
+        let gone: HashSet<String> = {
+            let mut stmt = tx.prepare("SELECT id FROM api_keys WHERE removed_at IS NOT NULL")?;
+            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        for (fp, s) in vanished {
+            let reason = if under_previous.contains(fp) {
+                Resolution::PolicyChanged
+            } else {
+                match s.key_id.as_deref() {
+                    Some(id) => key_resolution(&tx, id, keys.get(id).copied(), gone.contains(id), snapshot)?,
+                    None => Resolution::RulePassed,
+                }
+            };
+            set_state.execute(params![s.id, "resolved", now_s, reason.as_str()])?;
+            event.execute(params![s.id, run, now_s, "resolved", None::<String>, None::<String>, reason.as_str()])?;
+            resolved_changes.push(Change { finding_id: s.id, change: "resolved" });
+        }
+    }
+    let opened = changes.iter().filter(|c| c.change != "escalated").count();
+    tx.execute(
+        "UPDATE audit_runs SET opened = ?2, resolved = ?3 WHERE id = ?1",
+        params![run, opened as i64, resolved_changes.len() as i64],
+    )?;
+    tx.commit()?;
+    changes.extend(resolved_changes);
+    Ok(AuditRun { run_id: run, firing: findings.len(), changes })
+}
+
+/// Why a key finding stopped firing: a key that is gone or off was rotated when its owner has a
+/// newer live key of the same kind in the same account, else deleted (gone) or the rule passed.
+fn key_resolution(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    live: Option<&ApiKey>,
+    gone: bool,
+    snapshot: &Snapshot,
+) -> Result<Resolution, Error> {
+    let key = match live {
+        Some(k) => k.clone(),
+        None => match crate::inventory::get_in(tx, id).optional_found()? {
+            Some(k) => k,
+            None => return Ok(Resolution::KeyDeleted),
+        },
+    };
+    if !gone && key.is_live() {
+        return Ok(Resolution::RulePassed);
+    }
+    let replaced = key.owner.is_some()
+        && snapshot.keys.iter().any(|k| {
+            k.id != key.id
+                && k.is_live()
+                && k.provider == key.provider
+                && k.account == key.account
+                && k.owner == key.owner
+                && k.kind == key.kind
+                && k.created_at > key.created_at
+        });
+    Ok(if replaced {
+        Resolution::KeyRotated
+    } else if gone {
+        Resolution::KeyDeleted
+    } else {
+        Resolution::RulePassed
+    })
+}
+
+trait OptionalFound<T> {
+    fn optional_found(self) -> Result<Option<T>, Error>;
+}
+
+impl<T> OptionalFound<T> for Result<T, Error> {
+    fn optional_found(self) -> Result<Option<T>, Error> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, rule_id, severity, weight, state, key_id, provider, account, external_id, owner, resource, \
+     title, detail, first_seen_at, last_seen_at, snoozed_until, resolution, note";
+
+fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingView> {
+    let rule_id: String = r.get(1)?;
+    Ok(FindingView {
+        id: r.get(0)?,
+        remediation: remediation_of(&rule_id).to_owned(),
+        rule_id,
+        severity: r.get(2)?,
+        weight: r.get(3)?,
+        state: State::parse(&r.get::<_, String>(4)?).unwrap_or(State::Open),
+        key_id: r.get(5)?,
+        provider: r.get(6)?,
+        account: r.get(7)?,
+        external_id: r.get(8)?,
+        owner: r.get(9)?,
+        resource: r.get(10)?,
+        title: r.get(11)?,
+        detail: r.get(12)?,
+        first_seen_at: r.get(13)?,
+        last_seen_at: r.get(14)?,
+        snoozed_until: r.get(15)?,
+        resolution: r.get(16)?,
+        note: r.get(17)?,
+    })
+}
+
+/// Findings in the given states (all when empty), most severe first, then by rule order.
+pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> {
+    let mut stmt = vault.conn().prepare(&format!("SELECT {COLUMNS} FROM findings ORDER BY id"))?;
+    let mut all = stmt
+        .query_map([], view)?
+        .filter(|v| v.as_ref().map_or(true, |v| states.is_empty() || states.contains(&v.state)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rank: HashMap<&str, usize> =
+        audit::rules::ALL_RULES.iter().enumerate().map(|(i, r)| (r.meta().id, i)).collect();
+    all.sort_by_key(|f| {
+        (
+            std::cmp::Reverse(Severity::parse(&f.severity)),
+            rank.get(f.rule_id.as_str()).copied().unwrap_or(usize::MAX),
+            f.id,
+        )
+    });
+    Ok(all)
+}
+
+/// One finding.
+pub fn get(vault: &Vault, id: i64) -> Result<FindingView, Error> {
+    vault
+        .conn()
+        .query_row(&format!("SELECT {COLUMNS} FROM findings WHERE id = ?1"), [id], view)
+        .optional()?
+        .ok_or_else(|| Error::NotFound { what: "finding", id: id.to_string() })
+}
+
+/// A finding's history, oldest first.
+pub fn history(vault: &Vault, id: i64) -> Result<Vec<FindingEvent>, Error> {
+    get(vault, id)?;
+    let mut stmt = vault.conn().prepare(
+        "SELECT at, event, severity, detail, reason FROM finding_events WHERE finding_id = ?1 ORDER BY at, id",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok(FindingEvent {
+                at: r.get(0)?,
+                event: r.get(1)?,
+                severity: r.get(2)?,
+                detail: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn change_state(
+    vault: &mut Vault,
+    id: i64,
+    state: State,
+    until: Option<DateTime<Utc>>,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<FindingView, Error> {
+    let current = get(vault, id)?;
+    if current.state == State::Resolved {
+        return Err(Error::Conflict(format!(
+            "finding {id} is resolved ({}); only firing findings can be acknowledged, snoozed or reopened",
+            current.resolution.as_deref().unwrap_or("no longer firing")
+        )));
+    }
+    let now_s = time::to_string(now);
+    let until_s = until.map(time::to_string);
+    let tx = vault.conn_mut().transaction()?;
+    tx.execute(
+        "UPDATE findings SET state = ?2, snoozed_until = ?3, note = COALESCE(?4, note), state_changed_at = ?5 WHERE id = ?1",
+        params![id, state.as_str(), until_s, note, now_s],
+    )?;
+    let event = match state {
+        State::Acknowledged => "acknowledged",
+        State::Snoozed => "snoozed",
+        _ => "reopened",
+    };
+    tx.execute(
+        "INSERT INTO finding_events (finding_id, at, event, severity, detail, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, now_s, event, current.severity, note, until_s],
+    )?;
+    tx.commit()?;
+    get(vault, id)
+}
+
+/// The user has seen a firing finding and accepts it for now. It reopens if it escalates.
+pub fn acknowledge(vault: &mut Vault, id: i64, note: Option<&str>, now: DateTime<Utc>) -> Result<FindingView, Error> {
+    change_state(vault, id, State::Acknowledged, None, note, now)
+}
+
+/// Hides a firing finding until `until`; the first audit after that reopens it if it still fires.
+pub fn snooze(
+    vault: &mut Vault,
+    id: i64,
+    until: DateTime<Utc>,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<FindingView, Error> {
+    if until <= now {
+        return Err(Error::Invalid { field: "until", reason: "must be in the future".into() });
+    }
+    change_state(vault, id, State::Snoozed, Some(until), note, now)
+}
+
+/// Puts an acknowledged or snoozed finding back to open.
+pub fn reopen(vault: &mut Vault, id: i64, now: DateTime<Utc>) -> Result<FindingView, Error> {
+    change_state(vault, id, State::Open, None, None, now)
+}
+
+/// One part of a key's risk score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RiskPart {
+    /// The finding.
+    pub finding_id: i64,
+    /// Its rule.
+    pub rule_id: String,
+    /// Its severity.
+    pub severity: String,
+    /// What it adds.
+    pub weight: u32,
+    /// Why.
+    pub detail: String,
+}
+
+/// Risk of each key with open findings: its own open findings plus its owner's (an owner with
+/// two active keys makes both riskier). Keys without open findings are absent (score 0).
+pub fn risk(vault: &Vault, keys: &[ApiKey]) -> Result<HashMap<String, Vec<RiskPart>>, Error> {
+    let mut stmt = vault.conn().prepare(
+        "SELECT id, rule_id, severity, weight, detail, key_id, provider, account, owner, resource FROM findings
+         WHERE state = 'open' ORDER BY weight DESC, id",
+    )?;
+    let mut by_key: HashMap<String, Vec<RiskPart>> = HashMap::new();
+    let mut by_owner: HashMap<(String, String, String), Vec<RiskPart>> = HashMap::new();
+    let rows = stmt.query_map([], |r| {
+        let part = RiskPart {
+            finding_id: r.get(0)?,
+            rule_id: r.get(1)?,
+            severity: r.get(2)?,
+            weight: r.get(3)?,
+            detail: r.get(4)?,
+        };
+        Ok((
+            part,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
+        ))
+    })?;
+    for row in rows {
+        let (part, key_id, provider, account, owner, resource) = row?;
+        match (key_id, owner, resource) {
+            (Some(k), _, _) => by_key.entry(k).or_default().push(part),
+            (None, Some(o), None) => by_owner.entry((provider, account, o)).or_default().push(part),
+            _ => {}
+        }
+    }
+    if !by_owner.is_empty() {
+        for k in keys.iter().filter(|k| k.is_live()) {
+            let Some(owner) = &k.owner else { continue };
+            if let Some(parts) = by_owner.get(&(k.provider.clone(), k.account.clone(), owner.clone())) {
+                by_key.entry(k.id.clone()).or_default().extend(parts.iter().cloned());
+            }
+        }
+    }
+    Ok(by_key)
+}
+
+/// Used by the rule-less summary: the number of firing findings (open, acknowledged, snoozed).
+pub fn firing_count(vault: &Vault) -> Result<usize, Error> {
+    let n: i64 = vault.conn().query_row("SELECT COUNT(*) FROM findings WHERE state <> 'resolved'", [], |r| r.get(0))?;
+    Ok(n as usize)
+}
+
+/// The policy digest of the latest audit, if any.
+pub fn last_policy_digest(vault: &Vault) -> Result<Option<String>, Error> {
+    Ok(vault
+        .conn()
+        .query_row("SELECT policy_digest FROM audit_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
