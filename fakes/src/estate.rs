@@ -250,6 +250,10 @@ pub fn datadog_state(now: DateTime<Utc>, keys: usize) -> (datadog::State, Creden
             leak: (i % 11 == 3).then(|| datadog::Leak { date: now - Duration::days(2), source: "public_gist".into() }),
         });
     }
+    // Tokens about to expire, one per reminder window (30, 7 and 1 days).
+    for (pat, left) in s.pats.iter_mut().zip([Duration::days(20), Duration::days(5), Duration::hours(20)]) {
+        pat.expires_at = Some(now + left);
+    }
     let sas: Vec<String> = s.users.iter().filter(|u| u.service_account).map(|u| u.id.clone()).collect();
     for i in 0..n(10) {
         let created = now - days(&mut d, 400);

@@ -1,0 +1,266 @@
+//! Every rule fires on the demo estate exactly where it should, and nowhere else.
+//!
+//! The demo is built for real (stand-ins, connectors, syncs into a vault) and audited at the
+//! instant the estate was seeded from. The expected findings are not taken from the audit: the
+//! table below derives them, rule by rule, from the seeded provider state itself — the facts a
+//! person would check by hand in each provider's console.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use keyward_core::api::{self, Home};
+use keyward_core::audit::rules::ALL_RULES;
+use keyward_core::{Secret, time};
+use keyward_fakes::estate::{self, DEMO_KEYS};
+
+type Expected = BTreeMap<&'static str, BTreeSet<String>>;
+
+/// Whole days from `t` to `now`, floored (the audit's measure).
+fn age(t: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    time::age_days(t, now)
+}
+
+fn expected(now: DateTime<Utc>) -> Expected {
+    let (dd, _) = estate::datadog_state(now, DEMO_KEYS);
+    let (atlas, _) = estate::atlas_state(now, DEMO_KEYS);
+    let (fastly, _) = estate::fastly_state(now, DEMO_KEYS);
+    let (nr, _, _) = estate::newrelic_state(now, DEMO_KEYS);
+    let aws = estate::aws_state(now, DEMO_KEYS);
+    let mut e: Expected = ALL_RULES.iter().map(|r| (r.meta().id, BTreeSet::new())).collect();
+    let mut fire = |rule: &'static str, label: String| {
+        assert!(e.get_mut(rule).expect("a registered rule").insert(label.clone()), "{rule} {label} twice");
+    };
+    let expiring = |expires: DateTime<Utc>| -> Option<&'static str> {
+        let left = expires - now;
+        (left > Duration::zero()).then_some(())?;
+        if left <= Duration::days(1) {
+            Some("high")
+        } else if left <= Duration::days(7) {
+            Some("medium")
+        } else if left <= Duration::days(30) {
+            Some("low")
+        } else {
+            None
+        }
+    };
+
+    // ---- AWS IAM: root key, admins, two active keys, age and use of active keys.
+    fire("root_access_key", "demo-aws".into());
+    for u in &aws.users {
+        let active: Vec<_> = u.keys.iter().filter(|k| k.active).collect();
+        if active.len() == 2 {
+            fire("owner_two_active_keys", u.name.clone());
+        }
+        for k in active {
+            if u.admin {
+                fire("owner_admin_access", k.id.clone());
+            }
+            if age(k.created, now) > 90 {
+                fire("key_not_rotated", k.id.clone());
+            }
+            match &k.last_used {
+                Some((at, _, _)) if age(*at, now) > 45 => fire("key_unused", k.id.clone()),
+                None if age(k.created, now) > 7 => fire("key_never_used", k.id.clone()),
+                _ => {}
+            }
+        }
+    }
+
+    // ---- API Gateway: keys (readable, plans, disabled for long) and the stand-in's posture.
+    for k in &aws.gateway_keys {
+        let id = format!("us-east-1/{}", k.id);
+        if k.enabled {
+            fire("secret_readable_after_creation", id.clone());
+            if !k.planned {
+                fire("apigw_key_no_usage_plan", id.clone());
+            }
+            if age(k.created, now) > 90 {
+                fire("key_not_rotated", id.clone());
+            }
+        } else if age(k.created, now) > 30 {
+            // The stand-in reports lastUpdatedDate = createdDate: off at least since then.
+            fire("key_disabled_not_deleted", id.clone());
+        }
+    }
+    fire("apigw_route_no_auth", "us-east-1/http0001/r-open".into());
+    for stage in ["us-east-1/rest0001/prod", "us-east-1/http0001/$default"] {
+        fire("apigw_stage_no_access_logs", stage.into());
+        fire("apigw_stage_no_throttling", stage.into());
+    }
+
+    // ---- Datadog.
+    let disabled: BTreeSet<&str> = dd.users.iter().filter(|u| u.disabled).map(|u| u.id.as_str()).collect();
+    let kinds = [("api_key", &dd.api_keys), ("application_key", &dd.app_keys), ("pat", &dd.pats), ("sat", &dd.sats)];
+    for (kind, keys) in kinds {
+        for k in keys.iter() {
+            let id = k.id.clone();
+            if disabled.contains(k.owner.as_str()) {
+                fire("key_owner_removed", id.clone());
+            }
+            if k.leak.is_some() {
+                fire("provider_reports_leak", id.clone());
+            }
+            if age(k.created_at, now) > 90 {
+                fire("key_not_rotated", id.clone());
+            }
+            match k.last_used {
+                Some(at) if age(at, now) > 45 => fire("key_unused", id.clone()),
+                None if age(k.created_at, now) > 7 => fire("key_never_used", id.clone()),
+                _ => {}
+            }
+            match kind {
+                "api_key" => fire("secret_readable_after_creation", id.clone()),
+                "application_key" if k.scopes.is_none() => fire("app_key_unscoped", id.clone()),
+                _ => {}
+            }
+            if matches!(kind, "pat" | "sat") {
+                match k.expires_at {
+                    None => fire("key_no_expiry", id.clone()),
+                    Some(x) if x <= now => fire("key_expired_still_listed", id.clone()),
+                    Some(x) => {
+                        if let Some(sev) = expiring(x) {
+                            fire("key_expiring", format!("{id}@{sev}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- MongoDB Atlas: programmatic keys (roles, access lists, last use from the list) and
+    // service-account secrets (roles, expiry, use).
+    for k in &atlas.api_keys {
+        if k.roles.iter().any(|r| r.name == "ORG_OWNER" && r.group_id.is_none()) {
+            fire("atlas_key_org_owner", k.id.clone());
+        }
+        if k.access_list.is_empty() && !atlas.api_access_list_required {
+            fire("atlas_key_no_access_list", k.id.clone());
+        }
+        // No creation date and no owner at Atlas for programmatic keys.
+        fire("key_owner_unknown", k.id.clone());
+        if let Some(last) = k.access_list.iter().filter_map(|a| a.last_used).max() {
+            if age(last, now) > 45 {
+                fire("key_unused", k.id.clone());
+            }
+        }
+    }
+    for sa in &atlas.service_accounts {
+        let owner = sa.roles.iter().any(|r| r.name == "ORG_OWNER");
+        for s in &sa.secrets {
+            if owner {
+                fire("atlas_key_org_owner", s.id.clone());
+            }
+            if age(s.created_at, now) > 90 {
+                fire("key_not_rotated", s.id.clone());
+            }
+            match s.last_used {
+                Some(at) if age(at, now) > 45 => fire("key_unused", s.id.clone()),
+                None if age(s.created_at, now) > 7 => fire("key_never_used", s.id.clone()),
+                _ => {}
+            }
+            if s.expires_at <= now {
+                fire("key_expired_still_listed", s.id.clone());
+            } else if let Some(sev) = expiring(s.expires_at) {
+                fire("key_expiring", format!("{}@{sev}", s.id));
+            }
+        }
+    }
+
+    // ---- Fastly: user and automation tokens.
+    for t in fastly.tokens.iter().chain(&fastly.automation_tokens) {
+        let id = t.id.clone();
+        let scopes: Vec<&str> = t.scope.split_whitespace().collect();
+        if scopes.contains(&"global") {
+            fire("fastly_token_global_scope", id.clone());
+        }
+        if t.services.is_empty() {
+            fire("fastly_token_all_services", id.clone());
+        }
+        if t.user_id.is_none() {
+            fire("key_owner_unknown", id.clone());
+        }
+        if age(t.created_at, now) > 90 {
+            fire("key_not_rotated", id.clone());
+        }
+        match t.last_used {
+            Some(at) if age(at, now) > 45 => fire("key_unused", id.clone()),
+            None if age(t.created_at, now) > 7 => fire("key_never_used", id.clone()),
+            _ => {}
+        }
+        match t.expires_at {
+            None => fire("key_no_expiry", id.clone()),
+            Some(x) if x <= now => fire("key_expired_still_listed", id.clone()),
+            Some(x) => {
+                if let Some(sev) = expiring(x) {
+                    fire("key_expiring", format!("{id}@{sev}"));
+                }
+            }
+        }
+    }
+
+    // ---- New Relic: no use, expiry or scopes to judge; ingest keys have no owner and, like the
+    // caller's own user keys, show their value to readers.
+    let me = nr.keys.iter().find(|k| k.name == "keyward-inventory").and_then(|k| k.user_id);
+    for k in &nr.keys {
+        if age(k.created_at, now) > 90 {
+            fire("key_not_rotated", k.id.clone());
+        }
+        if k.key_type == "INGEST" {
+            fire("key_owner_unknown", k.id.clone());
+            fire("secret_readable_after_creation", k.id.clone());
+        } else if k.user_id == me {
+            fire("secret_readable_after_creation", k.id.clone());
+        }
+    }
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rule_fires_exactly_where_the_table_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path());
+    let mut vault = api::init(&home, Some(&Secret::new("demo".into()))).unwrap();
+    api::demo(&home, &mut vault, &|_| {}).await.unwrap();
+    let anchor = api::list_connectors(&vault)
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            let created = keyward_core::connector::find(&vault, &c.name).unwrap().unwrap().created_at;
+            time::parse(&created)
+        })
+        .min()
+        .unwrap();
+    let report = api::run_audit(&home, &mut vault, anchor).unwrap();
+
+    let mut actual: Expected = ALL_RULES.iter().map(|r| (r.meta().id, BTreeSet::new())).collect();
+    for f in &report.findings {
+        let label = match (&f.external_id, &f.resource, &f.owner, &f.key_id) {
+            (Some(id), _, _, _) => id.clone(),
+            (None, Some(r), _, _) => r.clone(),
+            (None, None, Some(o), None) => o.clone(),
+            (None, None, _, Some(key)) => format!("manual:{key}"),
+            (None, None, None, None) => f.account.clone(),
+        };
+        let label = if f.rule_id == "key_expiring" { format!("{label}@{}", f.severity) } else { label };
+        let rule = ALL_RULES.iter().map(|r| r.meta().id).find(|id| *id == f.rule_id).unwrap();
+        assert!(actual.get_mut(rule).unwrap().insert(label), "duplicate finding {f:?}");
+    }
+
+    let want = expected(anchor);
+    let mut problems = Vec::new();
+    for (rule, expected) in &want {
+        let got = &actual[rule];
+        if expected.is_empty() {
+            problems.push(format!("{rule}: the demo estate has no case for it"));
+        }
+        let missing: Vec<_> = expected.difference(got).collect();
+        let extra: Vec<_> = got.difference(expected).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            problems.push(format!("{rule}: missing {missing:?}, unexpected {extra:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Every finding was accounted for by the table.
+    let total: usize = want.values().map(BTreeSet::len).sum();
+    assert_eq!(report.findings.len(), total);
+}
