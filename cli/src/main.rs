@@ -52,6 +52,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the findings as a report: json, csv, sarif (code scanning), ocsf (SIEM) or html
+    Report {
+        /// json, csv, sarif, ocsf or html
+        #[arg(long, value_parser = ["json", "csv", "sarif", "ocsf", "html"])]
+        format: String,
+        /// Write to this file instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// States to include, comma-separated: open, acknowledged, snoozed, resolved, all
+        #[arg(long, value_delimiter = ',', default_value = "open,acknowledged,snoozed")]
+        state: Vec<String>,
+    },
     /// Findings across audits: list, history, acknowledge, snooze, reopen
     #[command(subcommand)]
     Findings(FindingsCmd),
@@ -503,33 +515,48 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Findings(cmd) => findings(&home, cmd)?,
+        Command::Report { format, out, state } => {
+            let vault = open(&home)?;
+            let format = keyward_core::report::Format::parse(&format).expect("clap checked the format");
+            let text = api::report(&vault, format, &states(&state)?)?;
+            match out {
+                None => print!("{text}"),
+                Some(path) => {
+                    let tmp = path.with_extension("keyward-tmp");
+                    std::fs::write(&tmp, &text)
+                        .and_then(|()| std::fs::rename(&tmp, &path))
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("Wrote {}", path.display());
+                }
+            }
+        }
         Command::Policy(cmd) => policy(&home, cmd)?,
     }
     Ok(())
 }
 
-fn findings(home: &Home, cmd: FindingsCmd) -> anyhow::Result<()> {
+/// Finding states named on the command line; `all` (or nothing) means every state.
+fn states(names: &[String]) -> anyhow::Result<Vec<api::FindingState>> {
     use api::FindingState as S;
+    let mut states = Vec::new();
+    for name in names {
+        states.push(match name.as_str() {
+            "all" => return Ok(Vec::new()),
+            "open" => S::Open,
+            "acknowledged" => S::Acknowledged,
+            "snoozed" => S::Snoozed,
+            "resolved" => S::Resolved,
+            other => bail!("unknown state {other:?} (open, acknowledged, snoozed, resolved, all)"),
+        });
+    }
+    Ok(states)
+}
+
+fn findings(home: &Home, cmd: FindingsCmd) -> anyhow::Result<()> {
     match cmd {
         FindingsCmd::List { state, json } => {
             let vault = open(home)?;
-            let mut states = Vec::new();
-            for s in &state {
-                match s.as_str() {
-                    "all" => states = vec![],
-                    other => states.push(match other {
-                        "open" => S::Open,
-                        "acknowledged" => S::Acknowledged,
-                        "snoozed" => S::Snoozed,
-                        "resolved" => S::Resolved,
-                        _ => bail!("unknown state {other:?} (open, acknowledged, snoozed, resolved, all)"),
-                    }),
-                }
-                if s == "all" {
-                    break;
-                }
-            }
-            output::findings(&api::list_findings(&vault, &states)?, json)?;
+            output::findings(&api::list_findings(&vault, &states(&state)?)?, json)?;
         }
         FindingsCmd::Show { id, json } => {
             let vault = open(home)?;

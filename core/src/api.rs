@@ -432,6 +432,20 @@ pub fn reopen_finding(vault: &mut Vault, id: i64) -> Result<FindingView, Error> 
     findings::reopen(vault, id, Utc::now())
 }
 
+/// A report of the findings in `states` (every state when empty), rendered in `format`.
+pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingState]) -> Result<String, Error> {
+    let names: std::collections::HashMap<String, String> =
+        inventory::list(vault)?.into_iter().map(|k| (k.id, k.name)).collect();
+    let rows: Vec<crate::report::ReportRow> = findings::list(vault, states)?
+        .into_iter()
+        .map(|f| crate::report::ReportRow {
+            key_name: f.key_id.as_ref().and_then(|id| names.get(id).cloned()),
+            finding: f,
+        })
+        .collect();
+    Ok(crate::report::render(format, &rows, Utc::now()))
+}
+
 /// The policy as shown to users.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyView {

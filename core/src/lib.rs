@@ -15,6 +15,7 @@ pub mod findings;
 pub mod inventory;
 pub mod model;
 pub mod policy;
+pub mod report;
 pub mod secret;
 pub mod sync;
 pub mod time;

@@ -45,7 +45,7 @@ fn expected(now: DateTime<Utc>) -> Expected {
     };
 
     // ---- AWS IAM: root key, admins, two active keys, age and use of active keys.
-    fire("root_access_key", "demo-aws".into());
+    fire("root_access_key", "root".into());
     for u in &aws.users {
         let active: Vec<_> = u.keys.iter().filter(|k| k.active).collect();
         if active.len() == 2 {

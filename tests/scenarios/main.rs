@@ -7,4 +7,5 @@ mod aws_moto;
 mod cli;
 mod desktop;
 mod providers;
+mod reports;
 mod secrets;

@@ -133,6 +133,11 @@ fn demo_builds_a_populated_inventory_over_every_provider() {
         &["connector", "list", "--json"],
         &["audit", "--json"],
         &["resources", "--json"],
+        &["report", "--format", "csv"],
+        &["report", "--format", "sarif"],
+        &["report", "--format", "ocsf"],
+        &["report", "--format", "html"],
+        &["findings", "list", "--state", "all", "--json"],
     ] {
         let o = home.run(args);
         outputs.push(o.stdout);

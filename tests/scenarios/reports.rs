@@ -1,0 +1,95 @@
+//! `keyward report` in every format from a demo workspace: SARIF and OCSF validate against their
+//! published schemas (tests/contract/report.mjs, ajv), CSV and JSON carry every firing finding,
+//! HTML is one self-contained page with its charts; no report holds a secret. Also the findings
+//! commands a user drives the lifecycle with.
+
+use std::process::Command;
+
+use keyward_tests::{Home, workspace};
+use serde_json::Value;
+
+fn check(format: &str, file: &std::path::Path) -> std::process::Output {
+    let contract = workspace().join("tests/contract");
+    Command::new("node").arg(contract.join("report.mjs")).arg(format).arg(file).output().expect("node runs")
+}
+
+fn validate(format: &str, file: &std::path::Path) -> String {
+    let contract = workspace().join("tests/contract");
+    assert!(
+        contract.join("node_modules/ajv-formats").exists(),
+        "the schema checker is not installed: run scripts/install-deps.sh --test (npm ci in tests/contract)"
+    );
+    let out = check(format, file);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{format} report invalid:\n{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+#[test]
+fn reports_validate_and_carry_every_finding() {
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let firing = home.json(&["findings", "list", "--json"]).as_array().unwrap().len();
+    assert!(firing > 100, "the demo has findings: {firing}");
+
+    // A user acknowledges one: SARIF shows it suppressed, OCSF "In Progress".
+    let first = home.json(&["findings", "list", "--json"])[0]["id"].as_i64().unwrap().to_string();
+    home.ok(&["findings", "ack", &first, "--note", "owner is on it"]);
+    let shown = home.ok(&["findings", "show", &first]);
+    assert!(shown.contains("acknowledged") && shown.contains("owner is on it"), "{shown}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = |ext: &str| dir.path().join(format!("report.{ext}"));
+    for format in ["json", "csv", "sarif", "ocsf", "html"] {
+        let out = home.run(&["report", "--format", format, "--out", path(format).to_str().unwrap()]);
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "--out writes the file, not stdout");
+    }
+
+    assert_eq!(validate("sarif", &path("sarif")).trim(), format!("ok {firing}"));
+    assert_eq!(validate("ocsf", &path("ocsf")).trim(), format!("ok {firing}"));
+    let sarif: Value = serde_json::from_slice(&std::fs::read(path("sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let acked = results.iter().filter(|r| r["suppressions"].is_array()).count();
+    assert_eq!(acked, 1);
+    assert!(results.iter().all(|r| r["ruleIndex"].is_u64() && r["locations"][0]["logicalLocations"].is_array()));
+    let ocsf: Value = serde_json::from_slice(&std::fs::read(path("ocsf")).unwrap()).unwrap();
+    let events = ocsf.as_array().unwrap();
+    assert!(events.iter().all(|e| e["class_uid"] == 2004 && e["remediation"]["desc"].is_string()));
+    assert_eq!(events.iter().filter(|e| e["status"] == "In Progress").count(), 1);
+
+    // The checker can fail: a wrong SARIF level and an OCSF severity outside its enum are refused.
+    let mut bad = sarif.clone();
+    bad["runs"][0]["results"][0]["level"] = "fatal".into();
+    std::fs::write(dir.path().join("bad.sarif"), bad.to_string()).unwrap();
+    assert!(!check("sarif", &dir.path().join("bad.sarif")).status.success());
+    let mut bad = ocsf.clone();
+    bad[0]["severity_id"] = 42.into();
+    std::fs::write(dir.path().join("bad.ocsf"), bad.to_string()).unwrap();
+    assert!(!check("ocsf", &dir.path().join("bad.ocsf")).status.success());
+
+    let json: Value = serde_json::from_slice(&std::fs::read(path("json")).unwrap()).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), firing);
+    for field in ["rule_id", "severity", "provider", "account", "remediation", "state"] {
+        assert!(rows.iter().all(|r| r[field].is_string()), "{field}");
+    }
+    assert!(rows.iter().filter(|r| r["key_id"].is_string()).all(|r| r["key_name"].is_string()));
+
+    let csv = std::fs::read_to_string(path("csv")).unwrap();
+    assert!(csv.starts_with("id,severity,state,rule_id,"));
+    assert_eq!(csv.matches("\r\n").count(), firing + 1, "a header and one row per finding");
+
+    let html = std::fs::read_to_string(path("html")).unwrap();
+    assert!(html.starts_with("<!doctype html>") && !html.contains("<script") && !html.contains("src=\"http"));
+    assert!(html.contains("Findings per provider") && html.contains("Findings per rule"));
+    for provider in ["aws", "aws_apigateway", "datadog", "mongodb_atlas", "fastly", "newrelic"] {
+        assert!(html.contains(&format!(">{provider}<")), "{provider} charted");
+    }
+    assert_eq!(html.matches("<tr><td class=\"sev").count(), firing);
+
+    // Standard output without --out; an unknown format is a usage error.
+    let stdout = home.ok(&["report", "--format", "json"]);
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap().as_array().unwrap().len(), firing);
+    assert_eq!(home.run(&["report", "--format", "xml"]).status.code(), Some(2));
+}
