@@ -74,6 +74,31 @@ pub struct RuleMeta {
     pub references: &'static [&'static str],
 }
 
+/// A fast, non-cryptographic hasher (FNV-1a) for the rules' lookups of owners and accounts:
+/// the audit hashes millions of short strings and its input is the user's own inventory, so
+/// SipHash's flooding resistance buys nothing here.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A `HashMap` keyed through [`Fnv`].
+pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+/// A `HashSet` keyed through [`Fnv`].
+pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
+
 /// What a rule is evaluated against besides the snapshot.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditContext<'p> {
@@ -267,13 +292,20 @@ pub fn evaluate<'a>(snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'
     if snapshot.keys.len() < PARALLEL_FROM_KEYS || threads < 2 {
         return enabled.into_iter().flat_map(run).collect();
     }
-    // Rule i goes to thread i % threads; results are put back in registry order.
+    // Threads take the next rule from a shared counter (rules differ a lot in cost); results are
+    // put back in registry order.
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let mut per_rule: Vec<Vec<Finding<'a>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let mine: Vec<(usize, &dyn Rule)> =
-                    enabled.iter().copied().enumerate().filter(|(i, _)| i % threads == t).collect();
-                scope.spawn(move || mine.into_iter().map(|(i, r)| (i, run(r))).collect::<Vec<_>>())
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(rule) = enabled.get(i) else { break done };
+                        done.push((i, run(*rule)));
+                    }
+                })
             })
             .collect();
         let mut out: Vec<(usize, Vec<Finding<'a>>)> =

@@ -56,8 +56,9 @@ struct RuleSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
     defaults: Thresholds,
-    /// Provider id → thresholds (defaults overlaid with the provider's table).
-    providers: HashMap<String, Thresholds>,
+    /// Provider id → thresholds (defaults overlaid with the provider's table); a handful at
+    /// most, so a scan beats hashing (the audit asks once per key per rule).
+    providers: Vec<(String, Thresholds)>,
     /// Tag → its overrides.
     tags: BTreeMap<String, Partial>,
     rules: HashMap<&'static str, RuleSettings>,
@@ -215,7 +216,7 @@ impl Policy {
                 ));
             }
             check_reminders(partial)?;
-            policy.providers.insert(name.get_ref().clone(), partial.over(policy.defaults));
+            policy.providers.push((name.get_ref().clone(), partial.over(policy.defaults)));
         }
         for (name, partial) in &file.tag {
             check_reminders(partial)?;
@@ -240,7 +241,7 @@ impl Policy {
 
     /// The thresholds for a key of `provider` carrying `tags`.
     pub fn thresholds(&self, provider: &str, tags: &[String]) -> Thresholds {
-        let base = self.providers.get(provider).copied().unwrap_or(self.defaults);
+        let base = self.providers.iter().find(|(p, _)| p == provider).map_or(self.defaults, |(_, t)| *t);
         if tags.is_empty() || self.tags.is_empty() {
             return base;
         }

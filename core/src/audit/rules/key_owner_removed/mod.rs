@@ -1,9 +1,7 @@
 //! `key_owner_removed`: a live key whose owner the provider reports disabled (someone who left,
 //! a deactivated user) — the key keeps working without anyone responsible for it.
 
-use std::collections::HashSet;
-
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, FastSet, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
 pub struct KeyOwnerRemoved;
@@ -23,7 +21,7 @@ impl Rule for KeyOwnerRemoved {
     }
 
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        let disabled: HashSet<(&str, &str, &str)> = snapshot
+        let disabled: FastSet<(&str, &str, &str)> = snapshot
             .owners
             .iter()
             .filter(|o| o.disabled)

@@ -1,9 +1,7 @@
 //! `owner_admin_access`: an active key whose owner has administrator access
 //! (AWS `AdministratorAccess`, or any policy that allows `*` on `*`, directly or through a group).
 
-use std::collections::HashMap;
-
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
 pub struct OwnerAdminAccess;
@@ -23,7 +21,7 @@ impl Rule for OwnerAdminAccess {
     }
 
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        let admins: HashMap<(&str, &str, &str), &str> = snapshot
+        let admins: FastMap<(&str, &str, &str), &str> = snapshot
             .owners
             .iter()
             .filter_map(|o| Some(((o.provider.as_str(), o.account.as_str(), o.name.as_str()), o.admin_via.as_deref()?)))
