@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod model;
 pub mod policy;
 pub mod report;
+pub mod schedule;
 pub mod secret;
 pub mod sync;
 pub mod time;

@@ -57,3 +57,62 @@ CREATE TABLE policies (
     text       TEXT NOT NULL,
     adopted_at TEXT NOT NULL
 );
+
+-- Scheduled jobs ('audit', 'sync:<connector>') and the state of their last run, so a restart
+-- knows what it missed.
+CREATE TABLE jobs (
+    id               TEXT PRIMARY KEY,
+    cron             TEXT NOT NULL,            -- cron expression with seconds (cron crate syntax)
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    last_fire_at     TEXT,                     -- the scheduled time the last run covered
+    last_started_at  TEXT,
+    last_finished_at TEXT,
+    last_status      TEXT CHECK (last_status IN ('ok', 'failed', 'cancelled')),
+    last_message     TEXT
+);
+
+-- Where notifications go besides the desktop.
+CREATE TABLE webhooks (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('slack', 'json')),
+    url          TEXT NOT NULL,
+    secret       BLOB,                         -- sealed HMAC-SHA256 signing key (json webhooks)
+    enabled      INTEGER NOT NULL DEFAULT 1,
+    created_at   TEXT NOT NULL
+);
+
+-- Every delivery attempt of a notification, by channel ('desktop', 'webhook:<name>').
+CREATE TABLE deliveries (
+    id          INTEGER PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    event       TEXT NOT NULL,                 -- finding.opened, finding.escalated, reminder.closed, digest
+    subject     TEXT,                          -- the key or resource the notification is about
+    at          TEXT NOT NULL,
+    attempts    INTEGER NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('delivered', 'failed')),
+    http_status INTEGER,
+    error       TEXT
+);
+
+-- What the user was last told about each finding, so nothing is said twice.
+CREATE TABLE notified (
+    finding_id  INTEGER PRIMARY KEY REFERENCES findings(id) ON DELETE CASCADE,
+    severity    TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    closed_at   TEXT                           -- reminders: when rotation or deletion closed them
+);
+
+-- Notifications held for quiet hours or the daily digest.
+CREATE TABLE pending_notifications (
+    id          INTEGER PRIMARY KEY,
+    finding_id  INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+    event       TEXT NOT NULL,
+    queued_at   TEXT NOT NULL
+);
+
+-- Small user settings (notification preferences), JSON values.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

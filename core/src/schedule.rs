@@ -1,0 +1,496 @@
+//! Scheduled jobs: a sync per connector and the audit (later the exposure scan), each on a cron
+//! expression, run by the desktop app while it sits in the tray and by `keyward daemon`.
+//!
+//! What a user relies on, and where it is kept:
+//! - **Last run persisted** (`jobs` table): a restart knows what it missed.
+//! - **Catch-up once**: a job whose fire times passed while nothing ran (laptop asleep, app
+//!   closed) runs once at start, not once per missed time.
+//! - **No overlap**: a job never runs twice at once; a fire time that passes during a run is
+//!   caught up once when it ends.
+//! - **Jitter**: each fire is delayed by a stable pseudo-random amount up to a bound, so many
+//!   syncs set to the same minute do not hit a provider together.
+//! - **Clean cancellation**: cancelling stops scheduling, lets running jobs finish within a grace
+//!   period, aborts the rest (syncs write in one transaction, so an aborted one changes nothing)
+//!   and records them as cancelled.
+//!
+//! Time comes from a [`Clock`], so tests drive the scheduler on a manual clock. The work itself is
+//! the [`Host`]'s: the scheduler only decides when.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::vault::Vault;
+use crate::{Error, connector, time};
+
+/// A boxed future, for the object-safe traits below.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where the scheduler reads the time and waits.
+pub trait Clock: Send + Sync + 'static {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+    /// Resolves once `now() >= t`.
+    fn sleep_until(&self, t: DateTime<Utc>) -> BoxFuture<'_, ()>;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn sleep_until(&self, t: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            // Re-check after waking: a suspended machine's monotonic clock may lag the wall clock.
+            loop {
+                let left = t - Utc::now();
+                if left <= chrono::Duration::zero() {
+                    return;
+                }
+                tokio::time::sleep(left.to_std().unwrap_or_default().min(Duration::from_secs(60))).await;
+            }
+        })
+    }
+}
+
+/// A clock that moves only when told: scheduler tests advance it by days in microseconds.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: watch::Sender<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    /// A clock showing `start`.
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self { now: watch::channel(start).0 }
+    }
+
+    /// Moves the clock forward (or to `t`); waiters whose time came wake up.
+    pub fn set(&self, t: DateTime<Utc>) {
+        self.now.send_replace(t);
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: chrono::Duration) {
+        let t = *self.now.borrow() + d;
+        self.set(t);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.borrow()
+    }
+
+    fn sleep_until(&self, t: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        let mut rx = self.now.subscribe();
+        Box::pin(async move {
+            let _ = rx.wait_for(|now| *now >= t).await;
+        })
+    }
+}
+
+/// A schedulable piece of work.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Job {
+    /// Sync one connector.
+    Sync(String),
+    /// Run the audit (and notify).
+    Audit,
+}
+
+impl Job {
+    /// The stored id: `audit` or `sync:<connector>`.
+    pub fn id(&self) -> String {
+        match self {
+            Job::Sync(c) => format!("sync:{c}"),
+            Job::Audit => "audit".to_owned(),
+        }
+    }
+
+    /// Parses a stored id.
+    pub fn parse(id: &str) -> Option<Self> {
+        match id {
+            "audit" => Some(Job::Audit),
+            _ => id.strip_prefix("sync:").filter(|c| !c.is_empty()).map(|c| Job::Sync(c.to_owned())),
+        }
+    }
+}
+
+/// Default: every connector syncs every six hours on the hour; the audit follows at :30.
+pub const DEFAULT_SYNC_CRON: &str = "0 0 */6 * * *";
+/// Default audit schedule.
+pub const DEFAULT_AUDIT_CRON: &str = "0 30 */6 * * *";
+
+/// Parses a cron expression: the cron crate's six or seven fields (seconds first), or the
+/// classic five (a `0` seconds field is put in front).
+pub fn parse_cron(expr: &str) -> Result<cron::Schedule, Error> {
+    let fields = expr.split_whitespace().count();
+    let full = if fields == 5 { format!("0 {expr}") } else { expr.to_owned() };
+    cron::Schedule::from_str(&full).map_err(|e| Error::Invalid {
+        field: "cron",
+        reason: format!("{expr:?} is not a cron expression ({e}); e.g. \"0 */6 * * *\" for every six hours"),
+    })
+}
+
+/// A job, its schedule and its last run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobView {
+    /// `audit` or `sync:<connector>`.
+    pub id: String,
+    /// Its cron expression.
+    pub cron: String,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// The scheduled time the last run covered.
+    pub last_fire_at: Option<String>,
+    /// When the last run started.
+    pub last_started_at: Option<String>,
+    /// When it ended.
+    pub last_finished_at: Option<String>,
+    /// `ok`, `failed` or `cancelled`.
+    pub last_status: Option<String>,
+    /// What it reported, or why it failed.
+    pub last_message: Option<String>,
+    /// The next fire time (before jitter) after now.
+    pub next_fire_at: Option<String>,
+}
+
+/// Creates the default jobs that do not exist yet (a sync per connector, the audit) and drops
+/// the syncs of connectors that are gone.
+pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
+    let connectors: Vec<String> = connector::list(vault)?.into_iter().map(|c| c.name).collect();
+    let conn = vault.conn();
+    conn.execute("INSERT OR IGNORE INTO jobs (id, cron) VALUES ('audit', ?1)", [DEFAULT_AUDIT_CRON])?;
+    for c in &connectors {
+        conn.execute(
+            "INSERT OR IGNORE INTO jobs (id, cron) VALUES (?1, ?2)",
+            params![Job::Sync(c.clone()).id(), DEFAULT_SYNC_CRON],
+        )?;
+    }
+    let ids: Vec<String> =
+        conn.prepare("SELECT id FROM jobs")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for id in ids {
+        if let Some(Job::Sync(c)) = Job::parse(&id) {
+            if !connectors.contains(&c) {
+                conn.execute("DELETE FROM jobs WHERE id = ?1", [&id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every job with its state.
+pub fn list_jobs(vault: &Vault, now: DateTime<Utc>) -> Result<Vec<JobView>, Error> {
+    ensure_jobs(vault)?;
+    let mut stmt = vault.conn().prepare(
+        "SELECT id, cron, enabled, last_fire_at, last_started_at, last_finished_at, last_status, last_message
+         FROM jobs ORDER BY id = 'audit', id",
+    )?;
+    let jobs = stmt
+        .query_map([], |r| {
+            let cron: String = r.get(1)?;
+            Ok(JobView {
+                id: r.get(0)?,
+                next_fire_at: parse_cron(&cron).ok().and_then(|s| s.after(&now).next()).map(time::to_string),
+                cron,
+                enabled: r.get::<_, i64>(2)? != 0,
+                last_fire_at: r.get(3)?,
+                last_started_at: r.get(4)?,
+                last_finished_at: r.get(5)?,
+                last_status: r.get(6)?,
+                last_message: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(jobs)
+}
+
+/// Changes a job's schedule or switches it on or off.
+pub fn set_job(vault: &Vault, id: &str, cron: Option<&str>, enabled: Option<bool>) -> Result<(), Error> {
+    ensure_jobs(vault)?;
+    if let Some(c) = cron {
+        parse_cron(c)?;
+    }
+    let n = vault.conn().execute(
+        "UPDATE jobs SET cron = COALESCE(?2, cron), enabled = COALESCE(?3, enabled) WHERE id = ?1",
+        params![id, cron, enabled],
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound { what: "job", id: id.to_owned() });
+    }
+    Ok(())
+}
+
+/// A job as the scheduler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    /// The job.
+    pub job: Job,
+    /// Its cron expression.
+    pub cron: String,
+    /// The scheduled time its last run covered.
+    pub last_fire_at: Option<DateTime<Utc>>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Done; what it reported.
+    Ok(String),
+    /// Failed; why.
+    Failed(String),
+    /// Stopped by cancellation.
+    Cancelled,
+}
+
+/// One run of a job, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    /// The fire time it covered.
+    pub fire_at: DateTime<Utc>,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End.
+    pub finished_at: DateTime<Utc>,
+    /// Outcome.
+    pub status: RunStatus,
+}
+
+/// Enabled jobs from the vault.
+pub fn enabled_jobs(vault: &Vault) -> Result<Vec<JobSpec>, Error> {
+    ensure_jobs(vault)?;
+    let mut stmt = vault.conn().prepare("SELECT id, cron, last_fire_at FROM jobs WHERE enabled = 1 ORDER BY id")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+    let mut jobs = Vec::new();
+    for row in rows {
+        let (id, cron, last) = row?;
+        if let Some(job) = Job::parse(&id) {
+            jobs.push(JobSpec { job, cron, last_fire_at: last.as_deref().and_then(time::parse) });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Records a run in the vault. A cancelled run does not cover its fire time.
+pub fn record_run(vault: &Vault, job: &Job, run: &JobRun) -> Result<(), Error> {
+    let (status, message) = match &run.status {
+        RunStatus::Ok(m) => ("ok", Some(m.as_str())),
+        RunStatus::Failed(m) => ("failed", Some(m.as_str())),
+        RunStatus::Cancelled => ("cancelled", None),
+    };
+    vault.conn().execute(
+        "UPDATE jobs SET last_fire_at = CASE WHEN ?5 = 'cancelled' THEN last_fire_at ELSE ?2 END,
+             last_started_at = ?3, last_finished_at = ?4, last_status = ?5, last_message = ?6
+         WHERE id = ?1",
+        params![
+            job.id(),
+            time::to_string(run.fire_at),
+            time::to_string(run.started_at),
+            time::to_string(run.finished_at),
+            status,
+            message
+        ],
+    )?;
+    Ok(())
+}
+
+/// What the scheduler drives: where jobs are listed, run and recorded.
+pub trait Host: Send + Sync + 'static {
+    /// The enabled jobs and their last fire times (read again before every decision, so schedule
+    /// changes and new connectors apply without a restart).
+    fn jobs(&self) -> BoxFuture<'_, Result<Vec<JobSpec>, Error>>;
+    /// Runs one job to completion; the text is what the run reports.
+    fn run(&self, job: Job) -> BoxFuture<'_, Result<String, Error>>;
+    /// Persists a run.
+    fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>>;
+}
+
+/// What the scheduler tells its owner (the daemon prints it; the desktop shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A job started (`catch_up`: it covers fire times missed while nothing ran).
+    Started {
+        /// The job.
+        job: Job,
+        /// The fire time it covers.
+        fire_at: DateTime<Utc>,
+        /// Whether it is a catch-up.
+        catch_up: bool,
+    },
+    /// A job ended.
+    Finished {
+        /// The job.
+        job: Job,
+        /// How.
+        status: RunStatus,
+    },
+}
+
+/// Scheduler settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Each fire is delayed by up to this much (stable per job and fire time).
+    pub max_jitter: Duration,
+    /// How long running jobs may take to finish after cancellation before they are aborted.
+    pub grace: Duration,
+    /// Mixed into the jitter, so two machines do not pick the same delays.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { max_jitter: Duration::from_secs(120), grace: Duration::from_secs(10), seed: 0 }
+    }
+}
+
+/// The jitter of one fire: stable for (seed, job, fire time), below `max`.
+pub fn jitter(seed: u64, job: &Job, fire_at: DateTime<Utc>, max: Duration) -> Duration {
+    let max_ms = max.as_millis() as u64;
+    if max_ms == 0 {
+        return Duration::ZERO;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in job.id().bytes().chain(fire_at.timestamp().to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    Duration::from_millis(h % max_ms)
+}
+
+/// When a job is due, seen at `now` by a scheduler started at `since`: the first fire time
+/// after the last one it covered (after `since` if it never ran), plus jitter. The run covers the
+/// latest fire time not after `now`, so fire times missed while nothing ran (or while the job
+/// ran long) are caught up by one run. Returns (due at, fire time covered, catch-up).
+pub fn due(
+    spec: &JobSpec,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    opts: &Options,
+) -> Option<(DateTime<Utc>, DateTime<Utc>, bool)> {
+    let schedule = parse_cron(&spec.cron).ok()?;
+    let next = schedule.after(&spec.last_fire_at.unwrap_or(since)).next()?;
+    let latest =
+        if next <= now { schedule.after(&next).take_while(|t| *t <= now).last().unwrap_or(next) } else { next };
+    let catch_up = next < since;
+    let base = if catch_up { since } else { next };
+    let at =
+        base + chrono::Duration::from_std(jitter(opts.seed, &spec.job, latest, opts.max_jitter)).unwrap_or_default();
+    Some((at, latest, catch_up))
+}
+
+/// Runs jobs until `cancel` turns true. Returns once every run has ended and been recorded.
+pub async fn run<H: Host>(
+    host: Arc<H>,
+    clock: Arc<dyn Clock>,
+    opts: Options,
+    mut cancel: watch::Receiver<bool>,
+    on_event: Arc<dyn Fn(Event) + Send + Sync>,
+) -> Result<(), Error> {
+    let running: Arc<Mutex<HashSet<Job>>> = Arc::default();
+    let mut tasks: JoinSet<(Job, JobRun)> = JoinSet::new();
+    // Fire times handed to a run, so a reloaded spec whose run has not been recorded yet is not
+    // scheduled again for the same time.
+    let mut covered: HashMap<Job, DateTime<Utc>> = HashMap::new();
+    let since = clock.now();
+    loop {
+        if *cancel.borrow() {
+            break;
+        }
+        let now = clock.now();
+        let specs = host.jobs().await?;
+        let busy = running.lock().expect("running set").clone();
+        let mut next_wake: Option<DateTime<Utc>> = None;
+        for spec in &specs {
+            if busy.contains(&spec.job) {
+                continue; // never two runs of one job; what it misses meanwhile is caught up after
+            }
+            let mut spec = spec.clone();
+            if let Some(c) = covered.get(&spec.job) {
+                spec.last_fire_at = Some(spec.last_fire_at.map_or(*c, |l| l.max(*c)));
+            }
+            let Some((at, fire_at, catch_up)) = due(&spec, since, now, &opts) else { continue };
+            if at <= now {
+                running.lock().expect("running set").insert(spec.job.clone());
+                covered.insert(spec.job.clone(), fire_at);
+                on_event(Event::Started { job: spec.job.clone(), fire_at, catch_up });
+                let (host, clock, job) = (host.clone(), clock.clone(), spec.job.clone());
+                tasks.spawn(async move {
+                    let started_at = clock.now();
+                    let status = match host.run(job.clone()).await {
+                        Ok(m) => RunStatus::Ok(m),
+                        Err(e) => RunStatus::Failed(e.to_string()),
+                    };
+                    (job, JobRun { fire_at, started_at, finished_at: clock.now(), status })
+                });
+            } else {
+                next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
+            }
+        }
+        // Wait for the next due time, a run ending, or cancellation. With nothing due, look
+        // again in an hour (schedules may have been edited).
+        let wake = next_wake.unwrap_or(now + chrono::Duration::hours(1));
+        tokio::select! {
+            _ = clock.sleep_until(wake) => {}
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                finish(&*host, &running, done, &*on_event).await?;
+            }
+            _ = cancel.changed() => {}
+        }
+    }
+
+    // Cancelled: let running jobs finish within the grace period, then abort the rest.
+    let grace = tokio::time::sleep(opts.grace);
+    tokio::pin!(grace);
+    while !tasks.is_empty() {
+        tokio::select! {
+            Some(done) = tasks.join_next() => finish(&*host, &running, done, &*on_event).await?,
+            _ = &mut grace => break,
+        }
+    }
+    let left: Vec<Job> = running.lock().expect("running set").iter().cloned().collect();
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    for job in left {
+        let now = clock.now();
+        let fire_at = covered.get(&job).copied().unwrap_or(now);
+        on_event(Event::Finished { job: job.clone(), status: RunStatus::Cancelled });
+        // Recorded as cancelled; its fire time stays uncovered (see `record_run`), so the next
+        // start catches it up.
+        let _ =
+            host.record(job, JobRun { fire_at, started_at: now, finished_at: now, status: RunStatus::Cancelled }).await;
+    }
+    Ok(())
+}
+
+async fn finish<H: Host + ?Sized>(
+    host: &H,
+    running: &Mutex<HashSet<Job>>,
+    done: Result<(Job, JobRun), tokio::task::JoinError>,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Result<(), Error> {
+    let Ok((job, run)) = done else { return Ok(()) };
+    running.lock().expect("running set").remove(&job);
+    on_event(Event::Finished { job: job.clone(), status: run.status.clone() });
+    host.record(job, run).await
+}
+
+/// The last fire time recorded for a job (tests and the UI).
+pub fn last_fire(vault: &Vault, job: &Job) -> Result<Option<DateTime<Utc>>, Error> {
+    let v: Option<Option<String>> =
+        vault.conn().query_row("SELECT last_fire_at FROM jobs WHERE id = ?1", [job.id()], |r| r.get(0)).optional()?;
+    Ok(v.flatten().as_deref().and_then(time::parse))
+}
