@@ -14,6 +14,7 @@ mod error;
 pub mod findings;
 pub mod inventory;
 pub mod model;
+pub mod notify;
 pub mod policy;
 pub mod report;
 pub mod schedule;

@@ -20,6 +20,7 @@ pub mod fastly;
 pub mod linear;
 pub mod newrelic;
 pub mod server;
+pub mod webhook;
 
 pub use server::{Exchange, FakeServer, Fault, Provider, Reply, Request};
 

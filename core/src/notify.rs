@@ -1,0 +1,619 @@
+//! Telling the user, once: what an audit's changes become as notifications, and their delivery
+//! to webhooks (the desktop shell shows the same notifications through the OS).
+//!
+//! The rules are per finding; people think per key. After an audit, new, reopened and escalated
+//! findings at or above the user's threshold are grouped into one notification per key (or
+//! resource), each finding told once per severity (the `notified` table). Expiry reminders
+//! (`key_expiring`) always notify, at each of their three steps, and close themselves — a
+//! `reminder.closed` notification — when the key is rotated or deleted. During quiet hours, or
+//! when the user chose a daily digest, notifications wait in `pending_notifications` and go out
+//! together afterwards.
+//!
+//! Webhooks are Slack-compatible (`text` + blocks) or a generic JSON payload signed with
+//! HMAC-SHA256 over `timestamp.body`; failures are retried with backoff (429's `Retry-After`
+//! honoured) and every attempt's outcome lands in the delivery log. Webhook URLs (a Slack URL is
+//! a credential) and signing keys are sealed in the vault like any secret.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Timelike, Utc};
+use hmac::{Hmac, Mac};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::audit::Severity;
+use crate::findings::{self, Change, FindingView};
+use crate::secret::Secret;
+use crate::vault::Vault;
+use crate::{Error, time};
+
+/// The user's notification preferences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    /// Findings below this severity are not notified (expiry reminders always are).
+    pub min_severity: String,
+    /// Local hours `[start, end)` during which nothing is sent; e.g. `(22, 7)`.
+    pub quiet_hours: Option<(u32, u32)>,
+    /// Send one digest a day at this local hour instead of notifying as findings appear.
+    pub digest_hour: Option<u32>,
+    /// Show desktop notifications (the desktop app).
+    pub desktop: bool,
+    /// The local time's offset from UTC in minutes; `None`: this machine's.
+    pub utc_offset_minutes: Option<i32>,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            min_severity: "medium".into(),
+            quiet_hours: None,
+            digest_hour: None,
+            desktop: true,
+            utc_offset_minutes: None,
+        }
+    }
+}
+
+impl Preferences {
+    fn validate(&self) -> Result<(), Error> {
+        let bad = |reason: String| Err(Error::Invalid { field: "notification preferences", reason });
+        if Severity::parse(&self.min_severity).is_none() {
+            return bad(format!("min_severity {:?} is not low, medium, high or critical", self.min_severity));
+        }
+        if let Some((a, b)) = self.quiet_hours {
+            if a > 23 || b > 23 || a == b {
+                return bad(format!("quiet hours {a}-{b}: two different hours from 0 to 23"));
+            }
+        }
+        if self.digest_hour.is_some_and(|h| h > 23) {
+            return bad("the digest hour is from 0 to 23".into());
+        }
+        Ok(())
+    }
+
+    fn offset(&self) -> FixedOffset {
+        let minutes = self.utc_offset_minutes.unwrap_or_else(|| chrono::Local::now().offset().local_minus_utc() / 60);
+        FixedOffset::east_opt(minutes * 60).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"))
+    }
+
+    /// Whether `now` falls in the quiet hours.
+    pub fn quiet_at(&self, now: DateTime<Utc>) -> bool {
+        let Some((start, end)) = self.quiet_hours else { return false };
+        let h = now.with_timezone(&self.offset()).hour();
+        if start < end { (start..end).contains(&h) } else { h >= start || h < end }
+    }
+}
+
+fn get_setting<T: for<'de> Deserialize<'de> + Default>(vault: &Vault, key: &str) -> Result<T, Error> {
+    let v: Option<String> =
+        vault.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+}
+
+fn set_setting<T: Serialize>(vault: &Vault, key: &str, value: &T) -> Result<(), Error> {
+    vault.conn().execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, serde_json::to_string(value).expect("settings serialize")],
+    )?;
+    Ok(())
+}
+
+/// The notification preferences.
+pub fn preferences(vault: &Vault) -> Result<Preferences, Error> {
+    get_setting(vault, "notifications")
+}
+
+/// Saves notification preferences after checking them.
+pub fn set_preferences(vault: &Vault, p: &Preferences) -> Result<(), Error> {
+    p.validate()?;
+    set_setting(vault, "notifications", p)
+}
+
+/// One notification: about one key (or resource), or a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    /// `finding.opened`, `finding.escalated`, `reminder.closed` or `digest`.
+    pub event: String,
+    /// The key's name (or resource, or owner) it is about; `digest` for a digest.
+    pub subject: String,
+    /// A short title.
+    pub title: String,
+    /// The text: what was found and what to do.
+    pub body: String,
+    /// The highest severity in it.
+    pub severity: String,
+    /// The findings it carries.
+    pub findings: Vec<FindingView>,
+}
+
+fn rank(s: &str) -> Severity {
+    Severity::parse(s).unwrap_or(Severity::Low)
+}
+
+fn subject_of(f: &FindingView, names: &BTreeMap<String, String>) -> String {
+    if let Some(k) = &f.key_id {
+        return names.get(k).cloned().unwrap_or_else(|| f.external_id.clone().unwrap_or_else(|| k.clone()));
+    }
+    f.resource.clone().or_else(|| f.owner.clone()).unwrap_or_else(|| f.account.clone())
+}
+
+fn compose(event: &str, subject: String, items: Vec<FindingView>) -> Notification {
+    let severity = items.iter().map(|f| rank(&f.severity)).max().unwrap_or(Severity::Low).as_str().to_owned();
+    let title = match (event, items.as_slice()) {
+        ("reminder.closed", [f]) => {
+            format!("{subject}: expiry reminder closed ({})", f.resolution.as_deref().unwrap_or("resolved"))
+        }
+        (_, [f]) => format!("{subject}: {}", f.title),
+        (_, many) => format!("{subject}: {} findings", many.len()),
+    };
+    let body = items
+        .iter()
+        .map(|f| {
+            if event == "reminder.closed" {
+                format!("{} — {}", f.title, f.resolution.as_deref().unwrap_or("resolved").replace('_', " "))
+            } else {
+                format!("[{}] {}: {}. {}", f.severity, f.title, f.detail, f.remediation)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Notification { event: event.to_owned(), subject, title, body, severity, findings: items }
+}
+
+/// Decides what to tell the user after an audit whose changes are `changes`, at `now`: returns
+/// the notifications to send now (grouped per key) and remembers what was told. Notifications
+/// held for quiet hours or the digest come out of a later call.
+pub fn after_audit(vault: &mut Vault, changes: &[Change], now: DateTime<Utc>) -> Result<Vec<Notification>, Error> {
+    let prefs = preferences(vault)?;
+    let min = rank(&prefs.min_severity);
+    let now_s = time::to_string(now);
+    let names: BTreeMap<String, String> = crate::inventory::list(vault)?.into_iter().map(|k| (k.id, k.name)).collect();
+
+    // What deserves telling: (event, finding).
+    let mut fresh: Vec<(&'static str, FindingView)> = Vec::new();
+    for c in changes {
+        let f = findings::get(vault, c.finding_id)?;
+        let told: Option<(String, Option<String>)> = vault
+            .conn()
+            .query_row("SELECT severity, closed_at FROM notified WHERE finding_id = ?1", [f.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let reminder = f.rule_id == "key_expiring";
+        match c.change {
+            "resolved" => {
+                let closes = reminder
+                    && matches!(f.resolution.as_deref(), Some("key_rotated" | "key_deleted"))
+                    && told.as_ref().is_some_and(|(_, closed)| closed.is_none());
+                if closes {
+                    vault
+                        .conn()
+                        .execute("UPDATE notified SET closed_at = ?2 WHERE finding_id = ?1", params![f.id, now_s])?;
+                    fresh.push(("reminder.closed", f));
+                }
+            }
+            change => {
+                if !reminder && rank(&f.severity) < min {
+                    continue;
+                }
+                let already = told.as_ref().is_some_and(|(sev, _)| rank(sev) >= rank(&f.severity));
+                if already && change != "reopened" {
+                    continue;
+                }
+                vault.conn().execute(
+                    "INSERT INTO notified (finding_id, severity, at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (finding_id) DO UPDATE SET severity = excluded.severity, at = excluded.at, closed_at = NULL",
+                    params![f.id, f.severity, now_s],
+                )?;
+                fresh.push((if change == "escalated" { "finding.escalated" } else { "finding.opened" }, f));
+            }
+        }
+    }
+
+    let quiet = prefs.quiet_at(now);
+    if quiet || prefs.digest_hour.is_some() {
+        for (event, f) in &fresh {
+            vault.conn().execute(
+                "INSERT INTO pending_notifications (finding_id, event, queued_at) VALUES (?1, ?2, ?3)",
+                params![f.id, event, now_s],
+            )?;
+        }
+        fresh.clear();
+    }
+    let mut out = Vec::new();
+    if !quiet {
+        let due_digest = prefs.digest_hour.is_some_and(|h| {
+            let local = now.with_timezone(&prefs.offset());
+            let last: String = get_setting(vault, "last_digest_date").unwrap_or_default();
+            local.hour() >= h && last != local.date_naive().to_string()
+        });
+        if prefs.digest_hour.is_none() || due_digest {
+            let held = take_pending(vault)?;
+            if due_digest {
+                let local = now.with_timezone(&prefs.offset());
+                set_setting(vault, "last_digest_date", &local.date_naive().to_string())?;
+                let items: Vec<FindingView> = held.into_iter().map(|(_, f)| f).collect();
+                if !items.is_empty() {
+                    let mut d = compose("digest", "digest".into(), items);
+                    d.title = format!("Keyward daily digest: {} findings", d.findings.len());
+                    out.push(d);
+                }
+            } else {
+                fresh.splice(0..0, held);
+            }
+        }
+    }
+    // One notification per key (or resource) and event kind, in order of first appearance.
+    let mut groups: Vec<((String, &'static str), Vec<FindingView>)> = Vec::new();
+    for (event, f) in fresh {
+        let key = (subject_of(&f, &names), event);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, items)) => items.push(f),
+            None => groups.push((key, vec![f])),
+        }
+    }
+    for ((subject, event), items) in groups {
+        out.push(compose(event, subject, items));
+    }
+    Ok(out)
+}
+
+/// Held notifications whose findings still matter (firing, or closed reminders), oldest first;
+/// the queue is emptied.
+fn take_pending(vault: &Vault) -> Result<Vec<(&'static str, FindingView)>, Error> {
+    let rows: Vec<(i64, String)> = vault
+        .conn()
+        .prepare("SELECT finding_id, event FROM pending_notifications ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    vault.conn().execute("DELETE FROM pending_notifications", [])?;
+    let mut out = Vec::new();
+    for (id, event) in rows {
+        let Ok(f) = findings::get(vault, id) else { continue };
+        let event: &'static str = match event.as_str() {
+            "reminder.closed" => "reminder.closed",
+            "finding.escalated" => "finding.escalated",
+            _ => "finding.opened",
+        };
+        if event != "reminder.closed" && f.state == findings::State::Resolved {
+            continue; // resolved while held: nothing to say any more
+        }
+        out.push((event, f));
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ webhooks
+
+/// A webhook as shown to users (never its URL's secret part, never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookView {
+    /// Name.
+    pub name: String,
+    /// `slack` or `json`.
+    pub kind: String,
+    /// Scheme and host only (the rest of a webhook URL is often a credential).
+    pub url: String,
+    /// Whether it is used.
+    pub enabled: bool,
+}
+
+/// A webhook ready to send to.
+#[derive(Debug)]
+pub struct WebhookTarget {
+    /// Name.
+    pub name: String,
+    /// `slack` or `json`.
+    pub kind: String,
+    /// The full URL.
+    pub url: Secret,
+    /// The HMAC key (json webhooks).
+    pub key: Option<Secret>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedWebhook {
+    url: String,
+    key: Option<String>,
+}
+
+fn display_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")),
+        Err(_) => "(invalid URL)".into(),
+    }
+}
+
+/// Adds a webhook. `key` signs json payloads (required for `json`); both it and the URL are
+/// sealed in the vault.
+pub fn add_webhook(
+    vault: &Vault,
+    name: &str,
+    kind: &str,
+    url: &Secret,
+    key: Option<&Secret>,
+) -> Result<WebhookView, Error> {
+    if !matches!(kind, "slack" | "json") {
+        return Err(Error::Invalid { field: "kind", reason: format!("{kind:?}: slack or json") });
+    }
+    let parsed = reqwest::Url::parse(url.expose())
+        .map_err(|e| Error::Invalid { field: "url", reason: format!("not a URL ({e})") })?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(Error::Invalid { field: "url", reason: "must be http(s)".into() });
+    }
+    if parsed.scheme() == "http" && !matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) {
+        return Err(Error::Invalid { field: "url", reason: "must be https (plain http only to this machine)".into() });
+    }
+    if kind == "json" && key.is_none_or(|k| k.expose().len() < 16) {
+        return Err(Error::Invalid {
+            field: "key",
+            reason: "json webhooks need a signing key of at least 16 characters".into(),
+        });
+    }
+    if name.trim().is_empty() {
+        return Err(Error::Invalid { field: "name", reason: "must not be empty".into() });
+    }
+    let sealed_json = Secret::new(
+        serde_json::to_string(&SealedWebhook { url: url.expose().to_owned(), key: key.map(|k| k.expose().to_owned()) })
+            .expect("serializes"),
+    );
+    let sealed = vault.seal("webhooks", "secret", name, &sealed_json)?;
+    let display = display_url(url.expose());
+    vault
+        .conn()
+        .execute(
+            "INSERT INTO webhooks (name, kind, url, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![name, kind, display, sealed, time::now_string()],
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Error::Conflict(format!("a webhook named {name:?} exists"))
+            }
+            e => e.into(),
+        })?;
+    Ok(WebhookView { name: name.to_owned(), kind: kind.to_owned(), url: display, enabled: true })
+}
+
+/// The webhooks.
+pub fn list_webhooks(vault: &Vault) -> Result<Vec<WebhookView>, Error> {
+    let mut stmt = vault.conn().prepare("SELECT name, kind, url, enabled FROM webhooks ORDER BY name")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(WebhookView { name: r.get(0)?, kind: r.get(1)?, url: r.get(2)?, enabled: r.get::<_, i64>(3)? != 0 })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Removes a webhook.
+pub fn remove_webhook(vault: &Vault, name: &str) -> Result<(), Error> {
+    if vault.conn().execute("DELETE FROM webhooks WHERE name = ?1", [name])? == 0 {
+        return Err(Error::NotFound { what: "webhook", id: name.to_owned() });
+    }
+    Ok(())
+}
+
+/// The enabled webhooks, unsealed for sending.
+pub fn webhook_targets(vault: &Vault, only: Option<&str>) -> Result<Vec<WebhookTarget>, Error> {
+    let mut stmt = vault.conn().prepare("SELECT name, kind, secret FROM webhooks WHERE enabled = 1 ORDER BY name")?;
+    let rows: Vec<(String, String, Vec<u8>)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (name, kind, blob) in rows.into_iter().filter(|(n, _, _)| only.is_none_or(|o| o == n)) {
+        let opened = vault.open_sealed("webhooks", "secret", &name, &blob)?;
+        let sealed: SealedWebhook = serde_json::from_str(opened.expose())
+            .map_err(|_| Error::Invalid { field: "webhook", reason: format!("{name}: stored settings unreadable") })?;
+        out.push(WebhookTarget { name, kind, url: Secret::new(sealed.url), key: sealed.key.map(Secret::new) });
+    }
+    Ok(out)
+}
+
+/// The payload a webhook of `kind` receives for `n`.
+pub fn payload(kind: &str, n: &Notification, delivery: &str, now: DateTime<Utc>) -> Value {
+    if kind == "slack" {
+        let emoji = match n.severity.as_str() {
+            "critical" | "high" => ":rotating_light:",
+            "medium" => ":warning:",
+            _ => ":information_source:",
+        };
+        return json!({
+            "text": format!("{emoji} {}", n.title),
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", n.title)}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": n.body}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Keyward · {} · {}", n.event, time::to_string(now))}]},
+            ],
+        });
+    }
+    json!({
+        "event": n.event,
+        "delivery_id": delivery,
+        "sent_at": time::to_string(now),
+        "subject": n.subject,
+        "title": n.title,
+        "severity": n.severity,
+        "findings": n.findings.iter().map(|f| json!({
+            "id": f.id, "rule_id": f.rule_id, "severity": f.severity, "state": f.state, "title": f.title,
+            "detail": f.detail, "remediation": f.remediation, "provider": f.provider, "account": f.account,
+            "external_id": f.external_id, "owner": f.owner, "resource": f.resource, "resolution": f.resolution,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `sha256=<hex>` of HMAC-SHA256(key, "<timestamp>.<body>").
+pub fn signature(key: &Secret, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// How deliveries are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Attempts in all.
+    pub attempts: u32,
+    /// First backoff; doubled after each attempt.
+    pub base: Duration,
+    /// The longest `Retry-After` waited for; longer ones fail the delivery.
+    pub max_wait: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self { attempts: 4, base: Duration::from_millis(500), max_wait: Duration::from_secs(30) }
+    }
+}
+
+/// One delivery's outcome, for the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// `desktop` or `webhook:<name>`.
+    pub channel: String,
+    /// The notification's event.
+    pub event: String,
+    /// Its subject.
+    pub subject: String,
+    /// When it ended.
+    pub at: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// `delivered` or `failed`.
+    pub status: String,
+    /// The last HTTP status.
+    pub http_status: Option<u16>,
+    /// The last error.
+    pub error: Option<String>,
+}
+
+/// Sends every notification to every target, retrying as `retry` says. No vault needed: call
+/// [`record_deliveries`] with the result.
+pub async fn send(targets: &[WebhookTarget], notes: &[Notification], retry: Retry) -> Vec<Delivery> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .user_agent(concat!("Keyward/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client builds");
+    let mut out = Vec::new();
+    for t in targets {
+        for n in notes {
+            out.push(send_one(&client, t, n, retry).await);
+        }
+    }
+    out
+}
+
+async fn send_one(client: &reqwest::Client, t: &WebhookTarget, n: &Notification, retry: Retry) -> Delivery {
+    let delivery_id = uuid::Uuid::now_v7().to_string();
+    let mut attempts = 0;
+    let mut backoff = retry.base;
+    let mut http_status = None;
+    let mut error: Option<String>;
+    let status = loop {
+        attempts += 1;
+        let now = Utc::now();
+        let body = serde_json::to_vec(&payload(&t.kind, n, &delivery_id, now)).expect("payload serializes");
+        let mut req = client
+            .post(t.url.expose())
+            .header("content-type", "application/json")
+            .header("x-keyward-event", &n.event)
+            .header("x-keyward-delivery", &delivery_id);
+        if let Some(key) = &t.key {
+            req = req
+                .header("x-keyward-timestamp", now.timestamp().to_string())
+                .header("x-keyward-signature", signature(key, now.timestamp(), &body));
+        }
+        let mut wait = backoff;
+        match req.body(body).send().await {
+            Ok(resp) => {
+                let s = resp.status().as_u16();
+                http_status = Some(s);
+                if resp.status().is_success() {
+                    error = None;
+                    break "delivered";
+                }
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let text: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
+                error = Some(format!("HTTP {s}: {}", text.trim()));
+                match (s, retry_after) {
+                    (429, Some(after)) if after > retry.max_wait => break "failed",
+                    (429, Some(after)) => wait = after,
+                    (429, None) | (500..=599, _) => {}
+                    _ => break "failed", // the receiver refused it; sending again would not help
+                }
+            }
+            // Never the URL: a Slack webhook URL is a credential.
+            Err(e) => error = Some(if e.is_timeout() { "timed out".into() } else { "could not connect".into() }),
+        }
+        if attempts >= retry.attempts {
+            break "failed";
+        }
+        tokio::time::sleep(wait).await;
+        backoff *= 2;
+    };
+    Delivery {
+        channel: format!("webhook:{}", t.name),
+        event: n.event.clone(),
+        subject: n.subject.clone(),
+        at: time::now_string(),
+        attempts,
+        status: status.to_owned(),
+        http_status,
+        error,
+    }
+}
+
+/// Writes deliveries to the log.
+pub fn record_deliveries(vault: &Vault, deliveries: &[Delivery]) -> Result<(), Error> {
+    for d in deliveries {
+        vault.conn().execute(
+            "INSERT INTO deliveries (channel, event, subject, at, attempts, status, http_status, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![d.channel, d.event, d.subject, d.at, d.attempts, d.status, d.http_status, d.error],
+        )?;
+    }
+    Ok(())
+}
+
+/// The latest deliveries, newest first.
+pub fn deliveries(vault: &Vault, limit: usize) -> Result<Vec<Delivery>, Error> {
+    let mut stmt = vault.conn().prepare(
+        "SELECT channel, event, subject, at, attempts, status, http_status, error FROM deliveries ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt
+        .query_map([limit as i64], |r| {
+            Ok(Delivery {
+                channel: r.get(0)?,
+                event: r.get(1)?,
+                subject: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                at: r.get(3)?,
+                attempts: r.get(4)?,
+                status: r.get(5)?,
+                http_status: r.get(6)?,
+                error: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Sends `notes` to every enabled webhook and logs the outcomes.
+pub async fn deliver(vault: &mut Vault, notes: &[Notification], retry: Retry) -> Result<Vec<Delivery>, Error> {
+    if notes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let targets = webhook_targets(vault, None)?;
+    let out = send(&targets, notes, retry).await;
+    record_deliveries(vault, &out)?;
+    Ok(out)
+}
