@@ -64,6 +64,18 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "open,acknowledged,snoozed")]
         state: Vec<String>,
     },
+    /// Run the scheduled jobs (syncs, audit, notifications) until interrupted
+    Daemon {
+        /// Delay each scheduled run by up to this many seconds (spreads load on providers)
+        #[arg(long, default_value_t = 120)]
+        max_jitter: u64,
+    },
+    /// Scheduled jobs: list, or change a job's cron expression
+    #[command(subcommand)]
+    Schedule(ScheduleCmd),
+    /// Notifications: preferences, webhooks, delivery log
+    #[command(subcommand)]
+    Notify(NotifyCmd),
     /// Findings across audits: list, history, acknowledge, snooze, reopen
     #[command(subcommand)]
     Findings(FindingsCmd),
@@ -236,6 +248,87 @@ enum FindingsCmd {
     Reopen {
         /// The finding's id
         id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScheduleCmd {
+    /// Every job with its cron expression, last run and next fire time
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a job (`audit` or `sync:CONNECTOR`)
+    Set {
+        /// The job's id
+        job: String,
+        /// A cron expression: five fields, or six/seven with seconds first ("0 */6 * * *")
+        #[arg(long)]
+        cron: Option<String>,
+        /// Switch it on
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Switch it off
+        #[arg(long)]
+        disable: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotifyCmd {
+    /// Show or change notification preferences
+    Prefs {
+        /// Lowest severity notified: low, medium, high, critical (expiry reminders always are)
+        #[arg(long)]
+        min_severity: Option<String>,
+        /// Local hours with no notifications, START-END (e.g. 22-7), or "off"
+        #[arg(long)]
+        quiet_hours: Option<String>,
+        /// Send one digest a day at this local hour (0-23) instead of as findings appear, or "off"
+        #[arg(long)]
+        digest: Option<String>,
+        /// Desktop notifications: on or off
+        #[arg(long)]
+        desktop: Option<String>,
+    },
+    /// Manage webhooks
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
+    /// The latest deliveries
+    Log {
+        /// How many
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCmd {
+    /// Add a webhook; its URL is read from KEYWARD_WEBHOOK_URL or the first line of standard
+    /// input (a Slack URL is a credential: never an argument). json webhooks are signed with
+    /// KEYWARD_WEBHOOK_SECRET, or a key Keyward generates and prints once.
+    Add {
+        /// A name for it
+        name: String,
+        /// slack (Slack-compatible text) or json (generic payload, HMAC-SHA256 signed)
+        #[arg(long, value_parser = ["slack", "json"])]
+        kind: String,
+    },
+    /// List webhooks
+    List,
+    /// Remove a webhook
+    Remove {
+        /// Its name
+        name: String,
+    },
+    /// Send a test notification to one webhook
+    Test {
+        /// Its name
+        name: String,
     },
 }
 
@@ -515,6 +608,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Findings(cmd) => findings(&home, cmd)?,
+        Command::Daemon { max_jitter } => daemon(&home, max_jitter)?,
+        Command::Schedule(cmd) => schedule_cmd(&home, cmd)?,
+        Command::Notify(cmd) => notify_cmd(&home, cmd)?,
         Command::Report { format, out, state } => {
             let vault = open(&home)?;
             let format = keyward_core::report::Format::parse(&format).expect("clap checked the format");
@@ -619,6 +715,206 @@ fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
             std::fs::create_dir_all(home.dir())?;
             std::fs::write(&path, keyward_core::audit::policy::DEFAULT_TEXT)?;
             println!("Wrote the default policy to {}.", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
+    use keyward_core::schedule::{self, Event, RunStatus};
+    use std::sync::Arc;
+    let vault = open(home)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let host = Arc::new(schedule::VaultHost {
+            home: home.clone(),
+            vault: Arc::new(tokio::sync::Mutex::new(vault)),
+            retry: Default::default(),
+        });
+        let (cancel, cancelled) = tokio::sync::watch::channel(false);
+        let stamp = || Utc::now().format("%Y-%m-%d %H:%M:%S");
+        let on_event = Arc::new(move |e: Event| match e {
+            Event::Started { job, fire_at, catch_up } => println!(
+                "{} started {}{}",
+                stamp(),
+                job.id(),
+                if catch_up {
+                    format!(" (catching up the run due {})", fire_at.format("%Y-%m-%d %H:%M"))
+                } else {
+                    String::new()
+                }
+            ),
+            Event::Finished { job, status } => match status {
+                RunStatus::Ok(m) => println!("{} finished {}: {m}", stamp(), job.id()),
+                RunStatus::Failed(m) => println!("{} failed {}: {m}", stamp(), job.id()),
+                RunStatus::Cancelled => println!("{} cancelled {}", stamp(), job.id()),
+            },
+        });
+        {
+            let jobs = schedule::list_jobs(&*host.vault.lock().await, Utc::now())?;
+            println!("Keyward daemon: {} jobs; stop with Ctrl-C.", jobs.len());
+            for j in jobs.iter().filter(|j| j.enabled) {
+                println!("  {:<24} {:<18} next {}", j.id, j.cron, j.next_fire_at.as_deref().unwrap_or("-"));
+            }
+        }
+        let opts = schedule::Options { max_jitter: std::time::Duration::from_secs(max_jitter), ..Default::default() };
+        let scheduler = tokio::spawn(schedule::run(host, Arc::new(schedule::SystemClock), opts, cancelled, on_event));
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        println!("{} stopping: waiting for running jobs…", stamp());
+        let _ = cancel.send(true);
+        scheduler.await??;
+        println!("{} stopped", stamp());
+        anyhow::Ok(())
+    })
+}
+
+fn schedule_cmd(home: &Home, cmd: ScheduleCmd) -> anyhow::Result<()> {
+    use keyward_core::schedule;
+    let vault = open(home)?;
+    match cmd {
+        ScheduleCmd::List { json } => {
+            let jobs = schedule::list_jobs(&vault, Utc::now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&jobs)?);
+            } else {
+                output::jobs(&jobs);
+            }
+        }
+        ScheduleCmd::Set { job, cron, enable, disable } => {
+            let enabled = if enable {
+                Some(true)
+            } else if disable {
+                Some(false)
+            } else {
+                None
+            };
+            if cron.is_none() && enabled.is_none() {
+                bail!("nothing to change: give --cron, --enable or --disable");
+            }
+            schedule::set_job(&vault, &job, cron.as_deref(), enabled)?;
+            println!("Updated {job}.");
+        }
+    }
+    Ok(())
+}
+
+fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
+    use keyward_core::notify;
+    match cmd {
+        NotifyCmd::Prefs { min_severity, quiet_hours, digest, desktop } => {
+            let vault = open(home)?;
+            let mut p = notify::preferences(&vault)?;
+            if let Some(s) = min_severity {
+                p.min_severity = s;
+            }
+            if let Some(q) = quiet_hours {
+                p.quiet_hours = match q.as_str() {
+                    "off" => None,
+                    _ => {
+                        let (a, b) = q.split_once('-').context("quiet hours are START-END, e.g. 22-7")?;
+                        Some((
+                            a.trim().parse().context("quiet hours start")?,
+                            b.trim().parse().context("quiet hours end")?,
+                        ))
+                    }
+                };
+            }
+            if let Some(d) = digest {
+                p.digest_hour = if d == "off" { None } else { Some(d.parse().context("the digest hour is 0-23")?) };
+            }
+            if let Some(d) = desktop {
+                p.desktop = match d.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => bail!("--desktop on or off"),
+                };
+            }
+            notify::set_preferences(&vault, &p)?;
+            println!("{}", serde_json::to_string_pretty(&p)?);
+        }
+        NotifyCmd::Webhook(WebhookCmd::Add { name, kind }) => {
+            let vault = open(home)?;
+            let url = match std::env::var("KEYWARD_WEBHOOK_URL") {
+                Ok(u) => u,
+                Err(_) => {
+                    let mut line = zeroize::Zeroizing::new(String::new());
+                    std::io::stdin().read_line(&mut line).context("reading the webhook URL from standard input")?;
+                    line.trim().to_owned()
+                }
+            };
+            let (key, generated) = match (kind.as_str(), std::env::var("KEYWARD_WEBHOOK_SECRET")) {
+                ("json", Ok(k)) => (Some(Secret::new(k)), false),
+                ("json", Err(_)) => {
+                    let bytes = keyward_core::crypto::random_bytes::<32>()?;
+                    (Some(Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect())), true)
+                }
+                _ => (None, false),
+            };
+            let view = notify::add_webhook(&vault, &name, &kind, &Secret::new(url), key.as_ref())?;
+            println!("Added webhook {} ({}, {}).", view.name, view.kind, view.url);
+            if let (true, Some(k)) = (generated, &key) {
+                println!("Signing key (shown once; the receiver verifies X-Keyward-Signature with it): {}", k.expose());
+            }
+        }
+        NotifyCmd::Webhook(WebhookCmd::List) => {
+            let vault = open(home)?;
+            for w in notify::list_webhooks(&vault)? {
+                println!("{:<16} {:<6} {} {}", w.name, w.kind, w.url, if w.enabled { "" } else { "(disabled)" });
+            }
+        }
+        NotifyCmd::Webhook(WebhookCmd::Remove { name }) => {
+            let vault = open(home)?;
+            notify::remove_webhook(&vault, &name)?;
+            println!("Removed webhook {name}.");
+        }
+        NotifyCmd::Webhook(WebhookCmd::Test { name }) => {
+            let vault = open(home)?;
+            let targets = notify::webhook_targets(&vault, Some(&name))?;
+            if targets.is_empty() {
+                bail!("no enabled webhook named {name:?}");
+            }
+            let note = notify::Notification {
+                event: "test".into(),
+                subject: "keyward".into(),
+                title: "Keyward test notification".into(),
+                body: "If you can read this, Keyward can reach this webhook.".into(),
+                severity: "low".into(),
+                findings: vec![],
+            };
+            let d = runtime()?.block_on(notify::send(&targets, &[note], Default::default()));
+            notify::record_deliveries(&vault, &d)?;
+            let d = &d[0];
+            if d.status != "delivered" {
+                bail!(
+                    "{name}: not delivered after {} attempts: {}",
+                    d.attempts,
+                    d.error.as_deref().unwrap_or("unknown error")
+                );
+            }
+            println!("{name}: delivered ({} attempts).", d.attempts);
+        }
+        NotifyCmd::Log { limit, json } => {
+            let vault = open(home)?;
+            let log = notify::deliveries(&vault, limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&log)?);
+            } else {
+                for d in log {
+                    println!(
+                        "{}  {:<18} {:<18} {:<10} {} attempt(s) {}",
+                        d.at,
+                        d.channel,
+                        d.event,
+                        d.status,
+                        d.attempts,
+                        d.error.unwrap_or_default()
+                    );
+                }
+            }
         }
     }
     Ok(())

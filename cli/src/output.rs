@@ -114,6 +114,26 @@ pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Scheduled jobs.
+pub fn jobs(jobs: &[keyward_core::schedule::JobView]) {
+    table(
+        &["JOB", "CRON", "ON", "LAST RUN", "STATUS", "NEXT", "MESSAGE"],
+        jobs.iter()
+            .map(|j| {
+                vec![
+                    j.id.clone(),
+                    j.cron.clone(),
+                    if j.enabled { "yes" } else { "no" }.into(),
+                    dash(&j.last_started_at).into(),
+                    dash(&j.last_status).into(),
+                    if j.enabled { dash(&j.next_fire_at).into() } else { "-".into() },
+                    dash(&j.last_message).into(),
+                ]
+            })
+            .collect(),
+    );
+}
+
 /// One finding and its history.
 pub fn finding(f: &FindingView, history: &[FindingEvent], json: bool) -> anyhow::Result<()> {
     if json {

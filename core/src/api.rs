@@ -402,6 +402,65 @@ pub fn run_audit(home: &Home, vault: &mut Vault, now: DateTime<Utc>) -> Result<A
     })
 }
 
+/// Shows one notification on the desktop; `Err` says why it could not.
+pub type DesktopNotifier<'a> = &'a (dyn Fn(&crate::notify::Notification) -> Result<(), String> + Send + Sync);
+
+/// The scheduled audit: runs it, decides what to tell (see [`crate::notify`]), shows it on the
+/// desktop when there is one and the user wants it, sends it to the webhooks, and logs every
+/// delivery. Returns a one-line summary.
+pub async fn audit_and_notify(
+    home: &Home,
+    vault: &mut Vault,
+    now: DateTime<Utc>,
+    desktop: Option<DesktopNotifier<'_>>,
+    retry: crate::notify::Retry,
+) -> Result<String, Error> {
+    let report = run_audit(home, vault, now)?;
+    let notes = crate::notify::after_audit(vault, &report.changes, now)?;
+    let mut shown = Vec::new();
+    if let Some(show) = desktop.filter(|_| crate::notify::preferences(vault).map(|p| p.desktop).unwrap_or(true)) {
+        for n in &notes {
+            let outcome = show(n);
+            shown.push(crate::notify::Delivery {
+                channel: "desktop".into(),
+                event: n.event.clone(),
+                subject: n.subject.clone(),
+                at: time::now_string(),
+                attempts: 1,
+                status: if outcome.is_ok() { "delivered" } else { "failed" }.into(),
+                http_status: None,
+                error: outcome.err(),
+            });
+        }
+        crate::notify::record_deliveries(vault, &shown)?;
+    }
+    let sent = crate::notify::deliver(vault, &notes, retry).await?;
+    if let Some(p) = &report.policy_problem {
+        tracing::warn!(problem = %p, "scheduled audit used the previous policy");
+    }
+    Ok(format!(
+        "{} firing ({} new, {} escalated, {} resolved); {} notifications, {} webhook deliveries failed",
+        report.findings.len(),
+        report.opened,
+        report.escalated,
+        report.resolved,
+        notes.len(),
+        sent.iter().filter(|d| d.status != "delivered").count()
+    ))
+}
+
+/// The scheduled sync of one connector, summarised in a line.
+pub async fn sync_one(vault: &mut Vault, connector: &str) -> Result<String, Error> {
+    let mut outcomes = sync(vault, Some(connector), &|_| {}).await?;
+    match outcomes.pop() {
+        Some((_, Ok(r))) => {
+            Ok(format!("{} keys ({} new, {} changed, {} removed)", r.seen, r.added, r.changed, r.removed))
+        }
+        Some((_, Err(e))) => Err(e),
+        None => Err(Error::NotFound { what: "connector", id: connector.to_owned() }),
+    }
+}
+
 /// Findings in the given states (every state when empty), most severe first.
 pub fn list_findings(vault: &Vault, states: &[FindingState]) -> Result<Vec<FindingView>, Error> {
     findings::list(vault, states)

@@ -494,3 +494,34 @@ pub fn last_fire(vault: &Vault, job: &Job) -> Result<Option<DateTime<Utc>>, Erro
         vault.conn().query_row("SELECT last_fire_at FROM jobs WHERE id = ?1", [job.id()], |r| r.get(0)).optional()?;
     Ok(v.flatten().as_deref().and_then(time::parse))
 }
+
+/// The host of `keyward daemon`: one vault, shared behind an async mutex; runs sync and audit
+/// jobs through [`crate::api`] and sends notifications to the webhooks.
+pub struct VaultHost {
+    /// The Keyward home (for the policy file).
+    pub home: crate::api::Home,
+    /// The open vault.
+    pub vault: Arc<tokio::sync::Mutex<Vault>>,
+    /// How webhook deliveries are retried.
+    pub retry: crate::notify::Retry,
+}
+
+impl Host for VaultHost {
+    fn jobs(&self) -> BoxFuture<'_, Result<Vec<JobSpec>, Error>> {
+        Box::pin(async move { enabled_jobs(&*self.vault.lock().await) })
+    }
+
+    fn run(&self, job: Job) -> BoxFuture<'_, Result<String, Error>> {
+        Box::pin(async move {
+            let mut vault = self.vault.lock().await;
+            match job {
+                Job::Sync(name) => crate::api::sync_one(&mut vault, &name).await,
+                Job::Audit => crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), None, self.retry).await,
+            }
+        })
+    }
+
+    fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { record_run(&*self.vault.lock().await, &job, &run) })
+    }
+}

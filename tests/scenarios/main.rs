@@ -5,6 +5,7 @@
 mod apigateway_moto;
 mod aws_moto;
 mod cli;
+mod daemon;
 mod desktop;
 mod providers;
 mod reports;
