@@ -15,7 +15,7 @@ SUDO=""
 build_pkgs=(libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev file curl nodejs npm python3 python3-venv)
 test_pkgs=(xvfb xauth webkit2gtk-driver dbus-daemon dbus-bin gnome-keyring libsecret-tools
-  imagemagick x11-utils xdotool)
+  dunst imagemagick x11-utils xdotool)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want_test" = 1 ] && pkgs+=("${test_pkgs[@]}")

@@ -402,6 +402,9 @@ pub fn run_audit(home: &Home, vault: &mut Vault, now: DateTime<Utc>) -> Result<A
     })
 }
 
+/// More notifications than this from one audit are shown on the desktop as one summary.
+pub const DESKTOP_BATCH: usize = 3;
+
 /// Shows one notification on the desktop; `Err` says why it could not.
 pub type DesktopNotifier<'a> = &'a (dyn Fn(&crate::notify::Notification) -> Result<(), String> + Send + Sync);
 
@@ -419,7 +422,16 @@ pub async fn audit_and_notify(
     let notes = crate::notify::after_audit(vault, &report.changes, now)?;
     let mut shown = Vec::new();
     if let Some(show) = desktop.filter(|_| crate::notify::preferences(vault).map(|p| p.desktop).unwrap_or(true)) {
-        for n in &notes {
+        // A first audit can find dozens of keys at once: past a few, the desktop gets one summary
+        // (webhooks still get every notification).
+        let summary;
+        let on_desktop: &[crate::notify::Notification] = if notes.len() > DESKTOP_BATCH {
+            summary = [crate::notify::summary(&notes)];
+            &summary
+        } else {
+            &notes
+        };
+        for n in on_desktop {
             let outcome = show(n);
             shown.push(crate::notify::Delivery {
                 channel: "desktop".into(),

@@ -262,6 +262,23 @@ pub fn after_audit(vault: &mut Vault, changes: &[Change], now: DateTime<Utc>) ->
     Ok(out)
 }
 
+/// One notification standing for many (the desktop's answer to a first audit of a big estate).
+pub fn summary(notes: &[Notification]) -> Notification {
+    let severity = notes.iter().map(|n| rank(&n.severity)).max().unwrap_or(Severity::Low).as_str().to_owned();
+    let mut body: Vec<String> = notes.iter().take(5).map(|n| n.title.clone()).collect();
+    if notes.len() > 5 {
+        body.push(format!("… and {} more in Keyward's Findings tab", notes.len() - 5));
+    }
+    Notification {
+        event: "summary".into(),
+        subject: format!("{} keys", notes.len()),
+        title: format!("Keyward: news on {} keys", notes.len()),
+        body: body.join("\n"),
+        severity,
+        findings: Vec::new(),
+    }
+}
+
 /// Held notifications whose findings still matter (firing, or closed reminders), oldest first;
 /// the queue is emptied.
 fn take_pending(vault: &Vault) -> Result<Vec<(&'static str, FindingView)>, Error> {

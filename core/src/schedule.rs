@@ -440,9 +440,9 @@ pub async fn run<H: Host>(
                 next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
             }
         }
-        // Wait for the next due time, a run ending, or cancellation. With nothing due, look
-        // again in an hour (schedules may have been edited).
-        let wake = next_wake.unwrap_or(now + chrono::Duration::hours(1));
+        // Wait for the next due time, a run ending, or cancellation. Look again at least every
+        // minute: schedules may have been edited, a connector added, a locked vault unlocked.
+        let wake = next_wake.unwrap_or(now + chrono::Duration::minutes(1)).min(now + chrono::Duration::minutes(1));
         tokio::select! {
             _ = clock.sleep_until(wake) => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {

@@ -3,11 +3,13 @@
 //! the CLI. Without them the app unlocks through the keychain or asks for the passphrase.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod background;
 mod commands;
 mod error;
 mod state;
 
 use keyward_core::api::Home;
+use tauri::Manager;
 
 fn home() -> anyhow::Result<Home> {
     let dir = match std::env::var_os("KEYWARD_HOME") {
@@ -24,8 +26,26 @@ fn main() -> anyhow::Result<()> {
         .init();
     let state = state::AppState::new(home()?);
     tauri::async_runtime::block_on(state.try_unlock_at_start());
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let has_tray = background::tray(&handle);
+            app.manage(Background { stop: background::start(&handle), has_tray });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // With a tray, closing the window keeps Keyward running there (jobs and notifications
+            // go on); without one, closing quits.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let background = window.state::<Background>();
+                if background.has_tray && std::env::var_os("KEYWARD_QUIT_ON_CLOSE").is_none() {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::vault_status,
             commands::unlock_vault,
@@ -43,6 +63,18 @@ fn main() -> anyhow::Result<()> {
             commands::run_sync,
             commands::reveal_key,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))?;
+        .build(tauri::generate_context!("../tauri.conf.json"))?;
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Stop scheduling; running jobs get the scheduler's grace period.
+            let _ = handle.state::<Background>().stop.send(true);
+        }
+    });
     Ok(())
+}
+
+/// The background scheduler's off switch, and whether a tray exists.
+struct Background {
+    stop: tokio::sync::watch::Sender<bool>,
+    has_tray: bool,
 }

@@ -154,3 +154,71 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     let findings = home.json(&["audit", "--json"]);
     assert!(!findings.as_array().unwrap().is_empty());
 }
+
+/// The app in the background: with the vault unlocked at start, its scheduler runs the audit and
+/// the new findings reach the desktop as real notifications — observed on the session bus, where
+/// the notification server (dunst, started by D-Bus activation) receives the `Notify` call.
+#[test]
+fn scheduled_audits_notify_on_the_desktop() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let jobs = home.json(&["schedule", "list", "--json"]);
+    for id in jobs.as_array().unwrap().iter().filter_map(|j| j["id"].as_str()).filter(|i| i.starts_with("sync:")) {
+        home.ok(&["schedule", "set", id, "--disable"]);
+    }
+    home.ok(&["schedule", "set", "audit", "--cron", "*/2 * * * * *"]);
+    // A stricter policy than the demo's audit used: the scheduled audit has news to tell.
+    std::fs::write(home.path().join("policy.toml"), "[defaults]\nnot_rotated_days = 7\n").unwrap();
+
+    let mut monitor = Command::new("dbus-monitor")
+        .args(["--session", "interface='org.freedesktop.Notifications',member='Notify'"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor (dbus-bin) is installed");
+    let monitor_out = monitor.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(monitor_out).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300)); // the monitor's match rule is in place
+
+    let mut app = Command::new(built_binary("keyward-desktop"))
+        .env("KEYWARD_HOME", home.path())
+        .env("KEYWARD_PASSPHRASE", PASSPHRASE)
+        .env("KEYWARD_MAX_JITTER_SECS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.contains("Key not rotated within the policy period") && Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+    }
+    let _ = app.kill();
+    let _ = app.wait();
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    assert!(seen.contains("member=Notify"), "no Notify call on the session bus:\n{seen}");
+    assert!(seen.contains("Key not rotated within the policy period"), "the finding is in the notification:\n{seen}");
+    let log = home.json(&["notify", "log", "--json"]);
+    let desktop: Vec<_> = log.as_array().unwrap().iter().filter(|d| d["channel"] == "desktop").collect();
+    assert!(!desktop.is_empty() && desktop.iter().all(|d| d["status"] == "delivered"), "{log}");
+    // One notification per key: no subject twice in the first audit's batch.
+    let subjects: Vec<&str> = desktop.iter().filter_map(|d| d["subject"].as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = subjects.iter().copied().collect();
+    assert_eq!(unique.len(), subjects.len(), "{subjects:?}");
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysSince, filterKeys, formatAge, formatLastUsed, progressLabel, sortFindings, sortKeys } from "./format";
+import { daysSince, filterKeys, formatAge, formatLastUsed, progressLabel, riskParts, sortFindings, sortKeys } from "./format";
 import type { Finding, Key } from "./ipc";
 
 const now = new Date("2026-06-01T12:00:00Z");
@@ -84,6 +84,11 @@ describe("ordering and filtering", () => {
   it("puts the riskiest keys first", () => {
     const sorted = sortKeys([key({ name: "b" }), key({ name: "a", open_findings: 2 }), key({ name: "c", open_findings: 1 })]);
     expect(sorted.map((k) => k.name)).toEqual(["a", "c", "b"]);
+    // Risk outranks the number of findings: one critical beats three lows.
+    const parts = [{ finding_id: 1, rule_id: "root_access_key", severity: "critical", weight: 25, detail: "" }];
+    const byRisk = sortKeys([key({ name: "many", open_findings: 3, risk: 6 }), key({ name: "one", open_findings: 1, risk: 25, risk_parts: parts })]);
+    expect(byRisk.map((k) => k.name)).toEqual(["one", "many"]);
+    expect(riskParts(byRisk[0])).toBe("root_access_key +25");
   });
 
   it("filters across columns, case-insensitively", () => {

@@ -41,11 +41,20 @@ export function sortFindings(findings: Finding[]): Finding[] {
   );
 }
 
-/** Keys with the most findings first, then by provider and name. */
+/** Riskiest keys first (then most findings), then by provider and name. */
 export function sortKeys(keys: Key[]): Key[] {
   return [...keys].sort(
-    (a, b) => b.open_findings - a.open_findings || a.provider.localeCompare(b.provider) || a.name.localeCompare(b.name),
+    (a, b) =>
+      b.risk - a.risk ||
+      b.open_findings - a.open_findings ||
+      a.provider.localeCompare(b.provider) ||
+      a.name.localeCompare(b.name),
   );
+}
+
+/** "key_not_rotated +5 · secret_readable_after_creation +2": what a risk score is made of. */
+export function riskParts(key: Key): string {
+  return key.risk_parts.map((p) => `${p.rule_id} +${p.weight}`).join(" · ");
 }
 
 /** Case-insensitive filter over the columns a user would search by. */

@@ -75,6 +75,37 @@ mod tests {
     }
 
     #[test]
+    fn the_parallel_block_runner_equals_each_rule_in_registry_order() {
+        use crate::audit::testing::*;
+        // Enough keys for the parallel path, varied enough that most rules fire somewhere.
+        let keys: Vec<_> = (0..25_000)
+            .map(|i| {
+                let mut k = key(&format!("K{i}"), &format!("owner{}", i % 700));
+                k.provider = ["aws", "datadog", "fastly", "mongodb_atlas", "aws_apigateway"][i % 5].into();
+                k.created_at = Some(days_ago((i % 400) as i64));
+                k.secret_readable = i % 3 == 0;
+                k.owner = (i % 11 != 0).then(|| format!("owner{}", i % 700));
+                k.expires_at = (i % 4 == 0).then(|| now() + chrono::Duration::days((i % 60) as i64 - 20));
+                k.scopes = if i % 7 == 0 { vec!["global".into(), "services:*".into()] } else { vec![] };
+                k
+            })
+            .collect();
+        let snap = snapshot(keys);
+        let c = ctx();
+        let sequential: Vec<String> = ALL_RULES
+            .iter()
+            .flat_map(|r| r.evaluate(&snap, &c))
+            .map(|f| format!("{}|{:?}|{}", f.fingerprint(), f.severity, f.detail))
+            .collect();
+        let parallel: Vec<String> = crate::audit::evaluate(&snap, &c)
+            .iter()
+            .map(|f| format!("{}|{:?}|{}", f.fingerprint(), f.severity, f.detail))
+            .collect();
+        assert!(sequential.len() > 25_000, "rules fire: {}", sequential.len());
+        assert_eq!(parallel, sequential);
+    }
+
+    #[test]
     fn metadata_is_complete() {
         for rule in ALL_RULES {
             let m = rule.meta();

@@ -1,7 +1,8 @@
 //! `apigw_key_no_usage_plan`: an enabled API Gateway API key in no usage plan — nothing throttles
 //! or meters it (and for REST APIs it cannot be used for a method that requires a key).
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct ApigwKeyNoUsagePlan;
@@ -20,14 +21,16 @@ impl Rule for ApigwKeyNoUsagePlan {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.provider == "aws_apigateway")
             .filter(|k| k.details["usage_plans"].as_array().is_some_and(|p| p.is_empty()))
             .map(|k| Finding::for_key(&META, k, "not in any usage plan".into()))
-            .collect()
+            .next()
     }
 }
 

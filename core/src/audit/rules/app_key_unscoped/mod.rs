@@ -1,7 +1,8 @@
 //! `app_key_unscoped`: a live Datadog application key with no scopes, which Datadog treats as
 //! "every permission of its owner" — an admin's unscoped key is an admin credential.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct AppKeyUnscoped;
@@ -20,14 +21,16 @@ impl Rule for AppKeyUnscoped {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.provider == "datadog" && k.kind.as_deref() == Some("application_key"))
             .filter(|k| k.details["unscoped"] == true)
             .map(|k| Finding::for_key(&META, k, "no scopes: the key has all of its owner's permissions".into()))
-            .collect()
+            .next()
     }
 }
 

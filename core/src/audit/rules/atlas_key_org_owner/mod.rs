@@ -1,7 +1,8 @@
 //! `atlas_key_org_owner`: a MongoDB Atlas API key or service account with the Organization Owner
 //! role — it can create users, delete clusters and change billing across every project.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct AtlasKeyOrgOwner;
@@ -20,13 +21,15 @@ impl Rule for AtlasKeyOrgOwner {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.provider == "mongodb_atlas" && k.scopes.iter().any(|s| s == "org:ORG_OWNER"))
             .map(|k| Finding::for_key(&META, k, "has the organization role ORG_OWNER".into()))
-            .collect()
+            .next()
     }
 }
 

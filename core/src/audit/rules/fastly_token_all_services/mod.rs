@@ -1,7 +1,8 @@
 //! `fastly_token_all_services`: a Fastly token not limited to any service, so whatever its scope
 //! allows, it allows on every service of the account, including ones created later.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct FastlyTokenAllServices;
@@ -20,13 +21,15 @@ impl Rule for FastlyTokenAllServices {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "services:*"))
             .map(|k| Finding::for_key(&META, k, "valid on every service of the account".into()))
-            .collect()
+            .next()
     }
 }
 

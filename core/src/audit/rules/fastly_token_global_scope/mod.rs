@@ -1,7 +1,8 @@
 //! `fastly_token_global_scope`: a Fastly token with the `global` scope — write access to every
 //! configuration the token's user can reach.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct FastlyTokenGlobalScope;
@@ -20,13 +21,15 @@ impl Rule for FastlyTokenGlobalScope {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "global"))
             .map(|k| Finding::for_key(&META, k, format!("scopes: {}", k.scopes.join(" "))))
-            .collect()
+            .next()
     }
 }
 

@@ -6,7 +6,8 @@
 //! it switch off (or first saw it off), or since the provider's last update of it (API Gateway
 //! reports one), whichever is earlier.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 use crate::model::KeyStatus;
 
 /// The rule.
@@ -28,10 +29,12 @@ impl Rule for KeyDisabledNotDeleted {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.status == KeyStatus::Inactive && k.removed_at.is_none())
             .filter_map(|k| {
                 let updated = k.details["last_updated"].as_str().and_then(crate::time::parse);
@@ -42,7 +45,7 @@ impl Rule for KeyDisabledNotDeleted {
                     Finding::for_key(&META, k, format!("inactive for at least {days} days (policy: {limit} days)"))
                 })
             })
-            .collect()
+            .next()
     }
 }
 

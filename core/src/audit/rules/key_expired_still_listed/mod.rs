@@ -1,7 +1,8 @@
 //! `key_expired_still_listed`: the provider still lists a key past its expiry. Harmless by
 //! itself, but it clutters the inventory and hides whether the consumer was ever moved.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyExpiredStillListed;
@@ -20,17 +21,19 @@ impl Rule for KeyExpiredStillListed {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.removed_at.is_none())
             .filter_map(|k| {
                 let expired = k.expires_at.filter(|e| *e <= ctx.now)?;
                 let ago = ctx.age_days(expired);
                 Some(Finding::for_key(&META, k, format!("expired {ago} days ago, on {}", expired.format("%Y-%m-%d"))))
             })
-            .collect()
+            .next()
     }
 }
 

@@ -2,7 +2,8 @@
 //! policy's three reminders, 30/7/1 days by default: low, medium, high), so the engine notifies
 //! at each step, and it resolves itself when the key is rotated or deleted.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyExpiring;
@@ -21,10 +22,12 @@ impl Rule for KeyExpiring {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live())
             .filter_map(|k| {
                 let expires = k.expires_at?;
@@ -50,7 +53,7 @@ impl Rule for KeyExpiring {
                         .with_severity(severity),
                 )
             })
-            .collect()
+            .next()
     }
 }
 

@@ -1,7 +1,8 @@
 //! `key_never_used`: an active key never used and created more than N days ago (default 7).
 //! Only keys whose provider reports use count: for the others, "no last use" means "unknown".
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyNeverUsed;
@@ -20,10 +21,12 @@ impl Rule for KeyNeverUsed {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.usage_tracked && k.last_used.is_none())
             .filter_map(|k| {
                 let limit = ctx.limits(k).never_used_days;
@@ -32,7 +35,7 @@ impl Rule for KeyNeverUsed {
                     Finding::for_key(&META, k, format!("never used, created {age} days ago (policy: {limit} days)"))
                 })
             })
-            .collect()
+            .next()
     }
 }
 

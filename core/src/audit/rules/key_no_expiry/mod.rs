@@ -2,7 +2,8 @@
 //! supports expiry are judged (Datadog personal and service access tokens, Atlas service-account
 //! secrets, Fastly tokens); a key that cannot expire is not the user's fault.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyNoExpiry;
@@ -34,13 +35,15 @@ impl Rule for KeyNoExpiry {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.expires_at.is_none() && supports_expiry(&k.provider, k.kind.as_deref()))
             .map(|k| Finding::for_key(&META, k, format!("{} without an expiry", k.kind.as_deref().unwrap_or("key"))))
-            .collect()
+            .next()
     }
 }
 

@@ -1,6 +1,7 @@
 //! `key_not_rotated`: an active key created more than N days ago (default 90).
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyNotRotated;
@@ -21,10 +22,12 @@ impl Rule for KeyNotRotated {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live())
             .filter_map(|k| {
                 let limit = ctx.limits(k).not_rotated_days;
@@ -32,7 +35,7 @@ impl Rule for KeyNotRotated {
                 (age > limit)
                     .then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))
             })
-            .collect()
+            .next()
     }
 }
 

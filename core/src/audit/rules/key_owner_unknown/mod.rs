@@ -2,7 +2,8 @@
 //! ingest key, a Fastly automation token, a key registered without an owner. Someone must be
 //! asked before it is rotated; nobody is.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyOwnerUnknown;
@@ -23,13 +24,15 @@ impl Rule for KeyOwnerUnknown {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.owner.as_deref().is_none_or(|o| o.trim().is_empty()))
             .map(|k| Finding::for_key(&META, k, format!("{} with no owner", k.kind.as_deref().unwrap_or("key"))))
-            .collect()
+            .next()
     }
 }
 

@@ -1,7 +1,8 @@
 //! `key_unused`: an active key last used more than N days ago (default 45). Keys never used
 //! are `key_never_used`'s, not this rule's.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct KeyUnused;
@@ -20,10 +21,12 @@ impl Rule for KeyUnused {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live())
             .filter_map(|k| {
                 let last = k.last_used.as_ref()?;
@@ -38,7 +41,7 @@ impl Rule for KeyUnused {
                     Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)"))
                 })
             })
-            .collect()
+            .next()
     }
 }
 

@@ -1,7 +1,8 @@
 //! `provider_reports_leak`: the provider itself reports that a live key leaked (Datadog's leaked
 //! key detection on API keys and access tokens).
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct ProviderReportsLeak;
@@ -20,10 +21,12 @@ impl Rule for ProviderReportsLeak {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live())
             .filter_map(|k| {
                 let leak = k.details.get("leak").filter(|l| l.is_object())?;
@@ -31,7 +34,7 @@ impl Rule for ProviderReportsLeak {
                 let source = leak["source"].as_str().unwrap_or("an unnamed source");
                 Some(Finding::for_key(&META, k, format!("reported leaked on {when} ({source})")))
             })
-            .collect()
+            .next()
     }
 }
 

@@ -2,7 +2,8 @@
 //! read its metadata (Datadog API keys, New Relic ingest keys and one's own user keys, API
 //! Gateway keys). Every such reader is a possible leak, so these keys deserve short lives.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct SecretReadableAfterCreation;
@@ -24,10 +25,12 @@ impl Rule for SecretReadableAfterCreation {
         &META
     }
 
-    fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot
-            .keys
-            .iter()
+    fn per_key(&self) -> bool {
+        true
+    }
+
+    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        std::iter::once(key)
             .filter(|k| k.is_live() && k.secret_readable)
             .map(|k| {
                 Finding::for_key(
@@ -36,7 +39,7 @@ impl Rule for SecretReadableAfterCreation {
                     format!("{} readable by anyone with read access to keys", k.kind.as_deref().unwrap_or("secret")),
                 )
             })
-            .collect()
+            .next()
     }
 }
 

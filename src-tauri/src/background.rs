@@ -1,0 +1,127 @@
+//! The desktop's background work: the scheduler (syncs, audit) running while the app lives,
+//! even with its window closed to the tray, and desktop notifications of what the audits find.
+//!
+//! Jobs run only while the vault is unlocked: a locked app lists no jobs, and the first look
+//! after unlocking catches up what was missed (see `keyward_core::schedule`).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use keyward_core::Error;
+use keyward_core::api;
+use keyward_core::notify::Notification;
+use keyward_core::schedule::{self, BoxFuture, Event, Host, Job, JobRun, JobSpec};
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::state::AppState;
+
+/// The scheduler's host inside the app.
+pub struct DesktopHost {
+    pub app: AppHandle,
+}
+
+impl DesktopHost {
+    fn state(&self) -> tauri::State<'_, AppState> {
+        self.app.state::<AppState>()
+    }
+}
+
+/// Shows one notification through the OS (Freedesktop notifications on Linux).
+fn show(app: &AppHandle, n: &Notification) -> Result<(), String> {
+    app.notification().builder().title(&n.title).body(&n.body).show().map_err(|e| e.to_string())
+}
+
+impl Host for DesktopHost {
+    fn jobs(&self) -> BoxFuture<'_, Result<Vec<JobSpec>, Error>> {
+        Box::pin(async move {
+            match self.state().vault.lock().await.as_ref() {
+                Some(v) => schedule::enabled_jobs(v),
+                None => Ok(Vec::new()),
+            }
+        })
+    }
+
+    fn run(&self, job: Job) -> BoxFuture<'_, Result<String, Error>> {
+        Box::pin(async move {
+            let state = self.state();
+            let mut guard = state.vault.lock().await;
+            let vault = guard.as_mut().ok_or(Error::Vault(keyward_core::vault::VaultError::Locked))?;
+            let out = match job {
+                Job::Sync(name) => api::sync_one(vault, &name).await,
+                Job::Audit => {
+                    let app = self.app.clone();
+                    let notifier = move |n: &Notification| show(&app, n);
+                    api::audit_and_notify(&state.home, vault, Utc::now(), Some(&notifier), Default::default()).await
+                }
+            };
+            let _ = self.app.emit("inventory-changed", ());
+            out
+        })
+    }
+
+    fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            match self.state().vault.lock().await.as_ref() {
+                Some(v) => schedule::record_run(v, &job, &run),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+/// Starts the scheduler; returns the switch that stops it.
+pub fn start(app: &AppHandle) -> tokio::sync::watch::Sender<bool> {
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let host = Arc::new(DesktopHost { app: app.clone() });
+    let on_event = Arc::new(|e: Event| match e {
+        Event::Started { job, catch_up, .. } => tracing::info!(job = %job.id(), catch_up, "job started"),
+        Event::Finished { job, status } => tracing::info!(job = %job.id(), ?status, "job finished"),
+    });
+    let max_jitter = std::env::var("KEYWARD_MAX_JITTER_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
+    let opts = schedule::Options { max_jitter: std::time::Duration::from_secs(max_jitter), ..Default::default() };
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = schedule::run(host, Arc::new(schedule::SystemClock), opts, cancelled, on_event).await {
+            tracing::error!(error = %e, "the scheduler stopped");
+        }
+    });
+    cancel
+}
+
+/// The tray icon: the app keeps running there when its window closes. Returns false when the
+/// desktop has no tray (then closing the window quits, as nothing could bring it back).
+pub fn tray(app: &AppHandle) -> bool {
+    use tauri::menu::{Menu, MenuItem};
+    use tauri::tray::TrayIconBuilder;
+    let built = (|| -> tauri::Result<()> {
+        let open = MenuItem::with_id(app, "open", "Open Keyward", true, None::<&str>)?;
+        let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+        let menu = Menu::with_items(app, &[&open, &quit])?;
+        let mut tray =
+            TrayIconBuilder::with_id("keyward").tooltip("Keyward").menu(&menu).on_menu_event(|app, event| match event
+                .id
+                .as_ref()
+            {
+                "open" => {
+                    if let Some(w) = app.get_webview_window("main") {
+                        let _ = w.show();
+                        let _ = w.set_focus();
+                    }
+                }
+                "quit" => app.exit(0),
+                _ => {}
+            });
+        if let Some(icon) = app.default_window_icon() {
+            tray = tray.icon(icon.clone());
+        }
+        tray.build(app)?;
+        Ok(())
+    })();
+    match built {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "no system tray; closing the window will quit");
+            false
+        }
+    }
+}
