@@ -561,7 +561,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let vault = open(&home)?;
             let mut keys = api::list_keys(&vault, all, Utc::now())?;
             if by_risk {
-                keys.sort_by(|a, b| b.risk.cmp(&a.risk));
+                keys.sort_by_key(|k| std::cmp::Reverse(k.risk));
             }
             output::keys(&keys, json)?;
         }

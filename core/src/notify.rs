@@ -64,10 +64,10 @@ impl Preferences {
         if Severity::parse(&self.min_severity).is_none() {
             return bad(format!("min_severity {:?} is not low, medium, high or critical", self.min_severity));
         }
-        if let Some((a, b)) = self.quiet_hours {
-            if a > 23 || b > 23 || a == b {
-                return bad(format!("quiet hours {a}-{b}: two different hours from 0 to 23"));
-            }
+        if let Some((a, b)) = self.quiet_hours
+            && (a > 23 || b > 23 || a == b)
+        {
+            return bad(format!("quiet hours {a}-{b}: two different hours from 0 to 23"));
         }
         if self.digest_hour.is_some_and(|h| h > 23) {
             return bad("the digest hour is from 0 to 23".into());

@@ -119,10 +119,10 @@ fn latest(vault: &Vault) -> Result<Option<(String, String, DateTime<Utc>)>, Erro
 
 fn fallback(vault: &Vault, problem: String) -> Result<PolicyInForce, Error> {
     tracing::warn!(%problem, "policy file rejected; the previous policy stays in force");
-    if let Some((digest, text, at)) = latest(vault)? {
-        if let Ok(policy) = Policy::parse(&text) {
-            return Ok(PolicyInForce { policy, text, digest, adopted_at: Some(at), problem: Some(problem) });
-        }
+    if let Some((digest, text, at)) = latest(vault)?
+        && let Ok(policy) = Policy::parse(&text)
+    {
+        return Ok(PolicyInForce { policy, text, digest, adopted_at: Some(at), problem: Some(problem) });
     }
     Ok(PolicyInForce {
         policy: Policy::default(),

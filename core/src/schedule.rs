@@ -184,10 +184,10 @@ pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
     let ids: Vec<String> =
         conn.prepare("SELECT id FROM jobs")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     for id in ids {
-        if let Some(Job::Sync(c)) = Job::parse(&id) {
-            if !connectors.contains(&c) {
-                conn.execute("DELETE FROM jobs WHERE id = ?1", [&id])?;
-            }
+        if let Some(Job::Sync(c)) = Job::parse(&id)
+            && !connectors.contains(&c)
+        {
+            conn.execute("DELETE FROM jobs WHERE id = ?1", [&id])?;
         }
     }
     Ok(())

@@ -138,10 +138,10 @@ fn expected(now: DateTime<Utc>) -> Expected {
         }
         // No creation date and no owner at Atlas for programmatic keys.
         fire("key_owner_unknown", k.id.clone());
-        if let Some(last) = k.access_list.iter().filter_map(|a| a.last_used).max() {
-            if age(last, now) > 45 {
-                fire("key_unused", k.id.clone());
-            }
+        if let Some(last) = k.access_list.iter().filter_map(|a| a.last_used).max()
+            && age(last, now) > 45
+        {
+            fire("key_unused", k.id.clone());
         }
     }
     for sa in &atlas.service_accounts {

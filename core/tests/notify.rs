@@ -4,42 +4,22 @@
 //! retries with backoff, quiet hours, the daily digest, the delivery log, and sealed webhook
 //! secrets.
 
+mod support;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as Days, TimeZone, Utc};
-use keyward_core::api::{self, Home};
-use keyward_core::connector::{ConnectorSettings, Credentials};
+use keyward_core::Secret;
+use keyward_core::api::{self, FindingState, Home};
 use keyward_core::notify::{self, Notification, Preferences, Retry};
 use keyward_core::vault::Vault;
-use keyward_core::{Secret, api::FindingState};
-use keyward_fakes::datadog::{Datadog, Key, State, User};
+use keyward_fakes::datadog::State;
 use keyward_fakes::server::{FakeServer, Fault};
 use keyward_fakes::webhook::Receiver;
+use support::{DatadogHome, key, user};
 
-const API_KEY: &str = "0123456789abcdef0123456789abcdef";
-const APP_KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 const SIGNING_KEY: &str = "whsec-planted-5b2f0c9e7d4a1368";
 const SLACK_TOKEN: &str = "XoXbPlantedSlackPathToken42";
-
-fn key(id: &str, owner: &str, created: DateTime<Utc>, expires: Option<DateTime<Utc>>) -> Key {
-    Key {
-        id: id.into(),
-        name: id.to_lowercase(),
-        secret: format!("ddpat_{id}secretsecretsecret"),
-        owner: owner.into(),
-        created_at: created,
-        last_used: Some(Utc::now() - Days::days(1)),
-        scopes: Some(vec!["dashboards_read".into()]),
-        expires_at: expires,
-        leak: None,
-    }
-}
-
-async fn sync(vault: &mut Vault) {
-    for (name, outcome) in api::sync(vault, None, &|_| {}).await.unwrap() {
-        outcome.unwrap_or_else(|e| panic!("{name}: {e}"));
-    }
-}
 
 fn fast() -> Retry {
     Retry { attempts: 4, base: Duration::from_millis(20), max_wait: Duration::from_secs(2) }
@@ -62,22 +42,7 @@ fn subjects(notes: &[Notification]) -> Vec<(String, String)> {
 async fn webhooks_hear_each_thing_once_and_signed() {
     let t0 = Utc::now();
     let state = State {
-        users: vec![
-            User {
-                id: "u-ada".into(),
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                service_account: false,
-                disabled: false,
-            },
-            User {
-                id: "u-ken".into(),
-                name: "Ken".into(),
-                email: "ken@example.com".into(),
-                service_account: false,
-                disabled: true,
-            },
-        ],
+        users: vec![user("u-ada", "ada@example.com", false), user("u-ken", "ken@example.com", true)],
         api_keys: vec![key("OLDAPI", "u-ada", t0 - Days::days(200), None)],
         pats: vec![
             key("PAT1", "u-ada", t0 - Days::days(10), Some(t0 + Days::days(20))),
@@ -85,31 +50,21 @@ async fn webhooks_hear_each_thing_once_and_signed() {
         ],
         ..Default::default()
     };
-    let dd = FakeServer::start(Datadog::new(API_KEY, APP_KEY, state)).await.unwrap();
     let json_hook = FakeServer::start(Receiver::signed(SIGNING_KEY)).await.unwrap();
     let slack_hook = FakeServer::start(Receiver::slack()).await.unwrap();
-
-    let dir = tempfile::tempdir().unwrap();
-    let home = Home::new(dir.path());
-    let mut vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
-    let mut creds = Credentials::default();
-    creds.insert("api_key", Secret::new(API_KEY.into()));
-    creds.insert("app_key", Secret::new(APP_KEY.into()));
-    let settings =
-        ConnectorSettings { site: Some("datadoghq.com".into()), endpoint: Some(dd.url()), ..Default::default() };
-    api::add_connector(&mut vault, "dd", "datadog", settings, &creds).unwrap();
-    sync(&mut vault).await;
+    let mut dd = DatadogHome::start(state).await;
+    let home = dd.home.clone();
 
     // Webhooks: bad ones refused, good ones sealed.
     let url = |s: &FakeServer<Receiver>, path: &str| Secret::new(format!("{}{path}", s.url()));
-    let e = notify::add_webhook(&vault, "x", "json", &url(&json_hook, "/hook"), Some(&Secret::new("short".into())));
+    let e = notify::add_webhook(&dd.vault, "x", "json", &url(&json_hook, "/hook"), Some(&Secret::new("short".into())));
     assert!(e.unwrap_err().to_string().contains("signing key"));
-    let e = notify::add_webhook(&vault, "x", "slack", &Secret::new("http://example.com/hook".into()), None);
+    let e = notify::add_webhook(&dd.vault, "x", "slack", &Secret::new("http://example.com/hook".into()), None);
     assert!(e.unwrap_err().to_string().contains("https"));
-    notify::add_webhook(&vault, "siem", "json", &url(&json_hook, "/hook"), Some(&Secret::new(SIGNING_KEY.into())))
+    notify::add_webhook(&dd.vault, "siem", "json", &url(&json_hook, "/hook"), Some(&Secret::new(SIGNING_KEY.into())))
         .unwrap();
     let slack = notify::add_webhook(
-        &vault,
+        &dd.vault,
         "team",
         "slack",
         &url(&slack_hook, &format!("/services/T0/B0/{SLACK_TOKEN}")),
@@ -117,10 +72,10 @@ async fn webhooks_hear_each_thing_once_and_signed() {
     )
     .unwrap();
     assert!(!slack.url.contains(SLACK_TOKEN), "the listing hides the URL's path: {}", slack.url);
-    notify::set_preferences(&vault, &Preferences { utc_offset_minutes: Some(0), ..Preferences::default() }).unwrap();
+    notify::set_preferences(&dd.vault, &Preferences { utc_offset_minutes: Some(0), ..Preferences::default() }).unwrap();
 
     // First audit: one notification per key, at or above medium, plus the expiry reminder.
-    let first = audit_and_notify(&home, &mut vault, t0).await;
+    let first = audit_and_notify(&home, &mut dd.vault, t0).await;
     assert_eq!(
         subjects(&first),
         vec![
@@ -143,28 +98,27 @@ async fn webhooks_hear_each_thing_once_and_signed() {
     assert!(slack_hook.provider().received.lock().unwrap()[0].body["text"].as_str().unwrap().contains(':'));
 
     // Nothing is said twice.
-    assert!(audit_and_notify(&home, &mut vault, t0 + Days::hours(6)).await.is_empty());
+    assert!(audit_and_notify(&home, &mut dd.vault, t0 + Days::hours(6)).await.is_empty());
     assert_eq!(json_hook.provider().received.lock().unwrap().len(), 3);
 
     // Two weeks on the reminder escalates (6 days left) and is told again, once.
-    let day14 = audit_and_notify(&home, &mut vault, t0 + Days::days(14)).await;
+    let day14 = audit_and_notify(&home, &mut dd.vault, t0 + Days::days(14)).await;
     assert_eq!(subjects(&day14), vec![("finding.escalated".into(), "pat1".into())]);
     assert_eq!(day14[0].severity, "medium");
 
     // Rotation closes the reminder.
-    {
-        let mut s = dd.provider().state.lock().unwrap();
+    dd.edit(|s| {
         s.pats.retain(|k| k.id != "PAT1");
         s.pats.push(key("PAT2", "u-ada", t0, Some(t0 + Days::days(365))));
-    }
-    sync(&mut vault).await;
-    let closed = audit_and_notify(&home, &mut vault, t0 + Days::days(15)).await;
+    });
+    dd.sync().await;
+    let closed = audit_and_notify(&home, &mut dd.vault, t0 + Days::days(15)).await;
     assert_eq!(subjects(&closed), vec![("reminder.closed".into(), "pat1".into())]);
     assert!(closed[0].title.contains("key_rotated"), "{}", closed[0].title);
 
     // Retries: two 500s then success; a 429 with Retry-After; a refusal is not retried.
     let note = &first[0];
-    let targets = notify::webhook_targets(&vault, Some("siem")).unwrap();
+    let targets = notify::webhook_targets(&dd.vault, Some("siem")).unwrap();
     json_hook.inject([Fault::Status(500), Fault::Status(503)]);
     let d = notify::send(&targets, std::slice::from_ref(note), fast()).await;
     assert_eq!((d[0].status.as_str(), d[0].attempts, d[0].http_status), ("delivered", 3, Some(200)));
@@ -179,8 +133,8 @@ async fn webhooks_hear_each_thing_once_and_signed() {
     json_hook.inject([Fault::Status(500); 4]);
     let d = notify::send(&targets, std::slice::from_ref(note), fast()).await;
     assert_eq!((d[0].status.as_str(), d[0].attempts), ("failed", 4));
-    notify::record_deliveries(&vault, &d).unwrap();
-    let log = notify::deliveries(&vault, 100).unwrap();
+    notify::record_deliveries(&dd.vault, &d).unwrap();
+    let log = notify::deliveries(&dd.vault, 100).unwrap();
     assert_eq!(log[0].status, "failed");
     assert!(log.iter().filter(|l| l.status == "delivered").count() >= 10);
     assert!(
@@ -191,13 +145,14 @@ async fn webhooks_hear_each_thing_once_and_signed() {
     // A wrong signing key is refused by the receiver: the signature is real.
     let bad = notify::WebhookTarget {
         key: Some(Secret::new("another-key-0000000".into())),
-        ..notify::webhook_targets(&vault, Some("siem")).unwrap().remove(0)
+        ..notify::webhook_targets(&dd.vault, Some("siem")).unwrap().remove(0)
     };
     let d = notify::send(&[bad], std::slice::from_ref(note), fast()).await;
     assert_eq!((d[0].status.as_str(), d[0].http_status), ("failed", Some(401)));
 
     // The signing key and the Slack URL's token are sealed: not in any file of the home.
-    drop(vault);
+    let DatadogHome { vault, dir, .. } = dd;
+    drop(vault); // closes the database: the WAL is checkpointed
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         for planted in [SIGNING_KEY, SLACK_TOKEN] {
@@ -211,62 +166,46 @@ async fn quiet_hours_hold_and_the_digest_gathers() {
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 23, 0, 0).unwrap(); // 23:00 UTC
     let now = Utc::now();
     let state = State {
-        users: vec![User {
-            id: "u".into(),
-            name: "U".into(),
-            email: "u@example.com".into(),
-            service_account: false,
-            disabled: true,
-        }],
+        users: vec![user("u", "u@example.com", true)],
         pats: vec![key("A", "u", now - Days::days(3), Some(now + Days::days(300)))],
         ..Default::default()
     };
-    let dd = FakeServer::start(Datadog::new(API_KEY, APP_KEY, state)).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let home = Home::new(dir.path());
-    let mut vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
-    let mut creds = Credentials::default();
-    creds.insert("api_key", Secret::new(API_KEY.into()));
-    creds.insert("app_key", Secret::new(APP_KEY.into()));
-    let settings =
-        ConnectorSettings { site: Some("datadoghq.com".into()), endpoint: Some(dd.url()), ..Default::default() };
-    api::add_connector(&mut vault, "dd", "datadog", settings, &creds).unwrap();
-    sync(&mut vault).await;
+    let mut dd = DatadogHome::start(state).await;
+    let home = dd.home.clone();
 
     let bad = Preferences { quiet_hours: Some((7, 7)), ..Preferences::default() };
-    assert!(notify::set_preferences(&vault, &bad).is_err());
+    assert!(notify::set_preferences(&dd.vault, &bad).is_err());
     let quiet = Preferences { quiet_hours: Some((22, 7)), utc_offset_minutes: Some(0), ..Preferences::default() };
-    notify::set_preferences(&vault, &quiet).unwrap();
-    let report = api::run_audit(&home, &mut vault, t0).unwrap();
+    notify::set_preferences(&dd.vault, &quiet).unwrap();
+    let report = api::run_audit(&home, &mut dd.vault, t0).unwrap();
     assert!(report.findings.iter().any(|f| f.rule_id == "key_owner_removed" && f.state == FindingState::Open));
-    assert!(notify::after_audit(&mut vault, &report.changes, t0).unwrap().is_empty(), "held at 23:00");
+    assert!(notify::after_audit(&mut dd.vault, &report.changes, t0).unwrap().is_empty(), "held at 23:00");
     let later = t0 + Days::hours(9); // 08:00
-    let report = api::run_audit(&home, &mut vault, later).unwrap();
-    let out = notify::after_audit(&mut vault, &report.changes, later).unwrap();
+    let report = api::run_audit(&home, &mut dd.vault, later).unwrap();
+    let out = notify::after_audit(&mut dd.vault, &report.changes, later).unwrap();
     assert_eq!(subjects(&out), vec![("finding.opened".into(), "a".into())], "released after the quiet hours");
 
     // Digest at 09:00: new findings wait for it, then come out as one.
     notify::set_preferences(
-        &vault,
+        &dd.vault,
         &Preferences { digest_hour: Some(9), utc_offset_minutes: Some(0), ..Preferences::default() },
     )
     .unwrap();
-    {
-        let mut s = dd.provider().state.lock().unwrap();
+    dd.edit(|s| {
         s.pats.push(key("B", "u", now - Days::days(2), Some(now + Days::days(300))));
         s.pats.push(key("C", "u", now - Days::days(2), Some(now + Days::days(300))));
-    }
-    sync(&mut vault).await;
+    });
+    dd.sync().await;
     let at_0830 = later + Days::minutes(30);
-    let report = api::run_audit(&home, &mut vault, at_0830).unwrap();
-    assert!(notify::after_audit(&mut vault, &report.changes, at_0830).unwrap().is_empty());
+    let report = api::run_audit(&home, &mut dd.vault, at_0830).unwrap();
+    assert!(notify::after_audit(&mut dd.vault, &report.changes, at_0830).unwrap().is_empty());
     let at_0900 = later + Days::hours(1);
-    let report = api::run_audit(&home, &mut vault, at_0900).unwrap();
-    let digest = notify::after_audit(&mut vault, &report.changes, at_0900).unwrap();
+    let report = api::run_audit(&home, &mut dd.vault, at_0900).unwrap();
+    let digest = notify::after_audit(&mut dd.vault, &report.changes, at_0900).unwrap();
     assert_eq!(digest.len(), 1);
     assert_eq!(digest[0].event, "digest");
     assert_eq!(digest[0].findings.len(), 2, "{:?}", digest[0].findings);
     // Once a day.
-    let report = api::run_audit(&home, &mut vault, at_0900 + Days::hours(1)).unwrap();
-    assert!(notify::after_audit(&mut vault, &report.changes, at_0900 + Days::hours(1)).unwrap().is_empty());
+    let report = api::run_audit(&home, &mut dd.vault, at_0900 + Days::hours(1)).unwrap();
+    assert!(notify::after_audit(&mut dd.vault, &report.changes, at_0900 + Days::hours(1)).unwrap().is_empty());
 }

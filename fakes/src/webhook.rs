@@ -60,7 +60,7 @@ impl Receiver {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
@@ -71,11 +71,11 @@ impl Provider for Receiver {
         if req.method != "POST" {
             return self.error(405, "POST only");
         }
-        if let Some(secret) = &self.secret {
-            if !self.verify(secret, req) {
-                *self.refused.lock().unwrap() += 1;
-                return self.error(401, "bad signature");
-            }
+        if let Some(secret) = &self.secret
+            && !self.verify(secret, req)
+        {
+            *self.refused.lock().unwrap() += 1;
+            return self.error(401, "bad signature");
         }
         let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
             return self.error(400, "invalid_payload");

@@ -25,12 +25,14 @@ impl Rule for ApigwKeyNoUsagePlan {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.provider == "aws_apigateway")
-            .filter(|k| k.details["usage_plans"].as_array().is_some_and(|p| p.is_empty()))
-            .map(|k| Finding::for_key(&META, k, "not in any usage plan".into()))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.provider == "aws_apigateway") {
+            return None;
+        }
+        if !k.details["usage_plans"].as_array().is_some_and(|p| p.is_empty()) {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, "not in any usage plan".into()))
     }
 }
 

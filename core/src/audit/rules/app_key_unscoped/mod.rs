@@ -25,12 +25,14 @@ impl Rule for AppKeyUnscoped {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.provider == "datadog" && k.kind.as_deref() == Some("application_key"))
-            .filter(|k| k.details["unscoped"] == true)
-            .map(|k| Finding::for_key(&META, k, "no scopes: the key has all of its owner's permissions".into()))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.provider == "datadog" && k.kind.as_deref() == Some("application_key")) {
+            return None;
+        }
+        if k.details["unscoped"] != true {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, "no scopes: the key has all of its owner's permissions".into()))
     }
 }
 

@@ -25,11 +25,11 @@ impl Rule for AtlasKeyOrgOwner {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.provider == "mongodb_atlas" && k.scopes.iter().any(|s| s == "org:ORG_OWNER"))
-            .map(|k| Finding::for_key(&META, k, "has the organization role ORG_OWNER".into()))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.provider == "mongodb_atlas" && k.scopes.iter().any(|s| s == "org:ORG_OWNER")) {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, "has the organization role ORG_OWNER".into()))
     }
 }
 

@@ -25,11 +25,11 @@ impl Rule for FastlyTokenAllServices {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "services:*"))
-            .map(|k| Finding::for_key(&META, k, "valid on every service of the account".into()))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "services:*")) {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, "valid on every service of the account".into()))
     }
 }
 

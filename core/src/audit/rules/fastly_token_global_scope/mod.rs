@@ -25,11 +25,11 @@ impl Rule for FastlyTokenGlobalScope {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "global"))
-            .map(|k| Finding::for_key(&META, k, format!("scopes: {}", k.scopes.join(" "))))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "global")) {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, format!("scopes: {}", k.scopes.join(" "))))
     }
 }
 

@@ -33,19 +33,16 @@ impl Rule for KeyDisabledNotDeleted {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.status == KeyStatus::Inactive && k.removed_at.is_none())
-            .filter_map(|k| {
-                let updated = k.details["last_updated"].as_str().and_then(crate::time::parse);
-                let since = updated.map_or(k.status_since, |u| u.min(k.status_since));
-                let days = ctx.age_days(since);
-                let limit = ctx.limits(k).disabled_days;
-                (days > limit).then(|| {
-                    Finding::for_key(&META, k, format!("inactive for at least {days} days (policy: {limit} days)"))
-                })
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.status == KeyStatus::Inactive && k.removed_at.is_none()) {
+            return None;
+        }
+        let updated = k.details["last_updated"].as_str().and_then(crate::time::parse);
+        let since = updated.map_or(k.status_since, |u| u.min(k.status_since));
+        let days = ctx.age_days(since);
+        let limit = ctx.limits(k).disabled_days;
+        (days > limit)
+            .then(|| Finding::for_key(&META, k, format!("inactive for at least {days} days (policy: {limit} days)")))
     }
 }
 

@@ -25,15 +25,13 @@ impl Rule for KeyExpiredStillListed {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.removed_at.is_none())
-            .filter_map(|k| {
-                let expired = k.expires_at.filter(|e| *e <= ctx.now)?;
-                let ago = ctx.age_days(expired);
-                Some(Finding::for_key(&META, k, format!("expired {ago} days ago, on {}", expired.format("%Y-%m-%d"))))
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        if k.removed_at.is_some() {
+            return None;
+        }
+        let expired = k.expires_at.filter(|e| *e <= ctx.now)?;
+        let ago = ctx.age_days(expired);
+        Some(Finding::for_key(&META, k, format!("expired {ago} days ago, on {}", expired.format("%Y-%m-%d"))))
     }
 }
 

@@ -26,34 +26,32 @@ impl Rule for KeyExpiring {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live())
-            .filter_map(|k| {
-                let expires = k.expires_at?;
-                if expires <= ctx.now {
-                    return None;
-                }
-                let [first, second, last] = ctx.limits(k).expiry_reminder_days;
-                let left = expires - ctx.now;
-                let within = |days: i64| left <= chrono::Duration::days(days);
-                let severity = if within(last) {
-                    Severity::High
-                } else if within(second) {
-                    Severity::Medium
-                } else if within(first) {
-                    Severity::Low
-                } else {
-                    return None;
-                };
-                let days = left.num_days();
-                let when = if days == 0 { format!("in {} hours", left.num_hours()) } else { format!("in {days} days") };
-                Some(
-                    Finding::for_key(&META, k, format!("expires {when}, on {}", expires.format("%Y-%m-%d %H:%M UTC")))
-                        .with_severity(severity),
-                )
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !k.is_live() {
+            return None;
+        }
+        let expires = k.expires_at?;
+        if expires <= ctx.now {
+            return None;
+        }
+        let [first, second, last] = ctx.limits(k).expiry_reminder_days;
+        let left = expires - ctx.now;
+        let within = |days: i64| left <= chrono::Duration::days(days);
+        let severity = if within(last) {
+            Severity::High
+        } else if within(second) {
+            Severity::Medium
+        } else if within(first) {
+            Severity::Low
+        } else {
+            return None;
+        };
+        let days = left.num_days();
+        let when = if days == 0 { format!("in {} hours", left.num_hours()) } else { format!("in {days} days") };
+        Some(
+            Finding::for_key(&META, k, format!("expires {when}, on {}", expires.format("%Y-%m-%d %H:%M UTC")))
+                .with_severity(severity),
+        )
     }
 }
 

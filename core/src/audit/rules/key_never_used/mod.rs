@@ -25,17 +25,14 @@ impl Rule for KeyNeverUsed {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.usage_tracked && k.last_used.is_none())
-            .filter_map(|k| {
-                let limit = ctx.limits(k).never_used_days;
-                let age = ctx.age_days(k.created_at?);
-                (age > limit).then(|| {
-                    Finding::for_key(&META, k, format!("never used, created {age} days ago (policy: {limit} days)"))
-                })
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.usage_tracked && k.last_used.is_none()) {
+            return None;
+        }
+        let limit = ctx.limits(k).never_used_days;
+        let age = ctx.age_days(k.created_at?);
+        (age > limit)
+            .then(|| Finding::for_key(&META, k, format!("never used, created {age} days ago (policy: {limit} days)")))
     }
 }
 

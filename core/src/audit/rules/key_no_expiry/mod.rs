@@ -39,11 +39,11 @@ impl Rule for KeyNoExpiry {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.expires_at.is_none() && supports_expiry(&k.provider, k.kind.as_deref()))
-            .map(|k| Finding::for_key(&META, k, format!("{} without an expiry", k.kind.as_deref().unwrap_or("key"))))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.expires_at.is_none() && supports_expiry(&k.provider, k.kind.as_deref())) {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, format!("{} without an expiry", k.kind.as_deref().unwrap_or("key"))))
     }
 }
 

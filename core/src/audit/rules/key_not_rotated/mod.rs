@@ -26,16 +26,13 @@ impl Rule for KeyNotRotated {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live())
-            .filter_map(|k| {
-                let limit = ctx.limits(k).not_rotated_days;
-                let age = ctx.age_days(k.created_at?);
-                (age > limit)
-                    .then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !k.is_live() {
+            return None;
+        }
+        let limit = ctx.limits(k).not_rotated_days;
+        let age = ctx.age_days(k.created_at?);
+        (age > limit).then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))
     }
 }
 

@@ -28,11 +28,11 @@ impl Rule for KeyOwnerUnknown {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.owner.as_deref().is_none_or(|o| o.trim().is_empty()))
-            .map(|k| Finding::for_key(&META, k, format!("{} with no owner", k.kind.as_deref().unwrap_or("key"))))
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.owner.as_deref().is_none_or(|o| o.trim().is_empty())) {
+            return None;
+        }
+        Some(Finding::for_key(&META, k, format!("{} with no owner", k.kind.as_deref().unwrap_or("key"))))
     }
 }
 

@@ -25,23 +25,21 @@ impl Rule for KeyUnused {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live())
-            .filter_map(|k| {
-                let last = k.last_used.as_ref()?;
-                let age = ctx.age_days(last.at);
-                let limit = ctx.limits(k).unused_days;
-                (age > limit).then(|| {
-                    let place = match (&last.service, &last.region) {
-                        (Some(s), Some(r)) => format!(" ({s} in {r})"),
-                        (Some(s), None) => format!(" ({s})"),
-                        _ => String::new(),
-                    };
-                    Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)"))
-                })
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !k.is_live() {
+            return None;
+        }
+        let last = k.last_used.as_ref()?;
+        let age = ctx.age_days(last.at);
+        let limit = ctx.limits(k).unused_days;
+        (age > limit).then(|| {
+            let place = match (&last.service, &last.region) {
+                (Some(s), Some(r)) => format!(" ({s} in {r})"),
+                (Some(s), None) => format!(" ({s})"),
+                _ => String::new(),
+            };
+            Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)"))
+        })
     }
 }
 

@@ -25,16 +25,14 @@ impl Rule for ProviderReportsLeak {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live())
-            .filter_map(|k| {
-                let leak = k.details.get("leak").filter(|l| l.is_object())?;
-                let when = leak["date"].as_str().unwrap_or("an unknown date");
-                let source = leak["source"].as_str().unwrap_or("an unnamed source");
-                Some(Finding::for_key(&META, k, format!("reported leaked on {when} ({source})")))
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !k.is_live() {
+            return None;
+        }
+        let leak = k.details.get("leak").filter(|l| l.is_object())?;
+        let when = leak["date"].as_str().unwrap_or("an unknown date");
+        let source = leak["source"].as_str().unwrap_or("an unnamed source");
+        Some(Finding::for_key(&META, k, format!("reported leaked on {when} ({source})")))
     }
 }
 

@@ -29,17 +29,17 @@ impl Rule for SecretReadableAfterCreation {
         true
     }
 
-    fn check_key<'a>(&self, key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        std::iter::once(key)
-            .filter(|k| k.is_live() && k.secret_readable)
-            .map(|k| {
-                Finding::for_key(
-                    &META,
-                    k,
-                    format!("{} readable by anyone with read access to keys", k.kind.as_deref().unwrap_or("secret")),
-                )
-            })
-            .next()
+    fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
+        if !(k.is_live() && k.secret_readable) {
+            return None;
+        }
+        Some({
+            Finding::for_key(
+                &META,
+                k,
+                format!("{} readable by anyone with read access to keys", k.kind.as_deref().unwrap_or("secret")),
+            )
+        })
     }
 }
 
