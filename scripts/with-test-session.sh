@@ -37,6 +37,8 @@ Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY=":$display"
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
+# Services the bus starts on demand (dunst, the notification server) need the display too.
+dbus-update-activation-environment DISPLAY XDG_RUNTIME_DIR XDG_DATA_HOME
 
 export KEYWARD_REQUIRE_KEYCHAIN=1 KEYWARD_REQUIRE_E2E=1
 "$@"

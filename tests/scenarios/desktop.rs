@@ -151,8 +151,30 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
         assert!(page.contains(provider), "{provider} shown");
     }
     assert!(page.contains("rejected"), "the revoked Linear key's check is shown");
-    let findings = home.json(&["audit", "--json"]);
+    let findings = home.json(&["findings", "list", "--json"]);
     assert!(!findings.as_array().unwrap().is_empty());
+
+    // Findings: acknowledging one in the window reaches the vault.
+    app.click(&app.find_all("[data-testid=tab-findings]").unwrap()[0]).unwrap();
+    let ack = app.wait_for("[data-testid=ack]", Duration::from_secs(20)).unwrap()[0].clone();
+    app.click(&ack).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while home.json(&["findings", "list", "--state", "acknowledged", "--json"]).as_array().unwrap().len() != 1 {
+        assert!(Instant::now() < deadline, "the acknowledgement did not reach the vault");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    app.wait_for("[data-testid=reopen]", Duration::from_secs(20)).unwrap();
+
+    // Policy: an edit with an error is refused, naming its line; nothing is written.
+    app.click(&app.find_all("[data-testid=tab-policy]").unwrap()[0]).unwrap();
+    let text = app.wait_for("[data-testid=policy-text]", Duration::from_secs(20)).unwrap()[0].clone();
+    app.type_into(&text, "\n[rules.no_such_rule]\nenabled = false\n").unwrap();
+    app.click(&app.find_all("[data-testid=save-policy]").unwrap()[0]).unwrap();
+    let error = app.wait_for("[data-testid=error]", Duration::from_secs(20)).unwrap()[0].clone();
+    let message = app.text(&error).unwrap();
+    // (Whatever the text became in the textarea, it is not valid TOML or names an unknown rule.)
+    assert!(message.contains("policy.toml") && message.contains("line "), "{message}");
+    assert!(!home.path().join("policy.toml").exists(), "a refused policy writes nothing");
 }
 
 /// The app in the background: with the vault unlocked at start, its scheduler runs the audit and
@@ -208,12 +230,26 @@ fn scheduled_audits_notify_on_the_desktop() {
             seen.push('\n');
         }
     }
+    // And a notification server took it: dunst (started by D-Bus activation on the first call)
+    // counts what waits, shows or was shown.
+    let mut counts = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dunst_total = loop {
+        let out = Command::new("dunstctl").arg("count").output().expect("dunstctl (dunst) is installed");
+        counts = String::from_utf8_lossy(&out.stdout).into_owned();
+        let total: u32 = counts.lines().filter_map(|l| l.rsplit(':').next()?.trim().parse::<u32>().ok()).sum();
+        if total > 0 || Instant::now() > deadline {
+            break total;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
     let _ = app.kill();
     let _ = app.wait();
     let _ = monitor.kill();
     let _ = monitor.wait();
     assert!(seen.contains("member=Notify"), "no Notify call on the session bus:\n{seen}");
     assert!(seen.contains("Key not rotated within the policy period"), "the finding is in the notification:\n{seen}");
+    assert!(dunst_total >= 1, "dunst has no notification: {counts}");
     let log = home.json(&["notify", "log", "--json"]);
     let desktop: Vec<_> = log.as_array().unwrap().iter().filter(|d| d["channel"] == "desktop").collect();
     assert!(!desktop.is_empty() && desktop.iter().all(|d| d["status"] == "delivered"), "{log}");
