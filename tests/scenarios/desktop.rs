@@ -232,14 +232,13 @@ fn scheduled_audits_notify_on_the_desktop() {
     }
     // And a notification server took it: dunst (started by D-Bus activation on the first call)
     // counts what waits, shows or was shown.
-    let mut counts = String::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    let dunst_total = loop {
+    let (dunst_total, counts) = loop {
         let out = Command::new("dunstctl").arg("count").output().expect("dunstctl (dunst) is installed");
-        counts = String::from_utf8_lossy(&out.stdout).into_owned();
+        let counts = String::from_utf8_lossy(&out.stdout).into_owned();
         let total: u32 = counts.lines().filter_map(|l| l.rsplit(':').next()?.trim().parse::<u32>().ok()).sum();
         if total > 0 || Instant::now() > deadline {
-            break total;
+            break (total, counts);
         }
         std::thread::sleep(Duration::from_millis(250));
     };

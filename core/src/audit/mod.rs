@@ -267,10 +267,9 @@ impl<'a> Finding<'a> {
 
 /// A check over the snapshot.
 ///
-/// Most rules judge each key on its own: they say so with [`Rule::per_key`] and implement
-/// [`Rule::check_key`]; the runner then evaluates all of them on a block of keys while it is in
-/// cache, instead of streaming the whole inventory once per rule. Rules that need the whole
-/// snapshot (owners, accounts, resources, groups of keys) implement [`Rule::evaluate`].
+/// Most rules judge each key on its own: they implement [`Rule::check_key`], and the default
+/// [`Rule::evaluate`] applies it to every key. Rules that
+/// need the whole snapshot (owners, accounts, resources, groups of keys) implement `evaluate`.
 pub trait Rule: Sync {
     /// Its description.
     fn meta(&self) -> &'static RuleMeta;
@@ -278,11 +277,7 @@ pub trait Rule: Sync {
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
         snapshot.keys.iter().filter_map(|k| self.check_key(k, ctx)).collect()
     }
-    /// Whether the rule judges keys one at a time through [`Rule::check_key`].
-    fn per_key(&self) -> bool {
-        false
-    }
-    /// The finding for one key, for [`Rule::per_key`] rules.
+    /// The finding for one key, for rules that judge keys one at a time.
     fn check_key<'a>(&self, _key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         None
     }
@@ -291,64 +286,34 @@ pub trait Rule: Sync {
 /// Below this many keys the rules run on one thread; above, they are spread over the cores.
 const PARALLEL_FROM_KEYS: usize = 20_000;
 
-/// Keys per block for the per-key rules: a block's keys stay in cache across those rules.
-const BLOCK: usize = 2048;
-
 /// Runs every rule the policy enables, applying its severity overrides. Findings come out in
 /// registry order, then in snapshot order.
 pub fn evaluate<'a>(snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
     let enabled: Vec<&dyn Rule> =
         rules::ALL_RULES.iter().copied().filter(|r| ctx.policy.rule_enabled(r.meta().id)).collect();
-    let keyed: Vec<&dyn Rule> = enabled.iter().copied().filter(|r| r.per_key()).collect();
-    let whole: Vec<&dyn Rule> = enabled.iter().copied().filter(|r| !r.per_key()).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parallel = snapshot.keys.len() >= PARALLEL_FROM_KEYS && threads > 1;
-
-    // Per-key rules, block by block (blocks shared out between threads when parallel).
-    let run_block = |block: &'a [ApiKey]| -> Vec<Vec<Finding<'a>>> {
-        keyed.iter().map(|r| block.iter().filter_map(|k| r.check_key(k, ctx)).collect()).collect()
+    let run = |rule: &dyn Rule| {
+        let mut found = rule.evaluate(snapshot, ctx);
+        if let Some(severity) = ctx.policy.severity_override(rule.meta().id) {
+            found.iter_mut().for_each(|f| f.severity = severity);
+        }
+        found
     };
-    let blocks: Vec<&'a [ApiKey]> = snapshot.keys.chunks(BLOCK).collect();
-    let mut per_block: Vec<(usize, Vec<Vec<Finding<'a>>>)> = if parallel {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(enabled.len().max(1));
+    let mut per_rule: Vec<Vec<Finding<'a>>> = if snapshot.keys.len() < PARALLEL_FROM_KEYS || threads < 2 {
+        enabled.iter().map(|r| run(*r)).collect()
+    } else {
+        // Threads take the next rule from a shared counter (rules differ a lot in cost); results
+        // are put back in registry order.
         let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
+        let mut out: Vec<(usize, Vec<Finding<'a>>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     scope.spawn(|| {
                         let mut done = Vec::new();
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(block) = blocks.get(i) else { break done };
-                            done.push((i, run_block(block)));
-                        }
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("a rule panicked")).collect()
-        })
-    } else {
-        blocks.iter().enumerate().map(|(i, b)| (i, run_block(b))).collect()
-    };
-    per_block.sort_by_key(|(i, _)| *i);
-    let mut keyed_out: Vec<Vec<Finding<'a>>> = keyed.iter().map(|_| Vec::new()).collect();
-    for (_, mut found) in per_block {
-        for (out, f) in keyed_out.iter_mut().zip(found.iter_mut()) {
-            out.append(f);
-        }
-    }
-
-    // Whole-snapshot rules, one per thread at a time.
-    let whole_out: Vec<Vec<Finding<'a>>> = if parallel && whole.len() > 1 {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut out: Vec<(usize, Vec<Finding<'a>>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads.min(whole.len()))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(rule) = whole.get(i) else { break done };
-                            done.push((i, rule.evaluate(snapshot, ctx)));
+                            let Some(rule) = enabled.get(i) else { break done };
+                            done.push((i, run(*rule)));
                         }
                     })
                 })
@@ -357,22 +322,7 @@ pub fn evaluate<'a>(snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'
         });
         out.sort_by_key(|(i, _)| *i);
         out.into_iter().map(|(_, f)| f).collect()
-    } else {
-        whole.iter().map(|r| r.evaluate(snapshot, ctx)).collect()
     };
-
-    // Back to registry order, with the policy's severity overrides.
-    let (mut keyed_out, mut whole_out) = (keyed_out.into_iter(), whole_out.into_iter());
-    let mut per_rule: Vec<Vec<Finding<'a>>> = enabled
-        .iter()
-        .map(|rule| {
-            let mut found = if rule.per_key() { keyed_out.next() } else { whole_out.next() }.unwrap_or_default();
-            if let Some(severity) = ctx.policy.severity_override(rule.meta().id) {
-                found.iter_mut().for_each(|f| f.severity = severity);
-            }
-            found
-        })
-        .collect();
     let mut all = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
     per_rule.iter_mut().for_each(|f| all.append(f));
     all

@@ -21,10 +21,6 @@ impl Rule for ApigwKeyNoUsagePlan {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.provider == "aws_apigateway") {
             return None;

@@ -21,10 +21,6 @@ impl Rule for AppKeyUnscoped {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.provider == "datadog" && k.kind.as_deref() == Some("application_key")) {
             return None;

@@ -21,10 +21,6 @@ impl Rule for AtlasKeyOrgOwner {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.provider == "mongodb_atlas" && k.scopes.iter().any(|s| s == "org:ORG_OWNER")) {
             return None;

@@ -29,10 +29,6 @@ impl Rule for KeyDisabledNotDeleted {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.status == KeyStatus::Inactive && k.removed_at.is_none()) {
             return None;

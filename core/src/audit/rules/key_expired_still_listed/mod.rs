@@ -21,10 +21,6 @@ impl Rule for KeyExpiredStillListed {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
         if k.removed_at.is_some() {
             return None;

@@ -21,10 +21,6 @@ impl Rule for KeyNeverUsed {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.usage_tracked && k.last_used.is_none()) {
             return None;

@@ -35,10 +35,6 @@ impl Rule for KeyNoExpiry {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.expires_at.is_none() && supports_expiry(&k.provider, k.kind.as_deref())) {
             return None;

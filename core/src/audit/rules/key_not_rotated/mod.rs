@@ -22,10 +22,6 @@ impl Rule for KeyNotRotated {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, ctx: &AuditContext) -> Option<Finding<'a>> {
         if !k.is_live() {
             return None;

@@ -24,10 +24,6 @@ impl Rule for KeyOwnerUnknown {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.owner.as_deref().is_none_or(|o| o.trim().is_empty())) {
             return None;

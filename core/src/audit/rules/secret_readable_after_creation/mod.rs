@@ -25,10 +25,6 @@ impl Rule for SecretReadableAfterCreation {
         &META
     }
 
-    fn per_key(&self) -> bool {
-        true
-    }
-
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
         if !(k.is_live() && k.secret_readable) {
             return None;
