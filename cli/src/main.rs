@@ -51,6 +51,9 @@ enum Command {
         /// Print a JSON array of the firing findings
         #[arg(long)]
         json: bool,
+        /// Also send what is new to the webhooks, as the scheduled audit does
+        #[arg(long)]
+        notify: bool,
     },
     /// Write the findings as a report: json, csv, sarif (code scanning), ocsf (SIEM) or html
     Report {
@@ -593,8 +596,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = api::reveal_key(&vault, &id)?;
             println!("{}", secret.expose());
         }
-        Command::Audit { json } => {
+        Command::Audit { json, notify } => {
             let mut vault = open(&home)?;
+            if notify {
+                let summary = runtime()?.block_on(api::audit_and_notify(
+                    &home,
+                    &mut vault,
+                    Utc::now(),
+                    None,
+                    Default::default(),
+                ))?;
+                if json {
+                    let firing = api::list_findings(&vault, &[])?;
+                    let firing: Vec<_> =
+                        firing.into_iter().filter(|f| f.state != api::FindingState::Resolved).collect();
+                    output::findings(&firing, true)?;
+                } else {
+                    println!("{summary}");
+                }
+                return Ok(());
+            }
             let report = api::run_audit(&home, &mut vault, Utc::now())?;
             if let Some(problem) = &report.policy_problem {
                 eprintln!("warning: {problem}; the previous policy stays in force");

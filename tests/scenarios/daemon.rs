@@ -73,6 +73,12 @@ fn the_daemon_runs_the_audit_notifies_and_stops_cleanly() {
     assert_eq!(audit["last_status"], "ok", "{audit}");
     let log = home.json(&["notify", "log", "--json"]);
     assert!(log.as_array().unwrap().iter().any(|d| d["channel"] == "webhook:siem" && d["status"] == "delivered"));
+    // `keyward audit --notify` does the same from a shell (or cron): a stricter policy, news told.
+    let before = receiver.provider().received.lock().unwrap().len();
+    std::fs::write(home.path().join("policy.toml"), "[defaults]\nnot_rotated_days = 2\n").unwrap();
+    let summary = home.ok(&["audit", "--notify"]);
+    assert!(summary.contains("notifications, 0 webhook deliveries failed"), "{summary}");
+    assert!(receiver.provider().received.lock().unwrap().len() > before);
     // The signing key is sealed.
     for f in files_under(home.path()) {
         assert!(!contains(&std::fs::read(&f).unwrap(), SIGNING_KEY.as_bytes()), "{} holds the key", f.display());
