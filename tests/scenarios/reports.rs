@@ -93,3 +93,48 @@ fn reports_validate_and_carry_every_finding() {
     assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap().as_array().unwrap().len(), firing);
     assert_eq!(home.run(&["report", "--format", "xml"]).status.code(), Some(2));
 }
+
+#[test]
+fn tags_tighten_the_policy_for_the_keys_that_carry_them() {
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let keys = home.json(&["keys", "list", "--json"]);
+    let findings = home.json(&["findings", "list", "--json"]);
+    let rotated: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "key_not_rotated")
+        .filter_map(|f| f["key_id"].as_str())
+        .collect();
+    // A live key young enough to pass the 90-day default.
+    let young = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| {
+            k["status"] == "active"
+                && k["age_days"].as_i64().is_some_and(|d| (10..80).contains(&d))
+                && !rotated.contains(&k["id"].as_str().unwrap())
+        })
+        .expect("a young active key in the demo");
+    let id = young["id"].as_str().unwrap();
+    let out = home.ok(&["keys", "tag", id, "production", " production ", "pci"]);
+    assert!(out.contains("pci, production"), "trimmed, deduplicated, sorted: {out}");
+    home.ok(&["keys", "tag", id, "--remove", "pci"]);
+    let tagged = home.json(&["keys", "list", "--json"]);
+    let tagged = tagged.as_array().unwrap().iter().find(|k| k["id"] == id).unwrap().clone();
+    assert_eq!(tagged["tags"], serde_json::json!(["production"]));
+    assert_eq!(home.run(&["keys", "tag", id, "a,b"]).status.code(), Some(1), "commas are refused");
+
+    std::fs::write(home.path().join("policy.toml"), "[tag.production]\nnot_rotated_days = 5\n").unwrap();
+    home.ok(&["audit"]);
+    let after = home.json(&["findings", "list", "--json"]);
+    let fired: Vec<&serde_json::Value> =
+        after.as_array().unwrap().iter().filter(|f| f["rule_id"] == "key_not_rotated" && f["key_id"] == id).collect();
+    assert_eq!(fired.len(), 1, "the tagged key is judged by its tag's 5 days");
+    assert!(fired[0]["detail"].as_str().unwrap().contains("policy: 5 days"), "{}", fired[0]["detail"]);
+    // Untagged keys of the same age still pass.
+    let others = after.as_array().unwrap().iter().filter(|f| f["rule_id"] == "key_not_rotated").count();
+    assert_eq!(others, rotated.len() + 1);
+}
