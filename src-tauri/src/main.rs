@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         })
         .on_window_event(|window, event| {
             // With a tray, closing the window keeps Keyward running there (jobs and notifications
-            // go on); without one, closing quits.
+            // go on); without one, or with KEYWARD_QUIT_ON_CLOSE set, closing quits.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 let background = window.state::<Background>();
                 if background.has_tray && std::env::var_os("KEYWARD_QUIT_ON_CLOSE").is_none() {
@@ -66,7 +66,8 @@ fn main() -> anyhow::Result<()> {
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
-            // Stop scheduling; running jobs get the scheduler's grace period.
+            // Stop scheduling. A run still going ends with the process; syncs and audits write in
+            // one transaction each, so a cut-off run changes nothing and is caught up next start.
             let _ = handle.state::<Background>().stop.send(true);
         }
     });
