@@ -167,6 +167,23 @@ fn main() {
     .expect("the bench policy parses");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("audit of {n} keys, all {} rules, {threads} threads, {runs} runs", audit::rules::ALL_RULES.len());
+    // Where the time goes: each rule alone, on one thread, default policy.
+    let default = Policy::default();
+    let ctx = AuditContext { now, policy: &default };
+    let mut costs: Vec<(f64, &str, usize)> = audit::rules::ALL_RULES
+        .iter()
+        .map(|r| {
+            let t = Instant::now();
+            let n = r.evaluate(&snap, &ctx).len();
+            (t.elapsed().as_secs_f64(), r.meta().id, n)
+        })
+        .collect();
+    costs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let sum: f64 = costs.iter().map(|c| c.0).sum();
+    println!("  each rule alone, one thread (sum {sum:.3} s):");
+    for (secs, id, n) in costs.iter().take(8) {
+        println!("    {id:<32} {secs:.3} s  {n} findings");
+    }
     for (label, policy) in [("default policy", Policy::default()), ("per-provider + per-tag policy", tuned)] {
         let ctx = AuditContext { now, policy: &policy };
         let mut times: Vec<Duration> = Vec::new();

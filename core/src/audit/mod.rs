@@ -8,6 +8,8 @@
 pub mod policy;
 pub mod rules;
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -99,6 +101,35 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherD
 /// A `HashSet` keyed through [`Fnv`].
 pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
 
+/// `"{prefix}{n}{middle}{limit}{suffix}"` without going through `fmt`: the age rules write
+/// hundreds of thousands of these per large audit.
+pub(crate) fn days_detail(prefix: &str, n: i64, middle: &str, limit: i64, suffix: &str) -> String {
+    fn push_int(s: &mut String, n: i64) {
+        if n < 0 {
+            s.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut v = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    }
+    let mut s = String::with_capacity(prefix.len() + middle.len() + suffix.len() + 24);
+    s.push_str(prefix);
+    push_int(&mut s, n);
+    s.push_str(middle);
+    push_int(&mut s, limit);
+    s.push_str(suffix);
+    s
+}
+
 /// What a rule is evaluated against besides the snapshot.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditContext<'p> {
@@ -138,15 +169,11 @@ pub struct Snapshot {
 pub enum Subject<'a> {
     /// One key.
     Key(&'a ApiKey),
-    /// An owner of keys (a user, a service account).
-    Owner {
-        /// Provider id.
-        provider: &'a str,
-        /// Connector name.
-        account: &'a str,
-        /// The owner's name.
-        name: &'a str,
-    },
+    /// The owner of this key (a user, a service account), as the owner of all its keys in the
+    /// key's account. Pointing at a key keeps findings small (a million-key audit moves millions).
+    OwnerOf(&'a ApiKey),
+    /// The root user of an account (AWS).
+    Root(&'a Account),
     /// A connected account as a whole.
     Account(&'a Account),
     /// A posture resource (an API Gateway stage or route).
@@ -163,35 +190,34 @@ pub struct Finding<'a> {
     pub severity: Severity,
     /// What it is about.
     pub subject: Subject<'a>,
-    /// What exactly was found, with the numbers.
-    pub detail: String,
+    /// What exactly was found, with the numbers (fixed texts are not allocated).
+    pub detail: Cow<'static, str>,
 }
 
 impl<'a> Finding<'a> {
     /// A finding about one key.
-    pub fn for_key(meta: &'static RuleMeta, key: &'a ApiKey, detail: String) -> Self {
-        Self { rule: meta, severity: meta.severity, subject: Subject::Key(key), detail }
+    pub fn for_key(meta: &'static RuleMeta, key: &'a ApiKey, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Key(key), detail: detail.into() }
     }
 
-    /// A finding about an owner of keys.
-    pub fn for_owner(
-        meta: &'static RuleMeta,
-        provider: &'a str,
-        account: &'a str,
-        name: &'a str,
-        detail: String,
-    ) -> Self {
-        Self { rule: meta, severity: meta.severity, subject: Subject::Owner { provider, account, name }, detail }
+    /// A finding about the owner of `key` (and of its other keys in the account).
+    pub fn for_owner_of(meta: &'static RuleMeta, key: &'a ApiKey, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::OwnerOf(key), detail: detail.into() }
+    }
+
+    /// A finding about an account's root user.
+    pub fn for_root(meta: &'static RuleMeta, account: &'a Account, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Root(account), detail: detail.into() }
     }
 
     /// A finding about a whole account.
-    pub fn for_account(meta: &'static RuleMeta, account: &'a Account, detail: String) -> Self {
-        Self { rule: meta, severity: meta.severity, subject: Subject::Account(account), detail }
+    pub fn for_account(meta: &'static RuleMeta, account: &'a Account, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Account(account), detail: detail.into() }
     }
 
     /// A finding about a posture resource.
-    pub fn for_resource(meta: &'static RuleMeta, resource: &'a Resource, detail: String) -> Self {
-        Self { rule: meta, severity: meta.severity, subject: Subject::Resource(resource), detail }
+    pub fn for_resource(meta: &'static RuleMeta, resource: &'a Resource, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self { rule: meta, severity: meta.severity, subject: Subject::Resource(resource), detail: detail.into() }
     }
 
     /// The same finding at another severity (rules that grade, like `key_expiring`).
@@ -203,9 +229,8 @@ impl<'a> Finding<'a> {
     /// Provider id.
     pub fn provider(&self) -> &'a str {
         match self.subject {
-            Subject::Key(k) => &k.provider,
-            Subject::Owner { provider, .. } => provider,
-            Subject::Account(a) => &a.provider,
+            Subject::Key(k) | Subject::OwnerOf(k) => &k.provider,
+            Subject::Root(a) | Subject::Account(a) => &a.provider,
             Subject::Resource(r) => &r.provider,
         }
     }
@@ -213,9 +238,8 @@ impl<'a> Finding<'a> {
     /// Connector name (or `manual`).
     pub fn account(&self) -> &'a str {
         match self.subject {
-            Subject::Key(k) => &k.account,
-            Subject::Owner { account, .. } => account,
-            Subject::Account(a) => &a.account,
+            Subject::Key(k) | Subject::OwnerOf(k) => &k.account,
+            Subject::Root(a) | Subject::Account(a) => &a.account,
             Subject::Resource(r) => &r.account,
         }
     }
@@ -239,8 +263,8 @@ impl<'a> Finding<'a> {
     /// The owner concerned (the key's owner for key findings).
     pub fn owner(&self) -> Option<&'a str> {
         match self.subject {
-            Subject::Key(k) => k.owner.as_deref(),
-            Subject::Owner { name, .. } => Some(name),
+            Subject::Key(k) | Subject::OwnerOf(k) => k.owner.as_deref(),
+            Subject::Root(_) => Some("root"),
             Subject::Account(_) | Subject::Resource(_) => None,
         }
     }
@@ -258,7 +282,10 @@ impl<'a> Finding<'a> {
         let id = self.rule.id;
         match self.subject {
             Subject::Key(k) => format!("{id}|key:{}", k.id),
-            Subject::Owner { provider, account, name } => format!("{id}|owner:{provider}/{account}/{name}"),
+            Subject::OwnerOf(k) => {
+                format!("{id}|owner:{}/{}/{}", k.provider, k.account, k.owner.as_deref().unwrap_or(""))
+            }
+            Subject::Root(a) => format!("{id}|owner:{}/{}/root", a.provider, a.account),
             Subject::Account(a) => format!("{id}|account:{}/{}", a.provider, a.account),
             Subject::Resource(r) => format!("{id}|resource:{}/{}/{}/{}", r.provider, r.account, r.kind, r.external_id),
         }
@@ -275,7 +302,11 @@ pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// The findings for this snapshot at `ctx.now`.
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, ctx: &AuditContext) -> Vec<Finding<'a>> {
-        snapshot.keys.iter().filter_map(|k| self.check_key(k, ctx)).collect()
+        // Room for a finding per key up front: untouched capacity costs address space, not
+        // memory, and growing a vector of millions would copy it over and over.
+        let mut found = Vec::with_capacity(snapshot.keys.len());
+        found.extend(snapshot.keys.iter().filter_map(|k| self.check_key(k, ctx)));
+        found
     }
     /// The finding for one key, for rules that judge keys one at a time.
     fn check_key<'a>(&self, _key: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {

@@ -64,7 +64,8 @@ pub fn fired_at(rule: &dyn super::Rule, snap: &Snapshot, ctx: &AuditContext) -> 
         .into_iter()
         .map(|f| match f.subject {
             Subject::Key(k) => k.external_id.clone().unwrap_or_else(|| k.id.clone()),
-            Subject::Owner { name, .. } => name.to_owned(),
+            Subject::OwnerOf(k) => k.owner.clone().unwrap_or_default(),
+            Subject::Root(_) => "root".to_owned(),
             Subject::Account(a) => a.account.clone(),
             Subject::Resource(r) => r.external_id.clone(),
         })

@@ -106,6 +106,14 @@ mod tests {
     }
 
     #[test]
+    fn days_detail_writes_what_format_would() {
+        use crate::audit::days_detail;
+        for (n, limit) in [(0, 0), (7, 90), (120, 45), (-3, 1_000_000), (i64::MAX, i64::MIN)] {
+            assert_eq!(days_detail("a ", n, " b ", limit, " c"), format!("a {n} b {limit} c"));
+        }
+    }
+
+    #[test]
     fn metadata_is_complete() {
         for rule in ALL_RULES {
             let m = rule.meta();

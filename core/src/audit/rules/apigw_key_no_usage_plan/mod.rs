@@ -28,7 +28,7 @@ impl Rule for ApigwKeyNoUsagePlan {
         if !k.details["usage_plans"].as_array().is_some_and(|p| p.is_empty()) {
             return None;
         }
-        Some(Finding::for_key(&META, k, "not in any usage plan".into()))
+        Some(Finding::for_key(&META, k, "not in any usage plan"))
     }
 }
 

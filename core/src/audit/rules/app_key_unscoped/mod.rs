@@ -28,7 +28,7 @@ impl Rule for AppKeyUnscoped {
         if k.details["unscoped"] != true {
             return None;
         }
-        Some(Finding::for_key(&META, k, "no scopes: the key has all of its owner's permissions".into()))
+        Some(Finding::for_key(&META, k, "no scopes: the key has all of its owner's permissions"))
     }
 }
 

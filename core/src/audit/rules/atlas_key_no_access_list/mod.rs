@@ -34,7 +34,7 @@ impl Rule for AtlasKeyNoAccessList {
             })
             .filter(|k| k.details["access_list"].as_array().is_some_and(|l| l.is_empty()))
             .filter(|k| !required(&k.account))
-            .map(|k| Finding::for_key(&META, k, "no API access list, and the organization does not require one".into()))
+            .map(|k| Finding::for_key(&META, k, "no API access list, and the organization does not require one"))
             .collect()
     }
 }

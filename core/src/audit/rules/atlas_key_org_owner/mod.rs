@@ -25,7 +25,7 @@ impl Rule for AtlasKeyOrgOwner {
         if !(k.is_live() && k.provider == "mongodb_atlas" && k.scopes.iter().any(|s| s == "org:ORG_OWNER")) {
             return None;
         }
-        Some(Finding::for_key(&META, k, "has the organization role ORG_OWNER".into()))
+        Some(Finding::for_key(&META, k, "has the organization role ORG_OWNER"))
     }
 }
 

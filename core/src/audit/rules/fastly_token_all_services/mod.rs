@@ -25,7 +25,7 @@ impl Rule for FastlyTokenAllServices {
         if !(k.is_live() && k.provider == "fastly" && k.scopes.iter().any(|s| s == "services:*")) {
             return None;
         }
-        Some(Finding::for_key(&META, k, "valid on every service of the account".into()))
+        Some(Finding::for_key(&META, k, "valid on every service of the account"))
     }
 }
 

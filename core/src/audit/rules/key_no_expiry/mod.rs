@@ -39,7 +39,7 @@ impl Rule for KeyNoExpiry {
         if !(k.is_live() && k.expires_at.is_none() && supports_expiry(&k.provider, k.kind.as_deref())) {
             return None;
         }
-        Some(Finding::for_key(&META, k, format!("{} without an expiry", k.kind.as_deref().unwrap_or("key"))))
+        Some(Finding::for_key(&META, k, "no expiry set, though keys of this kind can have one"))
     }
 }
 

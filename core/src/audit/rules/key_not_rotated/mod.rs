@@ -1,6 +1,6 @@
 //! `key_not_rotated`: an active key created more than N days ago (default 90).
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, days_detail};
 use crate::model::ApiKey;
 
 /// The rule.
@@ -28,7 +28,8 @@ impl Rule for KeyNotRotated {
         }
         let limit = ctx.limits(k).not_rotated_days;
         let age = ctx.age_days(k.created_at?);
-        (age > limit).then(|| Finding::for_key(&META, k, format!("created {age} days ago (policy: {limit} days)")))
+        (age > limit)
+            .then(|| Finding::for_key(&META, k, days_detail("created ", age, " days ago (policy: ", limit, " days)")))
     }
 }
 

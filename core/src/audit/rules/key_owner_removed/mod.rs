@@ -1,7 +1,7 @@
 //! `key_owner_removed`: a live key whose owner the provider reports disabled (someone who left,
 //! a deactivated user) — the key keeps working without anyone responsible for it.
 
-use crate::audit::{AuditContext, FastSet, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
 pub struct KeyOwnerRemoved;
@@ -21,12 +21,12 @@ impl Rule for KeyOwnerRemoved {
     }
 
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        let disabled: FastSet<(&str, &str, &str)> = snapshot
-            .owners
-            .iter()
-            .filter(|o| o.disabled)
-            .map(|o| (o.provider.as_str(), o.account.as_str(), o.name.as_str()))
-            .collect();
+        // Keyed by the owner's name alone (one string to hash per key); provider and account are
+        // compared only on a hit.
+        let mut disabled: FastMap<&str, Vec<(&str, &str)>> = FastMap::default();
+        for o in snapshot.owners.iter().filter(|o| o.disabled) {
+            disabled.entry(&o.name).or_default().push((&o.provider, &o.account));
+        }
         if disabled.is_empty() {
             return Vec::new();
         }
@@ -35,7 +35,10 @@ impl Rule for KeyOwnerRemoved {
             .iter()
             .filter(|k| k.is_live())
             .filter(|k| {
-                k.owner.as_deref().is_some_and(|o| disabled.contains(&(k.provider.as_str(), k.account.as_str(), o)))
+                k.owner
+                    .as_deref()
+                    .and_then(|o| disabled.get(o))
+                    .is_some_and(|places| places.iter().any(|(p, a)| *p == k.provider && *a == k.account))
             })
             .map(|k| {
                 Finding::for_key(

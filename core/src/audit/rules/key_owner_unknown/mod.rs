@@ -28,7 +28,7 @@ impl Rule for KeyOwnerUnknown {
         if !(k.is_live() && k.owner.as_deref().is_none_or(|o| o.trim().is_empty())) {
             return None;
         }
-        Some(Finding::for_key(&META, k, format!("{} with no owner", k.kind.as_deref().unwrap_or("key"))))
+        Some(Finding::for_key(&META, k, "no owner recorded at the provider or in Keyward"))
     }
 }
 

@@ -1,7 +1,7 @@
 //! `key_unused`: an active key last used more than N days ago (default 45). Keys never used
 //! are `key_never_used`'s, not this rule's.
 
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
+use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, days_detail};
 use crate::model::ApiKey;
 
 /// The rule.
@@ -29,12 +29,12 @@ impl Rule for KeyUnused {
         let age = ctx.age_days(last.at);
         let limit = ctx.limits(k).unused_days;
         (age > limit).then(|| {
-            let place = match (&last.service, &last.region) {
-                (Some(s), Some(r)) => format!(" ({s} in {r})"),
-                (Some(s), None) => format!(" ({s})"),
-                _ => String::new(),
+            let detail = match (&last.service, &last.region) {
+                (Some(s), Some(r)) => format!("last used {age} days ago ({s} in {r}) (policy: {limit} days)"),
+                (Some(s), None) => format!("last used {age} days ago ({s}) (policy: {limit} days)"),
+                _ => days_detail("last used ", age, " days ago (policy: ", limit, " days)"),
             };
-            Finding::for_key(&META, k, format!("last used {age} days ago{place} (policy: {limit} days)"))
+            Finding::for_key(&META, k, detail)
         })
     }
 }

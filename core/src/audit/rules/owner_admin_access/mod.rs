@@ -21,17 +21,24 @@ impl Rule for OwnerAdminAccess {
     }
 
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        let admins: FastMap<(&str, &str, &str), &str> = snapshot
-            .owners
-            .iter()
-            .filter_map(|o| Some(((o.provider.as_str(), o.account.as_str(), o.name.as_str()), o.admin_via.as_deref()?)))
-            .collect();
+        // Keyed by the owner's name alone: one string to hash per key; provider and account are
+        // compared only on a hit.
+        let mut admins: FastMap<&str, Vec<(&str, &str, &str)>> = FastMap::default();
+        for o in &snapshot.owners {
+            if let Some(via) = &o.admin_via {
+                admins.entry(&o.name).or_default().push((&o.provider, &o.account, via));
+            }
+        }
+        if admins.is_empty() {
+            return Vec::new();
+        }
         snapshot
             .keys
             .iter()
             .filter(|k| k.is_live())
             .filter_map(|k| {
-                let via = admins.get(&(k.provider.as_str(), k.account.as_str(), k.owner.as_deref()?))?;
+                let candidates = admins.get(k.owner.as_deref()?)?;
+                let (_, _, via) = candidates.iter().find(|(p, a, _)| *p == k.provider && *a == k.account)?;
                 Some(Finding::for_key(&META, k, format!("owner has administrator access through {via}")))
             })
             .collect()

@@ -4,9 +4,8 @@
 //! rotated out; both staying active means a rotation was never finished. Other providers let
 //! an owner hold many keys by design, so the rule applies to `aws` only.
 
-use std::collections::BTreeMap;
-
-use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
+use crate::model::ApiKey;
 
 /// The rule.
 pub struct OwnerTwoActiveKeys;
@@ -26,26 +25,20 @@ impl Rule for OwnerTwoActiveKeys {
     }
 
     fn evaluate<'a>(&self, snapshot: &'a Snapshot, _ctx: &AuditContext) -> Vec<Finding<'a>> {
-        let mut by_owner: BTreeMap<(&str, &str, &str), Vec<&str>> = BTreeMap::new();
+        let mut by_owner: FastMap<(&str, &str, &str), Vec<&ApiKey>> = FastMap::default();
         for k in snapshot.keys.iter().filter(|k| k.is_live() && k.provider == "aws") {
             if let Some(owner) = &k.owner {
-                by_owner
-                    .entry((&k.provider, &k.account, owner))
-                    .or_default()
-                    .push(k.external_id.as_deref().unwrap_or(&k.id));
+                by_owner.entry((&k.provider, &k.account, owner)).or_default().push(k);
             }
         }
-        by_owner
+        // Sorted by owner, so the output does not depend on hashing.
+        let mut pairs: Vec<_> = by_owner.into_iter().filter(|(_, keys)| keys.len() >= 2).collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        pairs
             .into_iter()
-            .filter(|(_, keys)| keys.len() >= 2)
-            .map(|((provider, account, owner), keys)| {
-                Finding::for_owner(
-                    &META,
-                    provider,
-                    account,
-                    owner,
-                    format!("{} active keys: {}", keys.len(), keys.join(", ")),
-                )
+            .map(|(_, keys)| {
+                let ids: Vec<&str> = keys.iter().map(|k| k.external_id.as_deref().unwrap_or(&k.id)).collect();
+                Finding::for_owner_of(&META, keys[0], format!("{} active keys: {}", ids.len(), ids.join(", ")))
             })
             .collect()
     }

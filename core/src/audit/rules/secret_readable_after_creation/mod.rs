@@ -29,13 +29,7 @@ impl Rule for SecretReadableAfterCreation {
         if !(k.is_live() && k.secret_readable) {
             return None;
         }
-        Some({
-            Finding::for_key(
-                &META,
-                k,
-                format!("{} readable by anyone with read access to keys", k.kind.as_deref().unwrap_or("secret")),
-            )
-        })
+        Some(Finding::for_key(&META, k, "the secret can be read again by anyone with read access to keys"))
     }
 }
 
