@@ -37,6 +37,9 @@ pub enum State {
 }
 
 impl State {
+    /// The states of a finding that still fires.
+    pub const FIRING: &'static [State] = &[State::Open, State::Acknowledged, State::Snoozed];
+
     /// The stored form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -167,7 +170,7 @@ impl AuditRun {
 
 /// The remediation text of a registered rule (empty for a rule this build no longer has).
 pub fn remediation_of(rule_id: &str) -> &'static str {
-    audit::rules::ALL_RULES.iter().find(|r| r.meta().id == rule_id).map(|r| r.meta().remediation).unwrap_or_default()
+    audit::rules::meta_of(rule_id).map(|m| m.remediation).unwrap_or_default()
 }
 
 struct Stored {
@@ -303,17 +306,15 @@ pub fn record(
                 .collect(),
             _ => HashSet::new(),
         };
-        let keys: HashMap<&str, &ApiKey> = snapshot.keys.iter().map(|k| (k.id.as_str(), k)).collect();
-        let gone: HashSet<String> = {
-            let mut stmt = tx.prepare("SELECT id FROM api_keys WHERE removed_at IS NOT NULL")?;
-            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
-        };
+        // Built only when something vanished: the snapshot's keys by id, and the newest live key
+        // of each owner and kind (a key that went away while a newer one lives was rotated).
+        let (keys, newest) = if vanished.is_empty() { Default::default() } else { key_indexes(snapshot) };
         for (fp, s) in vanished {
             let reason = if under_previous.contains(fp) {
                 Resolution::PolicyChanged
             } else {
                 match s.key_id.as_deref() {
-                    Some(id) => key_resolution(&tx, id, keys.get(id).copied(), gone.contains(id), snapshot)?,
+                    Some(id) => key_resolution(&tx, id, keys.get(id).copied(), &newest)?,
                     None => Resolution::RulePassed,
                 }
             };
@@ -332,35 +333,51 @@ pub fn record(
     Ok(AuditRun { run_id: run, firing: findings.len(), changes })
 }
 
+/// A key's owner and kind within its account: the keys that can replace one another.
+type Lineage<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+
+/// The snapshot's keys by id, and the newest creation time of a live key per lineage.
+#[allow(clippy::type_complexity)]
+fn key_indexes(snapshot: &Snapshot) -> (HashMap<&str, &ApiKey>, HashMap<Lineage<'_>, Option<DateTime<Utc>>>) {
+    let keys = snapshot.keys.iter().map(|k| (k.id.as_str(), k)).collect();
+    let mut newest: HashMap<Lineage<'_>, Option<DateTime<Utc>>> = HashMap::new();
+    for k in snapshot.keys.iter().filter(|k| k.is_live()) {
+        let Some(owner) = k.owner.as_deref() else { continue };
+        let slot = newest.entry((&k.provider, &k.account, owner, k.kind.as_deref())).or_default();
+        *slot = (*slot).max(k.created_at);
+    }
+    (keys, newest)
+}
+
 /// Why a key finding stopped firing: a key that is gone or off was rotated when its owner has a
 /// newer live key of the same kind in the same account, else deleted (gone) or the rule passed.
+/// `live` is the key when the snapshot (which holds only keys still at the provider) has it.
 fn key_resolution(
     tx: &rusqlite::Transaction<'_>,
     id: &str,
     live: Option<&ApiKey>,
-    gone: bool,
-    snapshot: &Snapshot,
+    newest: &HashMap<Lineage<'_>, Option<DateTime<Utc>>>,
 ) -> Result<Resolution, Error> {
+    let loaded;
     let key = match live {
-        Some(k) => k.clone(),
+        Some(k) => k,
         None => match crate::inventory::get_in(tx, id).optional_found()? {
-            Some(k) => k,
+            Some(k) => {
+                loaded = k;
+                &loaded
+            }
             None => return Ok(Resolution::KeyDeleted),
         },
     };
+    let gone = key.removed_at.is_some();
     if !gone && key.is_live() {
         return Ok(Resolution::RulePassed);
     }
-    let replaced = key.owner.is_some()
-        && snapshot.keys.iter().any(|k| {
-            k.id != key.id
-                && k.is_live()
-                && k.provider == key.provider
-                && k.account == key.account
-                && k.owner == key.owner
-                && k.kind == key.kind
-                && k.created_at > key.created_at
-        });
+    let replaced = key.owner.as_deref().is_some_and(|owner| {
+        newest
+            .get(&(key.provider.as_str(), key.account.as_str(), owner, key.kind.as_deref()))
+            .is_some_and(|n| *n > key.created_at)
+    });
     Ok(if replaced {
         Resolution::KeyRotated
     } else if gone {
@@ -419,12 +436,10 @@ pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> 
         .query_map([], view)?
         .filter(|v| v.as_ref().map_or(true, |v| states.is_empty() || states.contains(&v.state)))
         .collect::<Result<Vec<_>, _>>()?;
-    let rank: HashMap<&str, usize> =
-        audit::rules::ALL_RULES.iter().enumerate().map(|(i, r)| (r.meta().id, i)).collect();
-    all.sort_by_key(|f| {
+    all.sort_by_cached_key(|f| {
         (
             std::cmp::Reverse(Severity::parse(&f.severity)),
-            rank.get(f.rule_id.as_str()).copied().unwrap_or(usize::MAX),
+            audit::rules::position(&f.rule_id).unwrap_or(usize::MAX),
             f.id,
         )
     });
