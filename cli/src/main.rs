@@ -607,10 +607,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Default::default(),
                 ))?;
                 if json {
-                    let firing = api::list_findings(&vault, &[])?;
-                    let firing: Vec<_> =
-                        firing.into_iter().filter(|f| f.state != api::FindingState::Resolved).collect();
-                    output::findings(&firing, true)?;
+                    output::findings(&api::list_findings(&vault, api::FindingState::FIRING)?, true)?;
                 } else {
                     println!("{summary}");
                 }
@@ -677,8 +674,7 @@ fn findings(home: &Home, cmd: FindingsCmd) -> anyhow::Result<()> {
         }
         FindingsCmd::Show { id, json } => {
             let vault = open(home)?;
-            let finding = api::list_findings(&vault, &[])?.into_iter().find(|f| f.id == id);
-            let finding = finding.ok_or_else(|| Error::NotFound { what: "finding", id: id.to_string() })?;
+            let finding = api::finding(&vault, id)?;
             let history = api::finding_history(&vault, id)?;
             output::finding(&finding, &history, json)?;
         }

@@ -393,7 +393,7 @@ pub fn run_audit(home: &Home, vault: &mut Vault, now: DateTime<Utc>) -> Result<A
         "audit recorded"
     );
     Ok(AuditReport {
-        findings: findings::list(vault, &[FindingState::Open, FindingState::Acknowledged, FindingState::Snoozed])?,
+        findings: findings::list(vault, FindingState::FIRING)?,
         opened: run.count("opened") + run.count("reopened"),
         escalated: run.count("escalated"),
         resolved: run.count("resolved"),
@@ -476,6 +476,11 @@ pub async fn sync_one(vault: &mut Vault, connector: &str) -> Result<String, Erro
 /// Findings in the given states (every state when empty), most severe first.
 pub fn list_findings(vault: &Vault, states: &[FindingState]) -> Result<Vec<FindingView>, Error> {
     findings::list(vault, states)
+}
+
+/// One finding.
+pub fn finding(vault: &Vault, id: i64) -> Result<FindingView, Error> {
+    findings::get(vault, id)
 }
 
 /// A finding's history.

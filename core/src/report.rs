@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::audit::Severity;
 use crate::audit::rules::ALL_RULES;
-use crate::audit::{RuleMeta, Severity};
 use crate::findings::{FindingView, State};
 use crate::time;
 
@@ -56,10 +56,6 @@ pub struct ReportRow {
     pub finding: FindingView,
     /// The key's name, for key findings.
     pub key_name: Option<String>,
-}
-
-fn meta(rule_id: &str) -> Option<&'static RuleMeta> {
-    ALL_RULES.iter().map(|r| r.meta()).find(|m| m.id == rule_id)
 }
 
 fn subject(r: &ReportRow) -> String {
@@ -179,7 +175,6 @@ fn sarif(rows: &[ReportRow]) -> Value {
             })
         })
         .collect();
-    let index: BTreeMap<&str, usize> = ALL_RULES.iter().enumerate().map(|(i, r)| (r.meta().id, i)).collect();
     let results: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -211,7 +206,7 @@ fn sarif(rows: &[ReportRow]) -> Value {
                     "weight": f.weight,
                 },
             });
-            if let Some(i) = index.get(f.rule_id.as_str()) {
+            if let Some(i) = crate::audit::rules::position(&f.rule_id) {
                 result["ruleIndex"] = json!(i);
             }
             if matches!(f.state, State::Acknowledged | State::Snoozed) {
@@ -250,7 +245,7 @@ fn ocsf(rows: &[ReportRow], now: DateTime<Utc>) -> Value {
         .iter()
         .map(|r| {
             let f = &r.finding;
-            let m = meta(&f.rule_id);
+            let m = crate::audit::rules::meta_of(&f.rule_id);
             let (severity_id, severity) = match f.severity.as_str() {
                 "critical" => (5, "Critical"),
                 "high" => (4, "High"),

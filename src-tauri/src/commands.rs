@@ -54,8 +54,7 @@ pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<KeyView>> {
 /// Firing findings (open, acknowledged, snoozed).
 #[tauri::command]
 pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
-    use api::FindingState as S;
-    state.with_vault(|v| api::list_findings(v, &[S::Open, S::Acknowledged, S::Snoozed])).await
+    state.with_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await
 }
 
 #[tauri::command]

@@ -223,12 +223,12 @@ impl Policy {
             policy.tags.insert(name.clone(), partial.clone());
         }
         for (id, settings) in &file.rules {
-            let Some(rule) = ALL_RULES.iter().find(|r| r.meta().id == id.get_ref()) else {
+            let Some(rule) = super::rules::meta_of(id.get_ref()) else {
                 let known: Vec<&str> = ALL_RULES.iter().map(|r| r.meta().id).collect();
                 return Err(at(id.span(), format!("unknown rule {:?} (known: {})", id.get_ref(), known.join(", "))));
             };
             policy.rules.insert(
-                rule.meta().id,
+                rule.id,
                 RuleSettings {
                     disabled: settings.enabled == Some(false),
                     severity: settings.severity,

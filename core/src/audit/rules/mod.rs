@@ -1,6 +1,6 @@
 //! The rule registry: one folder per rule, one line here. The order is the display order.
 
-use super::Rule;
+use super::{Rule, RuleMeta};
 
 pub mod apigw_key_no_usage_plan;
 pub mod apigw_route_no_auth;
@@ -53,6 +53,16 @@ pub static ALL_RULES: &[&dyn Rule] = &[
     &secret_readable_after_creation::SecretReadableAfterCreation,
     &key_owner_unknown::KeyOwnerUnknown,
 ];
+
+/// A registered rule's metadata by id (`None` for a rule this build no longer has).
+pub fn meta_of(rule_id: &str) -> Option<&'static RuleMeta> {
+    ALL_RULES.iter().map(|r| r.meta()).find(|m| m.id == rule_id)
+}
+
+/// A rule's place in the registry (its display order).
+pub fn position(rule_id: &str) -> Option<usize> {
+    ALL_RULES.iter().position(|r| r.meta().id == rule_id)
+}
 
 #[cfg(test)]
 mod tests {
