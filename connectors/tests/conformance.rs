@@ -369,24 +369,17 @@ async fn deletions_at_the_provider_show_in_the_next_listing() {
         .unwrap();
     let before = c.inventory(&quiet).await.unwrap();
     let victim = before.keys.iter().find(|k| k.kind == "application_key").unwrap().external_id.clone();
-    let r = client
-        .delete(format!("{}/api/v2/application_keys/{victim}", estate.datadog.url()))
-        .header("DD-API-KEY", estate.datadog_credentials.get("api_key"))
-        .header("DD-APPLICATION-KEY", estate.datadog_credentials.get("app_key"))
-        .send()
-        .await
-        .unwrap();
+    let delete = || {
+        client
+            .delete(format!("{}/api/v2/application_keys/{victim}", estate.datadog.url()))
+            .header("DD-API-KEY", estate.datadog_credentials.get("api_key"))
+            .header("DD-APPLICATION-KEY", estate.datadog_credentials.get("app_key"))
+            .send()
+    };
     // The inventory key lacks org_app_keys_write, as it should: deleting needs another key.
-    assert_eq!(r.status(), 403);
+    assert_eq!(delete().await.unwrap().status(), 403);
     estate.datadog.provider().permissions.lock().unwrap().insert("org_app_keys_write".into());
-    let r = client
-        .delete(format!("{}/api/v2/application_keys/{victim}", estate.datadog.url()))
-        .header("DD-API-KEY", estate.datadog_credentials.get("api_key"))
-        .header("DD-APPLICATION-KEY", estate.datadog_credentials.get("app_key"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(delete().await.unwrap().status(), 204);
     let after = c.inventory(&quiet).await.unwrap();
     assert_eq!(after.keys.len(), before.keys.len() - 1);
     assert!(!after.keys.iter().any(|k| k.external_id == victim));

@@ -21,13 +21,8 @@ fn the_daemon_runs_the_audit_notifies_and_stops_cleanly() {
     home.ok(&["demo"]);
 
     // Only the audit, every second; the demo's syncs are switched off.
-    let jobs = home.json(&["schedule", "list", "--json"]);
-    let ids: Vec<String> = jobs.as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect();
+    let ids = home.schedule_only_the_audit("* * * * * *");
     assert!(ids.contains(&"audit".to_owned()) && ids.contains(&"sync:demo-datadog".to_owned()), "{ids:?}");
-    for id in ids.iter().filter(|i| i.starts_with("sync:")) {
-        home.ok(&["schedule", "set", id, "--disable"]);
-    }
-    home.ok(&["schedule", "set", "audit", "--cron", "* * * * * *"]);
     let bad = home.run(&["schedule", "set", "audit", "--cron", "every minute"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a cron expression"));

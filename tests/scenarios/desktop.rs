@@ -188,11 +188,7 @@ fn scheduled_audits_notify_on_the_desktop() {
     let _heavy = keyward_tests::heavy_test();
     let home = Home::new();
     home.ok(&["demo"]);
-    let jobs = home.json(&["schedule", "list", "--json"]);
-    for id in jobs.as_array().unwrap().iter().filter_map(|j| j["id"].as_str()).filter(|i| i.starts_with("sync:")) {
-        home.ok(&["schedule", "set", id, "--disable"]);
-    }
-    home.ok(&["schedule", "set", "audit", "--cron", "*/2 * * * * *"]);
+    home.schedule_only_the_audit("*/2 * * * * *");
     // A stricter policy than the demo's audit used: the scheduled audit has news to tell.
     std::fs::write(home.path().join("policy.toml"), "[defaults]\nnot_rotated_days = 7\n").unwrap();
 

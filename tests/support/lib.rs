@@ -98,6 +98,18 @@ impl Home {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).unwrap()
     }
+
+    /// Schedules only the audit, on `cron`, through the CLI (every sync job switched off);
+    /// returns the job ids there were.
+    pub fn schedule_only_the_audit(&self, cron: &str) -> Vec<String> {
+        let jobs = self.json(&["schedule", "list", "--json"]);
+        let ids: Vec<String> = jobs.as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect();
+        for id in ids.iter().filter(|i| i.starts_with("sync:")) {
+            self.ok(&["schedule", "set", id, "--disable"]);
+        }
+        self.ok(&["schedule", "set", "audit", "--cron", cron]);
+        ids
+    }
 }
 
 impl Default for Home {
