@@ -17,6 +17,7 @@ pub mod model;
 pub mod notify;
 pub mod policy;
 pub mod report;
+pub mod scan;
 pub mod schedule;
 pub mod secret;
 pub mod sync;

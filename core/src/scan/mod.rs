@@ -1,0 +1,616 @@
+//! The exposure sweep: find inventoried and unknown keys in files on this machine.
+//!
+//! Why here, offline: a scanner that knows nothing of the inventory reports "a token"; one that
+//! uploads hashes leaks that the token exists. Keyward holds the inventory, so it can say "this is
+//! your `ci-deploy` key, in `~/projects/app/.env` line 3" without anything leaving the machine.
+//!
+//! The walk is parallel (the `ignore` crate, the same walker ripgrep uses) but follows no
+//! `.gitignore` — ignored files such as `.env` are exactly where keys sit — and no symlink out of
+//! the roots. Each file is read whole into a reused buffer (files over the size limit and files
+//! with a NUL byte in their first 8 KiB are skipped and counted), then matched in two passes: the
+//! formats of [`detect`] and the held secrets of [`index`]. Hits carry a redacted excerpt; the
+//! secret itself never leaves this module except as a keyed fingerprint.
+
+pub mod detect;
+mod git;
+pub mod index;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::{WalkBuilder, WalkState};
+
+pub use detect::{Detection, Detector};
+pub use index::{Evidence, Fingerprint, Index, Target};
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files and folders to scan.
+    pub roots: Vec<PathBuf>,
+    /// `.gitignore`-style patterns of paths to leave out.
+    pub excludes: Vec<String>,
+    /// Folders never entered (the Keyward home itself).
+    pub skip_dirs: Vec<PathBuf>,
+    /// Files larger than this are skipped.
+    pub max_file_size: u64,
+    /// Also scan every blob in the history of git repositories found under the roots.
+    pub git_history: bool,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+}
+
+/// Files above this size are skipped unless the caller says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+/// Deeper folders are not entered: a hostile tree cannot exhaust file handles.
+pub const MAX_DEPTH: usize = 128;
+
+impl Options {
+    /// Scans `roots` with the defaults.
+    pub fn new(roots: Vec<PathBuf>) -> Self {
+        Self {
+            roots,
+            excludes: Vec::new(),
+            skip_dirs: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            git_history: false,
+            threads: 0,
+        }
+    }
+}
+
+/// One key found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The file (for history hits: the repository joined with the path in the commit).
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: u64,
+    /// The commit that introduced it, for hits in git history.
+    pub revision: Option<String>,
+    /// Provider id.
+    pub provider: String,
+    /// Kind of credential.
+    pub kind: String,
+    /// Whether the token is a secret (not an id).
+    pub secret: bool,
+    /// The token's keyed fingerprint (see [`Index::fingerprint`]).
+    pub fingerprint: Fingerprint,
+    /// The inventoried key or credential it is, and how sure that is.
+    pub inventory: Option<(Target, Evidence)>,
+    /// The token, redacted: its format prefix and last characters at most.
+    pub label: String,
+    /// The line around it, with every key on it redacted.
+    pub excerpt: String,
+}
+
+/// Counters while a scan runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Files read.
+    pub files: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Hits so far.
+    pub hits: u64,
+}
+
+/// What a finished scan did besides finding hits.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Final counters.
+    pub progress: Progress,
+    /// Files skipped as binary.
+    pub binary: u64,
+    /// Files skipped as larger than the limit.
+    pub too_large: u64,
+    /// Symlinks not followed because they lead out of the roots.
+    pub symlinks_out: u64,
+    /// Things that are not regular files (FIFOs, sockets, devices), skipped.
+    pub special: u64,
+    /// Roots that do not exist.
+    pub missing_roots: Vec<PathBuf>,
+    /// Files or folders that could not be read, and why (the first 100).
+    pub errors: Vec<(PathBuf, String)>,
+    /// How many errors in all.
+    pub error_count: u64,
+    /// Git repositories whose history was scanned.
+    pub repositories: Vec<PathBuf>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Whether the scan was cancelled before it finished.
+    pub cancelled: bool,
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    hits: AtomicU64,
+    binary: AtomicU64,
+    too_large: AtomicU64,
+    symlinks_out: AtomicU64,
+    special: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Counters {
+    fn progress(&self) -> Progress {
+        Progress {
+            files: self.files.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            hits: self.hits.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Scans `options.roots`; `progress` is called about five times a second and once at the end.
+/// Setting `cancel` stops the walk early (the hits so far are returned, marked cancelled).
+pub fn scan(
+    options: &Options,
+    detector: &Detector,
+    index: &Index,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> (Vec<Hit>, Summary) {
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let roots: Vec<PathBuf> = options
+        .roots
+        .iter()
+        .filter(|r| {
+            let exists = r.symlink_metadata().is_ok();
+            if !exists {
+                summary.missing_roots.push((*r).clone());
+            }
+            exists
+        })
+        .cloned()
+        .collect();
+    let counters = Counters::default();
+    let hits = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    let repos = Mutex::new(Vec::new());
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(200));
+                progress(counters.progress());
+            }
+        });
+        if !roots.is_empty() {
+            walk(options, &roots, detector, index, cancel, &counters, &hits, &errors, &repos);
+        }
+        if options.git_history {
+            let mut repos = repos.lock().expect("repos").clone();
+            repos.sort();
+            repos.dedup();
+            for repo in repos {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                let mut found = Vec::new();
+                let mut scratch = Scratch::default();
+                let r = git::history(&repo, options.max_file_size, |path, blob, commit_of| {
+                    counters.files.fetch_add(1, Ordering::Relaxed);
+                    counters.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
+                    let before = found.len();
+                    scan_buffer(blob, &repo.join(path), detector, index, &mut scratch, &mut found);
+                    if found.len() > before {
+                        let commit = commit_of();
+                        for h in &mut found[before..] {
+                            h.revision = commit.clone();
+                        }
+                    }
+                    counters.hits.fetch_add((found.len() - before) as u64, Ordering::Relaxed);
+                    !cancel.load(Ordering::Relaxed)
+                });
+                if let Err(e) = r {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    errors.lock().expect("errors").push((repo.clone(), e));
+                }
+                hits.lock().expect("hits").extend(found);
+                summary.repositories.push(repo);
+            }
+        }
+        done.store(true, Ordering::Release);
+    });
+    let mut hits = hits.into_inner().expect("hits");
+    hits.sort_by(|a, b| (&a.path, a.line, &a.revision).cmp(&(&b.path, b.line, &b.revision)));
+    summary.progress = counters.progress();
+    progress(summary.progress);
+    summary.binary = counters.binary.into_inner();
+    summary.too_large = counters.too_large.into_inner();
+    summary.symlinks_out = counters.symlinks_out.into_inner();
+    summary.special = counters.special.into_inner();
+    summary.error_count = counters.errors.into_inner();
+    summary.errors = errors.into_inner().expect("errors");
+    summary.errors.sort();
+    summary.errors.truncate(100);
+    summary.cancelled = cancel.load(Ordering::Relaxed);
+    summary.elapsed = started.elapsed();
+    (hits, summary)
+}
+
+fn excludes_for(roots: &[PathBuf], patterns: &[String]) -> Vec<(PathBuf, Gitignore)> {
+    roots
+        .iter()
+        .map(|root| {
+            let base = if root.is_dir() { root.clone() } else { root.parent().unwrap_or(root).to_owned() };
+            let mut b = GitignoreBuilder::new(&base);
+            b.add_line(None, ".git/").expect("a valid pattern");
+            for p in patterns {
+                // A bad pattern was refused when the user gave it (see `check_excludes`).
+                let _ = b.add_line(None, p);
+            }
+            (base, b.build().unwrap_or_else(|_| Gitignore::empty()))
+        })
+        .collect()
+}
+
+/// Refuses a pattern the gitignore syntax cannot read, naming it.
+pub fn check_excludes(patterns: &[String]) -> Result<(), String> {
+    let mut b = GitignoreBuilder::new("/");
+    for p in patterns {
+        b.add_line(None, p).map_err(|e| format!("exclude pattern {p:?}: {e}"))?;
+    }
+    b.build().map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    options: &Options,
+    roots: &[PathBuf],
+    detector: &Detector,
+    index: &Index,
+    cancel: &AtomicBool,
+    counters: &Counters,
+    hits: &Mutex<Vec<Hit>>,
+    errors: &Mutex<Vec<(PathBuf, String)>>,
+    repos: &Mutex<Vec<PathBuf>>,
+) {
+    let canonical_roots: Arc<Vec<PathBuf>> =
+        Arc::new(roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect());
+    let excludes = Arc::new(excludes_for(roots, &options.excludes));
+    let skip_dirs: Arc<Vec<PathBuf>> =
+        Arc::new(options.skip_dirs.iter().filter_map(|d| std::fs::canonicalize(d).ok()).collect());
+    let symlinks_out = Arc::new(AtomicU64::new(0));
+    let git_dirs = Arc::new(Mutex::new(Vec::new()));
+    let mut builder = WalkBuilder::new(&roots[0]);
+    for r in &roots[1..] {
+        builder.add(r);
+    }
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        options.threads
+    };
+    {
+        let (canonical_roots, excludes, skip_dirs, symlinks_out, git_dirs) =
+            (canonical_roots.clone(), excludes.clone(), skip_dirs.clone(), symlinks_out.clone(), git_dirs.clone());
+        let want_git = options.git_history;
+        builder
+            .standard_filters(false)
+            .hidden(false)
+            .follow_links(true)
+            .max_depth(Some(MAX_DEPTH))
+            .threads(threads)
+            .filter_entry(move |e| {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                if is_dir && e.file_name() == ".git" {
+                    if want_git && let Some(parent) = e.path().parent() {
+                        git_dirs.lock().expect("git dirs").push(parent.to_owned());
+                    }
+                    return false;
+                }
+                if e.path_is_symlink() {
+                    let inside = std::fs::canonicalize(e.path())
+                        .is_ok_and(|real| canonical_roots.iter().any(|r| real.starts_with(r)));
+                    if !inside {
+                        symlinks_out.fetch_add(1, Ordering::Relaxed);
+                        return false;
+                    }
+                }
+                if is_dir
+                    && !skip_dirs.is_empty()
+                    && let Ok(real) = std::fs::canonicalize(e.path())
+                    && skip_dirs.iter().any(|d| real.starts_with(d))
+                {
+                    return false;
+                }
+                let path = e.path();
+                !excludes.iter().any(|(base, gi)| {
+                    path.starts_with(base) && gi.matched_path_or_any_parents(path, is_dir).is_ignore()
+                })
+            });
+    }
+    let max = options.max_file_size;
+    builder.build_parallel().run(|| {
+        let mut scratch = Scratch::default();
+        let mut local = Flush { hits: Vec::new(), into: hits };
+        Box::new(move |entry| {
+            let local = &mut local.hits;
+            if cancel.load(Ordering::Relaxed) {
+                return WalkState::Quit;
+            }
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    let path = error_path(&e);
+                    errors.lock().expect("errors").push((path, e.to_string()));
+                    return WalkState::Continue;
+                }
+            };
+            let Some(ft) = entry.file_type() else { return WalkState::Continue };
+            if ft.is_dir() {
+                return WalkState::Continue;
+            }
+            if !ft.is_file() {
+                counters.special.fetch_add(1, Ordering::Relaxed);
+                return WalkState::Continue;
+            }
+            match read_file(entry.path(), max, &mut scratch.buf) {
+                Ok(Content::Text) => {
+                    counters.files.fetch_add(1, Ordering::Relaxed);
+                    counters.bytes.fetch_add(scratch.buf.len() as u64, Ordering::Relaxed);
+                    let buf = std::mem::take(&mut scratch.buf);
+                    let before = local.len();
+                    scan_buffer(&buf, entry.path(), detector, index, &mut scratch, local);
+                    scratch.buf = buf;
+                    counters.hits.fetch_add((local.len() - before) as u64, Ordering::Relaxed);
+                    if local.len() > 256 {
+                        hits.lock().expect("hits").append(local);
+                    }
+                }
+                Ok(Content::Binary) => {
+                    counters.binary.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Content::TooLarge) => {
+                    counters.too_large.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Content::NotAFile) => {
+                    counters.special.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    errors.lock().expect("errors").push((entry.path().to_owned(), e.to_string()));
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    counters.symlinks_out.fetch_add(symlinks_out.load(Ordering::Relaxed), Ordering::Relaxed);
+    repos.lock().expect("repos").extend(git_dirs.lock().expect("git dirs").drain(..));
+}
+
+fn error_path(e: &ignore::Error) -> PathBuf {
+    match e {
+        ignore::Error::WithPath { path, .. } => path.clone(),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        _ => PathBuf::new(),
+    }
+}
+
+/// A walker thread's hits, handed over in batches and when the thread's visitor is dropped.
+struct Flush<'a> {
+    hits: Vec<Hit>,
+    into: &'a Mutex<Vec<Hit>>,
+}
+
+impl Drop for Flush<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut all) = self.into.lock() {
+            all.append(&mut self.hits);
+        }
+    }
+}
+
+/// Per-thread buffers, reused from file to file.
+#[derive(Default)]
+struct Scratch {
+    buf: Vec<u8>,
+    found: Vec<Detection>,
+    held: Vec<(usize, usize, Fingerprint)>,
+    spans: Vec<Span>,
+}
+
+/// Read outcome of one file.
+enum Content {
+    Text,
+    Binary,
+    TooLarge,
+    NotAFile,
+}
+
+fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Content> {
+    use std::os::unix::fs::OpenOptionsExt;
+    buf.clear();
+    // Non-blocking, so a FIFO swapped in after the walk saw a regular file cannot hang the scan.
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Ok(Content::NotAFile);
+    }
+    if meta.len() > max {
+        return Ok(Content::TooLarge);
+    }
+    buf.reserve(meta.len() as usize + 1);
+    f.take(max + 1).read_to_end(buf)?;
+    if buf.len() as u64 > max {
+        return Ok(Content::TooLarge);
+    }
+    if memchr::memchr(0, &buf[..buf.len().min(8192)]).is_some() {
+        return Ok(Content::Binary);
+    }
+    Ok(Content::Text)
+}
+
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    shown_prefix: usize,
+    secret: bool,
+}
+
+/// Finds every hit in one buffer and appends it to `out`.
+fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &mut Scratch, out: &mut Vec<Hit>) {
+    detector.detect(buf, &mut s.found);
+    index.held_in(buf, &mut s.held);
+    if s.found.is_empty() && s.held.is_empty() {
+        return;
+    }
+    s.spans.clear();
+    s.spans.extend(s.found.iter().map(|d| Span {
+        start: d.start,
+        end: d.end,
+        shown_prefix: d.shown_prefix,
+        secret: d.secret,
+    }));
+    for &(start, end, _) in &s.held {
+        if !s.found.iter().any(|d| d.start < end && start < d.end) {
+            s.spans.push(Span { start, end, shown_prefix: 0, secret: true });
+        }
+    }
+    s.spans.sort_unstable_by_key(|sp| sp.start);
+    let mut lines = LineCounter::default();
+    for d in &s.found {
+        let token = &buf[d.start..d.end];
+        let fingerprint = index.fingerprint(token);
+        let text = std::str::from_utf8(token).unwrap_or_default();
+        let inventory = if let Some(t) = index.by_fingerprint(&fingerprint) {
+            Some((t.clone(), Evidence::Secret))
+        } else if let Some(t) = index.by_id(text) {
+            Some((t.clone(), Evidence::Id))
+        } else {
+            index.by_last4(d.provider, d.kind, text).map(|t| (t.clone(), Evidence::Last4))
+        };
+        out.push(Hit {
+            path: path.to_owned(),
+            line: lines.line_of(buf, d.start),
+            revision: None,
+            provider: d.provider.to_owned(),
+            kind: d.kind.to_owned(),
+            secret: d.secret,
+            fingerprint,
+            inventory,
+            label: label(token, d.shown_prefix, d.secret),
+            excerpt: excerpt(buf, d.start, &s.spans),
+        });
+    }
+    let mut lines = LineCounter::default();
+    for &(start, end, fp) in &s.held {
+        if s.found.iter().any(|d| d.start < end && start < d.end) {
+            continue;
+        }
+        let Some(t) = index.by_fingerprint(&fp) else { continue };
+        out.push(Hit {
+            path: path.to_owned(),
+            line: lines.line_of(buf, start),
+            revision: None,
+            provider: t.provider.clone(),
+            kind: t.kind.clone(),
+            secret: true,
+            fingerprint: fp,
+            inventory: Some((t.clone(), Evidence::Secret)),
+            label: label(&buf[start..end], 0, true),
+            excerpt: excerpt(buf, start, &s.spans),
+        });
+    }
+}
+
+/// Line numbers for increasing offsets, counting each newline once.
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    fn line_of(&mut self, buf: &[u8], offset: usize) -> u64 {
+        if offset < self.at {
+            *self = Self::default();
+        }
+        self.line += memchr::memchr_iter(b'\n', &buf[self.at..offset]).count() as u64;
+        self.at = offset;
+        self.line + 1
+    }
+}
+
+/// The token as it may be shown: its format prefix, and for long secrets their last four
+/// characters (what providers themselves show); ids in full.
+pub fn label(token: &[u8], shown_prefix: usize, secret: bool) -> String {
+    let text = String::from_utf8_lossy(token);
+    if !secret {
+        return text.into_owned();
+    }
+    let prefix = String::from_utf8_lossy(&token[..shown_prefix.min(token.len())]);
+    let rest = token.len() - shown_prefix.min(token.len());
+    if shown_prefix == 0 && rest >= 24 || shown_prefix > 0 && rest >= 20 && !prefix.starts_with("-----") {
+        format!("{prefix}…{}", String::from_utf8_lossy(&token[token.len() - 4..]))
+    } else {
+        format!("{prefix}…")
+    }
+}
+
+const EXCERPT_CONTEXT: usize = 48;
+
+/// The hit's line, at most [`EXCERPT_CONTEXT`] bytes either side of the token, with every span
+/// on it replaced by its label.
+fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
+    let line_start = memchr::memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+    let from = line_start.max(at.saturating_sub(EXCERPT_CONTEXT));
+    // Extend to the end of the token that starts here, then some context.
+    let token_end = spans.iter().find(|s| s.start == at).map_or(at, |s| s.end.min(line_end));
+    let to = line_end.min(token_end + EXCERPT_CONTEXT);
+    let mut out = String::new();
+    if from > line_start {
+        out.push('…');
+    }
+    let mut i = from;
+    for sp in spans.iter().filter(|sp| sp.start < to && sp.end > from) {
+        if sp.start > i {
+            push_clean(&mut out, &buf[i..sp.start]);
+        }
+        let start = sp.start.max(from);
+        if start == sp.start {
+            // The whole token is replaced by its label (for a private key: its header).
+            let end = sp.end.min(buf.len());
+            let shown = label(&buf[sp.start..end], sp.shown_prefix, sp.secret);
+            let shown_on_line: String = shown.lines().next().unwrap_or_default().to_owned();
+            out.push_str(&shown_on_line);
+        } else {
+            out.push('…');
+        }
+        i = sp.end.max(i);
+    }
+    if i < to {
+        push_clean(&mut out, &buf[i..to]);
+    }
+    if i.max(to) < line_end {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+fn push_clean(out: &mut String, bytes: &[u8]) {
+    for c in String::from_utf8_lossy(bytes).chars() {
+        out.push(if c == '\t' {
+            ' '
+        } else if c.is_control() {
+            '\u{fffd}'
+        } else {
+            c
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

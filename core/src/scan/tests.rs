@@ -1,0 +1,220 @@
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use super::*;
+
+const GH: &str = "ghp_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0c";
+const LIN: &str = "lin_api_Zz3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0cDe2f";
+
+fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn run(options: &Options, index: &Index) -> (Vec<Hit>, Summary) {
+    scan(options, &Detector::new(), index, &|_| {}, &AtomicBool::new(false))
+}
+
+fn empty() -> Index {
+    Index::new(&[1; 32])
+}
+
+fn rel(hits: &[Hit], root: &Path) -> Vec<(String, u64, String)> {
+    hits.iter()
+        .map(|h| (h.path.strip_prefix(root).unwrap_or(&h.path).display().to_string(), h.line, h.kind.clone()))
+        .collect()
+}
+
+#[test]
+fn finds_keys_with_lines_and_redacted_excerpts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app/.env", format!("# app\nGITHUB_TOKEN={GH} other={LIN}\n"));
+    let (hits, summary) = run(&Options::new(vec![dir.path().into()]), &empty());
+    assert_eq!(
+        rel(&hits, dir.path()),
+        vec![("app/.env".into(), 2, "personal_access_token".into()), ("app/.env".into(), 2, "api_key".into())]
+    );
+    assert_eq!(summary.progress.files, 1);
+    for h in &hits {
+        assert!(!h.excerpt.contains(GH) && !h.excerpt.contains(LIN), "{}", h.excerpt);
+        assert!(!h.label.contains(&GH[4..]) && !h.label.contains(&LIN[8..]), "{}", h.label);
+        assert!(!format!("{h:?}").contains(GH) && !format!("{h:?}").contains(LIN));
+    }
+    assert_eq!(hits[0].excerpt, "GITHUB_TOKEN=ghp_…Ab0c other=lin_api_…De2f");
+    assert_eq!(hits[0].label, "ghp_…Ab0c");
+}
+
+#[test]
+fn inventoried_secrets_are_matched_by_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    // A held secret with no recognisable format: found only because Keyward holds it.
+    let plain = "Q29ycmVjdEhvcnNlQmF0dGVyeVN0YXBsZQ";
+    write(dir.path(), "notes.txt", format!("token: {plain}\nand {LIN}\n"));
+    let mut index = empty();
+    let t = |id: &str| Target {
+        key_id: Some(id.into()),
+        provider: "linear".into(),
+        kind: "api_key".into(),
+        label: id.into(),
+    };
+    index.add_secret(plain, t("held-plain"));
+    index.add_secret(LIN, t("held-linear"));
+    let (hits, _) = run(&Options::new(vec![dir.path().into()]), &index);
+    let mut got: Vec<(u64, Option<String>, &str)> = hits
+        .iter()
+        .map(|h| {
+            (h.line, h.inventory.as_ref().and_then(|i| i.0.key_id.clone()), h.inventory.as_ref().unwrap().1.as_str())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, vec![(1, Some("held-plain".into()), "secret"), (2, Some("held-linear".into()), "secret")]);
+    assert!(!hits[0].excerpt.contains(plain));
+}
+
+#[test]
+fn hostile_files_never_crash_or_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A 20 MB line with a key at its end.
+    let mut long = vec![b'x'; 20 * 1024 * 1024];
+    long.extend_from_slice(format!(" {GH}").as_bytes());
+    write(root, "long.txt", long);
+    // Invalid UTF-8 around a key.
+    let mut bad = vec![0xff, 0xfe, 0xc3, b'\n'];
+    bad.extend_from_slice(format!("\u{1b}[31m {LIN}").as_bytes());
+    bad.extend_from_slice(b"\xff\n");
+    write(root, "bad.txt", bad);
+    // A binary file (NUL early) with a key is skipped.
+    write(root, "bin.dat", [b"\0\0\0".as_slice(), GH.as_bytes()].concat());
+    // A FIFO nobody writes to.
+    let fifo = root.join("pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    // A tree deeper than the walk goes.
+    let mut deep = root.join("deep");
+    for i in 0..(MAX_DEPTH + 20) {
+        deep = deep.join(format!("d{i}"));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("k.txt"), GH).unwrap();
+    // A file over the size limit.
+    write(root, "huge.log", format!("{GH}\n{}", "y".repeat(2 * 1024 * 1024)));
+    let mut options = Options::new(vec![root.into()]);
+    options.max_file_size = 1024 * 1024 + 1024;
+    let (hits, summary) = {
+        // The long line needs a larger limit: scan it separately below.
+        run(&options, &empty())
+    };
+    let found = rel(&hits, root);
+    assert!(found.contains(&("bad.txt".into(), 2, "api_key".into())), "{found:?}");
+    assert!(
+        !found.iter().any(|f| f.0.starts_with("bin") || f.0.starts_with("huge") || f.0.starts_with("deep")),
+        "{found:?}"
+    );
+    assert_eq!(summary.binary, 1);
+    assert_eq!(summary.too_large, 2, "long.txt and huge.log");
+    assert_eq!(summary.special, 1, "the FIFO");
+    options.max_file_size = DEFAULT_MAX_FILE_SIZE;
+    let (hits, _) = run(&options, &empty());
+    assert!(rel(&hits, root).contains(&("long.txt".into(), 1, "personal_access_token".into())));
+    let long_hit = hits.iter().find(|h| h.path.ends_with("long.txt")).unwrap();
+    assert!(long_hit.excerpt.len() < 200, "the excerpt is bounded: {}", long_hit.excerpt.len());
+}
+
+#[test]
+fn unreadable_files_are_reported_not_fatal() {
+    if unsafe { libc::geteuid() } == 0 {
+        // root reads anything; the error path is then exercised by a dangling root below.
+        let (_, summary) = run(&Options::new(vec!["/nonexistent/keyward".into()]), &empty());
+        assert_eq!(summary.missing_roots.len(), 1);
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "secret.txt", GH);
+    write(dir.path(), "ok.txt", LIN);
+    std::fs::set_permissions(dir.path().join("secret.txt"), std::fs::Permissions::from_mode(0)).unwrap();
+    let (hits, summary) = run(&Options::new(vec![dir.path().into()]), &empty());
+    assert_eq!(hits.len(), 1);
+    assert_eq!(summary.error_count, 1);
+}
+
+#[test]
+fn symlinks_out_of_the_roots_are_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret/.env", GH);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "inner/key.txt", LIN);
+    std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("escape")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret/.env"), dir.path().join("escape.env")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("inner"), dir.path().join("alias")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("inner/loop")).unwrap();
+    let (hits, summary) = run(&Options::new(vec![dir.path().into()]), &empty());
+    let found = rel(&hits, dir.path());
+    assert!(found.iter().all(|f| f.2 == "api_key"), "{found:?}");
+    assert!(found.contains(&("inner/key.txt".into(), 1, "api_key".into())));
+    assert_eq!(summary.symlinks_out, 2);
+}
+
+#[test]
+fn excludes_and_skipped_dirs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/.env", GH);
+    write(dir.path(), "node_modules/x/k.js", GH);
+    write(dir.path(), "b/test.fixture", GH);
+    write(dir.path(), "home/vault.log", GH);
+    write(dir.path(), ".git/config", GH);
+    let mut o = Options::new(vec![dir.path().into()]);
+    o.excludes = vec!["node_modules/".into(), "*.fixture".into()];
+    o.skip_dirs = vec![dir.path().join("home")];
+    let (hits, _) = run(&o, &empty());
+    assert_eq!(rel(&hits, dir.path()), vec![("a/.env".into(), 1, "personal_access_token".into())]);
+    assert!(check_excludes(&["{a,b".into()]).is_err());
+}
+
+#[test]
+fn git_history_finds_removed_keys_with_their_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let s = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+        String::from_utf8(s.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.join("config.py"), format!("TOKEN = '{GH}'\n")).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "add"]);
+    let added = git(&["rev-parse", "HEAD"]).trim().to_owned();
+    std::fs::write(repo.join("config.py"), "TOKEN = os.environ['TOKEN']\n").unwrap();
+    git(&["commit", "-qam", "remove"]);
+    let mut o = Options::new(vec![dir.path().into()]);
+    let (hits, _) = run(&o, &empty());
+    assert!(hits.is_empty(), "the working tree is clean");
+    o.git_history = true;
+    let (hits, summary) = run(&o, &empty());
+    assert_eq!(summary.repositories, vec![repo.clone()]);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].path, repo.join("config.py"));
+    assert_eq!(hits[0].line, 1);
+    assert_eq!(hits[0].revision.as_deref(), Some(added.as_str()));
+}
+
+#[test]
+fn cancel_stops_the_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..50 {
+        write(dir.path(), &format!("f{i}.txt"), GH);
+    }
+    let (_, summary) =
+        scan(&Options::new(vec![dir.path().into()]), &Detector::new(), &empty(), &|_| {}, &AtomicBool::new(true));
+    assert!(summary.cancelled);
+    assert_eq!(summary.progress.files, 0);
+}
