@@ -2,6 +2,7 @@
 //! `keyward_core::api` function, print. Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
 
 mod output;
+mod scan;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -91,6 +92,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Look for keys in files: inventoried ones (by a keyed hash of the secrets Keyward holds)
+    /// and unknown ones (by provider format); hits are recorded as exposures
+    Scan(scan::ScanArgs),
+    /// The scan's project folders, excludes and git-history switch
+    ScanConfig(scan::ScanConfigArgs),
+    /// Where keys were found (current ones unless --all)
+    Exposures {
+        /// Include exposures a later scan no longer found
+        #[arg(long)]
+        all: bool,
+        /// Only this key's consumer locations (Keyward's key id)
+        #[arg(long)]
+        key: Option<String>,
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keys found in files that Keyward does not manage: list, link, dismiss
+    #[command(subcommand)]
+    Shadow(scan::ShadowCmd),
     /// Build a demo workspace in this home: built-in stand-ins for AWS, Datadog, MongoDB Atlas,
     /// Fastly, New Relic and Linear, connected, synced and audited
     Demo,
@@ -626,6 +647,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Findings(cmd) => findings(&home, cmd)?,
+        Command::Scan(args) => scan::scan(&home, args)?,
+        Command::ScanConfig(args) => scan::config(&home, args)?,
+        Command::Exposures { all, key, json } => scan::exposures(&home, all, json, key)?,
+        Command::Shadow(cmd) => scan::shadow(&home, cmd)?,
         Command::Daemon { max_jitter } => daemon(&home, max_jitter)?,
         Command::Schedule(cmd) => schedule_cmd(&home, cmd)?,
         Command::Notify(cmd) => notify_cmd(&home, cmd)?,

@@ -4,7 +4,10 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use keyward_core::api::{CheckView, ConnectorView, FindingEvent, FindingView, Home, KeyView, ResourceView};
+use keyward_core::api::{
+    CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, HitView, Home, KeyView, ResourceView,
+    ShadowKeyView,
+};
 use keyward_core::sync::SyncProgress;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -257,4 +260,71 @@ impl Progress {
             eprint!("\r\x1b[2K");
         }
     }
+}
+
+fn place(path: &str, line: u64, revision: &Option<String>) -> String {
+    match revision {
+        Some(r) => format!("{path}:{line} @{}", &r[..r.len().min(10)]),
+        None => format!("{path}:{line}"),
+    }
+}
+
+pub fn hits(hits: &[HitView]) {
+    table(
+        &["PLACE", "PROVIDER", "KIND", "KEY", "MATCH", "EXCERPT"],
+        hits.iter()
+            .map(|h| {
+                vec![
+                    place(&h.path, h.line, &h.revision),
+                    h.provider.clone(),
+                    h.kind.clone(),
+                    h.inventory_key_id.clone().or(h.held_as.clone()).unwrap_or_else(|| "unknown".into()),
+                    dash(&h.evidence).to_owned(),
+                    h.excerpt.clone(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn exposures(list: &[ExposureView]) {
+    table(
+        &["ID", "PLACE", "PROVIDER", "KIND", "KEY", "SEEN", "EXCERPT"],
+        list.iter()
+            .map(|e| {
+                vec![
+                    e.id.to_string(),
+                    place(&e.path, e.line, &e.revision),
+                    e.provider.clone(),
+                    e.kind.clone(),
+                    e.inventory_key_id
+                        .clone()
+                        .or(e.held_as.clone())
+                        .or(e.shadow_key_id.clone().map(|s| format!("shadow {s}")))
+                        .unwrap_or_default(),
+                    e.gone_at.as_ref().map_or_else(|| e.last_seen_at.clone(), |g| format!("gone {g}")),
+                    e.excerpt.clone(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn shadow_keys(list: &[ShadowKeyView]) {
+    table(
+        &["ID", "PROVIDER", "KIND", "TOKEN", "STATUS", "PLACES", "FIRST PLACE"],
+        list.iter()
+            .map(|s| {
+                vec![
+                    s.id.clone(),
+                    s.provider.clone(),
+                    s.kind.clone(),
+                    s.redacted.clone(),
+                    s.linked_key_id.as_ref().map_or_else(|| s.status.clone(), |k| format!("linked to {k}")),
+                    s.exposures.to_string(),
+                    dash(&s.first_place).to_owned(),
+                ]
+            })
+            .collect(),
+    );
 }

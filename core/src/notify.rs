@@ -88,29 +88,15 @@ impl Preferences {
     }
 }
 
-fn get_setting<T: for<'de> Deserialize<'de> + Default>(vault: &Vault, key: &str) -> Result<T, Error> {
-    let v: Option<String> =
-        vault.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
-}
-
-fn set_setting<T: Serialize>(vault: &Vault, key: &str, value: &T) -> Result<(), Error> {
-    vault.conn().execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, serde_json::to_string(value).expect("settings serialize")],
-    )?;
-    Ok(())
-}
-
 /// The notification preferences.
 pub fn preferences(vault: &Vault) -> Result<Preferences, Error> {
-    get_setting(vault, "notifications")
+    crate::settings::get(vault, "notifications")
 }
 
 /// Saves notification preferences after checking them.
 pub fn set_preferences(vault: &Vault, p: &Preferences) -> Result<(), Error> {
     p.validate()?;
-    set_setting(vault, "notifications", p)
+    crate::settings::set(vault, "notifications", p)
 }
 
 /// One notification: about one key (or resource), or a digest.
@@ -228,14 +214,14 @@ pub fn after_audit(vault: &mut Vault, changes: &[Change], now: DateTime<Utc>) ->
     if !quiet {
         let due_digest = prefs.digest_hour.is_some_and(|h| {
             let local = now.with_timezone(&prefs.offset());
-            let last: String = get_setting(vault, "last_digest_date").unwrap_or_default();
+            let last: String = crate::settings::get(vault, "last_digest_date").unwrap_or_default();
             local.hour() >= h && last != local.date_naive().to_string()
         });
         if prefs.digest_hour.is_none() || due_digest {
             let held = take_pending(vault)?;
             if due_digest {
                 let local = now.with_timezone(&prefs.offset());
-                set_setting(vault, "last_digest_date", &local.date_naive().to_string())?;
+                crate::settings::set(vault, "last_digest_date", &local.date_naive().to_string())?;
                 let items: Vec<FindingView> = held.into_iter().map(|(_, f)| f).collect();
                 if !items.is_empty() {
                     let mut d = compose("digest", "digest".into(), items);

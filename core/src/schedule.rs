@@ -1,4 +1,4 @@
-//! Scheduled jobs: a sync per connector and the audit (later the exposure scan), each on a cron
+//! Scheduled jobs: a sync per connector, the audit and the exposure scan, each on a cron
 //! expression, run by the desktop app while it sits in the tray and by `keyward daemon`.
 //!
 //! What a user relies on, and where it is kept:
@@ -110,6 +110,8 @@ pub enum Job {
     Sync(String),
     /// Run the audit (and notify).
     Audit,
+    /// Scan this machine for keys (the default locations and configured folders), then audit.
+    Scan,
 }
 
 impl Job {
@@ -118,6 +120,7 @@ impl Job {
         match self {
             Job::Sync(c) => format!("sync:{c}"),
             Job::Audit => "audit".to_owned(),
+            Job::Scan => "scan".to_owned(),
         }
     }
 
@@ -125,6 +128,7 @@ impl Job {
     pub fn parse(id: &str) -> Option<Self> {
         match id {
             "audit" => Some(Job::Audit),
+            "scan" => Some(Job::Scan),
             _ => id.strip_prefix("sync:").filter(|c| !c.is_empty()).map(|c| Job::Sync(c.to_owned())),
         }
     }
@@ -134,6 +138,8 @@ impl Job {
 pub const DEFAULT_SYNC_CRON: &str = "0 0 */6 * * *";
 /// Default audit schedule.
 pub const DEFAULT_AUDIT_CRON: &str = "0 30 */6 * * *";
+/// Default exposure scan: once a day, at lunchtime, when the machine is likely on.
+pub const DEFAULT_SCAN_CRON: &str = "0 15 12 * * *";
 
 /// Parses a cron expression: the cron crate's six or seven fields (seconds first), or the
 /// classic five (a `0` seconds field is put in front).
@@ -175,6 +181,7 @@ pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
     let connectors: Vec<String> = connector::list(vault)?.into_iter().map(|c| c.name).collect();
     let conn = vault.conn();
     conn.execute("INSERT OR IGNORE INTO jobs (id, cron) VALUES ('audit', ?1)", [DEFAULT_AUDIT_CRON])?;
+    conn.execute("INSERT OR IGNORE INTO jobs (id, cron) VALUES ('scan', ?1)", [DEFAULT_SCAN_CRON])?;
     for c in &connectors {
         conn.execute(
             "INSERT OR IGNORE INTO jobs (id, cron) VALUES (?1, ?2)",
@@ -517,6 +524,7 @@ impl Host for VaultHost {
             match job {
                 Job::Sync(name) => crate::api::sync_one(&mut vault, &name).await,
                 Job::Audit => crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), None, self.retry).await,
+                Job::Scan => crate::api::scan_and_notify(&self.home, &mut vault, None, self.retry).await,
             }
         })
     }

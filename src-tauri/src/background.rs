@@ -54,6 +54,11 @@ impl Host for DesktopHost {
                     let notifier = move |n: &Notification| show(&app, n);
                     api::audit_and_notify(&state.home, vault, Utc::now(), Some(&notifier), Default::default()).await
                 }
+                Job::Scan => {
+                    let app = self.app.clone();
+                    let notifier = move |n: &Notification| show(&app, n);
+                    api::scan_and_notify(&state.home, vault, Some(&notifier), Default::default()).await
+                }
             };
             let _ = self.app.emit("inventory-changed", ());
             out

@@ -104,7 +104,7 @@ impl Home {
     pub fn schedule_only_the_audit(&self, cron: &str) -> Vec<String> {
         let jobs = self.json(&["schedule", "list", "--json"]);
         let ids: Vec<String> = jobs.as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect();
-        for id in ids.iter().filter(|i| i.starts_with("sync:")) {
+        for id in ids.iter().filter(|i| *i != "audit") {
             self.ok(&["schedule", "set", id, "--disable"]);
         }
         self.ok(&["schedule", "set", "audit", "--cron", cron]);

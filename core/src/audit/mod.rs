@@ -160,9 +160,26 @@ pub struct Snapshot {
     pub owners: Vec<Owner>,
     /// Accounts with their facts.
     pub accounts: Vec<Account>,
-    /// Posture resources (API Gateway stages, routes, APIs) still present.
+    /// Posture resources (API Gateway stages, routes, APIs) still present, and unmanaged keys
+    /// found by the scan (kind `shadow_key`).
     pub resources: Vec<Resource>,
+    /// Current exposures of secrets Keyward holds or lists, found by the scan.
+    pub exposures: Vec<ExposureFact>,
 }
+
+/// A secret of the inventory found in a file, as the audit sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposureFact {
+    /// The inventoried key it is.
+    pub key_id: Option<String>,
+    /// The connector whose own credential it is.
+    pub connector: Option<String>,
+    /// `path:line` (with `@commit` for history).
+    pub place: String,
+}
+
+/// The resource kind of keys found by the scan that Keyward does not manage.
+pub const SHADOW_KEY: &str = "shadow_key";
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq)]

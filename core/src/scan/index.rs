@@ -25,6 +25,8 @@ pub struct Target {
     pub provider: String,
     /// Kind of credential.
     pub kind: String,
+    /// The connector whose own credential this is.
+    pub connector: Option<String>,
     /// Where Keyward holds it ("key lin-ci", "connector datadog-prod: app_key").
     pub label: String,
 }
@@ -122,6 +124,13 @@ impl Index {
         self.lengths[len / 64] |= 1 << (len % 64);
     }
 
+    /// Adds a fingerprint Keyward already knows (a found key the user linked to an inventoried
+    /// one): formats the detector finds are then matched to it.
+    pub fn add_fingerprint(&mut self, fp: Fingerprint, target: Target) {
+        let t = self.push(target);
+        self.digests.entry(fp).or_insert(t);
+    }
+
     /// Adds a key's public id (an AWS access key id, an Atlas public key).
     pub fn add_id(&mut self, id: &str, target: Target) {
         let t = self.push(target);
@@ -215,7 +224,13 @@ mod tests {
     use super::*;
 
     fn target(name: &str) -> Target {
-        Target { key_id: Some(name.into()), provider: "linear".into(), kind: "api_key".into(), label: name.into() }
+        Target {
+            key_id: Some(name.into()),
+            provider: "linear".into(),
+            kind: "api_key".into(),
+            connector: None,
+            label: name.into(),
+        }
     }
 
     #[test]
@@ -242,6 +257,7 @@ mod tests {
             key_id: Some(k.into()),
             provider: "datadog".into(),
             kind: "api_key".into(),
+            connector: None,
             label: k.into(),
         };
         idx.add_last4("beef", t("a"));

@@ -175,12 +175,14 @@ pub fn scan(
     let hits = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let repos = Mutex::new(Vec::new());
-    let done = AtomicBool::new(false);
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let counters_ref = &counters;
     std::thread::scope(|s| {
-        s.spawn(|| {
-            while !done.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(200));
-                progress(counters.progress());
+        s.spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                finished.recv_timeout(Duration::from_millis(200))
+            {
+                progress(counters_ref.progress());
             }
         });
         if !roots.is_empty() {
@@ -218,7 +220,7 @@ pub fn scan(
                 summary.repositories.push(repo);
             }
         }
-        done.store(true, Ordering::Release);
+        let _ = done.send(());
     });
     let mut hits = hits.into_inner().expect("hits");
     hits.sort_by(|a, b| (&a.path, a.line, &a.revision).cmp(&(&b.path, b.line, &b.revision)));

@@ -56,6 +56,7 @@ fn inventoried_secrets_are_matched_by_fingerprint() {
         key_id: Some(id.into()),
         provider: "linear".into(),
         kind: "api_key".into(),
+        connector: None,
         label: id.into(),
     };
     index.add_secret(plain, t("held-plain"));
@@ -134,7 +135,7 @@ fn unreadable_files_are_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "secret.txt", GH);
     write(dir.path(), "ok.txt", LIN);
-    std::fs::set_permissions(dir.path().join("secret.txt"), std::fs::Permissions::from_mode(0)).unwrap();
+    std::fs::set_permissions(dir.path().join("secret.txt"), std::fs::Permissions::from_mode(0o000)).unwrap();
     let (hits, summary) = run(&Options::new(vec![dir.path().into()]), &empty());
     assert_eq!(hits.len(), 1);
     assert_eq!(summary.error_count, 1);

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_providers.sql"),
     include_str!("migrations/0003_findings.sql"),
+    include_str!("migrations/0004_exposures.sql"),
 ];
 
 /// The schema version this build writes.
@@ -239,6 +240,15 @@ impl Vault {
 
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// The key of the scan's fingerprints: derived from the data key, so fingerprints stored in
+    /// this vault mean nothing without it and differ from any other vault's.
+    pub(crate) fn fingerprint_key(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.data_key.expose()).expect("any key length");
+        mac.update(format!("keyward/v1/{}/scan-fingerprint", self.vault_id).as_bytes());
+        zeroize::Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
     /// Seals a secret for `table.column` of row `row`.

@@ -14,6 +14,7 @@ pub mod fastly_token_global_scope;
 pub mod key_disabled_not_deleted;
 pub mod key_expired_still_listed;
 pub mod key_expiring;
+pub mod key_exposed_in_file;
 pub mod key_never_used;
 pub mod key_no_expiry;
 pub mod key_not_rotated;
@@ -25,12 +26,15 @@ pub mod owner_two_active_keys;
 pub mod provider_reports_leak;
 pub mod root_access_key;
 pub mod secret_readable_after_creation;
+pub mod unknown_key_found;
 
 /// Every rule, in display order: exposure and excess privilege first, then age and use, then
 /// posture and hygiene.
 pub static ALL_RULES: &[&dyn Rule] = &[
     &root_access_key::RootAccessKey,
     &provider_reports_leak::ProviderReportsLeak,
+    &key_exposed_in_file::KeyExposedInFile,
+    &unknown_key_found::UnknownKeyFound,
     &owner_admin_access::OwnerAdminAccess,
     &atlas_key_org_owner::AtlasKeyOrgOwner,
     &fastly_token_global_scope::FastlyTokenGlobalScope,

@@ -2,6 +2,8 @@
 //! (open the vault, add a key, sync, audit) and returns DTOs: these `Serialize` types are the
 //! only shapes that reach JSON output or the webview, and none of them can hold a secret.
 
+mod scan;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -17,6 +19,8 @@ use crate::secret::Secret;
 use crate::sync::{self, SyncProgress, SyncReport};
 use crate::vault::Vault;
 use crate::{Error, policy, time};
+
+pub use scan::*;
 
 /// A Keyward home: the folder that holds the vault.
 #[derive(Debug, Clone)]
@@ -355,7 +359,10 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
             facts: c.facts,
         })
         .collect();
-    Ok(Snapshot { keys, owners, accounts, resources })
+    let (exposures, shadows) = crate::exposure::audit_facts(vault)?;
+    let mut resources = resources;
+    resources.extend(shadows);
+    Ok(Snapshot { keys, owners, accounts, resources, exposures })
 }
 
 /// What `audit` reports.

@@ -1,0 +1,222 @@
+//! `keyward scan`, `scan-config`, `exposures`, `shadow`: the exposure sweep on the command line.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use keyward_core::api::{self, Home, ScanRequest};
+
+use crate::output;
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan [default: ~/.aws, shell histories, ~/.config, ~/.netrc, ~/.npmrc,
+    /// ~/.pypirc, ~/.docker/config.json, ~/.kube/config, and the folders of `scan-config`]
+    pub paths: Vec<PathBuf>,
+    /// Also read every blob in the history of git repositories under the paths
+    #[arg(long)]
+    pub git_history: bool,
+    /// Leave out paths matching this .gitignore-style pattern (repeatable)
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Skip files larger than this many MiB [default: 32]
+    #[arg(long, value_name = "MIB")]
+    pub max_file_size: Option<u64>,
+    /// Print the hits as a JSON array (secrets are never printed: tokens are redacted)
+    #[arg(long)]
+    pub json: bool,
+    /// Skip the audit that follows the scan (it raises findings for exposed and unknown keys)
+    #[arg(long)]
+    pub no_audit: bool,
+}
+
+#[derive(Args)]
+pub struct ScanConfigArgs {
+    /// Add a project folder to the default scan
+    #[arg(long, value_name = "PATH")]
+    add_folder: Vec<PathBuf>,
+    /// Remove a project folder
+    #[arg(long, value_name = "PATH")]
+    remove_folder: Vec<PathBuf>,
+    /// Add a .gitignore-style exclude pattern
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Remove an exclude pattern
+    #[arg(long, value_name = "PATTERN")]
+    remove_exclude: Vec<String>,
+    /// Whether the scheduled scan reads git history
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    git_history: Option<String>,
+    /// Print the settings as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ShadowCmd {
+    /// Keys found in files that Keyward does not manage
+    List {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say which inventoried key a found key is: its places become that key's consumers
+    Link {
+        /// The shadow key's id
+        id: String,
+        /// Keyward's key id (see `keys list`)
+        key: String,
+    },
+    /// Not a key to manage (a fixture, someone else's): no more findings for it
+    Dismiss {
+        /// The shadow key's id
+        id: String,
+    },
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
+    let mut vault = crate::open(home)?;
+    let tty = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let last = std::sync::Mutex::new(Instant::now());
+    let progress = |p: keyward_core::scan::Progress| {
+        let mut last = last.lock().expect("progress");
+        // On a terminal the line updates in place; otherwise (a log, CI) a line every 2 s.
+        if tty {
+            eprint!("\r\x1b[2Kscanning: {} files, {}, {} hits", p.files, mib(p.bytes), p.hits);
+        } else if last.elapsed().as_secs() >= 2 {
+            *last = Instant::now();
+            eprintln!("scanning: {} files, {}, {} hits", p.files, mib(p.bytes), p.hits);
+        }
+    };
+    let request = ScanRequest {
+        paths: args.paths,
+        git_history: args.git_history,
+        excludes: args.exclude,
+        max_file_size: args.max_file_size.map(|m| m * 1024 * 1024),
+    };
+    let view = api::scan(home, &mut vault, &request, &progress, &AtomicBool::new(false))?;
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "scanned {} files, {} in {secs:.1} s ({:.0} MiB/s): {} hits, {} new, {} gone; skipped {} binary, {} too large, {} symlinks out of the paths, {} special files",
+        view.files,
+        mib(view.bytes),
+        view.bytes as f64 / (1024.0 * 1024.0) / secs.max(0.001),
+        view.hits.len(),
+        view.new,
+        view.gone,
+        view.binary,
+        view.too_large,
+        view.symlinks_out,
+        view.special,
+    );
+    for m in &view.missing {
+        eprintln!("warning: {m} does not exist");
+    }
+    for (p, e) in &view.errors {
+        eprintln!("warning: could not read {p}: {e}");
+    }
+    if view.error_count > view.errors.len() as u64 {
+        eprintln!("warning: {} more files could not be read", view.error_count - view.errors.len() as u64);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&view.hits)?);
+    } else {
+        output::hits(&view.hits);
+    }
+    if !args.no_audit {
+        let report = api::run_audit(home, &mut vault, chrono::Utc::now())?;
+        let exposed = report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "key_exposed_in_file" || f.rule_id == "unknown_key_found")
+            .count();
+        eprintln!("audit: {exposed} exposure findings firing, {} new findings in all", report.opened);
+    }
+    Ok(())
+}
+
+pub fn config(home: &Home, a: ScanConfigArgs) -> anyhow::Result<()> {
+    let vault = crate::open(home)?;
+    let mut s = api::scan_settings(&vault)?;
+    let changed = !(a.add_folder.is_empty()
+        && a.remove_folder.is_empty()
+        && a.exclude.is_empty()
+        && a.remove_exclude.is_empty()
+        && a.git_history.is_none());
+    s.folders.extend(a.add_folder);
+    for r in &a.remove_folder {
+        let canonical = std::fs::canonicalize(r).unwrap_or_else(|_| r.clone());
+        s.folders.retain(|f| f != r && *f != canonical);
+    }
+    s.excludes.extend(a.exclude);
+    s.excludes.retain(|e| !a.remove_exclude.contains(e));
+    if let Some(g) = a.git_history {
+        s.git_history = g == "on";
+    }
+    if changed {
+        s = api::save_scan_settings(&vault, s)?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!("default locations (under your home folder): {}", api::DEFAULT_LOCATIONS.join(", "));
+        println!(
+            "folders: {}",
+            if s.folders.is_empty() {
+                "-".into()
+            } else {
+                s.folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+            }
+        );
+        println!("excludes: {}", if s.excludes.is_empty() { "-".into() } else { s.excludes.join(", ") });
+        println!("git history in the scheduled scan: {}", if s.git_history { "on" } else { "off" });
+    }
+    Ok(())
+}
+
+pub fn exposures(home: &Home, all: bool, json: bool, key: Option<String>) -> anyhow::Result<()> {
+    let vault = crate::open(home)?;
+    let list = match key {
+        Some(k) => api::key_consumers(&vault, &k)?,
+        None => api::list_exposures(&vault, all)?,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        output::exposures(&list);
+    }
+    Ok(())
+}
+
+pub fn shadow(home: &Home, cmd: ShadowCmd) -> anyhow::Result<()> {
+    let mut vault = crate::open(home)?;
+    match cmd {
+        ShadowCmd::List { json } => {
+            let list = api::list_shadow_keys(&vault)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                output::shadow_keys(&list);
+            }
+        }
+        ShadowCmd::Link { id, key } => {
+            api::link_shadow_key(&mut vault, &id, &key)?;
+            println!("Linked {id} to key {key}: its places are now that key's consumers.");
+        }
+        ShadowCmd::Dismiss { id } => {
+            api::dismiss_shadow_key(&vault, &id)?;
+            println!("Dismissed {id}.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! The exposure sweep as user actions: scan (files, bytes and hits as it goes), the scan's
+//! folders and excludes, exposures, shadow keys (link, dismiss) and a key's consumer locations.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::Home;
+use crate::exposure::{self, Exposure, ShadowKey};
+use crate::scan::{self, Detector, Options, Progress};
+use crate::vault::Vault;
+use crate::{Error, time};
+
+/// Where a user's keys usually sit, relative to their home folder: credentials files, shell
+/// histories, tool configs. `.config` is scanned whole.
+pub const DEFAULT_LOCATIONS: &[&str] = &[
+    ".aws/credentials",
+    ".aws/config",
+    ".bash_history",
+    ".zsh_history",
+    ".zhistory",
+    ".histfile",
+    ".sh_history",
+    ".local/share/fish/fish_history",
+    ".config",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".docker/config.json",
+    ".kube/config",
+];
+
+/// The scan's settings, kept in the vault.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSettings {
+    /// Project folders scanned besides the default locations (every text file in them,
+    /// `.env*` files included).
+    #[serde(default)]
+    pub folders: Vec<PathBuf>,
+    /// `.gitignore`-style patterns left out of every scan.
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    /// Whether the scheduled scan reads git history too.
+    #[serde(default)]
+    pub git_history: bool,
+}
+
+const SETTINGS_KEY: &str = "scan";
+
+/// The scan's settings.
+pub fn scan_settings(vault: &Vault) -> Result<ScanSettings, Error> {
+    crate::settings::get(vault, SETTINGS_KEY)
+}
+
+/// Saves the scan's settings: folders must exist (stored absolute), patterns must parse.
+pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<ScanSettings, Error> {
+    for f in &mut settings.folders {
+        *f = std::fs::canonicalize(&*f)
+            .map_err(|e| Error::Invalid { field: "folder", reason: format!("{}: {e}", f.display()) })?;
+    }
+    settings.folders.sort();
+    settings.folders.dedup();
+    scan::check_excludes(&settings.excludes).map_err(|reason| Error::Invalid { field: "exclude", reason })?;
+    crate::settings::set(vault, SETTINGS_KEY, &settings)?;
+    Ok(settings)
+}
+
+/// What to scan now.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRequest {
+    /// Paths to scan; empty = the default locations and the configured folders.
+    pub paths: Vec<PathBuf>,
+    /// Read git history too (besides what the settings say).
+    pub git_history: bool,
+    /// Patterns to leave out, besides the configured ones.
+    pub excludes: Vec<String>,
+    /// Skip files larger than this (default [`scan::DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
+}
+
+/// One hit of a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitView {
+    /// File (for history: the repository joined with the path in the commit).
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// The commit, for hits in git history.
+    pub revision: Option<String>,
+    /// Provider id (`aws`, `datadog`, `github`...).
+    pub provider: String,
+    /// Kind of credential.
+    pub kind: String,
+    /// Whether the token is a secret (an access key id is not).
+    pub secret: bool,
+    /// The inventoried key it is; `null` for unknown keys.
+    pub inventory_key_id: Option<String>,
+    /// How it was matched: `secret` (its hash), `id`, `last4`, `linked`.
+    pub evidence: Option<String>,
+    /// Where Keyward holds it, when it does (a key, a connector's credential).
+    pub held_as: Option<String>,
+    /// The shadow key, for keys Keyward does not manage.
+    pub shadow_key_id: Option<String>,
+    /// The token, redacted.
+    pub redacted: String,
+    /// The line around it, every key on it redacted.
+    pub excerpt: String,
+}
+
+/// A finished scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanView {
+    /// The run's id.
+    pub run: i64,
+    /// What was scanned.
+    pub roots: Vec<String>,
+    /// Files read.
+    pub files: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Every hit.
+    pub hits: Vec<HitView>,
+    /// Exposures new since the last scan.
+    pub new: usize,
+    /// Exposures no longer found.
+    pub gone: usize,
+    /// Unknown keys seen for the first time.
+    pub new_shadow_keys: usize,
+    /// Files skipped as binary.
+    pub binary: u64,
+    /// Files skipped as too large.
+    pub too_large: u64,
+    /// Symlinks leading out of the roots, not followed.
+    pub symlinks_out: u64,
+    /// FIFOs, sockets and devices, skipped.
+    pub special: u64,
+    /// Files that could not be read and why (the first 100).
+    pub errors: Vec<(String, String)>,
+    /// How many could not be read.
+    pub error_count: u64,
+    /// Paths asked for that do not exist.
+    pub missing: Vec<String>,
+    /// Repositories whose history was read.
+    pub repositories: Vec<String>,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+    /// Whether it was cancelled before the end.
+    pub cancelled: bool,
+}
+
+/// The roots of a scan: the paths asked for, or the default locations under the user's home
+/// folder and the configured project folders.
+pub fn scan_roots(vault: &Vault, paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    if !paths.is_empty() {
+        return paths
+            .iter()
+            .map(|p| {
+                std::fs::canonicalize(p)
+                    .map_err(|e| Error::Invalid { field: "path", reason: format!("{}: {e}", p.display()) })
+            })
+            .collect();
+    }
+    let mut roots: Vec<PathBuf> = match dirs::home_dir() {
+        Some(h) => DEFAULT_LOCATIONS.iter().map(|l| h.join(l)).filter(|p| p.exists()).collect(),
+        None => Vec::new(),
+    };
+    roots.extend(scan_settings(vault)?.folders);
+    Ok(roots)
+}
+
+/// Scans and records: every hit becomes an exposure (a consumer location of an inventoried
+/// key, or of a new shadow key), and what the scanned roots no longer hold is marked gone.
+/// Blocking; `progress` is called a few times a second.
+pub fn scan(
+    home: &Home,
+    vault: &mut Vault,
+    request: &ScanRequest,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<ScanView, Error> {
+    let settings = scan_settings(vault)?;
+    let mut excludes = settings.excludes.clone();
+    excludes.extend(request.excludes.iter().cloned());
+    scan::check_excludes(&excludes).map_err(|reason| Error::Invalid { field: "exclude", reason })?;
+    let mut options = Options::new(scan_roots(vault, &request.paths)?);
+    options.excludes = excludes;
+    options.skip_dirs = vec![home.dir().to_owned()];
+    options.git_history = request.git_history || (request.paths.is_empty() && settings.git_history);
+    if let Some(max) = request.max_file_size {
+        options.max_file_size = max;
+    }
+    let index = exposure::index(vault)?;
+    let started = Utc::now();
+    tracing::info!(
+        roots = options.roots.len(),
+        held = index.secrets(),
+        git_history = options.git_history,
+        "scan started"
+    );
+    let (hits, summary) = scan::scan(&options, &Detector::new(), &index, progress, cancel);
+    let recorded = exposure::record(vault, &options, &hits, &summary, started, Utc::now())?;
+    tracing::info!(
+        files = summary.progress.files,
+        bytes = summary.progress.bytes,
+        hits = hits.len(),
+        new = recorded.new,
+        gone = recorded.gone,
+        errors = summary.error_count,
+        "scan recorded"
+    );
+    let shown = |p: &Path| p.display().to_string();
+    Ok(ScanView {
+        run: recorded.run,
+        roots: options.roots.iter().map(|r| shown(r)).collect(),
+        files: summary.progress.files,
+        bytes: summary.progress.bytes,
+        hits: hits
+            .iter()
+            .zip(&recorded.per_hit)
+            .map(|(h, (key_id, evidence, shadow))| HitView {
+                path: shown(&h.path),
+                line: h.line,
+                revision: h.revision.clone(),
+                provider: h.provider.clone(),
+                kind: h.kind.clone(),
+                secret: h.secret,
+                inventory_key_id: key_id.clone(),
+                evidence: evidence.clone(),
+                held_as: h.inventory.as_ref().map(|(t, _)| t.label.clone()),
+                shadow_key_id: shadow.clone(),
+                redacted: h.label.clone(),
+                excerpt: h.excerpt.clone(),
+            })
+            .collect(),
+        new: recorded.new,
+        gone: recorded.gone,
+        new_shadow_keys: recorded.new_shadow,
+        binary: summary.binary,
+        too_large: summary.too_large,
+        symlinks_out: summary.symlinks_out,
+        special: summary.special,
+        errors: summary.errors.iter().map(|(p, e)| (shown(p), e.clone())).collect(),
+        error_count: summary.error_count,
+        missing: summary.missing_roots.iter().map(|p| shown(p)).collect(),
+        repositories: summary.repositories.iter().map(|p| shown(p)).collect(),
+        elapsed_ms: summary.elapsed.as_millis() as u64,
+        cancelled: summary.cancelled,
+    })
+}
+
+/// The scheduled scan: the default locations and configured folders, then the audit (which
+/// notifies of new exposures). Returns a one-line summary.
+pub async fn scan_and_notify(
+    home: &Home,
+    vault: &mut Vault,
+    desktop: Option<super::DesktopNotifier<'_>>,
+    retry: crate::notify::Retry,
+) -> Result<String, Error> {
+    let view =
+        tokio::task::block_in_place(|| scan(home, vault, &ScanRequest::default(), &|_| {}, &AtomicBool::new(false)))?;
+    let audit = super::audit_and_notify(home, vault, Utc::now(), desktop, retry).await?;
+    Ok(format!(
+        "scanned {} files ({} MiB): {} hits, {} new, {} gone; audit: {audit}",
+        view.files,
+        view.bytes / (1024 * 1024),
+        view.hits.len(),
+        view.new,
+        view.gone
+    ))
+}
+
+/// A stored exposure.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExposureView {
+    /// Row id.
+    pub id: i64,
+    /// File.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// Commit, for history.
+    pub revision: Option<String>,
+    /// Provider id.
+    pub provider: String,
+    /// Kind.
+    pub kind: String,
+    /// Whether it is a secret.
+    pub secret: bool,
+    /// The inventoried key.
+    pub inventory_key_id: Option<String>,
+    /// The connector whose credential it is.
+    pub connector: Option<String>,
+    /// How it was matched.
+    pub evidence: Option<String>,
+    /// Where Keyward holds it.
+    pub held_as: Option<String>,
+    /// The shadow key.
+    pub shadow_key_id: Option<String>,
+    /// Redacted token.
+    pub redacted: String,
+    /// Redacted line.
+    pub excerpt: String,
+    /// First seen.
+    pub first_seen_at: String,
+    /// Last seen.
+    pub last_seen_at: String,
+    /// When a scan no longer found it.
+    pub gone_at: Option<String>,
+}
+
+impl From<Exposure> for ExposureView {
+    fn from(e: Exposure) -> Self {
+        Self {
+            id: e.id,
+            path: e.path.display().to_string(),
+            line: e.line,
+            revision: e.revision,
+            provider: e.provider,
+            kind: e.kind,
+            secret: e.secret,
+            inventory_key_id: e.key_id,
+            connector: e.connector,
+            evidence: e.evidence,
+            held_as: e.held_as,
+            shadow_key_id: e.shadow_id,
+            redacted: e.label,
+            excerpt: e.excerpt,
+            first_seen_at: time::to_string(e.first_seen_at),
+            last_seen_at: time::to_string(e.last_seen_at),
+            gone_at: e.gone_at.map(time::to_string),
+        }
+    }
+}
+
+/// Stored exposures (current ones unless `include_gone`).
+pub fn list_exposures(vault: &Vault, include_gone: bool) -> Result<Vec<ExposureView>, Error> {
+    Ok(exposure::list(vault, include_gone)?.into_iter().map(Into::into).collect())
+}
+
+/// Where a key is used: its current exposures (what rotation hands the new secret to).
+pub fn key_consumers(vault: &Vault, key_id: &str) -> Result<Vec<ExposureView>, Error> {
+    crate::inventory::get(vault, key_id)?;
+    Ok(exposure::consumers(vault, key_id)?.into_iter().map(Into::into).collect())
+}
+
+/// A key found in files that Keyward does not manage.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShadowKeyView {
+    /// Keyward's id.
+    pub id: String,
+    /// Provider id.
+    pub provider: String,
+    /// Kind.
+    pub kind: String,
+    /// Redacted token.
+    pub redacted: String,
+    /// `unmanaged`, `linked` or `dismissed`.
+    pub status: String,
+    /// Always false: it is not synced from a connector.
+    pub managed: bool,
+    /// The key it was linked to.
+    pub linked_key_id: Option<String>,
+    /// Current exposures.
+    pub exposures: u64,
+    /// Where it was first found (`path:line`).
+    pub first_place: Option<String>,
+    /// First seen.
+    pub first_seen_at: String,
+    /// Last seen.
+    pub last_seen_at: String,
+}
+
+impl From<ShadowKey> for ShadowKeyView {
+    fn from(s: ShadowKey) -> Self {
+        Self {
+            id: s.id,
+            provider: s.provider,
+            kind: s.kind,
+            redacted: s.label,
+            status: s.status,
+            managed: false,
+            linked_key_id: s.linked_key_id,
+            exposures: s.exposures,
+            first_place: s.first_place,
+            first_seen_at: time::to_string(s.first_seen_at),
+            last_seen_at: time::to_string(s.last_seen_at),
+        }
+    }
+}
+
+/// Every shadow key.
+pub fn list_shadow_keys(vault: &Vault) -> Result<Vec<ShadowKeyView>, Error> {
+    Ok(exposure::shadow_keys(vault)?.into_iter().map(Into::into).collect())
+}
+
+/// Links a shadow key to an inventoried key.
+pub fn link_shadow_key(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Result<(), Error> {
+    exposure::link(vault, shadow_id, key_id)
+}
+
+/// Dismisses a shadow key.
+pub fn dismiss_shadow_key(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
+    exposure::dismiss(vault, shadow_id)
+}
