@@ -6,6 +6,8 @@
 //!
 //! AWS comes from a small Rust stand-in (IAM and API Gateway); tests use moto instead.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, Utc};
 use keyward_fakes::estate::{DEMO_KEYS, Estate};
 
@@ -158,4 +160,34 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
         Some(stored) if stored != anchor => Demo::start(stored).await,
         _ => Ok(demo),
     }
+}
+
+/// The demo's project folder, in the demo home: what a first scan of a real laptop finds.
+pub const PROJECT_DIR: &str = "demo-project";
+
+/// Writes the demo project: a `.env` that still holds the revoked Linear CI key (a key Keyward
+/// manages), tokens of providers Keyward does not connect (GitHub, Slack: shadow keys), and an
+/// inventoried AWS access key id in Terraform (a consumer location, not a secret). The tokens
+/// are made up, and say so.
+pub fn write_project(home: &Path, demo: &Demo, aws_key_id: Option<&str>) -> std::io::Result<PathBuf> {
+    let dir = home.join(PROJECT_DIR);
+    std::fs::create_dir_all(dir.join("deploy"))?;
+    std::fs::create_dir_all(dir.join("infra"))?;
+    let old_ci = demo.estate.linear_keys.iter().find(|k| !k.3).map(|k| k.2.as_str()).unwrap_or_default();
+    let fake = |prefix: &str, len: usize| format!("{prefix}{}", &"KeywardDemoNotARealToken0".repeat(8)[..len]);
+    std::fs::write(
+        dir.join(".env"),
+        format!("# payments-service local settings\nLINEAR_API_KEY={old_ci}\nGITHUB_TOKEN={}\n", fake("ghp_", 36)),
+    )?;
+    std::fs::write(
+        dir.join("deploy/notify.yml"),
+        format!("notifications:\n  channel: '#deploys'\n  slack_bot_token: {}\n", fake("xoxb-", 40)),
+    )?;
+    if let Some(id) = aws_key_id {
+        std::fs::write(
+            dir.join("infra/provider.tf"),
+            format!("provider \"aws\" {{\n  region     = \"us-east-1\"\n  access_key = \"{id}\"\n}}\n"),
+        )?;
+    }
+    Ok(dir)
 }

@@ -246,7 +246,23 @@ async fn every_rule_fires_exactly_where_the_table_says() {
         assert!(actual.get_mut(rule).unwrap().insert(label), "duplicate finding {f:?}");
     }
 
-    let want = expected(anchor);
+    let mut want = expected(anchor);
+    // ---- The demo project: the revoked Linear CI key sits in its .env (exposed), and two
+    // tokens of providers Keyward does not connect (GitHub, Slack) are unknown keys.
+    let (_, linear) = estate::linear_state();
+    let old_ci = linear.iter().find(|k| !k.3).unwrap();
+    let project = dir.path().join(keyward_core::demo::PROJECT_DIR);
+    assert!(std::fs::read_to_string(project.join(".env")).unwrap().contains(&old_ci.2));
+    let keys = api::list_keys(&vault, false, anchor).unwrap();
+    let old_ci_id = &keys.iter().find(|k| k.name == old_ci.0).unwrap().id;
+    want.get_mut("key_exposed_in_file").unwrap().insert(format!("manual:{old_ci_id}"));
+    let shadows = api::list_shadow_keys(&vault).unwrap();
+    let mut providers: Vec<&str> = shadows.iter().map(|s| s.provider.as_str()).collect();
+    providers.sort();
+    assert_eq!(providers, ["github", "slack"]);
+    for s in &shadows {
+        want.get_mut("unknown_key_found").unwrap().insert(s.id.clone());
+    }
     let mut problems = Vec::new();
     for (rule, expected) in &want {
         let got = &actual[rule];

@@ -9,4 +9,5 @@ mod daemon;
 mod desktop;
 mod providers;
 mod reports;
+mod scan;
 mod secrets;

@@ -684,7 +684,8 @@ pub struct DemoReport {
 }
 
 /// Builds (or refreshes) the demo workspace in this vault: connectors to the built-in
-/// stand-ins, Linear keys registered by hand and checked, a sync with progress, an audit.
+/// stand-ins, Linear keys registered by hand and checked, a sync with progress, a scan of the
+/// demo project folder, an audit.
 pub async fn demo(
     home: &Home,
     vault: &mut Vault,
@@ -706,6 +707,14 @@ pub async fn demo(
         let view = check_linear_key(vault, &k.id, Some(&stand_ins)).await?;
         checked.push((view.name, view.check_result.unwrap_or_default()));
     }
+    let aws_key = inventory::list(vault)?
+        .into_iter()
+        .find(|k| k.provider == "aws" && k.kind.as_deref() == Some("access_key") && k.removed_at.is_none())
+        .and_then(|k| k.external_id);
+    let project = crate::demo::write_project(home.dir(), &stand_ins, aws_key.as_deref())
+        .map_err(|e| Error::Invalid { field: "demo", reason: format!("cannot write the demo project: {e}") })?;
+    let request = ScanRequest { paths: vec![project], ..Default::default() };
+    scan(home, vault, &request, &|_| {}, &std::sync::atomic::AtomicBool::new(false))?;
     let findings = run_audit(home, vault, Utc::now())?.findings.len();
     let keys = inventory::list(vault)?.iter().filter(|k| k.removed_at.is_none()).count();
     Ok(DemoReport { syncs, checked, keys, findings })

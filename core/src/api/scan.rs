@@ -186,7 +186,11 @@ pub fn scan(
     scan::check_excludes(&excludes).map_err(|reason| Error::Invalid { field: "exclude", reason })?;
     let mut options = Options::new(scan_roots(vault, &request.paths)?);
     options.excludes = excludes;
-    options.skip_dirs = vec![home.dir().to_owned()];
+    // The home (vault, log) is never scanned, unless asked for (the demo project lives there).
+    let home_dir = std::fs::canonicalize(home.dir()).unwrap_or_else(|_| home.dir().to_owned());
+    if !options.roots.iter().any(|r| r.starts_with(&home_dir)) {
+        options.skip_dirs = vec![home_dir];
+    }
     options.git_history = request.git_history || (request.paths.is_empty() && settings.git_history);
     if let Some(max) = request.max_file_size {
         options.max_file_size = max;

@@ -40,6 +40,8 @@ pub enum Evidence {
     Id,
     /// The found token ends like a key the provider lists (Datadog's `last4`).
     Last4,
+    /// The user linked this found key to an inventoried one.
+    Linked,
 }
 
 impl Evidence {
@@ -49,6 +51,7 @@ impl Evidence {
             Evidence::Secret => "secret",
             Evidence::Id => "id",
             Evidence::Last4 => "last4",
+            Evidence::Linked => "linked",
         }
     }
 }
@@ -59,6 +62,7 @@ pub struct Index {
     /// Bit `n` set when some held secret is `n` bytes long (n < 256).
     lengths: [u64; 4],
     digests: FastMap<Fingerprint, usize>,
+    linked: FastMap<Fingerprint, ()>,
     ids: FastMap<String, usize>,
     last4: FastMap<(String, String, String), Vec<usize>>,
     targets: Vec<Target>,
@@ -93,6 +97,7 @@ impl Index {
             mac: <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length"),
             lengths: [0; 4],
             digests: FastMap::default(),
+            linked: FastMap::default(),
             ids: FastMap::default(),
             last4: FastMap::default(),
             targets: Vec::new(),
@@ -129,6 +134,7 @@ impl Index {
     pub fn add_fingerprint(&mut self, fp: Fingerprint, target: Target) {
         let t = self.push(target);
         self.digests.entry(fp).or_insert(t);
+        self.linked.insert(fp, ());
     }
 
     /// Adds a key's public id (an AWS access key id, an Atlas public key).
@@ -152,6 +158,12 @@ impl Index {
     /// The target of a fingerprint, if it is a held secret's.
     pub fn by_fingerprint(&self, fp: &Fingerprint) -> Option<&Target> {
         self.digests.get(fp).map(|&t| &self.targets[t])
+    }
+
+    /// The target and evidence of a fingerprint: a held secret, or a found key the user linked.
+    pub fn match_fingerprint(&self, fp: &Fingerprint) -> Option<(Target, Evidence)> {
+        let t = self.by_fingerprint(fp)?.clone();
+        Some((t, if self.linked.contains_key(fp) { Evidence::Linked } else { Evidence::Secret }))
     }
 
     /// The target of a public id.

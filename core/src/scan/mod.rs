@@ -486,8 +486,8 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         let token = &buf[d.start..d.end];
         let fingerprint = index.fingerprint(token);
         let text = std::str::from_utf8(token).unwrap_or_default();
-        let inventory = if let Some(t) = index.by_fingerprint(&fingerprint) {
-            Some((t.clone(), Evidence::Secret))
+        let inventory = if let Some(m) = index.match_fingerprint(&fingerprint) {
+            Some(m)
         } else if let Some(t) = index.by_id(text) {
             Some((t.clone(), Evidence::Id))
         } else {

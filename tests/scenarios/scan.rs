@@ -1,0 +1,217 @@
+//! `keyward scan` end to end: hits as JSON with redacted excerpts, inventoried keys matched by
+//! the keyed hash of their secret, unknown keys as shadow keys (link, dismiss), consumer
+//! locations, exposures gone when the file is fixed, git history, the default locations under
+//! `$HOME`, progress on stderr, clear errors — and the planted secrets nowhere but in the files
+//! they were planted in.
+
+use keyward_tests::{Home, contains, files_under};
+use serde_json::Value;
+
+const LINEAR: &str = "lin_api_ScanScenario0123456789abcdefghABCDEFGHIJ";
+const GITHUB: &str = "ghp_ScanScenarioToken0123456789abcdefghi";
+const PLAIN: &str = "Tm90QUZvcm1hdEtleXdhcmRIb2xkc1RoaXM";
+
+fn hits_of(v: &Value) -> Vec<(String, u64, String, String, Option<String>)> {
+    let mut out: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["path"].as_str().unwrap().rsplit('/').next().unwrap().to_owned(),
+                h["line"].as_u64().unwrap(),
+                h["provider"].as_str().unwrap().to_owned(),
+                h["kind"].as_str().unwrap().to_owned(),
+                h["inventory_key_id"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn scan_matches_the_inventory_and_records_shadow_keys() {
+    let home = Home::initialised();
+    let linear = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "ci"], LINEAR);
+    assert!(linear.status.success());
+    // A key with no recognisable format, held by Keyward: only the keyed hash can find it.
+    let plain = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "plain"], PLAIN);
+    assert!(plain.status.success());
+    let keys = home.json(&["keys", "list", "--json"]);
+    let id_of = |name: &str| {
+        keys.as_array().unwrap().iter().find(|k| k["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let (ci, plain_id) = (id_of("ci"), id_of("plain"));
+
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    std::fs::create_dir_all(p.join("svc")).unwrap();
+    std::fs::write(p.join("svc/.env"), format!("# svc\nLINEAR={LINEAR}\nGH={GITHUB}\n")).unwrap();
+    std::fs::write(p.join("notes.md"), format!("the token is {PLAIN} (do not share)\n")).unwrap();
+    std::fs::write(p.join("fixture.json"), format!("{{\"token\": \"{GITHUB}\"}}\n")).unwrap();
+
+    let out = home.command(&["scan", p.to_str().unwrap(), "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("scanned 3 files") && stderr.contains("4 hits"), "{stderr}");
+    let hits: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        hits_of(&hits),
+        vec![
+            (".env".into(), 2, "linear".into(), "api_key".into(), Some(ci.clone())),
+            (".env".into(), 3, "github".into(), "personal_access_token".into(), None),
+            ("fixture.json".into(), 1, "github".into(), "personal_access_token".into(), None),
+            ("notes.md".into(), 1, "linear".into(), "api_key".into(), Some(plain_id.clone())),
+        ]
+    );
+    for h in hits.as_array().unwrap() {
+        for field in ["path", "line", "provider", "kind", "inventory_key_id", "excerpt", "redacted"] {
+            assert!(h.get(field).is_some(), "{field} missing in {h}");
+        }
+    }
+    let excerpt =
+        hits.as_array().unwrap().iter().find(|h| h["line"] == 2).unwrap()["excerpt"].as_str().unwrap().to_owned();
+    assert_eq!(excerpt, "LINEAR=lin_api_…GHIJ");
+
+    // Consumers of the Linear key; one shadow key for the GitHub token (found twice).
+    let consumers = home.json(&["exposures", "--key", &ci, "--json"]);
+    assert_eq!(consumers.as_array().unwrap().len(), 1);
+    assert!(consumers[0]["path"].as_str().unwrap().ends_with("svc/.env"));
+    let shadows = home.json(&["shadow", "list", "--json"]);
+    assert_eq!(shadows.as_array().unwrap().len(), 1);
+    assert_eq!(shadows[0]["exposures"], 2);
+    assert_eq!(shadows[0]["managed"], false);
+    let shadow = shadows[0]["id"].as_str().unwrap().to_owned();
+
+    // The audit after the scan: both exposed keys and the unknown one are findings.
+    let findings = home.json(&["findings", "list", "--json"]);
+    let rules: Vec<(&str, Option<&str>)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "key_exposed_in_file" || f["rule_id"] == "unknown_key_found")
+        .map(|f| (f["rule_id"].as_str().unwrap(), f["key_id"].as_str().or(f["resource"].as_str())))
+        .collect();
+    assert_eq!(rules.len(), 3, "{rules:?}");
+    assert!(rules.contains(&("unknown_key_found", Some(shadow.as_str()))));
+
+    // Linking makes the token a key's consumer; the next scan remembers it.
+    home.ok(&["shadow", "link", &shadow, &plain_id]);
+    let again = home.json(&["scan", p.to_str().unwrap(), "--json"]);
+    let gh: Vec<&Value> = again.as_array().unwrap().iter().filter(|h| h["provider"] == "github").collect();
+    assert!(gh.iter().all(|h| h["inventory_key_id"] == plain_id.as_str() && h["evidence"] == "linked"), "{gh:?}");
+    assert_eq!(home.json(&["exposures", "--key", &plain_id, "--json"]).as_array().unwrap().len(), 3);
+    let out = home.run(&["shadow", "dismiss", "no-such-id"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no shadow key"));
+
+    // Fixing the file: its exposure is gone after the next scan, and so is the finding.
+    std::fs::write(p.join("svc/.env"), "# svc\nLINEAR=${LINEAR_FROM_VAULT}\n").unwrap();
+    home.ok(&["scan", p.to_str().unwrap()]);
+    assert!(home.json(&["exposures", "--key", &ci, "--json"]).as_array().unwrap().is_empty());
+    let all = home.json(&["exposures", "--all", "--json"]);
+    assert!(all.as_array().unwrap().iter().any(|e| e["inventory_key_id"] == ci.as_str() && e["gone_at"].is_string()));
+    let firing = home.json(&["findings", "list", "--json"]);
+    assert!(
+        !firing.as_array().unwrap().iter().any(|f| f["rule_id"] == "key_exposed_in_file" && f["key_id"] == ci.as_str())
+    );
+
+    // No planted secret outside the files it was planted in: not in any output, the vault, its
+    // WAL or the log.
+    let mut outputs = vec![out.stdout, out.stderr, serde_json::to_vec(&again).unwrap()];
+    for args in [
+        &["exposures", "--all", "--json"][..],
+        &["exposures", "--all"],
+        &["shadow", "list"],
+        &["findings", "list", "--json"],
+        &["report", "--format", "sarif"],
+    ] {
+        let o = home.run(args);
+        outputs.push(o.stdout);
+        outputs.push(o.stderr);
+    }
+    for f in files_under(home.path()) {
+        outputs.push(std::fs::read(f).unwrap());
+    }
+    for secret in [LINEAR, GITHUB, PLAIN] {
+        for o in &outputs {
+            assert!(!contains(o, secret.as_bytes()), "a planted secret leaked");
+        }
+    }
+}
+
+#[test]
+fn scan_defaults_history_and_errors() {
+    let mut home = Home::initialised();
+    // The default locations are under $HOME: a credentials file, a shell history, ~/.config.
+    let user = tempfile::tempdir().unwrap();
+    let u = user.path();
+    std::fs::create_dir_all(u.join(".aws")).unwrap();
+    std::fs::create_dir_all(u.join(".config/tool")).unwrap();
+    std::fs::write(u.join(".aws/credentials"), "[default]\naws_access_key_id = AKIAQSCANSCENARIO001\naws_secret_access_key = Zk3bT9pQ2wX8vR5nL1mC7yH4gD6sA0eJ2uF9iK3o\n").unwrap();
+    std::fs::write(
+        u.join(".bash_history"),
+        format!("ls\ncurl -H 'Authorization: {GITHUB}' https://api.github.com/user\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        u.join(".config/tool/settings.toml"),
+        "[newrelic]\nlicense_key = \"0123456789abcdef0123456789abcdef01234567\"\n",
+    )
+    .unwrap();
+    std::fs::write(u.join("not-scanned.txt"), GITHUB).unwrap();
+    home.set_env("HOME", u.to_str().unwrap());
+    let hits = home.json(&["scan", "--json", "--no-audit"]);
+    let found: Vec<(String, String)> = hits_of(&hits).into_iter().map(|h| (h.0, h.3)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (".bash_history".into(), "personal_access_token".into()),
+            ("credentials".into(), "access_key_id".into()),
+            ("credentials".into(), "secret_access_key".into()),
+            ("settings.toml".into(), "license_key".into()),
+        ]
+    );
+
+    // A project folder added to the defaults, with an exclude.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join(".env.local"), format!("GH={GITHUB}\n")).unwrap();
+    std::fs::create_dir_all(project.path().join("vendor")).unwrap();
+    std::fs::write(project.path().join("vendor/x.env"), format!("GH={GITHUB}\n")).unwrap();
+    home.ok(&["scan-config", "--add-folder", project.path().to_str().unwrap(), "--exclude", "vendor/"]);
+    let hits = home.json(&["scan", "--json", "--no-audit"]);
+    assert!(hits_of(&hits).iter().any(|h| h.0 == ".env.local"));
+    assert!(!hits_of(&hits).iter().any(|h| h.0 == "x.env"));
+
+    // Git history: a key committed then removed is found with its commit.
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("app.py"), format!("TOKEN = '{GITHUB}'\n")).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "oops"]);
+    std::fs::write(repo.path().join("app.py"), "TOKEN = os.environ['TOKEN']\n").unwrap();
+    git(&["commit", "-qam", "fix"]);
+    let path = repo.path().to_str().unwrap();
+    assert!(home.json(&["scan", path, "--json", "--no-audit"]).as_array().unwrap().is_empty());
+    let history = home.json(&["scan", path, "--git-history", "--json", "--no-audit"]);
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["revision"].as_str().unwrap().len(), 40);
+
+    // Clear errors, nothing recorded.
+    let out = home.run(&["scan", "/no/such/folder"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/folder"));
+    let out = home.run(&["scan", path, "--exclude", "{a,b"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exclude"), "{}", String::from_utf8_lossy(&out.stderr));
+}
