@@ -184,3 +184,58 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
 pub fn locked() -> UiError {
     Error::Vault(keyward_core::vault::VaultError::Locked).into()
 }
+
+/// Current exposures (keys found in files).
+#[tauri::command]
+pub async fn list_exposures(state: State<'_, AppState>) -> Result<Vec<api::ExposureView>> {
+    state.with_vault(|v| api::list_exposures(v, false)).await
+}
+
+/// Keys found in files that Keyward does not manage.
+#[tauri::command]
+pub async fn list_shadow_keys(state: State<'_, AppState>) -> Result<Vec<api::ShadowKeyView>> {
+    state.with_vault(|v| api::list_shadow_keys(v)).await
+}
+
+#[tauri::command]
+pub async fn link_shadow_key(state: State<'_, AppState>, id: String, key: String) -> Result<()> {
+    state.with_vault(|v| api::link_shadow_key(v, &id, &key)).await
+}
+
+#[tauri::command]
+pub async fn dismiss_shadow_key(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.with_vault(|v| api::dismiss_shadow_key(v, &id)).await
+}
+
+#[tauri::command]
+pub async fn get_scan_settings(state: State<'_, AppState>) -> Result<api::ScanSettings> {
+    state.with_vault(|v| api::scan_settings(v)).await
+}
+
+/// Saves folders and excludes only if every folder exists and every pattern parses.
+#[tauri::command]
+pub async fn save_scan_settings(state: State<'_, AppState>, settings: api::ScanSettings) -> Result<api::ScanSettings> {
+    state.with_vault(|v| api::save_scan_settings(v, settings)).await
+}
+
+/// Scans the default locations and configured folders (progress as `scan-progress` events:
+/// files, bytes, hits), then audits; returns the scan without its hits (the view lists
+/// exposures).
+#[tauri::command]
+pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<api::ScanView> {
+    let home = state.home.clone();
+    let progress = move |p: keyward_core::scan::Progress| {
+        let _ = app.emit("scan-progress", p);
+    };
+    let mut view = state
+        .with_vault(|v| {
+            let view = tokio::task::block_in_place(|| {
+                api::scan(&home, v, &api::ScanRequest::default(), &progress, &std::sync::atomic::AtomicBool::new(false))
+            })?;
+            api::run_audit(&home, v, Utc::now())?;
+            Ok(view)
+        })
+        .await?;
+    view.hits.clear();
+    Ok(view)
+}

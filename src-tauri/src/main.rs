@@ -62,6 +62,13 @@ fn main() -> anyhow::Result<()> {
             commands::save_policy,
             commands::run_sync,
             commands::reveal_key,
+            commands::list_exposures,
+            commands::list_shadow_keys,
+            commands::link_shadow_key,
+            commands::dismiss_shadow_key,
+            commands::get_scan_settings,
+            commands::save_scan_settings,
+            commands::run_scan,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {

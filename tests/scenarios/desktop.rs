@@ -165,6 +165,41 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     }
     app.wait_for("[data-testid=reopen]", Duration::from_secs(20)).unwrap();
 
+    // Exposure: the demo project's scan, as the CLI sees it; a shadow key dismissed in the
+    // window reaches the vault; no secret reaches the webview.
+    app.click(&app.find_all("[data-testid=tab-exposure]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=exposures-table]", Duration::from_secs(20)).unwrap();
+    let exposures = home.json(&["exposures", "--json"]);
+    assert_eq!(app.find_all("[data-testid=exposure-row]").unwrap().len(), exposures.as_array().unwrap().len());
+    assert_eq!(app.find_all("[data-testid=shadow-row]").unwrap().len(), 2);
+    let page = app.page_text().unwrap();
+    assert!(page.contains("linear-old-ci") && page.contains("unknown key") && page.contains("demo-project"), "{page}");
+    let (_, linear) = keyward_fakes::estate::linear_state();
+    for (_, _, secret, _) in &linear {
+        assert!(!page.contains(secret.as_str()), "a Linear secret reached the webview");
+    }
+    app.click(&app.find_all("[data-testid=dismiss]").unwrap()[0]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !home.json(&["shadow", "list", "--json"]).as_array().unwrap().iter().any(|s| s["status"] == "dismissed") {
+        assert!(Instant::now() < deadline, "the dismissal did not reach the vault");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A project folder added in the window is in the scan's settings; a missing one is refused.
+    let folder = tempfile::tempdir().unwrap();
+    let input = app.find_all("[data-testid=new-folder]").unwrap()[0].clone();
+    app.type_into(&input, folder.path().to_str().unwrap()).unwrap();
+    app.click(&app.find_all("[data-testid=add-folder]").unwrap()[0]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while home.json(&["scan-config", "--json"])["folders"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the folder did not reach the vault");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let input = app.find_all("[data-testid=new-folder]").unwrap()[0].clone();
+    app.type_into(&input, "/no/such/project").unwrap();
+    app.click(&app.find_all("[data-testid=add-folder]").unwrap()[0]).unwrap();
+    let error = app.wait_for("[data-testid=error]", Duration::from_secs(20)).unwrap()[0].clone();
+    assert!(app.text(&error).unwrap().contains("/no/such/project"));
+
     // Policy: an edit with an error is refused, naming its line; nothing is written.
     app.click(&app.find_all("[data-testid=tab-policy]").unwrap()[0]).unwrap();
     let text = app.wait_for("[data-testid=policy-text]", Duration::from_secs(20)).unwrap()[0].clone();

@@ -251,7 +251,8 @@ impl Detector {
                     if &buf[m.start()..m.end()] != pf.anchor.as_bytes() {
                         continue;
                     }
-                    if m.start() > 0 && wordish(buf[m.start() - 1]) {
+                    // A URL's host follows `//`; every other prefix starts a word.
+                    if pf.class != Class::Path && m.start() > 0 && wordish(buf[m.start() - 1]) {
                         continue;
                     }
                     let body_end = run_end(buf, m.end(), pf.class);
@@ -487,6 +488,8 @@ mod tests {
         for (provider, kind, token) in cases {
             one(&format!("export TOKEN=\"{token}\"\n"), provider, kind, token);
         }
+        let hook = "hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
+        one(&format!("url: https://{hook}\n"), "slack", "webhook_url", hook);
     }
 
     #[test]

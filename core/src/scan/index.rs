@@ -61,6 +61,8 @@ pub struct Index {
     mac: Hmac<Sha256>,
     /// Bit `n` set when some held secret is `n` bytes long (n < 256).
     lengths: [u64; 4],
+    /// The shortest held secret's length (`usize::MAX` when none is held).
+    min_len: usize,
     digests: FastMap<Fingerprint, usize>,
     linked: FastMap<Fingerprint, ()>,
     ids: FastMap<String, usize>,
@@ -96,6 +98,7 @@ impl Index {
         Self {
             mac: <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length"),
             lengths: [0; 4],
+            min_len: usize::MAX,
             digests: FastMap::default(),
             linked: FastMap::default(),
             ids: FastMap::default(),
@@ -127,6 +130,7 @@ impl Index {
         let t = self.push(target);
         self.digests.insert(fp, t);
         self.lengths[len / 64] |= 1 << (len % 64);
+        self.min_len = self.min_len.min(len);
     }
 
     /// Adds a fingerprint Keyward already knows (a found key the user linked to an inventoried
@@ -185,23 +189,37 @@ impl Index {
     }
 
     /// Every token of `buf` that is a held secret: `(start, end, fingerprint)`.
+    ///
+    /// Only runs of token bytes at least as long as the shortest held secret matter, so the
+    /// loop looks at one byte every `min` bytes (Boyer-Moore's idea): when that byte is not a
+    /// token byte, no long-enough run can cover the bytes before it; when it is, the run around
+    /// it is measured and skipped whole. Prose and code, made of short words, are mostly skipped.
     pub fn held_in(&self, buf: &[u8], out: &mut Vec<(usize, usize, Fingerprint)>) {
         out.clear();
-        if self.digests.is_empty() {
+        if self.min_len == usize::MAX {
             return;
         }
-        let mut i = 0;
         let n = buf.len();
-        while i < n {
-            if !TOKEN[buf[i] as usize] {
-                i += 1;
+        let min = self.min_len;
+        let mut i = 0;
+        while i + min <= n {
+            let p = i + min - 1;
+            if !TOKEN[buf[p] as usize] {
+                i = p + 1;
                 continue;
             }
-            let start = i;
-            while i < n && TOKEN[buf[i] as usize] {
-                i += 1;
+            let mut start = p;
+            while start > i && TOKEN[buf[start - 1] as usize] {
+                start -= 1;
             }
-            self.check(buf, start, i, out);
+            let mut end = p + 1;
+            while end < n && TOKEN[buf[end] as usize] {
+                end += 1;
+            }
+            if end - start >= min {
+                self.check(buf, start, end, out);
+            }
+            i = end + 1;
         }
     }
 
@@ -260,6 +278,50 @@ mod tests {
         // Another vault key, another fingerprint.
         assert_ne!(Index::new(&[8; 32]).fingerprint(b"abc"), idx.fingerprint(b"abc"));
         assert!(!format!("{idx:?}").contains("lin_api"));
+    }
+
+    #[test]
+    fn the_skipping_loop_finds_what_a_byte_by_byte_loop_finds() {
+        let mut idx = Index::new(&[3; 32]);
+        let secrets = ["abcdefghijkl", "0123456789abcdef0123", "x/y+z_w-v0123456789ab"];
+        for s in secrets {
+            idx.add_secret(s, target(s));
+        }
+        // Random text over a small alphabet (spaces, slashes, token bytes) with secrets planted.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200 {
+            let mut buf = Vec::new();
+            for _ in 0..(next() % 400) {
+                match next() % 10 {
+                    0 => buf.push(b' '),
+                    1 => buf.push(b'/'),
+                    2 => buf.extend_from_slice(secrets[(next() % 3) as usize].as_bytes()),
+                    _ => buf.push(b"ab01_-x"[(next() % 7) as usize]),
+                }
+            }
+            let mut fast = Vec::new();
+            idx.held_in(&buf, &mut fast);
+            let mut slow = Vec::new();
+            let mut i = 0;
+            while i < buf.len() {
+                if !TOKEN[buf[i] as usize] {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < buf.len() && TOKEN[buf[i] as usize] {
+                    i += 1;
+                }
+                idx.check(&buf, start, i, &mut slow);
+            }
+            assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&buf));
+        }
     }
 
     #[test]

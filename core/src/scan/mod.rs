@@ -89,7 +89,7 @@ pub struct Hit {
 }
 
 /// Counters while a scan runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Progress {
     /// Files read.
     pub files: u64,

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { daysSince, filterKeys, formatAge, formatLastUsed, progressLabel, riskParts, sortFindings, sortKeys } from "./format";
+import {
+  daysSince,
+  exposurePlace,
+  filterKeys,
+  formatAge,
+  formatLastUsed,
+  progressLabel,
+  riskParts,
+  scanProgressLabel,
+  sortFindings,
+  sortKeys,
+} from "./format";
 import type { Finding, Key } from "./ipc";
 
 const now = new Date("2026-06-01T12:00:00Z");
@@ -104,5 +115,16 @@ describe("progress", () => {
     expect(progressLabel({ connector: "prod", phase: "users", done: 120, total: 2000 })).toBe("Syncing prod: users 120/2000 (6%)");
     expect(progressLabel({ connector: "prod", phase: "users", done: 7, total: null })).toBe("Syncing prod: users 7");
     expect(progressLabel({ connector: "prod", phase: "users", done: 0, total: 0 })).toBe("Syncing prod: users 0/0");
+  });
+});
+
+describe("scan labels", () => {
+  it("counts files, MiB and hits", () => {
+    expect(scanProgressLabel({ files: 12, bytes: 3 * 1048576 + 400_000, hits: 1 })).toBe("Scanning: 12 files, 3.4 MiB, 1 hit");
+    expect(scanProgressLabel({ files: 0, bytes: 0, hits: 2 })).toBe("Scanning: 0 files, 0.0 MiB, 2 hits");
+  });
+  it("places history hits at their commit", () => {
+    expect(exposurePlace({ path: "/p/.env", line: 3, revision: null })).toBe("/p/.env:3");
+    expect(exposurePlace({ path: "/r/a.py", line: 1, revision: "0123456789abcdef" })).toBe("/r/a.py:1 @ 0123456789");
   });
 });

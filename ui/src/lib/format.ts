@@ -72,3 +72,14 @@ export function progressLabel(p: SyncProgress): string {
   const pct = p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : "";
   return `Syncing ${p.connector}: ${p.phase} ${count}${pct}`;
 }
+
+/** "12 files, 3.4 MiB, 2 hits" for the scan's progress line. */
+export function scanProgressLabel(p: { files: number; bytes: number; hits: number }): string {
+  const mib = (p.bytes / 1048576).toFixed(1);
+  return `Scanning: ${p.files} files, ${mib} MiB, ${p.hits} ${p.hits === 1 ? "hit" : "hits"}`;
+}
+
+/** Where an exposure is: `path:line`, with the commit for git history. */
+export function exposurePlace(e: { path: string; line: number; revision: string | null }): string {
+  return e.revision ? `${e.path}:${e.line} @ ${e.revision.slice(0, 10)}` : `${e.path}:${e.line}`;
+}

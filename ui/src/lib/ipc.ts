@@ -123,6 +123,68 @@ export interface SyncProgress {
   total: number | null;
 }
 
+export interface Exposure {
+  id: number;
+  path: string;
+  line: number;
+  revision: string | null;
+  provider: string;
+  kind: string;
+  secret: boolean;
+  inventory_key_id: string | null;
+  connector: string | null;
+  evidence: string | null;
+  held_as: string | null;
+  shadow_key_id: string | null;
+  redacted: string;
+  excerpt: string;
+  first_seen_at: string;
+  last_seen_at: string;
+  gone_at: string | null;
+}
+
+export interface ShadowKey {
+  id: string;
+  provider: string;
+  kind: string;
+  redacted: string;
+  status: "unmanaged" | "linked" | "dismissed";
+  managed: boolean;
+  linked_key_id: string | null;
+  exposures: number;
+  first_place: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export interface ScanSettings {
+  folders: string[];
+  excludes: string[];
+  git_history: boolean;
+}
+
+export interface ScanView {
+  run: number;
+  roots: string[];
+  files: number;
+  bytes: number;
+  new: number;
+  gone: number;
+  new_shadow_keys: number;
+  binary: number;
+  too_large: number;
+  symlinks_out: number;
+  special: number;
+  error_count: number;
+  elapsed_ms: number;
+}
+
+export interface ScanProgress {
+  files: number;
+  bytes: number;
+  hits: number;
+}
+
 export function isUiError(e: unknown): e is UiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
@@ -143,4 +205,11 @@ export const ipc = {
   policy: () => invoke<PolicyView>("get_policy"),
   savePolicy: (text: string) => invoke<PolicyView>("save_policy", { text }),
   reveal: (id: string) => invoke<string>("reveal_key", { id }),
+  exposures: () => invoke<Exposure[]>("list_exposures"),
+  shadowKeys: () => invoke<ShadowKey[]>("list_shadow_keys"),
+  linkShadow: (id: string, key: string) => invoke<void>("link_shadow_key", { id, key }),
+  dismissShadow: (id: string) => invoke<void>("dismiss_shadow_key", { id }),
+  scanSettings: () => invoke<ScanSettings>("get_scan_settings"),
+  saveScanSettings: (settings: ScanSettings) => invoke<ScanSettings>("save_scan_settings", { settings }),
+  scan: () => invoke<ScanView>("run_scan"),
 };
