@@ -109,7 +109,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Keys found in files that Keyward does not manage: list, link, dismiss
+    /// What Keyward sent outside this machine on your behalf (checks of found keys)
+    Activity {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keys found in files that Keyward does not manage: list, link, dismiss, verify
     #[command(subcommand)]
     Shadow(scan::ShadowCmd),
     /// Build a demo workspace in this home: built-in stand-ins for AWS, Datadog, MongoDB Atlas,
@@ -651,6 +657,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ScanConfig(args) => scan::config(&home, args)?,
         Command::Exposures { all, key, json } => scan::exposures(&home, all, json, key)?,
         Command::Shadow(cmd) => scan::shadow(&home, cmd)?,
+        Command::Activity { json } => scan::activity(&home, json)?,
         Command::Daemon { max_jitter } => daemon(&home, max_jitter)?,
         Command::Schedule(cmd) => schedule_cmd(&home, cmd)?,
         Command::Notify(cmd) => notify_cmd(&home, cmd)?,

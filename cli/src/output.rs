@@ -312,7 +312,7 @@ pub fn exposures(list: &[ExposureView]) {
 
 pub fn shadow_keys(list: &[ShadowKeyView]) {
     table(
-        &["ID", "PROVIDER", "KIND", "TOKEN", "STATUS", "PLACES", "FIRST PLACE"],
+        &["ID", "PROVIDER", "KIND", "TOKEN", "STATUS", "PLACES", "FIRST PLACE", "CHECKED"],
         list.iter()
             .map(|s| {
                 vec![
@@ -323,6 +323,9 @@ pub fn shadow_keys(list: &[ShadowKeyView]) {
                     s.linked_key_id.as_ref().map_or_else(|| s.status.clone(), |k| format!("linked to {k}")),
                     s.exposures.to_string(),
                     dash(&s.first_place).to_owned(),
+                    s.verify_result
+                        .clone()
+                        .unwrap_or_else(|| if s.checkable { "-".into() } else { "unsupported".into() }),
                 ]
             })
             .collect(),

@@ -30,6 +30,10 @@ pub struct ScanArgs {
     /// Skip the audit that follows the scan (it raises findings for exposed and unknown keys)
     #[arg(long)]
     pub no_audit: bool,
+    /// Then check whether the unknown keys found work, for the providers `scan-config
+    /// --verify-consent` allows (one harmless read each, logged in `keyward activity`)
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Args)]
@@ -49,6 +53,13 @@ pub struct ScanConfigArgs {
     /// Whether the scheduled scan reads git history
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     git_history: Option<String>,
+    /// Allow sending found keys of this provider to it, to check whether they work (aws,
+    /// datadog, fastly, linear, newrelic)
+    #[arg(long, value_name = "PROVIDER")]
+    verify_consent: Vec<String>,
+    /// Withdraw that consent
+    #[arg(long, value_name = "PROVIDER")]
+    no_verify_consent: Vec<String>,
     /// Print the settings as JSON
     #[arg(long)]
     json: bool,
@@ -74,6 +85,33 @@ pub enum ShadowCmd {
         /// The shadow key's id
         id: String,
     },
+    /// Ask the provider whether a found key works (needs `scan-config --verify-consent PROVIDER`)
+    Verify {
+        /// The shadow key's id
+        id: String,
+    },
+}
+
+/// Where liveness checks go: the providers' public APIs, or `KEYWARD_VERIFY_URL_<PROVIDER>`
+/// (a proxy, a stand-in). AWS also honours `AWS_ENDPOINT_URL`.
+fn endpoints() -> api::Endpoints {
+    api::VERIFIABLE
+        .iter()
+        .filter_map(|p| {
+            std::env::var(format!("KEYWARD_VERIFY_URL_{}", p.to_uppercase())).ok().map(|u| ((*p).to_owned(), u))
+        })
+        .collect()
+}
+
+fn print_checked(results: &[(String, Result<api::ShadowKeyView, keyward_core::Error>)]) {
+    for (id, r) in results {
+        match r {
+            Ok(v) => {
+                eprintln!("checked {} {} {}: {}", v.provider, v.redacted, id, v.verify_result.as_deref().unwrap_or("-"))
+            }
+            Err(e) => eprintln!("could not check {id}: {e}"),
+        }
+    }
 }
 
 fn mib(bytes: u64) -> String {
@@ -133,6 +171,10 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
     } else {
         output::hits(&view.hits);
     }
+    if args.verify {
+        let results = crate::runtime()?.block_on(api::verify_shadow_keys(&mut vault, &endpoints()))?;
+        print_checked(&results);
+    }
     if !args.no_audit {
         let report = api::run_audit(home, &mut vault, chrono::Utc::now())?;
         let exposed = report
@@ -152,7 +194,11 @@ pub fn config(home: &Home, a: ScanConfigArgs) -> anyhow::Result<()> {
         && a.remove_folder.is_empty()
         && a.exclude.is_empty()
         && a.remove_exclude.is_empty()
+        && a.verify_consent.is_empty()
+        && a.no_verify_consent.is_empty()
         && a.git_history.is_none());
+    s.verify.extend(a.verify_consent);
+    s.verify.retain(|p| !a.no_verify_consent.contains(p));
     s.folders.extend(a.add_folder);
     for r in &a.remove_folder {
         let canonical = std::fs::canonicalize(r).unwrap_or_else(|_| r.clone());
@@ -180,6 +226,10 @@ pub fn config(home: &Home, a: ScanConfigArgs) -> anyhow::Result<()> {
         );
         println!("excludes: {}", if s.excludes.is_empty() { "-".into() } else { s.excludes.join(", ") });
         println!("git history in the scheduled scan: {}", if s.git_history { "on" } else { "off" });
+        println!(
+            "found keys may be checked with: {}",
+            if s.verify.is_empty() { "-".into() } else { s.verify.join(", ") }
+        );
     }
     Ok(())
 }
@@ -216,6 +266,31 @@ pub fn shadow(home: &Home, cmd: ShadowCmd) -> anyhow::Result<()> {
         ShadowCmd::Dismiss { id } => {
             api::dismiss_shadow_key(&vault, &id)?;
             println!("Dismissed {id}.");
+        }
+        ShadowCmd::Verify { id } => {
+            let v = crate::runtime()?.block_on(api::verify_shadow_key(&mut vault, &id, &endpoints()))?;
+            println!("{} {} {}: {}", v.provider, v.redacted, v.id, v.verify_result.as_deref().unwrap_or("-"));
+        }
+    }
+    Ok(())
+}
+
+pub fn activity(home: &Home, json: bool) -> anyhow::Result<()> {
+    let vault = crate::open(home)?;
+    let list = api::activity(&vault)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for a in &list {
+            println!(
+                "{}  {}  {}  {}  {}{}",
+                a.at,
+                a.action,
+                a.provider.as_deref().unwrap_or("-"),
+                a.subject.as_deref().unwrap_or("-"),
+                a.outcome,
+                a.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+            );
         }
     }
     Ok(())

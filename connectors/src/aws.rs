@@ -437,6 +437,46 @@ fn xml_text(body: &str, tag: &str) -> Option<String> {
     Some(body[start..end].trim().to_owned()).filter(|s| !s.is_empty())
 }
 
+/// STS `GetCallerIdentity` with a found key pair: the one AWS call any valid key may make,
+/// which reads nothing and needs no permission. `endpoint` replaces AWS's (`AWS_ENDPOINT_URL`
+/// works too).
+pub async fn caller_identity(
+    access_key_id: &str,
+    secret: &str,
+    endpoint: Option<&str>,
+) -> Result<crate::liveness::Liveness, ConnectorError> {
+    use crate::liveness::Liveness;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            access_key_id,
+            secret,
+            None,
+            None,
+            "keyward-found-key",
+        ));
+    if let Some(e) = endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    let client = aws_sdk_sts::Client::new(&loader.load().await);
+    match client.get_caller_identity().send().await {
+        Ok(out) => Ok(Liveness::Live(out.arn().map(str::to_owned))),
+        Err(e) => {
+            let code =
+                e.as_service_error().and_then(|s| aws_sdk_sts::error::ProvideErrorMetadata::code(s)).unwrap_or("");
+            if matches!(code, "InvalidClientTokenId" | "SignatureDoesNotMatch" | "AccessDenied" | "ExpiredToken") {
+                Ok(Liveness::Rejected)
+            } else {
+                Err(ConnectorError::new(
+                    "aws",
+                    ErrorKind::Transport,
+                    format!("STS GetCallerIdentity: {}", aws_sdk_sts::error::DisplayErrorContext(&e)),
+                ))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod error;
 pub mod fastly;
 pub mod http;
 pub mod linear;
+pub mod liveness;
 mod model;
 pub mod newrelic;
 pub mod paging;

@@ -350,6 +350,8 @@ pub struct ShadowKey {
     pub exposures: u64,
     /// The first current exposure's place (`path:line`).
     pub first_place: Option<String>,
+    /// The last liveness check's result, and when.
+    pub verified: Option<(DateTime<Utc>, String)>,
     /// First seen.
     pub first_seen_at: DateTime<Utc>,
     /// Last seen.
@@ -361,7 +363,8 @@ pub fn shadow_keys(vault: &Vault) -> Result<Vec<ShadowKey>, Error> {
     let mut stmt = vault.conn().prepare(
         "SELECT s.id, s.provider, s.kind, s.label, s.status, s.linked_key_id, s.first_seen_at, s.last_seen_at,
                 (SELECT COUNT(*) FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL),
-                (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL ORDER BY e.path, e.line LIMIT 1)
+                (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL ORDER BY e.path, e.line LIMIT 1),
+                s.verified_at, s.verify_result
          FROM shadow_keys s ORDER BY s.status = 'unmanaged' DESC, s.provider, s.kind, s.first_seen_at",
     )?;
     let t = |s: String| time::parse(&s).unwrap_or_default();
@@ -378,6 +381,10 @@ pub fn shadow_keys(vault: &Vault) -> Result<Vec<ShadowKey>, Error> {
                 last_seen_at: t(r.get(7)?),
                 exposures: r.get::<_, i64>(8)? as u64,
                 first_place: r.get(9)?,
+                verified: match (r.get::<_, Option<String>>(10)?, r.get::<_, Option<String>>(11)?) {
+                    (Some(at), Some(result)) => Some((t(at), result)),
+                    _ => None,
+                },
             })
         })?
         .collect::<Result<Vec<_>, _>>()?)
@@ -464,4 +471,136 @@ pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), 
         })
         .collect();
     Ok((facts, shadows))
+}
+
+/// A shadow key's stored facts needed to check it: provider, kind, fingerprint.
+pub fn shadow_key(vault: &Vault, id: &str) -> Result<(String, String, Fingerprint, String), Error> {
+    let row: Option<(String, String, Vec<u8>, String)> = vault
+        .conn()
+        .query_row("SELECT provider, kind, fingerprint, status FROM shadow_keys WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let (provider, kind, fp, status) = row.ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })?;
+    let fp = Fingerprint::try_from(fp.as_slice())
+        .map_err(|_| Error::Invalid { field: "shadow key", reason: "bad fingerprint".into() })?;
+    Ok((provider, kind, fp, status))
+}
+
+/// Reads a shadow key's token back from a file where the last scan found it (the vault never
+/// holds it), with the AWS access key id next to it for AWS secrets. `Err` says why it cannot
+/// be read (moved, edited, only in git history).
+pub fn recover_token(
+    vault: &Vault,
+    shadow_id: &str,
+    fp: &Fingerprint,
+) -> Result<(crate::Secret, Option<String>), Error> {
+    use crate::scan::detect::{Detector, NEAR_LINES};
+    let index = Index::new(&vault.fingerprint_key());
+    let places: Vec<Exposure> =
+        list(vault, false)?.into_iter().filter(|e| e.shadow_id.as_deref() == Some(shadow_id)).collect();
+    let detector = Detector::new();
+    for e in places.iter().filter(|e| e.revision.is_none()) {
+        let Ok(meta) = std::fs::metadata(&e.path) else { continue };
+        if !meta.is_file() || meta.len() > crate::scan::DEFAULT_MAX_FILE_SIZE {
+            continue;
+        }
+        let Ok(buf) = std::fs::read(&e.path) else { continue };
+        let buf = zeroize::Zeroizing::new(buf);
+        let mut found = Vec::new();
+        detector.detect(&buf, &mut found);
+        let Some(hit) = found.iter().find(|d| index.fingerprint(&buf[d.start..d.end]) == *fp) else { continue };
+        let token = String::from_utf8_lossy(&buf[hit.start..hit.end]).into_owned();
+        let line_of = |at: usize| memchr::memchr_iter(b'\n', &buf[..at]).count();
+        let partner = (hit.provider == "aws")
+            .then(|| {
+                found
+                    .iter()
+                    .filter(|d| {
+                        d.kind == "access_key_id" && line_of(d.start).abs_diff(line_of(hit.start)) <= NEAR_LINES
+                    })
+                    .min_by_key(|d| d.start.abs_diff(hit.start))
+                    .map(|d| String::from_utf8_lossy(&buf[d.start..d.end]).into_owned())
+            })
+            .flatten();
+        return Ok((crate::Secret::new(token), partner));
+    }
+    Err(Error::Conflict(if places.iter().any(|e| e.revision.is_none()) {
+        "the key is no longer where the last scan found it: scan again".to_owned()
+    } else if places.is_empty() {
+        "the key is not in any file the last scans found: scan again".to_owned()
+    } else {
+        "the key is only in git history: check it by hand".to_owned()
+    }))
+}
+
+/// Records one liveness attempt: on the shadow key, and in the activity log.
+pub fn record_verification(
+    vault: &Vault,
+    shadow_id: &str,
+    provider: &str,
+    outcome: &str,
+    detail: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    // Milliseconds: the pacing of checks (one a second per provider) is read back from here.
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let result = match detail {
+        Some(d) => format!("{outcome}: {d}"),
+        None => outcome.to_owned(),
+    };
+    vault.conn().execute(
+        "UPDATE shadow_keys SET verified_at = ?1, verify_result = ?2 WHERE id = ?3",
+        params![at, result, shadow_id],
+    )?;
+    vault.conn().execute(
+        "INSERT INTO activity (at, action, provider, subject, outcome, detail) VALUES (?1, 'verify', ?2, ?3, ?4, ?5)",
+        params![at, provider, shadow_id, outcome, detail],
+    )?;
+    Ok(())
+}
+
+/// When `provider` was last sent a liveness check.
+pub fn last_verification(vault: &Vault, provider: &str) -> Result<Option<DateTime<Utc>>, Error> {
+    let at: Option<String> = vault.conn().query_row(
+        "SELECT MAX(at) FROM activity WHERE action = 'verify' AND provider = ?1",
+        [provider],
+        |r| r.get(0),
+    )?;
+    Ok(at.as_deref().and_then(time::parse))
+}
+
+/// One activity log entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Activity {
+    /// When.
+    pub at: String,
+    /// What (`verify`).
+    pub action: String,
+    /// Provider.
+    pub provider: Option<String>,
+    /// What it was about (a shadow key id).
+    pub subject: Option<String>,
+    /// `live`, `rejected`, `error`.
+    pub outcome: String,
+    /// More (who the key acts as, the error).
+    pub detail: Option<String>,
+}
+
+/// The activity log, newest first.
+pub fn activity(vault: &Vault) -> Result<Vec<Activity>, Error> {
+    let mut stmt =
+        vault.conn().prepare("SELECT at, action, provider, subject, outcome, detail FROM activity ORDER BY id DESC")?;
+    Ok(stmt
+        .query_map([], |r| {
+            Ok(Activity {
+                at: r.get(0)?,
+                action: r.get(1)?,
+                provider: r.get(2)?,
+                subject: r.get(3)?,
+                outcome: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
 }

@@ -215,3 +215,121 @@ fn scan_defaults_history_and_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exclude"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Found keys checked at their provider — only with consent, one harmless read each, logged —
+/// against the stand-ins (Datadog, Fastly, New Relic, Linear) and moto (AWS STS).
+#[test]
+fn found_keys_are_checked_only_with_consent_and_logged() {
+    let _heavy = keyward_tests::heavy_test();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), 5)).unwrap();
+    let moto = keyward_tests::MotoEstate::start(1, 1, &[]);
+    let mut home = Home::initialised();
+    home.set_env("KEYWARD_VERIFY_URL_DATADOG", &estate.datadog.url());
+    home.set_env("KEYWARD_VERIFY_URL_FASTLY", &estate.fastly.url());
+    home.set_env("KEYWARD_VERIFY_URL_NEWRELIC", &format!("{}/graphql", estate.newrelic.url()));
+    home.set_env("KEYWARD_VERIFY_URL_LINEAR", &format!("{}/graphql", estate.linear.url()));
+    moto.configure(&mut home);
+    let dd_live = estate.datadog_credentials.get("api_key");
+    let dd_dead = "0123456789abcdef0123456789abcdef";
+    let fastly = estate.fastly_credentials.get("token");
+    let nr = estate.newrelic_credentials.get("api_key");
+    let (lin_live, lin_dead) = (&estate.linear_keys[0].2, &estate.linear_keys[3].2);
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join(".env"),
+        format!(
+            "DD_API_KEY={dd_live}\n\n\n\n\n\n\n\nDD_API_KEY={dd_dead}\n\n\n\n\n\n\n\nFASTLY_API_TOKEN={fastly}\nNEW_RELIC_API_KEY={nr}\nLINEAR_A={lin_live}\nLINEAR_B={lin_dead}\nGH={GITHUB}\n\n\n\n\n[default]\naws_access_key_id = AKIAQSCANSCENARIO002\naws_secret_access_key = Zk3bT9pQ2wX8vR5nL1mC7yH4gD6sA0eJ2uF9iK3o\n"
+        ),
+    )
+    .unwrap();
+    let path = project.path().to_str().unwrap();
+    home.ok(&["scan", path, "--no-audit"]);
+    let shadows = home.json(&["shadow", "list", "--json"]);
+    let id_of = |provider: &str, last4: &str| {
+        shadows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["provider"] == provider && s["redacted"].as_str().unwrap().ends_with(last4))
+            .unwrap_or_else(|| panic!("{provider} …{last4} in {shadows}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let dd = id_of("datadog", &dd_live[dd_live.len() - 4..]);
+
+    // No consent: refused, nothing sent, nothing logged.
+    let out = home.run(&["shadow", "verify", &dd]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--verify-consent datadog"));
+    // Unsupported: said so.
+    let gh = id_of("github", &GITHUB[GITHUB.len() - 4..]);
+    let out = home.run(&["shadow", "verify", &gh]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot check github"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(home.json(&["activity", "--json"]).as_array().unwrap().is_empty());
+    assert!(home.run(&["scan-config", "--verify-consent", "github"]).status.code() == Some(1));
+
+    home.ok(&[
+        "scan-config",
+        "--verify-consent",
+        "datadog",
+        "--verify-consent",
+        "fastly",
+        "--verify-consent",
+        "newrelic",
+        "--verify-consent",
+        "linear",
+        "--verify-consent",
+        "aws",
+    ]);
+    let out = home.command(&["scan", path, "--verify", "--no-audit"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shadows = home.json(&["shadow", "list", "--json"]);
+    let result = |provider: &str, last4: &str| -> String {
+        shadows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["provider"] == provider && s["redacted"].as_str().unwrap().ends_with(last4))
+            .unwrap_or_else(|| panic!("{provider} …{last4} in {shadows}"))["verify_result"]
+            .as_str()
+            .unwrap_or("-")
+            .to_owned()
+    };
+    assert_eq!(result("datadog", &dd_live[dd_live.len() - 4..]), "live");
+    assert_eq!(result("datadog", &dd_dead[dd_dead.len() - 4..]), "rejected");
+    assert!(result("fastly", &fastly[fastly.len() - 4..]).starts_with("live"));
+    assert!(result("newrelic", &nr[nr.len() - 4..]).starts_with("live"));
+    assert!(result("linear", &lin_live[lin_live.len() - 4..]).starts_with("live"));
+    assert_eq!(result("linear", &lin_dead[lin_dead.len() - 4..]), "rejected");
+    assert!(result("aws", "iK3o").starts_with("live"), "moto's STS: {}", result("aws", "iK3o"));
+    assert_eq!(result("github", &GITHUB[GITHUB.len() - 4..]), "-", "unsupported: never sent");
+
+    // Every attempt logged, one request per provider per second, no secret anywhere.
+    let activity = home.json(&["activity", "--json"]);
+    let activity = activity.as_array().unwrap();
+    assert_eq!(activity.len(), 7, "{activity:?}");
+    let dd_times: Vec<chrono::DateTime<chrono::Utc>> = activity
+        .iter()
+        .filter(|a| a["provider"] == "datadog")
+        .map(|a| chrono::DateTime::parse_from_rfc3339(a["at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc))
+        .collect();
+    assert_eq!(dd_times.len(), 2);
+    assert!((dd_times[0] - dd_times[1]).num_milliseconds().abs() >= 900, "{dd_times:?}");
+    let mut outputs = vec![out.stdout, out.stderr, serde_json::to_vec(&activity).unwrap()];
+    for f in files_under(home.path()) {
+        outputs.push(std::fs::read(f).unwrap());
+    }
+    for secret in
+        [dd_live, dd_dead, fastly, nr, lin_live.as_str(), lin_dead.as_str(), "Zk3bT9pQ2wX8vR5nL1mC7yH4gD6sA0eJ2uF9iK3o"]
+    {
+        for o in &outputs {
+            assert!(!contains(o, secret.as_bytes()), "a found key leaked");
+        }
+    }
+}

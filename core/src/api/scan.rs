@@ -45,9 +45,15 @@ pub struct ScanSettings {
     /// Whether the scheduled scan reads git history too.
     #[serde(default)]
     pub git_history: bool,
+    /// Providers the user allows Keyward to send found keys to, to check whether they work.
+    #[serde(default)]
+    pub verify: Vec<String>,
 }
 
 const SETTINGS_KEY: &str = "scan";
+
+/// Providers whose found keys Keyward can check (with the user's consent).
+pub const VERIFIABLE: &[&str] = &["aws", "datadog", "fastly", "linear", "newrelic"];
 
 /// The scan's settings.
 pub fn scan_settings(vault: &Vault) -> Result<ScanSettings, Error> {
@@ -63,6 +69,16 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
     settings.folders.sort();
     settings.folders.dedup();
     scan::check_excludes(&settings.excludes).map_err(|reason| Error::Invalid { field: "exclude", reason })?;
+    for p in &settings.verify {
+        if !VERIFIABLE.contains(&p.as_str()) {
+            return Err(Error::Invalid {
+                field: "verify",
+                reason: format!("{p:?}: found keys can be checked for {} only", VERIFIABLE.join(", ")),
+            });
+        }
+    }
+    settings.verify.sort();
+    settings.verify.dedup();
     crate::settings::set(vault, SETTINGS_KEY, &settings)?;
     Ok(settings)
 }
@@ -370,6 +386,14 @@ pub struct ShadowKeyView {
     pub exposures: u64,
     /// Where it was first found (`path:line`).
     pub first_place: Option<String>,
+    /// How it can be checked with its provider, or why it cannot.
+    pub check: String,
+    /// Whether a check can be made (the provider has a harmless read for it).
+    pub checkable: bool,
+    /// When it was last checked.
+    pub verified_at: Option<String>,
+    /// What the check said: `live`, `live: <who>`, `rejected`, `error: <why>`.
+    pub verify_result: Option<String>,
     /// First seen.
     pub first_seen_at: String,
     /// Last seen.
@@ -378,7 +402,12 @@ pub struct ShadowKeyView {
 
 impl From<ShadowKey> for ShadowKeyView {
     fn from(s: ShadowKey) -> Self {
+        let check = keyward_connectors::liveness::probe_for(&s.provider, &s.kind);
         Self {
+            checkable: check.is_ok(),
+            check: check.map(str::to_owned).unwrap_or_else(|e| e),
+            verified_at: s.verified.as_ref().map(|v| time::to_string(v.0)),
+            verify_result: s.verified.map(|v| v.1),
             id: s.id,
             provider: s.provider,
             kind: s.kind,
@@ -407,4 +436,77 @@ pub fn link_shadow_key(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Resu
 /// Dismisses a shadow key.
 pub fn dismiss_shadow_key(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
     exposure::dismiss(vault, shadow_id)
+}
+
+/// Liveness checks reach a provider at most once per this interval.
+pub const VERIFY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// At most this many checks per `verify_shadow_keys` run.
+pub const VERIFY_MAX_PER_RUN: usize = 50;
+
+/// Provider id → the URL to send liveness checks to instead of the provider's public one.
+pub type Endpoints = std::collections::BTreeMap<String, String>;
+
+/// Checks whether a found key works by one harmless read at its provider, only if the user
+/// allowed sending that provider's keys (`ScanSettings::verify`); at most one request per
+/// provider per [`VERIFY_INTERVAL`]; every attempt is written to the activity log. The token is
+/// read back from the file where the scan found it and never stored.
+pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoints) -> Result<ShadowKeyView, Error> {
+    let (provider, kind, fp, _) = exposure::shadow_key(vault, id)?;
+    keyward_connectors::liveness::probe_for(&provider, &kind)
+        .map_err(|reason| Error::Invalid { field: "check", reason })?;
+    if !scan_settings(vault)?.verify.contains(&provider) {
+        return Err(Error::Invalid {
+            field: "consent",
+            reason: format!(
+                "checking a found {provider} key sends it to {provider}; allow it first with `keyward scan-config --verify-consent {provider}`"
+            ),
+        });
+    }
+    let (token, partner) = exposure::recover_token(vault, id, &fp)?;
+    if let Some(last) = exposure::last_verification(vault, &provider)? {
+        let since = (Utc::now() - last).to_std().unwrap_or_default();
+        if since < VERIFY_INTERVAL {
+            tokio::time::sleep(VERIFY_INTERVAL - since).await;
+        }
+    }
+    let endpoint = endpoints.get(&provider).map(String::as_str);
+    let outcome =
+        keyward_connectors::liveness::probe(&provider, &kind, token.expose(), partner.as_deref(), endpoint).await;
+    drop(token);
+    let (result, detail) = match &outcome {
+        Ok(keyward_connectors::liveness::Liveness::Live(who)) => ("live", who.clone()),
+        Ok(keyward_connectors::liveness::Liveness::Rejected) => ("rejected", None),
+        Err(e) => ("error", Some(e.to_string())),
+    };
+    tracing::info!(provider = %provider, shadow = %id, result, "found key checked");
+    exposure::record_verification(vault, id, &provider, result, detail.as_deref(), Utc::now())?;
+    list_shadow_keys(vault)?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })
+}
+
+/// Checks every unmanaged, never-checked shadow key of the providers the user allowed (up to
+/// [`VERIFY_MAX_PER_RUN`]); returns each key's outcome.
+pub async fn verify_shadow_keys(
+    vault: &mut Vault,
+    endpoints: &Endpoints,
+) -> Result<Vec<(String, Result<ShadowKeyView, Error>)>, Error> {
+    let allowed = scan_settings(vault)?.verify;
+    let due: Vec<ShadowKeyView> = list_shadow_keys(vault)?
+        .into_iter()
+        .filter(|s| s.status == "unmanaged" && s.verified_at.is_none() && s.checkable && allowed.contains(&s.provider))
+        .take(VERIFY_MAX_PER_RUN)
+        .collect();
+    let mut out = Vec::new();
+    for s in due {
+        let r = verify_shadow_key(vault, &s.id, endpoints).await;
+        out.push((s.id, r));
+    }
+    Ok(out)
+}
+
+/// The activity log (liveness checks), newest first.
+pub fn activity(vault: &Vault) -> Result<Vec<exposure::Activity>, Error> {
+    exposure::activity(vault)
 }

@@ -28,6 +28,9 @@ pub struct Detection {
     pub secret: bool,
     /// How many leading bytes are format, not secret, and may be shown (`ghp_`, `NRAK-`).
     pub shown_prefix: usize,
+    /// Found by its own format (0) or by a context word nearby (1): when both claim the same
+    /// bytes (`NRAK-…` is also 32 URL-safe characters near `fastly`), the format wins.
+    pub by_context: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -267,6 +270,7 @@ impl Detector {
                         kind: pf.kind,
                         secret: pf.secret,
                         shown_prefix: pf.anchor.len(),
+                        by_context: false,
                     });
                     if pf.provider == "aws" {
                         search_near(buf, m.start(), AWS_CONTEXT, &mut searched_to[AWS_CONTEXT], out);
@@ -276,7 +280,7 @@ impl Detector {
                 Anchor::Special(s) => special(buf, m.start(), m.end(), s, out),
             }
         }
-        out.sort_unstable_by_key(|d| (d.start, d.end));
+        out.sort_unstable_by_key(|d| (d.start, d.end, d.by_context));
         out.dedup_by(|a, b| a.start == b.start && a.end == b.end);
     }
 }
@@ -342,6 +346,7 @@ fn search_near(buf: &[u8], at: usize, ctx: usize, searched_to: &mut usize, out: 
                     kind: near.kind,
                     secret: near.secret,
                     shown_prefix: 0,
+                    by_context: true,
                 });
             }
             i = j;
@@ -402,6 +407,7 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                 kind: "private_key",
                 secret: true,
                 shown_prefix: header_end - start,
+                by_context: false,
             });
         }
         Special::NewRelicLicense => {
@@ -420,6 +426,7 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                     kind: "license_key",
                     secret: true,
                     shown_prefix: 0,
+                    by_context: false,
                 });
             }
         }
@@ -441,6 +448,7 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                     kind: "api_key",
                     secret: true,
                     shown_prefix: 3,
+                    by_context: false,
                 });
             }
         }
@@ -536,6 +544,16 @@ mod tests {
             "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
         );
         assert_eq!(pair.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["access_key_id", "secret_access_key"]);
+    }
+
+    #[test]
+    fn a_format_beats_a_context_guess_for_the_same_bytes() {
+        one(
+            "FASTLY_API_TOKEN=x\nNEW_RELIC_API_KEY=NRAK-ABCDEFGHIJ0123456789KLMNOPQ\n",
+            "newrelic",
+            "user_key",
+            "NRAK-ABCDEFGHIJ0123456789KLMNOPQ",
+        );
     }
 
     #[test]

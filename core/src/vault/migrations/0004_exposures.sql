@@ -26,7 +26,9 @@ CREATE TABLE shadow_keys (
     status        TEXT NOT NULL DEFAULT 'unmanaged' CHECK (status IN ('unmanaged', 'linked', 'dismissed')),
     linked_key_id TEXT REFERENCES api_keys(id) ON DELETE SET NULL,
     first_seen_at TEXT NOT NULL,
-    last_seen_at  TEXT NOT NULL
+    last_seen_at  TEXT NOT NULL,
+    verified_at   TEXT,                        -- the last liveness check (with the user's consent)
+    verify_result TEXT                         -- live | live as <who> | rejected | error: <why>
 );
 
 -- Where a key sits in a file: for inventoried keys, the consumer locations rotation hands over to.
@@ -53,3 +55,15 @@ CREATE TABLE exposures (
 );
 CREATE INDEX exposures_by_key ON exposures(key_id);
 CREATE INDEX exposures_by_shadow ON exposures(shadow_id);
+
+-- What Keyward did on the user's behalf that reached outside the machine (liveness checks of
+-- found keys), one row per attempt; never a secret. Later: every sync, rotation and reveal, hash-chained.
+CREATE TABLE activity (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    action   TEXT NOT NULL,                    -- verify
+    provider TEXT,
+    subject  TEXT,                             -- the shadow key's id
+    outcome  TEXT NOT NULL,                    -- live | rejected | error
+    detail   TEXT
+);
