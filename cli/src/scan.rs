@@ -30,6 +30,9 @@ pub struct ScanArgs {
     /// Skip the audit that follows the scan (it raises findings for exposed and unknown keys)
     #[arg(long)]
     pub no_audit: bool,
+    /// Send notifications (desktop is the app's; here: webhooks) of new exposure findings
+    #[arg(long, conflicts_with = "no_audit")]
+    pub notify: bool,
     /// Then check whether the unknown keys found work, for the providers `scan-config
     /// --verify-consent` allows (one harmless read each, logged in `keyward activity`)
     #[arg(long)]
@@ -175,7 +178,16 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
         let results = crate::runtime()?.block_on(api::verify_shadow_keys(&mut vault, &endpoints()))?;
         print_checked(&results);
     }
-    if !args.no_audit {
+    if args.notify {
+        let summary = crate::runtime()?.block_on(api::audit_and_notify(
+            home,
+            &mut vault,
+            chrono::Utc::now(),
+            None,
+            Default::default(),
+        ))?;
+        eprintln!("audit: {summary}");
+    } else if !args.no_audit {
         let report = api::run_audit(home, &mut vault, chrono::Utc::now())?;
         let exposed = report
             .findings

@@ -209,3 +209,38 @@ async fn quiet_hours_hold_and_the_digest_gathers() {
     let report = api::run_audit(&home, &mut dd.vault, at_0900 + Days::hours(1)).unwrap();
     assert!(notify::after_audit(&mut dd.vault, &report.changes, at_0900 + Days::hours(1)).unwrap().is_empty());
 }
+
+/// New exposures reach the webhooks through the audit: a key found in a file, told once; a
+/// second scan of the same file says nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_exposures_are_notified_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path());
+    let mut vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
+    let hook = FakeServer::start(Receiver::signed(SIGNING_KEY)).await.unwrap();
+    notify::add_webhook(
+        &vault,
+        "siem",
+        "json",
+        &Secret::new(format!("{}/hook", hook.url())),
+        Some(&Secret::new(SIGNING_KEY.into())),
+    )
+    .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let token = "ghp_NotifyScenarioToken0123456789abcdefg";
+    std::fs::write(project.path().join(".env"), format!("GITHUB_TOKEN={token}\n")).unwrap();
+    let request = api::ScanRequest { paths: vec![project.path().to_owned()], ..Default::default() };
+    let scan = |vault: &mut Vault| {
+        api::scan(&home, vault, &request, &|_| {}, &std::sync::atomic::AtomicBool::new(false)).unwrap()
+    };
+    assert_eq!(scan(&mut vault).new_shadow_keys, 1);
+    let notes = audit_and_notify(&home, &mut vault, Utc::now()).await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].findings[0].rule_id, "unknown_key_found");
+    let received = hook.provider().received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].body["findings"][0]["detail"].as_str().unwrap().contains(".env:1"));
+    assert!(!serde_json::to_string(&received[0].body).unwrap().contains(token), "the token never leaves");
+    scan(&mut vault);
+    assert!(audit_and_notify(&home, &mut vault, Utc::now()).await.is_empty());
+}

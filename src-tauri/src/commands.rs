@@ -239,3 +239,11 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     view.hits.clear();
     Ok(view)
 }
+
+/// Checks a found key at its provider (only with the user's consent for that provider).
+#[tauri::command]
+pub async fn verify_shadow_key(state: State<'_, AppState>, id: String) -> Result<api::ShadowKeyView> {
+    let mut guard = state.vault.lock().await;
+    let vault = guard.as_mut().ok_or_else(locked)?;
+    Ok(api::verify_shadow_key(vault, &id, &api::Endpoints::new()).await?)
+}

@@ -69,6 +69,7 @@ fn main() -> anyhow::Result<()> {
             commands::get_scan_settings,
             commands::save_scan_settings,
             commands::run_scan,
+            commands::verify_shadow_key,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {

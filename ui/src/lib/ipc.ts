@@ -153,6 +153,10 @@ export interface ShadowKey {
   linked_key_id: string | null;
   exposures: number;
   first_place: string | null;
+  check: string;
+  checkable: boolean;
+  verified_at: string | null;
+  verify_result: string | null;
   first_seen_at: string;
   last_seen_at: string;
 }
@@ -161,7 +165,11 @@ export interface ScanSettings {
   folders: string[];
   excludes: string[];
   git_history: boolean;
+  verify: string[];
 }
+
+/** Providers whose found keys can be checked, with the user's consent. */
+export const VERIFIABLE = ["aws", "datadog", "fastly", "linear", "newrelic"];
 
 export interface ScanView {
   run: number;
@@ -212,4 +220,5 @@ export const ipc = {
   scanSettings: () => invoke<ScanSettings>("get_scan_settings"),
   saveScanSettings: (settings: ScanSettings) => invoke<ScanSettings>("save_scan_settings", { settings }),
   scan: () => invoke<ScanView>("run_scan"),
+  verifyShadow: (id: string) => invoke<ShadowKey>("verify_shadow_key", { id }),
 };
