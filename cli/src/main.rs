@@ -289,7 +289,7 @@ enum ScheduleCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Change a job (`audit` or `sync:CONNECTOR`)
+    /// Change a job (`audit`, `scan` or `sync:CONNECTOR`)
     Set {
         /// The job's id
         job: String,

@@ -5,8 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use keyward_core::api::{
-    CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, HitView, Home, KeyView, ResourceView,
-    ShadowKeyView,
+    CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, Home, KeyView, ResourceView, ShadowKeyView,
 };
 use keyward_core::sync::SyncProgress;
 use tracing_subscriber::Layer;
@@ -269,7 +268,7 @@ fn place(path: &str, line: u64, revision: &Option<String>) -> String {
     }
 }
 
-pub fn hits(hits: &[HitView]) {
+pub fn hits(hits: &[ExposureView]) {
     table(
         &["PLACE", "PROVIDER", "KIND", "KEY", "MATCH", "EXCERPT"],
         hits.iter()

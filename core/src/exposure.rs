@@ -120,8 +120,8 @@ pub struct Recorded {
     pub gone: usize,
     /// Shadow keys seen for the first time.
     pub new_shadow: usize,
-    /// For each hit in order: the inventoried key it is, how that is known, its shadow key.
-    pub per_hit: Vec<(Option<String>, Option<String>, Option<String>)>,
+    /// The exposure each hit is stored as, in the hits' order.
+    pub exposures: Vec<i64>,
 }
 
 /// Stores a finished scan: its run, every hit as an exposure (and a shadow key for keys the
@@ -193,7 +193,7 @@ pub fn record(
             };
             shadow_id = Some(id);
         }
-        let first_seen: String = tx.query_row(
+        let (exposure_id, first_seen): (i64, String) = tx.query_row(
             "INSERT INTO exposures (fingerprint, path, line, revision, provider, kind, secret, key_id, connector, evidence,
                  held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
@@ -203,7 +203,7 @@ pub fn record(
                  last_seen_at = excluded.last_seen_at,
                  first_seen_at = CASE WHEN exposures.gone_at IS NULL THEN exposures.first_seen_at ELSE excluded.first_seen_at END,
                  gone_at = NULL
-             RETURNING first_seen_at",
+             RETURNING id, first_seen_at",
             params![
                 h.fingerprint.as_slice(),
                 h.path.display().to_string(),
@@ -221,12 +221,12 @@ pub fn record(
                 h.excerpt,
                 now_s,
             ],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         if first_seen == now_s {
             out.new += 1;
         }
-        out.per_hit.push((key_id, evidence.map(str::to_owned), shadow_id));
+        out.exposures.push(exposure_id);
     }
     if !summary.cancelled {
         let mut stmt =
@@ -321,6 +321,12 @@ pub fn list(vault: &Vault, include_gone: bool) -> Result<Vec<Exposure>, Error> {
     );
     let mut stmt = vault.conn().prepare(&sql)?;
     Ok(stmt.query_map([], exposure_row)?.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The exposures with these ids, in the order given.
+pub fn by_ids(vault: &Vault, ids: &[i64]) -> Result<Vec<Exposure>, Error> {
+    let mut stmt = vault.conn().prepare(&format!("SELECT {EXPOSURE_COLUMNS} FROM exposures WHERE id = ?1"))?;
+    ids.iter().map(|id| Ok(stmt.query_row([id], exposure_row)?)).collect()
 }
 
 /// Where an inventoried key is used: its current exposures.
@@ -457,9 +463,17 @@ pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), 
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    // An unknown access key id alone is not a secret; its secret next to it is the finding.
+    let secret_shadows: std::collections::HashSet<String> = vault
+        .conn()
+        .prepare(
+            "SELECT DISTINCT shadow_id FROM exposures WHERE secret = 1 AND gone_at IS NULL AND shadow_id IS NOT NULL",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     let shadows = shadow_keys(vault)?
         .into_iter()
-        .filter(|s| s.status == "unmanaged" && s.exposures > 0)
+        .filter(|s| s.status == "unmanaged" && s.exposures > 0 && secret_shadows.contains(&s.id))
         .map(|s| Resource {
             provider: s.provider,
             account: "scan".into(),

@@ -115,7 +115,7 @@ pub enum Job {
 }
 
 impl Job {
-    /// The stored id: `audit` or `sync:<connector>`.
+    /// The stored id: `audit`, `scan` or `sync:<connector>`.
     pub fn id(&self) -> String {
         match self {
             Job::Sync(c) => format!("sync:{c}"),
@@ -155,7 +155,7 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, Error> {
 /// A job, its schedule and its last run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JobView {
-    /// `audit` or `sync:<connector>`.
+    /// `audit`, `scan` or `sync:<connector>`.
     pub id: String,
     /// Its cron expression.
     pub cron: String,

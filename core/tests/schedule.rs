@@ -225,8 +225,9 @@ fn schedules_and_runs_persist_in_the_vault() {
     let home = api::Home::new(dir.path());
     let vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
     let jobs = schedule::list_jobs(&vault, at(0, 0)).unwrap();
-    assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["audit"]);
-    assert_eq!(jobs[0].next_fire_at.as_deref(), Some("2026-06-01T00:30:00Z"));
+    assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["scan", "audit"]);
+    assert_eq!(jobs[0].next_fire_at.as_deref(), Some("2026-06-01T12:15:00Z"), "the scan: daily");
+    assert_eq!(jobs[1].next_fire_at.as_deref(), Some("2026-06-01T00:30:00Z"));
     schedule::set_job(&vault, "audit", Some("15 * * * *"), None).unwrap();
     let e = schedule::set_job(&vault, "audit", Some("every hour"), None).unwrap_err();
     assert!(e.to_string().contains("not a cron expression"), "{e}");
@@ -239,8 +240,9 @@ fn schedules_and_runs_persist_in_the_vault() {
     assert_eq!(schedule::last_fire(&vault, &Job::Audit).unwrap(), None, "cancelled covers nothing");
     schedule::record_run(&vault, &Job::Audit, &run(RunStatus::Ok("3 findings".into()))).unwrap();
     assert_eq!(schedule::last_fire(&vault, &Job::Audit).unwrap(), Some(at(1, 15)));
-    let view = &schedule::list_jobs(&vault, at(2, 0)).unwrap()[0];
+    let view = &schedule::list_jobs(&vault, at(2, 0)).unwrap()[1];
     assert_eq!((view.last_status.as_deref(), view.last_message.as_deref()), (Some("ok"), Some("3 findings")));
     schedule::set_job(&vault, "audit", None, Some(false)).unwrap();
+    schedule::set_job(&vault, "scan", None, Some(false)).unwrap();
     assert!(schedule::enabled_jobs(&vault).unwrap().is_empty());
 }

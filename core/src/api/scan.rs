@@ -96,35 +96,6 @@ pub struct ScanRequest {
     pub max_file_size: Option<u64>,
 }
 
-/// One hit of a scan.
-#[derive(Debug, Clone, Serialize)]
-pub struct HitView {
-    /// File (for history: the repository joined with the path in the commit).
-    pub path: String,
-    /// 1-based line.
-    pub line: u64,
-    /// The commit, for hits in git history.
-    pub revision: Option<String>,
-    /// Provider id (`aws`, `datadog`, `github`...).
-    pub provider: String,
-    /// Kind of credential.
-    pub kind: String,
-    /// Whether the token is a secret (an access key id is not).
-    pub secret: bool,
-    /// The inventoried key it is; `null` for unknown keys.
-    pub inventory_key_id: Option<String>,
-    /// How it was matched: `secret` (its hash), `id`, `last4`, `linked`.
-    pub evidence: Option<String>,
-    /// Where Keyward holds it, when it does (a key, a connector's credential).
-    pub held_as: Option<String>,
-    /// The shadow key, for keys Keyward does not manage.
-    pub shadow_key_id: Option<String>,
-    /// The token, redacted.
-    pub redacted: String,
-    /// The line around it, every key on it redacted.
-    pub excerpt: String,
-}
-
 /// A finished scan.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanView {
@@ -136,8 +107,8 @@ pub struct ScanView {
     pub files: u64,
     /// Bytes read.
     pub bytes: u64,
-    /// Every hit.
-    pub hits: Vec<HitView>,
+    /// Every hit, as the exposure it is stored as.
+    pub hits: Vec<ExposureView>,
     /// Exposures new since the last scan.
     pub new: usize,
     /// Exposures no longer found.
@@ -236,24 +207,7 @@ pub fn scan(
         roots: options.roots.iter().map(|r| shown(r)).collect(),
         files: summary.progress.files,
         bytes: summary.progress.bytes,
-        hits: hits
-            .iter()
-            .zip(&recorded.per_hit)
-            .map(|(h, (key_id, evidence, shadow))| HitView {
-                path: shown(&h.path),
-                line: h.line,
-                revision: h.revision.clone(),
-                provider: h.provider.clone(),
-                kind: h.kind.clone(),
-                secret: h.secret,
-                inventory_key_id: key_id.clone(),
-                evidence: evidence.clone(),
-                held_as: h.inventory.as_ref().map(|(t, _)| t.label.clone()),
-                shadow_key_id: shadow.clone(),
-                redacted: h.label.clone(),
-                excerpt: h.excerpt.clone(),
-            })
-            .collect(),
+        hits: exposure::by_ids(vault, &recorded.exposures)?.into_iter().map(Into::into).collect(),
         new: recorded.new,
         gone: recorded.gone,
         new_shadow_keys: recorded.new_shadow,
@@ -308,19 +262,19 @@ pub struct ExposureView {
     pub kind: String,
     /// Whether it is a secret.
     pub secret: bool,
-    /// The inventoried key.
+    /// The inventoried key it is; `null` for unknown keys.
     pub inventory_key_id: Option<String>,
-    /// The connector whose credential it is.
+    /// The connector whose own credential it is.
     pub connector: Option<String>,
-    /// How it was matched.
+    /// How it was matched: `secret` (its keyed hash), `id`, `last4`, `linked`.
     pub evidence: Option<String>,
-    /// Where Keyward holds it.
+    /// Where Keyward holds it, when it does (a key, a connector's credential).
     pub held_as: Option<String>,
-    /// The shadow key.
+    /// The shadow key, for keys Keyward does not manage.
     pub shadow_key_id: Option<String>,
-    /// Redacted token.
+    /// The token, redacted: its format prefix and last four characters at most.
     pub redacted: String,
-    /// Redacted line.
+    /// The line around it, every key on it redacted.
     pub excerpt: String,
     /// First seen.
     pub first_seen_at: String,
