@@ -167,6 +167,14 @@ pub fn scan(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<ScanView, Error> {
+    let (options, index) = prepare(home, vault, request)?;
+    let started = Utc::now();
+    let (hits, summary) = scan::scan(&options, &Detector::new(), &index, progress, cancel);
+    finish(vault, &options, &hits, &summary, started)
+}
+
+/// The options and the index of a scan (the index needs the vault; the scan itself does not).
+fn prepare(home: &Home, vault: &Vault, request: &ScanRequest) -> Result<(Options, scan::Index), Error> {
     let settings = scan_settings(vault)?;
     let mut excludes = settings.excludes.clone();
     excludes.extend(request.excludes.iter().cloned());
@@ -183,15 +191,24 @@ pub fn scan(
         options.max_file_size = max;
     }
     let index = exposure::index(vault)?;
-    let started = Utc::now();
     tracing::info!(
         roots = options.roots.len(),
         held = index.secrets(),
         git_history = options.git_history,
         "scan started"
     );
-    let (hits, summary) = scan::scan(&options, &Detector::new(), &index, progress, cancel);
-    let recorded = exposure::record(vault, &options, &hits, &summary, started, Utc::now())?;
+    Ok((options, index))
+}
+
+/// Records a finished (or cancelled) scan and makes its view.
+fn finish(
+    vault: &mut Vault,
+    options: &Options,
+    hits: &[scan::Hit],
+    summary: &scan::Summary,
+    started: chrono::DateTime<Utc>,
+) -> Result<ScanView, Error> {
+    let recorded = exposure::record(vault, options, hits, summary, started, Utc::now())?;
     tracing::info!(
         files = summary.progress.files,
         bytes = summary.progress.bytes,
@@ -199,6 +216,7 @@ pub fn scan(
         new = recorded.new,
         gone = recorded.gone,
         errors = summary.error_count,
+        cancelled = summary.cancelled,
         "scan recorded"
     );
     let shown = |p: &Path| p.display().to_string();
@@ -232,8 +250,25 @@ pub async fn scan_and_notify(
     desktop: Option<super::DesktopNotifier<'_>>,
     retry: crate::notify::Retry,
 ) -> Result<String, Error> {
-    let view =
-        tokio::task::block_in_place(|| scan(home, vault, &ScanRequest::default(), &|_| {}, &AtomicBool::new(false)))?;
+    // The walk runs on a blocking thread; if the scheduler drops this future (cancellation
+    // after its grace period), the guard raises the flag and the walk stops at its next file.
+    struct CancelOnDrop(std::sync::Arc<AtomicBool>);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let (options, index) = prepare(home, vault, &ScanRequest::default())?;
+    let cancel = std::sync::Arc::new(AtomicBool::new(false));
+    let _guard = CancelOnDrop(cancel.clone());
+    let started = Utc::now();
+    let (options, hits, summary) = tokio::task::spawn_blocking(move || {
+        let (hits, summary) = scan::scan(&options, &Detector::new(), &index, &|_| {}, &cancel);
+        (options, hits, summary)
+    })
+    .await
+    .map_err(|e| Error::Conflict(format!("the scan stopped: {e}")))?;
+    let view = finish(vault, &options, &hits, &summary, started)?;
     let audit = super::audit_and_notify(home, vault, Utc::now(), desktop, retry).await?;
     Ok(format!(
         "scanned {} files ({} MiB): {} hits, {} new, {} gone; audit: {audit}",

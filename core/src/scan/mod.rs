@@ -214,7 +214,7 @@ pub fn scan(
                 });
                 if let Err(e) = r {
                     counters.errors.fetch_add(1, Ordering::Relaxed);
-                    errors.lock().expect("errors").push((repo.clone(), e));
+                    keep_error(&errors, repo.clone(), e);
                 }
                 hits.lock().expect("hits").extend(found);
                 summary.repositories.push(repo);
@@ -233,7 +233,6 @@ pub fn scan(
     summary.error_count = counters.errors.into_inner();
     summary.errors = errors.into_inner().expect("errors");
     summary.errors.sort();
-    summary.errors.truncate(100);
     summary.cancelled = cancel.load(Ordering::Relaxed);
     summary.elapsed = started.elapsed();
     (hits, summary)
@@ -344,8 +343,7 @@ fn walk(
                 Ok(e) => e,
                 Err(e) => {
                     counters.errors.fetch_add(1, Ordering::Relaxed);
-                    let path = error_path(&e);
-                    errors.lock().expect("errors").push((path, e.to_string()));
+                    keep_error(errors, error_path(&e), e.to_string());
                     return WalkState::Continue;
                 }
             };
@@ -381,7 +379,7 @@ fn walk(
                 }
                 Err(e) => {
                     counters.errors.fetch_add(1, Ordering::Relaxed);
-                    errors.lock().expect("errors").push((entry.path().to_owned(), e.to_string()));
+                    keep_error(errors, entry.path().to_owned(), e.to_string());
                 }
             }
             WalkState::Continue
@@ -389,6 +387,16 @@ fn walk(
     });
     counters.symlinks_out.fetch_add(symlinks_out.load(Ordering::Relaxed), Ordering::Relaxed);
     repos.lock().expect("repos").extend(git_dirs.lock().expect("git dirs").drain(..));
+}
+
+/// How many read errors a scan keeps with their paths (all are counted).
+const KEPT_ERRORS: usize = 100;
+
+fn keep_error(errors: &Mutex<Vec<(PathBuf, String)>>, path: PathBuf, error: String) {
+    let mut errors = errors.lock().expect("errors");
+    if errors.len() < KEPT_ERRORS {
+        errors.push((path, error));
+    }
 }
 
 fn error_path(e: &ignore::Error) -> PathBuf {
