@@ -15,7 +15,7 @@ SUDO=""
 build_pkgs=(libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev file curl nodejs npm python3 python3-venv)
 test_pkgs=(xvfb xauth webkit2gtk-driver dbus-daemon dbus-bin gnome-keyring libsecret-tools
-  dunst imagemagick x11-utils xdotool)
+  dunst imagemagick x11-utils xdotool git)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want_test" = 1 ] && pkgs+=("${test_pkgs[@]}")
@@ -28,6 +28,7 @@ for p in "${pkgs[@]}"; do
     npm) command -v npm >/dev/null && continue ;;
     python3) command -v python3 >/dev/null && continue ;;
     python3-venv) python3 -c 'import venv, ensurepip' 2>/dev/null && continue ;;
+    git) command -v git >/dev/null && continue ;;  # the scan's git-history tests
   esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
