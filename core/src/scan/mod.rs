@@ -198,11 +198,17 @@ pub fn scan(
                 }
                 let mut found = Vec::new();
                 let mut scratch = Scratch::default();
+                // The user's excludes apply to paths in history as they do in the working tree.
+                let excludes = excludes_for(std::slice::from_ref(&repo), &options.excludes);
                 let r = git::history(&repo, options.max_file_size, |path, blob, commit_of| {
+                    let full = repo.join(path);
+                    if excludes.iter().any(|(_, gi)| gi.matched_path_or_any_parents(&full, false).is_ignore()) {
+                        return !cancel.load(Ordering::Relaxed);
+                    }
                     counters.files.fetch_add(1, Ordering::Relaxed);
                     counters.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
                     let before = found.len();
-                    scan_buffer(blob, &repo.join(path), detector, index, &mut scratch, &mut found);
+                    scan_buffer(blob, &full, detector, index, &mut scratch, &mut found);
                     if found.len() > before {
                         let commit = commit_of();
                         for h in &mut found[before..] {

@@ -206,6 +206,9 @@ fn git_history_finds_removed_keys_with_their_commit() {
     assert_eq!(hits[0].path, repo.join("config.py"));
     assert_eq!(hits[0].line, 1);
     assert_eq!(hits[0].revision.as_deref(), Some(added.as_str()));
+    // Excludes apply to history too.
+    o.excludes = vec!["*.py".into()];
+    assert!(run(&o, &empty()).0.is_empty());
 }
 
 #[test]
