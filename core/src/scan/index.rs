@@ -77,8 +77,8 @@ impl std::fmt::Debug for Index {
 }
 
 /// Bytes a secret token is made of; a run of them is one candidate.
-fn token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'+' || b == b'/'
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    TOKEN[b as usize]
 }
 
 static TOKEN: [bool; 256] = {
@@ -123,7 +123,7 @@ impl Index {
     /// tokens would share their length and hash for nothing.
     pub fn add_secret(&mut self, secret: &str, target: Target) {
         let len = secret.len();
-        if !(12..256).contains(&len) || !secret.bytes().all(token_byte) {
+        if !(12..256).contains(&len) || !secret.bytes().all(is_token_byte) {
             return;
         }
         let fp = self.fingerprint(secret.as_bytes());

@@ -616,15 +616,36 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
     out.trim().to_owned()
 }
 
+/// Appends the text between keys, cleaned of control characters; any other long, mixed token
+/// (20+ letters and digits: perhaps a secret no format or held hash recognised, or a held secret
+/// inside a longer run) is replaced by `…`, so an excerpt never carries one.
 fn push_clean(out: &mut String, bytes: &[u8]) {
-    for c in String::from_utf8_lossy(bytes).chars() {
-        out.push(if c == '\t' {
-            ' '
-        } else if c.is_control() {
-            '\u{fffd}'
-        } else {
-            c
-        });
+    let mut i = 0;
+    while i < bytes.len() {
+        if index::is_token_byte(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && index::is_token_byte(bytes[i]) {
+                i += 1;
+            }
+            let run = &bytes[start..i];
+            if run.len() >= 20 && run.iter().any(u8::is_ascii_digit) && run.iter().any(u8::is_ascii_alphabetic) {
+                out.push('…');
+            } else {
+                out.push_str(std::str::from_utf8(run).expect("ASCII"));
+            }
+            continue;
+        }
+        let next = bytes[i..].iter().position(|&b| index::is_token_byte(b)).map_or(bytes.len(), |p| i + p);
+        for c in String::from_utf8_lossy(&bytes[i..next]).chars() {
+            out.push(if c == '\t' {
+                ' '
+            } else if c.is_control() {
+                '\u{fffd}'
+            } else {
+                c
+            });
+        }
+        i = next;
     }
 }
 

@@ -42,6 +42,10 @@ fn finds_keys_with_lines_and_redacted_excerpts() {
         assert!(!format!("{h:?}").contains(GH) && !format!("{h:?}").contains(LIN));
     }
     assert_eq!(hits[0].excerpt, "GITHUB_TOKEN=ghp_…Ab0c other=lin_api_…De2f");
+    // A long token no format knows, next to a found key, is not shown either.
+    write(dir.path(), "b.txt", format!("x={GH} y=Zq8mUnknownTokenShape0042 z=short\n"));
+    let (hits, _) = run(&Options::new(vec![dir.path().join("b.txt")]), &empty());
+    assert_eq!(hits[0].excerpt, "x=ghp_…Ab0c y=… z=short");
     assert_eq!(hits[0].label, "ghp_…Ab0c");
 }
 
