@@ -331,10 +331,15 @@ pub fn by_ids(vault: &Vault, ids: &[i64]) -> Result<Vec<Exposure>, Error> {
 
 /// Where an inventoried key is used: its current exposures.
 pub fn consumers(vault: &Vault, key_id: &str) -> Result<Vec<Exposure>, Error> {
+    current_of(vault, "key_id", key_id)
+}
+
+/// The current exposures whose `column` (`key_id` or `shadow_id`) is `value`, by place.
+fn current_of(vault: &Vault, column: &str, value: &str) -> Result<Vec<Exposure>, Error> {
     let sql =
-        format!("SELECT {EXPOSURE_COLUMNS} FROM exposures WHERE key_id = ?1 AND gone_at IS NULL ORDER BY path, line");
+        format!("SELECT {EXPOSURE_COLUMNS} FROM exposures WHERE {column} = ?1 AND gone_at IS NULL ORDER BY path, line");
     let mut stmt = vault.conn().prepare(&sql)?;
-    Ok(stmt.query_map([key_id], exposure_row)?.collect::<Result<Vec<_>, _>>()?)
+    Ok(stmt.query_map([value], exposure_row)?.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// A key found in files that Keyward does not manage.
@@ -366,16 +371,26 @@ pub struct ShadowKey {
 
 /// Every shadow key, unmanaged ones first.
 pub fn shadow_keys(vault: &Vault) -> Result<Vec<ShadowKey>, Error> {
+    shadow_keys_where(vault, None)
+}
+
+/// One shadow key with its current exposures.
+pub fn shadow_key_view(vault: &Vault, id: &str) -> Result<ShadowKey, Error> {
+    shadow_keys_where(vault, Some(id))?.pop().ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })
+}
+
+fn shadow_keys_where(vault: &Vault, id: Option<&str>) -> Result<Vec<ShadowKey>, Error> {
     let mut stmt = vault.conn().prepare(
         "SELECT s.id, s.provider, s.kind, s.label, s.status, s.linked_key_id, s.first_seen_at, s.last_seen_at,
                 (SELECT COUNT(*) FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL),
                 (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL ORDER BY e.path, e.line LIMIT 1),
                 s.verified_at, s.verify_result
-         FROM shadow_keys s ORDER BY s.status = 'unmanaged' DESC, s.provider, s.kind, s.first_seen_at",
+         FROM shadow_keys s WHERE ?1 IS NULL OR s.id = ?1
+         ORDER BY s.status = 'unmanaged' DESC, s.provider, s.kind, s.first_seen_at",
     )?;
     let t = |s: String| time::parse(&s).unwrap_or_default();
     Ok(stmt
-        .query_map([], |r| {
+        .query_map([id], |r| {
             Ok(ShadowKey {
                 id: r.get(0)?,
                 provider: r.get(1)?,
@@ -428,20 +443,6 @@ pub fn dismiss(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The latest scan run: when it finished, and what it read.
-pub fn last_run(vault: &Vault) -> Result<Option<(DateTime<Utc>, u64, u64)>, Error> {
-    Ok(vault
-        .conn()
-        .query_row("SELECT finished_at, files, bytes FROM scan_runs ORDER BY id DESC LIMIT 1", [], |r| {
-            Ok((
-                time::parse(&r.get::<_, String>(0)?).unwrap_or_default(),
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, i64>(2)? as u64,
-            ))
-        })
-        .optional()?)
-}
-
 /// What the audit judges of the scans: current exposures of held or listed secrets, and
 /// unmanaged shadow keys with current exposures (as resources of kind [`SHADOW_KEY`]).
 pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), Error> {
@@ -488,17 +489,17 @@ pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), 
 }
 
 /// A shadow key's stored facts needed to check it: provider, kind, fingerprint.
-pub fn shadow_key(vault: &Vault, id: &str) -> Result<(String, String, Fingerprint, String), Error> {
-    let row: Option<(String, String, Vec<u8>, String)> = vault
+pub fn shadow_key(vault: &Vault, id: &str) -> Result<(String, String, Fingerprint), Error> {
+    let row: Option<(String, String, Vec<u8>)> = vault
         .conn()
-        .query_row("SELECT provider, kind, fingerprint, status FROM shadow_keys WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        .query_row("SELECT provider, kind, fingerprint FROM shadow_keys WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    let (provider, kind, fp, status) = row.ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })?;
+    let (provider, kind, fp) = row.ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })?;
     let fp = Fingerprint::try_from(fp.as_slice())
         .map_err(|_| Error::Invalid { field: "shadow key", reason: "bad fingerprint".into() })?;
-    Ok((provider, kind, fp, status))
+    Ok((provider, kind, fp))
 }
 
 /// Reads a shadow key's token back from a file where the last scan found it (the vault never
@@ -511,8 +512,7 @@ pub fn recover_token(
 ) -> Result<(crate::Secret, Option<String>), Error> {
     use crate::scan::detect::{Detector, NEAR_LINES};
     let index = Index::new(&vault.fingerprint_key());
-    let places: Vec<Exposure> =
-        list(vault, false)?.into_iter().filter(|e| e.shadow_id.as_deref() == Some(shadow_id)).collect();
+    let places = current_of(vault, "shadow_id", shadow_id)?;
     let detector = Detector::new();
     for e in places.iter().filter(|e| e.revision.is_none()) {
         let Ok(meta) = std::fs::metadata(&e.path) else { continue };

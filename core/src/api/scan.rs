@@ -440,7 +440,7 @@ pub type Endpoints = std::collections::BTreeMap<String, String>;
 /// provider per [`VERIFY_INTERVAL`]; every attempt is written to the activity log. The token is
 /// read back from the file where the scan found it and never stored.
 pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoints) -> Result<ShadowKeyView, Error> {
-    let (provider, kind, fp, _) = exposure::shadow_key(vault, id)?;
+    let (provider, kind, fp) = exposure::shadow_key(vault, id)?;
     keyward_connectors::liveness::probe_for(&provider, &kind)
         .map_err(|reason| Error::Invalid { field: "check", reason })?;
     if !scan_settings(vault)?.verify.contains(&provider) {
@@ -469,10 +469,7 @@ pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoint
     };
     tracing::info!(provider = %provider, shadow = %id, result, "found key checked");
     exposure::record_verification(vault, id, &provider, result, detail.as_deref(), Utc::now())?;
-    list_shadow_keys(vault)?
-        .into_iter()
-        .find(|s| s.id == id)
-        .ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })
+    Ok(exposure::shadow_key_view(vault, id)?.into())
 }
 
 /// Checks every unmanaged, never-checked shadow key of the providers the user allowed (up to

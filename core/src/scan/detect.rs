@@ -69,10 +69,9 @@ fn in_class(c: Class, b: u8) -> bool {
     }
 }
 
-/// Bytes that continue a word: a token next to one of these is part of something longer.
-fn wordish(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'+' || b == b'/'
-}
+// Bytes that continue a word: a token next to one of these is part of something longer. The
+// same bytes the held-secret pass reads as one token.
+use super::index::is_token_byte as wordish;
 
 /// A token that starts with a literal.
 struct Prefixed {

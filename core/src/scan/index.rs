@@ -11,7 +11,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::audit::FastMap;
+use crate::audit::{FastMap, FastSet};
 
 /// A secret's fingerprint: HMAC-SHA256 under the vault's scan key.
 pub type Fingerprint = [u8; 32];
@@ -64,7 +64,7 @@ pub struct Index {
     /// The shortest held secret's length (`usize::MAX` when none is held).
     min_len: usize,
     digests: FastMap<Fingerprint, usize>,
-    linked: FastMap<Fingerprint, ()>,
+    linked: FastSet<Fingerprint>,
     ids: FastMap<String, usize>,
     last4: FastMap<(String, String, String), Vec<usize>>,
     targets: Vec<Target>,
@@ -100,7 +100,7 @@ impl Index {
             lengths: [0; 4],
             min_len: usize::MAX,
             digests: FastMap::default(),
-            linked: FastMap::default(),
+            linked: FastSet::default(),
             ids: FastMap::default(),
             last4: FastMap::default(),
             targets: Vec::new(),
@@ -138,7 +138,7 @@ impl Index {
     pub fn add_fingerprint(&mut self, fp: Fingerprint, target: Target) {
         let t = self.push(target);
         self.digests.entry(fp).or_insert(t);
-        self.linked.insert(fp, ());
+        self.linked.insert(fp);
     }
 
     /// Adds a key's public id (an AWS access key id, an Atlas public key).
@@ -167,7 +167,7 @@ impl Index {
     /// The target and evidence of a fingerprint: a held secret, or a found key the user linked.
     pub fn match_fingerprint(&self, fp: &Fingerprint) -> Option<(Target, Evidence)> {
         let t = self.by_fingerprint(fp)?.clone();
-        Some((t, if self.linked.contains_key(fp) { Evidence::Linked } else { Evidence::Secret }))
+        Some((t, if self.linked.contains(fp) { Evidence::Linked } else { Evidence::Secret }))
     }
 
     /// The target of a public id.

@@ -479,6 +479,9 @@ struct Span {
 fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &mut Scratch, out: &mut Vec<Hit>) {
     detector.detect(buf, &mut s.found);
     index.held_in(buf, &mut s.held);
+    // A held secret a format already found is reported once, as that format's hit.
+    let found = &s.found;
+    s.held.retain(|&(start, end, _)| !found.iter().any(|d| d.start < end && start < d.end));
     if s.found.is_empty() && s.held.is_empty() {
         return;
     }
@@ -489,11 +492,7 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         shown_prefix: d.shown_prefix,
         secret: d.secret,
     }));
-    for &(start, end, _) in &s.held {
-        if !s.found.iter().any(|d| d.start < end && start < d.end) {
-            s.spans.push(Span { start, end, shown_prefix: 0, secret: true });
-        }
-    }
+    s.spans.extend(s.held.iter().map(|&(start, end, _)| Span { start, end, shown_prefix: 0, secret: true }));
     s.spans.sort_unstable_by_key(|sp| sp.start);
     let mut lines = LineCounter::default();
     for d in &s.found {
@@ -522,9 +521,6 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
     }
     let mut lines = LineCounter::default();
     for &(start, end, fp) in &s.held {
-        if s.found.iter().any(|d| d.start < end && start < d.end) {
-            continue;
-        }
         let Some(t) = index.by_fingerprint(&fp) else { continue };
         out.push(Hit {
             path: path.to_owned(),
