@@ -2,16 +2,89 @@
 //! are scanned as files in the working tree), read through the `git` command.
 //!
 //! Why the command and not a Rust git library: `gix` or `git2` would add hundreds of crates (or
-//! libgit2) to the build for three plumbing calls, and a machine with git repositories has git.
+//! libgit2) to the build for a few plumbing calls, and a machine with git repositories has git.
+//!
+//! Why so guarded: a scanned repository is the attacker's. Its own `.git/config` can name
+//! programs git runs (`gpg.program` with `log.showSignature`, `core.fsmonitor`, textconv and
+//! filter drivers, `diff.external`, a pager, hooks, a promisor remote behind `ext::`), and the
+//! scheduled scan reaches it unattended with the vault's passphrase in its environment. So:
+//! - a repository the user does not own is not read at all (git's own `safe.directory` rule,
+//!   without the escape hatch), and the scan says so;
+//! - only plumbing that runs no configured program is used (`ls-tree`, `rev-list`, `cat-file`
+//!   without `--textconv`/`--filters`, `diff-tree` with `--no-ext-diff --no-textconv`) — never
+//!   `log`, which honours `log.showSignature`;
+//! - git gets an environment cleared down to `PATH` and switches that keep system and global
+//!   configuration, lazy fetches, replace refs and optional locks out, and `-c` overrides that
+//!   disarm every transport, hook and monitor the repository could still reach.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+/// Settings given on the command line, which win over the repository's own: no transport (a
+/// promisor remote could be `ext::<program>`), no hooks, no file-system monitor, no pager,
+/// no external diff, no signature program.
+const DISARM: &[&str] = &[
+    "protocol.allow=never",
+    "protocol.file.allow=never",
+    "protocol.git.allow=never",
+    "protocol.ssh.allow=never",
+    "protocol.http.allow=never",
+    "protocol.https.allow=never",
+    "protocol.ext.allow=never",
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "diff.external=",
+    "log.showSignature=false",
+    "gpg.program=false",
+    "gpg.ssh.program=false",
+    "gpg.x509.program=false",
+    "credential.helper=",
+];
+
+/// Why `repo`'s history must not be read, if it must not: it (or its `.git`) belongs to another
+/// user, whose configuration would choose what git runs.
+pub(super) fn refuse(repo: &Path) -> Option<String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    for dir in [repo.to_owned(), repo.join(".git")] {
+        match dir.symlink_metadata() {
+            Ok(m) if m.uid() == me => {}
+            Ok(m) => {
+                return Some(format!(
+                    "history not scanned: {} is owned by uid {}, not by you (uid {me}); its git configuration could run programs",
+                    dir.display(),
+                    m.uid()
+                ));
+            }
+            Err(e) => return Some(format!("history not scanned: {}: {e}", dir.display())),
+        }
+    }
+    None
+}
 
 fn git(repo: &Path) -> Command {
     let mut c = Command::new("git");
-    // A repository owned by another user is still scanned: we only read it.
-    c.arg("-c").arg("safe.directory=*").arg("-C").arg(repo);
+    c.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        c.env("PATH", path);
+    }
+    c.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_ATTR_NOSYSTEM", "1")
+        .env("GIT_NO_LAZY_FETCH", "1")
+        .env("GIT_NO_REPLACE_OBJECTS", "1")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_PROTOCOL_FROM_USER", "0")
+        .env("LC_ALL", "C");
+    for setting in DISARM {
+        c.arg("-c").arg(setting);
+    }
+    // The git directory by name: no discovery walking up into a parent's repository.
+    c.arg("--git-dir").arg(repo.join(".git"));
     c.stdin(Stdio::null()).stderr(Stdio::piped());
     c
 }
@@ -24,76 +97,144 @@ fn lines(repo: &Path, args: &[&str]) -> Result<Vec<String>, String> {
     Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
 }
 
+/// A git command that reads one line per item on its standard input, fed from a thread so
+/// neither side blocks on a full pipe.
+struct Batch {
+    child: Child,
+    out: BufReader<ChildStdout>,
+    feeder: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Batch {
+    fn start(repo: &Path, args: &[&str], input: Vec<String>) -> Result<Batch, String> {
+        let mut child = git(repo)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let feeder = std::thread::spawn(move || {
+            for item in input {
+                if writeln!(stdin, "{item}").is_err() {
+                    break;
+                }
+            }
+        });
+        let out = BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
+        Ok(Batch { child, out, feeder: Some(feeder) })
+    }
+
+    /// The next line, without its newline; `None` at the end.
+    fn line(&mut self, buf: &mut String) -> Result<Option<()>, String> {
+        buf.clear();
+        if self.out.read_line(buf).map_err(|e| e.to_string())? == 0 {
+            return Ok(None);
+        }
+        buf.truncate(buf.trim_end_matches('\n').len());
+        Ok(Some(()))
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(f) = self.feeder.take() {
+            let _ = f.join();
+        }
+    }
+}
+
+/// The oldest commit (of `commits`, oldest first) whose diff adds or changes blob `sha`.
+fn introducing_commit(repo: &Path, commits: &[String], sha: &str) -> Option<String> {
+    let find = format!("--find-object={sha}");
+    let args = ["diff-tree", "--stdin", "--root", "-r", "-s", "--no-ext-diff", "--no-textconv", &find, "--format=%H"];
+    let mut batch = Batch::start(repo, &args, commits.to_vec()).ok()?;
+    let mut line = String::new();
+    while batch.line(&mut line).ok()?.is_some() {
+        if !line.is_empty() {
+            return Some(line);
+        }
+    }
+    None
+}
+
 /// The commits of the history blobs of `repo`: calls `each(path, content, commit_of)` for every
 /// blob up to `max` bytes that is reachable from a ref but not in `HEAD`; `commit_of()` finds
 /// the first commit that added it (only asked for blobs with hits). `each` returns false to stop.
+/// Returns the paths of the blobs left out as larger than `max` (never read into memory).
+/// The caller checks [`refuse`] first.
 pub(super) fn history(
     repo: &Path,
     max: u64,
     mut each: impl FnMut(&str, &[u8], &dyn Fn() -> Option<String>) -> bool,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     let head: std::collections::HashSet<String> =
         lines(repo, &["ls-tree", "-r", "--format=%(objectname)", "HEAD"]).unwrap_or_default().into_iter().collect();
-    let mut paths: Vec<(String, String)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut paths: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut order: Vec<String> = Vec::new();
     for l in lines(repo, &["rev-list", "--all", "--objects"])? {
         if let Some((sha, path)) = l.split_once(' ')
             && !path.is_empty()
             && !head.contains(sha)
-            && seen.insert(sha.to_owned())
+            && !paths.contains_key(sha)
         {
-            paths.push((sha.to_owned(), path.to_owned()));
+            paths.insert(sha.to_owned(), path.to_owned());
+            order.push(sha.to_owned());
         }
     }
-    if paths.is_empty() {
-        return Ok(());
+    if order.is_empty() {
+        return Ok(Vec::new());
     }
-    let mut child = git(repo)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let shas: Vec<String> = paths.iter().map(|(s, _)| s.clone()).collect();
-    let feeder = std::thread::spawn(move || {
-        for s in shas {
-            if writeln!(stdin, "{s}").is_err() {
-                break;
+    // Sizes first, so a huge blob is never sent through the pipe, let alone held.
+    let mut wanted = Vec::with_capacity(order.len());
+    let mut too_large = Vec::new();
+    {
+        let fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize)";
+        let mut check = Batch::start(repo, &["cat-file", fmt], order)?;
+        let mut line = String::new();
+        while check.line(&mut line)?.is_some() {
+            let mut parts = line.split(' ');
+            let (Some(sha), Some("blob"), Some(Ok(size))) =
+                (parts.next(), parts.next(), parts.next().map(str::parse::<u64>))
+            else {
+                continue; // a tree, a commit, or "<sha> missing"
+            };
+            if size > max {
+                too_large.push(paths[sha].clone());
+            } else {
+                wanted.push(sha.to_owned());
             }
         }
-    });
-    let mut out = BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
+    }
+    let commits = std::cell::OnceCell::new();
+    let all_commits = || lines(repo, &["rev-list", "--all", "--reverse"]).unwrap_or_default();
+    let mut batch = Batch::start(repo, &["cat-file", "--batch"], wanted.clone())?;
     let mut header = String::new();
     let mut content = Vec::new();
-    let mut result = Ok(());
-    for (sha, path) in &paths {
-        header.clear();
-        if out.read_line(&mut header).map_err(|e| e.to_string())? == 0 {
-            result = Err("git cat-file ended early".to_owned());
-            break;
+    for sha in &wanted {
+        if batch.line(&mut header)?.is_none() {
+            return Err("git cat-file ended early".to_owned());
         }
-        let mut parts = header.split_whitespace();
-        let (_, kind, size) = (parts.next(), parts.next(), parts.next().and_then(|s| s.parse::<u64>().ok()));
-        let Some(size) = size else { continue }; // "<sha> missing"
+        let mut parts = header.split(' ');
+        let (Some(got), Some(kind), Some(Ok(size))) = (parts.next(), parts.next(), parts.next().map(str::parse::<u64>))
+        else {
+            continue; // "<sha> missing"
+        };
+        if got != sha || kind != "blob" || size > max {
+            return Err(format!("git cat-file answered {header:?} for {sha}"));
+        }
         content.clear();
-        (&mut out).take(size + 1).read_to_end(&mut content).map_err(|e| e.to_string())?;
+        (&mut batch.out).take(size + 1).read_to_end(&mut content).map_err(|e| e.to_string())?;
         content.truncate(size as usize);
-        if kind != Some("blob") || size > max || memchr::memchr(0, &content[..content.len().min(8192)]).is_some() {
+        if memchr::memchr(0, &content[..content.len().min(8192)]).is_some() {
             continue;
         }
-        let commit_of = || {
-            lines(repo, &["log", "--all", "--format=%H", &format!("--find-object={sha}")])
-                .ok()
-                .and_then(|l| l.last().cloned())
-        };
-        if !each(path, &content, &commit_of) {
+        let commit_of = || introducing_commit(repo, commits.get_or_init(all_commits), sha);
+        if !each(&paths[sha], &content, &commit_of) {
             break;
         }
     }
-    drop(out);
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = feeder.join();
-    result
+    Ok(too_large)
 }

@@ -42,6 +42,10 @@ pub struct Options {
     pub git_history: bool,
     /// Worker threads; 0 = one per core.
     pub threads: usize,
+    /// Files the caller wants to know were read (those of the exposures it holds):
+    /// [`Summary::read`] and [`Summary::read_history`] say which of them this scan read, so
+    /// only those can be said to no longer hold a key.
+    pub watch: std::collections::HashSet<PathBuf>,
 }
 
 /// Files above this size are skipped unless the caller says otherwise.
@@ -59,6 +63,7 @@ impl Options {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             git_history: false,
             threads: 0,
+            watch: Default::default(),
         }
     }
 }
@@ -124,6 +129,10 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Whether the scan was cancelled before it finished.
     pub cancelled: bool,
+    /// The watched files ([`Options::watch`]) this scan read whole in the working tree.
+    pub read: std::collections::HashSet<PathBuf>,
+    /// The watched paths of which this scan read every blob in a repository's history.
+    pub read_history: std::collections::HashSet<PathBuf>,
 }
 
 #[derive(Default)]
@@ -175,6 +184,7 @@ pub fn scan(
     let hits = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let repos = Mutex::new(Vec::new());
+    let read = Mutex::new(std::collections::HashSet::new());
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let counters_ref = &counters;
     std::thread::scope(|s| {
@@ -186,7 +196,7 @@ pub fn scan(
             }
         });
         if !roots.is_empty() {
-            walk(options, &roots, detector, index, cancel, &counters, &hits, &errors, &repos);
+            walk(options, &roots, detector, index, cancel, &counters, &hits, &errors, &repos, &read);
         }
         if options.git_history {
             let mut repos = repos.lock().expect("repos").clone();
@@ -196,7 +206,13 @@ pub fn scan(
                 if cancel.load(Ordering::Relaxed) {
                     break;
                 }
+                if let Some(why) = git::refuse(&repo) {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    keep_error(&errors, repo.clone(), why);
+                    continue;
+                }
                 let mut found = Vec::new();
+                let mut history_read = Vec::new();
                 let mut scratch = Scratch::default();
                 // The user's excludes apply to paths in history as they do in the working tree.
                 let excludes = excludes_for(std::slice::from_ref(&repo), &options.excludes);
@@ -209,6 +225,9 @@ pub fn scan(
                     counters.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
                     let before = found.len();
                     scan_buffer(blob, &full, detector, index, &mut scratch, &mut found);
+                    if options.watch.contains(&full) {
+                        history_read.push(full.clone());
+                    }
                     if found.len() > before {
                         let commit = commit_of();
                         for h in &mut found[before..] {
@@ -218,9 +237,22 @@ pub fn scan(
                     counters.hits.fetch_add((found.len() - before) as u64, Ordering::Relaxed);
                     !cancel.load(Ordering::Relaxed)
                 });
-                if let Err(e) = r {
-                    counters.errors.fetch_add(1, Ordering::Relaxed);
-                    keep_error(&errors, repo.clone(), e);
+                match r {
+                    // A path is read only when every blob of it was: one too large to read
+                    // may still hold the key.
+                    Ok(too_large) if !cancel.load(Ordering::Relaxed) => {
+                        counters.too_large.fetch_add(too_large.len() as u64, Ordering::Relaxed);
+                        let skipped: std::collections::HashSet<PathBuf> =
+                            too_large.iter().map(|p| repo.join(p)).collect();
+                        summary.read_history.extend(history_read.into_iter().filter(|p| !skipped.contains(p)));
+                    }
+                    Ok(too_large) => {
+                        counters.too_large.fetch_add(too_large.len() as u64, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        counters.errors.fetch_add(1, Ordering::Relaxed);
+                        keep_error(&errors, repo.clone(), e);
+                    }
                 }
                 hits.lock().expect("hits").extend(found);
                 summary.repositories.push(repo);
@@ -239,6 +271,7 @@ pub fn scan(
     summary.error_count = counters.errors.into_inner();
     summary.errors = errors.into_inner().expect("errors");
     summary.errors.sort();
+    summary.read = read.into_inner().expect("read");
     summary.cancelled = cancel.load(Ordering::Relaxed);
     summary.elapsed = started.elapsed();
     (hits, summary)
@@ -280,6 +313,7 @@ fn walk(
     hits: &Mutex<Vec<Hit>>,
     errors: &Mutex<Vec<(PathBuf, String)>>,
     repos: &Mutex<Vec<PathBuf>>,
+    read: &Mutex<std::collections::HashSet<PathBuf>>,
 ) {
     let canonical_roots: Arc<Vec<PathBuf>> =
         Arc::new(roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect());
@@ -369,6 +403,9 @@ fn walk(
                     let before = local.len();
                     scan_buffer(&buf, entry.path(), detector, index, &mut scratch, local);
                     scratch.buf = buf;
+                    if !options.watch.is_empty() && options.watch.contains(entry.path()) {
+                        read.lock().expect("read").insert(entry.path().to_owned());
+                    }
                     counters.hits.fetch_add((local.len() - before) as u64, Ordering::Relaxed);
                     if local.len() > 256 {
                         hits.lock().expect("hits").append(local);

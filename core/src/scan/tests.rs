@@ -226,3 +226,148 @@ fn cancel_stops_the_walk() {
     assert!(summary.cancelled);
     assert_eq!(summary.progress.files, 0);
 }
+
+/// Runs git in `repo` with a fixed identity, for building test repositories.
+fn git_in(repo: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
+    use std::io::Write as _;
+    let mut c = std::process::Command::new("git");
+    c.args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(repo)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    drop(child.stdin.take());
+    let s = child.wait_with_output().unwrap();
+    assert!(s.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&s.stderr));
+    String::from_utf8(s.stdout).unwrap()
+}
+
+/// A repository's own configuration is the attacker's: every setting that makes git run a
+/// program points at a script that records that it ran (and with which environment), and the tip
+/// commit carries a signature so `log.showSignature` would call `gpg.program`.
+#[test]
+fn a_hostile_repository_runs_nothing_during_a_history_scan() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let script = dir.path().join("evil.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$0 $*\" >> '{m}'\nenv >> '{m}'\nexit 1\n", m = marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let evil = script.display().to_string();
+
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git_in(&repo, &["init", "-q"], None);
+    std::fs::write(repo.join("config.py"), format!("TOKEN = '{GH}'\n")).unwrap();
+    std::fs::write(repo.join(".gitattributes"), "* diff=evil filter=evil\n").unwrap();
+    git_in(&repo, &["add", "."], None);
+    git_in(&repo, &["commit", "-qm", "add"], None);
+    std::fs::write(repo.join("config.py"), "TOKEN = os.environ['TOKEN']\n").unwrap();
+    git_in(&repo, &["commit", "-qam", "remove"], None);
+    // Re-sign the tip with a (fake) signature header, as a signed commit carries one.
+    let tip = git_in(&repo, &["cat-file", "commit", "HEAD"], None);
+    let (head, message) = tip.split_once("\n\n").unwrap();
+    let signed = format!(
+        "{head}\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n\n{message}"
+    );
+    let signed = git_in(&repo, &["hash-object", "-t", "commit", "-w", "--stdin"], Some(signed.as_bytes()));
+    git_in(&repo, &["update-ref", "refs/heads/main", signed.trim()], None);
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    for hook in ["post-checkout", "pre-commit", "post-index-change", "reference-transaction", "pre-auto-gc"] {
+        std::fs::copy(&script, hooks.join(hook)).unwrap();
+    }
+    for (key, value) in [
+        ("log.showSignature", "true"),
+        ("gpg.program", evil.as_str()),
+        ("gpg.ssh.program", evil.as_str()),
+        ("gpg.x509.program", evil.as_str()),
+        ("core.fsmonitor", evil.as_str()),
+        ("core.pager", evil.as_str()),
+        ("pager.log", evil.as_str()),
+        ("core.sshCommand", evil.as_str()),
+        ("core.hooksPath", hooks.to_str().unwrap()),
+        ("core.alternateRefsCommand", evil.as_str()),
+        ("diff.external", evil.as_str()),
+        ("diff.evil.textconv", evil.as_str()),
+        ("diff.evil.command", evil.as_str()),
+        ("filter.evil.clean", evil.as_str()),
+        ("filter.evil.smudge", evil.as_str()),
+        ("filter.evil.process", evil.as_str()),
+        ("credential.helper", &format!("!{evil}")),
+        ("alias.log", &format!("!{evil}")),
+    ] {
+        git_in(&repo, &["config", key, value], None);
+    }
+    let added = git_in(&repo, &["rev-list", "--all", "--reverse"], None).lines().next().unwrap().to_owned();
+
+    // A partial clone whose promisor remote is a program: a missing object would be fetched
+    // through it.
+    let lazy = dir.path().join("lazy");
+    std::fs::create_dir_all(&lazy).unwrap();
+    git_in(&lazy, &["init", "-q"], None);
+    let missing = "1111111111111111111111111111111111111111";
+    let tree = git_in(&lazy, &["mktree", "--missing"], Some(format!("100644 blob {missing}\tgone.txt\n").as_bytes()));
+    let commit = git_in(&lazy, &["commit-tree", tree.trim(), "-m", "lazy"], None);
+    git_in(&lazy, &["update-ref", "refs/heads/main", commit.trim()], None);
+    for (key, value) in [
+        ("core.repositoryformatversion", "1"),
+        ("extensions.partialClone", "origin"),
+        ("remote.origin.url", &format!("ext::{evil} %S")),
+        ("remote.origin.promisor", "true"),
+        ("remote.origin.uploadpack", evil.as_str()),
+        ("protocol.ext.allow", "always"),
+        ("protocol.allow", "always"),
+    ] {
+        git_in(&lazy, &["config", key, value], None);
+    }
+
+    let mut o = Options::new(vec![dir.path().into()]);
+    o.git_history = true;
+    let (hits, summary) = run(&o, &empty());
+    let ran = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert!(ran.is_empty(), "the scan ran the repository's program:\n{ran}");
+    // The scan still did its work on the hostile repository.
+    assert!(summary.repositories.contains(&repo), "{summary:?}");
+    let history: Vec<_> = hits.iter().filter(|h| h.revision.is_some()).collect();
+    assert_eq!(history.len(), 1, "{hits:?}");
+    assert_eq!(history[0].revision.as_deref(), Some(added.as_str()));
+}
+
+/// A repository owned by someone else is not read at all (its config could name programs the
+/// user never chose); the scan says which and why.
+#[test]
+fn a_repository_of_another_user_is_skipped_and_reported() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to give a repository to another user (CI runs as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("theirs");
+    std::fs::create_dir_all(&repo).unwrap();
+    git_in(&repo, &["init", "-q"], None);
+    std::fs::write(repo.join("config.py"), format!("TOKEN = '{GH}'\n")).unwrap();
+    git_in(&repo, &["add", "."], None);
+    git_in(&repo, &["commit", "-qm", "add"], None);
+    git_in(&repo, &["rm", "-q", "config.py"], None);
+    git_in(&repo, &["commit", "-qm", "remove"], None);
+    let status = std::process::Command::new("chown").args(["-R", "65534:65534"]).arg(&repo).status().unwrap();
+    assert!(status.success());
+    let mut o = Options::new(vec![dir.path().into()]);
+    o.git_history = true;
+    let (hits, summary) = run(&o, &empty());
+    assert!(hits.is_empty(), "{hits:?}");
+    assert!(summary.repositories.is_empty(), "{summary:?}");
+    let (path, why) = summary.errors.iter().find(|(p, _)| p == &repo).expect("the skipped repository is reported");
+    assert_eq!(path, &repo);
+    assert!(why.contains("owned by"), "{why}");
+}
