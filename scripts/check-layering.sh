@@ -22,7 +22,14 @@ for ours in keyward-core keyward-connectors; do
     fail=1
   fi
 done
+# Every write transaction is `Vault::write` (BEGIN IMMEDIATE): a deferred one fails with
+# "database is locked" when it upgrades while another process writes (ARCHITECTURE.md).
+if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction::new' core/src cli/src src-tauri/src \
+    | grep -v '^core/src/vault/mod.rs:'; then
+  echo "layering: a transaction begun outside Vault::write (above)" >&2
+  fail=1
+fi
 # Make sure the check can fail: the desktop shell does depend on tauri.
 cargo tree -p keyward-desktop -i tauri -e normal 2>/dev/null | grep -q "^tauri v" || { echo "layering: check is broken (tauri not found under keyward-desktop)" >&2; fail=1; }
-[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates)"
+[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; writes through Vault::write)"
 exit "$fail"

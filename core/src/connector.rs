@@ -237,7 +237,7 @@ pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, 
 /// Removes a connector; its keys stay in the inventory, marked removed and detached.
 pub fn remove(vault: &mut Vault, name: &str) -> Result<(), Error> {
     let c = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     tx.execute("DELETE FROM api_keys WHERE connector_id = ?1", [c.id])?;
     tx.execute("DELETE FROM connectors WHERE id = ?1", [c.id])?;
     tx.commit()?;

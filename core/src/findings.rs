@@ -195,7 +195,7 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<AuditRun, Error> {
     let now_s = time::to_string(now);
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     let mut stored: HashMap<String, Stored> = HashMap::new();
     {
         let mut stmt = tx.prepare("SELECT fingerprint, id, state, severity, snoozed_until, key_id FROM findings")?;
@@ -492,7 +492,7 @@ fn change_state(
     }
     let now_s = time::to_string(now);
     let until_s = until.map(time::to_string);
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     tx.execute(
         "UPDATE findings SET state = ?2, snoozed_until = ?3, note = COALESCE(?4, note), state_changed_at = ?5 WHERE id = ?1",
         params![id, state.as_str(), until_s, note, now_s],

@@ -115,7 +115,7 @@ pub fn add_manual(vault: &mut Vault, new: NewKey) -> Result<ApiKey, Error> {
     let id = uuid::Uuid::now_v7().to_string();
     let sealed = vault.seal("api_keys", "secret", &id, &new.secret)?;
     let now = time::now_string();
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     tx.execute(
         "INSERT INTO api_keys (id, provider, connector_id, name, owner, status, expires_at, secret, first_seen_at, last_seen_at)
          VALUES (?1, ?2, NULL, ?3, ?4, 'active', ?5, ?6, ?7, ?7)",

@@ -220,7 +220,7 @@ pub fn apply(
     started: std::time::Instant,
 ) -> Result<SyncReport, Error> {
     let now_s = time::to_string(now);
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     let mut existing: HashMap<String, (String, Option<String>, Fields)> = HashMap::new();
     {
         let mut stmt = tx.prepare(

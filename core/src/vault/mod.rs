@@ -21,6 +21,10 @@ use crate::time;
 
 pub use master::{KEYCHAIN_SERVICE, Protection};
 
+/// How long a command waits for another process (the daemon, the app, another command) to finish
+/// writing the vault before it gives up: the longest sync a user would sit through.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Each entry is one migration; the index + 1 is the schema version it produces.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -177,7 +181,7 @@ impl Vault {
         if version > SCHEMA_VERSION {
             return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
         }
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| corrupt_or(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| corrupt_or(path, e))?;
         // Read the metadata before `configure`, which writes (journal mode): a file that is
         // SQLite but not a vault must be refused without a single byte changed.
         let meta = conn
@@ -238,8 +242,12 @@ impl Vault {
         &self.conn
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// A write transaction, begun `IMMEDIATE`: it takes the write lock up front (waiting up to
+    /// [`BUSY_TIMEOUT`] for another process's), so it can never fail half-way when it upgrades
+    /// from reading to writing, as a deferred one does when the daemon, the app and a command
+    /// write the same vault at once (`database is locked`, SQLite 5 / 517).
+    pub(crate) fn write(&mut self) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
+        self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
     }
 
     /// The key of the scan's fingerprints: derived from the data key, so fingerprints stored in
@@ -269,7 +277,7 @@ fn field_aad(vault_id: &str, table: &str, column: &str, row: &str) -> Vec<u8> {
 }
 
 fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     debug_assert_eq!(mode.to_lowercase(), "wal");
@@ -280,7 +288,12 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
 
 fn migrate(conn: &Connection, from: u32) -> Result<(), rusqlite::Error> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-        let tx = conn.unchecked_transaction()?;
+        // Two processes may open an old vault at once: the second waits, then finds it done.
+        let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i as u32 {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
         tx.commit()?;
