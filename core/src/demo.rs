@@ -103,20 +103,44 @@ pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Er
     }
 }
 
-/// Whether `vault` holds connectors that are not part of the demo.
-pub fn has_real_connectors(vault: &Vault) -> Result<bool, Error> {
-    Ok(connector::list(vault)?.iter().any(|c| !c.settings.demo))
+/// What a vault without demo connectors already holds, in words, or `None` when it is empty.
+fn contents(vault: &Vault) -> Result<Option<String>, Error> {
+    let mut held = Vec::new();
+    for (table, what) in [
+        ("connectors", "connectors"),
+        ("api_keys", "keys"),
+        ("findings", "findings"),
+        ("webhooks", "webhooks"),
+        ("exposures", "exposures"),
+        ("shadow_keys", "shadow keys"),
+    ] {
+        let n: i64 = vault.conn().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        if n > 0 {
+            held.push(format!("{n} {what}"));
+        }
+    }
+    Ok((!held.is_empty()).then(|| held.join(", ")))
 }
 
 /// Adds the demo connectors (once) and the hand-registered Linear keys; returns the stand-ins,
 /// seeded as later syncs will seed them (from the connectors' creation time).
 pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
-    if has_real_connectors(vault)? {
+    let existing = connector::list(vault)?;
+    if existing.iter().any(|c| !c.settings.demo) {
         return Err(Error::Conflict(
             "this home has real connectors; run the demo in its own home (--home DIR)".to_owned(),
         ));
     }
-    let existing = connector::list(vault)?;
+    // A vault with demo connectors is a demo workspace, refreshed; any other must be empty.
+    if existing.is_empty()
+        && let Some(held) = contents(vault)?
+    {
+        return Err(Error::Conflict(format!(
+            "the vault at {} already holds {held}; the demo only goes into an empty home: \
+             try `keyward --home /tmp/keyward-demo demo` (any new folder will do)",
+            vault.path().display()
+        )));
+    }
     // Stored times have whole seconds: anchor on the same instant the new connectors will record.
     let anchor = anchor_of(&existing).unwrap_or_else(|| time::parse(&time::now_string()).expect("our own format"));
     let demo = Demo::start(anchor).await?;

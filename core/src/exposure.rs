@@ -125,8 +125,11 @@ pub struct Recorded {
 }
 
 /// Stores a finished scan: its run, every hit as an exposure (and a shadow key for keys the
-/// inventory does not know), and marks gone what this scan's roots no longer hold. A cancelled
-/// scan marks nothing gone: it did not look everywhere.
+/// inventory does not know), and marks gone the exposures whose file this scan read
+/// ([`Summary::read`], [`Summary::read_history`]) without finding them again — never one in a
+/// file it left out (excluded, too large, unreadable, not under its roots). A cancelled scan
+/// marks nothing gone. What is new and what is gone is told by rows, not times, so two scans
+/// in the same second count alike.
 pub fn record(
     vault: &mut Vault,
     options: &Options,
@@ -135,7 +138,7 @@ pub fn record(
     started: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Recorded, Error> {
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     let now_s = time::to_string(now);
     let roots: Vec<String> = options.roots.iter().map(|r| r.display().to_string()).collect();
     tx.execute(
@@ -193,7 +196,19 @@ pub fn record(
             };
             shadow_id = Some(id);
         }
-        let (exposure_id, first_seen): (i64, String) = tx.query_row(
+        let current: Option<bool> = tx
+            .query_row(
+                "SELECT gone_at IS NULL FROM exposures WHERE fingerprint = ?1 AND path = ?2 AND line = ?3 AND revision = ?4",
+                params![
+                    h.fingerprint.as_slice(),
+                    h.path.display().to_string(),
+                    h.line as i64,
+                    h.revision.clone().unwrap_or_default()
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let exposure_id: i64 = tx.query_row(
             "INSERT INTO exposures (fingerprint, path, line, revision, provider, kind, secret, key_id, connector, evidence,
                  held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
@@ -203,7 +218,7 @@ pub fn record(
                  last_seen_at = excluded.last_seen_at,
                  first_seen_at = CASE WHEN exposures.gone_at IS NULL THEN exposures.first_seen_at ELSE excluded.first_seen_at END,
                  gone_at = NULL
-             RETURNING id, first_seen_at",
+             RETURNING id",
             params![
                 h.fingerprint.as_slice(),
                 h.path.display().to_string(),
@@ -221,24 +236,26 @@ pub fn record(
                 h.excerpt,
                 now_s,
             ],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )?;
-        if first_seen == now_s {
+        if current != Some(true) {
             out.new += 1;
         }
         out.exposures.push(exposure_id);
     }
     if !summary.cancelled {
-        let mut stmt =
-            tx.prepare("SELECT id, path, revision FROM exposures WHERE gone_at IS NULL AND last_seen_at < ?1")?;
-        let stale = stmt
-            .query_map([&now_s], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+        let found: std::collections::HashSet<i64> = out.exposures.iter().copied().collect();
+        let mut stmt = tx.prepare("SELECT id, path, revision FROM exposures WHERE gone_at IS NULL")?;
+        let current = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
-        for (id, path, revision) in stale {
-            let looked = (revision.is_empty() || options.git_history)
-                && options.roots.iter().any(|r| Path::new(&path).starts_with(r));
-            if looked {
+        for (id, path, revision) in current {
+            if found.contains(&id) {
+                continue;
+            }
+            let read = if revision.is_empty() { &summary.read } else { &summary.read_history };
+            if read.contains(Path::new(&path)) {
                 tx.execute("UPDATE exposures SET gone_at = ?1 WHERE id = ?2", params![now_s, id])?;
                 out.gone += 1;
             }
@@ -311,6 +328,14 @@ fn exposure_row(r: &rusqlite::Row) -> rusqlite::Result<Exposure> {
         last_seen_at: t(r.get(15)?),
         gone_at: r.get::<_, Option<String>>(16)?.map(t),
     })
+}
+
+/// The files of the current exposures: what a scan must say it read before any of them can be
+/// marked gone ([`Options::watch`]).
+pub fn watched(vault: &Vault) -> Result<std::collections::HashSet<PathBuf>, Error> {
+    let mut stmt = vault.conn().prepare("SELECT DISTINCT path FROM exposures WHERE gone_at IS NULL")?;
+    let paths = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(paths.into_iter().map(PathBuf::from).collect())
 }
 
 /// Stored exposures, newest first; only current ones unless `include_gone`.
@@ -415,7 +440,7 @@ fn shadow_keys_where(vault: &Vault, id: Option<&str>) -> Result<Vec<ShadowKey>, 
 /// locations, now and in later scans.
 pub fn link(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Result<(), Error> {
     let key = inventory::get(vault, key_id)?;
-    let tx = vault.conn_mut().transaction()?;
+    let tx = vault.write()?;
     let n = tx.execute(
         "UPDATE shadow_keys SET status = 'linked', linked_key_id = ?1 WHERE id = ?2",
         params![key.id, shadow_id],

@@ -8,6 +8,7 @@ mod cli;
 mod daemon;
 mod desktop;
 mod providers;
+mod reliability;
 mod reports;
 mod scan;
 mod secrets;

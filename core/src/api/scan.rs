@@ -190,6 +190,7 @@ fn prepare(home: &Home, vault: &Vault, request: &ScanRequest) -> Result<(Options
     if let Some(max) = request.max_file_size {
         options.max_file_size = max;
     }
+    options.watch = exposure::watched(vault)?;
     let index = exposure::index(vault)?;
     tracing::info!(
         roots = options.roots.len(),
