@@ -199,7 +199,7 @@ impl Atlas {
     }
 
     async fn pages(&self, path: &str, media: &str) -> Result<Vec<Value>, ConnectorError> {
-        paging::numbered(1, PAGE, |n| async move {
+        paging::numbered(PROVIDER, 1, PAGE, |n| async move {
             let q = format!("pageNum={n}&itemsPerPage={PAGE}&includeCount=true");
             let body: Value = self.get(path, &q, media).await?.json(PROVIDER)?;
             let items = body["results"].as_array().cloned().ok_or_else(|| {

@@ -127,7 +127,7 @@ impl Datadog {
     }
 
     async fn pages(&self, path: &str, extra: &[(&str, &str)]) -> Result<(Vec<Value>, Vec<Value>), ConnectorError> {
-        let pages = paging::numbered(0, PAGE, |n| async move {
+        let pages = paging::numbered(PROVIDER, 0, PAGE, |n| async move {
             let mut q = vec![("page[size]", PAGE.to_string()), ("page[number]", n.to_string())];
             q.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
             let body: Value = self.get(path, &q).await?.json(PROVIDER)?;

@@ -119,7 +119,7 @@ impl Fastly {
             let (users, tokens, automation) = tokio::try_join!(
                 self.array(&users_path, &[]),
                 self.array(&tokens_path, &[]),
-                paging::until_short(1, PAGE, self.http.concurrency(), |n| async move {
+                paging::until_short(PROVIDER, 1, PAGE, self.http.concurrency(), |n| async move {
                     let items = self
                         .array("/automation-tokens", &[("page", n.to_string()), ("per_page", PAGE.to_string())])
                         .await?;

@@ -130,6 +130,9 @@ impl Http {
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
             .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the provider's auth header (`DD-API-KEY`, `Fastly-Key`,
+            // `API-Key`) to another host, or from https to http: never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConnectorError::new(provider, ErrorKind::Config, format!("HTTP client: {e}")))?;
         let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
@@ -237,7 +240,11 @@ impl Http {
             429 => ErrorKind::RateLimited,
             _ => ErrorKind::UnexpectedStatus,
         };
-        let excerpt: String = String::from_utf8_lossy(&r.body).chars().take(200).collect();
+        let excerpt: String = if (300..400).contains(&r.status) {
+            "a redirect, not followed (it would carry the credentials elsewhere); check the connector's endpoint".into()
+        } else {
+            String::from_utf8_lossy(&r.body).chars().take(200).collect()
+        };
         let excerpt = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
         let message = if excerpt.is_empty() {
             format!("{what}: HTTP {}", r.status)

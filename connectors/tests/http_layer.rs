@@ -203,3 +203,18 @@ async fn an_unreachable_host_is_transport_after_retries() {
     assert_eq!(err.kind, ErrorKind::Transport);
     assert!(err.to_string().contains("could not connect"), "{err}");
 }
+
+/// A provider (or whoever answers in its place) that redirects elsewhere gets no second request:
+/// the auth header would go with it, to another host or from https to plain http.
+#[tokio::test]
+async fn redirects_are_not_followed_with_the_credentials() {
+    let (elsewhere, elsewhere_count, _) = scripted(vec![]).await;
+    for status in [301, 302, 307, 308] {
+        let target = format!("{elsewhere}/steal");
+        let (url, count, _) = scripted(vec![Reply::json(status, &json!({})).with_header("location", &target)]).await;
+        let err = get(&client(settings()), &url).await.unwrap_err();
+        assert_eq!(count.load(Ordering::SeqCst), 1, "{status}");
+        assert!(err.to_string().contains(&format!("HTTP {status}: a redirect, not followed")), "{status}: {err}");
+    }
+    assert_eq!(elsewhere_count.load(Ordering::SeqCst), 0, "a redirect was followed");
+}

@@ -447,6 +447,20 @@ pub fn payload(kind: &str, n: &Notification, delivery: &str, now: DateTime<Utc>)
     })
 }
 
+/// The first 200 characters of a refusal's body, reading at most 4 KiB of it: a receiver that
+/// answers with an endless body is not held in memory.
+async fn head_of_body(mut resp: reqwest::Response) -> String {
+    const MAX: usize = 4096;
+    let mut buf = Vec::new();
+    while buf.len() < MAX {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(MAX - buf.len())]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).chars().take(200).collect()
+}
+
 /// `sha256=<hex>` of HMAC-SHA256(key, "<timestamp>.<body>").
 pub fn signature(key: &Secret, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
@@ -500,6 +514,8 @@ pub async fn send(targets: &[WebhookTarget], notes: &[Notification], retry: Retr
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .user_agent(concat!("Keyward/", env!("CARGO_PKG_VERSION")))
+        // A webhook URL is a credential and its body is signed: never sent on elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("the HTTP client builds");
     let mut out = Vec::new();
@@ -546,7 +562,7 @@ async fn send_one(client: &reqwest::Client, t: &WebhookTarget, n: &Notification,
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
-                let text: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
+                let text = head_of_body(resp).await;
                 error = Some(format!("HTTP {s}: {}", text.trim()));
                 match (s, retry_after) {
                     (429, Some(after)) if after > retry.max_wait => break "failed",
@@ -618,5 +634,36 @@ pub async fn deliver(vault: &mut Vault, notes: &[Notification], retry: Retry) ->
     let targets = webhook_targets(vault, None)?;
     let out = send(&targets, notes, retry).await;
     record_deliveries(vault, &out)?;
+    requeue_undelivered(vault, notes, &out, Utc::now())?;
     Ok(out)
+}
+
+/// Holds again what a webhook did not take (after its retries), so the next audit's
+/// notifications carry it: an alert is told when it is delivered, not when it is sent. A
+/// notification that reached one webhook but not another goes to both again — twice is better
+/// than never.
+fn requeue_undelivered(
+    vault: &Vault,
+    notes: &[Notification],
+    deliveries: &[Delivery],
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let now_s = time::to_string(now);
+    let mut held = 0;
+    for n in notes {
+        let failed = deliveries.iter().any(|d| d.event == n.event && d.subject == n.subject && d.status != "delivered");
+        if !failed {
+            continue;
+        }
+        for f in &n.findings {
+            held += vault.conn().execute(
+                "INSERT INTO pending_notifications (finding_id, event, queued_at) VALUES (?1, ?2, ?3)",
+                params![f.id, n.event, now_s],
+            )?;
+        }
+    }
+    if held > 0 {
+        tracing::warn!(held, "webhook delivery failed; the findings are held for the next audit");
+    }
+    Ok(held)
 }

@@ -101,10 +101,19 @@ async fn webhooks_hear_each_thing_once_and_signed() {
     assert!(audit_and_notify(&home, &mut dd.vault, t0 + Days::hours(6)).await.is_empty());
     assert_eq!(json_hook.provider().received.lock().unwrap().len(), 3);
 
-    // Two weeks on the reminder escalates (6 days left) and is told again, once.
+    // Two weeks on the reminder escalates (6 days left) and is told again, once — even when the
+    // webhook fails through every retry: what it did not take is held and told by the next audit.
+    json_hook.inject([Fault::Status(500); 4]);
     let day14 = audit_and_notify(&home, &mut dd.vault, t0 + Days::days(14)).await;
     assert_eq!(subjects(&day14), vec![("finding.escalated".into(), "pat1".into())]);
     assert_eq!(day14[0].severity, "medium");
+    assert_eq!(json_hook.provider().received.lock().unwrap().len(), 3, "the webhook took nothing");
+    let retold = audit_and_notify(&home, &mut dd.vault, t0 + Days::days(14) + Days::hours(1)).await;
+    assert_eq!(subjects(&retold), vec![("finding.escalated".into(), "pat1".into())]);
+    let received = json_hook.provider().received.lock().unwrap().clone();
+    assert_eq!(received.len(), 4);
+    assert_eq!(received[3].body["event"], "finding.escalated");
+    assert!(audit_and_notify(&home, &mut dd.vault, t0 + Days::days(14) + Days::hours(2)).await.is_empty());
 
     // Rotation closes the reminder.
     dd.edit(|s| {
