@@ -141,10 +141,14 @@ enum ConnectorCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a connector and the keys it synced
+    /// Remove a connector: its keys become removed and their findings resolve (key_deleted);
+    /// their history stays. Asks first on a terminal
     Remove {
         /// The connector's name
         name: String,
+        /// Remove without asking (for scripts; required when not on a terminal)
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -448,6 +452,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // SAFETY: first thing in main; no other thread exists yet.
+    unsafe { api::harden_process() };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -479,12 +485,21 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn open(home: &Home) -> Result<Vault, Error> {
-    api::open(home, api::env_passphrase().as_ref())
+    let vault = api::open(home, api::env_passphrase().as_ref())?;
+    for fixed in vault.tightened() {
+        eprintln!("keyward: warning: {fixed}");
+    }
+    Ok(vault)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let home = home_of(cli.home)?;
-    output::init_logging(&home);
+    let creating = matches!(cli.command, Command::Init | Command::Demo);
+    if creating {
+        keyward_core::vault::files::create_dir(home.dir())
+            .with_context(|| format!("creating {}", home.dir().display()))?;
+    }
+    output::init_logging(&home, creating);
     match cli.command {
         Command::Init => {
             let passphrase = api::env_passphrase();
@@ -520,10 +535,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{name}: {} missing: {}", bad.what, bad.detail);
             }
         }
-        Command::Connector(ConnectorCmd::Remove { name }) => {
+        Command::Connector(ConnectorCmd::Remove { name, yes }) => {
             let mut vault = open(&home)?;
-            api::remove_connector(&mut vault, &name)?;
-            println!("Removed connector {name} and its keys.");
+            let what = api::connector_removal(&vault, &name)?;
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    bail!(
+                        "removing {name} would remove {} keys and resolve {} findings; pass --yes to confirm",
+                        what.keys,
+                        what.findings
+                    );
+                }
+                eprint!(
+                    "Remove connector {name}? Its {} keys become removed and {} firing findings resolve as key_deleted (history is kept). [y/N] ",
+                    what.keys, what.findings
+                );
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    bail!("not removed");
+                }
+            }
+            let done = api::remove_connector(&mut vault, &name)?;
+            println!(
+                "Removed connector {name}: {} keys marked removed, {} findings resolved (key_deleted); their history is kept.",
+                done.keys, done.findings
+            );
         }
         Command::Resources { json } => {
             let vault = open(&home)?;
@@ -758,11 +795,14 @@ fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
             println!("Policy saved to {}; the next audit uses it.", p.path);
         }
         PolicyCmd::Init => {
-            if path.exists() {
-                bail!("{} already exists", path.display());
+            if !home.is_initialized() {
+                bail!("no vault in {} (run `keyward init` first)", home.dir().display());
             }
-            std::fs::create_dir_all(home.dir())?;
-            std::fs::write(&path, keyward_core::audit::policy::DEFAULT_TEXT)?;
+            let mut file = keyward_core::vault::files::create_new(&path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => anyhow::anyhow!("{} already exists", path.display()),
+                _ => anyhow::anyhow!("cannot write {}: {e}", path.display()),
+            })?;
+            std::io::Write::write_all(&mut file, keyward_core::audit::policy::DEFAULT_TEXT.as_bytes())?;
             println!("Wrote the default policy to {}.", path.display());
         }
     }

@@ -12,12 +12,14 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// Logs go to `<home>/keyward.log` (info and up, or `KEYWARD_LOG`) and warnings to stderr.
+/// Logs go to `<home>/keyward.log` (info and up, or `KEYWARD_LOG`; private to the user) and
+/// errors to stderr. The log is written only in a home that holds a vault, or that `creating`
+/// commands (`init`, `demo`) make: a mistyped `--home` leaves nothing behind.
 /// Nothing logged carries a secret: secrets are `Secret`s, which print `<redacted>`.
-pub fn init_logging(home: &Home) {
-    let file = std::fs::create_dir_all(home.dir())
-        .ok()
-        .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(home.dir().join("keyward.log")).ok());
+pub fn init_logging(home: &Home, creating: bool) {
+    let file = (creating || home.is_initialized())
+        .then(|| keyward_core::vault::files::open_append(&home.dir().join("keyward.log")).ok())
+        .flatten();
     let filter = || tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "info".into());
     let file_layer = file
         .map(|f| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Mutex::new(f)).with_filter(filter()));
@@ -31,7 +33,38 @@ fn dash(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
+/// The widest a table cell is shown; the full text is in `--json` and the `show` commands.
+const MAX_CELL: usize = 80;
+
+/// Text a provider or a file chose, made safe for a terminal: control characters (escape
+/// sequences that recolour, move the cursor or rewrite the title), and the Unicode controls
+/// that reorder text, are shown as `\u{..}` escapes instead of acting.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let acts = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars().map(|c| if acts(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+    )
+}
+
+/// A table cell: terminal-safe, on one line, at most [`MAX_CELL`] characters.
+fn cell(text: &str) -> String {
+    let safe = terminal_safe(text).replace(['\n', '\t'], " ");
+    if safe.chars().count() <= MAX_CELL {
+        return safe;
+    }
+    let mut short: String = safe.chars().take(MAX_CELL - 1).collect();
+    short.push('…');
+    short
+}
+
 fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.iter().map(|c| cell(c)).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -142,7 +175,8 @@ pub fn finding(f: &FindingView, history: &[FindingEvent], json: bool) -> anyhow:
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"finding": f, "history": history}))?);
         return Ok(());
     }
-    println!("Finding {}: {} ({})", f.id, f.title, f.rule_id);
+    let safe = |s: &str| terminal_safe(s).into_owned();
+    println!("Finding {}: {} ({})", f.id, safe(&f.title), f.rule_id);
     println!("  severity   {} (adds {} to the key's risk while open)", f.severity, f.weight);
     println!(
         "  state      {}{}",
@@ -152,18 +186,18 @@ pub fn finding(f: &FindingView, history: &[FindingEvent], json: bool) -> anyhow:
     println!(
         "  subject    {} {} {}",
         f.provider,
-        f.account,
-        f.external_id.as_deref().or(f.resource.as_deref()).unwrap_or("")
+        safe(&f.account),
+        safe(f.external_id.as_deref().or(f.resource.as_deref()).unwrap_or(""))
     );
-    println!("  owner      {}", dash(&f.owner));
-    println!("  detail     {}", f.detail);
+    println!("  owner      {}", safe(dash(&f.owner)));
+    println!("  detail     {}", safe(&f.detail));
     println!("  first seen {}, last seen {}", f.first_seen_at, f.last_seen_at);
     println!("  what to do {}", f.remediation);
     println!("History:");
     for e in history {
         let extra = [e.severity.as_deref(), e.reason.as_deref(), e.detail.as_deref()];
         let extra: Vec<&str> = extra.into_iter().flatten().collect();
-        println!("  {}  {:<12} {}", e.at, e.event, extra.join(" · "));
+        println!("  {}  {:<12} {}", e.at, e.event, safe(&extra.join(" · ")));
     }
     Ok(())
 }
@@ -329,4 +363,21 @@ pub fn shadow_keys(list: &[ShadowKeyView]) {
             })
             .collect(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_text_cannot_drive_the_terminal() {
+        assert_eq!(terminal_safe("plain name"), "plain name");
+        let shown = terminal_safe("o\u{1b}[31mred\u{1b}[0m\u{7}\u{202e}gnp.exe");
+        assert!(!shown.chars().any(|c| c.is_control() || c == '\u{202e}'), "{shown}");
+        assert_eq!(shown, "o\\u{1b}[31mred\\u{1b}[0m\\u{7}\\u{202e}gnp.exe");
+        let long = "x".repeat(5_000);
+        assert_eq!(cell(&long).chars().count(), MAX_CELL);
+        assert!(cell(&long).ends_with('…'));
+        assert_eq!(cell("a\nb"), "a b");
+    }
 }

@@ -160,11 +160,13 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
         view.symlinks_out,
         view.special,
     );
+    // File names are the scanned tree's, chosen by whoever wrote it: shown, never obeyed.
+    let safe = crate::output::terminal_safe;
     for m in &view.missing {
-        eprintln!("warning: {m} does not exist");
+        eprintln!("warning: {} does not exist", safe(m));
     }
     for (p, e) in &view.errors {
-        eprintln!("warning: could not read {p}: {e}");
+        eprintln!("warning: could not read {}: {}", safe(p), safe(e));
     }
     if view.error_count > view.errors.len() as u64 {
         eprintln!("warning: {} more files could not be read", view.error_count - view.errors.len() as u64);
@@ -299,9 +301,9 @@ pub fn activity(home: &Home, json: bool) -> anyhow::Result<()> {
                 a.at,
                 a.action,
                 a.provider.as_deref().unwrap_or("-"),
-                a.subject.as_deref().unwrap_or("-"),
+                crate::output::terminal_safe(a.subject.as_deref().unwrap_or("-")),
                 a.outcome,
-                a.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+                crate::output::terminal_safe(&a.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())
             );
         }
     }

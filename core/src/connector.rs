@@ -235,13 +235,71 @@ pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, 
 }
 
 /// Removes a connector; its keys stay in the inventory, marked removed and detached.
-pub fn remove(vault: &mut Vault, name: &str) -> Result<(), Error> {
+pub fn remove(vault: &mut Vault, name: &str) -> Result<Removal, Error> {
     let c = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    let now = crate::time::now_string();
+    let removal = removal_of(vault, &c)?;
     let tx = vault.write()?;
-    tx.execute("DELETE FROM api_keys WHERE connector_id = ?1", [c.id])?;
-    tx.execute("DELETE FROM connectors WHERE id = ?1", [c.id])?;
+    let firing: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT f.id, f.severity FROM findings f JOIN api_keys k ON k.id = f.key_id
+             WHERE k.connector_id = ?1 AND f.state != 'resolved'",
+        )?
+        .query_map([c.id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, severity) in &firing {
+        tx.execute(
+            "UPDATE findings SET state = 'resolved', resolution = 'key_deleted', state_changed_at = ?2, snoozed_until = NULL
+             WHERE id = ?1",
+            rusqlite::params![id, now],
+        )?;
+        tx.execute(
+            "INSERT INTO finding_events (finding_id, at, event, severity, detail, reason)
+             VALUES (?1, ?2, 'resolved', ?3, ?4, 'key_deleted')",
+            rusqlite::params![id, now, severity, format!("connector {} removed", c.name)],
+        )?;
+    }
+    tx.execute(
+        "UPDATE api_keys SET removed_at = ?2 WHERE connector_id = ?1 AND removed_at IS NULL",
+        rusqlite::params![c.id, now],
+    )?;
+    tx.execute(
+        "UPDATE resources SET removed_at = ?2 WHERE connector_id = ?1 AND removed_at IS NULL",
+        rusqlite::params![c.id, now],
+    )?;
+    tx.execute("DELETE FROM owners WHERE connector_id = ?1", [c.id])?;
+    // Kept for the history it anchors; its name freed for a new connector; its credentials gone.
+    tx.execute(
+        "UPDATE connectors SET removed_at = ?2, name = name || ' (removed ' || ?2 || ', #' || id || ')', secret = NULL
+         WHERE id = ?1",
+        rusqlite::params![c.id, now],
+    )?;
     tx.commit()?;
-    Ok(())
+    Ok(removal)
+}
+
+/// What removing a connector takes out of the inventory (asked before, told after).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removal {
+    /// Live keys that become removed.
+    pub keys: usize,
+    /// Firing findings on them, resolved as `key_deleted`.
+    pub findings: usize,
+}
+
+/// What [`remove`] would change for `c`.
+pub fn removal_of(vault: &Vault, c: &Connector) -> Result<Removal, Error> {
+    let keys: i64 = vault.conn().query_row(
+        "SELECT COUNT(*) FROM api_keys WHERE connector_id = ?1 AND removed_at IS NULL",
+        [c.id],
+        |r| r.get(0),
+    )?;
+    let findings: i64 = vault.conn().query_row(
+        "SELECT COUNT(*) FROM findings f JOIN api_keys k ON k.id = f.key_id WHERE k.connector_id = ?1 AND f.state != 'resolved'",
+        [c.id],
+        |r| r.get(0),
+    )?;
+    Ok(Removal { keys: keys as usize, findings: findings as usize })
 }
 
 const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts";
@@ -265,13 +323,18 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
 pub fn find(vault: &Vault, name: &str) -> Result<Option<Connector>, Error> {
     Ok(vault
         .conn()
-        .query_row(&format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1"), [name], from_row)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1 AND removed_at IS NULL"),
+            [name],
+            from_row,
+        )
         .optional()?)
 }
 
 /// Every connector, by name.
 pub fn list(vault: &Vault) -> Result<Vec<Connector>, Error> {
-    let mut stmt = vault.conn().prepare(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name"))?;
+    let mut stmt =
+        vault.conn().prepare(&format!("SELECT {COLUMNS} FROM connectors WHERE removed_at IS NULL ORDER BY name"))?;
     let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -134,8 +134,28 @@ impl Default for KdfParams {
     }
 }
 
+impl KdfParams {
+    /// The most a vault file may ask for: 1 GiB, 16 passes, 16 lanes. The parameters are read
+    /// from the file, which an attacker may have written: without a bound one unlock could take
+    /// all memory or hours.
+    pub const MAX: KdfParams = KdfParams { m_cost: 1024 * 1024, t_cost: 16, p_cost: 16 };
+
+    /// Refuses parameters beyond [`KdfParams::MAX`].
+    pub fn check(&self) -> Result<(), CryptoError> {
+        let max = Self::MAX;
+        if self.m_cost > max.m_cost || self.t_cost > max.t_cost || self.p_cost > max.p_cost {
+            return Err(CryptoError::Kdf(format!(
+                "KDF parameters beyond what Keyward writes or accepts (memory {} KiB, {} passes, {} lanes; at most {} KiB, {}, {})",
+                self.m_cost, self.t_cost, self.p_cost, max.m_cost, max.t_cost, max.p_cost
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Derives a key-encryption key from a passphrase with Argon2id.
 pub fn derive_key(passphrase: &str, salt: &[u8], params: KdfParams) -> Result<Key, CryptoError> {
+    params.check()?;
     let p = argon2::Params::new(params.m_cost, params.t_cost, params.p_cost, Some(32))
         .map_err(|e| CryptoError::Kdf(e.to_string()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
@@ -216,6 +236,19 @@ mod tests {
         assert_eq!(a.expose(), b.expose());
         assert_ne!(a.expose(), c.expose());
         assert_ne!(a.expose(), d.expose());
+    }
+
+    #[test]
+    fn kdf_parameters_beyond_the_bound_are_refused_before_any_work() {
+        for params in [
+            KdfParams { m_cost: u32::MAX, t_cost: 1, p_cost: 1 },
+            KdfParams { m_cost: 1024, t_cost: u32::MAX, p_cost: 1 },
+            KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1000 },
+        ] {
+            let e = derive_key("pw", b"0123456789abcdef", params).unwrap_err();
+            assert!(e.to_string().contains("beyond what Keyward"), "{e}");
+        }
+        assert!(KdfParams::default().check().is_ok());
     }
 
     #[test]

@@ -440,6 +440,18 @@ fn shadow_keys_where(vault: &Vault, id: Option<&str>) -> Result<Vec<ShadowKey>, 
 /// locations, now and in later scans.
 pub fn link(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Result<(), Error> {
     let key = inventory::get(vault, key_id)?;
+    // Linking makes the shadow key's files the key's consumers, which rotation rewrites: only
+    // a key of the same provider can be the same credential.
+    let (provider, _, _) = shadow_key(vault, shadow_id)?;
+    if provider != key.provider {
+        return Err(Error::Invalid {
+            field: "key",
+            reason: format!(
+                "a {provider} token found in files cannot be the {} key {}; link it to a {provider} key",
+                key.provider, key.name
+            ),
+        });
+    }
     let tx = vault.write()?;
     let n = tx.execute(
         "UPDATE shadow_keys SET status = 'linked', linked_key_id = ?1 WHERE id = ?2",
@@ -540,12 +552,14 @@ pub fn recover_token(
     let places = current_of(vault, "shadow_id", shadow_id)?;
     let detector = Detector::new();
     for e in places.iter().filter(|e| e.revision.is_none()) {
-        let Ok(meta) = std::fs::metadata(&e.path) else { continue };
-        if !meta.is_file() || meta.len() > crate::scan::DEFAULT_MAX_FILE_SIZE {
+        // Read as the scan reads: checked on the open file, so a FIFO or a huge file swapped in
+        // since cannot hang or exhaust this.
+        let mut buf = zeroize::Zeroizing::new(Vec::new());
+        let Ok(crate::scan::Content::Text) =
+            crate::scan::read_file(&e.path, crate::scan::DEFAULT_MAX_FILE_SIZE, &mut buf)
+        else {
             continue;
-        }
-        let Ok(buf) = std::fs::read(&e.path) else { continue };
-        let buf = zeroize::Zeroizing::new(buf);
+        };
         let mut found = Vec::new();
         detector.detect(&buf, &mut found);
         let Some(hit) = found.iter().find(|d| index.fingerprint(&buf[d.start..d.end]) == *fp) else { continue };

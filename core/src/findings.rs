@@ -492,9 +492,23 @@ fn change_state(
     }
     let now_s = time::to_string(now);
     let until_s = until.map(time::to_string);
+    // History records changes only: reopening an open finding is refused, and acknowledging
+    // (or snoozing to the same time) again without a new note changes nothing.
+    if current.state == state {
+        if state == State::Open {
+            return Err(Error::Conflict(format!("finding {id} is already open; nothing to reopen")));
+        }
+        let same_until = state != State::Snoozed || current.snoozed_until == until_s;
+        if same_until && (note.is_none() || note == current.note.as_deref()) {
+            return Ok(current);
+        }
+    }
     let tx = vault.write()?;
+    // A reopened finding sheds the note of the acknowledgement it leaves.
     tx.execute(
-        "UPDATE findings SET state = ?2, snoozed_until = ?3, note = COALESCE(?4, note), state_changed_at = ?5 WHERE id = ?1",
+        "UPDATE findings SET state = ?2, snoozed_until = ?3,
+             note = CASE WHEN ?2 = 'open' THEN NULL ELSE COALESCE(?4, note) END, state_changed_at = ?5
+         WHERE id = ?1",
         params![id, state.as_str(), until_s, note, now_s],
     )?;
     let event = match state {

@@ -73,9 +73,7 @@ pub fn load(home: &Path, vault: &Vault, now: DateTime<Utc>) -> Result<PolicyInFo
 pub fn save(home: &Path, vault: &Vault, text: &str, now: DateTime<Utc>) -> Result<PolicyInForce, Error> {
     let path = path_in(home);
     let policy = Policy::parse(text).map_err(|e| invalid(&path, e))?;
-    let tmp = home.join(format!(".{FILE_NAME}.tmp"));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
+    crate::vault::files::write_atomically(&path, text.as_bytes())
         .map_err(|e| invalid(&path, format!("cannot be written: {e}")))?;
     adopt(vault, policy, text.to_owned(), now)
 }

@@ -145,13 +145,46 @@ fn newrelic(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::ne
     Ok(keyward_connectors::newrelic::NewRelic::new(&settings, creds.require("api_key")?)?)
 }
 
-/// Records the start of a sync run.
+/// Records the start of a sync run (by this process), after closing the runs of processes that
+/// ended without finishing theirs.
 pub fn begin(vault: &Vault, connector: &Connector) -> Result<i64, Error> {
+    recover_interrupted(vault)?;
     vault.conn().execute(
-        "INSERT INTO sync_runs (connector_id, started_at, status) VALUES (?1, ?2, 'running')",
-        params![connector.id, time::now_string()],
+        "INSERT INTO sync_runs (connector_id, started_at, status, pid) VALUES (?1, ?2, 'running', ?3)",
+        params![connector.id, time::now_string(), std::process::id()],
     )?;
     Ok(vault.conn().last_insert_rowid())
+}
+
+/// Marks failed the runs still `running` whose process is gone (killed, crashed, power lost):
+/// without this they would show as running for ever. Runs from before the process was
+/// recorded count as gone. Returns how many were closed.
+pub fn recover_interrupted(vault: &Vault) -> Result<usize, Error> {
+    let mut stmt = vault.conn().prepare("SELECT id, pid FROM sync_runs WHERE status = 'running'")?;
+    let running = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(stmt);
+    let alive = |pid: i64| {
+        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+        // SAFETY: signal 0 only checks that the process exists and may be signalled.
+        pid > 0
+            && (unsafe { libc::kill(pid, 0) } == 0
+                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    };
+    let mut closed = 0;
+    for (id, pid) in running {
+        if pid.is_some_and(alive) {
+            continue;
+        }
+        closed += vault.conn().execute(
+            "UPDATE sync_runs SET finished_at = ?2, status = 'failed',
+                 error = 'interrupted: the process running this sync ended before it finished; nothing of it was stored'
+             WHERE id = ?1 AND status = 'running'",
+            params![id, time::now_string()],
+        )?;
+    }
+    Ok(closed)
 }
 
 /// Records a failed sync run; the inventory is left as it was.

@@ -236,7 +236,7 @@ fn connector_credentials_come_from_env_or_stdin_and_are_tested() {
     let own = home.json(&["keys", "list", "--json"]);
     let own = own.as_array().unwrap().iter().filter(|k| k["account"] == "cdn-own").count();
     assert!(own > 0);
-    home.ok(&["connector", "remove", "cdn-own"]);
+    home.ok(&["connector", "remove", "cdn-own", "--yes"]);
     assert_eq!(home.json(&["keys", "list", "--json"]).as_array().unwrap().len(), before - own);
     assert_eq!(home.json(&["connector", "list", "--json"]).as_array().unwrap().len(), 2);
 

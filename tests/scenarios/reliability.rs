@@ -102,3 +102,162 @@ fn commands_of_one_home_run_side_by_side() {
     }
     assert!(failures.is_empty(), "{} of 24 commands failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// A mistyped `--home`, or a first command before `init`, fails and leaves nothing behind.
+#[test]
+fn a_command_in_a_home_without_a_vault_leaves_nothing_behind() {
+    let home = Home::new();
+    let typo = home.path().join("typo");
+    let out = std::process::Command::new(keyward_tests::built_binary("keyward"))
+        .arg("--home")
+        .arg(&typo)
+        .args(["keys", "list"])
+        .env("KEYWARD_PASSPHRASE", "x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("keyward init"), "{out:?}");
+    assert!(!typo.exists(), "a mistyped home was created");
+    for args in [&["keys", "list"][..], &["policy", "init"], &["audit"]] {
+        let out = home.run(args);
+        assert!(!out.status.success(), "{args:?} succeeded without a vault");
+    }
+    let left: Vec<_> = std::fs::read_dir(home.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Names are the providers' (which users typed): an escape sequence in one is shown, not obeyed,
+/// and a very long one does not pad every row of a table.
+#[test]
+fn names_with_escape_sequences_are_shown_not_obeyed() {
+    let home = Home::initialised();
+    let long = "n".repeat(5_000);
+    for (name, token) in [
+        ("o\u{1b}[31mred\u{1b}[0m\u{7}", "lin_api_EscapeScenario0123456789abcdefghABCDEFGHIJ"),
+        (long.as_str(), "lin_api_LongNameScenario0123456789abcdefghABCDEFGH"),
+    ] {
+        let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", name], token);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let list = home.ok(&["keys", "list"]);
+    assert!(!list.contains('\u{1b}') && !list.contains('\u{7}'), "{list:?}");
+    assert!(list.contains("o\\u{1b}[31mred"), "{list}");
+    assert!(list.lines().all(|l| l.chars().count() < 300), "{list}");
+    // The whole name is still there for scripts.
+    let json = home.json(&["keys", "list", "--json"]);
+    assert!(json.as_array().unwrap().iter().any(|k| k["name"] == long.as_str()));
+}
+
+/// A finding's history records changes, not commands: acknowledging twice is one event,
+/// reopening an open finding is refused, and a reopened finding sheds the old note.
+#[test]
+fn finding_history_records_only_changes() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let firing = home.json(&["findings", "list", "--json"]);
+    let id = firing[0]["id"].as_i64().unwrap().to_string();
+    let events = |home: &Home| -> Vec<String> {
+        let shown = home.json(&["findings", "show", &id, "--json"]);
+        shown["history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect()
+    };
+    let before = events(&home).len();
+    let refused = home.run(&["findings", "reopen", &id]);
+    assert_eq!(refused.status.code(), Some(1), "reopening an open finding");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("already open"));
+    home.ok(&["findings", "ack", &id, "--note", "known, rotating Friday"]);
+    home.ok(&["findings", "ack", &id, "--note", "known, rotating Friday"]);
+    home.ok(&["findings", "ack", &id]);
+    assert_eq!(events(&home)[before..], ["acknowledged"], "{:?}", events(&home));
+    home.ok(&["findings", "reopen", &id]);
+    assert_eq!(events(&home)[before..], ["acknowledged", "reopened"]);
+    let shown = home.json(&["findings", "show", &id, "--json"]);
+    assert_eq!(shown["finding"]["note"], Value::Null, "{shown}");
+}
+
+/// A sync whose process died (SIGKILL, a crash, power lost) does not stay "running" for ever:
+/// the next sync closes it as interrupted.
+#[test]
+fn a_sync_killed_half_way_is_closed_as_interrupted_by_the_next() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let vault = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    let connector: i64 = vault.query_row("SELECT MIN(id) FROM connectors", [], |r| r.get(0)).unwrap();
+    // A process id that cannot exist (above the kernel's pid_max), as a killed sync leaves it.
+    vault
+        .execute(
+            "INSERT INTO sync_runs (connector_id, started_at, status, pid) VALUES (?1, '2026-01-01T00:00:00Z', 'running', 2147483647)",
+            [connector],
+        )
+        .unwrap();
+    let stale = vault.last_insert_rowid();
+    // One of this test's own: a live process's run is left alone.
+    vault
+        .execute(
+            "INSERT INTO sync_runs (connector_id, started_at, status, pid) VALUES (?1, '2026-01-01T00:00:00Z', 'running', ?2)",
+            rusqlite::params![connector, std::process::id()],
+        )
+        .unwrap();
+    let live = vault.last_insert_rowid();
+    home.ok(&["sync"]);
+    let state = |id: i64| -> (String, Option<String>) {
+        vault
+            .query_row("SELECT status, error FROM sync_runs WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    };
+    let (status, error) = state(stale);
+    assert_eq!(status, "failed");
+    assert!(error.unwrap_or_default().starts_with("interrupted"));
+    assert_eq!(state(live).0, "running");
+    let running: i64 =
+        vault.query_row("SELECT COUNT(*) FROM sync_runs WHERE status = 'running'", [], |r| r.get(0)).unwrap();
+    assert_eq!(running, 1, "only the live process's run is still running");
+}
+
+/// Removing a connector asks first (or wants `--yes`), and keeps what was known: its keys stay
+/// as removed, their findings resolve as `key_deleted` with their history.
+#[test]
+fn removing_a_connector_asks_and_keeps_the_history() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let all = |home: &Home| home.json(&["findings", "list", "--state", "all", "--json"]);
+    let fastly_findings = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["account"] == "demo-fastly" && !f["key_id"].is_null())
+            .cloned()
+            .collect()
+    };
+    let before = fastly_findings(&all(&home));
+    assert!(!before.is_empty());
+    let refused = home.run(&["connector", "remove", "demo-fastly"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    assert!(home.ok(&["connector", "list"]).contains("demo-fastly"), "nothing removed without confirmation");
+
+    let said = home.ok(&["connector", "remove", "demo-fastly", "--yes"]);
+    assert!(said.contains("findings resolved"), "{said}");
+    let after = fastly_findings(&all(&home));
+    assert_eq!(after.len(), before.len(), "no finding vanished");
+    assert!(after.iter().all(|f| f["state"] == "resolved"), "{after:?}");
+    assert!(
+        after
+            .iter()
+            .filter(|f| before.iter().any(|b| b["id"] == f["id"] && b["state"] != "resolved"))
+            .all(|f| f["resolution"] == "key_deleted")
+    );
+    let id = after[0]["id"].as_i64().unwrap().to_string();
+    let history = home.json(&["findings", "show", &id, "--json"]);
+    assert!(history["history"].as_array().unwrap().len() >= 2, "{history}");
+    let keys = home.json(&["keys", "list", "--all", "--json"]);
+    let fastly: Vec<&Value> = keys.as_array().unwrap().iter().filter(|k| k["provider"] == "fastly").collect();
+    assert!(!fastly.is_empty() && fastly.iter().all(|k| !k["removed_at"].is_null()), "{fastly:?}");
+    assert!(!home.ok(&["connector", "list"]).contains("demo-fastly"));
+    // The other connectors sync and audit on; nothing of the removed one comes back.
+    home.ok(&["sync"]);
+    home.ok(&["audit"]);
+    assert!(fastly_findings(&all(&home)).iter().all(|f| f["state"] == "resolved"));
+}

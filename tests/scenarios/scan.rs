@@ -10,6 +10,7 @@ use serde_json::Value;
 const LINEAR: &str = "lin_api_ScanScenario0123456789abcdefghABCDEFGHIJ";
 const GITHUB: &str = "ghp_ScanScenarioToken0123456789abcdefghi";
 const PLAIN: &str = "Tm90QUZvcm1hdEtleXdhcmRIb2xkc1RoaXM";
+const LINEAR_OLD: &str = "lin_api_OldScanScenario0123456789abcdefghABCDEFG";
 
 fn hits_of(v: &Value) -> Vec<(String, u64, String, String, Option<String>)> {
     let mut out: Vec<_> = v
@@ -96,12 +97,32 @@ fn scan_matches_the_inventory_and_records_shadow_keys() {
     assert_eq!(rules.len(), 3, "{rules:?}");
     assert!(rules.contains(&("unknown_key_found", Some(shadow.as_str()))));
 
-    // Linking makes the token a key's consumer; the next scan remembers it.
-    home.ok(&["shadow", "link", &shadow, &plain_id]);
+    // A token of one provider cannot be linked to another's key: its files would become that
+    // key's consumers, which rotation rewrites.
+    let refused = home.run(&["shadow", "link", &shadow, &plain_id]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("a github token found in files cannot be the linear key plain"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // Linking a Linear token the inventory does not hold to a Linear key makes its place the
+    // key's consumer; the next scan remembers it.
+    std::fs::write(p.join("old.env"), format!("LINEAR={LINEAR_OLD}\n")).unwrap();
+    let shadows = home.json(&["scan", p.to_str().unwrap(), "--json"]);
+    let old = shadows.as_array().unwrap().iter().find(|h| h["path"].as_str().unwrap().ends_with("old.env")).unwrap();
+    let old_shadow = old["shadow_key_id"].as_str().unwrap().to_owned();
+    home.ok(&["shadow", "link", &old_shadow, &plain_id]);
     let again = home.json(&["scan", p.to_str().unwrap(), "--json"]);
-    let gh: Vec<&Value> = again.as_array().unwrap().iter().filter(|h| h["provider"] == "github").collect();
-    assert!(gh.iter().all(|h| h["inventory_key_id"] == plain_id.as_str() && h["evidence"] == "linked"), "{gh:?}");
-    assert_eq!(home.json(&["exposures", "--key", &plain_id, "--json"]).as_array().unwrap().len(), 3);
+    let linked: Vec<&Value> =
+        again.as_array().unwrap().iter().filter(|h| h["path"].as_str().unwrap().ends_with("old.env")).collect();
+    assert!(
+        linked.iter().all(|h| h["inventory_key_id"] == plain_id.as_str() && h["evidence"] == "linked"),
+        "{linked:?}"
+    );
+    assert_eq!(home.json(&["exposures", "--key", &plain_id, "--json"]).as_array().unwrap().len(), 2);
+    std::fs::remove_file(p.join("old.env")).unwrap();
     let out = home.run(&["shadow", "dismiss", "no-such-id"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no shadow key"));
@@ -134,7 +155,7 @@ fn scan_matches_the_inventory_and_records_shadow_keys() {
     for f in files_under(home.path()) {
         outputs.push(std::fs::read(f).unwrap());
     }
-    for secret in [LINEAR, GITHUB, PLAIN] {
+    for secret in [LINEAR, GITHUB, PLAIN, LINEAR_OLD] {
         for o in &outputs {
             assert!(!contains(o, secret.as_bytes()), "a planted secret leaked");
         }

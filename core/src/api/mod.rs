@@ -55,9 +55,52 @@ impl Home {
     }
 }
 
+/// The environment variable that carries the passphrase for headless use.
+const PASSPHRASE_VAR: &str = "KEYWARD_PASSPHRASE";
+
+/// `KEYWARD_PASSPHRASE`, taken out of the environment by [`harden_process`].
+static TAKEN_PASSPHRASE: std::sync::OnceLock<Option<Secret>> = std::sync::OnceLock::new();
+
 /// The passphrase for headless use, from `KEYWARD_PASSPHRASE` (unset or empty: none).
 pub fn env_passphrase() -> Option<Secret> {
-    std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Secret::new)
+    match TAKEN_PASSPHRASE.get() {
+        Some(taken) => taken.clone(),
+        None => std::env::var(PASSPHRASE_VAR).ok().filter(|p| !p.is_empty()).map(Secret::new),
+    }
+}
+
+/// Makes this process a poor place to find secrets in: takes `KEYWARD_PASSPHRASE` out of the
+/// environment (its bytes overwritten where the kernel shows them, `/proc/PID/environ`, and
+/// not inherited by any child such as `git`), keeps it for [`env_passphrase`], and turns core
+/// dumps off (`RLIMIT_CORE` 0, `PR_SET_DUMPABLE` 0: no dump, no ptrace by other processes of
+/// the user) so a crash cannot write the data key to disk.
+///
+/// # Safety
+/// Call first thing in `main`, before any other thread exists: it changes the environment.
+pub unsafe fn harden_process() {
+    let name = std::ffi::CString::new(PASSPHRASE_VAR).expect("no NUL");
+    let taken = std::env::var(PASSPHRASE_VAR).ok().filter(|p| !p.is_empty()).map(Secret::new);
+    // SAFETY: single-threaded (the caller's promise). getenv points at the value inside the
+    // `NAME=VALUE` string the process started with; unsetenv only drops the pointer from
+    // `environ` (glibc frees nothing), so the whole string is still ours to overwrite.
+    unsafe {
+        let value = libc::getenv(name.as_ptr());
+        std::env::remove_var(PASSPHRASE_VAR);
+        if !value.is_null() {
+            let start = value.sub(PASSPHRASE_VAR.len() + 1);
+            let len = PASSPHRASE_VAR.len() + 1 + libc::strlen(value);
+            for i in 0..len {
+                std::ptr::write_volatile(start.add(i), 0);
+            }
+        }
+    }
+    let _ = TAKEN_PASSPHRASE.set(taken);
+    let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain system calls with valid arguments; failure leaves the defaults.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &none);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
 }
 
 /// Creates the vault in `home`; with a passphrase it is passphrase-protected, else keychain.
@@ -232,10 +275,27 @@ pub fn list_connectors(vault: &Vault) -> Result<Vec<ConnectorView>, Error> {
 }
 
 /// Removes a connector and the keys it synced (their history goes with them).
-pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<(), Error> {
-    connector::remove(vault, name)?;
-    tracing::info!(connector = %name, "connector removed");
-    Ok(())
+pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<ConnectorRemoval, Error> {
+    let removal = connector::remove(vault, name)?;
+    tracing::info!(connector = %name, keys = removal.keys, findings = removal.findings, "connector removed");
+    Ok(ConnectorRemoval { keys: removal.keys, findings: removal.findings })
+}
+
+/// What removing a connector takes out of the inventory: its live keys become removed and
+/// their firing findings resolve as `key_deleted`; their history stays.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ConnectorRemoval {
+    /// Live keys that become removed.
+    pub keys: usize,
+    /// Firing findings resolved.
+    pub findings: usize,
+}
+
+/// What [`remove_connector`] would change, to ask the user first.
+pub fn connector_removal(vault: &Vault, name: &str) -> Result<ConnectorRemoval, Error> {
+    let c = connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    let r = connector::removal_of(vault, &c)?;
+    Ok(ConnectorRemoval { keys: r.keys, findings: r.findings })
 }
 
 /// One check of `connector test`.
@@ -319,7 +379,8 @@ async fn sync_connectors(
 pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
     let keys = inventory::list(vault)?.into_iter().filter(|k| k.removed_at.is_none()).collect();
     let mut stmt = vault.conn().prepare(
-        "SELECT c.provider, c.name, o.name, o.admin_via, o.disabled FROM owners o JOIN connectors c ON c.id = o.connector_id",
+        "SELECT c.provider, c.name, o.name, o.admin_via, o.disabled FROM owners o JOIN connectors c ON c.id = o.connector_id
+         WHERE c.removed_at IS NULL",
     )?;
     let owners = stmt
         .query_map([], |r| {
@@ -334,7 +395,8 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut stmt = vault.conn().prepare(
         "SELECT c.provider, c.name, r.kind, r.external_id, r.name, r.region, r.details FROM resources r
-         JOIN connectors c ON c.id = r.connector_id WHERE r.removed_at IS NULL ORDER BY c.name, r.kind, r.external_id",
+         JOIN connectors c ON c.id = r.connector_id WHERE r.removed_at IS NULL AND c.removed_at IS NULL
+         ORDER BY c.name, r.kind, r.external_id",
     )?;
     let resources = stmt
         .query_map([], |r| {

@@ -474,14 +474,16 @@ struct Scratch {
 }
 
 /// Read outcome of one file.
-enum Content {
+pub(crate) enum Content {
     Text,
     Binary,
     TooLarge,
     NotAFile,
 }
 
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Content> {
+/// Reads `path` whole into `buf` if it is a regular text file of at most `max` bytes, judged
+/// on the opened file (never on the path, which may be swapped in between).
+pub(crate) fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Content> {
     use std::os::unix::fs::OpenOptionsExt;
     buf.clear();
     // Non-blocking, so a FIFO swapped in after the walk saw a regular file cannot hang the scan.
@@ -624,9 +626,13 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
         out.push('…');
     }
     let mut i = from;
+    // A run of token bytes that the excerpt's edge cuts is someone's secret's first (or last)
+    // characters as often as not: never shown.
+    let cut_left = from > line_start && index::is_token_byte(buf[from - 1]);
+    let cut_right = to < line_end && index::is_token_byte(buf[to]);
     for sp in spans.iter().filter(|sp| sp.start < to && sp.end > from) {
         if sp.start > i {
-            push_clean(&mut out, &buf[i..sp.start]);
+            push_clean(&mut out, &buf[i..sp.start], cut_left && i == from, false);
         }
         let start = sp.start.max(from);
         if start == sp.start {
@@ -641,18 +647,108 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
         i = sp.end.max(i);
     }
     if i < to {
-        push_clean(&mut out, &buf[i..to]);
+        push_clean(&mut out, &buf[i..to], cut_left && i == from, cut_right);
     }
     if i.max(to) < line_end {
         out.push('…');
     }
-    out.trim().to_owned()
+    mask_credentials(out.trim())
+}
+
+/// Names whose value is a credential whatever its shape (`password=hunter2`, `"pwd": "x"`).
+const CREDENTIAL_NAMES: &[&str] =
+    &["password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "api_key", "auth", "credential"];
+
+/// Hides what an excerpt must not keep although no format recognised it: the password of a
+/// URL (`https://user:pass@host`), of `curl -u user:pass`, and the value given to a
+/// password-like name. A value already redacted (it holds `…`) is left as it is.
+fn mask_credentials(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut hide: Vec<(usize, usize)> = Vec::new();
+    let value_end = |from: usize| {
+        b[from..]
+            .iter()
+            .position(|&c| {
+                c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b',' | b';' | b'&' | b'`' | b')' | b'}')
+            })
+            .map_or(b.len(), |p| from + p)
+    };
+    // user:password@ in a URL.
+    let mut at = 0;
+    while let Some(p) = text[at..].find("://") {
+        let start = at + p + 3;
+        let end = value_end(start);
+        if let Some(a) = text[start..end].rfind('@')
+            && let Some(c) = text[start..start + a].find(':')
+        {
+            hide.push((start + c + 1, start + a));
+        }
+        at = start;
+    }
+    // curl -u user:password, --user user:password
+    for flag in ["-u ", "--user ", "--user="] {
+        let mut at = 0;
+        while let Some(p) = text[at..].find(flag) {
+            let start = at + p + flag.len();
+            let end = value_end(start);
+            if let Some(c) = text[start..end].find(':') {
+                hide.push((start + c + 1, end));
+            }
+            at = start;
+        }
+    }
+    // name = value, name: value, "name": "value"
+    let lower = text.to_ascii_lowercase();
+    for name in CREDENTIAL_NAMES {
+        let mut at = 0;
+        while let Some(p) = lower[at..].find(name) {
+            let mut i = at + p + name.len();
+            at = i;
+            // The rest of the name (`password_hash`? `DB_PASSWORD`): up to the separator.
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+                i += 1;
+            }
+            while i < b.len() && matches!(b[i], b'"' | b'\'' | b' ') {
+                i += 1;
+            }
+            if i >= b.len() || !matches!(b[i], b'=' | b':') {
+                continue;
+            }
+            i += 1;
+            while i < b.len() && matches!(b[i], b'"' | b'\'' | b' ') {
+                i += 1;
+            }
+            let end = value_end(i);
+            if end > i {
+                hide.push((i, end));
+            }
+        }
+    }
+    hide.retain(|&(s, e)| e > s && !text[s..e].contains('…') && !text[s..e].starts_with('$'));
+    if hide.is_empty() {
+        return text.to_owned();
+    }
+    hide.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    for (s, e) in hide {
+        if s < i {
+            i = i.max(e);
+            continue;
+        }
+        out.push_str(&text[i..s]);
+        out.push('…');
+        i = e;
+    }
+    out.push_str(&text[i.min(text.len())..]);
+    out
 }
 
 /// Appends the text between keys, cleaned of control characters; any other long, mixed token
 /// (20+ letters and digits: perhaps a secret no format or held hash recognised, or a held secret
 /// inside a longer run) is replaced by `…`, so an excerpt never carries one.
-fn push_clean(out: &mut String, bytes: &[u8]) {
+/// `cut_left` / `cut_right`: the first / last run continues past the excerpt's edge.
+fn push_clean(out: &mut String, bytes: &[u8], cut_left: bool, cut_right: bool) {
     let mut i = 0;
     while i < bytes.len() {
         if index::is_token_byte(bytes[i]) {
@@ -661,7 +757,9 @@ fn push_clean(out: &mut String, bytes: &[u8]) {
                 i += 1;
             }
             let run = &bytes[start..i];
-            if run.len() >= 20 && run.iter().any(u8::is_ascii_digit) && run.iter().any(u8::is_ascii_alphabetic) {
+            let cut = (cut_left && start == 0) || (cut_right && i == bytes.len());
+            if cut || (run.len() >= 20 && run.iter().any(u8::is_ascii_digit) && run.iter().any(u8::is_ascii_alphabetic))
+            {
                 out.push('…');
             } else {
                 out.push_str(std::str::from_utf8(run).expect("ASCII"));

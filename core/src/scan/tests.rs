@@ -371,3 +371,30 @@ fn a_repository_of_another_user_is_skipped_and_reported() {
     assert_eq!(path, &repo);
     assert!(why.contains("owned by"), "{why}");
 }
+
+/// An excerpt keeps no credential of any shape: URL passwords, `curl -u`, password-like
+/// assignments, and the visible part of a token cut by the excerpt's edge.
+#[test]
+fn excerpts_hide_passwords_and_tokens_cut_at_their_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let tail = "Zq7Xw9Yv8Ut6Sr5Qp4On3Ml2Kj1Ih0Gf9Ed8Cb7Az6Yx5Wv4Ut3Sr2Qp1On0M"; // 62, mixed
+    let lines = [
+        format!("curl -u admin:hunter2 -H 'Authorization: token {GH}'"),
+        format!("DB=postgres://app:s3cr3tpw@db/app GH={GH}"),
+        format!("password = \"correct-horse\" token={GH}"),
+        format!("{{\"db_password\": \"Tr0ub4dor\", \"gh\": \"{GH}\"}}"),
+        format!("{tail}{}{GH}", " ".repeat(40)),
+        format!("{GH}{}{tail}", " ".repeat(40)),
+    ];
+    write(dir.path(), "notes.txt", lines.join("\n"));
+    let (hits, _) = run(&Options::new(vec![dir.path().into()]), &empty());
+    assert_eq!(hits.len(), lines.len(), "{hits:?}");
+    for h in &hits {
+        for kept in ["hunter2", "s3cr3tpw", "correct-horse", "Tr0ub4dor", &tail[54..], &tail[..8]] {
+            assert!(!h.excerpt.contains(kept), "{kept:?} in {:?}", h.excerpt);
+        }
+        assert!(h.excerpt.contains("ghp_…Ab0c"), "{}", h.excerpt);
+    }
+    assert!(hits[0].excerpt.contains("-u admin:…"), "{}", hits[0].excerpt);
+    assert!(hits[1].excerpt.contains("postgres://app:…@db"), "{}", hits[1].excerpt);
+}

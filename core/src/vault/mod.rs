@@ -9,6 +9,7 @@
 //! - the data key exists unwrapped only in memory, inside [`Vault`];
 //! - a vault is never left on disk without the key that opens it (see [`Vault::create`]).
 
+pub mod files;
 mod master;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_providers.sql"),
     include_str!("migrations/0003_findings.sql"),
     include_str!("migrations/0004_exposures.sql"),
+    include_str!("migrations/0005_run_owner_and_removed_connectors.sql"),
 ];
 
 /// The schema version this build writes.
@@ -96,6 +98,7 @@ pub struct Vault {
     data_key: Key,
     vault_id: String,
     path: PathBuf,
+    tightened: Vec<String>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -120,20 +123,24 @@ impl Vault {
             return Err(VaultError::AlreadyExists(path.to_owned()));
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|source| VaultError::Io { path: dir.to_owned(), source })?;
+        files::create_dir(dir).map_err(|source| VaultError::Io { path: dir.to_owned(), source })?;
         let tmp = dir.join(format!(
             ".{}.creating-{}",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("vault.db"),
             std::process::id()
         ));
         let _ = std::fs::remove_file(&tmp);
-        let result = Self::build(&tmp, passphrase, kdf).and_then(|vault_id| {
-            std::fs::hard_link(&tmp, path).map_err(|source| match source.kind() {
-                std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists(path.to_owned()),
-                _ => VaultError::Io { path: path.to_owned(), source },
-            })?;
-            Ok(vault_id)
-        });
+        // Made private before SQLite writes a byte; its `-wal` and `-shm` take the same mode.
+        let result = files::create_new(&tmp)
+            .map_err(|source| VaultError::Io { path: tmp.clone(), source })
+            .and_then(|_| Self::build(&tmp, passphrase, kdf))
+            .and_then(|vault_id| {
+                std::fs::hard_link(&tmp, path).map_err(|source| match source.kind() {
+                    std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists(path.to_owned()),
+                    _ => VaultError::Io { path: path.to_owned(), source },
+                })?;
+                Ok(vault_id)
+            });
         let _ = std::fs::remove_file(&tmp);
         let vault_id = result?;
         let vault = Self::open(path, passphrase)?;
@@ -174,6 +181,7 @@ impl Vault {
             return Err(VaultError::NotInitialized(path.to_owned()));
         }
         check_header(path)?;
+        let tightened = files::tighten(path);
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| corrupt_or(path, e))?;
@@ -225,7 +233,7 @@ impl Vault {
         if version < SCHEMA_VERSION {
             migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
         }
-        Ok(Vault { conn, data_key, vault_id, path: path.to_owned() })
+        Ok(Vault { conn, data_key, vault_id, path: path.to_owned(), tightened })
     }
 
     /// The vault's id (also the keychain entry's account name).
@@ -236,6 +244,11 @@ impl Vault {
     /// The vault file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What opening changed to make the home and its files private again (see [`files`]).
+    pub fn tightened(&self) -> &[String] {
+        &self.tightened
     }
 
     pub(crate) fn conn(&self) -> &Connection {

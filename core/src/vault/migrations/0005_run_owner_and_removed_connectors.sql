@@ -1,0 +1,9 @@
+-- Schema 5. The process that runs a sync (issue 11). A sync killed half-way left its run
+-- 'running' for ever; with the process id, the next sync of any process marks such a run
+-- interrupted once that process is gone. Append-only: never edit a released migration.
+
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+
+-- A removed connector is kept, renamed out of the way and without its credentials, so the
+-- history of its keys and findings stays (issue 18): findings resolve as key_deleted.
+ALTER TABLE connectors ADD COLUMN removed_at TEXT;

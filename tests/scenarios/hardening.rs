@@ -1,0 +1,105 @@
+//! The security review's holes (issue 11), each as a user or an attacker would meet it.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+
+use keyward_tests::Home;
+
+fn mode(p: &Path) -> u32 {
+    p.symlink_metadata().unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
+}
+
+/// Under the usual umask (022) the home is 0700 and every file Keyward writes 0600 — the vault
+/// with its WAL and shared memory, the log, the policy — and a vault opened with looser modes
+/// (a restored backup, an older Keyward) is tightened and the user told.
+#[test]
+fn the_home_and_its_files_are_private_to_their_user() {
+    let home = Home::new();
+    let dir = home.path().join("kw");
+    let keyward = |args: &[&str]| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("umask 022; exec \"$@\"")
+            .arg("sh")
+            .arg(keyward_tests::built_binary("keyward"))
+            .arg("--home")
+            .arg(&dir)
+            .args(args)
+            .env("KEYWARD_PASSPHRASE", "correct horse battery staple")
+            .env_remove("KEYWARD_HOME")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    keyward(&["init"]);
+    keyward(&["policy", "init"]);
+    // Another connection holds the vault open, so the WAL and shared memory stay to be checked.
+    let held = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    let _: i64 = held.query_row("SELECT COUNT(*) FROM api_keys", [], |r| r.get(0)).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; printf %s lin_api_HardeningScenario0123456789abcdefghABCDEF | exec \"$@\"")
+        .arg("sh")
+        .arg(keyward_tests::built_binary("keyward"))
+        .arg("--home")
+        .arg(&dir)
+        .args(["keys", "add", "--provider", "linear", "--name", "ci"])
+        .env("KEYWARD_PASSPHRASE", "correct horse battery staple")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mode(&dir), 0o700);
+    for f in ["vault.db", "keyward.log", "policy.toml", "vault.db-wal", "vault.db-shm"] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    drop(held);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.join("vault.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(dir.join("keyward.log"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let said = keyward(&["keys", "list"]);
+    assert!(said.contains("vault.db was readable by other users (mode 644); now 600"), "{said}");
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("vault.db")), 0o600);
+    assert_eq!(mode(&dir.join("keyward.log")), 0o600);
+    // Said once: nothing left to fix.
+    assert!(!keyward(&["keys", "list"]).contains("readable by other users"));
+}
+
+/// The passphrase given in the environment is gone from it once read (a child such as `git`
+/// does not inherit it, `/proc/PID/environ` does not show it), and a crash writes no core.
+#[test]
+fn a_running_keyward_keeps_no_passphrase_in_its_environment_and_dumps_no_core() {
+    let home = Home::initialised();
+    let mut child = home
+        .command(&["daemon", "--max-jitter", "0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", child.id()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut limits = String::new();
+    // Hardened once the core limit reads 0 (it is set after the environment is cleaned).
+    while std::time::Instant::now() < deadline {
+        limits = std::fs::read_to_string(proc_dir.join("limits")).unwrap_or_default();
+        if limits.lines().any(|l| l.starts_with("Max core file size") && l.split_whitespace().nth(4) == Some("0")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let environ = std::fs::read(proc_dir.join("environ")).unwrap_or_default();
+    let status = std::fs::read_to_string(proc_dir.join("status")).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    let core_limit = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap_or("").to_owned();
+    assert!(core_limit.split_whitespace().nth(4) == Some("0"), "core dumps still on: {core_limit}");
+    assert!(!environ.is_empty(), "the environment could not be read");
+    assert!(
+        !keyward_tests::contains(&environ, keyward_tests::PASSPHRASE.as_bytes()),
+        "the passphrase is still in /proc/PID/environ"
+    );
+    assert!(!keyward_tests::contains(&environ, b"KEYWARD_PASSPHRASE="), "the variable is still set");
+    assert!(status.contains("Name:"), "{status}");
+}
