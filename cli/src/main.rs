@@ -777,7 +777,15 @@ fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
             let vault = open(home)?;
             let p = api::policy(home, &vault)?;
             print!("{}", p.text);
-            eprintln!("# in force since {} ({})", p.adopted_at.as_deref().unwrap_or("-"), p.path);
+            if std::path::Path::new(&p.path).exists() {
+                eprintln!("# in force since {} ({})", p.adopted_at.as_deref().unwrap_or("-"), p.path);
+            } else {
+                eprintln!(
+                    "# the built-in defaults, in force since {}: {} does not exist (`keyward policy init` writes it)",
+                    p.adopted_at.as_deref().unwrap_or("-"),
+                    p.path
+                );
+            }
             if let Some(problem) = p.problem {
                 bail!("{problem}; the policy above stays in force");
             }

@@ -147,18 +147,19 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
         eprint!("\r\x1b[2K");
     }
     let secs = started.elapsed().as_secs_f64();
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     eprintln!(
-        "scanned {} files, {} in {secs:.1} s ({:.0} MiB/s): {} hits, {} new, {} gone; skipped {} binary, {} too large, {} symlinks out of the paths, {} special files",
-        view.files,
+        "scanned {}, {} in {secs:.1} s ({:.0} MiB/s): {}, {} new, {} gone; skipped {} binary, {} too large, {} out of the paths, {}",
+        count(view.files, "file", "files"),
         mib(view.bytes),
         view.bytes as f64 / (1024.0 * 1024.0) / secs.max(0.001),
-        view.hits.len(),
+        count(view.hits.len() as u64, "hit", "hits"),
         view.new,
         view.gone,
         view.binary,
         view.too_large,
-        view.symlinks_out,
-        view.special,
+        count(view.symlinks_out, "symlink", "symlinks"),
+        count(view.special, "special file", "special files"),
     );
     // File names are the scanned tree's, chosen by whoever wrote it: shown, never obeyed.
     let safe = crate::output::terminal_safe;
@@ -216,9 +217,18 @@ pub fn config(home: &Home, a: ScanConfigArgs) -> anyhow::Result<()> {
     s.folders.extend(a.add_folder);
     for r in &a.remove_folder {
         let canonical = std::fs::canonicalize(r).unwrap_or_else(|_| r.clone());
+        let before = s.folders.len();
         s.folders.retain(|f| f != r && *f != canonical);
+        if s.folders.len() == before {
+            anyhow::bail!("{} is not a configured folder (see `keyward scan-config`)", r.display());
+        }
     }
     s.excludes.extend(a.exclude);
+    for r in &a.remove_exclude {
+        if !s.excludes.contains(r) {
+            anyhow::bail!("{r:?} is not a configured exclude (see `keyward scan-config`)");
+        }
+    }
     s.excludes.retain(|e| !a.remove_exclude.contains(e));
     if let Some(g) = a.git_history {
         s.git_history = g == "on";
@@ -256,6 +266,15 @@ pub fn exposures(home: &Home, all: bool, json: bool, key: Option<String>) -> any
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
+    } else if list.is_empty() {
+        println!(
+            "{}",
+            if all {
+                "No exposures yet: run `keyward scan`."
+            } else {
+                "No current exposures (`--all` shows the gone ones)."
+            }
+        );
     } else {
         output::exposures(&list);
     }

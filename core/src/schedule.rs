@@ -143,13 +143,52 @@ pub const DEFAULT_SCAN_CRON: &str = "0 15 12 * * *";
 
 /// Parses a cron expression: the cron crate's six or seven fields (seconds first), or the
 /// classic five (a `0` seconds field is put in front).
+/// A schedule that never fires (`0 0 30 2 *`) is refused too. Errors name the field at fault in
+/// the user's own terms, never the crate's internal six-field form.
 pub fn parse_cron(expr: &str) -> Result<cron::Schedule, Error> {
-    let fields = expr.split_whitespace().count();
-    let full = if fields == 5 { format!("0 {expr}") } else { expr.to_owned() };
-    cron::Schedule::from_str(&full).map_err(|e| Error::Invalid {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let parse = |fields: &[&str]| {
+        let full = if fields.len() == 5 { format!("0 {}", fields.join(" ")) } else { fields.join(" ") };
+        cron::Schedule::from_str(&full)
+    };
+    let schedule = parse(&fields).map_err(|_| Error::Invalid {
         field: "cron",
-        reason: format!("{expr:?} is not a cron expression ({e}); e.g. \"0 */6 * * *\" for every six hours"),
-    })
+        reason: format!(
+            "{expr:?} is not a cron expression: {}; e.g. \"0 */6 * * *\" for every six hours",
+            cron_culprit(&fields, parse)
+        ),
+    })?;
+    if schedule.after(&chrono::Utc::now()).next().is_none() {
+        return Err(Error::Invalid { field: "cron", reason: format!("{expr:?} never fires (no such date)") });
+    }
+    Ok(schedule)
+}
+
+/// Which field of a refused expression is wrong: each is tried alone, the others `*`.
+fn cron_culprit<E>(fields: &[&str], parse: impl Fn(&[&str]) -> Result<cron::Schedule, E>) -> String {
+    const SECOND: (&str, &str) = ("second", "0–59");
+    const CLASSIC: [(&str, &str); 5] = [
+        ("minute", "0–59"),
+        ("hour", "0–23"),
+        ("day-of-month", "1–31"),
+        ("month", "1–12 or JAN–DEC"),
+        ("day-of-week", "SUN–SAT, or 1–7 with 1 for Sunday"),
+    ];
+    let names: Vec<(&str, &str)> = match fields.len() {
+        5 => CLASSIC.to_vec(),
+        6 => std::iter::once(SECOND).chain(CLASSIC).collect(),
+        7 => std::iter::once(SECOND).chain(CLASSIC).chain([("year", "1970–2099")]).collect(),
+        n => {
+            return format!("it has {n} fields; five are expected (minute hour day-of-month month day-of-week)");
+        }
+    };
+    for (i, (name, range)) in names.iter().enumerate() {
+        let probe: Vec<&str> = (0..fields.len()).map(|j| if j == i { fields[j] } else { "*" }).collect();
+        if parse(&probe).is_err() {
+            return format!("the {name} field {:?} is not valid ({range})", fields[i]);
+        }
+    }
+    "its fields do not fit together".to_owned()
 }
 
 /// A job, its schedule and its last run.
@@ -531,5 +570,25 @@ impl Host for VaultHost {
 
     fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move { record_run(&*self.vault.lock().await, &job, &run) })
+    }
+}
+
+#[cfg(test)]
+mod cron_tests {
+    use super::*;
+
+    #[test]
+    fn cron_errors_name_the_field_in_the_users_terms_and_never_firing_is_refused() {
+        let e = parse_cron("61 * * * *").unwrap_err().to_string();
+        assert!(e.contains("the minute field \"61\" is not valid (0–59)"), "{e}");
+        assert!(!e.contains("0 61"), "the internal six-field form leaked: {e}");
+        let e = parse_cron("0 25 * * *").unwrap_err().to_string();
+        assert!(e.contains("the hour field \"25\""), "{e}");
+        let e = parse_cron("every minute").unwrap_err().to_string();
+        assert!(e.contains("2 fields"), "{e}");
+        let e = parse_cron("0 0 30 2 *").unwrap_err().to_string();
+        assert!(e.contains("never fires"), "{e}");
+        assert!(parse_cron("0 */6 * * *").is_ok());
+        assert!(parse_cron(DEFAULT_SCAN_CRON).is_ok());
     }
 }

@@ -261,3 +261,31 @@ fn removing_a_connector_asks_and_keeps_the_history() {
     home.ok(&["audit"]);
     assert!(fastly_findings(&all(&home)).iter().all(|f| f["state"] == "resolved"));
 }
+
+/// Settings the CLI should refuse, or store once: a pattern it cannot read, a duplicate, the
+/// removal of what is not there, a cron field out of range, a schedule that never fires, a
+/// policy list of the wrong length.
+#[test]
+fn settings_are_checked_and_stored_once() {
+    let home = Home::initialised();
+    let fails = |args: &[&str], words: &str| {
+        let out = home.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+        stderr.into_owned()
+    };
+    fails(&["scan-config", "--exclude", "[invalid"], "unclosed character class");
+    home.ok(&["scan-config", "--exclude", "*.log", "--exclude", "*.log"]);
+    home.ok(&["scan-config", "--exclude", "*.log"]);
+    assert!(home.ok(&["scan-config"]).contains("excludes: *.log\n"), "{}", home.ok(&["scan-config"]));
+    fails(&["scan-config", "--remove-folder", "/no/such/folder"], "not a configured folder");
+    fails(&["scan-config", "--remove-exclude", "*.tmp"], "not a configured exclude");
+    let e = fails(&["schedule", "set", "audit", "--cron", "61 * * * *"], "the minute field \"61\" is not valid");
+    assert!(!e.contains("0 61"), "{e}");
+    fails(&["schedule", "set", "audit", "--cron", "0 0 30 2 *"], "never fires");
+    let policy = home.path().join("four.toml");
+    std::fs::write(&policy, "[defaults]\nexpiry_reminder_days = [60, 30, 7, 1]\n").unwrap();
+    fails(&["policy", "check", policy.to_str().unwrap()], "got [60, 30, 7, 1]");
+    fails(&["policy", "set", policy.to_str().unwrap()], "got [60, 30, 7, 1]");
+}

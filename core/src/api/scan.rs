@@ -69,6 +69,9 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
     settings.folders.sort();
     settings.folders.dedup();
     scan::check_excludes(&settings.excludes).map_err(|reason| Error::Invalid { field: "exclude", reason })?;
+    // The same pattern twice is one pattern (order kept: it is the user's).
+    let mut seen = std::collections::HashSet::new();
+    settings.excludes.retain(|e| seen.insert(e.clone()));
     for p in &settings.verify {
         if !VERIFIABLE.contains(&p.as_str()) {
             return Err(Error::Invalid {

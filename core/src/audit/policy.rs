@@ -118,12 +118,15 @@ struct Partial {
     unused_days: Option<u32>,
     never_used_days: Option<u32>,
     disabled_days: Option<u32>,
-    expiry_reminder_days: Option<Spanned<[u32; 3]>>,
+    // A list, not `[u32; 3]`: serde reads the first three of a longer array and drops the rest
+    // without a word, so `[1, 7, 30, 60]` passed as `[1, 7, 30]`. The length is checked below.
+    expiry_reminder_days: Option<Spanned<Vec<u32>>>,
 }
 
 impl Partial {
+    /// The three reminders, once [`Policy::parse`] has checked there are three.
     fn reminders(&self) -> Option<[u32; 3]> {
-        self.expiry_reminder_days.as_ref().map(|r| *r.get_ref())
+        self.expiry_reminder_days.as_ref().and_then(|r| <[u32; 3]>::try_from(r.get_ref().as_slice()).ok())
     }
 
     fn over(&self, base: Thresholds) -> Thresholds {
@@ -193,15 +196,13 @@ impl Policy {
             message,
         };
         let check_reminders = |p: &Partial| match &p.expiry_reminder_days {
-            Some(r) if !(r.get_ref()[0] > r.get_ref()[1] && r.get_ref()[1] > r.get_ref()[2] && r.get_ref()[2] > 0) => {
-                Err(at(
-                    r.span(),
-                    format!(
-                        "expiry_reminder_days must be three decreasing numbers of days above 0, like [30, 7, 1]; got {:?}",
-                        r.get_ref()
-                    ),
-                ))
-            }
+            Some(r) if !matches!(r.get_ref().as_slice(), [a, b, c] if a > b && b > c && *c > 0) => Err(at(
+                r.span(),
+                format!(
+                    "expiry_reminder_days must be three decreasing numbers of days above 0, like [30, 7, 1]; got {:?}",
+                    r.get_ref()
+                ),
+            )),
             _ => Ok(()),
         };
 
@@ -324,7 +325,14 @@ mod tests {
             ("[rules.key_unused]\nseverity = \"urgent\"\n", 2, "unknown variant `urgent`"),
             ("[rules.key_unused]\nenabled = \"no\"\n", 2, "invalid type"),
             ("[defaults]\nexpiry_reminder_days = [1, 7, 30]\n", 2, "decreasing"),
-            ("[defaults]\nexpiry_reminder_days = [30, 7]\n", 2, "invalid length"),
+            (
+                "[defaults]\nexpiry_reminder_days = [30, 7]\n",
+                2,
+                "three decreasing numbers of days above 0, like [30, 7, 1]; got [30, 7]",
+            ),
+            ("[defaults]\nexpiry_reminder_days = [60, 30, 7, 1]\n", 2, "got [60, 30, 7, 1]"),
+            ("[defaults]\nexpiry_reminder_days = [1, 7, 30, 60]\n", 2, "got [1, 7, 30, 60]"),
+            ("[provider.aws]\nexpiry_reminder_days = [9, 8, 7, 6]\n", 2, "got [9, 8, 7, 6]"),
             ("[defaults]\nunused_days = 3\nunused_days = 4\n", 3, "duplicate key"),
             ("[defaults\n", 1, ""),
         ];

@@ -297,9 +297,33 @@ fn excludes_for(roots: &[PathBuf], patterns: &[String]) -> Vec<(PathBuf, Gitigno
 pub fn check_excludes(patterns: &[String]) -> Result<(), String> {
     let mut b = GitignoreBuilder::new("/");
     for p in patterns {
+        // The gitignore reader takes an unclosed `[` as a class that never matches: the user
+        // would think something excluded that is scanned, so it is refused here.
+        if unclosed_class(p) {
+            return Err(format!(
+                "exclude pattern {p:?}: unclosed character class (a `[` without `]`; `\\[` for a literal one)"
+            ));
+        }
         b.add_line(None, p).map_err(|e| format!("exclude pattern {p:?}: {e}"))?;
     }
     b.build().map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Whether `pattern` opens a `[` class it never closes (a backslash escapes the next byte).
+fn unclosed_class(pattern: &str) -> bool {
+    let mut bytes = pattern.bytes();
+    let mut open = false;
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' => {
+                bytes.next();
+            }
+            b'[' if !open => open = true,
+            b']' if open => open = false,
+            _ => {}
+        }
+    }
+    open
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -398,3 +398,21 @@ fn excerpts_hide_passwords_and_tokens_cut_at_their_edges() {
     assert!(hits[0].excerpt.contains("-u admin:…"), "{}", hits[0].excerpt);
     assert!(hits[1].excerpt.contains("postgres://app:…@db"), "{}", hits[1].excerpt);
 }
+
+#[test]
+fn an_exclude_the_gitignore_syntax_cannot_read_is_refused() {
+    for bad in ["[invalid", "a/[b", "**/x[", "[a]/[b"] {
+        let e = check_excludes(&[bad.to_owned()]);
+        assert!(e.is_err(), "{bad:?} was accepted");
+    }
+    assert!(
+        check_excludes(&[
+            "*.log".into(),
+            "node_modules/".into(),
+            "!keep.log".into(),
+            "[ab]*.env".into(),
+            "\\[x".into()
+        ])
+        .is_ok()
+    );
+}
