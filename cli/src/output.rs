@@ -224,7 +224,11 @@ pub fn connectors(connectors: &[ConnectorView], json: bool) -> anyhow::Result<()
                     dash(&c.profile).into(),
                     dash(&c.region).into(),
                     dash(&c.account_id).into(),
-                    dash(&c.last_sync_at).into(),
+                    if c.settings_intact {
+                        dash(&c.last_sync_at).into()
+                    } else {
+                        "settings changed outside Keyward: not used".into()
+                    },
                 ]
             })
             .collect(),

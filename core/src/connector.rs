@@ -35,6 +35,10 @@ pub struct Connector {
     pub last_sync_at: Option<String>,
     /// Account-level facts from the latest sync (JSON).
     pub facts: serde_json::Value,
+    /// Whether its provider and settings are as Keyward stored them (their row MAC holds).
+    /// When not — someone wrote the vault file to point it elsewhere — its credentials are
+    /// never used and the error says why.
+    pub settings_intact: bool,
 }
 
 /// Settings per provider; each field says which providers read it.
@@ -131,6 +135,35 @@ impl Credentials {
     }
 }
 
+/// Refuses an endpoint that would carry credentials in the clear: `https://`, or `http://` to
+/// this machine only (the stand-ins).
+fn check_endpoint(endpoint: &str) -> Result<(), Error> {
+    let lower = endpoint.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    let host = lower.strip_prefix("http://").map(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit('@').next().unwrap_or("");
+        match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or("").to_owned(),
+            None => authority.split(':').next().unwrap_or("").to_owned(),
+        }
+    });
+    match host.as_deref() {
+        Some("localhost" | "127.0.0.1" | "::1") => Ok(()),
+        Some(h)
+            if h.starts_with("127.") && h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok()) =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::Invalid {
+            field: "endpoint",
+            reason: format!("{endpoint:?}: credentials go only to https:// endpoints (or http:// on this machine)"),
+        }),
+    }
+}
+
 /// Checks that `credentials` hold one complete set of what `provider` needs (none for AWS), and
 /// that the provider's required settings are there and known.
 fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credentials) -> Result<(), Error> {
@@ -153,6 +186,9 @@ fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credenti
                 if given.is_empty() { "none".into() } else { given.join(", ") }
             ),
         });
+    }
+    if let Some(endpoint) = &settings.endpoint {
+        check_endpoint(endpoint)?;
     }
     match provider {
         "mongodb_atlas" if settings.org_id.as_deref().is_none_or(|o| o.trim().is_empty()) => {
@@ -210,20 +246,33 @@ pub fn add(
     let settings_json = serde_json::to_string(settings).expect("settings serialize");
     // The credentials are sealed to the row id, so the id is chosen first and the row is written
     // whole in one statement: a connector never exists without the credentials it was given.
+    // Removed connectors keep their rows, so an id is never given twice.
     let id: i64 = vault.conn().query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM connectors", [], |r| r.get(0))?;
     let sealed = match credentials.names().next() {
         Some(_) => Some(vault.seal("connectors", "secret", &id.to_string(), &credentials.to_secret())?),
         None => None,
     };
+    let mac = settings_mac(vault, id, provider, &settings_json);
     vault.conn().execute(
-        "INSERT INTO connectors (id, name, provider, settings, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, name, provider, settings_json, sealed, time::now_string()],
+        "INSERT INTO connectors (id, name, provider, settings, secret, created_at, settings_mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![id, name, provider, settings_json, sealed, time::now_string(), mac],
     )?;
     find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })
 }
 
 /// The connector's stored credentials (empty for providers that use their own chain).
 pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, Error> {
+    if !connector.settings_intact {
+        return Err(Error::Conflict(format!(
+            "connector {}: its provider or settings (endpoint, site, region, profile…) were changed outside Keyward \
+             since it was added, so its credentials are not used; remove it and add it again to trust the new settings",
+            connector.name
+        )));
+    }
+    if let Some(endpoint) = &connector.settings.endpoint {
+        check_endpoint(endpoint)?;
+    }
     let blob: Option<Vec<u8>> =
         vault.conn().query_row("SELECT secret FROM connectors WHERE id = ?1", [connector.id], |r| r.get(0))?;
     match blob {
@@ -302,14 +351,28 @@ pub fn removal_of(vault: &Vault, c: &Connector) -> Result<Removal, Error> {
     Ok(Removal { keys: keys as usize, findings: findings as usize })
 }
 
-const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts";
+const COLUMNS: &str =
+    "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts, settings_mac";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
+/// The MAC binding a connector's provider and settings (as stored) to its row.
+fn settings_mac(vault: &Vault, id: i64, provider: &str, settings_json: &str) -> Vec<u8> {
+    vault.row_mac("connectors", &[id.to_string().as_bytes(), provider.as_bytes(), settings_json.as_bytes()])
+}
+
+fn from_row(vault: &Vault, r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
     let settings: String = r.get(3)?;
+    let (id, provider): (i64, String) = (r.get(0)?, r.get(2)?);
+    let mac: Option<Vec<u8>> = r.get(9)?;
+    let intact = vault.row_mac_ok(
+        "connectors",
+        &[id.to_string().as_bytes(), provider.as_bytes(), settings.as_bytes()],
+        mac.as_deref(),
+    );
     Ok(Connector {
-        id: r.get(0)?,
+        id,
         name: r.get(1)?,
-        provider: r.get(2)?,
+        provider,
+        settings_intact: intact,
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         account_id: r.get(4)?,
         root_access_key: r.get::<_, Option<i64>>(5)?.map(|v| v != 0),
@@ -323,11 +386,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
 pub fn find(vault: &Vault, name: &str) -> Result<Option<Connector>, Error> {
     Ok(vault
         .conn()
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1 AND removed_at IS NULL"),
-            [name],
-            from_row,
-        )
+        .query_row(&format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1 AND removed_at IS NULL"), [name], |r| {
+            from_row(vault, r)
+        })
         .optional()?)
 }
 
@@ -335,6 +396,6 @@ pub fn find(vault: &Vault, name: &str) -> Result<Option<Connector>, Error> {
 pub fn list(vault: &Vault) -> Result<Vec<Connector>, Error> {
     let mut stmt =
         vault.conn().prepare(&format!("SELECT {COLUMNS} FROM connectors WHERE removed_at IS NULL ORDER BY name"))?;
-    let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([], |r| from_row(vault, r))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -7,18 +7,30 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 use crate::vault::Vault;
 
-/// A setting, or its default when unset or unreadable.
+/// A setting, or its default when unset or unreadable — or when its MAC does not match: a value
+/// written into the file by anyone without the vault's key (scan folders, consents) is not
+/// obeyed, and the default is the safe side (no extra folder, no consent).
 pub(crate) fn get<T: for<'de> Deserialize<'de> + Default>(vault: &Vault, key: &str) -> Result<T, Error> {
-    let v: Option<String> =
-        vault.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+    let v: Option<(String, Option<Vec<u8>>)> = vault
+        .conn()
+        .query_row("SELECT value, mac FROM settings WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((value, mac)) = v else { return Ok(T::default()) };
+    if !vault.row_mac_ok("settings", &[key.as_bytes(), value.as_bytes()], mac.as_deref()) {
+        tracing::warn!(setting = key, "setting changed outside Keyward; its defaults are used until it is saved again");
+        return Ok(T::default());
+    }
+    Ok(serde_json::from_str(&value).unwrap_or_default())
 }
 
-/// Stores a setting.
+/// Stores a setting, with its MAC.
 pub(crate) fn set<T: Serialize>(vault: &Vault, key: &str, value: &T) -> Result<(), Error> {
+    let value = serde_json::to_string(value).expect("settings serialize");
+    let mac = vault.row_mac("settings", &[key.as_bytes(), value.as_bytes()]);
     vault.conn().execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, serde_json::to_string(value).expect("settings serialize")],
+        "INSERT INTO settings (key, value, mac) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac",
+        params![key, value, mac],
     )?;
     Ok(())
 }

@@ -105,3 +105,57 @@ fn a_running_keyward_keeps_no_passphrase_in_its_environment_and_dumps_no_core() 
     );
     assert!(!keyward_tests::contains(&environ, b"KEYWARD_PASSPHRASE="), "the variable is still set");
 }
+
+/// Whoever can write `vault.db` (a synced folder, a restored backup, another local process) but
+/// lacks the passphrase cannot point a connector at their host — the next sync would have sent
+/// it the credentials — nor widen the scan or give consents.
+#[test]
+fn rows_changed_in_the_file_are_not_obeyed() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let thief = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    thief.set_nonblocking(true).unwrap();
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE connectors SET settings = json_set(settings, '$.endpoint', ?1, '$.demo', json('false'))
+             WHERE name = 'demo-datadog'",
+            [format!("http://{}", thief.local_addr().unwrap())],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('scan', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [r#"{"folders":["/"],"excludes":[],"git_history":true,"verify":["datadog","fastly"]}"#],
+    )
+    .unwrap();
+    drop(db);
+
+    let out = home.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("demo-datadog") && stderr.contains("changed outside Keyward"), "{stderr}");
+    assert!(thief.accept().is_err(), "the credentials were sent to the address written into the file");
+    assert!(home.ok(&["connector", "list"]).contains("settings changed outside Keyward"));
+    // The other connectors sync on.
+    home.ok(&["sync", "--connector", "demo-fastly"]);
+
+    let config = home.ok(&["scan-config"]);
+    assert!(config.contains("git history in the scheduled scan: off"), "{config}");
+    assert!(config.contains("found keys may be checked with: -"), "{config}");
+    assert!(!config.contains("folders: /\n"), "{config}");
+}
+
+/// An endpoint that would carry credentials in the clear is refused when it is given.
+#[test]
+fn a_plain_http_endpoint_off_this_machine_is_refused() {
+    let mut home = Home::initialised();
+    home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");
+    home.set_env("DD_APP_KEY", "0123456789abcdef0123456789abcdef01234567");
+    let out = home.run(&["connector", "add", "datadog", "--name", "dd", "--endpoint", "http://dd.example.com"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https://"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(home.json(&["connector", "list", "--json"]), serde_json::json!([]));
+}

@@ -232,6 +232,8 @@ pub struct ConnectorView {
     pub last_sync_at: Option<String>,
     /// Account-level facts from the latest sync.
     pub facts: serde_json::Value,
+    /// False when its settings were changed outside Keyward: it will not sync until re-added.
+    pub settings_intact: bool,
 }
 
 impl From<&Connector> for ConnectorView {
@@ -246,13 +248,17 @@ impl From<&Connector> for ConnectorView {
             account_id: c.account_id.clone(),
             last_sync_at: c.last_sync_at.clone(),
             facts: c.facts.clone(),
+            settings_intact: c.settings_intact,
         }
     }
 }
 
 fn connector_view(vault: &Vault, c: &Connector) -> Result<ConnectorView, Error> {
     let mut view = ConnectorView::from(c);
-    view.credential_fields = connector::credentials(vault, c)?.names().map(str::to_owned).collect();
+    // A tampered connector is still listed (with `settings_intact` false), never unsealed.
+    if c.settings_intact {
+        view.credential_fields = connector::credentials(vault, c)?.names().map(str::to_owned).collect();
+    }
     Ok(view)
 }
 

@@ -233,7 +233,12 @@ impl Vault {
         if version < SCHEMA_VERSION {
             migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
         }
-        Ok(Vault { conn, data_key, vault_id, path: path.to_owned(), tightened })
+        let vault = Vault { conn, data_key, vault_id, path: path.to_owned(), tightened };
+        if version < 5 {
+            // The rows there before row MACs existed are trusted once, as they are now.
+            vault.authenticate_existing_rows().map_err(|e| corrupt_or(path, e))?;
+        }
+        Ok(vault)
     }
 
     /// The vault's id (also the keychain entry's account name).
@@ -270,6 +275,54 @@ impl Vault {
         let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.data_key.expose()).expect("any key length");
         mac.update(format!("keyward/v1/{}/scan-fingerprint", self.vault_id).as_bytes());
         zeroize::Zeroizing::new(mac.finalize().into_bytes().into())
+    }
+
+    /// A MAC over a row's security-relevant fields (`parts`, each length-prefixed), under a key
+    /// derived from the data key: a row changed by anyone without the vault's key fails
+    /// [`Vault::row_mac_ok`].
+    pub(crate) fn row_mac(&self, table: &str, parts: &[&[u8]]) -> Vec<u8> {
+        use hmac::{Hmac, Mac};
+        let mut key = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.data_key.expose()).expect("any key length");
+        key.update(format!("keyward/v1/{}/row-mac", self.vault_id).as_bytes());
+        let key: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(key.finalize().into_bytes().into());
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_slice()).expect("any key length");
+        for part in std::iter::once(table.as_bytes()).chain(parts.iter().copied()) {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `mac` is the row MAC of `parts` (in constant time).
+    pub(crate) fn row_mac_ok(&self, table: &str, parts: &[&[u8]], mac: Option<&[u8]>) -> bool {
+        let expected = self.row_mac(table, parts);
+        // Constant time: every byte is compared whatever the first difference.
+        mac.is_some_and(|m| {
+            m.len() == expected.len() && m.iter().zip(&expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+        })
+    }
+
+    fn authenticate_existing_rows(&self) -> Result<(), rusqlite::Error> {
+        let rows: Vec<(i64, String, String)> = self
+            .conn
+            .prepare("SELECT id, provider, settings FROM connectors")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, provider, settings) in rows {
+            let mac =
+                self.row_mac("connectors", &[id.to_string().as_bytes(), provider.as_bytes(), settings.as_bytes()]);
+            self.conn.execute("UPDATE connectors SET settings_mac = ?2 WHERE id = ?1", params![id, mac])?;
+        }
+        let rows: Vec<(String, String)> = self
+            .conn
+            .prepare("SELECT key, value FROM settings")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (key, value) in rows {
+            let mac = self.row_mac("settings", &[key.as_bytes(), value.as_bytes()]);
+            self.conn.execute("UPDATE settings SET mac = ?2 WHERE key = ?1", params![key, mac])?;
+        }
+        Ok(())
     }
 
     /// Seals a secret for `table.column` of row `row`.

@@ -140,3 +140,35 @@ fn keychain_protected_vault_round_trips_through_the_os_keychain() {
     entry.delete_credential().unwrap();
     assert!(matches!(Vault::open(&path, None), Err(VaultError::MasterKeyMissing(_))));
 }
+
+#[test]
+fn row_macs_bind_rows_to_the_vaults_key_and_existing_rows_are_trusted_once_at_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, v) = new_vault(&dir);
+    let parts: [&[u8]; 3] = [b"1", b"datadog", br#"{"site":"datadoghq.com"}"#];
+    let mac = v.row_mac("connectors", &parts);
+    assert!(v.row_mac_ok("connectors", &parts, Some(&mac)));
+    assert!(!v.row_mac_ok("connectors", &[b"1", b"datadog", br#"{"endpoint":"https://evil"}"#], Some(&mac)));
+    assert!(!v.row_mac_ok("settings", &parts, Some(&mac)), "bound to its table");
+    assert!(!v.row_mac_ok("connectors", &parts, None));
+    // Length-prefixed: moving bytes between fields changes the MAC.
+    assert!(!v.row_mac_ok("connectors", &[b"1d", b"atadog", br#"{"site":"datadoghq.com"}"#], Some(&mac)));
+    let other = tempfile::tempdir().unwrap();
+    let (_, w) = new_vault(&other);
+    assert!(!w.row_mac_ok("connectors", &parts, Some(&mac)), "another vault's key");
+
+    // A row written before row MACs existed (schema 4) is authenticated by the upgrade.
+    v.conn()
+        .execute(
+            "INSERT INTO connectors (id, name, provider, settings, created_at) VALUES (7, 'old', 'datadog', '{}', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+    v.conn().execute("INSERT INTO settings (key, value) VALUES ('scan', '{}')", []).unwrap();
+    v.authenticate_existing_rows().unwrap();
+    let mac: Vec<u8> =
+        v.conn().query_row("SELECT settings_mac FROM connectors WHERE id = 7", [], |r| r.get(0)).unwrap();
+    assert!(v.row_mac_ok("connectors", &[b"7", b"datadog", b"{}"], Some(&mac)));
+    let mac: Vec<u8> = v.conn().query_row("SELECT mac FROM settings WHERE key = 'scan'", [], |r| r.get(0)).unwrap();
+    assert!(v.row_mac_ok("settings", &[b"scan", b"{}"], Some(&mac)));
+}

@@ -7,3 +7,10 @@ ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
 -- A removed connector is kept, renamed out of the way and without its credentials, so the
 -- history of its keys and findings stays (issue 18): findings resolve as key_deleted.
 ALTER TABLE connectors ADD COLUMN removed_at TEXT;
+
+-- Rows whose change alone would send credentials or keys somewhere, or widen what Keyward does,
+-- carry a MAC under a key derived from the data key (issue 11): whoever can write vault.db but
+-- lacks the passphrase cannot point a connector at their host or give consents. Filled for the
+-- rows already there when this migration runs (Vault::open), so a later NULL means tampering.
+ALTER TABLE connectors ADD COLUMN settings_mac BLOB;
+ALTER TABLE settings ADD COLUMN mac BLOB;
