@@ -529,7 +529,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connector(ConnectorCmd::Test { name, json }) => {
             let mut vault = open(&home)?;
             let runtime = runtime()?;
-            let checks = runtime.block_on(api::test_connector(&mut vault, &name))?;
+            let checks = runtime
+                .block_on(api::test_connector(&mut vault, &name))
+                .with_context(|| format!("connector {name}"))?;
             output::checks(&checks, json)?;
             if let Some(bad) = checks.iter().find(|c| !c.ok) {
                 bail!("{name}: {} missing: {}", bad.what, bad.detail);

@@ -51,6 +51,12 @@ pub struct HttpSettings {
     pub timeout: Duration,
     /// Connection timeout.
     pub connect_timeout: Duration,
+    /// The longest a provider may stay silent (no header, no body byte) before the attempt is
+    /// given up: a provider that accepts the connection and never answers costs seconds.
+    pub read_timeout: Duration,
+    /// Attempts of a request whose provider stayed silent, the first included: silence is not
+    /// a blip worth the whole retry budget.
+    pub max_silent_attempts: u32,
     /// Attempts per request, the first included.
     pub max_attempts: u32,
     /// First backoff; doubles per attempt, with full jitter.
@@ -73,6 +79,8 @@ impl Default for HttpSettings {
         Self {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(10),
+            max_silent_attempts: 2,
             max_attempts: 5,
             base_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(20),
@@ -129,6 +137,7 @@ impl Http {
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
             .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
             // A redirect would carry the provider's auth header (`DD-API-KEY`, `Fastly-Key`,
             // `API-Key`) to another host, or from https to http: never followed.
@@ -162,9 +171,14 @@ impl Http {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         let s = &self.settings;
         let mut attempt = 1;
+        let mut silent = 0;
         loop {
-            let last = attempt >= s.max_attempts;
-            let outcome = self.attempt(what, build(&self.client)).await;
+            let (outcome, timed_out) = match self.attempt(what, build(&self.client)).await {
+                Ok(r) => (Ok(r), false),
+                Err((e, timed_out)) => (Err(e), timed_out),
+            };
+            silent += u32::from(timed_out);
+            let last = attempt >= s.max_attempts || (timed_out && silent >= s.max_silent_attempts.max(1));
             let wait = match &outcome {
                 Ok(r) if accept.contains(&r.status) => return outcome,
                 Ok(r) if r.status == 429 => {
@@ -201,19 +215,21 @@ impl Http {
         }
     }
 
-    /// One attempt: send, then read the body within the cap.
-    async fn attempt(&self, what: &str, request: reqwest::RequestBuilder) -> Result<Response, ConnectorError> {
-        let mut resp = request.send().await.map_err(|e| self.transport(what, &e))?;
+    /// One attempt: send, then read the body within the cap. The error says whether the
+    /// provider stayed silent (a timeout).
+    async fn attempt(&self, what: &str, request: reqwest::RequestBuilder) -> Result<Response, (ConnectorError, bool)> {
+        let failed = |e: reqwest::Error| (self.transport(what, &e), e.is_timeout());
+        let mut resp = request.send().await.map_err(failed)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let cap = self.settings.max_body_bytes;
         if resp.content_length().is_some_and(|n| n as usize > cap) {
-            return Err(self.too_large(what, cap));
+            return Err((self.too_large(what, cap), false));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(what, &e))? {
+        while let Some(chunk) = resp.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > cap {
-                return Err(self.too_large(what, cap));
+                return Err((self.too_large(what, cap), false));
             }
             body.extend_from_slice(&chunk);
         }
@@ -270,7 +286,11 @@ impl Http {
     fn transport(&self, what: &str, e: &reqwest::Error) -> ConnectorError {
         // reqwest's Display includes the URL, which may carry a query; say what failed without it.
         let cause = if e.is_timeout() {
-            "timed out".to_owned()
+            format!(
+                "timed out ({} s without a byte, or {} s in all)",
+                self.settings.read_timeout.as_secs(),
+                self.settings.timeout.as_secs()
+            )
         } else if e.is_connect() {
             "could not connect".to_owned()
         } else if e.is_body() || e.is_decode() {

@@ -218,3 +218,20 @@ async fn redirects_are_not_followed_with_the_credentials() {
     }
     assert_eq!(elsewhere_count.load(Ordering::SeqCst), 0, "a redirect was followed");
 }
+
+/// A provider that accepts the connection and never answers costs its read timeout twice, not
+/// the whole retry budget of whole-request timeouts (it was 5 × 30 s).
+#[tokio::test]
+async fn a_silent_provider_is_given_up_after_two_silences() {
+    let (url, count, _) = scripted((0..5).map(|_| Reply::Silent).collect()).await;
+    let s = HttpSettings {
+        timeout: Duration::from_secs(30),
+        read_timeout: Duration::from_millis(300),
+        max_attempts: 5,
+        ..settings()
+    };
+    let err = get(&client(s), &url).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 2, "silence is retried once");
+}

@@ -289,3 +289,48 @@ fn settings_are_checked_and_stored_once() {
     fails(&["policy", "check", policy.to_str().unwrap()], "got [60, 30, 7, 1]");
     fails(&["policy", "set", policy.to_str().unwrap()], "got [60, 30, 7, 1]");
 }
+
+/// A provider that accepts the connection and never answers costs seconds, is named in the
+/// error, and holds no other connector up.
+#[test]
+fn a_silent_provider_fails_named_and_holds_nothing_up() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    // Accepts every connection and keeps it open, answering nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let mut home = Home::new();
+    home.ok(&["demo"]);
+    home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");
+    home.set_env("DD_APP_KEY", "0123456789abcdef0123456789abcdef01234567");
+    home.ok(&["connector", "add", "datadog", "--name", "mute", "--endpoint", &format!("http://{addr}")]);
+    let started = std::time::Instant::now();
+    let out = home.run(&["connector", "test", "mute"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("connector mute") && stderr.contains("timed out"), "{stderr}");
+    let out = home.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("mute") && stderr.contains("timed out"), "{stderr}");
+    // Every demo connector synced beside it.
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    let failed: Vec<String> = db
+        .prepare(
+            "SELECT c.name FROM sync_runs r JOIN connectors c ON c.id = r.connector_id
+             WHERE r.id IN (SELECT MAX(id) FROM sync_runs GROUP BY connector_id) AND r.status != 'ok'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(failed, ["mute"]);
+    // A bound, not a benchmark: two silences of 10 s for the test and for the sync's calls in
+    // flight at once, about 45 s in all; before, the test alone took 150 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(150), "{:?}", started.elapsed());
+}

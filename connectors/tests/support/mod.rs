@@ -27,6 +27,8 @@ pub enum Reply {
     Full { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
     /// Headers and the start of a body, then silence forever.
     Hang,
+    /// The connection accepted, the request read, and not one byte back.
+    Silent,
     /// A chunked body of `bytes` bytes, with no Content-Length up front.
     Stream { bytes: usize },
     /// Close the connection without answering.
@@ -105,6 +107,10 @@ pub async fn serve(handler: Handler) -> String {
                             {
                                 return;
                             }
+                        }
+                        Reply::Silent => {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                            return;
                         }
                         Reply::Hang => {
                             let _ =

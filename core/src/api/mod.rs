@@ -344,25 +344,56 @@ pub async fn sync(
     sync_connectors(vault, connectors, demo.as_ref(), progress).await
 }
 
-/// Syncs `connectors` one after the other; demo connectors go to `demo`'s stand-ins.
+/// Connectors fetched at once: providers are independent, and one slow provider must not hold
+/// the others up. The vault is written one connector at a time, after the fetches.
+const SYNC_CONCURRENCY: usize = 4;
+
+/// The longest one connector's fetch may take (a 2,000-user AWS account takes about a minute
+/// and a half on moto): past it that connector fails, named, and changes nothing.
+pub const SYNC_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Syncs `connectors`, fetching up to [`SYNC_CONCURRENCY`] at once, each within
+/// [`SYNC_DEADLINE`]; demo connectors go to `demo`'s stand-ins. Every error names its connector.
 async fn sync_connectors(
     vault: &mut Vault,
     connectors: Vec<Connector>,
     demo: Option<&crate::demo::Demo>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
-    let mut outcomes = Vec::with_capacity(connectors.len());
+    let mut prepared = Vec::with_capacity(connectors.len());
     for c in connectors {
-        let started = std::time::Instant::now();
         let run_id = sync::begin(vault, &c)?;
         tracing::info!(connector = %c.name, provider = %c.provider, "sync started");
-        let fetched = match connector::credentials(vault, &c) {
-            Ok(credentials) => {
-                let target = demo.map_or(c.clone(), |d| d.redirect(&c));
-                sync::fetch(&target, &credentials, progress).await
-            }
-            Err(e) => Err(e),
-        };
+        let credentials = connector::credentials(vault, &c);
+        prepared.push((c, run_id, credentials));
+    }
+    let limit = tokio::sync::Semaphore::new(SYNC_CONCURRENCY);
+    let fetches = prepared.into_iter().map(|(c, run_id, credentials)| {
+        let limit = &limit;
+        async move {
+            let _permit = limit.acquire().await.expect("the semaphore is never closed");
+            let started = std::time::Instant::now();
+            let fetched = match credentials {
+                Ok(credentials) => {
+                    let target = demo.map_or(c.clone(), |d| d.redirect(&c));
+                    tokio::time::timeout(SYNC_DEADLINE, sync::fetch(&target, &credentials, progress))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Error::Conflict(format!(
+                                "{}: no complete answer within {} minutes; nothing was changed",
+                                c.provider,
+                                SYNC_DEADLINE.as_secs() / 60
+                            )))
+                        })
+                }
+                Err(e) => Err(e),
+            };
+            (c, run_id, started, fetched)
+        }
+    });
+    let fetched = futures_util::future::join_all(fetches).await;
+    let mut outcomes = Vec::with_capacity(fetched.len());
+    for (c, run_id, started, fetched) in fetched {
         let outcome = match fetched {
             Ok(inventory) => sync::apply(vault, &c, run_id, &inventory, Utc::now(), started),
             Err(e) => Err(e),
