@@ -2,6 +2,7 @@
 //! `keyward_core::api` function, print. Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
 
 mod output;
+mod prompt;
 mod scan;
 
 use std::io::{IsTerminal, Read};
@@ -641,9 +642,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCmd::Add { provider, name, owner, expires }) => {
             let mut vault = open(&home)?;
-            let mut raw = zeroize::Zeroizing::new(String::new());
-            std::io::stdin().read_to_string(&mut raw).context("reading the secret from standard input")?;
-            let secret = Secret::new(raw.trim_end_matches(['\r', '\n']).to_owned());
+            let raw = prompt::secret(&format!("Secret of {provider} key {name:?}"), prompt::Input::All)?;
+            let secret = Secret::new(raw.to_string());
             let key = api::add_key(&mut vault, NewKey { provider, name, owner, expires_at: expires, secret })?;
             println!("{}", key.id);
         }
@@ -940,9 +940,7 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
             let url = match std::env::var("KEYWARD_WEBHOOK_URL") {
                 Ok(u) => u,
                 Err(_) => {
-                    let mut line = zeroize::Zeroizing::new(String::new());
-                    std::io::stdin().read_line(&mut line).context("reading the webhook URL from standard input")?;
-                    line.trim().to_owned()
+                    prompt::secret(&format!("URL of webhook {name:?}"), prompt::Input::FirstLine)?.trim().to_owned()
                 }
             };
             let (key, generated) = match (kind.as_str(), std::env::var("KEYWARD_WEBHOOK_SECRET")) {

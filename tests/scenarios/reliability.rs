@@ -334,3 +334,62 @@ fn a_silent_provider_fails_named_and_holds_nothing_up() {
     // flight at once, about 45 s in all; before, the test alone took 150 s.
     assert!(started.elapsed() < std::time::Duration::from_secs(150), "{:?}", started.elapsed());
 }
+
+/// A secret typed at a terminal is asked for by name and not echoed (it was read with no
+/// prompt and echoed back to the screen).
+#[test]
+fn secrets_typed_at_a_terminal_are_asked_for_and_not_echoed() {
+    use std::io::{Read as _, Write as _};
+    const TYPED: &str = "lin_api_TypedAtTheTerminal0123456789abcdefghABCD";
+    let home = Home::initialised();
+    let command = format!(
+        "{} --home {} keys add --provider linear --name typed",
+        keyward_tests::built_binary("keyward").display(),
+        home.path().display()
+    );
+    // `script` gives the command a real terminal; what the terminal shows comes back on stdout.
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("KEYWARD_PASSPHRASE", keyward_tests::PASSPHRASE)
+        .env_remove("KEYWARD_HOME")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut screen_out = child.stdout.take().unwrap();
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let screen = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = screen_out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !keyward_tests::contains(&screen.lock().unwrap(), b"(input hidden)") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt: {:?}",
+            String::from_utf8_lossy(&screen.lock().unwrap())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{TYPED}\n").as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let screen = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("Secret of linear key \"typed\" (input hidden): "), "{screen}");
+    assert!(!screen.contains(TYPED), "the secret was echoed: {screen}");
+    let keys = home.json(&["keys", "list", "--json"]);
+    assert_eq!(keys[0]["name"], "typed");
+    assert_eq!(home.ok(&["keys", "reveal", keys[0]["id"].as_str().unwrap()]).trim(), TYPED);
+}
