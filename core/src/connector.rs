@@ -164,6 +164,81 @@ fn check_endpoint(endpoint: &str) -> Result<(), Error> {
     }
 }
 
+/// The settings each provider reads, as the CLI's flags; any other given is refused rather than
+/// stored and shown while nothing reads it.
+fn settings_read_by(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "aws" => &["--profile", "--region", "--endpoint"],
+        "aws_apigateway" => &["--profile", "--region", "--regions", "--endpoint"],
+        "datadog" => &["--site", "--endpoint"],
+        "mongodb_atlas" => &["--org-id", "--endpoint"],
+        "fastly" => &["--endpoint"],
+        "newrelic" => &["--region", "--account-id", "--endpoint"],
+        _ => &[],
+    }
+}
+
+fn check_settings_apply(provider: &str, s: &ConnectorSettings) -> Result<(), Error> {
+    let given = [
+        ("--profile", s.profile.is_some()),
+        ("--region", s.region.is_some()),
+        ("--regions", !s.regions.is_empty()),
+        ("--site", s.site.is_some()),
+        ("--org-id", s.org_id.is_some()),
+        ("--account-id", !s.account_ids.is_empty()),
+        ("--endpoint", s.endpoint.is_some()),
+    ];
+    let read = settings_read_by(provider);
+    match given.iter().find(|(flag, set)| *set && !read.contains(flag)) {
+        Some((flag, _)) => Err(Error::Invalid {
+            field: "settings",
+            reason: format!("{provider} does not use {flag} (it reads {})", read.join(", ")),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The shape of an AWS region name: `us-east-1`, `us-gov-west-1`, `cn-north-1`.
+fn is_aws_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+/// Refuses a profile neither AWS file defines, instead of letting the SDK fall back to
+/// instance metadata and fail with its own dump.
+fn check_aws_profile(profile: &str) -> Result<(), Error> {
+    let home = dirs::home_dir().unwrap_or_default();
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var).map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws").join(default))
+    };
+    let (config, credentials) = (file("AWS_CONFIG_FILE", "config"), file("AWS_SHARED_CREDENTIALS_FILE", "credentials"));
+    let defines = |path: &std::path::Path, headers: &[String]| {
+        std::fs::read_to_string(path).is_ok_and(|text| {
+            text.lines().any(|l| {
+                let l = l.trim();
+                l.starts_with('[')
+                    && l.ends_with(']')
+                    && headers.iter().any(|h| l[1..l.len() - 1].split_whitespace().collect::<Vec<_>>().join(" ") == *h)
+            })
+        })
+    };
+    let mut headers = vec![format!("profile {profile}")];
+    if profile == "default" {
+        headers.push("default".into());
+    }
+    let in_config = defines(&config, &headers);
+    if in_config || defines(&credentials, &[profile.to_owned()]) {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        field: "profile",
+        reason: format!("no profile named {profile:?} in {} or {}", config.display(), credentials.display()),
+    })
+}
+
 /// Checks that `credentials` hold one complete set of what `provider` needs (none for AWS), and
 /// that the provider's required settings are there and known.
 fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credentials) -> Result<(), Error> {
@@ -189,6 +264,20 @@ fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credenti
     }
     if let Some(endpoint) = &settings.endpoint {
         check_endpoint(endpoint)?;
+    }
+    check_settings_apply(provider, settings)?;
+    if provider.starts_with("aws") {
+        for region in settings.region.iter().chain(&settings.regions) {
+            if !is_aws_region(region) {
+                return Err(Error::Invalid {
+                    field: "region",
+                    reason: format!("{region:?} is not an AWS region name (like us-east-1 or eu-central-1)"),
+                });
+            }
+        }
+        if let Some(profile) = &settings.profile {
+            check_aws_profile(profile)?;
+        }
     }
     match provider {
         "mongodb_atlas" if settings.org_id.as_deref().is_none_or(|o| o.trim().is_empty()) => {

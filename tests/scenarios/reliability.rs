@@ -393,3 +393,34 @@ fn secrets_typed_at_a_terminal_are_asked_for_and_not_echoed() {
     assert_eq!(keys[0]["name"], "typed");
     assert_eq!(home.ok(&["keys", "reveal", keys[0]["id"].as_str().unwrap()]).trim(), TYPED);
 }
+
+/// `connector add` refuses what no provider would read, and values it can check.
+#[test]
+fn connector_add_refuses_settings_that_do_not_apply() {
+    let mut home = Home::initialised();
+    home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");
+    home.set_env("DD_APP_KEY", "0123456789abcdef0123456789abcdef01234567");
+    home.set_env("FASTLY_API_TOKEN", "fastly-token-0123456789abcdef0123");
+    let aws_files = tempfile::tempdir().unwrap();
+    let config = aws_files.path().join("config");
+    std::fs::write(&config, "[default]\nregion = us-east-1\n\n[profile audit]\nregion = eu-west-1\n").unwrap();
+    home.set_env("AWS_CONFIG_FILE", config.to_str().unwrap());
+    home.set_env("AWS_SHARED_CREDENTIALS_FILE", aws_files.path().join("credentials").to_str().unwrap());
+    let refused = |args: &[&str], words: &str| {
+        let out = home.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+    };
+    refused(&["connector", "add", "datadog", "--name", "dd", "--region", "eu"], "datadog does not use --region");
+    refused(&["connector", "add", "fastly", "--name", "f", "--profile", "x"], "fastly does not use --profile");
+    refused(&["connector", "add", "fastly", "--name", "f", "--org-id", "x"], "fastly does not use --org-id");
+    refused(&["connector", "add", "fastly", "--name", "f", "--site", "datadoghq.eu"], "fastly does not use --site");
+    refused(&["connector", "add", "aws", "--name", "a", "--region", "mars-1"], "\"mars-1\" is not an AWS region");
+    refused(&["connector", "add", "aws_apigateway", "--name", "g", "--regions", "moon-1,,"], "is not an AWS region");
+    refused(&["connector", "add", "aws", "--name", "a", "--profile", "nope"], "no profile named \"nope\"");
+    assert_eq!(home.json(&["connector", "list", "--json"]), Value::Array(vec![]));
+    // What applies is taken.
+    home.ok(&["connector", "add", "aws", "--name", "a", "--profile", "audit", "--region", "eu-west-1"]);
+    home.ok(&["connector", "add", "aws_apigateway", "--name", "g", "--regions", "us-east-1,us-gov-west-1"]);
+}
