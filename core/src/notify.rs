@@ -626,11 +626,41 @@ pub fn deliveries(vault: &Vault, limit: usize) -> Result<Vec<Delivery>, Error> {
     Ok(rows)
 }
 
-/// Sends `notes` to every enabled webhook and logs the outcomes.
+/// More notifications than this from one audit reach a webhook as one message.
+pub const WEBHOOK_BATCH: usize = 3;
+
+/// One notification carrying every finding of `notes` (event `audit.batch`): what one audit
+/// found reaches a channel as one message, not dozens in a second.
+pub fn batch(notes: &[Notification]) -> Notification {
+    let findings: Vec<FindingView> = notes.iter().flat_map(|n| n.findings.iter().cloned()).collect();
+    let severity = notes.iter().map(|n| rank(&n.severity)).max().unwrap_or(Severity::Low).as_str().to_owned();
+    let mut body: Vec<String> = notes.iter().take(10).map(|n| n.title.clone()).collect();
+    if notes.len() > 10 {
+        body.push(format!("… and {} more in Keyward's Findings tab", notes.len() - 10));
+    }
+    Notification {
+        event: "audit.batch".into(),
+        subject: format!("{} keys", notes.len()),
+        title: format!("Keyward: {} findings on {} keys", findings.len(), notes.len()),
+        body: body.join("\n"),
+        severity,
+        findings,
+    }
+}
+
+/// Sends `notes` to every enabled webhook and logs the outcomes; past [`WEBHOOK_BATCH`] they
+/// go as one [`batch`].
 pub async fn deliver(vault: &mut Vault, notes: &[Notification], retry: Retry) -> Result<Vec<Delivery>, Error> {
     if notes.is_empty() {
         return Ok(Vec::new());
     }
+    let batched;
+    let notes = if notes.len() > WEBHOOK_BATCH {
+        batched = [batch(notes)];
+        &batched[..]
+    } else {
+        notes
+    };
     let targets = webhook_targets(vault, None)?;
     let out = send(&targets, notes, retry).await;
     record_deliveries(vault, &out)?;

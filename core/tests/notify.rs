@@ -151,6 +151,18 @@ async fn webhooks_hear_each_thing_once_and_signed() {
         "errors never carry the URL"
     );
 
+    // Many notifications from one audit reach each webhook as one message carrying them all.
+    let before = json_hook.provider().received.lock().unwrap().len();
+    let many = [first.clone(), first.clone()].concat();
+    let d = notify::deliver(&mut dd.vault, &many, fast()).await.unwrap();
+    assert_eq!(d.len(), 2, "one delivery per webhook: {d:?}");
+    let received = json_hook.provider().received.lock().unwrap().clone();
+    assert_eq!(received.len(), before + 1);
+    let body = &received.last().unwrap().body;
+    assert_eq!(body["event"], "audit.batch");
+    let findings: usize = many.iter().map(|n| n.findings.len()).sum();
+    assert_eq!(body["findings"].as_array().unwrap().len(), findings);
+
     // A wrong signing key is refused by the receiver: the signature is real.
     let bad = notify::WebhookTarget {
         key: Some(Secret::new("another-key-0000000".into())),

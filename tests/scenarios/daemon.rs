@@ -62,7 +62,10 @@ fn the_daemon_runs_the_audit_notifies_and_stops_cleanly() {
     let received = receiver.provider().received.lock().unwrap().clone();
     assert!(!received.is_empty(), "the webhook heard the new findings");
     assert_eq!(*receiver.provider().refused.lock().unwrap(), 0, "every signature verified");
-    assert!(received.iter().all(|r| r.body["event"] == "finding.opened"));
+    // One audit's many new findings reach the webhook as one message carrying them all.
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].body["event"], "audit.batch");
+    assert!(received[0].body["findings"].as_array().unwrap().len() > 3);
     let audit = home.json(&["schedule", "list", "--json"]);
     let audit = audit.as_array().unwrap().iter().find(|j| j["id"] == "audit").unwrap().clone();
     assert_eq!(audit["last_status"], "ok", "{audit}");
@@ -73,7 +76,7 @@ fn the_daemon_runs_the_audit_notifies_and_stops_cleanly() {
     std::fs::write(home.path().join("policy.toml"), "[defaults]\nnot_rotated_days = 2\n").unwrap();
     let summary = home.ok(&["audit", "--notify"]);
     assert!(summary.contains("notifications, 0 webhook deliveries failed"), "{summary}");
-    assert!(receiver.provider().received.lock().unwrap().len() > before);
+    assert_eq!(receiver.provider().received.lock().unwrap().len(), before + 1, "one message for the audit");
     // The signing key is sealed.
     for f in files_under(home.path()) {
         assert!(!contains(&std::fs::read(&f).unwrap(), SIGNING_KEY.as_bytes()), "{} holds the key", f.display());
