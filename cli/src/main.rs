@@ -326,6 +326,9 @@ enum NotifyCmd {
         /// Desktop notifications: on or off
         #[arg(long)]
         desktop: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Manage webhooks
     #[command(subcommand)]
@@ -904,7 +907,7 @@ fn schedule_cmd(home: &Home, cmd: ScheduleCmd) -> anyhow::Result<()> {
 fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
     use keyward_core::notify;
     match cmd {
-        NotifyCmd::Prefs { min_severity, quiet_hours, digest, desktop } => {
+        NotifyCmd::Prefs { min_severity, quiet_hours, digest, desktop, json } => {
             let vault = open(home)?;
             let mut p = notify::preferences(&vault)?;
             if let Some(s) = min_severity {
@@ -933,7 +936,20 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
                 };
             }
             notify::set_preferences(&vault, &p)?;
-            println!("{}", serde_json::to_string_pretty(&p)?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&p)?);
+            } else {
+                println!("lowest severity notified: {} (expiry reminders always)", p.min_severity);
+                println!(
+                    "quiet hours: {}",
+                    p.quiet_hours.map_or("off".into(), |(a, b)| format!("{a:02}:00 to {b:02}:00, local time"))
+                );
+                println!(
+                    "daily digest: {}",
+                    p.digest_hour.map_or("off".into(), |h| format!("at {h:02}:00, local time"))
+                );
+                println!("desktop notifications: {}", if p.desktop { "on" } else { "off" });
+            }
         }
         NotifyCmd::Webhook(WebhookCmd::Add { name, kind }) => {
             let vault = open(home)?;

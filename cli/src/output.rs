@@ -138,7 +138,11 @@ pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
                     f.rule_id.clone(),
                     f.provider.clone(),
                     f.account.clone(),
-                    f.external_id.clone().or_else(|| f.resource.clone()).unwrap_or_else(|| "-".into()),
+                    match (&f.key_name, &f.external_id) {
+                        (Some(name), Some(id)) if name != id => format!("{name} ({id})"),
+                        (Some(name), _) => name.clone(),
+                        (None, _) => f.external_id.clone().or_else(|| f.resource.clone()).unwrap_or_else(|| "-".into()),
+                    },
                     dash(&f.owner).to_owned(),
                     f.detail.clone(),
                 ]
@@ -184,9 +188,10 @@ pub fn finding(f: &FindingView, history: &[FindingEvent], json: bool) -> anyhow:
         f.resolution.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
     );
     println!(
-        "  subject    {} {} {}",
+        "  subject    {} {} {}{}",
         f.provider,
         safe(&f.account),
+        f.key_name.as_deref().map(|n| format!("key {} ", safe(n))).unwrap_or_default(),
         safe(f.external_id.as_deref().or(f.resource.as_deref()).unwrap_or(""))
     );
     println!("  owner      {}", safe(dash(&f.owner)));

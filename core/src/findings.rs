@@ -123,6 +123,8 @@ pub struct FindingView {
     pub resolution: Option<String>,
     /// The user's note from acknowledging or snoozing.
     pub note: Option<String>,
+    /// The key's name, for key findings (keys registered by hand have no provider id to show).
+    pub key_name: Option<String>,
 }
 
 /// One entry of a finding's history.
@@ -402,7 +404,8 @@ impl<T> OptionalFound<T> for Result<T, Error> {
 }
 
 const COLUMNS: &str = "id, rule_id, severity, weight, state, key_id, provider, account, external_id, owner, resource, \
-     title, detail, first_seen_at, last_seen_at, snoozed_until, resolution, note";
+     title, detail, first_seen_at, last_seen_at, snoozed_until, resolution, note, \
+     (SELECT k.name FROM api_keys k WHERE k.id = findings.key_id)";
 
 fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingView> {
     let rule_id: String = r.get(1)?;
@@ -426,6 +429,7 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingView> {
         snoozed_until: r.get(15)?,
         resolution: r.get(16)?,
         note: r.get(17)?,
+        key_name: r.get(18)?,
     })
 }
 

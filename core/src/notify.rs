@@ -326,7 +326,11 @@ struct SealedWebhook {
 
 fn display_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
-        Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")),
+        // The host and port say where it goes; the path (a Slack token) stays hidden.
+        Ok(u) => match u.port() {
+            Some(port) => format!("{}://{}:{port}/…", u.scheme(), u.host_str().unwrap_or("")),
+            None => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")),
+        },
         Err(_) => "(invalid URL)".into(),
     }
 }

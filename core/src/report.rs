@@ -476,6 +476,7 @@ mod tests {
                 snoozed_until: None,
                 resolution: None,
                 note: None,
+                key_name: Some(name.into()),
             },
             key_name: Some(name.into()),
         }

@@ -424,3 +424,34 @@ fn connector_add_refuses_settings_that_do_not_apply() {
     home.ok(&["connector", "add", "aws", "--name", "a", "--profile", "audit", "--region", "eu-west-1"]);
     home.ok(&["connector", "add", "aws_apigateway", "--name", "g", "--regions", "us-east-1,us-gov-west-1"]);
 }
+
+/// What the output should say: a finding on a key registered by hand names the key; the jobs
+/// the demo ran show their last run; preferences read as words; an empty list says so.
+#[test]
+fn the_output_says_what_it_means() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let jobs = home.json(&["schedule", "list", "--json"]);
+    for id in ["audit", "sync:demo-datadog"] {
+        let job = jobs.as_array().unwrap().iter().find(|j| j["id"] == id).unwrap();
+        assert_eq!(job["last_status"], "ok", "{job}");
+    }
+    let manual: Vec<Value> = home
+        .json(&["findings", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["account"] == "manual")
+        .cloned()
+        .collect();
+    assert!(!manual.is_empty());
+    assert!(manual.iter().all(|f| f["key_name"].is_string()), "{manual:?}");
+    let table = home.ok(&["findings", "list"]);
+    let name = manual[0]["key_name"].as_str().unwrap();
+    assert!(table.lines().any(|l| l.contains("manual") && l.contains(name)), "{table}");
+    let prefs = home.ok(&["notify", "prefs"]);
+    assert!(prefs.contains("quiet hours: off") && !prefs.contains('{'), "{prefs}");
+    let empty = Home::initialised();
+    assert!(empty.ok(&["exposures"]).contains("No current exposures"));
+}

@@ -794,7 +794,24 @@ pub async fn demo(
     let stand_ins = crate::demo::populate(vault).await?;
     let connectors = connector::list(vault)?;
     let mut syncs = Vec::new();
-    for (name, outcome) in sync_connectors(vault, connectors, Some(&stand_ins), progress).await? {
+    let sync_started = Utc::now();
+    let outcomes = sync_connectors(vault, connectors, Some(&stand_ins), progress).await?;
+    // The demo ran what the scheduler would have: `schedule list` says so.
+    crate::schedule::enabled_jobs(vault)?;
+    for (name, outcome) in &outcomes {
+        let status = match outcome {
+            Ok(r) => crate::schedule::RunStatus::Ok(format!("{} keys (demo)", r.seen)),
+            Err(e) => crate::schedule::RunStatus::Failed(e.to_string()),
+        };
+        let run = crate::schedule::JobRun {
+            fire_at: sync_started,
+            started_at: sync_started,
+            finished_at: Utc::now(),
+            status,
+        };
+        crate::schedule::record_run(vault, &crate::schedule::Job::Sync(name.clone()), &run)?;
+    }
+    for (name, outcome) in outcomes {
         syncs.push(outcome.map_err(|e| Error::Invalid { field: "demo", reason: format!("{name}: {e}") })?);
     }
     let mut checked = Vec::new();
@@ -814,7 +831,15 @@ pub async fn demo(
         .map_err(|e| Error::Invalid { field: "demo", reason: format!("cannot write the demo project: {e}") })?;
     let request = ScanRequest { paths: vec![project], ..Default::default() };
     scan(home, vault, &request, &|_| {}, &std::sync::atomic::AtomicBool::new(false))?;
-    let findings = run_audit(home, vault, Utc::now())?.findings.len();
+    let audit_started = Utc::now();
+    let findings = run_audit(home, vault, audit_started)?.findings.len();
+    let run = crate::schedule::JobRun {
+        fire_at: audit_started,
+        started_at: audit_started,
+        finished_at: Utc::now(),
+        status: crate::schedule::RunStatus::Ok(format!("{findings} findings (demo)")),
+    };
+    crate::schedule::record_run(vault, &crate::schedule::Job::Audit, &run)?;
     let keys = inventory::list(vault)?.iter().filter(|k| k.removed_at.is_none()).count();
     Ok(DemoReport { syncs, checked, keys, findings })
 }

@@ -78,6 +78,7 @@ export interface Finding {
   title: string;
   detail: string;
   remediation: string;
+  key_name: string | null;
 }
 
 export interface AuditReport {
