@@ -251,12 +251,27 @@ pub fn resources(resources: &[ResourceView], json: bool) -> anyhow::Result<()> {
         &["ACCOUNT", "KIND", "REGION", "NAME", "FACTS"],
         resources
             .iter()
-            .map(|r| {
-                vec![r.account.clone(), r.kind.clone(), dash(&r.region).into(), r.name.clone(), r.details.to_string()]
-            })
+            .map(|r| vec![r.account.clone(), r.kind.clone(), dash(&r.region).into(), r.name.clone(), facts(&r.details)])
             .collect(),
     );
     Ok(())
+}
+
+/// A resource's facts as `name=value` words (the JSON is in `--json`).
+fn facts(details: &serde_json::Value) -> String {
+    match details {
+        serde_json::Value::Object(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                serde_json::Value::Null => format!("{k}=-"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::Object(_) | serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
 }
 
 /// The checks of `connector test`.

@@ -256,6 +256,8 @@ async fn every_rule_fires_exactly_where_the_table_says() {
     let keys = api::list_keys(&vault, false, anchor).unwrap();
     let old_ci_id = &keys.iter().find(|k| k.name == old_ci.0).unwrap().id;
     want.get_mut("key_exposed_in_file").unwrap().insert(format!("manual:{old_ci_id}"));
+    // Linear, asked by the demo, rejects the revoked CI key.
+    want.get_mut("key_rejected_by_provider").unwrap().insert(format!("manual:{old_ci_id}"));
     let shadows = api::list_shadow_keys(&vault).unwrap();
     let mut providers: Vec<&str> = shadows.iter().map(|s| s.provider.as_str()).collect();
     providers.sort();

@@ -455,3 +455,25 @@ fn the_output_says_what_it_means() {
     let empty = Home::initialised();
     assert!(empty.ok(&["exposures"]).contains("No current exposures"));
 }
+
+/// `resources` lists the providers' resources with their facts in words; a Linear key that
+/// Linear rejects raises a finding.
+#[test]
+fn resources_read_as_words_and_a_rejected_key_raises_a_finding() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    let resources = home.ok(&["resources"]);
+    assert!(!resources.contains("shadow_key"), "{resources}");
+    assert!(!resources.contains("{\""), "raw JSON: {resources}");
+    let rejected: Vec<Value> = home
+        .json(&["findings", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "key_rejected_by_provider")
+        .cloned()
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0]["key_name"], "linear-old-ci");
+}

@@ -725,7 +725,8 @@ impl From<Resource> for ResourceView {
 
 /// The posture resources the latest syncs saw.
 pub fn list_resources(vault: &Vault) -> Result<Vec<ResourceView>, Error> {
-    Ok(snapshot(vault)?.resources.into_iter().map(Into::into).collect())
+    // The providers' resources; the scan's shadow keys are listed by `shadow_keys`.
+    Ok(snapshot(vault)?.resources.into_iter().filter(|r| r.kind != crate::audit::SHADOW_KEY).map(Into::into).collect())
 }
 
 /// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),

@@ -20,6 +20,7 @@ pub mod key_no_expiry;
 pub mod key_not_rotated;
 pub mod key_owner_removed;
 pub mod key_owner_unknown;
+pub mod key_rejected_by_provider;
 pub mod key_unused;
 pub mod owner_admin_access;
 pub mod owner_two_active_keys;
@@ -39,6 +40,7 @@ pub static ALL_RULES: &[&dyn Rule] = &[
     &atlas_key_org_owner::AtlasKeyOrgOwner,
     &fastly_token_global_scope::FastlyTokenGlobalScope,
     &key_owner_removed::KeyOwnerRemoved,
+    &key_rejected_by_provider::KeyRejectedByProvider,
     &apigw_route_no_auth::ApigwRouteNoAuth,
     &atlas_key_no_access_list::AtlasKeyNoAccessList,
     &app_key_unscoped::AppKeyUnscoped,
