@@ -360,6 +360,11 @@ pub fn consumers(vault: &Vault, key_id: &str) -> Result<Vec<Exposure>, Error> {
 }
 
 /// The current exposures whose `column` (`key_id` or `shadow_id`) is `value`, by place.
+/// A shadow key's current exposures.
+pub fn of_shadow_key(vault: &Vault, shadow_id: &str) -> Result<Vec<Exposure>, Error> {
+    current_of(vault, "shadow_id", shadow_id)
+}
+
 fn current_of(vault: &Vault, column: &str, value: &str) -> Result<Vec<Exposure>, Error> {
     let sql =
         format!("SELECT {EXPOSURE_COLUMNS} FROM exposures WHERE {column} = ?1 AND gone_at IS NULL ORDER BY path, line");

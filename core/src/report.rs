@@ -51,11 +51,23 @@ impl Format {
 /// A finding with the name of its key, as reports show it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ReportRow {
-    /// The finding.
+    /// The finding (its key's name included).
     #[serde(flatten)]
     pub finding: FindingView,
-    /// The key's name, for key findings.
-    pub key_name: Option<String>,
+    /// Exposure findings: the files (and lines) where the key sits now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub places: Vec<ReportPlace>,
+}
+
+/// A file and line of an exposure finding.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReportPlace {
+    /// The file.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// The commit, for a key in git history.
+    pub revision: Option<String>,
 }
 
 fn subject(r: &ReportRow) -> String {
@@ -64,7 +76,7 @@ fn subject(r: &ReportRow) -> String {
         (Some(id), _, _) => id.clone(),
         (None, Some(res), _) => res.clone(),
         (None, None, Some(o)) if f.key_id.is_none() => format!("owner {o}"),
-        _ => r.key_name.clone().unwrap_or_else(|| f.account.clone()),
+        _ => r.finding.key_name.clone().unwrap_or_else(|| f.account.clone()),
     }
 }
 
@@ -121,7 +133,7 @@ fn csv(rows: &[ReportRow]) -> String {
             f.title.clone(),
             f.provider.clone(),
             f.account.clone(),
-            o(&r.key_name),
+            o(&r.finding.key_name),
             o(&f.external_id),
             o(&f.resource),
             o(&f.owner),
@@ -181,18 +193,32 @@ fn sarif(rows: &[ReportRow]) -> Value {
             let f = &r.finding;
             let what = subject(r);
             let uri = format!("keyward/{}/{}/{}", f.provider, f.account, what.replace(['/', ' '], "_"));
+            let logical = json!([{
+                "name": what,
+                "fullyQualifiedName": format!("{}/{}/{}", f.provider, f.account, what),
+                "kind": if f.resource.is_some() { "resource" } else { "member" },
+            }]);
+            // A key found in files points at the files and lines; anything else at the key.
+            let locations: Vec<Value> = if r.places.is_empty() {
+                vec![json!({"physicalLocation": {"artifactLocation": {"uri": uri}}, "logicalLocations": logical})]
+            } else {
+                r.places
+                    .iter()
+                    .map(|p| {
+                        let file = reqwest::Url::from_file_path(&p.path)
+                            .map_or_else(|()| p.path.clone(), |u| u.to_string());
+                        json!({
+                            "physicalLocation": {"artifactLocation": {"uri": file}, "region": {"startLine": p.line}},
+                            "logicalLocations": logical,
+                        })
+                    })
+                    .collect()
+            };
             let mut result = json!({
                 "ruleId": f.rule_id,
                 "level": sarif_level(&f.severity),
                 "message": {"text": format!("{}: {} ({} {}). {}", f.title, f.detail, f.provider, what, f.remediation)},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": uri}},
-                    "logicalLocations": [{
-                        "name": what,
-                        "fullyQualifiedName": format!("{}/{}/{}", f.provider, f.account, what),
-                        "kind": if f.resource.is_some() { "resource" } else { "member" },
-                    }],
-                }],
+                "locations": locations,
                 "partialFingerprints": {"keywardFinding/v1": format!("{}|{}|{}|{}", f.rule_id, f.provider, f.account, what)},
                 "properties": {
                     "severity": f.severity,
@@ -200,7 +226,7 @@ fn sarif(rows: &[ReportRow]) -> Value {
                     "provider": f.provider,
                     "account": f.account,
                     "owner": f.owner,
-                    "keyName": r.key_name,
+                    "keyName": r.finding.key_name,
                     "firstSeen": f.first_seen_at,
                     "lastSeen": f.last_seen_at,
                     "weight": f.weight,
@@ -225,6 +251,7 @@ fn sarif(rows: &[ReportRow]) -> Value {
         "runs": [{
             "tool": {"driver": {
                 "name": "Keyward",
+                "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/keyward/keyward",
                 "rules": rules,
@@ -268,7 +295,7 @@ fn ocsf(rows: &[ReportRow], now: DateTime<Utc>) -> Value {
             let what = subject(r);
             let mut resource = json!({
                 "uid": what,
-                "name": r.key_name.clone().unwrap_or_else(|| what.clone()),
+                "name": r.finding.key_name.clone().unwrap_or_else(|| what.clone()),
                 "type": if f.resource.is_some() { "API Gateway resource" } else if f.key_id.is_some() { "API Key" } else { "Account" },
                 "labels": [format!("provider:{}", f.provider), format!("account:{}", f.account)],
                 "data": {"provider": f.provider, "account": f.account, "owner": f.owner, "keyward_key_id": f.key_id},
@@ -427,7 +454,7 @@ th{{background:#f4f4f5}} .sev{{font-weight:600;text-transform:uppercase;font-siz
     );
     for r in rows {
         let f = &r.finding;
-        let key = match (&r.key_name, &f.external_id) {
+        let key = match (&r.finding.key_name, &f.external_id) {
             (Some(n), Some(id)) if n != id => format!("{}<br><small>{}</small>", esc(n), esc(id)),
             _ => esc(&subject(r)),
         };
@@ -478,7 +505,7 @@ mod tests {
                 note: None,
                 key_name: Some(name.into()),
             },
-            key_name: Some(name.into()),
+            places: Vec::new(),
         }
     }
 

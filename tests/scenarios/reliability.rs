@@ -476,4 +476,17 @@ fn resources_read_as_words_and_a_rejected_key_raises_a_finding() {
         .collect();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(rejected[0]["key_name"], "linear-old-ci");
+    // SARIF names its version and points a key found in a file at the file and line.
+    let sarif: Value = serde_json::from_str(&home.ok(&["report", "--format", "sarif"])).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["version"], env!("CARGO_PKG_VERSION"));
+    let exposed: Vec<&Value> =
+        run["results"].as_array().unwrap().iter().filter(|r| r["ruleId"] == "key_exposed_in_file").collect();
+    assert!(!exposed.is_empty());
+    for r in exposed {
+        let location = &r["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(uri.starts_with("file:///") && uri.contains("demo-project"), "{r}");
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
+    }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::audit::{self, AuditContext, Snapshot};
 use crate::connector::{self, Connector, ConnectorSettings, Credentials};
+use crate::exposure;
 use crate::findings::{self, Change};
 pub use crate::findings::{FindingEvent, FindingView, RiskPart, State as FindingState};
 use crate::inventory::{self, NewKey};
@@ -616,15 +617,24 @@ pub fn reopen_finding(vault: &mut Vault, id: i64) -> Result<FindingView, Error> 
 
 /// A report of the findings in `states` (every state when empty), rendered in `format`.
 pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingState]) -> Result<String, Error> {
-    let names: std::collections::HashMap<String, String> =
-        inventory::list(vault)?.into_iter().map(|k| (k.id, k.name)).collect();
-    let rows: Vec<crate::report::ReportRow> = findings::list(vault, states)?
-        .into_iter()
-        .map(|f| crate::report::ReportRow {
-            key_name: f.key_id.as_ref().and_then(|id| names.get(id).cloned()),
-            finding: f,
-        })
-        .collect();
+    let mut rows = Vec::new();
+    for f in findings::list(vault, states)? {
+        let exposures = match (f.rule_id.as_str(), &f.key_id, &f.resource) {
+            ("key_exposed_in_file", Some(key), _) => exposure::consumers(vault, key)?,
+            ("unknown_key_found", _, Some(shadow)) => exposure::of_shadow_key(vault, shadow)?,
+            _ => Vec::new(),
+        };
+        let places = exposures
+            .into_iter()
+            .filter(|e| e.secret)
+            .map(|e| crate::report::ReportPlace {
+                path: e.path.display().to_string(),
+                line: e.line,
+                revision: e.revision,
+            })
+            .collect();
+        rows.push(crate::report::ReportRow { finding: f, places });
+    }
     Ok(crate::report::render(format, &rows, Utc::now()))
 }
 
