@@ -975,7 +975,11 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
         }
         NotifyCmd::Webhook(WebhookCmd::List) => {
             let vault = open(home)?;
-            for w in notify::list_webhooks(&vault)? {
+            let hooks = notify::list_webhooks(&vault)?;
+            if hooks.is_empty() {
+                println!("No webhooks: `keyward notify webhook add NAME --kind slack|json` adds one.");
+            }
+            for w in hooks {
                 println!("{:<16} {:<6} {} {}", w.name, w.kind, w.url, if w.enabled { "" } else { "(disabled)" });
             }
         }
@@ -1015,6 +1019,8 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
             let log = notify::deliveries(&vault, limit)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&log)?);
+            } else if log.is_empty() {
+                println!("Nothing delivered yet.");
             } else {
                 for d in log {
                     println!(

@@ -247,6 +247,10 @@ pub fn resources(resources: &[ResourceView], json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(resources)?);
         return Ok(());
     }
+    if resources.is_empty() {
+        println!("No resources yet: API Gateway connectors list their APIs and stages after a sync.");
+        return Ok(());
+    }
     table(
         &["ACCOUNT", "KIND", "REGION", "NAME", "FACTS"],
         resources
@@ -327,6 +331,10 @@ fn place(path: &str, line: u64, revision: &Option<String>) -> String {
 }
 
 pub fn hits(hits: &[ExposureView]) {
+    if hits.is_empty() {
+        println!("No keys found.");
+        return;
+    }
     table(
         &["PLACE", "PROVIDER", "KIND", "KEY", "MATCH", "EXCERPT"],
         hits.iter()
@@ -368,6 +376,10 @@ pub fn exposures(list: &[ExposureView]) {
 }
 
 pub fn shadow_keys(list: &[ShadowKeyView]) {
+    if list.is_empty() {
+        println!("No unknown keys found: `keyward scan` looks for them.");
+        return;
+    }
     table(
         &["ID", "PROVIDER", "KIND", "TOKEN", "STATUS", "PLACES", "FIRST PLACE", "CHECKED"],
         list.iter()

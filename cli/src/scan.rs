@@ -314,6 +314,9 @@ pub fn activity(home: &Home, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
+        if list.is_empty() {
+            println!("No activity yet.");
+        }
         for a in &list {
             println!(
                 "{}  {}  {}  {}  {}{}",

@@ -210,12 +210,12 @@ pub fn record(
             .optional()?;
         let exposure_id: i64 = tx.query_row(
             "INSERT INTO exposures (fingerprint, path, line, revision, provider, kind, secret, key_id, connector, evidence,
-                 held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                 held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at, path_bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)
              ON CONFLICT (fingerprint, path, line, revision) DO UPDATE SET
                  key_id = excluded.key_id, connector = excluded.connector, evidence = excluded.evidence,
                  held_as = excluded.held_as, shadow_id = excluded.shadow_id, excerpt = excluded.excerpt,
-                 last_seen_at = excluded.last_seen_at,
+                 last_seen_at = excluded.last_seen_at, path_bytes = excluded.path_bytes,
                  first_seen_at = CASE WHEN exposures.gone_at IS NULL THEN exposures.first_seen_at ELSE excluded.first_seen_at END,
                  gone_at = NULL
              RETURNING id",
@@ -235,6 +235,7 @@ pub fn record(
                 h.label,
                 h.excerpt,
                 now_s,
+                path_bytes(&h.path),
             ],
             |r| r.get(0),
         )?;
@@ -245,9 +246,9 @@ pub fn record(
     }
     if !summary.cancelled {
         let found: std::collections::HashSet<i64> = out.exposures.iter().copied().collect();
-        let mut stmt = tx.prepare("SELECT id, path, revision FROM exposures WHERE gone_at IS NULL")?;
+        let mut stmt = tx.prepare("SELECT id, path, revision, path_bytes FROM exposures WHERE gone_at IS NULL")?;
         let current = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, stored_path(r.get(1)?, r.get(3)?), r.get::<_, String>(2)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
         for (id, path, revision) in current {
@@ -255,7 +256,7 @@ pub fn record(
                 continue;
             }
             let read = if revision.is_empty() { &summary.read } else { &summary.read_history };
-            if read.contains(Path::new(&path)) {
+            if read.contains(&path) {
                 tx.execute("UPDATE exposures SET gone_at = ?1 WHERE id = ?2", params![now_s, id])?;
                 out.gone += 1;
             }
@@ -305,13 +306,25 @@ pub struct Exposure {
 }
 
 const EXPOSURE_COLUMNS: &str = "id, path, line, revision, provider, kind, secret, key_id, connector, evidence, held_as,
-    shadow_id, label, excerpt, first_seen_at, last_seen_at, gone_at";
+    shadow_id, label, excerpt, first_seen_at, last_seen_at, gone_at, path_bytes";
+
+/// A stored path: its bytes when it is not UTF-8, else its text.
+fn stored_path(text: String, bytes: Option<Vec<u8>>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    bytes.map_or_else(|| PathBuf::from(text), |b| PathBuf::from(std::ffi::OsString::from_vec(b)))
+}
+
+/// The bytes to store beside a path that is not UTF-8.
+fn path_bytes(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt as _;
+    path.to_str().is_none().then(|| path.as_os_str().as_bytes())
+}
 
 fn exposure_row(r: &rusqlite::Row) -> rusqlite::Result<Exposure> {
     let t = |s: String| time::parse(&s).unwrap_or_default();
     Ok(Exposure {
         id: r.get(0)?,
-        path: PathBuf::from(r.get::<_, String>(1)?),
+        path: stored_path(r.get(1)?, r.get(17)?),
         line: r.get::<_, i64>(2)? as u64,
         revision: Some(r.get::<_, String>(3)?).filter(|s| !s.is_empty()),
         provider: r.get(4)?,
@@ -333,9 +346,9 @@ fn exposure_row(r: &rusqlite::Row) -> rusqlite::Result<Exposure> {
 /// The files of the current exposures: what a scan must say it read before any of them can be
 /// marked gone ([`Options::watch`]).
 pub fn watched(vault: &Vault) -> Result<std::collections::HashSet<PathBuf>, Error> {
-    let mut stmt = vault.conn().prepare("SELECT DISTINCT path FROM exposures WHERE gone_at IS NULL")?;
-    let paths = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-    Ok(paths.into_iter().map(PathBuf::from).collect())
+    let mut stmt = vault.conn().prepare("SELECT DISTINCT path, path_bytes FROM exposures WHERE gone_at IS NULL")?;
+    let paths = stmt.query_map([], |r| Ok(stored_path(r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(paths.into_iter().collect())
 }
 
 /// Stored exposures, newest first; only current ones unless `include_gone`.

@@ -159,3 +159,17 @@ fn a_plain_http_endpoint_off_this_machine_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("https://"), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(home.json(&["connector", "list", "--json"]), serde_json::json!([]));
 }
+
+/// A vault file whose structure was changed by hand gives a clear error, not a screen of SQL.
+#[test]
+fn a_damaged_vault_structure_is_said_without_sql() {
+    let home = Home::initialised();
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    db.execute_batch("ALTER TABLE api_keys RENAME COLUMN name TO nom").unwrap();
+    drop(db);
+    let out = home.run(&["keys", "list"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("SELECT") && !stderr.contains("FROM api_keys"), "{stderr}");
+    assert!(stderr.contains("structure is not what this Keyward expects"), "{stderr}");
+}

@@ -490,3 +490,24 @@ fn resources_read_as_words_and_a_rejected_key_raises_a_finding() {
         assert!(location["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
     }
 }
+
+/// A file name that is not UTF-8 keeps its bytes: JSON gives them back (hex), and a later scan
+/// finds the same file again (and marks it gone once fixed).
+#[test]
+fn a_file_name_that_is_not_utf8_stays_recoverable() {
+    use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+    let home = Home::initialised();
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsString::from_vec(b"caf\xe9.env".to_vec());
+    let file = dir.path().join(&name);
+    std::fs::write(&file, format!("GH={GITHUB}\n")).unwrap();
+    let hits: Value = serde_json::from_str(&home.ok(&["scan", dir.path().to_str().unwrap(), "--json"])).unwrap();
+    let hit = &hits[0];
+    assert!(hit["path"].as_str().unwrap().ends_with("caf\u{fffd}.env"), "{hit}");
+    let hex = hit["path_hex"].as_str().expect("the bytes of a non-UTF-8 name");
+    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    assert_eq!(bytes, file.as_os_str().as_bytes());
+    assert_eq!(scan(&home, dir.path(), &[]), (0, 0), "the same file, found again");
+    std::fs::write(&file, "GH=${GH}\n").unwrap();
+    assert_eq!(scan(&home, dir.path(), &[]), (0, 1), "read, fixed: gone");
+}

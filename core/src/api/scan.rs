@@ -289,8 +289,11 @@ pub async fn scan_and_notify(
 pub struct ExposureView {
     /// Row id.
     pub id: i64,
-    /// File.
+    /// File, as text (a name that is not UTF-8 shows U+FFFD here; see `path_hex`).
     pub path: String,
+    /// The file's name as bytes, in hex, when it is not UTF-8: the name itself, recoverable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
     /// 1-based line.
     pub line: u64,
     /// Commit, for history.
@@ -328,6 +331,10 @@ impl From<Exposure> for ExposureView {
         Self {
             id: e.id,
             path: e.path.display().to_string(),
+            path_hex: e.path.to_str().is_none().then(|| {
+                use std::os::unix::ffi::OsStrExt as _;
+                e.path.as_os_str().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+            }),
             line: e.line,
             revision: e.revision,
             provider: e.provider,

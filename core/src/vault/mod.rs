@@ -79,9 +79,10 @@ pub enum VaultError {
     /// A sealed value failed to open.
     #[error("a sealed value could not be opened: {0}")]
     Crypto(#[from] CryptoError),
-    /// A database error not covered above.
-    #[error("vault database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    /// A database error not covered above (said without the SQL it came from).
+    /// Not `#[from]`: as an error source, rusqlite's error would print its SQL after ours.
+    #[error("vault database error: {}", without_sql(.0))]
+    Database(rusqlite::Error),
     /// A filesystem error.
     #[error("vault file error at {path}: {source}")]
     Io {
@@ -377,6 +378,23 @@ fn check_header(path: &Path) -> Result<(), VaultError> {
         return Err(VaultError::Corrupt { path: path.to_owned(), detail: "not an SQLite database".into() });
     }
     Ok(())
+}
+
+impl From<rusqlite::Error> for VaultError {
+    fn from(e: rusqlite::Error) -> Self {
+        VaultError::Database(e)
+    }
+}
+
+/// What SQLite said, without the statement it said it about: a user reads "no such column:
+/// name — the vault's structure is not what this Keyward expects", not a screen of SQL.
+fn without_sql(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqlInputError { msg, .. } => {
+            format!("{msg} (the vault's structure is not what this Keyward expects: a damaged or hand-edited file)")
+        }
+        other => other.to_string(),
+    }
 }
 
 fn corrupt_or(path: &Path, e: rusqlite::Error) -> VaultError {

@@ -14,3 +14,7 @@ ALTER TABLE connectors ADD COLUMN removed_at TEXT;
 -- rows already there when this migration runs (Vault::open), so a later NULL means tampering.
 ALTER TABLE connectors ADD COLUMN settings_mac BLOB;
 ALTER TABLE settings ADD COLUMN mac BLOB;
+
+-- A file name that is not UTF-8 keeps its bytes (issue 18): `path` holds it as shown (with
+-- U+FFFD), `path_bytes` the name itself, so the file can be found again and shown exactly.
+ALTER TABLE exposures ADD COLUMN path_bytes BLOB;
