@@ -156,6 +156,15 @@ pub fn begin(vault: &Vault, connector: &Connector) -> Result<i64, Error> {
     Ok(vault.conn().last_insert_rowid())
 }
 
+/// Closes this process's runs still `running` (a sync stopped by the user): each is recorded as
+/// failed with `why`.
+pub fn close_own_runs(vault: &Vault, why: &str) -> Result<usize, Error> {
+    Ok(vault.conn().execute(
+        "UPDATE sync_runs SET finished_at = ?1, status = 'failed', error = ?2 WHERE status = 'running' AND pid = ?3",
+        params![time::now_string(), why, std::process::id()],
+    )?)
+}
+
 /// Marks failed the runs still `running` whose process is gone (killed, crashed, power lost):
 /// without this they would show as running for ever. Runs from before the process was
 /// recorded count as gone. Returns how many were closed.

@@ -161,7 +161,7 @@ struct ProgressEvent {
 pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
     let mut guard = state.vault.lock().await;
     let vault = guard.as_mut().ok_or_else(locked)?;
-    let outcomes = api::sync(vault, None, &progress_to(app)).await?;
+    let outcomes = api::sync_cancellable(vault, None, &progress_to(app), state.sync_cancel.notified()).await?;
     Ok(outcomes
         .into_iter()
         .map(|(connector, r)| match r {
@@ -179,6 +179,13 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
             }
         })
         .collect())
+}
+
+/// Stops the sync in progress, if any: what it had not finished is not stored.
+#[tauri::command]
+pub async fn cancel_sync(state: State<'_, AppState>) -> Result<()> {
+    state.sync_cancel.notify_waiters();
+    Ok(())
 }
 
 pub fn locked() -> UiError {

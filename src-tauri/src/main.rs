@@ -63,6 +63,7 @@ fn main() -> anyhow::Result<()> {
             commands::get_policy,
             commands::save_policy,
             commands::run_sync,
+            commands::cancel_sync,
             commands::reveal_key,
             commands::list_exposures,
             commands::list_shadow_keys,

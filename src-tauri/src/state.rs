@@ -12,11 +12,13 @@ pub struct AppState {
     pub vault: Mutex<Option<Vault>>,
     /// Why the last unlock attempt failed, for the lock screen.
     pub locked_reason: Mutex<Option<UiError>>,
+    /// Wakes the sync in progress to stop it (the window's Cancel).
+    pub sync_cancel: tokio::sync::Notify,
 }
 
 impl AppState {
     pub fn new(home: Home) -> Self {
-        Self { home, vault: Mutex::new(None), locked_reason: Mutex::new(None) }
+        Self { home, vault: Mutex::new(None), locked_reason: Mutex::new(None), sync_cancel: tokio::sync::Notify::new() }
     }
 
     /// Opens the vault. Keychain and Argon2 work block, so it runs off the async workers.

@@ -288,3 +288,57 @@ fn scheduled_audits_notify_on_the_desktop() {
     let unique: std::collections::BTreeSet<&str> = subjects.iter().copied().collect();
     assert_eq!(unique.len(), subjects.len(), "{subjects:?}");
 }
+
+/// A sync waiting on a provider that never answers can be cancelled from the window, and what
+/// it says names the connector (issue 18: Sync stayed disabled for minutes with no way out).
+#[test]
+fn a_sync_can_be_cancelled_in_the_window() {
+    let Some(driver) = prerequisites() else { return };
+    let _heavy = keyward_tests::heavy_test();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let mut home = Home::initialised();
+    home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");
+    home.set_env("DD_APP_KEY", "0123456789abcdef0123456789abcdef01234567");
+    home.ok(&["connector", "add", "datadog", "--name", "mute", "--endpoint", &format!("http://{addr}")]);
+
+    let (_driver, url) = start_driver(&driver, &home);
+    let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
+    let input = app.wait_for("[data-testid=passphrase]", Duration::from_secs(30)).unwrap()[0].clone();
+    app.type_into(&input, PASSPHRASE).unwrap();
+    app.click(&app.find_all("[data-testid=unlock]").unwrap()[0]).unwrap();
+    // The window re-renders as it loads the vault: click what is there when the click lands.
+    let click = |css: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = app.wait_for(css, Duration::from_secs(20)).unwrap();
+            match app.click(&found[0]) {
+                Ok(()) => break,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("retrying a click on {css}: {e}");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
+    };
+    app.wait_for("[data-testid=keys-table], [data-testid=tab-keys]", Duration::from_secs(20)).unwrap();
+    click("[data-testid=sync]");
+    click("[data-testid=cancel-sync]");
+    // Well before the provider's own timeouts (two silences of 10 s) would have ended it.
+    let error = app.wait_for("[data-testid=error]", Duration::from_secs(8)).unwrap()[0].clone();
+    let said = app.text(&error).unwrap();
+    assert!(said.contains("sync cancelled"), "{said}");
+    assert!(app.find_all("[data-testid=busy]").unwrap().is_empty(), "the window is free again");
+    let runs = rusqlite::Connection::open(home.path().join("vault.db"))
+        .unwrap()
+        .query_row("SELECT error FROM sync_runs ORDER BY id DESC LIMIT 1", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    assert!(runs.starts_with("cancelled by the user"), "{runs}");
+}

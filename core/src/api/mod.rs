@@ -345,6 +345,31 @@ pub async fn sync(
     sync_connectors(vault, connectors, demo.as_ref(), progress).await
 }
 
+/// [`sync`], stopped as soon as `cancel` completes (the user's Cancel): the fetches in flight
+/// are dropped, nothing of them is stored (a connector already applied stays applied), and the
+/// unfinished runs are recorded as cancelled.
+pub async fn sync_cancellable(
+    vault: &mut Vault,
+    only: Option<&str>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    cancel: impl std::future::Future<Output = ()>,
+) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
+    let finished = tokio::select! {
+        outcomes = sync(vault, only, progress) => Some(outcomes),
+        () = cancel => None,
+    };
+    match finished {
+        Some(outcomes) => outcomes,
+        None => {
+            let closed = sync::close_own_runs(vault, "cancelled by the user; nothing of it was stored")?;
+            tracing::info!(closed, "sync cancelled");
+            Err(Error::Conflict(format!(
+                "sync cancelled: {closed} connectors stopped before they finished; nothing of theirs was stored"
+            )))
+        }
+    }
+}
+
 /// Connectors fetched at once: providers are independent, and one slow provider must not hold
 /// the others up. The vault is written one connector at a time, after the fetches.
 const SYNC_CONCURRENCY: usize = 4;

@@ -206,6 +206,7 @@ export const ipc = {
   keys: () => invoke<Key[]>("list_keys"),
   findings: () => invoke<Finding[]>("list_findings"),
   sync: () => invoke<SyncOutcome[]>("run_sync"),
+  cancelSync: () => invoke<void>("cancel_sync"),
   audit: () => invoke<AuditReport>("run_audit"),
   history: (id: number) => invoke<FindingEvent[]>("finding_history", { id }),
   acknowledge: (id: number, note: string | null) => invoke<Finding>("acknowledge_finding", { id, note }),

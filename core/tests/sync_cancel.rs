@@ -1,0 +1,46 @@
+//! A sync the user cancels stops at once, stores nothing of what it had not finished, and says
+//! so in its runs (issue 18: the app's Sync stayed disabled for minutes with no way out).
+
+use std::time::{Duration, Instant};
+
+use keyward_core::Secret;
+use keyward_core::api;
+use keyward_core::connector::{ConnectorSettings, Credentials};
+use keyward_core::crypto::KdfParams;
+use keyward_core::vault::Vault;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_sync_stops_at_once_and_records_why() {
+    // A provider that accepts the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let fast = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+    let mut vault = Vault::create_with(&path, Some(&Secret::new("pw".into())), fast).unwrap();
+    let settings = ConnectorSettings { endpoint: Some(format!("http://{addr}")), ..Default::default() };
+    let mut credentials = Credentials::default();
+    credentials.insert("api_key", Secret::new("0123456789abcdef0123456789abcdef".into()));
+    credentials.insert("app_key", Secret::new("0123456789abcdef0123456789abcdef01234567".into()));
+    api::add_connector(&mut vault, "mute", "datadog", settings, &credentials).unwrap();
+
+    let started = Instant::now();
+    let result = api::sync_cancellable(&mut vault, None, &|_| {}, tokio::time::sleep(Duration::from_millis(300))).await;
+    let elapsed = started.elapsed();
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("sync cancelled: 1 connectors stopped"), "{err}");
+    // Stopped by the cancel, not by the provider's timeouts (two silences of 10 s).
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let (status, error): (String, String) =
+        db.query_row("SELECT status, error FROM sync_runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.starts_with("cancelled by the user"), "{error}");
+    assert!(api::list_keys(&vault, true, chrono::Utc::now()).unwrap().is_empty());
+}
