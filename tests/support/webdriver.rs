@@ -51,6 +51,11 @@ impl Session {
         Ok(resp["value"].clone())
     }
 
+    /// Runs `script` in the page (as the page's own code would).
+    pub fn execute(&self, script: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
     /// Finds elements by CSS selector.
     pub fn find_all(&self, css: &str) -> anyhow::Result<Vec<String>> {
         let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))?;
