@@ -138,29 +138,28 @@ impl Credentials {
 /// Refuses an endpoint that would carry credentials in the clear: `https://`, or `http://` to
 /// this machine only (the stand-ins).
 fn check_endpoint(endpoint: &str) -> Result<(), Error> {
-    let lower = endpoint.to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return Ok(());
+    let refuse = |why: &str| Error::Invalid {
+        field: "endpoint",
+        reason: format!("{endpoint:?}: {why}; credentials go only to https:// endpoints (or http:// on this machine)"),
+    };
+    // Parsed as the HTTP client will parse it (WHATWG: `\\` is `/`, userinfo, IDNA), so what is
+    // checked is where the request goes.
+    let url = reqwest::Url::parse(endpoint).map_err(|e| refuse(&format!("not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("a user name or password in the URL"));
     }
-    let host = lower.strip_prefix("http://").map(|rest| {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit('@').next().unwrap_or("");
-        match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or("").to_owned(),
-            None => authority.split(':').next().unwrap_or("").to_owned(),
-        }
-    });
-    match host.as_deref() {
-        Some("localhost" | "127.0.0.1" | "::1") => Ok(()),
-        Some(h)
-            if h.starts_with("127.") && h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok()) =>
-        {
-            Ok(())
-        }
-        _ => Err(Error::Invalid {
-            field: "endpoint",
-            reason: format!("{endpoint:?}: credentials go only to https:// endpoints (or http:// on this machine)"),
-        }),
+    let host = url.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(refuse("plain http to another machine")),
+        _ => Err(refuse("not an http(s) URL")),
     }
 }
 
@@ -341,7 +340,7 @@ pub fn add(
         Some(_) => Some(vault.seal("connectors", "secret", &id.to_string(), &credentials.to_secret())?),
         None => None,
     };
-    let mac = settings_mac(vault, id, provider, &settings_json);
+    let mac = vault.connector_mac(id, name, provider, &settings_json, None);
     vault.conn().execute(
         "INSERT INTO connectors (id, name, provider, settings, secret, created_at, settings_mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -377,6 +376,10 @@ pub fn remove(vault: &mut Vault, name: &str) -> Result<Removal, Error> {
     let c = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
     let now = crate::time::now_string();
     let removal = removal_of(vault, &c)?;
+    let settings: String =
+        vault.conn().query_row("SELECT settings FROM connectors WHERE id = ?1", [c.id], |r| r.get(0))?;
+    let name = format!("{} (removed {now}, #{})", c.name, c.id);
+    let mac = vault.connector_mac(c.id, &name, &c.provider, &settings, Some(&now));
     let tx = vault.write()?;
     let firing: Vec<(i64, String)> = tx
         .prepare(
@@ -408,9 +411,8 @@ pub fn remove(vault: &mut Vault, name: &str) -> Result<Removal, Error> {
     tx.execute("DELETE FROM owners WHERE connector_id = ?1", [c.id])?;
     // Kept for the history it anchors; its name freed for a new connector; its credentials gone.
     tx.execute(
-        "UPDATE connectors SET removed_at = ?2, name = name || ' (removed ' || ?2 || ', #' || id || ')', secret = NULL
-         WHERE id = ?1",
-        rusqlite::params![c.id, now],
+        "UPDATE connectors SET removed_at = ?2, name = ?3, secret = NULL, settings_mac = ?4 WHERE id = ?1",
+        rusqlite::params![c.id, now, name, mac],
     )?;
     tx.commit()?;
     Ok(removal)
@@ -440,26 +442,16 @@ pub fn removal_of(vault: &Vault, c: &Connector) -> Result<Removal, Error> {
     Ok(Removal { keys: keys as usize, findings: findings as usize })
 }
 
-const COLUMNS: &str =
-    "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts, settings_mac";
-
-/// The MAC binding a connector's provider and settings (as stored) to its row.
-fn settings_mac(vault: &Vault, id: i64, provider: &str, settings_json: &str) -> Vec<u8> {
-    vault.row_mac("connectors", &[id.to_string().as_bytes(), provider.as_bytes(), settings_json.as_bytes()])
-}
+const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts, settings_mac, removed_at";
 
 fn from_row(vault: &Vault, r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
     let settings: String = r.get(3)?;
-    let (id, provider): (i64, String) = (r.get(0)?, r.get(2)?);
-    let mac: Option<Vec<u8>> = r.get(9)?;
-    let intact = vault.row_mac_ok(
-        "connectors",
-        &[id.to_string().as_bytes(), provider.as_bytes(), settings.as_bytes()],
-        mac.as_deref(),
-    );
+    let (id, name, provider): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    let (mac, removed_at): (Option<Vec<u8>>, Option<String>) = (r.get(9)?, r.get(10)?);
+    let intact = vault.connector_mac_ok(id, &name, &provider, &settings, removed_at.as_deref(), mac.as_deref());
     Ok(Connector {
         id,
-        name: r.get(1)?,
+        name,
         provider,
         settings_intact: intact,
         settings: serde_json::from_str(&settings).unwrap_or_default(),
@@ -487,4 +479,34 @@ pub fn list(vault: &Vault) -> Result<Vec<Connector>, Error> {
         vault.conn().prepare(&format!("SELECT {COLUMNS} FROM connectors WHERE removed_at IS NULL ORDER BY name"))?;
     let rows = stmt.query_map([], |r| from_row(vault, r))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn only_https_or_loopback_http_is_taken_as_the_client_will_read_it() {
+        for ok in [
+            "https://api.datadoghq.eu",
+            "http://127.0.0.1:8080/x",
+            "http://localhost:1",
+            "http://[::1]:9/",
+            "HTTP://127.0.0.2",
+        ] {
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://evil.com\\@127.0.0.1/",
+            "http://127.0.0.1.evil.com/",
+            "http://user:pw@127.0.0.1/",
+            "https://user@api.example.com/",
+            "http://evil.com",
+            "ftp://127.0.0.1/",
+            "http:/\\evil.com",
+            "not a url",
+        ] {
+            assert!(check_endpoint(bad).is_err(), "{bad} was accepted");
+        }
+    }
 }

@@ -54,7 +54,15 @@ pub fn index(vault: &Vault) -> Result<Index, Error> {
         }
     }
     for c in connector::list(vault)? {
-        let creds = connector::credentials(vault, &c)?;
+        // A connector whose row was changed outside Keyward (or whose endpoint is no longer
+        // accepted) is not unsealed: the scan goes on without its credentials, and says so.
+        let creds = match connector::credentials(vault, &c) {
+            Ok(creds) => creds,
+            Err(e) => {
+                tracing::warn!(connector = %c.name, error = %e, "its credentials are left out of the scan");
+                continue;
+            }
+        };
         for field in creds.names().map(str::to_owned).collect::<Vec<_>>() {
             let Some(secret) = creds.get(&field) else { continue };
             let (kind, key) = credential_key(&c, &field, secret.expose(), &keys);
@@ -126,8 +134,9 @@ pub struct Recorded {
 
 /// Stores a finished scan: its run, every hit as an exposure (and a shadow key for keys the
 /// inventory does not know), and marks gone the exposures whose file this scan read
-/// ([`Summary::read`], [`Summary::read_history`]) without finding them again — never one in a
-/// file it left out (excluded, too large, unreadable, not under its roots). A cancelled scan
+/// ([`Summary::read`], [`Summary::read_history`]) without finding them again, or whose file no
+/// longer exists under its roots — never one in a file it left out (excluded, too large,
+/// unreadable, not under its roots). A cancelled scan
 /// marks nothing gone. What is new and what is gone is told by rows, not times, so two scans
 /// in the same second count alike.
 pub fn record(
@@ -256,7 +265,11 @@ pub fn record(
                 continue;
             }
             let read = if revision.is_empty() { &summary.read } else { &summary.read_history };
-            if read.contains(&path) {
+            // A file deleted since holds nothing: gone, when it was under what this scan looked at.
+            let deleted = revision.is_empty()
+                && options.roots.iter().any(|r| path.starts_with(r))
+                && path.symlink_metadata().is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+            if read.contains(&path) || deleted {
                 tx.execute("UPDATE exposures SET gone_at = ?1 WHERE id = ?2", params![now_s, id])?;
                 out.gone += 1;
             }

@@ -139,6 +139,9 @@ fn rows_changed_in_the_file_are_not_obeyed() {
     assert!(stderr.contains("demo-datadog") && stderr.contains("changed outside Keyward"), "{stderr}");
     assert!(thief.accept().is_err(), "the credentials were sent to the address written into the file");
     assert!(home.ok(&["connector", "list"]).contains("settings changed outside Keyward"));
+    // The scan goes on without that connector's credentials.
+    let project = tempfile::tempdir().unwrap();
+    home.ok(&["scan", project.path().to_str().unwrap()]);
     // The other connectors sync on.
     home.ok(&["sync", "--connector", "demo-fastly"]);
 
@@ -146,6 +149,23 @@ fn rows_changed_in_the_file_are_not_obeyed() {
     assert!(config.contains("git history in the scheduled scan: off"), "{config}");
     assert!(config.contains("found keys may be checked with: -"), "{config}");
     assert!(!config.contains("folders: /\n"), "{config}");
+
+    // Edited back to look like a vault from before row MACs (schema 4), so that the upgrade
+    // would trust its rows: still not obeyed (only the vault's key can make it look old).
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    db.execute_batch(
+        "ALTER TABLE connectors DROP COLUMN settings_mac; ALTER TABLE connectors DROP COLUMN removed_at;
+         ALTER TABLE settings DROP COLUMN mac; ALTER TABLE sync_runs DROP COLUMN pid;
+         ALTER TABLE exposures DROP COLUMN path_bytes; PRAGMA user_version = 4;",
+    )
+    .unwrap();
+    drop(db);
+    let out = home.run(&["sync", "--connector", "demo-datadog"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("changed outside Keyward"), "{stderr}");
+    assert!(thief.accept().is_err(), "the credentials were sent after the downgrade");
+    assert!(home.ok(&["scan-config"]).contains("found keys may be checked with: -"));
 }
 
 /// An endpoint that would carry credentials in the clear is refused when it is given.

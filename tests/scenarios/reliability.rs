@@ -53,6 +53,9 @@ fn a_scan_marks_gone_only_what_it_read() {
     // Back again: new again.
     std::fs::write(dir.path().join("settings.yaml"), format!("github:\n  token: {GITHUB}\n")).unwrap();
     assert_eq!(scan(&home, dir.path(), &[]), (1, 0));
+    // Deleted: gone too (whatever the excludes, a file that is not there holds nothing).
+    std::fs::remove_file(dir.path().join("settings.yaml")).unwrap();
+    assert_eq!(scan(&home, dir.path(), &["--exclude", "*.yaml"]), (0, 1));
 }
 
 #[test]

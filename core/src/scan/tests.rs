@@ -416,3 +416,73 @@ fn an_exclude_the_gitignore_syntax_cannot_read_is_refused() {
         .is_ok()
     );
 }
+
+/// Repositories that would make git block or read someone else's objects are refused, not hung
+/// on: a FIFO where git opens a file, a `.git` that links elsewhere, alternates.
+#[test]
+fn repositories_that_would_hang_or_borrow_are_refused_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str| {
+        let repo = dir.path().join(name);
+        std::fs::create_dir_all(&repo).unwrap();
+        git_in(&repo, &["init", "-q"], None);
+        std::fs::write(repo.join("a.txt"), format!("T={GH}\n")).unwrap();
+        git_in(&repo, &["add", "."], None);
+        git_in(&repo, &["commit", "-qm", "a"], None);
+        repo
+    };
+    let fifo = make("fifo");
+    std::fs::remove_file(fifo.join(".git/packed-refs")).ok();
+    let c = std::ffi::CString::new(fifo.join(".git/packed-refs").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let other = make("other");
+    let linked = dir.path().join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::os::unix::fs::symlink(other.join(".git"), linked.join(".git")).unwrap();
+    let borrowing = make("borrowing");
+    std::fs::write(
+        borrowing.join(".git/objects/info/alternates"),
+        format!("{}\n", other.join(".git/objects").display()),
+    )
+    .unwrap();
+    let mut o = Options::new(vec![fifo.clone(), linked.clone(), borrowing.clone()]);
+    o.git_history = true;
+    let (_, summary) = run(&o, &empty());
+    for (repo, why) in [(&fifo, "is not a regular file"), (&linked, "symbolic link"), (&borrowing, "alternates")] {
+        let (_, said) =
+            summary.errors.iter().find(|(p, _)| p == repo).unwrap_or_else(|| panic!("{repo:?}: {summary:?}"));
+        assert!(said.contains(why), "{said}");
+    }
+    assert!(summary.repositories.is_empty(), "{:?}", summary.repositories);
+}
+
+/// A key committed and then deleted from the working tree, and one only in a stash, are found
+/// in history with the commit that holds them.
+#[test]
+fn keys_deleted_from_the_worktree_or_stashed_are_found_with_their_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git_in(&repo, &["init", "-q"], None);
+    std::fs::write(repo.join("committed.env"), format!("T={GH}\n")).unwrap();
+    std::fs::write(repo.join("notes.txt"), "x\n").unwrap();
+    git_in(&repo, &["add", "."], None);
+    git_in(&repo, &["commit", "-qm", "a"], None);
+    std::fs::write(repo.join("notes.txt"), format!("L={LIN}\n")).unwrap();
+    git_in(&repo, &["stash", "-q"], None);
+    std::fs::remove_file(repo.join("committed.env")).unwrap();
+    let mut o = Options::new(vec![dir.path().into()]);
+    o.git_history = true;
+    let (hits, _) = run(&o, &empty());
+    let history: Vec<(String, Option<String>)> = hits
+        .iter()
+        .filter(|h| h.revision.is_some())
+        .map(|h| (h.path.file_name().unwrap().to_string_lossy().into_owned(), h.revision.clone()))
+        .collect();
+    assert!(history.iter().any(|(p, _)| p == "committed.env"), "{history:?}");
+    assert!(history.iter().any(|(p, _)| p == "notes.txt"), "{history:?}");
+    assert!(
+        history.iter().all(|(_, r)| r.as_deref().is_some_and(|r| r.len() == 40)),
+        "a commit named for each: {history:?}"
+    );
+}

@@ -42,8 +42,16 @@ impl Protection {
     }
 }
 
-pub(super) fn data_key_aad(vault_id: &str) -> Vec<u8> {
+/// The data key's wrapping before row MACs (schema ≤ 4): opening a vault wrapped so is the one
+/// moment its rows are trusted as they are (see `Vault::authenticate_existing_rows`).
+pub(super) fn data_key_aad_legacy(vault_id: &str) -> Vec<u8> {
     format!("keyward/v1/{vault_id}/vault_meta/wrapped_data_key").into_bytes()
+}
+
+/// The data key's wrapping since row MACs: only someone holding the master key can produce it,
+/// so a file edited back to an older schema cannot get its rows trusted again.
+pub(super) fn data_key_aad(vault_id: &str) -> Vec<u8> {
+    format!("keyward/v2/{vault_id}/vault_meta/wrapped_data_key/row-macs").into_bytes()
 }
 
 fn master_aad(vault_id: &str) -> Vec<u8> {

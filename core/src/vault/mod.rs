@@ -219,14 +219,21 @@ impl Vault {
                 other => other,
             },
         )?;
-        let data_key_bytes =
-            crypto::open(&master, &wrapped_data_key, &master::data_key_aad(&vault_id)).map_err(|_| {
-                // The master key opened (or came from the keychain) but does not fit this vault.
-                match protection.as_str() {
-                    "passphrase" => VaultError::WrongPassphrase,
-                    _ => VaultError::MasterKeyMissing(vault_id.clone()),
+        let (data_key_bytes, legacy) =
+            match crypto::open(&master, &wrapped_data_key, &master::data_key_aad(&vault_id)) {
+                Ok(bytes) => (bytes, false),
+                Err(_) => {
+                    let bytes = crypto::open(&master, &wrapped_data_key, &master::data_key_aad_legacy(&vault_id))
+                        .map_err(|_| {
+                            // The master key opened (or came from the keychain) but does not fit this vault.
+                            match protection.as_str() {
+                                "passphrase" => VaultError::WrongPassphrase,
+                                _ => VaultError::MasterKeyMissing(vault_id.clone()),
+                            }
+                        })?;
+                    (bytes, true)
                 }
-            })?;
+            };
         let data_key = Key::from_bytes(&data_key_bytes).ok_or_else(|| VaultError::Corrupt {
             path: path.to_owned(),
             detail: "data key has the wrong length".into(),
@@ -235,9 +242,13 @@ impl Vault {
             migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
         }
         let vault = Vault { conn, data_key, vault_id, path: path.to_owned(), tightened };
-        if version < 5 {
-            // The rows there before row MACs existed are trusted once, as they are now.
-            vault.authenticate_existing_rows().map_err(|e| corrupt_or(path, e))?;
+        if legacy {
+            // Written before row MACs: its rows are trusted once, as they are now, and the data key
+            // re-wrapped so that this never happens again for this vault.
+            vault.authenticate_existing_rows(&master).map_err(|e| match e {
+                VaultError::Database(e) => corrupt_or(path, e),
+                other => other,
+            })?;
         }
         Ok(vault)
     }
@@ -296,34 +307,69 @@ impl Vault {
 
     /// Whether `mac` is the row MAC of `parts` (in constant time).
     pub(crate) fn row_mac_ok(&self, table: &str, parts: &[&[u8]], mac: Option<&[u8]>) -> bool {
-        let expected = self.row_mac(table, parts);
-        // Constant time: every byte is compared whatever the first difference.
-        mac.is_some_and(|m| {
-            m.len() == expected.len() && m.iter().zip(&expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
-        })
+        mac_eq(mac, &self.row_mac(table, parts))
     }
 
-    fn authenticate_existing_rows(&self) -> Result<(), rusqlite::Error> {
-        let rows: Vec<(i64, String, String)> = self
-            .conn
-            .prepare("SELECT id, provider, settings FROM connectors")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    /// Whether `mac` is the [`Vault::connector_mac`] of this row.
+    pub(crate) fn connector_mac_ok(
+        &self,
+        id: i64,
+        name: &str,
+        provider: &str,
+        settings: &str,
+        removed_at: Option<&str>,
+        mac: Option<&[u8]>,
+    ) -> bool {
+        mac_eq(mac, &self.connector_mac(id, name, provider, settings, removed_at))
+    }
+
+    /// The one-time upgrade of a vault wrapped before row MACs: every connector and setting
+    /// authenticated as it is, and the data key re-wrapped (`data_key_aad`), in one transaction —
+    /// a crash leaves the vault as it was, to be upgraded at the next open.
+    fn authenticate_existing_rows(&self, master: &Key) -> Result<(), VaultError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
+        let rows: Vec<(i64, String, String, String, Option<String>)> = tx
+            .prepare("SELECT id, name, provider, settings, removed_at FROM connectors")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
             .collect::<Result<_, _>>()?;
-        for (id, provider, settings) in rows {
-            let mac =
-                self.row_mac("connectors", &[id.to_string().as_bytes(), provider.as_bytes(), settings.as_bytes()]);
-            self.conn.execute("UPDATE connectors SET settings_mac = ?2 WHERE id = ?1", params![id, mac])?;
+        for (id, name, provider, settings, removed_at) in rows {
+            let mac = self.connector_mac(id, &name, &provider, &settings, removed_at.as_deref());
+            tx.execute("UPDATE connectors SET settings_mac = ?2 WHERE id = ?1", params![id, mac])?;
         }
-        let rows: Vec<(String, String)> = self
-            .conn
+        let rows: Vec<(String, String)> = tx
             .prepare("SELECT key, value FROM settings")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         for (key, value) in rows {
             let mac = self.row_mac("settings", &[key.as_bytes(), value.as_bytes()]);
-            self.conn.execute("UPDATE settings SET mac = ?2 WHERE key = ?1", params![key, mac])?;
+            tx.execute("UPDATE settings SET mac = ?2 WHERE key = ?1", params![key, mac])?;
         }
+        let wrapped = crypto::seal(master, self.data_key.expose(), &master::data_key_aad(&self.vault_id))?;
+        tx.execute("UPDATE vault_meta SET wrapped_data_key = ?1 WHERE id = 1", [wrapped])?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// The MAC of a connector row: what steers its credentials (provider, settings) and what
+    /// names it (name, and whether it was removed), bound to its id.
+    pub(crate) fn connector_mac(
+        &self,
+        id: i64,
+        name: &str,
+        provider: &str,
+        settings: &str,
+        removed_at: Option<&str>,
+    ) -> Vec<u8> {
+        self.row_mac(
+            "connectors",
+            &[
+                id.to_string().as_bytes(),
+                name.as_bytes(),
+                provider.as_bytes(),
+                settings.as_bytes(),
+                removed_at.unwrap_or("").as_bytes(),
+            ],
+        )
     }
 
     /// Seals a secret for `table.column` of row `row`.
@@ -378,6 +424,12 @@ fn check_header(path: &Path) -> Result<(), VaultError> {
         return Err(VaultError::Corrupt { path: path.to_owned(), detail: "not an SQLite database".into() });
     }
     Ok(())
+}
+
+/// Compares a stored MAC with the expected one in constant time (every byte, whatever the
+/// first difference).
+fn mac_eq(stored: Option<&[u8]>, expected: &[u8]) -> bool {
+    stored.is_some_and(|m| m.len() == expected.len() && m.iter().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0)
 }
 
 impl From<rusqlite::Error> for VaultError {

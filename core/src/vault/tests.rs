@@ -165,10 +165,13 @@ fn row_macs_bind_rows_to_the_vaults_key_and_existing_rows_are_trusted_once_at_up
         )
         .unwrap();
     v.conn().execute("INSERT INTO settings (key, value) VALUES ('scan', '{}')", []).unwrap();
-    v.authenticate_existing_rows().unwrap();
+    let master = crate::crypto::Key::generate().unwrap();
+    v.authenticate_existing_rows(&master).unwrap();
     let mac: Vec<u8> =
         v.conn().query_row("SELECT settings_mac FROM connectors WHERE id = 7", [], |r| r.get(0)).unwrap();
-    assert!(v.row_mac_ok("connectors", &[b"7", b"datadog", b"{}"], Some(&mac)));
+    assert!(v.connector_mac_ok(7, "old", "datadog", "{}", None, Some(&mac)));
+    assert!(!v.connector_mac_ok(7, "renamed", "datadog", "{}", None, Some(&mac)), "the name is covered");
+    assert!(!v.connector_mac_ok(7, "old", "datadog", "{}", Some("2026-01-01T00:00:00Z"), Some(&mac)), "removal too");
     let mac: Vec<u8> = v.conn().query_row("SELECT mac FROM settings WHERE key = 'scan'", [], |r| r.get(0)).unwrap();
     assert!(v.row_mac_ok("settings", &[b"scan", b"{}"], Some(&mac)));
 }
