@@ -468,8 +468,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // An error can quote a provider's answer: shown, never obeyed by the terminal.
             let line = format!("{e:#}").replace('\n', " ");
-            eprintln!("keyward: {line}");
+            eprintln!("keyward: {}", output::terminal_safe(&line));
             ExitCode::from(1)
         }
     }

@@ -42,7 +42,7 @@ const MAX_CELL: usize = 80;
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let acts = |c: char| {
         (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
     };
     if !text.chars().any(acts) {
         return std::borrow::Cow::Borrowed(text);

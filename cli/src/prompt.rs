@@ -6,18 +6,45 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 
 use anyhow::Context;
 
-/// Restores the terminal's settings when dropped, even if reading fails.
+/// The terminal's settings before echo went off, for the signal handler (Ctrl-C at the prompt
+/// must not leave the user's shell without echo).
+static mut SAVED: std::mem::MaybeUninit<libc::termios> = std::mem::MaybeUninit::uninit();
+static SAVED_SET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Restores the terminal and dies of the signal as it would have.
+extern "C" fn restore_and_reraise(signal: libc::c_int) {
+    // SAFETY: async-signal-safe calls only; SAVED was written before SAVED_SET was set.
+    unsafe {
+        if SAVED_SET.load(std::sync::atomic::Ordering::Acquire) {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSAFLUSH, (&raw const SAVED).cast::<libc::termios>());
+        }
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Restores the terminal's settings when dropped, even if reading fails — and discards whatever
+/// was typed or pasted beyond the line read (`TCSAFLUSH`), so a pasted multi-line secret's rest
+/// is not run by the shell afterwards.
 struct EchoOff {
     saved: libc::termios,
 }
 
 impl EchoOff {
     fn new() -> Option<Self> {
-        // SAFETY: termios is plain data; tcgetattr fills it for fd 0, a terminal.
+        // SAFETY: termios is plain data; tcgetattr fills it for fd 0, a terminal. SAVED is written
+        // once here, before the handlers that read it are installed.
         unsafe {
             let mut saved: libc::termios = std::mem::zeroed();
             if libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0 {
                 return None;
+            }
+            (&raw mut SAVED).cast::<libc::termios>().write(saved);
+            SAVED_SET.store(true, std::sync::atomic::Ordering::Release);
+            for signal in SIGNALS {
+                libc::signal(signal, restore_and_reraise as *const () as libc::sighandler_t);
             }
             let mut quiet = saved;
             quiet.c_lflag &= !libc::ECHO;
@@ -32,9 +59,14 @@ impl EchoOff {
 
 impl Drop for EchoOff {
     fn drop(&mut self) {
-        // SAFETY: restores the settings read in `new` on the same descriptor.
+        // SAFETY: restores the settings read in `new` on the same descriptor, then the signals'
+        // default handling.
         unsafe {
-            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved);
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSAFLUSH, &self.saved);
+            SAVED_SET.store(false, std::sync::atomic::Ordering::Release);
+            for signal in SIGNALS {
+                libc::signal(signal, libc::SIG_DFL);
+            }
         }
     }
 }

@@ -658,38 +658,56 @@ pub async fn deliver(vault: &mut Vault, notes: &[Notification], retry: Retry) ->
     if notes.is_empty() {
         return Ok(Vec::new());
     }
-    let batched;
-    let notes = if notes.len() > WEBHOOK_BATCH {
-        batched = [batch(notes)];
-        &batched[..]
-    } else {
-        notes
-    };
     let targets = webhook_targets(vault, None)?;
-    let out = send(&targets, notes, retry).await;
+    let now = Utc::now();
+    let out = if notes.len() > WEBHOOK_BATCH {
+        let batched = batch(notes);
+        let out = send(&targets, std::slice::from_ref(&batched), retry).await;
+        // Held again as they were (each with its own event), not as the batch.
+        if out.iter().any(|d| d.status != "delivered") {
+            requeue(vault, notes, now)?;
+        }
+        out
+    } else {
+        let out = send(&targets, notes, retry).await;
+        let failed: Vec<Notification> = notes
+            .iter()
+            .filter(|n| out.iter().any(|d| d.event == n.event && d.subject == n.subject && d.status != "delivered"))
+            .cloned()
+            .collect();
+        requeue(vault, &failed, now)?;
+        out
+    };
     record_deliveries(vault, &out)?;
-    requeue_undelivered(vault, notes, &out, Utc::now())?;
     Ok(out)
 }
+
+/// How long an alert a webhook would not take is tried again (at each audit): past it, it is
+/// given up, in the log, rather than re-sent to every webhook for ever.
+pub const RETRY_WINDOW_DAYS: i64 = 3;
 
 /// Holds again what a webhook did not take (after its retries), so the next audit's
 /// notifications carry it: an alert is told when it is delivered, not when it is sent. A
 /// notification that reached one webhook but not another goes to both again — twice is better
-/// than never.
-fn requeue_undelivered(
-    vault: &Vault,
-    notes: &[Notification],
-    deliveries: &[Delivery],
-    now: DateTime<Utc>,
-) -> Result<usize, Error> {
+/// than never — for [`RETRY_WINDOW_DAYS`] after it was first told.
+fn requeue(vault: &Vault, notes: &[Notification], now: DateTime<Utc>) -> Result<usize, Error> {
     let now_s = time::to_string(now);
     let mut held = 0;
+    let mut given_up = 0;
     for n in notes {
-        let failed = deliveries.iter().any(|d| d.event == n.event && d.subject == n.subject && d.status != "delivered");
-        if !failed {
-            continue;
-        }
         for f in &n.findings {
+            let told: Option<String> = vault
+                .conn()
+                .query_row("SELECT at FROM notified WHERE finding_id = ?1", [f.id], |r| r.get(0))
+                .optional()?;
+            let fresh = told
+                .as_deref()
+                .and_then(time::parse)
+                .is_none_or(|at| now - at <= chrono::Duration::days(RETRY_WINDOW_DAYS));
+            if !fresh {
+                given_up += 1;
+                continue;
+            }
             held += vault.conn().execute(
                 "INSERT INTO pending_notifications (finding_id, event, queued_at) VALUES (?1, ?2, ?3)",
                 params![f.id, n.event, now_s],
@@ -698,6 +716,9 @@ fn requeue_undelivered(
     }
     if held > 0 {
         tracing::warn!(held, "webhook delivery failed; the findings are held for the next audit");
+    }
+    if given_up > 0 {
+        tracing::warn!(given_up, days = RETRY_WINDOW_DAYS, "webhook delivery still failing; alerts given up");
     }
     Ok(held)
 }

@@ -161,7 +161,14 @@ struct ProgressEvent {
 pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
     let mut guard = state.vault.lock().await;
     let vault = guard.as_mut().ok_or_else(locked)?;
-    let outcomes = api::sync_cancellable(vault, None, &progress_to(app), state.sync_cancel.notified()).await?;
+    let cancelled = async {
+        while !state.sync_cancel.load(std::sync::atomic::Ordering::Acquire) {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let outcomes = api::sync_cancellable(vault, None, &progress_to(app), cancelled).await;
+    state.sync_cancel.store(false, std::sync::atomic::Ordering::Release);
+    let outcomes = outcomes?;
     Ok(outcomes
         .into_iter()
         .map(|(connector, r)| match r {
@@ -184,7 +191,8 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
 /// Stops the sync in progress, if any: what it had not finished is not stored.
 #[tauri::command]
 pub async fn cancel_sync(state: State<'_, AppState>) -> Result<()> {
-    state.sync_cancel.notify_waiters();
+    // Seen by the sync however long it waited for the vault first.
+    state.sync_cancel.store(true, std::sync::atomic::Ordering::Release);
     Ok(())
 }
 

@@ -12,13 +12,18 @@ pub struct AppState {
     pub vault: Mutex<Option<Vault>>,
     /// Why the last unlock attempt failed, for the lock screen.
     pub locked_reason: Mutex<Option<UiError>>,
-    /// Wakes the sync in progress to stop it (the window's Cancel).
-    pub sync_cancel: tokio::sync::Notify,
+    /// The window's Cancel: kept until the sync in progress (or waiting for the vault) sees it.
+    pub sync_cancel: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
     pub fn new(home: Home) -> Self {
-        Self { home, vault: Mutex::new(None), locked_reason: Mutex::new(None), sync_cancel: tokio::sync::Notify::new() }
+        Self {
+            home,
+            vault: Mutex::new(None),
+            locked_reason: Mutex::new(None),
+            sync_cancel: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// Opens the vault. Keychain and Argon2 work block, so it runs off the async workers.

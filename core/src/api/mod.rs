@@ -84,12 +84,27 @@ pub unsafe fn harden_process() {
     // SAFETY: single-threaded (the caller's promise). getenv points at the value inside the
     // `NAME=VALUE` string the process started with; unsetenv only drops the pointer from
     // `environ` (glibc frees nothing), so the whole string is still ours to overwrite.
+    // The variable may appear more than once in the environment the process was given: every
+    // copy is found first, the variable unset, then each copy's `NAME=VALUE` bytes erased
+    // (unsetenv only drops the pointers; glibc frees none of the process's first strings).
+    unsafe extern "C" {
+        static mut environ: *mut *mut libc::c_char;
+    }
+    let prefix = format!("{PASSPHRASE_VAR}=");
+    // SAFETY: single-threaded (the caller's promise); `environ` is a NULL-terminated array of
+    // NUL-terminated strings that no other code changes meanwhile.
     unsafe {
-        let value = libc::getenv(name.as_ptr());
-        std::env::remove_var(PASSPHRASE_VAR);
-        if !value.is_null() {
-            let start = value.sub(PASSPHRASE_VAR.len() + 1);
-            let len = PASSPHRASE_VAR.len() + 1 + libc::strlen(value);
+        let mut copies = Vec::new();
+        let mut entry = environ;
+        while !entry.is_null() && !(*entry).is_null() {
+            let text = std::ffi::CStr::from_ptr(*entry);
+            if text.to_bytes().starts_with(prefix.as_bytes()) {
+                copies.push((*entry, text.to_bytes().len()));
+            }
+            entry = entry.add(1);
+        }
+        libc::unsetenv(name.as_ptr());
+        for (start, len) in copies {
             for i in 0..len {
                 std::ptr::write_volatile(start.add(i), 0);
             }

@@ -679,29 +679,64 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
     mask_credentials(out.trim())
 }
 
-/// Names whose value is a credential whatever its shape (`password=hunter2`, `"pwd": "x"`).
-const CREDENTIAL_NAMES: &[&str] =
-    &["password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "api_key", "auth", "credential"];
+/// Name endings whose value is a credential whatever its shape (`password=hunter2`,
+/// `"db_pass": "x y"`, `--password x`, `<pwd>x</pwd>`).
+const CREDENTIAL_NAMES: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "credential",
+    "credentials",
+    "auth",
+];
+
+/// Schemes of an `Authorization` header whose next word is the credential.
+const AUTH_SCHEMES: &[&str] = &["basic", "bearer", "token", "digest"];
+
+/// Where a value starting at `from` ends: at its closing quote when it opens with one (so a
+/// quoted value of several words is one value), else at a space or a separator.
+fn value_span(b: &[u8], from: usize) -> (usize, usize) {
+    match b.get(from) {
+        Some(&q @ (b'"' | b'\'' | b'`')) => {
+            let end = b[from + 1..].iter().position(|&c| c == q).map_or(b.len(), |p| from + 1 + p);
+            (from + 1, end)
+        }
+        _ => {
+            let end = b[from..]
+                .iter()
+                .position(|&c| {
+                    c.is_ascii_whitespace()
+                        || matches!(c, b'"' | b'\'' | b'`' | b',' | b';' | b'&' | b'<' | b')' | b'}')
+                })
+                .map_or(b.len(), |p| from + p);
+            (from, end)
+        }
+    }
+}
 
 /// Hides what an excerpt must not keep although no format recognised it: the password of a
-/// URL (`https://user:pass@host`), of `curl -u user:pass`, and the value given to a
-/// password-like name. A value already redacted (it holds `…`) is left as it is.
+/// URL (`https://user:pass@host`), of `curl -u user:pass`, an `Authorization` header's
+/// credential, and the value given to a password-like name in any common syntax. A value
+/// already redacted (it holds `…`) or a template (`${VAR}`, `$(cmd)`, `{{ var }}`) is left.
 fn mask_credentials(text: &str) -> String {
     let b = text.as_bytes();
+    let lower = text.to_ascii_lowercase();
     let mut hide: Vec<(usize, usize)> = Vec::new();
-    let value_end = |from: usize| {
-        b[from..]
-            .iter()
-            .position(|&c| {
-                c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b',' | b';' | b'&' | b'`' | b')' | b'}')
-            })
-            .map_or(b.len(), |p| from + p)
-    };
-    // user:password@ in a URL.
+    // user:password@ in a URL: the authority ends at a slash, a space or a quote.
     let mut at = 0;
     while let Some(p) = text[at..].find("://") {
         let start = at + p + 3;
-        let end = value_end(start);
+        let end = b[start..]
+            .iter()
+            .position(|&c| c.is_ascii_whitespace() || matches!(c, b'/' | b'"' | b'\'' | b'`' | b'<' | b'>'))
+            .map_or(b.len(), |p| start + p);
         if let Some(a) = text[start..end].rfind('@')
             && let Some(c) = text[start..start + a].find(':')
         {
@@ -709,46 +744,69 @@ fn mask_credentials(text: &str) -> String {
         }
         at = start;
     }
-    // curl -u user:password, --user user:password
+    // curl -u user:password, --user user:password, quoted or not.
     for flag in ["-u ", "--user ", "--user="] {
         let mut at = 0;
         while let Some(p) = text[at..].find(flag) {
-            let start = at + p + flag.len();
-            let end = value_end(start);
+            let (start, end) = value_span(b, at + p + flag.len());
             if let Some(c) = text[start..end].find(':') {
                 hide.push((start + c + 1, end));
             }
-            at = start;
+            at = at + p + flag.len();
         }
     }
-    // name = value, name: value, "name": "value"
-    let lower = text.to_ascii_lowercase();
-    for name in CREDENTIAL_NAMES {
-        let mut at = 0;
-        while let Some(p) = lower[at..].find(name) {
-            let mut i = at + p + name.len();
-            at = i;
-            // The rest of the name (`password_hash`? `DB_PASSWORD`): up to the separator.
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
-                i += 1;
-            }
-            while i < b.len() && matches!(b[i], b'"' | b'\'' | b' ') {
-                i += 1;
-            }
-            if i >= b.len() || !matches!(b[i], b'=' | b':') {
-                continue;
-            }
+    // Every word: a credential-like name followed by its value, or an auth scheme.
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
             i += 1;
-            while i < b.len() && matches!(b[i], b'"' | b'\'' | b' ') {
-                i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+            i += 1;
+        }
+        let word = &lower[start..i];
+        if AUTH_SCHEMES.contains(&word) && b.get(i) == Some(&b' ') && start > 0 && b[..start].ends_with(b" ") {
+            let (vs, ve) = value_span(b, i + 1);
+            hide.push((vs, ve));
+            continue;
+        }
+        if !CREDENTIAL_NAMES.iter().any(|n| word.ends_with(n)) || (start > 0 && b[start - 1] == b'$') {
+            continue;
+        }
+        let flag = word.starts_with("--");
+        let xml = start > 0 && b[start - 1] == b'<' && b.get(i) == Some(&b'>');
+        let mut j = i;
+        while j < b.len() && matches!(b[j], b'"' | b'\'' | b' ') {
+            j += 1;
+        }
+        let value_from = if xml {
+            Some(i + 1)
+        } else if j < b.len() && matches!(b[j], b'=' | b':') {
+            let mut k = j + 1;
+            if b.get(k) == Some(&b'>') {
+                k += 1; // `=>`
             }
-            let end = value_end(i);
-            if end > i {
-                hide.push((i, end));
+            while k < b.len() && b[k] == b' ' {
+                k += 1;
             }
+            Some(k)
+        } else if flag && j > i && j < b.len() {
+            Some(j)
+        } else {
+            None
+        };
+        if let Some(from) = value_from {
+            hide.push(value_span(b, from));
         }
     }
-    hide.retain(|&(s, e)| e > s && !text[s..e].contains('…') && !text[s..e].starts_with('$'));
+    hide.retain(|&(s, e)| {
+        e > s && {
+            let v = &text[s..e];
+            !v.contains('…') && !v.starts_with("${") && !v.starts_with("$(") && !v.starts_with("{{")
+        }
+    });
     if hide.is_empty() {
         return text.to_owned();
     }
@@ -766,6 +824,40 @@ fn mask_credentials(text: &str) -> String {
     }
     out.push_str(&text[i.min(text.len())..]);
     out
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_credentials;
+
+    #[test]
+    fn credentials_of_every_common_shape_are_hidden() {
+        let cases = [
+            ("curl -u \"admin:hunter2\" https://x", "hunter2"),
+            ("DB=postgres://app:S3cr&t;x,y@db/app", "S3cr&t"),
+            ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+            ("Authorization: Bearer abc.def.ghi", "abc.def"),
+            ("password: \"correct horse battery\"", "horse"),
+            ("<password>tr0ub4dor</password>", "tr0ub4dor"),
+            ("\"password\" => \"perl-secret\"", "perl-secret"),
+            ("mysql --password s3kr1t -h db", "s3kr1t"),
+            ("DB_PASS=plainpass", "plainpass"),
+            ("password=$uperSecret1", "uperSecret1"),
+            ("export API_TOKEN='tok with space'", "with space"),
+        ];
+        for (line, kept) in cases {
+            let masked = mask_credentials(line);
+            assert!(!masked.contains(kept), "{line:?} kept {kept:?}: {masked:?}");
+        }
+        for (line, same) in [
+            ("password=${DB_PASSWORD}", "password=${DB_PASSWORD}"),
+            ("GITHUB_TOKEN=ghp_…Ab0c", "GITHUB_TOKEN=ghp_…Ab0c"),
+            ("the passenger count is 3", "the passenger count is 3"),
+            ("café: crème — 🍰 token", "café: crème — 🍰 token"),
+        ] {
+            assert_eq!(mask_credentials(line), same);
+        }
+    }
 }
 
 /// Appends the text between keys, cleaned of control characters; any other long, mixed token
