@@ -16,8 +16,9 @@ fn mode(p: &Path) -> u32 {
 fn the_home_and_its_files_are_private_to_their_user() {
     let home = Home::new();
     let dir = home.path().join("kw");
-    let keyward = |args: &[&str]| {
-        let out = std::process::Command::new("sh")
+    // Under umask 022, as most shells run; `input` on standard input.
+    let keyward = |args: &[&str], input: &str| {
+        let mut child = std::process::Command::new("sh")
             .arg("-c")
             .arg("umask 022; exec \"$@\"")
             .arg("sh")
@@ -27,28 +28,25 @@ fn the_home_and_its_files_are_private_to_their_user() {
             .args(args)
             .env("KEYWARD_PASSPHRASE", "correct horse battery staple")
             .env_remove("KEYWARD_HOME")
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    keyward(&["init"]);
-    keyward(&["policy", "init"]);
+    keyward(&["init"], "");
+    keyward(&["policy", "init"], "");
     // Another connection holds the vault open, so the WAL and shared memory stay to be checked.
     let held = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
     let _: i64 = held.query_row("SELECT COUNT(*) FROM api_keys", [], |r| r.get(0)).unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("umask 022; printf %s lin_api_HardeningScenario0123456789abcdefghABCDEF | exec \"$@\"")
-        .arg("sh")
-        .arg(keyward_tests::built_binary("keyward"))
-        .arg("--home")
-        .arg(&dir)
-        .args(["keys", "add", "--provider", "linear", "--name", "ci"])
-        .env("KEYWARD_PASSPHRASE", "correct horse battery staple")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    keyward(
+        &["keys", "add", "--provider", "linear", "--name", "ci"],
+        "lin_api_HardeningScenario0123456789abcdefghABCDEF",
+    );
     assert_eq!(mode(&dir), 0o700);
     for f in ["vault.db", "keyward.log", "policy.toml", "vault.db-wal", "vault.db-shm"] {
         assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
@@ -57,13 +55,13 @@ fn the_home_and_its_files_are_private_to_their_user() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(dir.join("vault.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
     std::fs::set_permissions(dir.join("keyward.log"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let said = keyward(&["keys", "list"]);
+    let said = keyward(&["keys", "list"], "");
     assert!(said.contains("vault.db was readable by other users (mode 644); now 600"), "{said}");
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("vault.db")), 0o600);
     assert_eq!(mode(&dir.join("keyward.log")), 0o600);
     // Said once: nothing left to fix.
-    assert!(!keyward(&["keys", "list"]).contains("readable by other users"));
+    assert!(!keyward(&["keys", "list"], "").contains("readable by other users"));
 }
 
 /// The passphrase given in the environment is gone from it once read (a child such as `git`

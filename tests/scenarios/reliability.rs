@@ -297,15 +297,7 @@ fn settings_are_checked_and_stored_once() {
 /// error, and holds no other connector up.
 #[test]
 fn a_silent_provider_fails_named_and_holds_nothing_up() {
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap();
-    // Accepts every connection and keeps it open, answering nothing.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in silent.incoming() {
-            held.push(conn);
-        }
-    });
+    let addr = keyward_tests::silent_provider();
     let mut home = Home::new();
     home.ok(&["demo"]);
     home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");

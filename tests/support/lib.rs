@@ -202,6 +202,20 @@ impl Drop for MotoEstate {
     }
 }
 
+/// A provider that accepts every connection and never answers a byte (kept open for the life
+/// of the test process): where a sync or a check must give up, or be cancelled.
+pub fn silent_provider() -> std::net::SocketAddr {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    addr
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
