@@ -28,8 +28,48 @@ struct Cli {
     /// The folder holding the vault [default: the OS data dir]
     #[arg(long, global = true, env = "KEYWARD_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
+    /// Read the vault's passphrase from this file (its first line) instead of KEYWARD_PASSPHRASE
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "passphrase_fd")]
+    passphrase_file: Option<PathBuf>,
+    /// Read the vault's passphrase from this open file descriptor (its first line)
+    #[arg(long, global = true, value_name = "FD")]
+    passphrase_fd: Option<i32>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The passphrase given without a prompt: `KEYWARD_PASSPHRASE` (already taken out of the
+/// environment), `--passphrase-file` or `--passphrase-fd`; read once.
+static GIVEN_PASSPHRASE: std::sync::OnceLock<Option<Secret>> = std::sync::OnceLock::new();
+
+/// Reads the passphrase `--passphrase-file` or `--passphrase-fd` names (its first line).
+fn passphrase_from(file: Option<&PathBuf>, fd: Option<i32>) -> anyhow::Result<Option<Secret>> {
+    use std::os::fd::FromRawFd as _;
+    let mut raw = zeroize::Zeroizing::new(String::new());
+    match (file, fd) {
+        (Some(path), _) => {
+            let mut f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+            f.read_to_string(&mut raw).with_context(|| format!("reading {}", path.display()))?;
+        }
+        (None, Some(fd)) if fd > 2 => {
+            // SAFETY: the caller handed this descriptor to us to read the passphrase from; it is
+            // owned (and closed) here and used nowhere else.
+            let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+            f.read_to_string(&mut raw).with_context(|| format!("reading the passphrase from descriptor {fd}"))?;
+        }
+        (None, Some(fd)) => bail!("--passphrase-fd {fd}: standard input, output and error cannot carry the passphrase"),
+        (None, None) => return Ok(None),
+    }
+    let first = raw.lines().next().unwrap_or("");
+    if first.is_empty() {
+        bail!("the passphrase given is empty");
+    }
+    Ok(Some(Secret::new(first.to_owned())))
+}
+
+/// The passphrase given without a prompt, if any.
+fn given_passphrase() -> Option<Secret> {
+    GIVEN_PASSPHRASE.get().cloned().flatten().or_else(api::env_passphrase)
 }
 
 #[derive(Subcommand)]
@@ -489,8 +529,20 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
+/// Opens the vault with the passphrase given, or — on a terminal, for a passphrase-protected
+/// vault given none — the one typed at a prompt (without echo).
 fn open(home: &Home) -> Result<Vault, Error> {
-    let vault = api::open(home, api::env_passphrase().as_ref())?;
+    let given = given_passphrase();
+    let vault = match api::open(home, given.as_ref()) {
+        Err(Error::Vault(keyward_core::vault::VaultError::Locked))
+            if given.is_none() && std::io::stdin().is_terminal() =>
+        {
+            let typed = prompt::secret("Passphrase of the vault", prompt::Input::FirstLine)
+                .map_err(|e| Error::Invalid { field: "passphrase", reason: e.to_string() })?;
+            api::open(home, Some(&Secret::new(typed.to_string())))?
+        }
+        other => other?,
+    };
     for fixed in vault.tightened() {
         eprintln!("keyward: warning: {fixed}");
     }
@@ -505,11 +557,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .with_context(|| format!("creating {}", home.dir().display()))?;
     }
     output::init_logging(&home, creating);
+    let given = passphrase_from(cli.passphrase_file.as_ref(), cli.passphrase_fd)?;
+    let _ = GIVEN_PASSPHRASE.set(given);
     match cli.command {
         Command::Init => {
-            let passphrase = api::env_passphrase();
+            let passphrase = given_passphrase();
             let vault = api::init(&home, passphrase.as_ref())?;
-            let how = if passphrase.is_some() { "passphrase (KEYWARD_PASSPHRASE)" } else { "the OS keychain" };
+            let how = if passphrase.is_some() { "passphrase" } else { "the OS keychain" };
             println!("Created vault {} at {}, master key protected by {how}.", vault.id(), vault.path().display());
         }
         Command::Connector(ConnectorCmd::Add(a)) => {
@@ -577,7 +631,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut vault = if home.is_initialized() {
                 open(&home)?
             } else {
-                let passphrase = api::env_passphrase();
+                let passphrase = given_passphrase();
                 api::init(&home, passphrase.as_ref())?
             };
             let runtime = runtime()?;

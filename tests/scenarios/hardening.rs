@@ -191,3 +191,52 @@ fn a_damaged_vault_structure_is_said_without_sql() {
     assert!(!stderr.contains("SELECT") && !stderr.contains("FROM api_keys"), "{stderr}");
     assert!(stderr.contains("structure is not what this Keyward expects"), "{stderr}");
 }
+
+/// The passphrase need not sit in the environment: a file, a file descriptor, or a prompt
+/// without echo on a terminal.
+#[test]
+fn the_passphrase_comes_from_a_file_a_descriptor_or_a_prompt() {
+    let home = Home::initialised();
+    let bin = keyward_tests::built_binary("keyward");
+    let file = home.path().join("passphrase");
+    std::fs::write(&file, format!("{}\n", keyward_tests::PASSPHRASE)).unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(&bin)
+            .arg("--home")
+            .arg(home.path())
+            .args(extra)
+            .args(["keys", "list"])
+            .env_remove("KEYWARD_PASSPHRASE")
+            .env_remove("KEYWARD_HOME")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--passphrase-file", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wrong = home.path().join("wrong");
+    std::fs::write(&wrong, "not it\n").unwrap();
+    let out = run(&["--passphrase-file", wrong.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"), "{out:?}");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$@\" 3< \"$PASSFILE\"")
+        .arg("sh")
+        .arg(&bin)
+        .arg("--home")
+        .arg(home.path())
+        .args(["--passphrase-fd", "3", "keys", "list"])
+        .env("PASSFILE", &file)
+        .env_remove("KEYWARD_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // At a terminal, with nothing given: asked for, not echoed.
+    let command = format!("{} --home {} keys list", bin.display(), home.path().display());
+    let (status, screen) = keyward_tests::on_terminal(&command, &[], "(input hidden)", keyward_tests::PASSPHRASE);
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("Passphrase of the vault (input hidden): "), "{screen}");
+    assert!(!screen.contains(keyward_tests::PASSPHRASE), "the passphrase was echoed: {screen}");
+    assert!(screen.contains("No keys yet"), "{screen}");
+}

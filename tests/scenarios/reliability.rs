@@ -334,7 +334,6 @@ fn a_silent_provider_fails_named_and_holds_nothing_up() {
 /// prompt and echoed back to the screen).
 #[test]
 fn secrets_typed_at_a_terminal_are_asked_for_and_not_echoed() {
-    use std::io::{Read as _, Write as _};
     const TYPED: &str = "lin_api_TypedAtTheTerminal0123456789abcdefghABCD";
     let home = Home::initialised();
     let command = format!(
@@ -342,45 +341,12 @@ fn secrets_typed_at_a_terminal_are_asked_for_and_not_echoed() {
         keyward_tests::built_binary("keyward").display(),
         home.path().display()
     );
-    // `script` gives the command a real terminal; what the terminal shows comes back on stdout.
-    let mut child = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .env("KEYWARD_PASSPHRASE", keyward_tests::PASSPHRASE)
-        .env_remove("KEYWARD_HOME")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut screen_out = child.stdout.take().unwrap();
-    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let reader = {
-        let screen = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 256];
-            while let Ok(n) = screen_out.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                screen.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        })
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !keyward_tests::contains(&screen.lock().unwrap(), b"(input hidden)") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no prompt: {:?}",
-            String::from_utf8_lossy(&screen.lock().unwrap())
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{TYPED}\n").as_bytes()).unwrap();
-    let status = child.wait().unwrap();
-    drop(stdin);
-    reader.join().unwrap();
-    let screen = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    let (status, screen) = keyward_tests::on_terminal(
+        &command,
+        &[("KEYWARD_PASSPHRASE", keyward_tests::PASSPHRASE)],
+        "(input hidden)",
+        TYPED,
+    );
     assert!(status.success(), "{screen}");
     assert!(screen.contains("Secret of linear key \"typed\" (input hidden): "), "{screen}");
     assert!(!screen.contains(TYPED), "the secret was echoed: {screen}");

@@ -216,6 +216,59 @@ pub fn silent_provider() -> std::net::SocketAddr {
     addr
 }
 
+/// Runs `command` (a shell line) on a real terminal (`script` gives it one) with
+/// `KEYWARD_PASSPHRASE` and `KEYWARD_HOME` unset and `env` set; once the screen shows `prompt`,
+/// types `typed` and Enter. Returns the exit status and everything the terminal showed.
+pub fn on_terminal(
+    command: &str,
+    env: &[(&str, &str)],
+    prompt: &str,
+    typed: &str,
+) -> (std::process::ExitStatus, String) {
+    use std::io::Read as _;
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", command, "/dev/null"])
+        .env_remove("KEYWARD_PASSPHRASE")
+        .env_remove("KEYWARD_HOME")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut screen_out = child.stdout.take().unwrap();
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let screen = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = screen_out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Typed only once the prompt is there: the terminal would echo what came earlier.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !contains(&screen.lock().unwrap(), prompt.as_bytes()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt: {:?}",
+            String::from_utf8_lossy(&screen.lock().unwrap())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{typed}\n").as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let shown = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    (status, shown)
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
