@@ -93,6 +93,39 @@ pub fn start(app: &AppHandle) -> tokio::sync::watch::Sender<bool> {
     cancel
 }
 
+/// Locks the vault and tells the window, which then shows its unlock screen.
+pub fn lock_now(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        app.state::<AppState>().lock().await;
+        let _ = app.emit("vault-locked", ());
+    });
+}
+
+/// How long the vault may be left alone before it locks itself: `KEYWARD_IDLE_LOCK_SECS`
+/// (0: never), 15 minutes by default, as password managers do.
+fn idle_limit() -> Option<std::time::Duration> {
+    let secs = std::env::var("KEYWARD_IDLE_LOCK_SECS").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(15 * 60);
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
+}
+
+/// Locks the vault once the user has left it alone for [`idle_limit`] (scheduled jobs do not
+/// count as use: they stop with the lock, and start again when the user unlocks).
+pub fn idle_lock(app: &AppHandle) {
+    let Some(limit) = idle_limit() else { return };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let tick = (limit / 4).clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(30));
+        loop {
+            tokio::time::sleep(tick).await;
+            let state = app.state::<AppState>();
+            if state.idle_for() >= limit && state.vault.lock().await.is_some() {
+                lock_now(&app);
+            }
+        }
+    });
+}
+
 /// The tray icon: the app keeps running there when its window closes. Returns false when the
 /// desktop has no tray (then closing the window quits, as nothing could bring it back).
 pub fn tray(app: &AppHandle) -> bool {
@@ -100,8 +133,9 @@ pub fn tray(app: &AppHandle) -> bool {
     use tauri::tray::TrayIconBuilder;
     let built = (|| -> tauri::Result<()> {
         let open = MenuItem::with_id(app, "open", "Open Keyward", true, None::<&str>)?;
+        let lock = MenuItem::with_id(app, "lock", "Lock", true, None::<&str>)?;
         let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-        let menu = Menu::with_items(app, &[&open, &quit])?;
+        let menu = Menu::with_items(app, &[&open, &lock, &quit])?;
         let mut tray =
             TrayIconBuilder::with_id("keyward").tooltip("Keyward").menu(&menu).on_menu_event(|app, event| match event
                 .id
@@ -113,6 +147,7 @@ pub fn tray(app: &AppHandle) -> bool {
                         let _ = w.set_focus();
                     }
                 }
+                "lock" => lock_now(app),
                 "quit" => app.exit(0),
                 _ => {}
             });

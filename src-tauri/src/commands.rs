@@ -34,6 +34,13 @@ pub async fn vault_status(state: State<'_, AppState>) -> Result<Status> {
     Ok(status_of(&state).await)
 }
 
+/// Locks the vault now (the window's Lock, the tray's Lock, the idle timer).
+#[tauri::command]
+pub async fn lock_vault(state: State<'_, AppState>) -> Result<Status> {
+    state.lock().await;
+    Ok(status_of(&state).await)
+}
+
 #[tauri::command]
 pub async fn unlock_vault(state: State<'_, AppState>, passphrase: Option<String>) -> Result<Status> {
     state.unlock(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;

@@ -35,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         .setup(|app| {
             let handle = app.handle().clone();
             let has_tray = background::tray(&handle);
+            background::idle_lock(&handle);
             app.manage(Background { stop: background::start(&handle), has_tray });
             Ok(())
         })
@@ -52,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![
             commands::vault_status,
             commands::unlock_vault,
+            commands::lock_vault,
             commands::create_vault,
             commands::explore_demo,
             commands::list_keys,

@@ -14,6 +14,8 @@ pub struct AppState {
     pub locked_reason: Mutex<Option<UiError>>,
     /// The window's Cancel: kept until the sync in progress (or waiting for the vault) sees it.
     pub sync_cancel: std::sync::atomic::AtomicBool,
+    /// When the user last did something with the open vault (for the idle lock).
+    pub last_used: std::sync::Mutex<std::time::Instant>,
 }
 
 impl AppState {
@@ -23,6 +25,7 @@ impl AppState {
             vault: Mutex::new(None),
             locked_reason: Mutex::new(None),
             sync_cancel: std::sync::atomic::AtomicBool::new(false),
+            last_used: std::sync::Mutex::new(std::time::Instant::now()),
         }
     }
 
@@ -46,6 +49,7 @@ impl AppState {
     async fn settle(&self, result: Result<Vault, Error>) -> Result<(), UiError> {
         match result {
             Ok(v) => {
+                self.touch();
                 *self.vault.lock().await = Some(v);
                 *self.locked_reason.lock().await = None;
                 Ok(())
@@ -70,8 +74,26 @@ impl AppState {
         }
     }
 
+    /// Locks: the vault is closed and its keys dropped (zeroized); the next use asks again.
+    pub async fn lock(&self) {
+        if self.vault.lock().await.take().is_some() {
+            tracing::info!("vault locked");
+        }
+    }
+
+    /// Notes a use of the vault by the user (not by a scheduled job).
+    pub fn touch(&self) {
+        *self.last_used.lock().expect("last use") = std::time::Instant::now();
+    }
+
+    /// How long the user has left the vault alone.
+    pub fn idle_for(&self) -> std::time::Duration {
+        self.last_used.lock().expect("last use").elapsed()
+    }
+
     /// Runs `f` on the open vault.
     pub async fn with_vault<T>(&self, f: impl FnOnce(&mut Vault) -> Result<T, Error>) -> Result<T, UiError> {
+        self.touch();
         let mut guard = self.vault.lock().await;
         let vault = guard.as_mut().ok_or_else(|| UiError::from(Error::Vault(VaultError::Locked)))?;
         f(vault).map_err(Into::into)

@@ -53,6 +53,7 @@ fn start_driver(driver: &PathBuf, home: &Home) -> (Driver, String) {
     let child = Command::new(driver)
         .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .env("KEYWARD_HOME", home.path())
+        .envs(home.env.iter().filter(|(k, _)| k != "KEYWARD_PASSPHRASE").map(|(k, v)| (k, v)))
         .env_remove("KEYWARD_PASSPHRASE")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -343,4 +344,38 @@ fn a_sync_can_be_cancelled_in_the_window() {
     std::thread::sleep(Duration::from_secs(2));
     assert!(outside.accept().is_err(), "the window navigated away from the app");
     assert!(!app.find_all("[data-testid=sync]").unwrap().is_empty(), "the app is still there");
+}
+
+/// Lock on demand and when left alone: the vault closes, and nothing read from it (a revealed
+/// secret included) stays in the page.
+#[test]
+fn the_vault_locks_on_demand_and_when_left_alone() {
+    let Some(driver) = prerequisites() else { return };
+    let _heavy = keyward_tests::heavy_test();
+    let mut home = Home::initialised();
+    let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "lock-me"], SECRET);
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    home.set_env("KEYWARD_IDLE_LOCK_SECS", "4");
+    let (_driver, url) = start_driver(&driver, &home);
+    let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
+    let unlock = || {
+        let input = app.wait_for("[data-testid=passphrase]", Duration::from_secs(30)).unwrap()[0].clone();
+        app.type_into(&input, PASSPHRASE).unwrap();
+        app.click(&app.find_all("[data-testid=unlock]").unwrap()[0]).unwrap();
+        app.wait_for("[data-testid=keys-table]", Duration::from_secs(20)).unwrap();
+    };
+    unlock();
+    app.click(&app.find_all(&format!("tr[data-key-id=\"{id}\"] [data-testid=reveal]")).unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=secret]", Duration::from_secs(10)).unwrap();
+    assert!(app.source().unwrap().contains(SECRET));
+    app.click(&app.find_all("[data-testid=lock]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=passphrase]", Duration::from_secs(10)).unwrap();
+    let page = app.source().unwrap();
+    assert!(!page.contains(SECRET) && !page.contains("lock-me"), "the vault's data stayed in the page");
+
+    // Left alone (no click, no command) past the idle limit: locked again.
+    unlock();
+    app.wait_for("[data-testid=passphrase]", Duration::from_secs(20)).unwrap();
+    assert!(!app.source().unwrap().contains("lock-me"));
 }

@@ -201,6 +201,7 @@ export function isUiError(e: unknown): e is UiError {
 export const ipc = {
   status: () => invoke<Status>("vault_status"),
   unlock: (passphrase: string | null) => invoke<Status>("unlock_vault", { passphrase }),
+  lock: () => invoke<Status>("lock_vault"),
   create: (passphrase: string | null) => invoke<Status>("create_vault", { passphrase }),
   demo: (passphrase: string | null) => invoke<Status>("explore_demo", { passphrase }),
   keys: () => invoke<Key[]>("list_keys"),
