@@ -38,6 +38,32 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Subcommand)]
+enum PassphraseCmd {
+    /// Set a new passphrase (the current one opens the vault, as for any command)
+    Change {
+        /// Read the new passphrase from this file (its first line) instead of asking twice
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+}
+
+/// A new passphrase: from a file, or typed twice at a terminal (without echo).
+fn new_passphrase(file: Option<&PathBuf>) -> anyhow::Result<Secret> {
+    if let Some(p) = passphrase_from(file, None)? {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("give the new passphrase with --new-passphrase-file, or run this at a terminal to type it");
+    }
+    let first = prompt::secret("New passphrase", prompt::Input::FirstLine)?;
+    let again = prompt::secret("The new passphrase again", prompt::Input::FirstLine)?;
+    if first.is_empty() || *first != *again {
+        bail!("the two passphrases differ (or are empty); nothing was changed");
+    }
+    Ok(Secret::new(first.to_string()))
+}
+
 /// The passphrase given without a prompt: `KEYWARD_PASSPHRASE` (already taken out of the
 /// environment), `--passphrase-file` or `--passphrase-fd`; read once.
 static GIVEN_PASSPHRASE: std::sync::OnceLock<Option<Secret>> = std::sync::OnceLock::new();
@@ -159,6 +185,18 @@ enum Command {
     /// Keys found in files that Keyward does not manage: list, link, dismiss, verify
     #[command(subcommand)]
     Shadow(scan::ShadowCmd),
+    /// Change the vault's passphrase (the master key is re-wrapped; nothing is re-encrypted)
+    #[command(subcommand)]
+    Passphrase(PassphraseCmd),
+    /// Move the master key to the OS keychain or to a passphrase
+    Protect {
+        /// keychain or passphrase
+        #[arg(value_parser = ["keychain", "passphrase"])]
+        how: String,
+        /// Read the new passphrase from this file (its first line) instead of asking twice
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
     /// Build a demo workspace in this home: built-in stand-ins for AWS, Datadog, MongoDB Atlas,
     /// Fastly, New Relic and Linear, connected, synced and audited
     Demo,
@@ -626,6 +664,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resources { json } => {
             let vault = open(&home)?;
             output::resources(&api::list_resources(&vault)?, json)?;
+        }
+        Command::Passphrase(PassphraseCmd::Change { new_passphrase_file }) => {
+            let mut vault = open(&home)?;
+            if vault.protection()? != "passphrase" {
+                bail!("this vault's master key is in the OS keychain; `keyward protect passphrase` moves it to one");
+            }
+            let new = new_passphrase(new_passphrase_file.as_ref())?;
+            api::change_protection(&mut vault, Some(&new))?;
+            println!("Passphrase changed: the old one no longer opens {}.", vault.path().display());
+        }
+        Command::Protect { how, new_passphrase_file } => {
+            let mut vault = open(&home)?;
+            let new = match how.as_str() {
+                "passphrase" => Some(new_passphrase(new_passphrase_file.as_ref())?),
+                _ => None,
+            };
+            api::change_protection(&mut vault, new.as_ref())?;
+            println!(
+                "The master key of {} is now protected by {}.",
+                vault.path().display(),
+                if new.is_some() { "a passphrase" } else { "the OS keychain" }
+            );
         }
         Command::Demo => {
             let mut vault = if home.is_initialized() {

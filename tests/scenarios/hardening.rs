@@ -240,3 +240,36 @@ fn the_passphrase_comes_from_a_file_a_descriptor_or_a_prompt() {
     assert!(!screen.contains(keyward_tests::PASSPHRASE), "the passphrase was echoed: {screen}");
     assert!(screen.contains("No keys yet"), "{screen}");
 }
+
+/// The passphrase can change, and the master key can move to the keychain and back: only the
+/// wrapping of the master key changes, so every secret still opens.
+#[test]
+fn the_passphrase_changes_and_the_master_key_moves_without_re_encrypting() {
+    let mut home = Home::initialised();
+    let secret = "lin_api_ProtectionScenario0123456789abcdefghABCD";
+    let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "kept"], secret);
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let new = home.path().join("new-passphrase");
+    std::fs::write(&new, "a new and longer passphrase\n").unwrap();
+    home.ok(&["passphrase", "change", "--new-passphrase-file", new.to_str().unwrap()]);
+    let old = home.run(&["keys", "list"]);
+    assert!(String::from_utf8_lossy(&old.stderr).contains("wrong passphrase"), "{old:?}");
+    home.set_env("KEYWARD_PASSPHRASE", "a new and longer passphrase");
+    assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret);
+    let refused = home.run(&["passphrase", "change"]);
+    assert_eq!(refused.status.code(), Some(1), "no new passphrase given, no terminal");
+
+    // To the keychain and back, where a keychain runs (make test starts one).
+    if std::env::var_os("KEYWARD_REQUIRE_KEYCHAIN").is_none() {
+        eprintln!("skipped the keychain half: no test session keychain");
+        return;
+    }
+    home.ok(&["protect", "keychain"]);
+    home.env.retain(|(k, _)| k != "KEYWARD_PASSPHRASE");
+    assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret, "opened from the keychain");
+    home.ok(&["protect", "passphrase", "--new-passphrase-file", new.to_str().unwrap()]);
+    assert!(home.run(&["keys", "list"]).status.code() == Some(1), "the keychain no longer opens it");
+    home.set_env("KEYWARD_PASSPHRASE", "a new and longer passphrase");
+    assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret);
+}

@@ -124,6 +124,14 @@ pub fn init(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
     Ok(Vault::create(&home.vault_path(), passphrase)?)
 }
 
+/// Moves the master key to a new passphrase, or to the OS keychain when `passphrase` is `None`
+/// (re-wrapping only: see [`Vault::protect`]).
+pub fn change_protection(vault: &mut Vault, passphrase: Option<&Secret>) -> Result<(), Error> {
+    vault.protect(passphrase)?;
+    tracing::info!(to = if passphrase.is_some() { "passphrase" } else { "keychain" }, "vault protection changed");
+    Ok(())
+}
+
 /// Opens and unlocks the vault in `home`.
 pub fn open(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
     Ok(Vault::open(&home.vault_path(), passphrase)?)

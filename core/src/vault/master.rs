@@ -114,6 +114,14 @@ pub(super) fn store_in_keychain(vault_id: &str, master: &Key) -> Result<(), Vaul
     entry(vault_id)?.set_password(&encoded).map_err(keychain_error)
 }
 
+/// Removes the vault's master key from the keychain (after it moved to a passphrase).
+pub(super) fn forget_in_keychain(vault_id: &str) -> Result<(), VaultError> {
+    match entry(vault_id)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(keychain_error(e)),
+    }
+}
+
 fn load_from_keychain(vault_id: &str) -> Result<Key, VaultError> {
     let encoded = zeroize::Zeroizing::new(entry(vault_id)?.get_password().map_err(|e| match e {
         keyring::Error::NoEntry => VaultError::MasterKeyMissing(vault_id.to_owned()),

@@ -100,6 +100,9 @@ pub struct Vault {
     vault_id: String,
     path: PathBuf,
     tightened: Vec<String>,
+    /// The master key, kept (zeroized on drop, like the data key) so the protection can change
+    /// without asking for the old one again.
+    master: Key,
 }
 
 impl std::fmt::Debug for Vault {
@@ -241,16 +244,46 @@ impl Vault {
         if version < SCHEMA_VERSION {
             migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
         }
-        let vault = Vault { conn, data_key, vault_id, path: path.to_owned(), tightened };
+        let vault = Vault { conn, data_key, vault_id, path: path.to_owned(), tightened, master };
         if legacy {
             // Written before row MACs: its rows are trusted once, as they are now, and the data key
             // re-wrapped so that this never happens again for this vault.
-            vault.authenticate_existing_rows(&master).map_err(|e| match e {
+            vault.authenticate_existing_rows(&vault.master).map_err(|e| match e {
                 VaultError::Database(e) => corrupt_or(path, e),
                 other => other,
             })?;
         }
         Ok(vault)
+    }
+
+    /// How the master key is protected now: `passphrase` or `keychain`.
+    pub fn protection(&self) -> Result<String, VaultError> {
+        Ok(self.conn.query_row("SELECT protection FROM vault_meta WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Moves the master key to a new protection — a (new) passphrase, or the OS keychain when
+    /// `passphrase` is `None` — by re-wrapping the master key alone: no secret is re-encrypted,
+    /// one row changes in one transaction. Moving to the keychain stores the key there first;
+    /// moving away from it removes the entry only after the new wrapping is committed, so a
+    /// failure at any point leaves a vault that opens as before.
+    pub fn protect(&mut self, passphrase: Option<&Secret>) -> Result<(), VaultError> {
+        let before = self.protection()?;
+        let protection = match passphrase {
+            Some(p) => master::wrap_with_passphrase(&self.master, p, &self.vault_id, crypto::KdfParams::default())?,
+            None => {
+                master::store_in_keychain(&self.vault_id, &self.master)?;
+                Protection::Keychain
+            }
+        };
+        let (name, params, salt, wrapped) = protection.columns();
+        self.conn.execute(
+            "UPDATE vault_meta SET protection = ?1, kdf_params = ?2, kdf_salt = ?3, wrapped_master = ?4 WHERE id = 1",
+            params![name, params, salt, wrapped],
+        )?;
+        if before == "keychain" && passphrase.is_some() {
+            master::forget_in_keychain(&self.vault_id)?;
+        }
+        Ok(())
     }
 
     /// The vault's id (also the keychain entry's account name).
