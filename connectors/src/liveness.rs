@@ -47,8 +47,41 @@ pub fn probe_for(provider: &str, kind: &str) -> Result<&'static str, String> {
     }
 }
 
-/// Probes `token` (with `partner`, the access key id, for an AWS secret). `endpoint` replaces
-/// the provider's public one.
+/// Where a token of `provider` may live: `endpoint` when given; else every Datadog site and
+/// every New Relic region (a key is valid at one only: asking the US site alone calls a live
+/// EU key "rejected"); else the provider's public endpoint.
+pub fn endpoints(provider: &str, endpoint: Option<&str>) -> Vec<String> {
+    match (provider, endpoint) {
+        (_, Some(e)) => vec![e.trim_end_matches('/').to_owned()],
+        ("datadog", None) => crate::datadog::SITES.iter().map(|s| format!("https://api.{s}")).collect(),
+        ("newrelic", None) => crate::newrelic::REGIONS.iter().map(|(_, url)| (*url).to_owned()).collect(),
+        (p, None) => default_endpoint(p).map(|e| vec![e.trim_end_matches('/').to_owned()]).unwrap_or_default(),
+    }
+}
+
+/// One answer from the answers of every place a token may live: live at one is live; rejected
+/// only when every place rejected it; otherwise the first error (it could not be told).
+pub fn verdict(answers: Vec<Result<Liveness, ConnectorError>>) -> Result<Liveness, ConnectorError> {
+    let mut first_error = None;
+    let mut rejected = 0;
+    let total = answers.len();
+    for a in answers {
+        match a {
+            Ok(live @ Liveness::Live(_)) => return Ok(live),
+            Ok(Liveness::Rejected) => rejected += 1,
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) if rejected < total => Err(e),
+        _ => Ok(Liveness::Rejected),
+    }
+}
+
+/// Probes `token` (with `partner`, the access key id, for an AWS secret) wherever it may live
+/// ([`endpoints`]); `endpoint` replaces the provider's public ones.
 pub async fn probe(
     provider: &str,
     kind: &str,
@@ -57,8 +90,30 @@ pub async fn probe(
     endpoint: Option<&str>,
 ) -> Result<Liveness, ConnectorError> {
     probe_for(provider, kind).map_err(|e| ConnectorError::new("liveness", ErrorKind::Unsupported, e))?;
+    if provider == "aws" {
+        return probe_at(provider, token, partner, endpoint, String::new()).await;
+    }
+    let mut answers = Vec::new();
+    for base in endpoints(provider, endpoint) {
+        let answer = probe_at(provider, token, partner, endpoint, base).await;
+        if matches!(answer, Ok(Liveness::Live(_))) {
+            return answer;
+        }
+        answers.push(answer);
+    }
+    verdict(answers)
+}
+
+/// One probe at `base` (AWS: at `endpoint`, with `partner`, the access key id).
+#[cfg_attr(not(feature = "aws"), allow(unused_variables))]
+async fn probe_at(
+    provider: &str,
+    token: &str,
+    partner: Option<&str>,
+    endpoint: Option<&str>,
+    base: String,
+) -> Result<Liveness, ConnectorError> {
     let settings = HttpSettings { max_attempts: 2, ..HttpSettings::default() };
-    let base = endpoint.or(default_endpoint(provider)).unwrap_or_default().trim_end_matches('/').to_owned();
     match provider {
         "datadog" => {
             let http = Http::new("datadog", settings, &[token])?;
@@ -108,5 +163,29 @@ pub async fn probe(
             crate::aws::caller_identity(id, token, endpoint).await
         }
         _ => unreachable!("probe_for refused it"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_asked_for_wherever_it_may_live() {
+        let dd = endpoints("datadog", None);
+        assert!(
+            dd.contains(&"https://api.datadoghq.eu".to_owned()) && dd.contains(&"https://api.ddog-gov.com".to_owned())
+        );
+        assert_eq!(endpoints("newrelic", None).len(), 3);
+        assert_eq!(endpoints("datadog", Some("http://127.0.0.1:9/")), ["http://127.0.0.1:9"]);
+        assert_eq!(endpoints("fastly", None), ["https://api.fastly.com"]);
+    }
+
+    #[test]
+    fn rejected_only_when_every_place_rejected_it() {
+        let err = || Err(ConnectorError::new("datadog", ErrorKind::Transport, "timed out"));
+        assert_eq!(verdict(vec![Ok(Liveness::Rejected), Ok(Liveness::Live(None))]).unwrap(), Liveness::Live(None));
+        assert_eq!(verdict(vec![Ok(Liveness::Rejected), Ok(Liveness::Rejected)]).unwrap(), Liveness::Rejected);
+        assert!(verdict(vec![Ok(Liveness::Rejected), err()]).is_err(), "one site could not answer: unknown");
     }
 }
