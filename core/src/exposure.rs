@@ -169,6 +169,14 @@ pub fn record(
     )?;
     let run = tx.last_insert_rowid();
     let mut out = Recorded { run, ..Default::default() };
+    // The exposures current before this scan, read once: a hit whose row is not among them is
+    // new (first seen, or back after being gone); one of them not found again may be gone.
+    let before: Vec<(i64, PathBuf, String)> = tx
+        .prepare("SELECT id, path, revision, path_bytes FROM exposures WHERE gone_at IS NULL")?
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, stored_path(r.get(1)?, r.get(3)?), r.get::<_, String>(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let current: std::collections::HashSet<i64> = before.iter().map(|(id, _, _)| *id).collect();
+    let mut found: std::collections::HashSet<i64> = std::collections::HashSet::new();
     for h in hits {
         let (mut key_id, connector, mut evidence, held_as) = match &h.inventory {
             Some((t, e)) => (t.key_id.clone(), t.connector.clone(), Some(e.as_str()), Some(t.label.clone())),
@@ -205,18 +213,6 @@ pub fn record(
             };
             shadow_id = Some(id);
         }
-        let current: Option<bool> = tx
-            .query_row(
-                "SELECT gone_at IS NULL FROM exposures WHERE fingerprint = ?1 AND path = ?2 AND line = ?3 AND revision = ?4",
-                params![
-                    h.fingerprint.as_slice(),
-                    h.path.display().to_string(),
-                    h.line as i64,
-                    h.revision.clone().unwrap_or_default()
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
         let exposure_id: i64 = tx.query_row(
             "INSERT INTO exposures (fingerprint, path, line, revision, provider, kind, secret, key_id, connector, evidence,
                  held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at, path_bytes)
@@ -248,19 +244,14 @@ pub fn record(
             ],
             |r| r.get(0),
         )?;
-        if current != Some(true) {
+        // The same place twice in one scan (two hits on one line) is counted once.
+        if found.insert(exposure_id) && !current.contains(&exposure_id) {
             out.new += 1;
         }
         out.exposures.push(exposure_id);
     }
     if !summary.cancelled {
-        let found: std::collections::HashSet<i64> = out.exposures.iter().copied().collect();
-        let mut stmt = tx.prepare("SELECT id, path, revision, path_bytes FROM exposures WHERE gone_at IS NULL")?;
-        let current = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, stored_path(r.get(1)?, r.get(3)?), r.get::<_, String>(2)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        drop(stmt);
-        for (id, path, revision) in current {
+        for (id, path, revision) in before {
             if found.contains(&id) {
                 continue;
             }
