@@ -448,7 +448,10 @@ fn from_row(vault: &Vault, r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector>
     let settings: String = r.get(3)?;
     let (id, name, provider): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
     let (mac, removed_at): (Option<Vec<u8>>, Option<String>) = (r.get(9)?, r.get(10)?);
-    let intact = vault.connector_mac_ok(id, &name, &provider, &settings, removed_at.as_deref(), mac.as_deref());
+    let intact = crate::vault::mac_eq(
+        mac.as_deref(),
+        &vault.connector_mac(id, &name, &provider, &settings, removed_at.as_deref()),
+    );
     Ok(Connector {
         id,
         name,

@@ -145,10 +145,9 @@ fn newrelic(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::ne
     Ok(keyward_connectors::newrelic::NewRelic::new(&settings, creds.require("api_key")?)?)
 }
 
-/// Records the start of a sync run (by this process), after closing the runs of processes that
-/// ended without finishing theirs.
+/// Records the start of a sync run (by this process); [`recover_interrupted`] first closes the
+/// runs of processes that ended without finishing theirs.
 pub fn begin(vault: &Vault, connector: &Connector) -> Result<i64, Error> {
-    recover_interrupted(vault)?;
     vault.conn().execute(
         "INSERT INTO sync_runs (connector_id, started_at, status, pid) VALUES (?1, ?2, 'running', ?3)",
         params![connector.id, time::now_string(), std::process::id()],

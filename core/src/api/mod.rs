@@ -81,9 +81,6 @@ pub fn env_passphrase() -> Option<Secret> {
 pub unsafe fn harden_process() {
     let name = std::ffi::CString::new(PASSPHRASE_VAR).expect("no NUL");
     let taken = std::env::var(PASSPHRASE_VAR).ok().filter(|p| !p.is_empty()).map(Secret::new);
-    // SAFETY: single-threaded (the caller's promise). getenv points at the value inside the
-    // `NAME=VALUE` string the process started with; unsetenv only drops the pointer from
-    // `environ` (glibc frees nothing), so the whole string is still ours to overwrite.
     // The variable may appear more than once in the environment the process was given: every
     // copy is found first, the variable unset, then each copy's `NAME=VALUE` bytes erased
     // (unsetenv only drops the pointers; glibc frees none of the process's first strings).
@@ -305,27 +302,16 @@ pub fn list_connectors(vault: &Vault) -> Result<Vec<ConnectorView>, Error> {
 }
 
 /// Removes a connector and the keys it synced (their history goes with them).
-pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<ConnectorRemoval, Error> {
+pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<connector::Removal, Error> {
     let removal = connector::remove(vault, name)?;
     tracing::info!(connector = %name, keys = removal.keys, findings = removal.findings, "connector removed");
-    Ok(ConnectorRemoval { keys: removal.keys, findings: removal.findings })
-}
-
-/// What removing a connector takes out of the inventory: its live keys become removed and
-/// their firing findings resolve as `key_deleted`; their history stays.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct ConnectorRemoval {
-    /// Live keys that become removed.
-    pub keys: usize,
-    /// Firing findings resolved.
-    pub findings: usize,
+    Ok(removal)
 }
 
 /// What [`remove_connector`] would change, to ask the user first.
-pub fn connector_removal(vault: &Vault, name: &str) -> Result<ConnectorRemoval, Error> {
+pub fn connector_removal(vault: &Vault, name: &str) -> Result<connector::Removal, Error> {
     let c = connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
-    let r = connector::removal_of(vault, &c)?;
-    Ok(ConnectorRemoval { keys: r.keys, findings: r.findings })
+    connector::removal_of(vault, &c)
 }
 
 /// One check of `connector test`.
@@ -409,6 +395,7 @@ async fn sync_connectors(
     demo: Option<&crate::demo::Demo>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
+    sync::recover_interrupted(vault)?;
     let mut prepared = Vec::with_capacity(connectors.len());
     for c in connectors {
         let run_id = sync::begin(vault, &c)?;

@@ -343,19 +343,6 @@ impl Vault {
         mac_eq(mac, &self.row_mac(table, parts))
     }
 
-    /// Whether `mac` is the [`Vault::connector_mac`] of this row.
-    pub(crate) fn connector_mac_ok(
-        &self,
-        id: i64,
-        name: &str,
-        provider: &str,
-        settings: &str,
-        removed_at: Option<&str>,
-        mac: Option<&[u8]>,
-    ) -> bool {
-        mac_eq(mac, &self.connector_mac(id, name, provider, settings, removed_at))
-    }
-
     /// The one-time upgrade of a vault wrapped before row MACs: every connector and setting
     /// authenticated as it is, and the data key re-wrapped (`data_key_aad`), in one transaction —
     /// a crash leaves the vault as it was, to be upgraded at the next open.
@@ -461,7 +448,7 @@ fn check_header(path: &Path) -> Result<(), VaultError> {
 
 /// Compares a stored MAC with the expected one in constant time (every byte, whatever the
 /// first difference).
-fn mac_eq(stored: Option<&[u8]>, expected: &[u8]) -> bool {
+pub(crate) fn mac_eq(stored: Option<&[u8]>, expected: &[u8]) -> bool {
     stored.is_some_and(|m| m.len() == expected.len() && m.iter().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0)
 }
 
