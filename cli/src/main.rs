@@ -1,6 +1,7 @@
 //! `keyward`: the core, headless and scriptable. Glue only: parse arguments, call one
 //! `keyward_core::api` function, print. Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
 
+mod log;
 mod output;
 mod prompt;
 mod scan;
@@ -176,12 +177,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// What Keyward sent outside this machine on your behalf (checks of found keys)
-    Activity {
-        /// Print a JSON array
-        #[arg(long)]
-        json: bool,
-    },
+    /// The activity log: syncs, audits, scans, checks of found keys, reveals, exports, settings
+    /// changes; `keyward log verify` proves nobody edited it
+    #[command(alias = "activity")]
+    Log(log::LogArgs),
     /// Keys found in files that Keyward does not manage: list, link, dismiss, verify
     #[command(subcommand)]
     Shadow(scan::ShadowCmd),
@@ -814,7 +813,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ScanConfig(args) => scan::config(&home, args)?,
         Command::Exposures { all, key, json } => scan::exposures(&home, all, json, key)?,
         Command::Shadow(cmd) => scan::shadow(&home, cmd)?,
-        Command::Activity { json } => scan::activity(&home, json)?,
+        Command::Log(args) => log::run(&home, args)?,
         Command::Daemon { max_jitter } => daemon(&home, max_jitter)?,
         Command::Schedule(cmd) => schedule_cmd(&home, cmd)?,
         Command::Notify(cmd) => notify_cmd(&home, cmd)?,

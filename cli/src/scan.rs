@@ -34,7 +34,7 @@ pub struct ScanArgs {
     #[arg(long, conflicts_with = "no_audit")]
     pub notify: bool,
     /// Then check whether the unknown keys found work, for the providers `scan-config
-    /// --verify-consent` allows (one harmless read each, logged in `keyward activity`)
+    /// --verify-consent` allows (one harmless read each, logged in `keyward log`)
     #[arg(long)]
     pub verify: bool,
 }
@@ -303,30 +303,6 @@ pub fn shadow(home: &Home, cmd: ShadowCmd) -> anyhow::Result<()> {
         ShadowCmd::Verify { id } => {
             let v = crate::runtime()?.block_on(api::verify_shadow_key(&mut vault, &id, &endpoints()))?;
             println!("{} {} {}: {}", v.provider, v.redacted, v.id, v.verify_result.as_deref().unwrap_or("-"));
-        }
-    }
-    Ok(())
-}
-
-pub fn activity(home: &Home, json: bool) -> anyhow::Result<()> {
-    let vault = crate::open(home)?;
-    let list = api::activity(&vault)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-    } else {
-        if list.is_empty() {
-            println!("No activity yet.");
-        }
-        for a in &list {
-            println!(
-                "{}  {}  {}  {}  {}{}",
-                a.at,
-                a.action,
-                a.provider.as_deref().unwrap_or("-"),
-                crate::output::terminal_safe(a.subject.as_deref().unwrap_or("-")),
-                a.outcome,
-                crate::output::terminal_safe(&a.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())
-            );
         }
     }
     Ok(())

@@ -618,7 +618,6 @@ pub fn record_verification(
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    // Milliseconds: the pacing of checks (one a second per provider) is read back from here.
     let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let result = match detail {
         Some(d) => format!("{outcome}: {d}"),
@@ -628,11 +627,11 @@ pub fn record_verification(
         "UPDATE shadow_keys SET verified_at = ?1, verify_result = ?2 WHERE id = ?3",
         params![at, result, shadow_id],
     )?;
-    vault.conn().execute(
-        "INSERT INTO activity (at, action, provider, subject, outcome, detail) VALUES (?1, 'verify', ?2, ?3, ?4, ?5)",
-        params![at, provider, shadow_id, outcome, detail],
-    )?;
-    Ok(())
+    let mut entry = crate::activity::Entry::new("verify", outcome).provider(provider).subject(shadow_id);
+    if let Some(d) = detail {
+        entry = entry.detail(d);
+    }
+    crate::activity::record_at(vault, entry, now)
 }
 
 /// When `provider` was last sent a liveness check.
@@ -643,39 +642,4 @@ pub fn last_verification(vault: &Vault, provider: &str) -> Result<Option<DateTim
         |r| r.get(0),
     )?;
     Ok(at.as_deref().and_then(time::parse))
-}
-
-/// One activity log entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Activity {
-    /// When.
-    pub at: String,
-    /// What (`verify`).
-    pub action: String,
-    /// Provider.
-    pub provider: Option<String>,
-    /// What it was about (a shadow key id).
-    pub subject: Option<String>,
-    /// `live`, `rejected`, `error`.
-    pub outcome: String,
-    /// More (who the key acts as, the error).
-    pub detail: Option<String>,
-}
-
-/// The activity log, newest first.
-pub fn activity(vault: &Vault) -> Result<Vec<Activity>, Error> {
-    let mut stmt =
-        vault.conn().prepare("SELECT at, action, provider, subject, outcome, detail FROM activity ORDER BY id DESC")?;
-    Ok(stmt
-        .query_map([], |r| {
-            Ok(Activity {
-                at: r.get(0)?,
-                action: r.get(1)?,
-                provider: r.get(2)?,
-                subject: r.get(3)?,
-                outcome: r.get(4)?,
-                detail: r.get(5)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?)
 }

@@ -5,6 +5,7 @@
 //! them. Connectors (in `keyward-connectors`) return plain data; this crate stores and judges it.
 #![deny(missing_docs)]
 
+pub mod activity;
 pub mod api;
 pub mod audit;
 pub mod connector;

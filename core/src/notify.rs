@@ -96,7 +96,8 @@ pub fn preferences(vault: &Vault) -> Result<Preferences, Error> {
 /// Saves notification preferences after checking them.
 pub fn set_preferences(vault: &Vault, p: &Preferences) -> Result<(), Error> {
     p.validate()?;
-    crate::settings::set(vault, "notifications", p)
+    crate::settings::set(vault, "notifications", p)?;
+    crate::activity::record(vault, crate::activity::Entry::new("settings.notifications", "ok"))
 }
 
 /// One notification: about one key (or resource), or a digest.
@@ -382,6 +383,10 @@ pub fn add_webhook(
             }
             e => e.into(),
         })?;
+    crate::activity::record(
+        vault,
+        crate::activity::Entry::new("webhook.add", "ok").subject(name).detail(format!("{kind} to {display}")),
+    )?;
     Ok(WebhookView { name: name.to_owned(), kind: kind.to_owned(), url: display, enabled: true })
 }
 
@@ -401,7 +406,7 @@ pub fn remove_webhook(vault: &Vault, name: &str) -> Result<(), Error> {
     if vault.conn().execute("DELETE FROM webhooks WHERE name = ?1", [name])? == 0 {
         return Err(Error::NotFound { what: "webhook", id: name.to_owned() });
     }
-    Ok(())
+    crate::activity::record(vault, crate::activity::Entry::new("webhook.remove", "ok").subject(name))
 }
 
 /// The enabled webhooks, unsealed for sending.

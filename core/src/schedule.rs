@@ -278,7 +278,17 @@ pub fn set_job(vault: &Vault, id: &str, cron: Option<&str>, enabled: Option<bool
     if n == 0 {
         return Err(Error::NotFound { what: "job", id: id.to_owned() });
     }
-    Ok(())
+    let mut changed = Vec::new();
+    if let Some(c) = cron {
+        changed.push(format!("schedule {c}"));
+    }
+    if let Some(e) = enabled {
+        changed.push(if e { "on" } else { "off" }.to_owned());
+    }
+    crate::activity::record(
+        vault,
+        crate::activity::Entry::new("settings.schedule", "ok").subject(id).detail(changed.join(", ")),
+    )
 }
 
 /// A job as the scheduler sees it.

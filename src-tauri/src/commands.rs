@@ -213,6 +213,18 @@ pub async fn list_exposures(state: State<'_, AppState>) -> Result<Vec<api::Expos
     state.with_vault(|v| api::list_exposures(v, false)).await
 }
 
+/// The activity log, newest first.
+#[tauri::command]
+pub async fn activity_log(state: State<'_, AppState>) -> Result<Vec<keyward_core::activity::Activity>> {
+    state.with_vault(|v| api::activity(v, None)).await
+}
+
+/// Whether the activity log is intact (no entry edited, inserted or deleted).
+#[tauri::command]
+pub async fn verify_activity_log(state: State<'_, AppState>) -> Result<keyward_core::activity::LogCheck> {
+    state.with_vault(|v| api::verify_activity(v)).await
+}
+
 /// Keys found in files that Keyward does not manage.
 #[tauri::command]
 pub async fn list_shadow_keys(state: State<'_, AppState>) -> Result<Vec<api::ShadowKeyView>> {

@@ -76,6 +76,8 @@ fn main() -> anyhow::Result<()> {
             commands::save_scan_settings,
             commands::run_scan,
             commands::verify_shadow_key,
+            commands::activity_log,
+            commands::verify_activity_log,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {

@@ -211,6 +211,21 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     // (Whatever the text became in the textarea, it is not valid TOML or names an unknown rule.)
     assert!(message.contains("policy.toml") && message.contains("line "), "{message}");
     assert!(!home.path().join("policy.toml").exists(), "a refused policy writes nothing");
+
+    // The activity log: what the CLI lists, the folder added above among it; an entry edited
+    // in the file is told in the window.
+    app.click(&app.find_all("[data-testid=tab-log]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=log-intact]", Duration::from_secs(20)).unwrap();
+    let log = home.json(&["log", "--json"]);
+    assert_eq!(app.find_all("[data-testid=log-row]").unwrap().len(), log.as_array().unwrap().len());
+    assert!(app.page_text().unwrap().contains("settings.scan"));
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    db.execute("UPDATE activity SET detail = 'nothing' WHERE action = 'settings.scan'", []).unwrap();
+    drop(db);
+    app.click(&app.find_all("[data-testid=tab-keys]").unwrap()[0]).unwrap();
+    app.click(&app.find_all("[data-testid=tab-log]").unwrap()[0]).unwrap();
+    let broken = app.wait_for("[data-testid=log-broken]", Duration::from_secs(20)).unwrap()[0].clone();
+    assert!(app.text(&broken).unwrap().contains("tampered"));
 }
 
 /// The app in the background: with the vault unlocked at start, its scheduler runs the audit and

@@ -154,7 +154,8 @@ fn rows_changed_in_the_file_are_not_obeyed() {
     db.execute_batch(
         "ALTER TABLE connectors DROP COLUMN settings_mac; ALTER TABLE connectors DROP COLUMN removed_at;
          ALTER TABLE settings DROP COLUMN mac; ALTER TABLE sync_runs DROP COLUMN pid;
-         ALTER TABLE exposures DROP COLUMN path_bytes; PRAGMA user_version = 4;",
+         ALTER TABLE exposures DROP COLUMN path_bytes; ALTER TABLE activity DROP COLUMN mac;
+         PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(db);
@@ -164,6 +165,62 @@ fn rows_changed_in_the_file_are_not_obeyed() {
     assert!(stderr.contains("changed outside Keyward"), "{stderr}");
     assert!(thief.accept().is_err(), "the credentials were sent after the downgrade");
     assert!(home.ok(&["scan-config"]).contains("found keys may be checked with: -"));
+    // Nor is the activity log re-chained as if it were old: its head beside the vault says not.
+    let out = home.run(&["log", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tampered with"));
+}
+
+/// Every action a user would want to answer for lands in the activity log, and an edit, a
+/// deletion or a rollback of the log is told by `keyward log verify` (exit 1, the entry) and by
+/// the app (see desktop.rs).
+#[test]
+fn the_activity_log_records_what_was_done_and_tells_tampering() {
+    let _heavy = keyward_tests::heavy_test();
+    let home = Home::new();
+    home.ok(&["demo"]);
+    home.ok(&["connector", "add", "aws", "--name", "prod", "--region", "eu-west-1"]);
+    let out = home.run_with_input(
+        &["keys", "add", "--provider", "linear", "--name", "deploy bot"],
+        "lin_api_0123456789abcdefghijklmnopqrstuvwxyzABCD\n",
+    );
+    assert!(out.status.success());
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    home.ok(&["keys", "reveal", &key]);
+    let project = tempfile::tempdir().unwrap();
+    home.ok(&["scan-config", "--add-folder", project.path().to_str().unwrap(), "--verify-consent", "datadog"]);
+    home.ok(&["report", "--format", "csv"]);
+    let log = home.json(&["log", "--json"]);
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    for expected in ["connector.add", "key.add", "key.reveal", "sync", "scan", "audit", "settings.scan", "export"] {
+        assert!(actions.contains(&expected), "{expected} not logged: {actions:?}");
+    }
+    let consent = log.as_array().unwrap().iter().find(|a| a["action"] == "settings.scan").unwrap();
+    assert!(consent["detail"].as_str().unwrap().contains("check consent added: [\"datadog\"]"), "{consent}");
+    let ok = home.ok(&["log", "verify"]);
+    assert!(ok.contains("intact") && ok.contains(&format!("{} entries", actions.len())), "{ok}");
+
+    // Someone with write access to the file hides that consent was given.
+    let id = consent["id"].as_i64().unwrap();
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    db.execute("UPDATE activity SET detail = 'folders added: []' WHERE id = ?1", [id]).unwrap();
+    drop(db);
+    let out = home.run(&["log", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("entry {id} was changed")), "{stderr}");
+    let out = home.run(&["log", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((check["intact"].as_bool(), check["first_bad"].as_i64()), (Some(false), Some(id)));
+
+    // Or deletes the newest entries.
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    db.execute("DELETE FROM activity WHERE id >= ?1", [id]).unwrap();
+    drop(db);
+    let out = home.run(&["log", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deleted from its end"));
 }
 
 /// An endpoint that would carry credentials in the clear is refused when it is given.

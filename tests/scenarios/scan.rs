@@ -292,7 +292,7 @@ fn found_keys_are_checked_only_with_consent_and_logged() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(home.json(&["activity", "--json"]).as_array().unwrap().is_empty());
+    assert!(home.json(&["log", "--action", "verify", "--json"]).as_array().unwrap().is_empty());
     assert!(home.run(&["scan-config", "--verify-consent", "github"]).status.code() == Some(1));
 
     home.ok(&[
@@ -332,7 +332,7 @@ fn found_keys_are_checked_only_with_consent_and_logged() {
     assert_eq!(result("github", &GITHUB[GITHUB.len() - 4..]), "-", "unsupported: never sent");
 
     // Every attempt logged, one request per provider per second, no secret anywhere.
-    let activity = home.json(&["activity", "--json"]);
+    let activity = home.json(&["log", "--action", "verify", "--json"]);
     let activity = activity.as_array().unwrap();
     assert_eq!(activity.len(), 7, "{activity:?}");
     let dd_times: Vec<chrono::DateTime<chrono::Utc>> = activity

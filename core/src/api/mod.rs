@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::activity::{self, Entry};
 use crate::audit::{self, AuditContext, Snapshot};
 use crate::connector::{self, Connector, ConnectorSettings, Credentials};
 use crate::exposure;
@@ -125,8 +126,12 @@ pub fn init(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
 /// (re-wrapping only: see [`Vault::protect`]).
 pub fn change_protection(vault: &mut Vault, passphrase: Option<&Secret>) -> Result<(), Error> {
     vault.protect(passphrase)?;
-    tracing::info!(to = if passphrase.is_some() { "passphrase" } else { "keychain" }, "vault protection changed");
-    Ok(())
+    let to = if passphrase.is_some() { "passphrase" } else { "keychain" };
+    tracing::info!(to, "vault protection changed");
+    activity::record(
+        vault,
+        Entry::new("vault.protect", "ok").detail(format!("the master key is now protected by the {to}")),
+    )
 }
 
 /// Opens and unlocks the vault in `home`.
@@ -293,6 +298,7 @@ pub fn add_connector(
 ) -> Result<ConnectorView, Error> {
     let c = connector::add(vault, name, provider, &settings, credentials)?;
     tracing::info!(connector = %c.name, provider = %c.provider, "connector added");
+    activity::record(vault, Entry::new("connector.add", "ok").provider(&c.provider).subject(&c.name))?;
     connector_view(vault, &c)
 }
 
@@ -305,6 +311,12 @@ pub fn list_connectors(vault: &Vault) -> Result<Vec<ConnectorView>, Error> {
 pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<connector::Removal, Error> {
     let removal = connector::remove(vault, name)?;
     tracing::info!(connector = %name, keys = removal.keys, findings = removal.findings, "connector removed");
+    activity::record(
+        vault,
+        Entry::new("connector.remove", "ok")
+            .subject(name)
+            .detail(format!("{} keys marked removed, {} findings resolved", removal.keys, removal.findings)),
+    )?;
     Ok(removal)
 }
 
@@ -372,6 +384,7 @@ pub async fn sync_cancellable(
         None => {
             let closed = sync::close_own_runs(vault, "cancelled by the user; nothing of it was stored")?;
             tracing::info!(closed, "sync cancelled");
+            activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")))?;
             Err(Error::Conflict(format!(
                 "sync cancelled: {closed} connectors stopped before they finished; nothing of theirs was stored"
             )))
@@ -434,13 +447,23 @@ async fn sync_connectors(
             Ok(inventory) => sync::apply(vault, &c, run_id, &inventory, Utc::now(), started),
             Err(e) => Err(e),
         };
+        let entry =
+            Entry::new("sync", if outcome.is_ok() { "ok" } else { "failed" }).provider(&c.provider).subject(&c.name);
         match &outcome {
             Ok(r) => {
-                tracing::info!(connector = %c.name, seen = r.seen, added = r.added, changed = r.changed, removed = r.removed, "sync finished")
+                tracing::info!(connector = %c.name, seen = r.seen, added = r.added, changed = r.changed, removed = r.removed, "sync finished");
+                activity::record(
+                    vault,
+                    entry.detail(format!(
+                        "{} seen, {} added, {} changed, {} removed",
+                        r.seen, r.added, r.changed, r.removed
+                    )),
+                )?;
             }
             Err(e) => {
                 tracing::warn!(connector = %c.name, error = %e, "sync failed");
                 sync::fail(vault, run_id, e)?;
+                activity::record(vault, entry.detail(e.to_string()))?;
             }
         }
         outcomes.push((c.name.clone(), outcome));
@@ -534,6 +557,15 @@ pub fn run_audit(home: &Home, vault: &mut Vault, now: DateTime<Utc>) -> Result<A
         resolved = run.count("resolved"),
         "audit recorded"
     );
+    activity::record(
+        vault,
+        Entry::new("audit", "ok").detail(format!(
+            "{} firing, {} opened, {} resolved",
+            run.firing,
+            run.count("opened") + run.count("reopened"),
+            run.count("resolved")
+        )),
+    )?;
     Ok(AuditReport {
         findings: findings::list(vault, FindingState::FIRING)?,
         opened: run.count("opened") + run.count("reopened"),
@@ -632,7 +664,9 @@ pub fn finding_history(vault: &Vault, id: i64) -> Result<Vec<FindingEvent>, Erro
 
 /// Acknowledges a firing finding (it reopens if it escalates).
 pub fn acknowledge_finding(vault: &mut Vault, id: i64, note: Option<&str>) -> Result<FindingView, Error> {
-    findings::acknowledge(vault, id, note, Utc::now())
+    let f = findings::acknowledge(vault, id, note, Utc::now())?;
+    activity::record(vault, Entry::new("finding.acknowledge", "ok").subject(id.to_string()))?;
+    Ok(f)
 }
 
 /// Snoozes a firing finding until a date.
@@ -642,12 +676,19 @@ pub fn snooze_finding(
     until: DateTime<Utc>,
     note: Option<&str>,
 ) -> Result<FindingView, Error> {
-    findings::snooze(vault, id, until, note, Utc::now())
+    let f = findings::snooze(vault, id, until, note, Utc::now())?;
+    activity::record(
+        vault,
+        Entry::new("finding.snooze", "ok").subject(id.to_string()).detail(format!("until {until}")),
+    )?;
+    Ok(f)
 }
 
 /// Reopens an acknowledged or snoozed finding.
 pub fn reopen_finding(vault: &mut Vault, id: i64) -> Result<FindingView, Error> {
-    findings::reopen(vault, id, Utc::now())
+    let f = findings::reopen(vault, id, Utc::now())?;
+    activity::record(vault, Entry::new("finding.reopen", "ok").subject(id.to_string()))?;
+    Ok(f)
 }
 
 /// A report of the findings in `states` (every state when empty), rendered in `format`.
@@ -670,7 +711,16 @@ pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingSta
             .collect();
         rows.push(crate::report::ReportRow { finding: f, places });
     }
-    Ok(crate::report::render(format, &rows, Utc::now()))
+    let text = crate::report::render(format, &rows, Utc::now());
+    activity::record(
+        vault,
+        Entry::new("export", "ok").detail(format!(
+            "{} report of {} findings",
+            format!("{format:?}").to_lowercase(),
+            rows.len()
+        )),
+    )?;
+    Ok(text)
 }
 
 /// The policy as shown to users.
@@ -708,7 +758,9 @@ pub fn policy(home: &Home, vault: &Vault) -> Result<PolicyView, Error> {
 /// Replaces the policy file with `text` if it parses; otherwise an error naming the line, and
 /// nothing changes.
 pub fn save_policy(home: &Home, vault: &Vault, text: &str) -> Result<PolicyView, Error> {
-    Ok(PolicyView::new(home, policy::save(home.dir(), vault, text, Utc::now())?))
+    let view = PolicyView::new(home, policy::save(home.dir(), vault, text, Utc::now())?);
+    activity::record(vault, Entry::new("settings.policy", "ok").detail(format!("policy {}", view.digest)))?;
+    Ok(view)
 }
 
 fn key_view(vault: &Vault, key: &ApiKey) -> Result<KeyView, Error> {
@@ -721,6 +773,7 @@ pub fn tag_key(vault: &Vault, id: &str, add: &[String], remove: &[String]) -> Re
     let key = inventory::get(vault, id)?;
     let tags: Vec<String> = key.tags.iter().filter(|t| !remove.contains(t)).chain(add).cloned().collect();
     inventory::set_tags(vault, id, &tags)?;
+    activity::record(vault, Entry::new("key.tag", "ok").subject(id).detail(format!("tags: {}", tags.join(", "))))?;
     key_view(vault, &inventory::get(vault, id)?)
 }
 
@@ -739,6 +792,7 @@ pub fn list_keys(vault: &Vault, include_removed: bool, now: DateTime<Utc>) -> Re
 pub fn add_key(vault: &mut Vault, new: NewKey) -> Result<KeyView, Error> {
     let key = inventory::add_manual(vault, new)?;
     tracing::info!(key_id = %key.id, provider = %key.provider, "key registered");
+    activity::record(vault, Entry::new("key.add", "ok").provider(&key.provider).subject(&key.id))?;
     key_view(vault, &key)
 }
 
@@ -804,13 +858,19 @@ async fn check_linear_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo
     };
     inventory::record_check(vault, id, Utc::now(), &result)?;
     tracing::info!(key_id = %id, ok = matches!(outcome, Ok(Some(_))), "key checked");
+    activity::record(
+        vault,
+        Entry::new("key.check", result.split(' ').next().unwrap_or("unknown")).provider("linear").subject(id),
+    )?;
     outcome?;
     key_view(vault, &inventory::get(vault, id)?)
 }
 
 /// Reveals a key's secret. The caller shows it to the user and nowhere else.
+/// Logged before it is returned: a reveal that cannot be logged does not happen.
 pub fn reveal_key(vault: &Vault, id: &str) -> Result<Secret, Error> {
     let secret = inventory::reveal(vault, id)?;
+    activity::record(vault, Entry::new("key.reveal", "ok").subject(id))?;
     tracing::info!(key_id = %id, "secret revealed");
     Ok(secret)
 }

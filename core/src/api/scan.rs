@@ -82,8 +82,35 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
     }
     settings.verify.sort();
     settings.verify.dedup();
+    let before = scan_settings(vault)?;
     crate::settings::set(vault, SETTINGS_KEY, &settings)?;
+    let changes = settings_changes(&before, &settings);
+    if !changes.is_empty() {
+        crate::activity::record(vault, crate::activity::Entry::new("settings.scan", "ok").detail(changes.join("; ")))?;
+    }
     Ok(settings)
+}
+
+/// What changed between two scan settings, in words (for the activity log).
+fn settings_changes(before: &ScanSettings, after: &ScanSettings) -> Vec<String> {
+    fn diff<T: PartialEq + std::fmt::Debug>(what: &str, before: &[T], after: &[T], out: &mut Vec<String>) {
+        let added: Vec<_> = after.iter().filter(|x| !before.contains(x)).collect();
+        let removed: Vec<_> = before.iter().filter(|x| !after.contains(x)).collect();
+        if !added.is_empty() {
+            out.push(format!("{what} added: {added:?}"));
+        }
+        if !removed.is_empty() {
+            out.push(format!("{what} removed: {removed:?}"));
+        }
+    }
+    let mut out = Vec::new();
+    diff("folders", &before.folders, &after.folders, &mut out);
+    diff("excludes", &before.excludes, &after.excludes, &mut out);
+    diff("check consent", &before.verify, &after.verify, &mut out);
+    if before.git_history != after.git_history {
+        out.push(format!("git history {}", if after.git_history { "on" } else { "off" }));
+    }
+    out
 }
 
 /// What to scan now.
@@ -223,6 +250,18 @@ fn finish(
         cancelled = summary.cancelled,
         "scan recorded"
     );
+    crate::activity::record(
+        vault,
+        crate::activity::Entry::new("scan", if summary.cancelled { "cancelled" } else { "ok" }).detail(format!(
+            "{} roots, {} files, {} hits ({} new, {} gone){}",
+            options.roots.len(),
+            summary.progress.files,
+            hits.len(),
+            recorded.new,
+            recorded.gone,
+            if options.git_history { ", with git history" } else { "" }
+        )),
+    )?;
     let shown = |p: &Path| p.display().to_string();
     Ok(ScanView {
         run: recorded.run,
@@ -430,12 +469,17 @@ pub fn list_shadow_keys(vault: &Vault) -> Result<Vec<ShadowKeyView>, Error> {
 
 /// Links a shadow key to an inventoried key.
 pub fn link_shadow_key(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Result<(), Error> {
-    exposure::link(vault, shadow_id, key_id)
+    exposure::link(vault, shadow_id, key_id)?;
+    crate::activity::record(
+        vault,
+        crate::activity::Entry::new("shadow.link", "ok").subject(shadow_id).detail(format!("to key {key_id}")),
+    )
 }
 
 /// Dismisses a shadow key.
 pub fn dismiss_shadow_key(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
-    exposure::dismiss(vault, shadow_id)
+    exposure::dismiss(vault, shadow_id)?;
+    crate::activity::record(vault, crate::activity::Entry::new("shadow.dismiss", "ok").subject(shadow_id))
 }
 
 /// Liveness checks reach a provider at most once per this interval.
@@ -503,7 +547,12 @@ pub async fn verify_shadow_keys(
     Ok(out)
 }
 
-/// The activity log (liveness checks), newest first.
-pub fn activity(vault: &Vault) -> Result<Vec<exposure::Activity>, Error> {
-    exposure::activity(vault)
+/// The activity log, newest first (only `action`'s entries when given).
+pub fn activity(vault: &Vault, action: Option<&str>) -> Result<Vec<crate::activity::Activity>, Error> {
+    crate::activity::list(vault, action)
+}
+
+/// Checks the activity log's chain (see [`crate::activity::verify`]).
+pub fn verify_activity(vault: &Vault) -> Result<crate::activity::LogCheck, Error> {
+    crate::activity::verify(vault)
 }

@@ -10,6 +10,7 @@
 //! - a vault is never left on disk without the key that opens it (see [`Vault::create`]).
 
 pub mod files;
+pub(crate) mod log;
 mod master;
 
 use std::path::{Path, PathBuf};
@@ -33,7 +34,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_findings.sql"),
     include_str!("migrations/0004_exposures.sql"),
     include_str!("migrations/0005_run_owner_and_removed_connectors.sql"),
+    include_str!("migrations/0006_activity_chain.sql"),
 ];
+
+/// The schema that added the activity log's MACs: migrating to it chains the entries there.
+const ACTIVITY_CHAIN_SCHEMA: usize = 6;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -155,7 +160,7 @@ impl Vault {
     fn build(tmp: &Path, passphrase: Option<&Secret>, kdf: crypto::KdfParams) -> Result<String, VaultError> {
         let conn = Connection::open(tmp)?;
         configure(&conn)?;
-        migrate(&conn, 0)?;
+        migrate(&conn, 0, None)?;
         let vault_id = uuid::Uuid::now_v7().to_string();
         let master = Key::generate()?;
         let data_key = Key::generate()?;
@@ -242,7 +247,12 @@ impl Vault {
             detail: "data key has the wrong length".into(),
         })?;
         if version < SCHEMA_VERSION {
-            migrate(&conn, version).map_err(|e| corrupt_or(path, e))?;
+            // The entries of a log from before its chain are chained as found — unless a head
+            // file says this log was chained already: then the file was made to look old (its
+            // MACs dropped to have edits trusted), and its entries stay unchained, to be reported.
+            let log_key = log_key(&data_key, &vault_id);
+            let chain = (!log::head_path(path).exists()).then_some(&*log_key);
+            migrate(&conn, version, chain).map_err(|e| corrupt_or(path, e))?;
         }
         let vault = Vault { conn, data_key, vault_id, path: path.to_owned(), tightened, master };
         if legacy {
@@ -392,6 +402,26 @@ impl Vault {
         )
     }
 
+    /// Appends an entry to the activity log, chained to the one before (see [`log`]), in its own
+    /// write transaction; then records the new head beside the vault. A head that cannot be
+    /// written is said in the log file, not failed on: the entry itself is safely in.
+    pub(crate) fn append_activity(&self, entry: log::Row) -> Result<(), VaultError> {
+        let key = log_key(&self.data_key, &self.vault_id);
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
+        let head = log::append(&tx, &key, entry)?;
+        tx.commit()?;
+        if let Err(e) = log::write_head(&self.path, &head) {
+            tracing::warn!(error = %e, "the activity log's head could not be written beside the vault");
+        }
+        Ok(())
+    }
+
+    /// Checks the activity log's chain and its head (see [`log::verify`]).
+    pub(crate) fn verify_activity(&self) -> Result<log::LogCheck, VaultError> {
+        let key = log_key(&self.data_key, &self.vault_id);
+        Ok(log::verify(&self.conn, &key, log::read_head(&self.path))?)
+    }
+
     /// Seals a secret for `table.column` of row `row`.
     pub(crate) fn seal(&self, table: &str, column: &str, row: &str, secret: &Secret) -> Result<Vec<u8>, VaultError> {
         Ok(crypto::seal(&self.data_key, secret.expose().as_bytes(), &field_aad(&self.vault_id, table, column, row))?)
@@ -403,6 +433,14 @@ impl Vault {
         let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::Crypto(CryptoError::BadFormat))?;
         Ok(Secret::new(text.to_owned()))
     }
+}
+
+/// The key of the activity log's MACs, derived from the data key.
+fn log_key(data_key: &Key, vault_id: &str) -> zeroize::Zeroizing<[u8; 32]> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(data_key.expose()).expect("any key length");
+    mac.update(format!("keyward/v1/{vault_id}/activity-log").as_bytes());
+    zeroize::Zeroizing::new(mac.finalize().into_bytes().into())
 }
 
 fn field_aad(vault_id: &str, table: &str, column: &str, row: &str) -> Vec<u8> {
@@ -419,7 +457,9 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-fn migrate(conn: &Connection, from: u32) -> Result<(), rusqlite::Error> {
+/// Runs the migrations after `from`. `log_key` chains the activity entries already there when
+/// the log gains its MACs (absent only for a new, empty vault).
+fn migrate(conn: &Connection, from: u32, log_key: Option<&[u8; 32]>) -> Result<(), rusqlite::Error> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         // Two processes may open an old vault at once: the second waits, then finds it done.
         let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
@@ -428,6 +468,11 @@ fn migrate(conn: &Connection, from: u32) -> Result<(), rusqlite::Error> {
             continue;
         }
         tx.execute_batch(sql)?;
+        if i + 1 == ACTIVITY_CHAIN_SCHEMA
+            && let Some(key) = log_key
+        {
+            log::chain_existing(&tx, key)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
         tx.commit()?;
     }

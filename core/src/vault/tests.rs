@@ -99,11 +99,11 @@ fn a_newer_schema_is_refused_before_anything_changes() {
 #[test]
 fn migrations_apply_from_zero_in_order() {
     let conn = Connection::open_in_memory().unwrap();
-    migrate(&conn, 0).unwrap();
+    migrate(&conn, 0, None).unwrap();
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
     // Re-running from the current version is a no-op.
-    migrate(&conn, version).unwrap();
+    migrate(&conn, version, None).unwrap();
 }
 
 #[test]

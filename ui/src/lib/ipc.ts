@@ -144,6 +144,26 @@ export interface Exposure {
   gone_at: string | null;
 }
 
+/** One activity log entry (`keyward log`). */
+export interface Activity {
+  id: number;
+  at: string;
+  action: string;
+  provider: string | null;
+  subject: string | null;
+  outcome: string;
+  detail: string | null;
+}
+
+/** `keyward log verify`: whether the chain of entries is whole. */
+export interface LogCheck {
+  entries: number;
+  intact: boolean;
+  first_bad: number | null;
+  problem: string | null;
+  head: string;
+}
+
 export interface ShadowKey {
   id: string;
   provider: string;
@@ -224,4 +244,6 @@ export const ipc = {
   saveScanSettings: (settings: ScanSettings) => invoke<ScanSettings>("save_scan_settings", { settings }),
   scan: () => invoke<ScanView>("run_scan"),
   verifyShadow: (id: string) => invoke<ShadowKey>("verify_shadow_key", { id }),
+  activity: () => invoke<Activity[]>("activity_log"),
+  verifyActivity: () => invoke<LogCheck>("verify_activity_log"),
 };
