@@ -60,4 +60,9 @@ if [ "$want_test" = 1 ]; then
     echo "==> cargo install tauri-driver"
     cargo install tauri-driver --version 2.1.0 --locked -q
   fi
+  # The supply-chain check (scripts/check-supply-chain.sh); ~7 minutes to build on 2 cores, once.
+  if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0\.20\.'; then
+    echo "==> cargo install cargo-deny"
+    cargo install cargo-deny --version 0.20.2 --locked -q
+  fi
 fi
