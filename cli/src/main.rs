@@ -4,6 +4,7 @@
 mod log;
 mod output;
 mod prompt;
+mod recovery;
 mod scan;
 
 use std::io::{IsTerminal, Read};
@@ -193,6 +194,23 @@ enum Command {
         #[arg(value_parser = ["keychain", "passphrase"])]
         how: String,
         /// Read the new passphrase from this file (its first line) instead of asking twice
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// The recovery kit: a printed recovery key that opens the vault when its keychain entry or
+    /// passphrase is lost (kit, status, remove)
+    #[command(subcommand)]
+    Recovery(recovery::RecoveryCmd),
+    /// Open the vault with its recovery key and protect it anew (this machine's keychain, or a
+    /// new passphrase)
+    Recover {
+        /// Read the recovery key from this file (its first line) instead of typing it
+        #[arg(long, value_name = "FILE")]
+        recovery_key_file: Option<PathBuf>,
+        /// Where the master key goes afterwards
+        #[arg(long, value_parser = ["keychain", "passphrase"], default_value = "keychain")]
+        to: String,
+        /// With --to passphrase: read the new passphrase from this file instead of asking twice
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
     },
@@ -685,6 +703,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 vault.path().display(),
                 if new.is_some() { "a passphrase" } else { "the OS keychain" }
             );
+        }
+        Command::Recovery(cmd) => recovery::run(&home, cmd)?,
+        Command::Recover { recovery_key_file, to, new_passphrase_file } => {
+            recovery::recover(&home, recovery_key_file.as_ref(), &to, new_passphrase_file.as_ref())?
         }
         Command::Demo => {
             let mut vault = if home.is_initialized() {

@@ -72,6 +72,9 @@ impl Error {
                 VaultError::KeychainUnavailable(_) => "keychain_unavailable",
                 VaultError::MasterKeyMissing(_) => "master_key_missing",
                 VaultError::Crypto(_) => "crypto",
+                VaultError::NoRecoveryKit => "no_recovery_kit",
+                VaultError::WrongRecoveryKey => "wrong_recovery_key",
+                VaultError::RecoveryKey(_) => "invalid_recovery_key",
                 _ => "internal",
             }
             .to_owned(),

@@ -330,3 +330,81 @@ fn the_passphrase_changes_and_the_master_key_moves_without_re_encrypting() {
     home.set_env("KEYWARD_PASSPHRASE", "a new and longer passphrase");
     assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret);
 }
+
+/// A vault whose passphrase is forgotten, or whose keychain entry is gone (a new machine), opens
+/// with the printed recovery key and is protected anew; the key is nowhere Keyward writes.
+#[test]
+fn a_lost_passphrase_or_keychain_is_recovered_with_the_recovery_kit() {
+    let mut home = Home::initialised();
+    let secret = "lin_api_RecoveryScenario0123456789abcdefghijABCD";
+    let out = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "kept"], secret);
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(home.ok(&["recovery", "status"]).contains("No recovery kit"));
+    let kit = home.ok(&["recovery", "kit"]);
+    let key = kit.lines().find_map(|l| l.strip_prefix("Recovery key: ")).unwrap().trim().to_owned();
+    assert_eq!(key.len(), 69, "{kit}");
+    assert_eq!(home.run(&["recovery", "kit"]).status.code(), Some(1), "a second kit only with --replace");
+
+    // The passphrase is forgotten.
+    home.env.retain(|(k, _)| k != "KEYWARD_PASSPHRASE");
+    let key_file = tempfile::NamedTempFile::new().unwrap();
+    let new_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(new_file.path(), "the passphrase after recovery\n").unwrap();
+    // A typo, then a key that is not this vault's, are told apart.
+    let mut typo: Vec<char> = key.chars().collect();
+    typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+    std::fs::write(key_file.path(), typo.iter().collect::<String>()).unwrap();
+    let recover = |home: &Home| {
+        home.run(&[
+            "recover",
+            "--recovery-key-file",
+            key_file.path().to_str().unwrap(),
+            "--to",
+            "passphrase",
+            "--new-passphrase-file",
+            new_file.path().to_str().unwrap(),
+        ])
+    };
+    let out = recover(&home);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typo"), "{out:?}");
+    let other = Home::initialised();
+    let other_key = other.ok(&["recovery", "kit"]);
+    let other_key = other_key.lines().find_map(|l| l.strip_prefix("Recovery key: ")).unwrap().trim().to_owned();
+    std::fs::write(key_file.path(), &other_key).unwrap();
+    let out = recover(&home);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open this vault"), "{out:?}");
+    std::fs::write(key_file.path(), format!("{}\n", key.to_lowercase())).unwrap();
+    let out = recover(&home);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    home.set_env("KEYWARD_PASSPHRASE", "the passphrase after recovery");
+    assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret);
+    assert!(home.ok(&["log", "--action", "vault.recover"]).contains("opened with the recovery key"));
+    // The recovery key itself is in no file of the home.
+    for f in keyward_tests::files_under(home.path()) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!bytes.windows(key.len()).any(|w| w == key.as_bytes()), "recovery key in {}", f.display());
+    }
+
+    // A removed kit opens nothing.
+    home.ok(&["recovery", "remove"]);
+    let out = recover(&home);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no recovery kit"), "{out:?}");
+
+    // Keychain-protected, on a "new machine" whose keychain lacks the entry.
+    if std::env::var_os("KEYWARD_REQUIRE_KEYCHAIN").is_none() {
+        eprintln!("skipped the keychain half: no test session keychain");
+        return;
+    }
+    let kit = home.ok(&["recovery", "kit"]);
+    let key = kit.lines().find_map(|l| l.strip_prefix("Recovery key: ")).unwrap().trim().to_owned();
+    home.ok(&["protect", "keychain"]);
+    home.env.retain(|(k, _)| k != "KEYWARD_PASSPHRASE");
+    let vault_id = kit.lines().find_map(|l| l.strip_prefix("Vault: ")).unwrap().trim().to_owned();
+    keyring::Entry::new("keyward", &format!("vault-{vault_id}")).unwrap().delete_credential().unwrap();
+    let out = home.run(&["keys", "list"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no master key"), "{out:?}");
+    std::fs::write(key_file.path(), &key).unwrap();
+    home.ok(&["recover", "--recovery-key-file", key_file.path().to_str().unwrap()]);
+    assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret, "opened from the new keychain entry");
+}

@@ -134,6 +134,54 @@ pub fn change_protection(vault: &mut Vault, passphrase: Option<&Secret>) -> Resu
     )
 }
 
+/// A recovery kit, to be shown once: whoever holds `recovery_key` can open the vault.
+#[derive(Debug)]
+pub struct RecoveryKit {
+    /// The vault it opens.
+    pub vault_id: String,
+    /// The recovery key in its printed form.
+    pub recovery_key: Secret,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// Makes a new recovery kit for the vault (a kit made before stops working).
+pub fn create_recovery_kit(vault: &Vault) -> Result<RecoveryKit, Error> {
+    let recovery_key = vault.create_recovery_key()?;
+    activity::record(
+        vault,
+        Entry::new("vault.recovery_kit", "ok").detail("a new recovery kit was made; any older one stopped working"),
+    )?;
+    tracing::info!("recovery kit made");
+    Ok(RecoveryKit { vault_id: vault.id().to_owned(), recovery_key, created_at: time::now_string() })
+}
+
+/// Whether a recovery kit opens the vault.
+pub fn has_recovery_kit(vault: &Vault) -> Result<bool, Error> {
+    Ok(vault.has_recovery_key()?)
+}
+
+/// Makes the vault's recovery kit stop working.
+pub fn remove_recovery_kit(vault: &Vault) -> Result<(), Error> {
+    vault.remove_recovery_key()?;
+    activity::record(vault, Entry::new("vault.recovery_kit", "removed"))
+}
+
+/// Opens the vault in `home` with its recovery key (its keychain entry gone, its passphrase
+/// forgotten) and protects the master key anew: by `new_passphrase`, or by this machine's OS
+/// keychain when `None`. The recovery kit keeps working.
+pub fn recover(home: &Home, recovery_key: &Secret, new_passphrase: Option<&Secret>) -> Result<Vault, Error> {
+    let mut vault = Vault::open_with_recovery_key(&home.vault_path(), recovery_key)?;
+    vault.protect(new_passphrase)?;
+    let to = if new_passphrase.is_some() { "a new passphrase" } else { "this machine's OS keychain" };
+    activity::record(
+        &vault,
+        Entry::new("vault.recover", "ok").detail(format!("opened with the recovery key; now protected by {to}")),
+    )?;
+    tracing::info!("vault recovered with its recovery key");
+    Ok(vault)
+}
+
 /// Opens and unlocks the vault in `home`.
 pub fn open(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
     Ok(Vault::open(&home.vault_path(), passphrase)?)

@@ -12,6 +12,7 @@
 pub mod files;
 pub(crate) mod log;
 mod master;
+pub mod recovery;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_exposures.sql"),
     include_str!("migrations/0005_run_owner_and_removed_connectors.sql"),
     include_str!("migrations/0006_activity_chain.sql"),
+    include_str!("migrations/0007_recovery_kit.sql"),
 ];
 
 /// The schema that added the activity log's MACs: migrating to it chains the entries there.
@@ -81,6 +83,15 @@ pub enum VaultError {
     /// The keychain is reachable but holds no key for this vault.
     #[error("the OS keychain has no master key for vault {0}; the vault cannot be opened without it")]
     MasterKeyMissing(String),
+    /// The vault has no recovery kit (`keyward recovery kit` makes one).
+    #[error("this vault has no recovery kit, so a recovery key cannot open it")]
+    NoRecoveryKit,
+    /// The recovery key is well-formed but is not this vault's (or the kit was replaced).
+    #[error("this recovery key does not open this vault (it belongs to another vault, or a newer kit replaced it)")]
+    WrongRecoveryKey,
+    /// The typed recovery key is malformed.
+    #[error(transparent)]
+    RecoveryKey(#[from] recovery::RecoveryKeyError),
     /// A sealed value failed to open.
     #[error("a sealed value could not be opened: {0}")]
     Crypto(#[from] CryptoError),
@@ -186,6 +197,16 @@ impl Vault {
     /// Opens and unlocks an existing vault. Never creates or changes anything except running
     /// pending migrations of an older schema.
     pub fn open(path: &Path, passphrase: Option<&Secret>) -> Result<Vault, VaultError> {
+        Self::open_unlocking(path, Unlock::Protection(passphrase))
+    }
+
+    /// Opens the vault with its recovery key instead of its passphrase or keychain (see
+    /// [`recovery`]); the caller then re-protects it ([`Vault::protect`]).
+    pub fn open_with_recovery_key(path: &Path, typed: &Secret) -> Result<Vault, VaultError> {
+        Self::open_unlocking(path, Unlock::RecoveryKey(typed))
+    }
+
+    fn open_unlocking(path: &Path, unlock: Unlock<'_>) -> Result<Vault, VaultError> {
         if !path.exists() {
             return Err(VaultError::NotInitialized(path.to_owned()));
         }
@@ -221,12 +242,16 @@ impl Vault {
             .ok_or_else(|| VaultError::Corrupt { path: path.to_owned(), detail: "no vault metadata".into() })?;
         let (vault_id, protection, kdf_params, salt, wrapped_master, wrapped_data_key) = meta;
         configure(&conn).map_err(|e| corrupt_or(path, e))?;
-        let master = master::unlock(&vault_id, &protection, kdf_params, salt, wrapped_master, passphrase).map_err(
-            |e| match e {
-                VaultError::Corrupt { detail, .. } => VaultError::Corrupt { path: path.to_owned(), detail },
-                other => other,
-            },
-        )?;
+        let master = match unlock {
+            Unlock::Protection(passphrase) => {
+                master::unlock(&vault_id, &protection, kdf_params, salt, wrapped_master, passphrase)
+            }
+            Unlock::RecoveryKey(typed) => unlock_with_recovery_key(&conn, &vault_id, typed),
+        }
+        .map_err(|e| match e {
+            VaultError::Corrupt { detail, .. } => VaultError::Corrupt { path: path.to_owned(), detail },
+            other => other,
+        })?;
         let (data_key_bytes, legacy) =
             match crypto::open(&master, &wrapped_data_key, &master::data_key_aad(&vault_id)) {
                 Ok(bytes) => (bytes, false),
@@ -293,6 +318,28 @@ impl Vault {
         if before == "keychain" && passphrase.is_some() {
             master::forget_in_keychain(&self.vault_id)?;
         }
+        Ok(())
+    }
+
+    /// Makes a new recovery kit: a random recovery key that unwraps the master key (see
+    /// [`recovery`]), returned in its printed form to be shown once. A kit made before stops
+    /// working.
+    pub fn create_recovery_key(&self) -> Result<Secret, VaultError> {
+        let (bytes, printed) = recovery::generate()?;
+        let wrapping = recovery::wrapping_key(&bytes, &self.vault_id);
+        let wrapped = crypto::seal(&wrapping, self.master.expose(), &recovery::aad(&self.vault_id))?;
+        self.conn.execute("UPDATE vault_meta SET recovery_master = ?1 WHERE id = 1", [wrapped])?;
+        Ok(printed)
+    }
+
+    /// Whether a recovery kit opens this vault.
+    pub fn has_recovery_key(&self) -> Result<bool, VaultError> {
+        Ok(self.conn.query_row("SELECT recovery_master IS NOT NULL FROM vault_meta WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Makes the recovery kit stop working.
+    pub fn remove_recovery_key(&self) -> Result<(), VaultError> {
+        self.conn.execute("UPDATE vault_meta SET recovery_master = NULL WHERE id = 1", [])?;
         Ok(())
     }
 
@@ -441,6 +488,28 @@ fn log_key(data_key: &Key, vault_id: &str) -> zeroize::Zeroizing<[u8; 32]> {
     let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(data_key.expose()).expect("any key length");
     mac.update(format!("keyward/v1/{vault_id}/activity-log").as_bytes());
     zeroize::Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+/// How an open unlocks the master key.
+enum Unlock<'a> {
+    /// As the vault says: its passphrase (if any is given), or the keychain.
+    Protection(Option<&'a Secret>),
+    /// With the recovery key, whatever the protection.
+    RecoveryKey(&'a Secret),
+}
+
+fn unlock_with_recovery_key(conn: &Connection, vault_id: &str, typed: &Secret) -> Result<Key, VaultError> {
+    let bytes = recovery::parse(typed.expose())?;
+    // A vault older than the kit has no column for it: it has no kit.
+    let wrapped: Option<Vec<u8>> =
+        conn.query_row("SELECT recovery_master FROM vault_meta WHERE id = 1", [], |r| r.get(0)).unwrap_or(None);
+    let wrapped = wrapped.ok_or(VaultError::NoRecoveryKit)?;
+    let master = crypto::open(&recovery::wrapping_key(&bytes, vault_id), &wrapped, &recovery::aad(vault_id))
+        .map_err(|_| VaultError::WrongRecoveryKey)?;
+    Key::from_bytes(&master).ok_or_else(|| VaultError::Corrupt {
+        path: Default::default(),
+        detail: "recovered master key has the wrong length".into(),
+    })
 }
 
 fn field_aad(vault_id: &str, table: &str, column: &str, row: &str) -> Vec<u8> {

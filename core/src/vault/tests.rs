@@ -178,3 +178,37 @@ fn row_macs_bind_rows_to_the_vaults_key_and_existing_rows_are_trusted_once_at_up
     let mac: Vec<u8> = v.conn().query_row("SELECT mac FROM settings WHERE key = 'scan'", [], |r| r.get(0)).unwrap();
     assert!(v.row_mac_ok("settings", &[b"scan", b"{}"], Some(&mac)));
 }
+
+#[test]
+fn the_recovery_key_opens_the_vault_whatever_protects_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(&dir);
+    let sealed = v.seal("t", "c", "r", &pass("a secret")).unwrap();
+    assert!(!v.has_recovery_key().unwrap());
+    let key = v.create_recovery_key().unwrap();
+    assert!(v.has_recovery_key().unwrap());
+    // The passphrase changes: the kit still opens it (the master key is the same).
+    v.protect(Some(&pass("another passphrase"))).unwrap();
+    drop(v);
+    let v = Vault::open_with_recovery_key(&path, &key).unwrap();
+    assert_eq!(v.open_sealed("t", "c", "r", &sealed).unwrap().expose(), "a secret");
+    // A new kit: the old key stops working.
+    let newer = v.create_recovery_key().unwrap();
+    drop(v);
+    assert!(matches!(Vault::open_with_recovery_key(&path, &key), Err(VaultError::WrongRecoveryKey)));
+    assert!(Vault::open_with_recovery_key(&path, &newer).is_ok());
+    // Malformed, and removed.
+    assert!(matches!(Vault::open_with_recovery_key(&path, &pass("ABCD")), Err(VaultError::RecoveryKey(_))));
+    Vault::open(&path, Some(&pass("another passphrase"))).unwrap().remove_recovery_key().unwrap();
+    assert!(matches!(Vault::open_with_recovery_key(&path, &newer), Err(VaultError::NoRecoveryKit)));
+    // A recovery key of one vault does not open another.
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other_path, other) = new_vault(&other_dir);
+    let other_key = other.create_recovery_key().unwrap();
+    drop(other);
+    assert!(Vault::open_with_recovery_key(&other_path, &other_key).is_ok());
+    let v = Vault::open(&path, Some(&pass("another passphrase"))).unwrap();
+    v.create_recovery_key().unwrap();
+    drop(v);
+    assert!(matches!(Vault::open_with_recovery_key(&path, &other_key), Err(VaultError::WrongRecoveryKey)));
+}
