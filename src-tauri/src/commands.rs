@@ -112,7 +112,25 @@ pub async fn save_policy(state: State<'_, AppState>, text: String) -> Result<Pol
 }
 
 #[tauri::command]
-pub async fn reveal_key(state: State<'_, AppState>, id: String) -> Result<String> {
+pub async fn reveal_key(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    limit: State<'_, crate::confirm::RevealLimit>,
+    id: String,
+) -> Result<String> {
+    limit.take()?;
+    let keys = state.with_vault(|v| api::list_keys(v, true, Utc::now())).await?;
+    let key = keys
+        .iter()
+        .find(|k| k.id == id)
+        .ok_or_else(|| UiError::from(Error::NotFound { what: "key", id: id.clone() }))?;
+    let text = format!(
+        "Show the secret of {} key \"{}\" in the window?\n\nThe reveal is written to the activity log.",
+        key.provider, key.name
+    );
+    if !crate::confirm::ask(&app, "Keyward: reveal a secret", &text, "_Reveal").await {
+        return Err(crate::confirm::declined("reveal"));
+    }
     let secret = state.with_vault(|v| api::reveal_key(v, &id)).await?;
     Ok(secret.expose().to_owned())
 }
@@ -248,7 +266,31 @@ pub async fn get_scan_settings(state: State<'_, AppState>) -> Result<api::ScanSe
 
 /// Saves folders and excludes only if every folder exists and every pattern parses.
 #[tauri::command]
-pub async fn save_scan_settings(state: State<'_, AppState>, settings: api::ScanSettings) -> Result<api::ScanSettings> {
+pub async fn save_scan_settings(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    settings: api::ScanSettings,
+) -> Result<api::ScanSettings> {
+    let before = state.with_vault(|v| api::scan_settings(v)).await?;
+    let mut wider = Vec::new();
+    // A folder that does not exist is refused below, unasked.
+    let new_folders =
+        settings.folders.iter().filter_map(|f| std::fs::canonicalize(f).ok()).filter(|f| !before.folders.contains(f));
+    for f in new_folders {
+        wider.push(format!("scan the folder {} and everything in it", f.display()));
+    }
+    for p in settings.verify.iter().filter(|p| !before.verify.contains(p)) {
+        wider.push(format!("send keys found in files to {p}, to check whether they work"));
+    }
+    if settings.git_history && !before.git_history {
+        wider.push("read the whole git history of repositories in the scanned folders".to_owned());
+    }
+    if !wider.is_empty() {
+        let text = format!("Allow Keyward to:\n\n• {}", wider.join("\n• "));
+        if !crate::confirm::ask(&app, "Keyward: widen the scan", &text, "_Allow").await {
+            return Err(crate::confirm::declined("scan settings"));
+        }
+    }
     state.with_vault(|v| api::save_scan_settings(v, settings)).await
 }
 

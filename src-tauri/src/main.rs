@@ -5,6 +5,7 @@
 
 mod background;
 mod commands;
+mod confirm;
 mod error;
 mod state;
 
@@ -32,6 +33,7 @@ fn main() -> anyhow::Result<()> {
         .plugin(tauri_plugin_notification::init())
         .plugin(navigation_guard())
         .manage(state)
+        .manage(confirm::RevealLimit::default())
         .setup(|app| {
             let handle = app.handle().clone();
             let has_tray = background::tray(&handle);

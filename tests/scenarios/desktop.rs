@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keyward_tests::webdriver::Session;
+use keyward_tests::webdriver::{self, Session};
 use keyward_tests::{Home, MotoEstate, PASSPHRASE, built_binary};
 
 const SECRET: &str = "lin_api_E2EdesktopSECRET0123456789abcdefghij";
@@ -113,11 +113,34 @@ fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
         let _ = std::fs::write(std::env::temp_dir().join("keyward-e2e-keys.png"), png);
     }
 
-    // Reveal is explicit and per key.
+    // A page that calls the command itself (as an injected script would) meets a native dialog
+    // it cannot click; cancelled, nothing reaches the page.
+    app.execute(&format!(
+        "window.__revealed = 'pending'; window.__TAURI_INTERNALS__.invoke('reveal_key', {{ id: '{manual_id}' }})
+           .then((s) => {{ window.__revealed = s; }}, (e) => {{ window.__revealed = 'refused: ' + e.code; }});"
+    ))
+    .unwrap();
+    webdriver::answer_native_dialog("Keyward: reveal a secret", "Escape").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        let v = app.execute("return window.__revealed;").unwrap();
+        if v != "pending" {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "the reveal call never ended");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(refused, "refused: declined");
+    assert!(!app.source().unwrap().contains(SECRET));
+
+    // Reveal is explicit, per key, and confirmed outside the page.
     let reveal = app.find_all(&format!("tr[data-key-id=\"{manual_id}\"] [data-testid=reveal]")).unwrap();
     app.click(&reveal[0]).unwrap();
+    webdriver::answer_native_dialog("Keyward: reveal a secret", "alt+r").unwrap();
     let secret = app.wait_for("[data-testid=secret]", Duration::from_secs(10)).unwrap()[0].clone();
     assert_eq!(app.text(&secret).unwrap(), SECRET);
+    let reveals = home.json(&["log", "--action", "key.reveal", "--json"]);
+    assert_eq!(reveals.as_array().unwrap().len(), 1, "one reveal happened, and it is on record");
 
     // Findings: the same count the CLI's audit reported.
     app.click(&app.find_all("[data-testid=tab-findings]").unwrap()[0]).unwrap();
@@ -190,11 +213,30 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     let input = app.find_all("[data-testid=new-folder]").unwrap()[0].clone();
     app.type_into(&input, folder.path().to_str().unwrap()).unwrap();
     app.click(&app.find_all("[data-testid=add-folder]").unwrap()[0]).unwrap();
+    webdriver::answer_native_dialog("Keyward: widen the scan", "alt+a").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while home.json(&["scan-config", "--json"])["folders"].as_array().unwrap().is_empty() {
         assert!(Instant::now() < deadline, "the folder did not reach the vault");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Consent and history, asked for by the page itself (as an injected script would): the
+    // native dialog, cancelled, keeps them off.
+    app.execute(
+        "window.__saved = 'pending'; window.__TAURI_INTERNALS__.invoke('save_scan_settings',
+           { settings: { folders: [], excludes: [], git_history: true, verify: ['datadog'] } })
+           .then(() => { window.__saved = 'saved'; }, (e) => { window.__saved = 'refused: ' + e.code; });",
+    )
+    .unwrap();
+    webdriver::answer_native_dialog("Keyward: widen the scan", "Escape").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.execute("return window.__saved;").unwrap() == "pending" {
+        assert!(Instant::now() < deadline, "the settings call never ended");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(app.execute("return window.__saved;").unwrap(), "refused: declined");
+    let config = home.json(&["scan-config", "--json"]);
+    assert!(config["verify"].as_array().unwrap().is_empty() && config["git_history"] == false, "{config}");
+
     let input = app.find_all("[data-testid=new-folder]").unwrap()[0].clone();
     app.type_into(&input, "/no/such/project").unwrap();
     app.click(&app.find_all("[data-testid=add-folder]").unwrap()[0]).unwrap();
@@ -382,6 +424,7 @@ fn the_vault_locks_on_demand_and_when_left_alone() {
     };
     unlock();
     app.click(&app.find_all(&format!("tr[data-key-id=\"{id}\"] [data-testid=reveal]")).unwrap()[0]).unwrap();
+    webdriver::answer_native_dialog("Keyward: reveal a secret", "alt+r").unwrap();
     app.wait_for("[data-testid=secret]", Duration::from_secs(10)).unwrap();
     assert!(app.source().unwrap().contains(SECRET));
     app.click(&app.find_all("[data-testid=lock]").unwrap()[0]).unwrap();

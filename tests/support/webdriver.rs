@@ -127,3 +127,31 @@ impl Drop for Session {
         let _ = self.http.delete(&self.base).send();
     }
 }
+
+/// Answers the app's native confirmation dialog whose title contains `title` (a GTK window
+/// outside the page, which WebDriver cannot reach): focuses it and types `keys` as a user would
+/// (`alt+r` for a `_Reveal` button, `Escape` to cancel). Waits up to 20 s for it to appear.
+pub fn answer_native_dialog(title: &str, keys: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let window = loop {
+        let out = std::process::Command::new("xdotool").args(["search", "--onlyvisible", "--name", title]).output()?;
+        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned) {
+            break id;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no dialog titled {title:?} appeared");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let status = std::process::Command::new("xdotool")
+        .args(["windowfocus", "--sync", &window, "key", "--clearmodifiers", keys])
+        .status()?;
+    anyhow::ensure!(status.success(), "xdotool could not answer the dialog");
+    Ok(())
+}
+
+/// Whether a native dialog titled `title` is showing.
+pub fn native_dialog_shown(title: &str) -> bool {
+    std::process::Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", title])
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty())
+}

@@ -1,0 +1,102 @@
+//! Native confirmations. Whatever runs in the web view — the app's code, or a script a
+//! compromised dependency slipped in — can call every command; it cannot click a GTK dialog,
+//! which lives outside the page. So the commands that hand a secret to the page or widen what
+//! Keyward reads and sends (reveal, consent to send found keys, scan folders, git history) ask
+//! the user here before they act, and reveals are rate-limited besides.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tauri::Manager as _;
+
+use crate::error::UiError;
+
+/// At most this many reveals per [`REVEAL_WINDOW`], confirmed or not: a page that asks in a
+/// loop gets refusals, not a stream of dialogs.
+pub const REVEALS_PER_WINDOW: usize = 3;
+/// See [`REVEALS_PER_WINDOW`].
+pub const REVEAL_WINDOW: Duration = Duration::from_secs(60);
+
+/// When the last reveals were asked for.
+#[derive(Default)]
+pub struct RevealLimit(Mutex<Vec<Instant>>);
+
+impl RevealLimit {
+    /// Counts one reveal request; refuses past the limit.
+    pub fn take(&self) -> Result<(), UiError> {
+        let mut asked = self.0.lock().expect("not poisoned");
+        let now = Instant::now();
+        asked.retain(|t| now.duration_since(*t) < REVEAL_WINDOW);
+        if asked.len() >= REVEALS_PER_WINDOW {
+            return Err(UiError::new(
+                "rate_limited",
+                format!("at most {REVEALS_PER_WINDOW} secrets can be revealed a minute; wait a moment"),
+            ));
+        }
+        asked.push(now);
+        Ok(())
+    }
+}
+
+/// Asks the user, in a native dialog over the window, whether to go on; `false` when they
+/// cancel, close it, or no dialog can be shown. `accept` is the button that goes on (with a
+/// mnemonic, `_Reveal`); Cancel is the default.
+pub async fn ask(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> bool {
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (app, title, text, accept);
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    show(app, title, text, accept).await
+}
+
+#[cfg(target_os = "linux")]
+async fn show(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> bool {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let window = app.get_webview_window("main");
+    let (title, text, accept) = (title.to_owned(), text.to_owned(), accept.to_owned());
+    let shown = app.run_on_main_thread(move || {
+        use gtk::prelude::*;
+        let parent = window.and_then(|w| w.gtk_window().ok());
+        let dialog = gtk::MessageDialog::new(
+            parent.as_ref(),
+            gtk::DialogFlags::MODAL | gtk::DialogFlags::DESTROY_WITH_PARENT,
+            gtk::MessageType::Question,
+            gtk::ButtonsType::None,
+            &text,
+        );
+        dialog.set_title(&title);
+        dialog.add_button("_Cancel", gtk::ResponseType::Cancel);
+        dialog.add_button(&accept, gtk::ResponseType::Accept);
+        dialog.set_default_response(gtk::ResponseType::Cancel);
+        let answer = dialog.run();
+        // SAFETY: the dialog was created here, is no longer running, and nothing else holds it.
+        unsafe { dialog.destroy() };
+        let _ = tx.send(answer == gtk::ResponseType::Accept);
+    });
+    shown.is_ok() && rx.await.unwrap_or(false)
+}
+
+/// The refusal when the user said no.
+pub fn declined(what: &str) -> UiError {
+    UiError::new("declined", format!("{what}: not confirmed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reveals_past_the_limit_are_refused_until_the_window_passes() {
+        let limit = RevealLimit::default();
+        for _ in 0..REVEALS_PER_WINDOW {
+            limit.take().unwrap();
+        }
+        let refused = limit.take().unwrap_err();
+        assert_eq!(refused.code, "rate_limited");
+        // A minute later, allowed again.
+        limit.0.lock().unwrap().iter_mut().for_each(|t| *t -= REVEAL_WINDOW);
+        limit.take().unwrap();
+    }
+}
