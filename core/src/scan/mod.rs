@@ -538,6 +538,16 @@ struct Span {
     secret: bool,
 }
 
+/// What a scan does with one file's bytes (formats, held secrets, labels, excerpts), without a
+/// file: the entry point of the fuzz target and of its regression tests (`fuzz/`).
+#[doc(hidden)]
+pub fn scan_bytes(buf: &[u8], detector: &Detector, index: &Index) -> Vec<Hit> {
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    scan_buffer(buf, Path::new("input"), detector, index, &mut scratch, &mut out);
+    out
+}
+
 /// Finds every hit in one buffer and appends it to `out`.
 fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &mut Scratch, out: &mut Vec<Hit>) {
     detector.detect(buf, &mut s.found);
