@@ -4,8 +4,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]
 # Safe Rust: what is looked for is panics (failed assertions included), hangs and runaway
 # memory, so the targets are built without a sanitizer (`-s none`), which also builds faster.
-# A crash leaves its input in fuzz/artifacts/<target>/: fix the cause, then keep the input in
-# fuzz/regressions/<target>/ (replayed by `cargo test -p keyward-core --test fuzz_regressions`).
+# A crash leaves its input in fuzz/artifacts/<target>/: fix the cause, then keep the input as a
+# regression test next to the code it broke. Seeds in fuzz/seeds/<target>/ start the corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 budget="${1:-60}"

@@ -64,11 +64,11 @@ pub fn run(home: &Home, args: LogArgs) -> anyhow::Result<()> {
         println!(
             "{:>5}  {}  {}  {}  {}  {}{}",
             a.id,
-            a.at,
-            a.action,
-            a.provider.as_deref().unwrap_or("-"),
+            terminal_safe(&a.at),
+            terminal_safe(&a.action),
+            terminal_safe(a.provider.as_deref().unwrap_or("-")),
             terminal_safe(a.subject.as_deref().unwrap_or("-")),
-            a.outcome,
+            terminal_safe(&a.outcome),
             terminal_safe(&a.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())
         );
     }

@@ -4,7 +4,7 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use keyward_core::Secret;
 use keyward_core::api::{self, Home};
@@ -76,8 +76,23 @@ pub fn recover(
     to: &str,
     new_passphrase_file: Option<&PathBuf>,
 ) -> anyhow::Result<()> {
-    let key = match crate::passphrase_from(key_file, None)? {
-        Some(k) => k,
+    let key = match key_file {
+        // The key alone on the file's first line, or the kit as `recovery kit` printed it.
+        Some(path) => {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            );
+            let line = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Recovery key:"))
+                .or_else(|| text.lines().next())
+                .unwrap_or("")
+                .trim();
+            if line.is_empty() {
+                bail!("{} holds no recovery key", path.display());
+            }
+            Secret::new(line.to_owned())
+        }
         None if std::io::stdin().is_terminal() => {
             Secret::new(crate::prompt::secret("Recovery key", crate::prompt::Input::FirstLine)?.to_string())
         }

@@ -50,8 +50,9 @@ impl Entry {
 }
 
 /// Appends `entry` to the log, stamped `now` (milliseconds: the pacing of liveness checks is
-/// read back from here).
-pub fn record_at(vault: &Vault, entry: Entry, now: DateTime<Utc>) -> Result<(), Error> {
+/// read back from here), failing when it cannot: for what must not happen unlogged (a reveal
+/// is logged before the secret is returned).
+pub fn record_before(vault: &Vault, entry: Entry, now: DateTime<Utc>) -> Result<(), Error> {
     vault.append_activity(Row {
         id: 0,
         at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -64,9 +65,20 @@ pub fn record_at(vault: &Vault, entry: Entry, now: DateTime<Utc>) -> Result<(), 
     Ok(())
 }
 
-/// Appends `entry` to the log, stamped now.
-pub fn record(vault: &Vault, entry: Entry) -> Result<(), Error> {
-    record_at(vault, entry, Utc::now())
+/// Records what was just done. The action has happened (its transaction is committed), so a
+/// log that cannot be written — busy past the timeout, a full disk, a damaged table — is said
+/// in `keyward.log` rather than reported as the action's failure, which would make the user
+/// believe nothing changed.
+pub fn record(vault: &Vault, entry: Entry) {
+    record_at(vault, entry, Utc::now());
+}
+
+/// [`record`], stamped `now`.
+pub fn record_at(vault: &Vault, entry: Entry, now: DateTime<Utc>) {
+    let action = entry.action;
+    if let Err(e) = record_before(vault, entry, now) {
+        tracing::error!(action, error = %e, "the activity log could not be written");
+    }
 }
 
 /// One activity log entry.
@@ -132,7 +144,7 @@ mod tests {
         let path = dir.path().join("vault.db");
         let v = Vault::create_with(&path, Some(&pass()), FAST).unwrap();
         for i in 1..=n {
-            record(&v, Entry::new("key.reveal", "ok").subject(format!("k{i}"))).unwrap();
+            record_before(&v, Entry::new("key.reveal", "ok").subject(format!("k{i}")), Utc::now()).unwrap();
         }
         (path, v)
     }
@@ -219,7 +231,7 @@ mod tests {
         drop(v);
         let old = std::fs::read(&path).unwrap();
         let v = Vault::open(&path, Some(&pass())).unwrap();
-        record(&v, Entry::new("settings.scan", "ok").detail("folders added: [\"/\"]")).unwrap();
+        record_before(&v, Entry::new("settings.scan", "ok").detail("folders added: [\"/\"]"), Utc::now()).unwrap();
         drop(v);
         std::fs::write(&path, &old).unwrap();
         let v = Vault::open(&path, Some(&pass())).unwrap();
@@ -236,16 +248,59 @@ mod tests {
         assert!(head.exists());
         use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(std::fs::metadata(&head).unwrap().permissions().mode() & 0o777, 0o600);
-        std::fs::remove_file(&head).unwrap();
-        let check = verify(&v).unwrap();
-        assert!(check.intact && check.head == "missing", "{check:?}");
         std::fs::write(&head, "keyward-activity-head v1\n2 AAAA\n").unwrap();
         assert_eq!(verify(&v).unwrap().first_bad, Some(2));
         std::fs::write(&head, "not a head").unwrap();
         assert!(!verify(&v).unwrap().intact);
-        // The next entry writes a good head again.
-        record(&v, Entry::new("sync", "ok")).unwrap();
-        assert!(verify(&v).unwrap().intact);
+        // A link in its place is refused, not followed.
+        std::fs::remove_file(&head).unwrap();
+        std::os::unix::fs::symlink(&path, &head).unwrap();
+        assert!(!verify(&v).unwrap().intact);
+        std::fs::remove_file(&head).unwrap();
+        // Missing while the log has entries: entries cut from the end could not be told.
+        let check = verify(&v).unwrap();
+        assert!(!check.intact && check.problem.as_deref().unwrap().contains("missing"), "{check:?}");
+    }
+
+    #[test]
+    fn a_break_found_before_an_append_stays_on_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, v) = vault_with(&dir, 5);
+        sql(&v, "DELETE FROM activity WHERE id >= 4");
+        // The next entry (a scheduled sync, say) writes a new head; the cut is recorded first.
+        record_before(&v, Entry::new("sync", "ok"), Utc::now()).unwrap();
+        let listed = list(&v, Some("log.break")).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].detail.as_deref().unwrap().contains("head said entry 5"), "{listed:?}");
+        let check = verify(&v).unwrap();
+        assert!(!check.intact && check.first_bad == Some(listed[0].id), "{check:?}");
+        // Likewise a head removed.
+        let dir = tempfile::tempdir().unwrap();
+        let (path, v) = vault_with(&dir, 2);
+        std::fs::remove_file(crate::vault::log::head_path(&path)).unwrap();
+        record_before(&v, Entry::new("sync", "ok"), Utc::now()).unwrap();
+        assert!(list(&v, Some("log.break")).unwrap()[0].detail.as_deref().unwrap().contains("missing"));
+        assert!(!verify(&v).unwrap().intact);
+    }
+
+    #[test]
+    fn a_log_made_to_look_old_to_be_re_chained_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, v) = vault_with(&dir, 3);
+        // Whoever can write the folder: an entry edited, the MACs and the head dropped, the file
+        // made to look like schema 5 so that the next open chains what it finds.
+        sql(
+            &v,
+            "UPDATE activity SET subject = 'nobody' WHERE id = 2;
+             ALTER TABLE activity DROP COLUMN mac; ALTER TABLE vault_meta DROP COLUMN recovery_master;
+             PRAGMA user_version = 5;",
+        );
+        drop(v);
+        std::fs::remove_file(crate::vault::log::head_path(&path)).unwrap();
+        let v = Vault::open(&path, Some(&pass())).unwrap();
+        let check = verify(&v).unwrap();
+        assert!(!check.intact, "{check:?}");
+        assert!(check.problem.as_deref().unwrap().contains("re-chained"), "{check:?}");
     }
 
     #[test]
@@ -256,18 +311,23 @@ mod tests {
         sql(
             &v,
             "ALTER TABLE activity DROP COLUMN mac;
+             ALTER TABLE vault_meta DROP COLUMN recovery_master;
              INSERT INTO activity (at, action, provider, subject, outcome) VALUES
                ('2026-11-01T00:00:00.000Z', 'verify', 'datadog', 's1', 'live'),
                ('2026-11-01T00:00:01.000Z', 'verify', 'fastly', 's2', 'rejected');
              PRAGMA user_version = 5;",
         );
         drop(v);
+        // An older Keyward wrote no head beside the vault.
+        std::fs::remove_file(crate::vault::log::head_path(&path)).unwrap();
         let v = Vault::open(&path, Some(&pass())).unwrap();
         let check = verify(&v).unwrap();
-        assert!(check.intact && check.entries == 2, "{check:?}");
-        record(&v, Entry::new("sync", "ok")).unwrap();
-        let check = verify(&v).unwrap();
+        // The two checks, and the entry saying the chain started there.
         assert!(check.intact && check.entries == 3 && check.head == "matches", "{check:?}");
+        assert!(list(&v, Some("log.start")).unwrap()[0].detail.as_deref().unwrap().contains("2 earlier entries"));
+        record_before(&v, Entry::new("sync", "ok"), Utc::now()).unwrap();
+        let check = verify(&v).unwrap();
+        assert!(check.intact && check.entries == 4 && check.head == "matches", "{check:?}");
     }
 
     #[test]
@@ -280,7 +340,7 @@ mod tests {
                 std::thread::spawn(move || {
                     let v = Vault::open(&path, Some(&pass())).unwrap();
                     for i in 0..20 {
-                        record(&v, Entry::new("sync", "ok").subject(format!("t{t}-{i}"))).unwrap();
+                        record_before(&v, Entry::new("sync", "ok").subject(format!("t{t}-{i}")), Utc::now()).unwrap();
                     }
                 })
             })

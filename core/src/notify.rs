@@ -97,7 +97,8 @@ pub fn preferences(vault: &Vault) -> Result<Preferences, Error> {
 pub fn set_preferences(vault: &Vault, p: &Preferences) -> Result<(), Error> {
     p.validate()?;
     crate::settings::set(vault, "notifications", p)?;
-    crate::activity::record(vault, crate::activity::Entry::new("settings.notifications", "ok"))
+    crate::activity::record(vault, crate::activity::Entry::new("settings.notifications", "ok"));
+    Ok(())
 }
 
 /// One notification: about one key (or resource), or a digest.
@@ -386,7 +387,7 @@ pub fn add_webhook(
     crate::activity::record(
         vault,
         crate::activity::Entry::new("webhook.add", "ok").subject(name).detail(format!("{kind} to {display}")),
-    )?;
+    );
     Ok(WebhookView { name: name.to_owned(), kind: kind.to_owned(), url: display, enabled: true })
 }
 
@@ -406,7 +407,8 @@ pub fn remove_webhook(vault: &Vault, name: &str) -> Result<(), Error> {
     if vault.conn().execute("DELETE FROM webhooks WHERE name = ?1", [name])? == 0 {
         return Err(Error::NotFound { what: "webhook", id: name.to_owned() });
     }
-    crate::activity::record(vault, crate::activity::Entry::new("webhook.remove", "ok").subject(name))
+    crate::activity::record(vault, crate::activity::Entry::new("webhook.remove", "ok").subject(name));
+    Ok(())
 }
 
 /// The enabled webhooks, unsealed for sending.

@@ -288,7 +288,8 @@ pub fn set_job(vault: &Vault, id: &str, cron: Option<&str>, enabled: Option<bool
     crate::activity::record(
         vault,
         crate::activity::Entry::new("settings.schedule", "ok").subject(id).detail(changed.join(", ")),
-    )
+    );
+    Ok(())
 }
 
 /// A job as the scheduler sees it.

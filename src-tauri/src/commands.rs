@@ -126,7 +126,8 @@ pub async fn reveal_key(
         .ok_or_else(|| UiError::from(Error::NotFound { what: "key", id: id.clone() }))?;
     let text = format!(
         "Show the secret of {} key \"{}\" in the window?\n\nThe reveal is written to the activity log.",
-        key.provider, key.name
+        key.provider,
+        crate::confirm::shown(&key.name)
     );
     if !crate::confirm::ask(&app, "Keyward: reveal a secret", &text, "_Reveal").await {
         return Err(crate::confirm::declined("reveal"));
@@ -277,10 +278,13 @@ pub async fn save_scan_settings(
     let new_folders =
         settings.folders.iter().filter_map(|f| std::fs::canonicalize(f).ok()).filter(|f| !before.folders.contains(f));
     for f in new_folders {
-        wider.push(format!("scan the folder {} and everything in it", f.display()));
+        wider.push(format!("scan the folder {} and everything in it", crate::confirm::shown(&f.display().to_string())));
     }
     for p in settings.verify.iter().filter(|p| !before.verify.contains(p)) {
         wider.push(format!("send keys found in files to {p}, to check whether they work"));
+    }
+    for e in before.excludes.iter().filter(|e| !settings.excludes.contains(e)) {
+        wider.push(format!("stop leaving out {}", crate::confirm::shown(e)));
     }
     if settings.git_history && !before.git_history {
         wider.push("read the whole git history of repositories in the scanned folders".to_owned());

@@ -38,10 +38,34 @@ impl RevealLimit {
     }
 }
 
+/// Whether a confirmation is showing: one at a time, so that a page cannot queue dialogs behind
+/// a genuine one for an impatient second click to accept.
+static SHOWING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A name or path as a dialog shows it: control characters (a newline that would forge the
+/// dialog's wording, a NUL) replaced, at most 200 characters.
+pub fn shown(text: &str) -> String {
+    let mut out: String = text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).take(200).collect();
+    if text.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
 /// Asks the user, in a native dialog over the window, whether to go on; `false` when they
-/// cancel, close it, or no dialog can be shown. `accept` is the button that goes on (with a
-/// mnemonic, `_Reveal`); Cancel is the default.
+/// cancel, close it, another confirmation is already showing, or no dialog can be shown.
+/// `accept` is the button that goes on (with a mnemonic, `_Reveal`); Cancel is the default.
 pub async fn ask(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> bool {
+    use std::sync::atomic::Ordering;
+    if SHOWING.swap(true, Ordering::SeqCst) {
+        return false;
+    }
+    let answer = ask_one(app, title, text, accept).await;
+    SHOWING.store(false, Ordering::SeqCst);
+    answer
+}
+
+async fn ask_one(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> bool {
     #[cfg(not(target_os = "linux"))]
     {
         let _ = (app, title, text, accept);

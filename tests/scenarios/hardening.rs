@@ -155,7 +155,7 @@ fn rows_changed_in_the_file_are_not_obeyed() {
         "ALTER TABLE connectors DROP COLUMN settings_mac; ALTER TABLE connectors DROP COLUMN removed_at;
          ALTER TABLE settings DROP COLUMN mac; ALTER TABLE sync_runs DROP COLUMN pid;
          ALTER TABLE exposures DROP COLUMN path_bytes; ALTER TABLE activity DROP COLUMN mac;
-         PRAGMA user_version = 4;",
+         ALTER TABLE vault_meta DROP COLUMN recovery_master; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(db);
@@ -404,7 +404,9 @@ fn a_lost_passphrase_or_keychain_is_recovered_with_the_recovery_kit() {
     keyring::Entry::new("keyward", &format!("vault-{vault_id}")).unwrap().delete_credential().unwrap();
     let out = home.run(&["keys", "list"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no master key"), "{out:?}");
-    std::fs::write(key_file.path(), &key).unwrap();
+    // The kit as printed (header and all) is a valid key file.
+    std::fs::write(key_file.path(), &kit).unwrap();
+    assert!(kit.contains(&key));
     home.ok(&["recover", "--recovery-key-file", key_file.path().to_str().unwrap()]);
     assert_eq!(home.ok(&["keys", "reveal", &id]).trim(), secret, "opened from the new keychain entry");
 }

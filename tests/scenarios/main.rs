@@ -7,6 +7,7 @@ mod aws_moto;
 mod cli;
 mod daemon;
 mod desktop;
+mod faults;
 mod hardening;
 mod providers;
 mod reliability;

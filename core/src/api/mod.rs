@@ -131,7 +131,8 @@ pub fn change_protection(vault: &mut Vault, passphrase: Option<&Secret>) -> Resu
     activity::record(
         vault,
         Entry::new("vault.protect", "ok").detail(format!("the master key is now protected by the {to}")),
-    )
+    );
+    Ok(())
 }
 
 /// A recovery kit, to be shown once: whoever holds `recovery_key` can open the vault.
@@ -151,7 +152,7 @@ pub fn create_recovery_kit(vault: &Vault) -> Result<RecoveryKit, Error> {
     activity::record(
         vault,
         Entry::new("vault.recovery_kit", "ok").detail("a new recovery kit was made; any older one stopped working"),
-    )?;
+    );
     tracing::info!("recovery kit made");
     Ok(RecoveryKit { vault_id: vault.id().to_owned(), recovery_key, created_at: time::now_string() })
 }
@@ -164,7 +165,8 @@ pub fn has_recovery_kit(vault: &Vault) -> Result<bool, Error> {
 /// Makes the vault's recovery kit stop working.
 pub fn remove_recovery_kit(vault: &Vault) -> Result<(), Error> {
     vault.remove_recovery_key()?;
-    activity::record(vault, Entry::new("vault.recovery_kit", "removed"))
+    activity::record(vault, Entry::new("vault.recovery_kit", "removed"));
+    Ok(())
 }
 
 /// Opens the vault in `home` with its recovery key (its keychain entry gone, its passphrase
@@ -177,7 +179,7 @@ pub fn recover(home: &Home, recovery_key: &Secret, new_passphrase: Option<&Secre
     activity::record(
         &vault,
         Entry::new("vault.recover", "ok").detail(format!("opened with the recovery key; now protected by {to}")),
-    )?;
+    );
     tracing::info!("vault recovered with its recovery key");
     Ok(vault)
 }
@@ -346,7 +348,7 @@ pub fn add_connector(
 ) -> Result<ConnectorView, Error> {
     let c = connector::add(vault, name, provider, &settings, credentials)?;
     tracing::info!(connector = %c.name, provider = %c.provider, "connector added");
-    activity::record(vault, Entry::new("connector.add", "ok").provider(&c.provider).subject(&c.name))?;
+    activity::record(vault, Entry::new("connector.add", "ok").provider(&c.provider).subject(&c.name));
     connector_view(vault, &c)
 }
 
@@ -364,7 +366,7 @@ pub fn remove_connector(vault: &mut Vault, name: &str) -> Result<connector::Remo
         Entry::new("connector.remove", "ok")
             .subject(name)
             .detail(format!("{} keys marked removed, {} findings resolved", removal.keys, removal.findings)),
-    )?;
+    );
     Ok(removal)
 }
 
@@ -432,7 +434,7 @@ pub async fn sync_cancellable(
         None => {
             let closed = sync::close_own_runs(vault, "cancelled by the user; nothing of it was stored")?;
             tracing::info!(closed, "sync cancelled");
-            activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")))?;
+            activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")));
             Err(Error::Conflict(format!(
                 "sync cancelled: {closed} connectors stopped before they finished; nothing of theirs was stored"
             )))
@@ -506,12 +508,12 @@ async fn sync_connectors(
                         "{} seen, {} added, {} changed, {} removed",
                         r.seen, r.added, r.changed, r.removed
                     )),
-                )?;
+                );
             }
             Err(e) => {
                 tracing::warn!(connector = %c.name, error = %e, "sync failed");
                 sync::fail(vault, run_id, e)?;
-                activity::record(vault, entry.detail(e.to_string()))?;
+                activity::record(vault, entry.detail(e.to_string()));
             }
         }
         outcomes.push((c.name.clone(), outcome));
@@ -613,7 +615,7 @@ pub fn run_audit(home: &Home, vault: &mut Vault, now: DateTime<Utc>) -> Result<A
             run.count("opened") + run.count("reopened"),
             run.count("resolved")
         )),
-    )?;
+    );
     Ok(AuditReport {
         findings: findings::list(vault, FindingState::FIRING)?,
         opened: run.count("opened") + run.count("reopened"),
@@ -713,7 +715,7 @@ pub fn finding_history(vault: &Vault, id: i64) -> Result<Vec<FindingEvent>, Erro
 /// Acknowledges a firing finding (it reopens if it escalates).
 pub fn acknowledge_finding(vault: &mut Vault, id: i64, note: Option<&str>) -> Result<FindingView, Error> {
     let f = findings::acknowledge(vault, id, note, Utc::now())?;
-    activity::record(vault, Entry::new("finding.acknowledge", "ok").subject(id.to_string()))?;
+    activity::record(vault, Entry::new("finding.acknowledge", "ok").subject(id.to_string()));
     Ok(f)
 }
 
@@ -728,14 +730,14 @@ pub fn snooze_finding(
     activity::record(
         vault,
         Entry::new("finding.snooze", "ok").subject(id.to_string()).detail(format!("until {until}")),
-    )?;
+    );
     Ok(f)
 }
 
 /// Reopens an acknowledged or snoozed finding.
 pub fn reopen_finding(vault: &mut Vault, id: i64) -> Result<FindingView, Error> {
     let f = findings::reopen(vault, id, Utc::now())?;
-    activity::record(vault, Entry::new("finding.reopen", "ok").subject(id.to_string()))?;
+    activity::record(vault, Entry::new("finding.reopen", "ok").subject(id.to_string()));
     Ok(f)
 }
 
@@ -767,7 +769,7 @@ pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingSta
             format!("{format:?}").to_lowercase(),
             rows.len()
         )),
-    )?;
+    );
     Ok(text)
 }
 
@@ -807,7 +809,7 @@ pub fn policy(home: &Home, vault: &Vault) -> Result<PolicyView, Error> {
 /// nothing changes.
 pub fn save_policy(home: &Home, vault: &Vault, text: &str) -> Result<PolicyView, Error> {
     let view = PolicyView::new(home, policy::save(home.dir(), vault, text, Utc::now())?);
-    activity::record(vault, Entry::new("settings.policy", "ok").detail(format!("policy {}", view.digest)))?;
+    activity::record(vault, Entry::new("settings.policy", "ok").detail(format!("policy {}", view.digest)));
     Ok(view)
 }
 
@@ -821,7 +823,7 @@ pub fn tag_key(vault: &Vault, id: &str, add: &[String], remove: &[String]) -> Re
     let key = inventory::get(vault, id)?;
     let tags: Vec<String> = key.tags.iter().filter(|t| !remove.contains(t)).chain(add).cloned().collect();
     inventory::set_tags(vault, id, &tags)?;
-    activity::record(vault, Entry::new("key.tag", "ok").subject(id).detail(format!("tags: {}", tags.join(", "))))?;
+    activity::record(vault, Entry::new("key.tag", "ok").subject(id).detail(format!("tags: {}", tags.join(", "))));
     key_view(vault, &inventory::get(vault, id)?)
 }
 
@@ -840,7 +842,7 @@ pub fn list_keys(vault: &Vault, include_removed: bool, now: DateTime<Utc>) -> Re
 pub fn add_key(vault: &mut Vault, new: NewKey) -> Result<KeyView, Error> {
     let key = inventory::add_manual(vault, new)?;
     tracing::info!(key_id = %key.id, provider = %key.provider, "key registered");
-    activity::record(vault, Entry::new("key.add", "ok").provider(&key.provider).subject(&key.id))?;
+    activity::record(vault, Entry::new("key.add", "ok").provider(&key.provider).subject(&key.id));
     key_view(vault, &key)
 }
 
@@ -909,7 +911,7 @@ async fn check_linear_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo
     activity::record(
         vault,
         Entry::new("key.check", result.split(' ').next().unwrap_or("unknown")).provider("linear").subject(id),
-    )?;
+    );
     outcome?;
     key_view(vault, &inventory::get(vault, id)?)
 }
@@ -918,7 +920,7 @@ async fn check_linear_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo
 /// Logged before it is returned: a reveal that cannot be logged does not happen.
 pub fn reveal_key(vault: &Vault, id: &str) -> Result<Secret, Error> {
     let secret = inventory::reveal(vault, id)?;
-    activity::record(vault, Entry::new("key.reveal", "ok").subject(id))?;
+    activity::record_before(vault, Entry::new("key.reveal", "ok").subject(id), Utc::now())?;
     tracing::info!(key_id = %id, "secret revealed");
     Ok(secret)
 }

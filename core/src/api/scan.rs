@@ -86,7 +86,7 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
     crate::settings::set(vault, SETTINGS_KEY, &settings)?;
     let changes = settings_changes(&before, &settings);
     if !changes.is_empty() {
-        crate::activity::record(vault, crate::activity::Entry::new("settings.scan", "ok").detail(changes.join("; ")))?;
+        crate::activity::record(vault, crate::activity::Entry::new("settings.scan", "ok").detail(changes.join("; ")));
     }
     Ok(settings)
 }
@@ -261,7 +261,7 @@ fn finish(
             recorded.gone,
             if options.git_history { ", with git history" } else { "" }
         )),
-    )?;
+    );
     let shown = |p: &Path| p.display().to_string();
     Ok(ScanView {
         run: recorded.run,
@@ -473,13 +473,15 @@ pub fn link_shadow_key(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Resu
     crate::activity::record(
         vault,
         crate::activity::Entry::new("shadow.link", "ok").subject(shadow_id).detail(format!("to key {key_id}")),
-    )
+    );
+    Ok(())
 }
 
 /// Dismisses a shadow key.
 pub fn dismiss_shadow_key(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
     exposure::dismiss(vault, shadow_id)?;
-    crate::activity::record(vault, crate::activity::Entry::new("shadow.dismiss", "ok").subject(shadow_id))
+    crate::activity::record(vault, crate::activity::Entry::new("shadow.dismiss", "ok").subject(shadow_id));
+    Ok(())
 }
 
 /// Liveness checks reach a provider at most once per this interval.

@@ -34,7 +34,11 @@ pub fn open_append(path: &Path) -> std::io::Result<File> {
 /// Writes `path` atomically (a private temporary file beside it, renamed over it).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    // Unique per call, not only per process: two threads writing the same file must not
+    // remove each other's temporary file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let written = create_new(&tmp).and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
     match written.and_then(|()| std::fs::rename(&tmp, path)) {

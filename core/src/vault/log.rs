@@ -54,12 +54,8 @@ pub(crate) fn mac(key: &[u8; 32], prev: &[u8], row: &Row) -> Vec<u8> {
 /// Appends an entry (its id is the next one) inside the caller's write transaction; returns the
 /// new head.
 pub(crate) fn append(conn: &Connection, key: &[u8; 32], mut row: Row) -> Result<Head, rusqlite::Error> {
-    let last: Option<(i64, Option<Vec<u8>>)> = conn
-        .query_row("SELECT id, mac FROM activity ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map(Some)
-        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
-    let (prev_id, prev_mac) = match last {
-        Some((id, mac)) => (id, mac.unwrap_or_default()),
+    let (prev_id, prev_mac) = match last_entry(conn)? {
+        Some(h) => (h.id, h.mac),
         None => (0, GENESIS.to_vec()),
     };
     row.id = prev_id + 1;
@@ -71,14 +67,98 @@ pub(crate) fn append(conn: &Connection, key: &[u8; 32], mut row: Row) -> Result<
     Ok(Head { id: row.id, mac })
 }
 
-/// Chains the entries written before the log had MACs (the schema 6 migration), in id order.
-pub(crate) fn chain_existing(conn: &Connection, key: &[u8; 32]) -> Result<(), rusqlite::Error> {
+/// The action of the entry that starts the chain at the schema 6 upgrade.
+const START: &str = "log.start";
+/// The action of an entry that records a break found before appending.
+const BREAK: &str = "log.break";
+/// The only action an older Keyward wrote (liveness checks): what may stand before `log.start`.
+const LEGACY_ACTION: &str = "verify";
+
+/// Chains the entries written before the log had MACs (the schema 6 migration), in id order,
+/// and records that it did (`log.start`). Before that entry only liveness checks can stand — all
+/// an older Keyward logged —, so a log made to look old to have edited entries re-chained shows
+/// (see [`verify`]).
+pub(crate) fn chain_existing(conn: &Connection, key: &[u8; 32], now: &str) -> Result<(), rusqlite::Error> {
     let rows = read(conn)?;
+    let count = rows.len();
     let mut prev = GENESIS.to_vec();
     for (row, _) in rows {
         let m = mac(key, &prev, &row);
         conn.execute("UPDATE activity SET mac = ?2 WHERE id = ?1", params![row.id, m])?;
         prev = m;
+    }
+    append(
+        conn,
+        key,
+        Row {
+            id: 0,
+            at: now.to_owned(),
+            action: START.into(),
+            provider: None,
+            subject: None,
+            outcome: "ok".into(),
+            detail: Some(format!("the log became tamper-evident; {count} earlier entries were chained as found")),
+        },
+    )?;
+    Ok(())
+}
+
+/// The newest entry's id and stored MAC (NULL, or a value that is not a blob, reads as none).
+fn last_entry(conn: &Connection) -> Result<Option<Head>, rusqlite::Error> {
+    conn.query_row(
+        "SELECT id, CASE WHEN typeof(mac) = 'blob' THEN mac END FROM activity ORDER BY id DESC LIMIT 1",
+        [],
+        |r| Ok(Head { id: r.get(0)?, mac: r.get::<_, Option<Vec<u8>>>(1)?.unwrap_or_default() }),
+    )
+    .map(Some)
+    .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+}
+
+/// The newest entry's id and MAC, if any (to write the head after the upgrade).
+pub(crate) fn current_head(conn: &Connection) -> Result<Option<Head>, rusqlite::Error> {
+    last_entry(conn)
+}
+
+/// Before an append: when the head beside the vault says the log reached further, or another
+/// entry stood where it ends, or is missing while the log has entries, the break is recorded
+/// first, chained like any entry, so that the next head written does not hide it.
+pub(crate) fn record_break(conn: &Connection, key: &[u8; 32], vault: &Path, now: &str) -> Result<(), rusqlite::Error> {
+    let Some(last) = last_entry(conn)? else { return Ok(()) };
+    let problem = match read_head(vault) {
+        Err(e) => Some(format!("the head beside the vault was unreadable ({e})")),
+        Ok(None) => Some("the head beside the vault was missing".to_owned()),
+        // The head a new vault starts with: the log was empty; any entry since is after it.
+        Ok(Some(h)) if h.id == 0 => None,
+        Ok(Some(h)) if h.id > last.id => Some(format!(
+            "the log ended at entry {} but its head said entry {}: entries were deleted, or the vault file was replaced by an older copy",
+            last.id, h.id
+        )),
+        Ok(Some(h)) => {
+            let at: Option<Vec<u8>> = conn
+                .query_row(
+                    "SELECT CASE WHEN typeof(mac) = 'blob' THEN mac END FROM activity WHERE id = ?1",
+                    [h.id],
+                    |r| r.get(0),
+                )
+                .unwrap_or(None);
+            (!super::mac_eq(at.as_deref(), &h.mac))
+                .then(|| format!("entry {} was not the one the head recorded: the vault file was replaced", h.id))
+        }
+    };
+    if let Some(problem) = problem {
+        append(
+            conn,
+            key,
+            Row {
+                id: 0,
+                at: now.to_owned(),
+                action: BREAK.into(),
+                provider: None,
+                subject: None,
+                outcome: "broken".into(),
+                detail: Some(problem),
+            },
+        )?;
     }
     Ok(())
 }
@@ -88,17 +168,22 @@ pub(crate) type Stored = (Row, Option<Vec<u8>>);
 
 /// Every entry with its stored MAC, oldest first.
 pub(crate) fn read(conn: &Connection) -> Result<Vec<Stored>, rusqlite::Error> {
-    let mut stmt =
-        conn.prepare("SELECT id, at, action, provider, subject, outcome, detail, mac FROM activity ORDER BY id")?;
+    // Every column read as the type it must have: a value of another type stored by hand reads
+    // as text (and fails its MAC), not as an error that would stop the check or every append.
+    let mut stmt = conn.prepare(
+        "SELECT id, CAST(at AS TEXT), CAST(action AS TEXT), CAST(provider AS TEXT), CAST(subject AS TEXT),
+                CAST(outcome AS TEXT), CAST(detail AS TEXT), CASE WHEN typeof(mac) = 'blob' THEN mac END
+         FROM activity ORDER BY id",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             Row {
                 id: r.get(0)?,
-                at: r.get(1)?,
-                action: r.get(2)?,
+                at: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                action: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                 provider: r.get(3)?,
                 subject: r.get(4)?,
-                outcome: r.get(5)?,
+                outcome: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                 detail: r.get(6)?,
             },
             r.get(7)?,
@@ -130,15 +215,33 @@ pub(crate) fn write_head(vault: &Path, head: &Head) -> std::io::Result<()> {
     super::files::write_atomically(&head_path(vault), text.as_bytes())
 }
 
-/// Reads the head file: `Ok(None)` when there is none, an error text when it is not one.
+/// The head of a new vault's empty log, written when the vault is made: from then on a missing
+/// head is a removed one.
+pub(crate) fn write_empty_head(vault: &Path) -> std::io::Result<()> {
+    write_head(vault, &Head { id: 0, mac: GENESIS.to_vec() })
+}
+
+/// Reads the head file: `Ok(None)` when there is none, an error text when it is not one. Read
+/// as the hostile file it may be: no link followed, no FIFO waited on, at most 4 KiB.
 pub(crate) fn read_head(vault: &Path) -> Result<Option<Head>, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let path = head_path(vault);
-    let text = match std::fs::read(&path) {
-        Ok(bytes) if bytes.len() <= 4096 => String::from_utf8(bytes).map_err(|_| "not text".to_owned())?,
-        Ok(_) => return Err("too large".into()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
+    let file =
+        match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(4097).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() > 4096 {
+        return Err("too large".into());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| "not text".to_owned())?;
     let mut lines = text.lines();
     if lines.next() != Some(HEAD_MAGIC) {
         return Err("not a Keyward log head".into());
@@ -172,10 +275,36 @@ pub(crate) fn verify(
         }
         prev = m;
     }
+    if let Some((row, _)) = rows.iter().find(|(r, _)| r.action == BREAK) {
+        return Ok(LogCheck::broken(
+            entries,
+            Some(row.id),
+            &format!("entry {} records a break: {}", row.id, row.detail.as_deref().unwrap_or("the log was cut")),
+        ));
+    }
+    let starts: Vec<i64> = rows.iter().filter(|(r, _)| r.action == START).map(|(r, _)| r.id).collect();
+    let start = starts.first().copied().unwrap_or(0);
+    if starts.len() > 1 || rows.iter().any(|(r, _)| r.id < start && r.action != LEGACY_ACTION) {
+        let at = starts.last().copied().unwrap_or(start);
+        return Ok(LogCheck::broken(
+            entries,
+            Some(at),
+            &format!(
+                "the log was re-chained at entry {at} as if it came from an older Keyward: the entries before it cannot be trusted"
+            ),
+        ));
+    }
     let last = rows.last().map(|(r, _)| r.id).unwrap_or(0);
     let head_state = match head {
         Err(e) => {
             return Ok(LogCheck::broken(entries, None, &format!("the head file beside the vault is unreadable: {e}")));
+        }
+        Ok(None) if entries > 0 => {
+            return Ok(LogCheck::broken(
+                entries,
+                None,
+                "the head beside the vault is missing: entries cut from the log's end could not be told",
+            ));
         }
         Ok(None) => "missing",
         Ok(Some(h)) if h.id > last => {
@@ -187,6 +316,13 @@ pub(crate) fn verify(
                     h.id
                 ),
             ));
+        }
+        Ok(Some(h)) if h.id == 0 => {
+            if last == 0 {
+                "matches"
+            } else {
+                "behind"
+            }
         }
         Ok(Some(h)) => {
             let at = rows.iter().find(|(r, _)| r.id == h.id).and_then(|(_, m)| m.as_deref());

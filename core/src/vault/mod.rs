@@ -163,6 +163,7 @@ impl Vault {
             });
         let _ = std::fs::remove_file(&tmp);
         let vault_id = result?;
+        log::write_empty_head(path).map_err(|source| VaultError::Io { path: log::head_path(path), source })?;
         let vault = Self::open(path, passphrase)?;
         debug_assert_eq!(vault.vault_id, vault_id);
         Ok(vault)
@@ -276,8 +277,15 @@ impl Vault {
             // file says this log was chained already: then the file was made to look old (its
             // MACs dropped to have edits trusted), and its entries stay unchained, to be reported.
             let log_key = log_key(&data_key, &vault_id);
-            let chain = (!log::head_path(path).exists()).then_some(&*log_key);
+            let chain =
+                ((version as usize) < ACTIVITY_CHAIN_SCHEMA && !log::head_path(path).exists()).then_some(&*log_key);
             migrate(&conn, version, chain).map_err(|e| corrupt_or(path, e))?;
+            if chain.is_some()
+                && let Ok(Some(head)) = log::current_head(&conn)
+                && let Err(e) = log::write_head(path, &head)
+            {
+                tracing::warn!(error = %e, "the activity log's head could not be written beside the vault");
+            }
         }
         let vault = Vault { conn, data_key, vault_id, path: path.to_owned(), tightened, master };
         if legacy {
@@ -455,6 +463,7 @@ impl Vault {
     pub(crate) fn append_activity(&self, entry: log::Row) -> Result<(), VaultError> {
         let key = log_key(&self.data_key, &self.vault_id);
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
+        log::record_break(&tx, &key, &self.path, &entry.at)?;
         let head = log::append(&tx, &key, entry)?;
         tx.commit()?;
         if let Err(e) = log::write_head(&self.path, &head) {
@@ -540,7 +549,7 @@ fn migrate(conn: &Connection, from: u32, log_key: Option<&[u8; 32]>) -> Result<(
         if i + 1 == ACTIVITY_CHAIN_SCHEMA
             && let Some(key) = log_key
         {
-            log::chain_existing(&tx, key)?;
+            log::chain_existing(&tx, key, &time::now_string())?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
         tx.commit()?;
@@ -578,6 +587,11 @@ fn without_sql(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqlInputError { msg, .. } => {
             format!("{msg} (the vault's structure is not what this Keyward expects: a damaged or hand-edited file)")
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure) =>
+        {
+            format!("{e} — is the disk full? The change was not written; the vault holds what it held before")
         }
         other => other.to_string(),
     }
