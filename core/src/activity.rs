@@ -6,11 +6,9 @@
 //! vault's key is found by [`verify`].
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 use crate::Error;
 use crate::vault::Vault;
-use crate::vault::log::Row;
 
 pub use crate::vault::log::LogCheck;
 
@@ -53,7 +51,7 @@ impl Entry {
 /// read back from here), failing when it cannot: for what must not happen unlogged (a reveal
 /// is logged before the secret is returned).
 pub fn record_before(vault: &Vault, entry: Entry, now: DateTime<Utc>) -> Result<(), Error> {
-    vault.append_activity(Row {
+    vault.append_activity(Activity {
         id: 0,
         at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         action: entry.action.to_owned(),
@@ -102,23 +100,10 @@ pub struct Activity {
 
 /// The activity log, newest first; only entries of `action` when given.
 pub fn list(vault: &Vault, action: Option<&str>) -> Result<Vec<Activity>, Error> {
-    let mut stmt = vault.conn().prepare(
-        "SELECT id, at, action, provider, subject, outcome, detail FROM activity
-         WHERE ?1 IS NULL OR action = ?1 ORDER BY id DESC",
-    )?;
-    Ok(stmt
-        .query_map(params![action], |r| {
-            Ok(Activity {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                action: r.get(2)?,
-                provider: r.get(3)?,
-                subject: r.get(4)?,
-                outcome: r.get(5)?,
-                detail: r.get(6)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?)
+    let mut entries: Vec<Activity> =
+        vault.activity_entries()?.into_iter().filter(|a| action.is_none_or(|x| a.action == x)).collect();
+    entries.reverse();
+    Ok(entries)
 }
 
 /// Checks that no entry was edited, inserted or deleted, and that the log still reaches the

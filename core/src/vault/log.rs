@@ -15,16 +15,7 @@ use rusqlite::{Connection, params};
 const GENESIS: [u8; 32] = [0; 32];
 
 /// One entry as stored (without its MAC).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Row {
-    pub id: i64,
-    pub at: String,
-    pub action: String,
-    pub provider: Option<String>,
-    pub subject: Option<String>,
-    pub outcome: String,
-    pub detail: Option<String>,
-}
+pub(crate) use crate::activity::Activity as Row;
 
 /// The MAC of `row` following `prev`.
 pub(crate) fn mac(key: &[u8; 32], prev: &[u8], row: &Row) -> Vec<u8> {
@@ -87,20 +78,35 @@ pub(crate) fn chain_existing(conn: &Connection, key: &[u8; 32], now: &str) -> Re
         conn.execute("UPDATE activity SET mac = ?2 WHERE id = ?1", params![row.id, m])?;
         prev = m;
     }
-    append(
+    append_own(
         conn,
         key,
-        Row {
-            id: 0,
-            at: now.to_owned(),
-            action: START.into(),
-            provider: None,
-            subject: None,
-            outcome: "ok".into(),
-            detail: Some(format!("the log became tamper-evident; {count} earlier entries were chained as found")),
-        },
-    )?;
-    Ok(())
+        now,
+        START,
+        "ok",
+        format!("the log became tamper-evident; {count} earlier entries were chained as found"),
+    )
+}
+
+/// Appends one of the log's own entries (`log.start`, `log.break`).
+fn append_own(
+    conn: &Connection,
+    key: &[u8; 32],
+    now: &str,
+    action: &str,
+    outcome: &str,
+    detail: String,
+) -> Result<(), rusqlite::Error> {
+    let row = Row {
+        id: 0,
+        at: now.to_owned(),
+        action: action.to_owned(),
+        provider: None,
+        subject: None,
+        outcome: outcome.to_owned(),
+        detail: Some(detail),
+    };
+    append(conn, key, row).map(drop)
 }
 
 /// The newest entry's id and stored MAC (NULL, or a value that is not a blob, reads as none).
@@ -145,22 +151,10 @@ pub(crate) fn record_break(conn: &Connection, key: &[u8; 32], vault: &Path, now:
                 .then(|| format!("entry {} was not the one the head recorded: the vault file was replaced", h.id))
         }
     };
-    if let Some(problem) = problem {
-        append(
-            conn,
-            key,
-            Row {
-                id: 0,
-                at: now.to_owned(),
-                action: BREAK.into(),
-                provider: None,
-                subject: None,
-                outcome: "broken".into(),
-                detail: Some(problem),
-            },
-        )?;
+    match problem {
+        Some(problem) => append_own(conn, key, now, BREAK, "broken", problem),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// An entry and its stored MAC (`None` when the column is NULL).

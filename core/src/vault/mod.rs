@@ -472,6 +472,12 @@ impl Vault {
         Ok(())
     }
 
+    /// Every activity log entry, oldest first, as stored (MACs unchecked: see
+    /// [`Vault::verify_activity`]).
+    pub(crate) fn activity_entries(&self) -> Result<Vec<log::Row>, VaultError> {
+        Ok(log::read(&self.conn)?.into_iter().map(|(row, _)| row).collect())
+    }
+
     /// Checks the activity log's chain and its head (see [`log::verify`]).
     pub(crate) fn verify_activity(&self) -> Result<log::LogCheck, VaultError> {
         let key = log_key(&self.data_key, &self.vault_id);
