@@ -1,7 +1,8 @@
 //! One conformance suite, run for every REST/GraphQL connector against its stand-in from
 //! `keyward-fakes`: happy path, multi-page, 401, 403, 429 with the provider's own headers (short:
 //! waited out; long: fails fast saying how long), 5xx then success, malformed JSON, a body that
-//! never ends, an oversized body. Plus each provider's own ways of saying "wrong credentials",
+//! never ends, an oversized body; and a whole listing with a fifth of its requests failing
+//! (429s, 5xx, resets, slow and truncated bodies). Plus each provider's own ways of saying "wrong credentials",
 //! `check` naming a missing permission, and create/delete at the provider showing in the next
 //! listing.
 
@@ -46,6 +47,8 @@ struct Subject {
     name: &'static str,
     /// Queues faults for the next requests, after dropping any left from an earlier case.
     inject: Inject,
+    /// From now on every `n`th request fails with the given faults in turn.
+    fail_every: Box<dyn Fn(usize, Vec<Fault>) + Send + Sync>,
     requests: Count,
     run: Box<dyn Fn(HttpSettings) -> Run + Send + Sync>,
     /// Keys the fake holds (what a full listing must return).
@@ -63,12 +66,16 @@ fn subject<P: Provider>(
     expected: impl Fn(&P) -> usize + Send + Sync + 'static,
     signals_wait: bool,
 ) -> Subject {
-    let (a, b, c, d) = (estate.clone(), estate.clone(), estate.clone(), estate.clone());
+    let (a, b, c, d, e) = (estate.clone(), estate.clone(), estate.clone(), estate.clone(), estate.clone());
     Subject {
         name,
         inject: Box::new(move |f| {
             server(&a).clear_faults();
             server(&a).inject(f)
+        }),
+        fail_every: Box::new(move |n, kinds| {
+            server(&e).clear_faults();
+            server(&e).fail_every(n, kinds)
         }),
         requests: Box::new(move || server(&b).requests()),
         run: Box::new(move |h| run(c.clone(), h)),
@@ -409,4 +416,40 @@ async fn deletions_at_the_provider_show_in_the_next_listing() {
     assert_eq!(r["data"]["apiAccessDeleteKeys"]["errors"].as_array().unwrap().len(), 1, "partial failure is per key");
     let after = c.inventory(&quiet).await.unwrap();
     assert_eq!(after.keys.len(), before.keys.len() - 1);
+}
+
+/// Fault injection (issue 11): a fifth of all requests fail for the whole listing, with each
+/// provider's own 429 (and its headers), 5xx, connection resets, slow answers and bodies cut
+/// off half-way, in turn. Every listing completes, and finds every key the stand-in holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_of_requests_failing_still_lists_every_key() {
+    let subjects = subjects(1500).await;
+    let kinds = vec![
+        Fault::RateLimited(1),
+        Fault::Status(503),
+        Fault::Reset,
+        Fault::Slow(600),
+        Fault::Truncated,
+        Fault::Status(500),
+    ];
+    for s in &subjects {
+        (s.fail_every)(5, kinds.clone());
+        let before = (s.requests)();
+        // The production retry budget and body cap, the tests' quick backoff.
+        let production = HttpSettings::default();
+        let settings =
+            HttpSettings { max_attempts: production.max_attempts, max_body_bytes: production.max_body_bytes, ..http() };
+        let r = (s.run)(settings.clone()).await;
+        let made = (s.requests)() - before;
+        (s.inject)(Vec::new());
+        assert_eq!(r.as_ref().map(|i| i.keys.len()).ok(), Some((s.expected)()), "{}: {:?}", s.name, r.err());
+        eprintln!("{}: {made} requests, every fifth failed", s.name);
+        assert!(made >= 10, "{}: {made} requests: too few for a fifth of them to fail", s.name);
+        // Each new fault is really one: alone, without a retry, it fails the listing.
+        for fault in [Fault::Reset, Fault::Truncated] {
+            (s.inject)(vec![fault]);
+            let r = (s.run)(HttpSettings { max_attempts: 1, ..settings.clone() }).await;
+            assert_eq!(kind_of(&r), Some(ErrorKind::Transport), "{}: {fault:?}", s.name);
+        }
+    }
 }

@@ -4,7 +4,6 @@
 //! for the contract tests.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -66,6 +65,8 @@ pub enum Body {
     Hang,
     /// A streamed body of this many bytes, with no length announced.
     Oversized(usize),
+    /// These bytes, then the connection breaks (the length announced was longer).
+    Truncated(Vec<u8>),
 }
 
 /// A response.
@@ -124,6 +125,12 @@ pub enum Fault {
     Hang,
     /// A 200 with a body of this many bytes.
     Oversized(usize),
+    /// The connection closed before any answer (a reset, a load balancer giving up).
+    Reset,
+    /// The real answer, its full length announced, cut off half-way.
+    Truncated,
+    /// The real answer, this many milliseconds late.
+    Slow(u64),
 }
 
 /// One provider's behaviour behind the shared server.
@@ -152,6 +159,8 @@ pub struct Exchange {
 #[derive(Default)]
 struct Controls {
     faults: Mutex<VecDeque<Fault>>,
+    /// Every `n`th request fails with the next of these faults (after the queued ones).
+    every: Mutex<Option<(usize, Vec<Fault>)>>,
     latency: Mutex<Duration>,
     recording: Mutex<Option<Vec<Exchange>>>,
     in_flight: AtomicUsize,
@@ -214,9 +223,17 @@ impl<P: Provider> FakeServer<P> {
         self.controls.faults.lock().unwrap().extend(faults);
     }
 
-    /// Drops faults not yet used.
+    /// Drops faults not yet used, and any failure rate.
     pub fn clear_faults(&self) {
         self.controls.faults.lock().unwrap().clear();
+        *self.controls.every.lock().unwrap() = None;
+    }
+
+    /// From now on every `n`th request fails, with `kinds` in turn: a steady failure rate for a
+    /// whole sync (`n` = 5 is 20 %), the faults the provider would really show.
+    pub fn fail_every(&self, n: usize, kinds: Vec<Fault>) {
+        assert!(n > 0 && !kinds.is_empty());
+        *self.controls.every.lock().unwrap() = Some((n, kinds));
     }
 
     /// Every answer is delayed by `latency` (benchmarks against realistic round trips).
@@ -245,7 +262,7 @@ impl<P: Provider> FakeServer<P> {
     }
 }
 
-type ResponseBody = BoxBody<Bytes, Infallible>;
+type ResponseBody = BoxBody<Bytes, std::io::Error>;
 
 struct InFlight<'a>(&'a Controls);
 
@@ -259,11 +276,11 @@ async fn serve<P: Provider>(
     provider: Arc<P>,
     controls: Arc<Controls>,
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<ResponseBody>, Infallible> {
+) -> Result<hyper::Response<ResponseBody>, std::io::Error> {
     let now = controls.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     let _guard = InFlight(&controls);
     controls.peak_in_flight.fetch_max(now, Ordering::SeqCst);
-    controls.requests.fetch_add(1, Ordering::SeqCst);
+    let number = controls.requests.fetch_add(1, Ordering::SeqCst);
 
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
@@ -297,9 +314,29 @@ async fn serve<P: Provider>(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let fault = controls.faults.lock().unwrap().pop_front();
+    let queued = controls.faults.lock().unwrap().pop_front();
+    let fault = queued.or_else(|| {
+        let every = controls.every.lock().unwrap();
+        let (n, kinds) = every.as_ref()?;
+        (number % n == n - 1).then(|| kinds[(number / n) % kinds.len()])
+    });
     let reply = match fault {
         None => provider.handle(&request),
+        Some(Fault::Reset) => {
+            return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"));
+        }
+        Some(Fault::Slow(ms)) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            provider.handle(&request)
+        }
+        Some(Fault::Truncated) => {
+            let mut reply = provider.handle(&request);
+            if let Body::Bytes(b) = &reply.body {
+                reply.headers.push(("content-length".into(), b.len().to_string()));
+                reply.body = Body::Truncated(b[..b.len() / 2].to_vec());
+            }
+            reply
+        }
         Some(Fault::Status(s)) => provider.error(s, "injected fault"),
         Some(Fault::RateLimited(secs)) => provider.rate_limited(secs),
         Some(Fault::Malformed) => Reply::text(200, "application/json", "{\"data\": [tru"),
@@ -326,20 +363,30 @@ fn render(reply: Reply) -> hyper::Response<ResponseBody> {
         builder = builder.header(k, v);
     }
     let body: ResponseBody = match reply.body {
-        Body::Bytes(b) => Full::new(Bytes::from(b)).boxed(),
+        Body::Bytes(b) => Full::new(Bytes::from(b)).map_err(|never| match never {}).boxed(),
         Body::Hang => {
-            let start = futures_util::stream::once(async { Ok(Frame::data(Bytes::from_static(b"{\"data\": ["))) });
+            let start = futures_util::stream::once(async {
+                Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(b"{\"data\": [")))
+            });
             BodyExt::boxed(StreamBody::new(start.chain(futures_util::stream::pending())))
         }
         Body::Oversized(n) => {
             let chunk = Bytes::from(vec![b' '; 64 * 1024]);
             let chunks = n.div_ceil(chunk.len());
             BodyExt::boxed(StreamBody::new(futures_util::stream::iter(
-                (0..chunks).map(move |_| Ok(Frame::data(chunk.clone()))),
+                (0..chunks).map(move |_| Ok::<_, std::io::Error>(Frame::data(chunk.clone()))),
             )))
         }
+        Body::Truncated(b) => {
+            // The half that was sent, then an error: hyper breaks the connection mid-body.
+            let half = futures_util::stream::once(async move { Ok(Frame::data(Bytes::from(b))) });
+            let cut = futures_util::stream::once(async { Err(std::io::Error::other("injected truncation")) });
+            BodyExt::boxed(StreamBody::new(half.chain(cut)))
+        }
     };
-    builder.body(body).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()).boxed()))
+    builder
+        .body(body)
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()).map_err(|never| match never {}).boxed()))
 }
 
 /// Percent-decodes a query component (`+` is a space, as in forms).
