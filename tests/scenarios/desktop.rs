@@ -91,6 +91,22 @@ fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
 
     // Locked: the passphrase prompt. A wrong passphrase is refused with a clear message.
     let input = app.wait_for("[data-testid=passphrase]", Duration::from_secs(30)).unwrap()[0].clone();
+    // The leak sweep's IPC half: from here on every answer the shell gives the page is recorded
+    // where it arrives (Tauri's IPC is a fetch of `ipc://localhost/<command>`; `invoke` itself
+    // cannot be wrapped, it is defined read-only).
+    app.execute(
+        "const original = window.fetch; window.__ipc = [];
+         window.fetch = async (input, init) => {
+           const response = await original(input, init);
+           const url = String(input && input.url ? input.url : input);
+           if (url.includes('ipc')) {
+             const command = decodeURIComponent(url.split('/').pop().split('?')[0]);
+             window.__ipc.push([command, await response.clone().text()]);
+           }
+           return response;
+         };",
+    )
+    .unwrap();
     app.type_into(&input, "not the passphrase").unwrap();
     app.click(&app.find_all("[data-testid=unlock]").unwrap()[0]).unwrap();
     let error = app.wait_for("[data-testid=error]", Duration::from_secs(20)).unwrap()[0].clone();
@@ -147,6 +163,27 @@ fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
     app.wait_for("[data-testid=findings-table]", Duration::from_secs(10)).unwrap();
     assert_eq!(app.find_all("[data-testid=finding-row]").unwrap().len(), findings.as_array().unwrap().len());
     assert!(app.page_text().unwrap().contains("Root user has an access key"));
+
+    // Every IPC answer of the run: the secret only in the one confirmed reveal, the passphrase
+    // in none.
+    app.click(&app.find_all("[data-testid=tab-log]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=log-table]", Duration::from_secs(10)).unwrap();
+    let ipc = app.execute("return window.__ipc;").unwrap();
+    let ipc = ipc.as_array().unwrap();
+    let commands: Vec<&str> = ipc.iter().map(|c| c[0].as_str().unwrap()).collect();
+    for expected in ["unlock_vault", "list_keys", "list_findings", "reveal_key", "activity_log", "verify_activity_log"]
+    {
+        assert!(commands.contains(&expected), "{expected} not seen: {commands:?}");
+    }
+    for call in ipc {
+        let (command, answer) = (call[0].as_str().unwrap(), call[1].as_str().unwrap());
+        assert!(!answer.contains(PASSPHRASE), "the passphrase in the answer to {command}");
+        if command != "reveal_key" {
+            assert!(!answer.contains(SECRET), "the secret in the answer to {command}");
+        }
+    }
+    let reveals = ipc.iter().filter(|c| c[0] == "reveal_key" && c[1].as_str().unwrap().contains(SECRET)).count();
+    assert_eq!(reveals, 1, "the one confirmed reveal");
 }
 
 #[test]
