@@ -281,7 +281,7 @@ pub async fn save_scan_settings(
         wider.push(format!("scan the folder {} and everything in it", crate::confirm::shown(&f.display().to_string())));
     }
     for p in settings.verify.iter().filter(|p| !before.verify.contains(p)) {
-        wider.push(format!("send keys found in files to {p}, to check whether they work"));
+        wider.push(format!("send keys found in files to {}, to check whether they work", crate::confirm::shown(p)));
     }
     for e in before.excludes.iter().filter(|e| !settings.excludes.contains(e)) {
         wider.push(format!("stop leaving out {}", crate::confirm::shown(e)));
