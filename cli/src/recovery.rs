@@ -62,7 +62,9 @@ pub fn run(home: &Home, cmd: RecoveryCmd) -> anyhow::Result<()> {
                 bail!("this vault has no recovery kit");
             }
             api::remove_recovery_kit(&vault)?;
-            println!("Removed: the recovery key no longer opens this vault.");
+            println!(
+                "Removed: the recovery key no longer opens this vault file (copies made before still open with it)."
+            );
         }
     }
     Ok(())
