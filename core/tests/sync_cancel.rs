@@ -12,14 +12,7 @@ use keyward_core::vault::Vault;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_sync_stops_at_once_and_records_why() {
     // A provider that accepts the connection and never answers.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in silent.incoming() {
-            held.push(conn);
-        }
-    });
+    let addr = keyward_fakes::silent_provider();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.db");
     let fast = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };

@@ -24,6 +24,20 @@ pub mod webhook;
 
 pub use server::{Exchange, FakeServer, Fault, Provider, Reply, Request};
 
+/// A provider that accepts every connection and never answers a byte (kept open for the life
+/// of the process): where a sync or a check must give up, or be cancelled.
+pub fn silent_provider() -> std::net::SocketAddr {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = silent.local_addr().expect("a bound address");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    addr
+}
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// RFC 3339 with milliseconds and `Z`, as the providers write times.

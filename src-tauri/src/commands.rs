@@ -119,11 +119,7 @@ pub async fn reveal_key(
     id: String,
 ) -> Result<String> {
     limit.take()?;
-    let keys = state.with_vault(|v| api::list_keys(v, true, Utc::now())).await?;
-    let key = keys
-        .iter()
-        .find(|k| k.id == id)
-        .ok_or_else(|| UiError::from(Error::NotFound { what: "key", id: id.clone() }))?;
+    let key = state.with_vault(|v| api::key(v, &id)).await?;
     let text = format!(
         "Show the secret of {} key \"{}\" in the window?\n\nThe reveal is written to the activity log.",
         key.provider,

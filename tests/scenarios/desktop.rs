@@ -391,7 +391,7 @@ fn scheduled_audits_notify_on_the_desktop() {
 fn a_sync_can_be_cancelled_in_the_window() {
     let Some(driver) = prerequisites() else { return };
     let _heavy = keyward_tests::heavy_test();
-    let addr = keyward_tests::silent_provider();
+    let addr = keyward_fakes::silent_provider();
     let mut home = Home::initialised();
     home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");
     home.set_env("DD_APP_KEY", "0123456789abcdef0123456789abcdef01234567");

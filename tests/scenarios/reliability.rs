@@ -297,7 +297,7 @@ fn settings_are_checked_and_stored_once() {
 /// error, and holds no other connector up.
 #[test]
 fn a_silent_provider_fails_named_and_holds_nothing_up() {
-    let addr = keyward_tests::silent_provider();
+    let addr = keyward_fakes::silent_provider();
     let mut home = Home::new();
     home.ok(&["demo"]);
     home.set_env("DD_API_KEY", "0123456789abcdef0123456789abcdef");

@@ -202,20 +202,6 @@ impl Drop for MotoEstate {
     }
 }
 
-/// A provider that accepts every connection and never answers a byte (kept open for the life
-/// of the test process): where a sync or a check must give up, or be cancelled.
-pub fn silent_provider() -> std::net::SocketAddr {
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in silent.incoming() {
-            held.push(conn);
-        }
-    });
-    addr
-}
-
 /// Runs `command` (a shell line) on a real terminal (`script` gives it one) with
 /// `KEYWARD_PASSPHRASE` and `KEYWARD_HOME` unset and `env` set; once the screen shows `prompt`,
 /// types `typed` and Enter. Returns the exit status and everything the terminal showed.

@@ -818,6 +818,11 @@ fn key_view(vault: &Vault, key: &ApiKey) -> Result<KeyView, Error> {
     Ok(KeyView::new(key, Utc::now(), parts))
 }
 
+/// One key, as the inventory lists it.
+pub fn key(vault: &Vault, id: &str) -> Result<KeyView, Error> {
+    key_view(vault, &inventory::get(vault, id)?)
+}
+
 /// Adds and removes tags on a key; returns the key.
 pub fn tag_key(vault: &Vault, id: &str, add: &[String], remove: &[String]) -> Result<KeyView, Error> {
     let key = inventory::get(vault, id)?;
