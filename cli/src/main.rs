@@ -964,11 +964,8 @@ fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
     let vault = open(home)?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let host = Arc::new(schedule::VaultHost {
-            home: home.clone(),
-            vault: Arc::new(tokio::sync::Mutex::new(vault)),
-            retry: Default::default(),
-        });
+        let session = Arc::new(api::Session::with_vault(vault));
+        let host = Arc::new(schedule::VaultHost::new(home.clone(), session.clone(), "keyward daemon"));
         let (cancel, cancelled) = tokio::sync::watch::channel(false);
         let stamp = || Utc::now().format("%Y-%m-%d %H:%M:%S");
         let on_event = Arc::new(move |e: Event| match e {
@@ -977,11 +974,14 @@ fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
                 stamp(),
                 job.id(),
                 if catch_up {
-                    format!(" (catching up the run due {})", fire_at.format("%Y-%m-%d %H:%M"))
+                    format!(" (catching up the run due {})", fire_at.format("%Y-%m-%d %H:%M:%S"))
                 } else {
-                    String::new()
+                    format!(" (due {})", fire_at.format("%Y-%m-%d %H:%M:%S"))
                 }
             ),
+            Event::Elsewhere { job, holder } => {
+                println!("{} {} is running in {}; left to it", stamp(), job.id(), output::terminal_safe(&holder))
+            }
             Event::Finished { job, status } => match status {
                 RunStatus::Ok(m) => println!("{} finished {}: {m}", stamp(), job.id()),
                 RunStatus::Failed(m) => println!("{} failed {}: {m}", stamp(), job.id()),
@@ -989,7 +989,7 @@ fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
             },
         });
         {
-            let jobs = schedule::list_jobs(&*host.vault.lock().await, Utc::now())?;
+            let jobs = session.with(|v| schedule::list_jobs(v, Utc::now())).await?;
             println!("Keyward daemon: {} jobs; stop with Ctrl-C.", jobs.len());
             for j in jobs.iter().filter(|j| j.enabled) {
                 println!("  {:<24} {:<18} next {}", j.id, j.cron, j.next_fire_at.as_deref().unwrap_or("-"));

@@ -164,7 +164,10 @@ pub fn jobs(jobs: &[keyward_core::schedule::JobView]) {
                     j.cron.clone(),
                     if j.enabled { "yes" } else { "no" }.into(),
                     dash(&j.last_started_at).into(),
-                    dash(&j.last_status).into(),
+                    match &j.running_in {
+                        Some(holder) => format!("running in {holder}"),
+                        None => dash(&j.last_status).into(),
+                    },
                     if j.enabled { dash(&j.next_fire_at).into() } else { "-".into() },
                     dash(&j.last_message).into(),
                 ]

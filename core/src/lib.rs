@@ -15,6 +15,7 @@ mod error;
 pub mod exposure;
 pub mod findings;
 pub mod inventory;
+pub mod lease;
 pub mod model;
 pub mod notify;
 pub mod policy;

@@ -7,6 +7,11 @@
 //!   closed) runs once at start, not once per missed time.
 //! - **No overlap**: a job never runs twice at once; a fire time that passes during a run is
 //!   caught up once when it ends.
+//! - **One process drives a job**: the desktop app and `keyward daemon` (or two daemons) share
+//!   the vault; before a run, the host claims the job's lease for its fire time (see
+//!   [`crate::lease`]). A fire time another process covered is skipped; a job another process is
+//!   running is left to it ("running in …"); a holder that died is taken over when its lease
+//!   expires.
 //! - **Jitter**: each fire is delayed by a stable pseudo-random amount up to a bound, so many
 //!   syncs set to the same minute do not hit a provider together.
 //! - **Clean cancellation**: cancelling stops scheduling, lets running jobs finish within a grace
@@ -212,6 +217,9 @@ pub struct JobView {
     pub last_message: Option<String>,
     /// The next fire time (before jitter) after now.
     pub next_fire_at: Option<String>,
+    /// The process running it now, if any ("keyward daemon (pid 4242 on build-1)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_in: Option<String>,
 }
 
 /// Creates the default jobs that do not exist yet (a sync per connector, the audit) and drops
@@ -246,10 +254,11 @@ pub fn list_jobs(vault: &Vault, now: DateTime<Utc>) -> Result<Vec<JobView>, Erro
         "SELECT id, cron, enabled, last_fire_at, last_started_at, last_finished_at, last_status, last_message
          FROM jobs ORDER BY id = 'audit', id",
     )?;
-    let jobs = stmt
+    let mut jobs = stmt
         .query_map([], |r| {
             let cron: String = r.get(1)?;
             Ok(JobView {
+                running_in: None,
                 id: r.get(0)?,
                 next_fire_at: parse_cron(&cron).ok().and_then(|s| s.after(&now).next()).map(time::to_string),
                 cron,
@@ -262,7 +271,15 @@ pub fn list_jobs(vault: &Vault, now: DateTime<Utc>) -> Result<Vec<JobView>, Erro
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    for j in &mut jobs {
+        j.running_in = crate::lease::holder_of(vault, &lease_name(&j.id), now)?.map(|h| h.holder);
+    }
     Ok(jobs)
+}
+
+/// The lease a job's runs take.
+fn lease_name(job_id: &str) -> String {
+    format!("job:{job_id}")
 }
 
 /// Changes a job's schedule or switches it on or off.
@@ -345,12 +362,70 @@ pub fn enabled_jobs(vault: &Vault) -> Result<Vec<JobSpec>, Error> {
 
 /// Records a run in the vault. A cancelled run does not cover its fire time.
 pub fn record_run(vault: &Vault, job: &Job, run: &JobRun) -> Result<(), Error> {
+    record_in(vault.conn(), job, run)
+}
+
+/// Records a run and gives its lease back, in one transaction: whoever claims the job next sees
+/// the fire time covered.
+pub fn finish_run(vault: &mut Vault, job: &Job, run: &JobRun, holder: &crate::lease::Holder) -> Result<(), Error> {
+    let tx = vault.write()?;
+    record_in(&tx, job, run)?;
+    crate::lease::release_in(&tx, &lease_name(&job.id()), holder)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// What a host's claim on a job's fire time came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Run it; renew the lease this often while it runs (`None`: nothing to renew).
+    Granted {
+        /// How often to call [`Host::renew`].
+        renew_every: Option<Duration>,
+    },
+    /// Another process already ran this fire time (or a later one).
+    Covered,
+    /// Another process is running the job now.
+    Held(crate::lease::HeldElsewhere),
+}
+
+/// Claims `job`'s lease for the run covering `fire_at`, in one transaction: refused when the
+/// vault says the fire time is covered, or while another holder's lease is live.
+pub fn claim_run(
+    vault: &mut Vault,
+    job: &Job,
+    fire_at: DateTime<Utc>,
+    holder: &crate::lease::Holder,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<Claim, Error> {
+    let tx = vault.write()?;
+    let last: Option<Option<String>> =
+        tx.query_row("SELECT last_fire_at FROM jobs WHERE id = ?1", [job.id()], |r| r.get(0)).optional()?;
+    if last.flatten().as_deref().and_then(time::parse).is_some_and(|l| l >= fire_at) {
+        return Ok(Claim::Covered);
+    }
+    if let Some(held) = crate::lease::take(&tx, &lease_name(&job.id()), holder, lease, now)? {
+        return Ok(Claim::Held(held));
+    }
+    tx.commit()?;
+    Ok(Claim::Granted { renew_every: Some(lease / 3) })
+}
+
+/// How long a job's lease lasts unless renewed: `KEYWARD_LEASE_SECS`, two minutes by default.
+/// A holder that dies is taken over this long after its last renewal.
+pub fn lease_duration() -> Duration {
+    let secs = std::env::var("KEYWARD_LEASE_SECS").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(120);
+    Duration::from_secs(secs.max(1))
+}
+
+fn record_in(conn: &rusqlite::Connection, job: &Job, run: &JobRun) -> Result<(), Error> {
     let (status, message) = match &run.status {
         RunStatus::Ok(m) => ("ok", Some(m.as_str())),
         RunStatus::Failed(m) => ("failed", Some(m.as_str())),
         RunStatus::Cancelled => ("cancelled", None),
     };
-    vault.conn().execute(
+    conn.execute(
         "UPDATE jobs SET last_fire_at = CASE WHEN ?5 = 'cancelled' THEN last_fire_at ELSE ?2 END,
              last_started_at = ?3, last_finished_at = ?4, last_status = ?5, last_message = ?6
          WHERE id = ?1",
@@ -373,8 +448,19 @@ pub trait Host: Send + Sync + 'static {
     fn jobs(&self) -> BoxFuture<'_, Result<Vec<JobSpec>, Error>>;
     /// Runs one job to completion; the text is what the run reports.
     fn run(&self, job: Job) -> BoxFuture<'_, Result<String, Error>>;
-    /// Persists a run.
+    /// Persists a run (and gives back the lease [`Host::claim`] took).
     fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>>;
+    /// Claims the job's run covering `fire_at` before it starts. A host alone on its jobs (tests)
+    /// keeps the default: always granted.
+    fn claim(&self, job: &Job, fire_at: DateTime<Utc>) -> BoxFuture<'_, Result<Claim, Error>> {
+        let _ = (job, fire_at);
+        Box::pin(async { Ok(Claim::Granted { renew_every: None }) })
+    }
+    /// Renews the lease of a running job; false when another process took it over.
+    fn renew(&self, job: &Job) -> BoxFuture<'_, Result<bool, Error>> {
+        let _ = job;
+        Box::pin(async { Ok(true) })
+    }
 }
 
 /// What the scheduler tells its owner (the daemon prints it; the desktop shows it).
@@ -395,6 +481,13 @@ pub enum Event {
         job: Job,
         /// How.
         status: RunStatus,
+    },
+    /// A job was due, and another process is running it: left to that one.
+    Elsewhere {
+        /// The job.
+        job: Job,
+        /// Who runs it, as stored in the vault (sanitise to show).
+        holder: String,
     },
 }
 
@@ -462,6 +555,9 @@ pub async fn run<H: Host>(
     // Fire times handed to a run, so a reloaded spec whose run has not been recorded yet is not
     // scheduled again for the same time.
     let mut covered: HashMap<Job, DateTime<Utc>> = HashMap::new();
+    // Jobs another process is running: looked at again at the time kept here (the lease's expiry,
+    // or sooner, to see the fire time covered), and told once per holder.
+    let mut elsewhere: HashMap<Job, (DateTime<Utc>, String)> = HashMap::new();
     let since = clock.now();
     loop {
         if *cancel.borrow() {
@@ -480,14 +576,64 @@ pub async fn run<H: Host>(
                 spec.last_fire_at = Some(spec.last_fire_at.map_or(*c, |l| l.max(*c)));
             }
             let Some((at, fire_at, catch_up)) = due(&spec, since, now, &opts) else { continue };
+            let at = match elsewhere.get(&spec.job) {
+                Some((again, _)) => at.max(*again),
+                None => at,
+            };
             if at <= now {
+                let claim = match host.claim(&spec.job, fire_at).await {
+                    Ok(claim) => claim,
+                    Err(e) => {
+                        // The vault locked meanwhile, or busy past its timeout: looked at again
+                        // at the next wake (within a minute).
+                        tracing::warn!(job = %spec.job.id(), error = %e, "the job could not be claimed");
+                        continue;
+                    }
+                };
+                let renew_every = match claim {
+                    Claim::Granted { renew_every } => renew_every,
+                    Claim::Covered => {
+                        covered.insert(spec.job.clone(), fire_at);
+                        elsewhere.remove(&spec.job);
+                        continue;
+                    }
+                    Claim::Held(held) => {
+                        let again = held.until.min(now + chrono::Duration::seconds(5));
+                        let told = elsewhere.get(&spec.job).is_some_and(|(_, h)| *h == held.holder);
+                        if !told {
+                            on_event(Event::Elsewhere { job: spec.job.clone(), holder: held.holder.clone() });
+                        }
+                        elsewhere.insert(spec.job.clone(), (again, held.holder));
+                        next_wake = Some(next_wake.map_or(again, |w| w.min(again)));
+                        continue;
+                    }
+                };
+                elsewhere.remove(&spec.job);
                 running.lock().expect("running set").insert(spec.job.clone());
                 covered.insert(spec.job.clone(), fire_at);
                 on_event(Event::Started { job: spec.job.clone(), fire_at, catch_up });
                 let (host, clock, job) = (host.clone(), clock.clone(), spec.job.clone());
                 tasks.spawn(async move {
                     let started_at = clock.now();
-                    let status = match host.run(job.clone()).await {
+                    let work = host.run(job.clone());
+                    tokio::pin!(work);
+                    let outcome = loop {
+                        let renewal = async {
+                            match renew_every {
+                                Some(every) => tokio::time::sleep(every).await,
+                                None => std::future::pending().await,
+                            }
+                        };
+                        tokio::select! {
+                            outcome = &mut work => break outcome,
+                            () = renewal => match host.renew(&job).await {
+                                Ok(true) => {}
+                                Ok(false) => tracing::warn!(job = %job.id(), "the job's lease was taken over by another process while it ran"),
+                                Err(e) => tracing::warn!(job = %job.id(), error = %e, "the job's lease could not be renewed"),
+                            },
+                        }
+                    };
+                    let status = match outcome {
                         Ok(m) => RunStatus::Ok(m),
                         Err(e) => RunStatus::Failed(e.to_string()),
                     };
@@ -552,35 +698,97 @@ pub fn last_fire(vault: &Vault, job: &Job) -> Result<Option<DateTime<Utc>>, Erro
     Ok(v.flatten().as_deref().and_then(time::parse))
 }
 
-/// The host of `keyward daemon`: one vault, shared behind an async mutex; runs sync and audit
-/// jobs through [`crate::api`] and sends notifications to the webhooks.
+/// A desktop notification shown by the host's owner (the app); what failed, if it did.
+pub type ShowNotification = Arc<dyn Fn(&crate::notify::Notification) -> Result<(), String> + Send + Sync>;
+
+/// The host of `keyward daemon` and of the desktop app: jobs of the vault open in a
+/// [`crate::api::Session`], each run on a handle of its own (nothing shared is held while it
+/// waits on a provider or walks the disk), claimed through the job's lease so no other process
+/// runs it too. While the session is closed (the app locked), no job is listed, and a job running
+/// when it closes stops.
 pub struct VaultHost {
     /// The Keyward home (for the policy file).
     pub home: crate::api::Home,
     /// The open vault.
-    pub vault: Arc<tokio::sync::Mutex<Vault>>,
+    pub session: Arc<crate::api::Session>,
     /// How webhook deliveries are retried.
     pub retry: crate::notify::Retry,
+    /// This process, as other processes see it in the leases.
+    pub holder: crate::lease::Holder,
+    /// How long a lease lasts unless renewed ([`lease_duration`]).
+    pub lease: Duration,
+    /// Shows notifications on the desktop (the app); webhooks only without.
+    pub desktop: Option<ShowNotification>,
+}
+
+impl VaultHost {
+    /// A host without desktop notifications (the daemon), leases named after `what`.
+    pub fn new(home: crate::api::Home, session: Arc<crate::api::Session>, what: &str) -> Self {
+        Self {
+            home,
+            session,
+            retry: Default::default(),
+            holder: crate::lease::Holder::this_process(what),
+            lease: lease_duration(),
+            desktop: None,
+        }
+    }
 }
 
 impl Host for VaultHost {
     fn jobs(&self) -> BoxFuture<'_, Result<Vec<JobSpec>, Error>> {
-        Box::pin(async move { enabled_jobs(&*self.vault.lock().await) })
+        Box::pin(async move {
+            match self.session.with(|v| enabled_jobs(v)).await {
+                Err(Error::Vault(crate::vault::VaultError::Locked)) => Ok(Vec::new()),
+                other => other,
+            }
+        })
     }
 
     fn run(&self, job: Job) -> BoxFuture<'_, Result<String, Error>> {
         Box::pin(async move {
-            let mut vault = self.vault.lock().await;
-            match job {
-                Job::Sync(name) => crate::api::sync_one(&mut vault, &name).await,
-                Job::Audit => crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), None, self.retry).await,
-                Job::Scan => crate::api::scan_and_notify(&self.home, &mut vault, None, self.retry).await,
+            let closed = self.session.closed();
+            let mut vault = self.session.detach().await?;
+            let desktop = self.desktop.as_deref().map(|d| d as crate::api::DesktopNotifier<'_>);
+            let work = async {
+                match job {
+                    Job::Sync(name) => crate::api::sync_one(&mut vault, &name).await,
+                    Job::Audit => {
+                        crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), desktop, self.retry).await
+                    }
+                    Job::Scan => crate::api::scan_and_notify(&self.home, &mut vault, desktop, self.retry).await,
+                }
+            };
+            tokio::select! {
+                outcome = work => outcome,
+                () = closed => Err(Error::Vault(crate::vault::VaultError::Locked)),
             }
         })
     }
 
     fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move { record_run(&*self.vault.lock().await, &job, &run) })
+        Box::pin(async move {
+            match self.session.with(|v| finish_run(v, &job, &run, &self.holder)).await {
+                // Locked meanwhile: the run is not recorded, its lease expires, its fire time is
+                // caught up after the next unlock.
+                Err(Error::Vault(crate::vault::VaultError::Locked)) => Ok(()),
+                other => other,
+            }
+        })
+    }
+
+    fn claim(&self, job: &Job, fire_at: DateTime<Utc>) -> BoxFuture<'_, Result<Claim, Error>> {
+        let job = job.clone();
+        Box::pin(async move {
+            self.session.with(|v| claim_run(v, &job, fire_at, &self.holder, self.lease, Utc::now())).await
+        })
+    }
+
+    fn renew(&self, job: &Job) -> BoxFuture<'_, Result<bool, Error>> {
+        let name = lease_name(&job.id());
+        Box::pin(async move {
+            self.session.with(|v| crate::lease::renew(v, &name, &self.holder, self.lease, Utc::now())).await
+        })
     }
 }
 

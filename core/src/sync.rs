@@ -155,13 +155,17 @@ pub fn begin(vault: &Vault, connector: &Connector) -> Result<i64, Error> {
     Ok(vault.conn().last_insert_rowid())
 }
 
-/// Closes this process's runs still `running` (a sync stopped by the user): each is recorded as
-/// failed with `why`.
-pub fn close_own_runs(vault: &Vault, why: &str) -> Result<usize, Error> {
-    Ok(vault.conn().execute(
-        "UPDATE sync_runs SET finished_at = ?1, status = 'failed', error = ?2 WHERE status = 'running' AND pid = ?3",
-        params![time::now_string(), why, std::process::id()],
-    )?)
+/// Closes the runs `ids` still `running` (a sync stopped by the user; other syncs of this
+/// process, such as a scheduled one in the app, go on): each is recorded as failed with `why`.
+pub fn close_runs(vault: &Vault, ids: &[i64], why: &str) -> Result<usize, Error> {
+    let mut closed = 0;
+    for id in ids {
+        closed += vault.conn().execute(
+            "UPDATE sync_runs SET finished_at = ?1, status = 'failed', error = ?2 WHERE status = 'running' AND id = ?3",
+            params![time::now_string(), why, id],
+        )?;
+    }
+    Ok(closed)
 }
 
 /// Marks failed the runs still `running` whose process is gone (killed, crashed, power lost):

@@ -246,3 +246,73 @@ fn schedules_and_runs_persist_in_the_vault() {
     schedule::set_job(&vault, "scan", None, Some(false)).unwrap();
     assert!(schedule::enabled_jobs(&vault).unwrap().is_empty());
 }
+
+/// The desktop app and the daemon (or two daemons) on one vault: each claims a job's lease for
+/// its fire time before running it, so every fire time runs once, whichever of them gets there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_on_one_vault_run_each_fire_time_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = api::Home::new(dir.path());
+    let vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
+    schedule::set_job(&vault, "audit", Some("* * * * *"), None).unwrap();
+    schedule::set_job(&vault, "scan", None, Some(false)).unwrap();
+    // Covered up to midnight, so the first fire is 00:01 however late the schedulers start.
+    let midnight =
+        JobRun { fire_at: at(0, 0), started_at: at(0, 0), finished_at: at(0, 0), status: RunStatus::Ok("".into()) };
+    schedule::record_run(&vault, &Job::Audit, &midnight).unwrap();
+    let check = vault.try_clone().unwrap();
+    let clock = Arc::new(ManualClock::new(at(0, 0) + chrono::Duration::seconds(30)));
+    let (tx, mut events) = mpsc::unbounded_channel::<(usize, Event)>();
+    let mut cancels = Vec::new();
+    let mut tasks = Vec::new();
+    for (n, v) in [vault.try_clone().unwrap(), vault].into_iter().enumerate() {
+        let what = format!("scheduler {n}");
+        let host = Arc::new(schedule::VaultHost::new(home.clone(), Arc::new(api::Session::with_vault(v)), &what));
+        let (cancel, rx) = watch::channel(false);
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(schedule::run(
+            host,
+            clock.clone(),
+            no_jitter(),
+            rx,
+            Arc::new(move |e| {
+                let _ = tx.send((n, e));
+            }),
+        )));
+        cancels.push(cancel);
+    }
+    for minute in 1..=6 {
+        clock.set(at(0, minute));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while schedule::last_fire(&check, &Job::Audit).unwrap() != Some(at(0, minute)) {
+            if std::time::Instant::now() > deadline {
+                let mut seen = Vec::new();
+                while let Ok(e) = events.try_recv() {
+                    seen.push(e);
+                }
+                panic!("the run due 00:{minute:02} was not recorded: {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    for c in &cancels {
+        c.send(true).unwrap();
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    drop(tx);
+    let mut started = Vec::new();
+    let mut by = [0, 0];
+    while let Some((n, e)) = events.recv().await {
+        if let Event::Started { fire_at, .. } = e {
+            started.push(fire_at);
+            by[n] += 1;
+        }
+    }
+    started.sort();
+    assert_eq!(started, (1..=6).map(|m| at(0, m)).collect::<Vec<_>>(), "each fire time once (by {by:?})");
+    // Nothing left held: the leases were given back with each run.
+    let jobs = schedule::list_jobs(&check, at(0, 7)).unwrap();
+    assert!(jobs.iter().all(|j| j.running_in.is_none()), "{jobs:?}");
+}

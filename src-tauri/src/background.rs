@@ -6,25 +6,20 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use keyward_core::Error;
-use keyward_core::api;
 use keyward_core::notify::Notification;
-use keyward_core::schedule::{self, BoxFuture, Event, Host, Job, JobRun, JobSpec};
+use keyward_core::schedule::{self, BoxFuture, Claim, Event, Host, Job, JobRun, JobSpec, VaultHost};
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::state::AppState;
 
-/// The scheduler's host inside the app.
+/// The scheduler's host inside the app: the core's [`VaultHost`] on the window's session (jobs
+/// stop with the lock, run on handles of their own, and take the job's lease so the daemon never
+/// runs them too), with notifications on the desktop and the window told after each run.
 pub struct DesktopHost {
     pub app: AppHandle,
-}
-
-impl DesktopHost {
-    fn state(&self) -> tauri::State<'_, AppState> {
-        self.app.state::<AppState>()
-    }
+    inner: VaultHost,
 }
 
 /// Shows one notification through the OS (Freedesktop notifications on Linux).
@@ -34,54 +29,42 @@ fn show(app: &AppHandle, n: &Notification) -> Result<(), String> {
 
 impl Host for DesktopHost {
     fn jobs(&self) -> BoxFuture<'_, Result<Vec<JobSpec>, Error>> {
-        Box::pin(async move {
-            match self.state().vault.lock().await.as_ref() {
-                Some(v) => schedule::enabled_jobs(v),
-                None => Ok(Vec::new()),
-            }
-        })
+        self.inner.jobs()
     }
 
     fn run(&self, job: Job) -> BoxFuture<'_, Result<String, Error>> {
         Box::pin(async move {
-            let state = self.state();
-            let mut guard = state.vault.lock().await;
-            let vault = guard.as_mut().ok_or(Error::Vault(keyward_core::vault::VaultError::Locked))?;
-            let out = match job {
-                Job::Sync(name) => api::sync_one(vault, &name).await,
-                Job::Audit => {
-                    let app = self.app.clone();
-                    let notifier = move |n: &Notification| show(&app, n);
-                    api::audit_and_notify(&state.home, vault, Utc::now(), Some(&notifier), Default::default()).await
-                }
-                Job::Scan => {
-                    let app = self.app.clone();
-                    let notifier = move |n: &Notification| show(&app, n);
-                    api::scan_and_notify(&state.home, vault, Some(&notifier), Default::default()).await
-                }
-            };
+            let out = self.inner.run(job).await;
             let _ = self.app.emit("inventory-changed", ());
             out
         })
     }
 
     fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move {
-            match self.state().vault.lock().await.as_ref() {
-                Some(v) => schedule::record_run(v, &job, &run),
-                None => Ok(()),
-            }
-        })
+        self.inner.record(job, run)
+    }
+
+    fn claim(&self, job: &Job, fire_at: chrono::DateTime<chrono::Utc>) -> BoxFuture<'_, Result<Claim, Error>> {
+        self.inner.claim(job, fire_at)
+    }
+
+    fn renew(&self, job: &Job) -> BoxFuture<'_, Result<bool, Error>> {
+        self.inner.renew(job)
     }
 }
 
 /// Starts the scheduler; returns the switch that stops it.
 pub fn start(app: &AppHandle) -> tokio::sync::watch::Sender<bool> {
     let (cancel, cancelled) = tokio::sync::watch::channel(false);
-    let host = Arc::new(DesktopHost { app: app.clone() });
+    let state = app.state::<AppState>();
+    let mut inner = VaultHost::new(state.home.clone(), state.session.clone(), "Keyward app");
+    let shown = app.clone();
+    inner.desktop = Some(Arc::new(move |n: &Notification| show(&shown, n)));
+    let host = Arc::new(DesktopHost { app: app.clone(), inner });
     let on_event = Arc::new(|e: Event| match e {
         Event::Started { job, catch_up, .. } => tracing::info!(job = %job.id(), catch_up, "job started"),
         Event::Finished { job, status } => tracing::info!(job = %job.id(), ?status, "job finished"),
+        Event::Elsewhere { job, holder } => tracing::info!(job = %job.id(), %holder, "job running in another process"),
     });
     let max_jitter = std::env::var("KEYWARD_MAX_JITTER_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
     let opts = schedule::Options { max_jitter: std::time::Duration::from_secs(max_jitter), ..Default::default() };
@@ -119,7 +102,7 @@ pub fn idle_lock(app: &AppHandle) {
         loop {
             tokio::time::sleep(tick).await;
             let state = app.state::<AppState>();
-            if state.idle_for() >= limit && state.vault.lock().await.is_some() {
+            if state.idle_for() >= limit && state.session.is_open().await {
                 lock_now(&app);
             }
         }

@@ -24,7 +24,7 @@ async fn status_of(state: &AppState) -> Status {
     Status {
         home: state.home.dir().display().to_string(),
         initialized: state.home.is_initialized(),
-        unlocked: state.vault.lock().await.is_some(),
+        unlocked: state.session.is_open().await,
         locked_reason: state.locked_reason.lock().await.clone(),
     }
 }
@@ -143,11 +143,8 @@ pub async fn explore_demo(
     if !state.home.is_initialized() {
         state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
     }
-    {
-        let mut guard = state.vault.lock().await;
-        let vault = guard.as_mut().ok_or_else(locked)?;
-        api::demo(&state.home, vault, &progress_to(app)).await?;
-    }
+    let mut vault = state.detached().await?;
+    api::demo(&state.home, &mut vault, &progress_to(app)).await?;
     Ok(status_of(&state).await)
 }
 
@@ -181,14 +178,20 @@ struct ProgressEvent {
 
 #[tauri::command]
 pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
-    let mut guard = state.vault.lock().await;
-    let vault = guard.as_mut().ok_or_else(locked)?;
+    // Locking the vault stops the sync too.
+    let locked = state.session.closed();
+    let mut vault = state.detached().await?;
     let cancelled = async {
-        while !state.sync_cancel.load(std::sync::atomic::Ordering::Acquire) {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::select! {
+            () = async {
+                while !state.sync_cancel.load(std::sync::atomic::Ordering::Acquire) {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            } => {}
+            () = locked => {}
         }
     };
-    let outcomes = api::sync_cancellable(vault, None, &progress_to(app), cancelled).await;
+    let outcomes = api::sync_cancellable(&mut vault, None, &progress_to(app), cancelled).await;
     state.sync_cancel.store(false, std::sync::atomic::Ordering::Release);
     let outcomes = outcomes?;
     Ok(outcomes
@@ -216,10 +219,6 @@ pub async fn cancel_sync(state: State<'_, AppState>) -> Result<()> {
     // Seen by the sync however long it waited for the vault first.
     state.sync_cancel.store(true, std::sync::atomic::Ordering::Release);
     Ok(())
-}
-
-pub fn locked() -> UiError {
-    Error::Vault(keyward_core::vault::VaultError::Locked).into()
 }
 
 /// Current exposures (keys found in files).
@@ -303,15 +302,27 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     let progress = move |p: keyward_core::scan::Progress| {
         let _ = app.emit("scan-progress", p);
     };
-    let mut view = state
-        .with_vault(|v| {
-            let view = tokio::task::block_in_place(|| {
-                api::scan(&home, v, &api::ScanRequest::default(), &progress, &std::sync::atomic::AtomicBool::new(false))
-            })?;
-            api::run_audit(&home, v, Utc::now())?;
-            Ok(view)
+    let vault = state.detached().await?;
+    // The walk runs on a blocking thread, on a handle of its own; locking the vault stops it at
+    // its next file.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let locked = state.session.closed();
+    let watcher = {
+        let stop = stop.clone();
+        tauri::async_runtime::spawn(async move {
+            locked.await;
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
         })
-        .await?;
+    };
+    let walked = tauri::async_runtime::spawn_blocking(move || {
+        let mut vault = vault;
+        let view = api::scan(&home, &mut vault, &api::ScanRequest::default(), &progress, &stop)?;
+        api::run_audit(&home, &mut vault, Utc::now())?;
+        Ok::<_, Error>(view)
+    })
+    .await;
+    watcher.abort();
+    let mut view = walked.map_err(|e| UiError::new("internal", e.to_string()))??;
     view.hits.clear();
     Ok(view)
 }
@@ -319,7 +330,6 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
 /// Checks a found key at its provider (only with the user's consent for that provider).
 #[tauri::command]
 pub async fn verify_shadow_key(state: State<'_, AppState>, id: String) -> Result<api::ShadowKeyView> {
-    let mut guard = state.vault.lock().await;
-    let vault = guard.as_mut().ok_or_else(locked)?;
-    Ok(api::verify_shadow_key(vault, &id, &api::Endpoints::new()).await?)
+    let mut vault = state.detached().await?;
+    Ok(api::verify_shadow_key(&mut vault, &id, &api::Endpoints::new()).await?)
 }

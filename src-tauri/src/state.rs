@@ -1,7 +1,9 @@
-//! The shell's state: the home and, once unlocked, the open vault.
+//! The shell's state: the home and, once unlocked, the open vault's session.
 
-use keyward_core::api::{self, Home};
-use keyward_core::vault::{Vault, VaultError};
+use std::sync::Arc;
+
+use keyward_core::api::{self, Home, Session};
+use keyward_core::vault::Vault;
 use keyward_core::{Error, Secret};
 use tokio::sync::Mutex;
 
@@ -9,7 +11,9 @@ use crate::error::UiError;
 
 pub struct AppState {
     pub home: Home,
-    pub vault: Mutex<Option<Vault>>,
+    /// The open vault: short commands borrow it, long ones (sync, scan, checks at a provider,
+    /// scheduled jobs) detach a handle of their own, so the window never waits behind them.
+    pub session: Arc<Session>,
     /// Why the last unlock attempt failed, for the lock screen.
     pub locked_reason: Mutex<Option<UiError>>,
     /// The window's Cancel: kept until the sync in progress (or waiting for the vault) sees it.
@@ -22,7 +26,7 @@ impl AppState {
     pub fn new(home: Home) -> Self {
         Self {
             home,
-            vault: Mutex::new(None),
+            session: Arc::new(Session::new()),
             locked_reason: Mutex::new(None),
             sync_cancel: std::sync::atomic::AtomicBool::new(false),
             last_used: std::sync::Mutex::new(std::time::Instant::now()),
@@ -50,7 +54,7 @@ impl AppState {
         match result {
             Ok(v) => {
                 self.touch();
-                *self.vault.lock().await = Some(v);
+                self.session.open(v).await;
                 *self.locked_reason.lock().await = None;
                 Ok(())
             }
@@ -76,7 +80,7 @@ impl AppState {
 
     /// Locks: the vault is closed and its keys dropped (zeroized); the next use asks again.
     pub async fn lock(&self) {
-        if self.vault.lock().await.take().is_some() {
+        if self.session.close().await {
             tracing::info!("vault locked");
         }
     }
@@ -91,11 +95,15 @@ impl AppState {
         self.last_used.lock().expect("last use").elapsed()
     }
 
-    /// Runs `f` on the open vault.
+    /// Runs short work `f` on the open vault.
     pub async fn with_vault<T>(&self, f: impl FnOnce(&mut Vault) -> Result<T, Error>) -> Result<T, UiError> {
         self.touch();
-        let mut guard = self.vault.lock().await;
-        let vault = guard.as_mut().ok_or_else(|| UiError::from(Error::Vault(VaultError::Locked)))?;
-        f(vault).map_err(Into::into)
+        self.session.with(f).await.map_err(Into::into)
+    }
+
+    /// A handle of its own for long work (see [`Session::detach`]).
+    pub async fn detached(&self) -> Result<Vault, UiError> {
+        self.touch();
+        self.session.detach().await.map_err(Into::into)
     }
 }

@@ -472,3 +472,72 @@ fn a_file_name_that_is_not_utf8_stays_recoverable() {
     std::fs::write(&file, "GH=${GH}\n").unwrap();
     assert_eq!(scan(&home, dir.path(), &[]), (0, 1), "read, fixed: gone");
 }
+
+/// No lock held across the network (issue 12): while a sync waits on a provider that answers
+/// every request after 2 s, the app's session answers a key listing at once, and `keyward keys
+/// list` in another process answers too. The app's window borrows the shared handle only for
+/// short work; the sync runs on a handle of its own.
+#[test]
+fn a_slow_sync_holds_up_neither_the_window_nor_another_command() {
+    use keyward_core::api;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (api_key, app_key) = ("0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef01234567");
+    let slow = rt
+        .block_on(keyward_fakes::server::FakeServer::start(keyward_fakes::datadog::Datadog::new(
+            api_key,
+            app_key,
+            Default::default(),
+        )))
+        .unwrap();
+    slow.set_latency(std::time::Duration::from_secs(2));
+    let mut home = Home::new();
+    home.ok(&["demo"]);
+    home.set_env("DD_API_KEY", api_key);
+    home.set_env("DD_APP_KEY", app_key);
+    home.ok(&["connector", "add", "datadog", "--name", "slow", "--endpoint", &slow.url()]);
+    let demo_keys = home.json(&["keys", "list", "--json"]).as_array().unwrap().len();
+
+    let passphrase = keyward_core::Secret::new(keyward_tests::PASSPHRASE.into());
+    let vault = api::open(&api::Home::new(home.path()), Some(&passphrase)).unwrap();
+    let session = std::sync::Arc::new(api::Session::with_vault(vault));
+    let (mut listings, other_process, sync_took) = rt.block_on(async {
+        let started = std::time::Instant::now();
+        let mut own = session.detach().await.unwrap();
+        let sync = tokio::spawn(async move {
+            api::sync(&mut own, Some("slow"), &|_| {}).await.map(|mut o| o.remove(0).1.map(|_| ()))
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut listings = Vec::new();
+        for _ in 0..10 {
+            let asked = std::time::Instant::now();
+            let keys = session.with(|v| api::list_keys(v, false, chrono::Utc::now())).await.unwrap();
+            listings.push(asked.elapsed());
+            assert_eq!(keys.len(), demo_keys);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let asked = std::time::Instant::now();
+        let out = tokio::task::spawn_blocking({
+            let cmd = home.command(&["keys", "list", "--json"]);
+            move || {
+                let mut cmd = cmd;
+                cmd.output().unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        let other_process = asked.elapsed();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!sync.is_finished(), "the sync was over before the listings: the test proves nothing");
+        sync.await.unwrap().unwrap().expect("the slow provider's keys were listed");
+        (listings, other_process, started.elapsed())
+    });
+    listings.sort();
+    let median = listings[listings.len() / 2];
+    eprintln!(
+        "sync {sync_took:?}; window listing median {median:?}, slowest {:?}; `keyward keys list` {other_process:?}",
+        listings.last().unwrap()
+    );
+    assert!(sync_took >= std::time::Duration::from_secs(2), "{sync_took:?}");
+    assert!(median < std::time::Duration::from_millis(100), "{listings:?}");
+    assert!(other_process < std::time::Duration::from_secs(2), "{other_process:?}");
+}

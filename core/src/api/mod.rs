@@ -3,6 +3,7 @@
 //! only shapes that reach JSON output or the webview, and none of them can hold a secret.
 
 mod scan;
+mod session;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ use crate::vault::Vault;
 use crate::{Error, policy, time};
 
 pub use scan::*;
+pub use session::Session;
 
 /// A Keyward home: the folder that holds the vault.
 #[derive(Debug, Clone)]
@@ -405,6 +407,17 @@ pub async fn sync(
     only: Option<&str>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
+    sync_recording_runs(vault, only, progress, &Default::default()).await
+}
+
+/// [`sync`], noting in `began` the runs it begins (so a cancel closes those, and no other
+/// sync's of this process).
+async fn sync_recording_runs(
+    vault: &mut Vault,
+    only: Option<&str>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    began: &std::sync::Mutex<Vec<i64>>,
+) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
     let connectors = match only {
         Some(name) => vec![
             connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?,
@@ -413,7 +426,7 @@ pub async fn sync(
     };
     // Demo connectors talk to the built-in stand-ins, started for the length of the sync.
     let demo = crate::demo::for_connectors(&connectors).await?;
-    sync_connectors(vault, connectors, demo.as_ref(), progress).await
+    sync_connectors(vault, connectors, demo.as_ref(), progress, began).await
 }
 
 /// [`sync`], stopped as soon as `cancel` completes (the user's Cancel): the fetches in flight
@@ -425,14 +438,16 @@ pub async fn sync_cancellable(
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     cancel: impl std::future::Future<Output = ()>,
 ) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
+    let began = std::sync::Mutex::new(Vec::new());
     let finished = tokio::select! {
-        outcomes = sync(vault, only, progress) => Some(outcomes),
+        outcomes = sync_recording_runs(vault, only, progress, &began) => Some(outcomes),
         () = cancel => None,
     };
     match finished {
         Some(outcomes) => outcomes,
         None => {
-            let closed = sync::close_own_runs(vault, "cancelled by the user; nothing of it was stored")?;
+            let began = std::mem::take(&mut *began.lock().expect("not poisoned"));
+            let closed = sync::close_runs(vault, &began, "cancelled by the user; nothing of it was stored")?;
             tracing::info!(closed, "sync cancelled");
             activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")));
             Err(Error::Conflict(format!(
@@ -457,11 +472,13 @@ async fn sync_connectors(
     connectors: Vec<Connector>,
     demo: Option<&crate::demo::Demo>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    began: &std::sync::Mutex<Vec<i64>>,
 ) -> Result<Vec<(String, Result<SyncReport, Error>)>, Error> {
     sync::recover_interrupted(vault)?;
     let mut prepared = Vec::with_capacity(connectors.len());
     for c in connectors {
         let run_id = sync::begin(vault, &c)?;
+        began.lock().expect("not poisoned").push(run_id);
         tracing::info!(connector = %c.name, provider = %c.provider, "sync started");
         let credentials = connector::credentials(vault, &c);
         prepared.push((c, run_id, credentials));
@@ -956,7 +973,7 @@ pub async fn demo(
     let connectors = connector::list(vault)?;
     let mut syncs = Vec::new();
     let sync_started = Utc::now();
-    let outcomes = sync_connectors(vault, connectors, Some(&stand_ins), progress).await?;
+    let outcomes = sync_connectors(vault, connectors, Some(&stand_ins), progress, &Default::default()).await?;
     // The demo ran what the scheduler would have: `schedule list` says so.
     crate::schedule::enabled_jobs(vault)?;
     for (name, outcome) in &outcomes {

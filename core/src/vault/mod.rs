@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_run_owner_and_removed_connectors.sql"),
     include_str!("migrations/0006_activity_chain.sql"),
     include_str!("migrations/0007_recovery_kit.sql"),
+    include_str!("migrations/0008_leases.sql"),
 ];
 
 /// The schema that added the activity log's MACs: migrating to it chains the entries there.
@@ -364,6 +365,43 @@ impl Vault {
     /// What opening changed to make the home and its files private again (see [`files`]).
     pub fn tightened(&self) -> &[String] {
         &self.tightened
+    }
+
+    /// Another handle on this open vault: its own SQLite connection, the same keys. Long work
+    /// (a sync waiting on a provider, a scan walking the disk, a scheduled job) runs on one, so
+    /// whoever shares the first handle is never kept waiting behind the network or the disk;
+    /// SQLite's WAL lets the handles read side by side, and each write is short.
+    pub fn try_clone(&self) -> Result<Vault, VaultError> {
+        check_header(&self.path)?;
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| corrupt_or(&self.path, e))?;
+        configure(&conn).map_err(|e| corrupt_or(&self.path, e))?;
+        let version: u32 =
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| corrupt_or(&self.path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
+        }
+        let vault_id: Option<String> = conn
+            .query_row("SELECT vault_id FROM vault_meta WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| corrupt_or(&self.path, e))?;
+        if version < SCHEMA_VERSION || vault_id.as_deref() != Some(self.vault_id.as_str()) {
+            return Err(VaultError::Corrupt {
+                path: self.path.clone(),
+                detail: "the file was replaced by another while the vault was open; open it again".into(),
+            });
+        }
+        Ok(Vault {
+            conn,
+            data_key: self.data_key.clone(),
+            vault_id: self.vault_id.clone(),
+            path: self.path.clone(),
+            tightened: Vec::new(),
+            master: self.master.clone(),
+        })
     }
 
     pub(crate) fn conn(&self) -> &Connection {

@@ -1,0 +1,215 @@
+//! Leases: one process drives a piece of work. The desktop app, `keyward daemon` (or two of
+//! them) and the CLI share one vault; a lease row says who runs a job (and, with rotation, who
+//! drives a key's rotation) and until when. The holder renews it while it works and gives it back
+//! when done; a holder that died without giving it back (SIGKILL, power lost) is taken over once
+//! its lease expires. Everything happens in short `IMMEDIATE` transactions, so two processes
+//! deciding at the same instant are put in order by SQLite.
+//!
+//! The vault file may have been edited by an attacker: a row whose times do not parse counts as
+//! expired (it can be taken), and a holder's name is shown only through the callers' sanitising.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::Error;
+use crate::time;
+use crate::vault::Vault;
+
+/// Who holds leases: one run of one process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    id: String,
+    name: String,
+}
+
+impl Holder {
+    /// This process, described as `what` ("keyward daemon", "Keyward app"): the name the other
+    /// side is shown is `what (pid N on HOST)`. Each call is a new holder.
+    pub fn this_process(what: &str) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: format!("{what} (pid {} on {})", std::process::id(), hostname()),
+        }
+    }
+
+    /// What other processes are told holds the lease.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The machine's name, or `this machine`.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    match std::str::from_utf8(&buf[..end]) {
+        Ok(name) if ok && !name.is_empty() => name.to_owned(),
+        _ => "this machine".to_owned(),
+    }
+}
+
+/// Someone else's live lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldElsewhere {
+    /// The holder's name ("keyward daemon (pid 4242 on build-1)"), as stored: sanitise to show.
+    pub holder: String,
+    /// When it expires unless renewed.
+    pub until: DateTime<Utc>,
+}
+
+/// Takes the lease `name` for `ttl` inside `tx`: free, expired, or already this holder's.
+/// Otherwise says who holds it.
+pub(crate) fn take(
+    tx: &Transaction<'_>,
+    name: &str,
+    holder: &Holder,
+    ttl: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<HeldElsewhere>, Error> {
+    if let Some(other) = live(tx, name, now)?.filter(|(id, _)| *id != holder.id).map(|(_, held)| held) {
+        return Ok(Some(other));
+    }
+    tx.execute(
+        "INSERT INTO leases (name, holder, holder_name, taken_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (name) DO UPDATE SET holder = ?2, holder_name = ?3, taken_at = ?4, expires_at = ?5",
+        params![name, holder.id, holder.name, time::to_string(now), time::to_string(expiry(now, ttl))],
+    )?;
+    Ok(None)
+}
+
+/// The live lease on `name`, with its holder's id.
+fn live(conn: &rusqlite::Connection, name: &str, now: DateTime<Utc>) -> Result<Option<(String, HeldElsewhere)>, Error> {
+    let row: Option<(String, String, String)> = conn
+        .query_row("SELECT holder, holder_name, expires_at FROM leases WHERE name = ?1", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        // A row of the wrong types was not written by Keyward: it holds nothing.
+        .or_else(|e| match e {
+            rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => Ok(None),
+            e => Err(e),
+        })?;
+    Ok(row.and_then(|(id, holder, expires)| {
+        let until = time::parse(&expires)?;
+        (until > now).then_some((id, HeldElsewhere { holder, until }))
+    }))
+}
+
+fn expiry(now: DateTime<Utc>, ttl: std::time::Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1))
+}
+
+/// Takes the lease `name` on its own (see [`take`]).
+pub fn acquire(
+    vault: &mut Vault,
+    name: &str,
+    holder: &Holder,
+    ttl: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<HeldElsewhere>, Error> {
+    let tx = vault.write()?;
+    let held = take(&tx, name, holder, ttl, now)?;
+    tx.commit()?;
+    Ok(held)
+}
+
+/// Extends this holder's lease on `name` to `now + ttl`. False when it is no longer this
+/// holder's (it expired and another process took it): the caller's work may now run twice.
+pub fn renew(
+    vault: &mut Vault,
+    name: &str,
+    holder: &Holder,
+    ttl: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let tx = vault.write()?;
+    let n = tx.execute(
+        "UPDATE leases SET expires_at = ?3 WHERE name = ?1 AND holder = ?2",
+        params![name, holder.id, time::to_string(expiry(now, ttl))],
+    )?;
+    tx.commit()?;
+    Ok(n == 1)
+}
+
+/// Gives the lease back (if this holder still has it).
+pub(crate) fn release_in(tx: &Transaction<'_>, name: &str, holder: &Holder) -> Result<(), Error> {
+    tx.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder.id])?;
+    Ok(())
+}
+
+/// Gives the lease back on its own.
+pub fn release(vault: &mut Vault, name: &str, holder: &Holder) -> Result<(), Error> {
+    let tx = vault.write()?;
+    release_in(&tx, name, holder)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Who holds `name` now, if anyone.
+pub fn holder_of(vault: &Vault, name: &str, now: DateTime<Utc>) -> Result<Option<HeldElsewhere>, Error> {
+    Ok(live(vault.conn(), name, now)?.map(|(_, held)| held))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KdfParams;
+    use crate::secret::Secret;
+    use std::time::Duration;
+
+    fn vault(dir: &tempfile::TempDir) -> Vault {
+        let fast = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+        Vault::create_with(&dir.path().join("vault.db"), Some(&Secret::new("pw".into())), fast).unwrap()
+    }
+
+    #[test]
+    fn a_lease_is_one_holders_until_it_expires_or_is_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(&dir);
+        let (a, b) = (Holder::this_process("keyward daemon"), Holder::this_process("Keyward app"));
+        assert!(a.name().starts_with(&format!("keyward daemon (pid {} on ", std::process::id())), "{}", a.name());
+        let t0 = Utc::now();
+        let ttl = Duration::from_secs(10);
+        assert_eq!(acquire(&mut v, "job:audit", &a, ttl, t0).unwrap(), None);
+        // Taken again by its holder: fine. By another: refused, naming the holder.
+        assert_eq!(acquire(&mut v, "job:audit", &a, ttl, t0).unwrap(), None);
+        let held = acquire(&mut v, "job:audit", &b, ttl, t0).unwrap().unwrap();
+        assert_eq!(held.holder, a.name());
+        assert_eq!(holder_of(&v, "job:audit", t0).unwrap().unwrap().holder, a.name());
+        // Other names are free.
+        assert_eq!(acquire(&mut v, "job:scan", &b, ttl, t0).unwrap(), None);
+        // Renewed: still a's past the first expiry.
+        let t1 = t0 + chrono::Duration::seconds(8);
+        assert!(renew(&mut v, "job:audit", &a, ttl, t1).unwrap());
+        assert!(acquire(&mut v, "job:audit", &b, ttl, t0 + chrono::Duration::seconds(12)).unwrap().is_some());
+        // Not renewed (the holder died): past its expiry, b takes over, and a learns it lost it.
+        let t2 = t1 + chrono::Duration::seconds(11);
+        assert_eq!(acquire(&mut v, "job:audit", &b, ttl, t2).unwrap(), None);
+        assert!(!renew(&mut v, "job:audit", &a, ttl, t2).unwrap());
+        // a's release does not free b's lease; b's does.
+        release(&mut v, "job:audit", &a).unwrap();
+        assert!(holder_of(&v, "job:audit", t2).unwrap().is_some());
+        release(&mut v, "job:audit", &b).unwrap();
+        assert_eq!(holder_of(&v, "job:audit", t2).unwrap(), None);
+    }
+
+    #[test]
+    fn a_lease_row_edited_into_nonsense_holds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(&dir);
+        v.conn()
+            .execute_batch(
+                "INSERT INTO leases VALUES ('job:audit', 'x', 'someone', 'now', 'never');
+                 INSERT INTO leases VALUES ('job:scan', X'00', 7, 1.5, X'ff');",
+            )
+            .unwrap();
+        let me = Holder::this_process("keyward daemon");
+        let now = Utc::now();
+        assert_eq!(holder_of(&v, "job:audit", now).unwrap(), None);
+        assert_eq!(holder_of(&v, "job:scan", now).unwrap(), None);
+        assert_eq!(acquire(&mut v, "job:audit", &me, Duration::from_secs(5), now).unwrap(), None);
+        assert_eq!(acquire(&mut v, "job:scan", &me, Duration::from_secs(5), now).unwrap(), None);
+    }
+}
