@@ -292,21 +292,10 @@ struct ConnectorAdd {
     credentials_stdin: bool,
 }
 
-/// The environment variable each credential field is read from.
-const CREDENTIAL_ENV: &[(&str, &str, &str)] = &[
-    ("datadog", "api_key", "DD_API_KEY"),
-    ("datadog", "app_key", "DD_APP_KEY"),
-    ("mongodb_atlas", "public_key", "MONGODB_ATLAS_PUBLIC_API_KEY"),
-    ("mongodb_atlas", "private_key", "MONGODB_ATLAS_PRIVATE_API_KEY"),
-    ("mongodb_atlas", "client_id", "MONGODB_ATLAS_CLIENT_ID"),
-    ("mongodb_atlas", "client_secret", "MONGODB_ATLAS_CLIENT_SECRET"),
-    ("fastly", "token", "FASTLY_API_TOKEN"),
-    ("newrelic", "api_key", "NEW_RELIC_API_KEY"),
-];
-
 fn read_credentials(provider: &str, from_stdin: bool) -> anyhow::Result<Credentials> {
-    let fields: Vec<(&str, &str)> =
-        CREDENTIAL_ENV.iter().filter(|(p, _, _)| *p == provider).map(|(_, f, e)| (*f, *e)).collect();
+    // Each credential field and the environment variable it is read from, as the provider's
+    // registry entry declares them.
+    let fields: Vec<(&str, &str)> = api::credential_fields(provider).into_iter().map(|c| (c.field, c.env)).collect();
     let mut credentials = Credentials::default();
     if from_stdin {
         let mut raw = zeroize::Zeroizing::new(String::new());

@@ -98,7 +98,7 @@ pub enum ShadowCmd {
 /// Where liveness checks go: the providers' public APIs, or `KEYWARD_VERIFY_URL_<PROVIDER>`
 /// (a proxy, a stand-in). AWS also honours `AWS_ENDPOINT_URL`.
 fn endpoints() -> api::Endpoints {
-    api::VERIFIABLE
+    api::verifiable()
         .iter()
         .filter_map(|p| {
             std::env::var(format!("KEYWARD_VERIFY_URL_{}", p.to_uppercase())).ok().map(|u| ((*p).to_owned(), u))

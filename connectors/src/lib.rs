@@ -6,21 +6,20 @@
 //! returns an [`Inventory`]; `keyward-core` stores it and judges it.
 #![deny(missing_docs)]
 
-pub mod atlas;
-pub mod datadog;
 mod error;
-pub mod fastly;
 pub mod http;
-pub mod linear;
 pub mod liveness;
 mod model;
-pub mod newrelic;
 pub mod paging;
+pub mod providers;
 
+// The providers' clients, by the names the rest of Keyward has long used.
 #[cfg(feature = "aws")]
-pub mod apigateway;
+pub use providers::aws;
 #[cfg(feature = "aws")]
-pub mod aws;
+pub use providers::aws_apigateway as apigateway;
+pub use providers::mongodb_atlas as atlas;
+pub use providers::{datadog, fastly, linear, newrelic};
 
 pub use error::{ConnectorError, ErrorKind};
 pub use model::{Check, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey, Resource};

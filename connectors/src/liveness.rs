@@ -5,9 +5,8 @@
 //! says "wrong key"), which is this crate's business. The caller (the scan in `keyward-core`)
 //! decides whether the user consented, paces the attempts and logs each one.
 
-use serde_json::{Value, json};
-
-use crate::http::{Http, HttpSettings};
+use crate::http::HttpSettings;
+use crate::providers::{ProbeRequest, VerifyFound};
 use crate::{ConnectorError, ErrorKind};
 
 /// What the provider said of a token.
@@ -19,27 +18,11 @@ pub enum Liveness {
     Rejected,
 }
 
-/// The providers' public endpoints, used unless the caller gives another (a proxy, a stand-in).
-pub fn default_endpoint(provider: &str) -> Option<&'static str> {
-    match provider {
-        "datadog" => Some("https://api.datadoghq.com"),
-        "fastly" => Some("https://api.fastly.com"),
-        "newrelic" => Some("https://api.newrelic.com/graphql"),
-        "linear" => Some(crate::linear::ENDPOINT),
-        _ => None,
-    }
-}
-
-/// Whether a found token of this provider and kind can be probed, and with what call; `None`
-/// says why not (shown to the user as unsupported).
+/// Whether a found token of this provider and kind can be probed, and with what call; `Err`
+/// says why not (shown to the user as unsupported). The provider's registry entry decides.
 pub fn probe_for(provider: &str, kind: &str) -> Result<&'static str, String> {
-    match (provider, kind) {
-        ("datadog", "api_key") => Ok("GET /api/v1/validate"),
-        ("fastly", "api_token") => Ok("GET /current_user"),
-        ("newrelic", "user_key") => Ok("NerdGraph actor { user }"),
-        ("linear", "api_key") => Ok("GraphQL viewer"),
-        #[cfg(feature = "aws")]
-        ("aws", "secret_access_key") => Ok("STS GetCallerIdentity"),
+    match crate::providers::get(provider).map(|p| &p.verify_found) {
+        Some(VerifyFound::Yes { kind: k, call, .. }) if *k == kind => Ok(call),
         _ => Err(format!(
             "Keyward cannot check {provider} {} keys: no harmless read it can make with one alone",
             kind.replace('_', " ")
@@ -47,15 +30,16 @@ pub fn probe_for(provider: &str, kind: &str) -> Result<&'static str, String> {
     }
 }
 
-/// Where a token of `provider` may live: `endpoint` when given; else every Datadog site and
-/// every New Relic region (a key is valid at one only: asking the US site alone calls a live
-/// EU key "rejected"); else the provider's public endpoint.
+/// Where a token of `provider` may live: `endpoint` when given; else every place its registry
+/// entry names (every Datadog site and every New Relic region: a key is valid at one only, and
+/// asking the US site alone calls a live EU key "rejected").
 pub fn endpoints(provider: &str, endpoint: Option<&str>) -> Vec<String> {
-    match (provider, endpoint) {
-        (_, Some(e)) => vec![e.trim_end_matches('/').to_owned()],
-        ("datadog", None) => crate::datadog::SITES.iter().map(|s| format!("https://api.{s}")).collect(),
-        ("newrelic", None) => crate::newrelic::REGIONS.iter().map(|(_, url)| (*url).to_owned()).collect(),
-        (p, None) => default_endpoint(p).map(|e| vec![e.trim_end_matches('/').to_owned()]).unwrap_or_default(),
+    match (endpoint, crate::providers::get(provider).map(|p| &p.verify_found)) {
+        (Some(e), _) => vec![e.trim_end_matches('/').to_owned()],
+        (None, Some(VerifyFound::Yes { endpoints, .. })) => {
+            endpoints().into_iter().map(|e| e.trim_end_matches('/').to_owned()).collect()
+        }
+        (None, _) => Vec::new(),
     }
 }
 
@@ -81,7 +65,8 @@ pub fn verdict(answers: Vec<Result<Liveness, ConnectorError>>) -> Result<Livenes
 }
 
 /// Probes `token` (with `partner`, the access key id, for an AWS secret) wherever it may live
-/// ([`endpoints`]); `endpoint` replaces the provider's public ones.
+/// ([`endpoints`]; a provider that names none is asked once, at `endpoint` or its SDK's
+/// default); `endpoint` replaces the provider's public ones.
 pub async fn probe(
     provider: &str,
     kind: &str,
@@ -90,80 +75,24 @@ pub async fn probe(
     endpoint: Option<&str>,
 ) -> Result<Liveness, ConnectorError> {
     probe_for(provider, kind).map_err(|e| ConnectorError::new("liveness", ErrorKind::Unsupported, e))?;
-    if provider == "aws" {
-        return probe_at(provider, token, partner, endpoint, String::new()).await;
+    let Some(VerifyFound::Yes { probe, .. }) = crate::providers::get(provider).map(|p| &p.verify_found) else {
+        unreachable!("probe_for refused it")
+    };
+    let http = HttpSettings { max_attempts: 2, ..HttpSettings::default() };
+    let mut places = endpoints(provider, endpoint);
+    if places.is_empty() {
+        places.push(String::new());
     }
     let mut answers = Vec::new();
-    for base in endpoints(provider, endpoint) {
-        let answer = probe_at(provider, token, partner, endpoint, base).await;
+    for base in places {
+        let request = ProbeRequest { token, partner, endpoint, base, http: http.clone() };
+        let answer = probe(&request).await;
         if matches!(answer, Ok(Liveness::Live(_))) {
             return answer;
         }
         answers.push(answer);
     }
     verdict(answers)
-}
-
-/// One probe at `base` (AWS: at `endpoint`, with `partner`, the access key id).
-#[cfg_attr(not(feature = "aws"), allow(unused_variables))]
-async fn probe_at(
-    provider: &str,
-    token: &str,
-    partner: Option<&str>,
-    endpoint: Option<&str>,
-    base: String,
-) -> Result<Liveness, ConnectorError> {
-    let settings = HttpSettings { max_attempts: 2, ..HttpSettings::default() };
-    match provider {
-        "datadog" => {
-            let http = Http::new("datadog", settings, &[token])?;
-            let url = format!("{base}/api/v1/validate");
-            let r = http
-                .send_accepting("GET /api/v1/validate", &[401, 403], |c| c.get(&url).header("DD-API-KEY", token))
-                .await?;
-            Ok(if r.status == 200 { Liveness::Live(None) } else { Liveness::Rejected })
-        }
-        "fastly" => {
-            let http = Http::new("fastly", settings, &[token])?;
-            let url = format!("{base}/current_user");
-            let r = http
-                .send_accepting("GET /current_user", &[401, 403], |c| c.get(&url).header("Fastly-Key", token))
-                .await?;
-            if r.status != 200 {
-                return Ok(Liveness::Rejected);
-            }
-            let v: Value = r.json("fastly")?;
-            Ok(Liveness::Live(v["login"].as_str().map(str::to_owned)))
-        }
-        "newrelic" => {
-            let http = Http::new("newrelic", settings, &[token])?;
-            let body = json!({"query": "{ actor { user { email } } }"});
-            let r = http
-                .send_accepting("actor.user", &[401, 403], |c| c.post(&base).header("API-Key", token).json(&body))
-                .await?;
-            let v: Value = r.json("newrelic")?;
-            match v.pointer("/data/actor/user/email").and_then(Value::as_str) {
-                Some(email) if r.status == 200 => Ok(Liveness::Live(Some(email.to_owned()))),
-                _ => Ok(Liveness::Rejected),
-            }
-        }
-        "linear" => Ok(match crate::linear::check_key(Some(&base), token, settings).await? {
-            Some(v) => Liveness::Live(Some(v.email)),
-            None => Liveness::Rejected,
-        }),
-        #[cfg(feature = "aws")]
-        "aws" => {
-            let Some(id) = partner else {
-                return Err(ConnectorError::new(
-                    "aws",
-                    ErrorKind::Config,
-                    "an AWS secret key is checked with its access key id, and none was found next to it",
-                ));
-            };
-            crate::aws::caller_identity(id, token, endpoint).await
-        }
-        _ => unreachable!("probe_for refused it"),
-    }
 }
 
 #[cfg(test)]

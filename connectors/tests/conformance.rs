@@ -172,9 +172,18 @@ fn kind_of(r: &Result<Inventory, ConnectorError>) -> Option<ErrorKind> {
     r.as_ref().err().map(|e| e.kind)
 }
 
+/// Every provider whose registry entry lists keys is a subject here, or (AWS) runs against moto in
+/// `tests/scenarios/{aws_moto,apigateway_moto}.rs`.
+/// case: datadog:inventory mongodb_atlas:inventory fastly:inventory newrelic:inventory
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_lists_every_key_with_its_fields() {
     let subjects = subjects(6).await;
+    let mut covered: Vec<&str> = subjects.iter().map(|s| s.name).chain(["aws", "aws_apigateway"]).collect();
+    covered.sort();
+    let mut listed: Vec<&str> =
+        keyward_connectors::providers::REGISTRY.iter().filter(|p| p.inventory.is_supported()).map(|p| p.id).collect();
+    listed.sort();
+    assert_eq!(covered, listed, "a subject for every provider that lists keys");
     for s in &subjects {
         let inv = run(s).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
         assert_eq!(inv.keys.len(), (s.expected)(), "{}: every key listed", s.name);
@@ -451,5 +460,49 @@ async fn a_fifth_of_requests_failing_still_lists_every_key() {
             let r = (s.run)(HttpSettings { max_attempts: 1, ..settings.clone() }).await;
             assert_eq!(kind_of(&r), Some(ErrorKind::Transport), "{}: {fault:?}", s.name);
         }
+    }
+}
+
+/// `connector test` at each stand-in: the estate's credentials pass every check.
+/// case: datadog:check mongodb_atlas:check fastly:check newrelic:check
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connector_checks_its_credentials_at_its_stand_in() {
+    let e = Estate::start(Utc::now(), 3).await.unwrap();
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: Some(e.datadog.url()) };
+    let atlas = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(e.atlas.url()) };
+    let auth = AtlasAuth::ApiKey {
+        public_key: e.atlas_credentials.get("public_key").into(),
+        private_key: e.atlas_credentials.get("private_key").into(),
+    };
+    let nr = NewRelicSettings {
+        region: "us".into(),
+        account_ids: e.newrelic_accounts.clone(),
+        endpoint: Some(format!("{}/graphql", e.newrelic.url())),
+    };
+    let checks = [
+        (
+            "datadog",
+            Datadog::with_http(&dd, e.datadog_credentials.get("api_key"), e.datadog_credentials.get("app_key"), http())
+                .unwrap()
+                .check()
+                .await,
+        ),
+        ("mongodb_atlas", Atlas::with_http(&atlas, auth, http()).unwrap().check().await),
+        (
+            "fastly",
+            Fastly::with_http(
+                &FastlySettings { base_url: Some(e.fastly.url()) },
+                e.fastly_credentials.get("token"),
+                http(),
+            )
+            .unwrap()
+            .check()
+            .await,
+        ),
+        ("newrelic", NewRelic::with_http(&nr, e.newrelic_credentials.get("api_key"), http()).unwrap().check().await),
+    ];
+    for (provider, checks) in checks {
+        let checks = checks.unwrap_or_else(|e| panic!("{provider}: {e}"));
+        assert!(!checks.is_empty() && checks.iter().all(|c| c.ok), "{provider}: {checks:?}");
     }
 }

@@ -71,19 +71,18 @@ pub struct ConnectorSettings {
     pub demo: bool,
 }
 
-/// Providers that can be connected (synced), as opposed to registered by hand.
-pub const CONNECTABLE: &[&str] = &["aws", "aws_apigateway", "datadog", "mongodb_atlas", "fastly", "newrelic"];
+/// Providers that can be connected (synced), as opposed to registered by hand: those whose
+/// registry entry lists keys.
+pub fn connectable() -> Vec<&'static str> {
+    keyward_connectors::providers::REGISTRY.iter().filter(|p| p.inventory.is_supported()).map(|p| p.id).collect()
+}
 
 /// The credential fields a provider's connector needs; alternatives are separate sets
-/// (Atlas: an API key pair or a service account).
-pub fn credential_sets(provider: &str) -> &'static [&'static [&'static str]] {
-    match provider {
-        "datadog" => &[&["api_key", "app_key"]],
-        "mongodb_atlas" => &[&["public_key", "private_key"], &["client_id", "client_secret"]],
-        "fastly" => &[&["token"]],
-        "newrelic" => &[&["api_key"]],
-        _ => &[],
-    }
+/// (Atlas: an API key pair or a service account). From the provider's registry entry.
+pub fn credential_sets(provider: &str) -> Vec<Vec<&'static str>> {
+    keyward_connectors::providers::get(provider)
+        .map(|p| p.credentials.iter().map(|set| set.iter().map(|c| c.field).collect()).collect())
+        .unwrap_or_default()
 }
 
 /// A connector's own credentials, field by field. Secrets only; `Debug` shows field names.
@@ -165,16 +164,10 @@ fn check_endpoint(endpoint: &str) -> Result<(), Error> {
 
 /// The settings each provider reads, as the CLI's flags; any other given is refused rather than
 /// stored and shown while nothing reads it.
-fn settings_read_by(provider: &str) -> &'static [&'static str] {
-    match provider {
-        "aws" => &["--profile", "--region", "--endpoint"],
-        "aws_apigateway" => &["--profile", "--region", "--regions", "--endpoint"],
-        "datadog" => &["--site", "--endpoint"],
-        "mongodb_atlas" => &["--org-id", "--endpoint"],
-        "fastly" => &["--endpoint"],
-        "newrelic" => &["--region", "--account-id", "--endpoint"],
-        _ => &[],
-    }
+fn settings_read_by(provider: &str) -> Vec<&'static str> {
+    keyward_connectors::providers::get(provider)
+        .map(|p| p.settings.iter().map(|s| s.flag).collect())
+        .unwrap_or_default()
 }
 
 fn check_settings_apply(provider: &str, s: &ConnectorSettings) -> Result<(), Error> {
@@ -316,7 +309,7 @@ pub fn add(
     if name.trim().is_empty() {
         return Err(Error::Invalid { field: "name", reason: "must not be empty".into() });
     }
-    if !CONNECTABLE.contains(&provider) {
+    if !connectable().contains(&provider) {
         let why = if provider == "linear" {
             format!(" — {}", keyward_connectors::linear::UNSUPPORTED)
         } else {
@@ -324,7 +317,7 @@ pub fn add(
         };
         return Err(Error::Invalid {
             field: "provider",
-            reason: format!("{provider:?} cannot be connected (connectable: {}){why}", CONNECTABLE.join(", ")),
+            reason: format!("{provider:?} cannot be connected (connectable: {}){why}", connectable().join(", ")),
         });
     }
     validate(provider, settings, credentials)?;

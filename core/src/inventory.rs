@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use crate::model::{ApiKey, KeyStatus, LastUse, MANUAL_ACCOUNT, PROVIDERS};
+use crate::model::{ApiKey, KeyStatus, LastUse, MANUAL_ACCOUNT, provider_ids};
 use crate::secret::Secret;
 use crate::vault::Vault;
 use crate::{Error, time};
@@ -100,10 +100,10 @@ pub struct NewKey {
 
 /// Registers a key by hand; its secret is sealed to the new row.
 pub fn add_manual(vault: &mut Vault, new: NewKey) -> Result<ApiKey, Error> {
-    if !PROVIDERS.contains(&new.provider.as_str()) {
+    if !provider_ids().contains(&new.provider.as_str()) {
         return Err(Error::Invalid {
             field: "provider",
-            reason: format!("unknown provider {:?} (known: {})", new.provider, PROVIDERS.join(", ")),
+            reason: format!("unknown provider {:?} (known: {})", new.provider, provider_ids().join(", ")),
         });
     }
     if new.name.trim().is_empty() {

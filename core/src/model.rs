@@ -6,8 +6,11 @@
 use chrono::{DateTime, Utc};
 pub use keyward_connectors::{KeyStatus, LastUse};
 
-/// The provider ids Keyward knows, as used in the inventory and the CLI.
-pub const PROVIDERS: &[&str] = &["aws", "aws_apigateway", "datadog", "mongodb_atlas", "fastly", "newrelic", "linear"];
+/// The provider ids Keyward knows, as used in the inventory and the CLI: the registry's
+/// (`keyward_connectors::providers`), in its order.
+pub fn provider_ids() -> Vec<&'static str> {
+    keyward_connectors::providers::REGISTRY.iter().map(|p| p.id).collect()
+}
 
 /// The `account` shown for keys registered by hand rather than synced.
 pub const MANUAL_ACCOUNT: &str = "manual";
@@ -17,7 +20,7 @@ pub const MANUAL_ACCOUNT: &str = "manual";
 pub struct ApiKey {
     /// Keyward's id (UUIDv7).
     pub id: String,
-    /// The provider id (see [`PROVIDERS`]).
+    /// The provider id (see [`provider_ids`]).
     pub provider: String,
     /// The connector's name, or [`MANUAL_ACCOUNT`].
     pub account: String,

@@ -11,6 +11,7 @@ fn api_gateway_keys_and_posture_match_what_was_seeded() {
     let mut home = Home::initialised();
     moto.configure(&mut home);
     home.ok(&["connector", "add", "aws_apigateway", "--name", "gw", "--regions", "us-east-1,eu-west-1"]);
+    // case: aws_apigateway:check aws_apigateway:inventory
     let checks = home.json(&["connector", "test", "gw", "--json"]);
     assert!(checks.as_array().unwrap().iter().all(|c| c["ok"] == true), "{checks}");
     home.ok(&["sync"]);

@@ -42,6 +42,9 @@ fn audit_of_a_moto_estate_matches_the_seeded_truth_for_every_rule() {
     let mut home = Home::initialised();
     moto.configure(&mut home);
     home.ok(&["connector", "add", "aws", "--name", "prod"]);
+    // case: aws:check aws:inventory
+    let checks = home.json(&["connector", "test", "prod", "--json"]);
+    assert!(checks.as_array().unwrap().iter().all(|c| c["ok"] == true), "{checks}");
     let started = std::time::Instant::now();
     let out = home.ok(&["sync"]);
     eprintln!("sync of {users} users: {:.1} s — {}", started.elapsed().as_secs_f64(), out.trim());

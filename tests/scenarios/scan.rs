@@ -295,6 +295,7 @@ fn found_keys_are_checked_only_with_consent_and_logged() {
     assert!(home.json(&["log", "--action", "verify", "--json"]).as_array().unwrap().is_empty());
     assert!(home.run(&["scan-config", "--verify-consent", "github"]).status.code() == Some(1));
 
+    // case: datadog:verify_found fastly:verify_found newrelic:verify_found linear:verify_found aws:verify_found
     home.ok(&[
         "scan-config",
         "--verify-consent",

@@ -59,6 +59,14 @@ impl Home {
     }
 }
 
+/// The credential fields a provider's connector reads, each with its environment variable and
+/// label, every alternative set in turn (from the provider registry).
+pub fn credential_fields(provider: &str) -> Vec<&'static keyward_connectors::providers::Credential> {
+    keyward_connectors::providers::get(provider)
+        .map(|p| p.credentials.iter().flat_map(|set| set.iter()).collect())
+        .unwrap_or_default()
+}
+
 /// The environment variable that carries the passphrase for headless use.
 const PASSPHRASE_VAR: &str = "KEYWARD_PASSPHRASE";
 

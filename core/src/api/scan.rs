@@ -52,8 +52,17 @@ pub struct ScanSettings {
 
 const SETTINGS_KEY: &str = "scan";
 
-/// Providers whose found keys Keyward can check (with the user's consent).
-pub const VERIFIABLE: &[&str] = &["aws", "datadog", "fastly", "linear", "newrelic"];
+/// Providers whose found keys Keyward can check (with the user's consent), by name: those whose
+/// registry entry has a liveness check.
+pub fn verifiable() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = keyward_connectors::providers::REGISTRY
+        .iter()
+        .filter(|p| matches!(p.verify_found, keyward_connectors::providers::VerifyFound::Yes { .. }))
+        .map(|p| p.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
 
 /// The scan's settings.
 pub fn scan_settings(vault: &Vault) -> Result<ScanSettings, Error> {
@@ -73,10 +82,10 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
     let mut seen = std::collections::HashSet::new();
     settings.excludes.retain(|e| seen.insert(e.clone()));
     for p in &settings.verify {
-        if !VERIFIABLE.contains(&p.as_str()) {
+        if !verifiable().contains(&p.as_str()) {
             return Err(Error::Invalid {
                 field: "verify",
-                reason: format!("{p:?}: found keys can be checked for {} only", VERIFIABLE.join(", ")),
+                reason: format!("{p:?}: found keys can be checked for {} only", verifiable().join(", ")),
             });
         }
     }

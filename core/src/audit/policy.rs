@@ -15,7 +15,7 @@ use toml::Spanned;
 
 use super::Severity;
 use super::rules::ALL_RULES;
-use crate::model::PROVIDERS;
+use crate::model::provider_ids;
 
 /// Day thresholds of the age and use rules. "More than N days" means strictly greater.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,10 +210,10 @@ impl Policy {
         check_reminders(&file.defaults)?;
         policy.defaults = file.defaults.over(Thresholds::default());
         for (name, partial) in &file.provider {
-            if !PROVIDERS.contains(&name.get_ref().as_str()) {
+            if !provider_ids().contains(&name.get_ref().as_str()) {
                 return Err(at(
                     name.span(),
-                    format!("unknown provider {:?} (known: {})", name.get_ref(), PROVIDERS.join(", ")),
+                    format!("unknown provider {:?} (known: {})", name.get_ref(), provider_ids().join(", ")),
                 ));
             }
             check_reminders(partial)?;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::http::{Http, HttpSettings, RateLimitSignal};
 use crate::{ConnectorError, ErrorKind};
 
-const PROVIDER: &str = "linear";
+const PROVIDER_ID: &str = provider::PROVIDER.id;
 
 /// Linear's GraphQL endpoint.
 pub const ENDPOINT: &str = "https://api.linear.app/graphql";
@@ -41,7 +41,7 @@ pub async fn check_key(
     http: HttpSettings,
 ) -> Result<Option<Viewer>, ConnectorError> {
     let http = Http::new(
-        PROVIDER,
+        PROVIDER_ID,
         HttpSettings { rate_limit: RateLimitSignal::ResetAtEpochMillis("x-ratelimit-requests-reset"), ..http },
         &[key],
     )?;
@@ -52,21 +52,24 @@ pub async fn check_key(
             c.post(url).header("Authorization", key).header("Content-Type", "application/json").json(&body)
         })
         .await?;
-    let v: Value = r.json(PROVIDER)?;
+    let v: Value = r.json(PROVIDER_ID)?;
     if let Some(e) = v["errors"].as_array().and_then(|e| e.first()) {
         let code = e.pointer("/extensions/code").and_then(Value::as_str).unwrap_or("");
         return match code {
             "AUTHENTICATION_ERROR" => Ok(None),
             "RATELIMITED" => {
-                let mut err =
-                    ConnectorError::new(PROVIDER, ErrorKind::RateLimited, "viewer: Linear's rate limit is exhausted");
+                let mut err = ConnectorError::new(
+                    PROVIDER_ID,
+                    ErrorKind::RateLimited,
+                    "viewer: Linear's rate limit is exhausted",
+                );
                 err.retry_after = RateLimitSignal::ResetAtEpochMillis("x-ratelimit-requests-reset")
                     .wait(&r.headers, std::time::SystemTime::now());
                 Err(err)
             }
             _ if r.status == 401 => Ok(None),
             _ => Err(ConnectorError::new(
-                PROVIDER,
+                PROVIDER_ID,
                 ErrorKind::Provider,
                 format!("viewer: {}", e["message"].as_str().unwrap_or("GraphQL error")),
             )),
@@ -75,7 +78,10 @@ pub async fn check_key(
     let viewer = v
         .pointer("/data/viewer")
         .filter(|v| v.is_object())
-        .ok_or_else(|| ConnectorError::new(PROVIDER, ErrorKind::Malformed, "viewer: the answer has no viewer"))?;
+        .ok_or_else(|| ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "viewer: the answer has no viewer"))?;
     let s = |f: &str| viewer[f].as_str().unwrap_or_default().to_owned();
     Ok(Some(Viewer { id: s("id"), name: s("name"), email: s("email") }))
 }
+
+mod provider;
+pub use provider::PROVIDER;

@@ -17,7 +17,7 @@ use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
-const PROVIDER: &str = "mongodb_atlas";
+const PROVIDER_ID: &str = provider::PROVIDER.id;
 const PAGE: usize = 500;
 const V_API_KEYS: &str = "application/vnd.atlas.2023-01-01+json";
 const V_SERVICE_ACCOUNTS: &str = "application/vnd.atlas.2024-08-05+json";
@@ -102,10 +102,10 @@ impl Atlas {
     /// A client with its own HTTP limits (tests).
     pub fn with_http(settings: &AtlasSettings, auth: AtlasAuth, http: HttpSettings) -> Result<Self, ConnectorError> {
         if settings.org_id.trim().is_empty() {
-            return Err(ConnectorError::new(PROVIDER, ErrorKind::Config, "the organization id is required"));
+            return Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Config, "the organization id is required"));
         }
         let http =
-            Http::new(PROVIDER, HttpSettings { rate_limit: RateLimitSignal::RetryAfter, ..http }, &auth.secrets())?;
+            Http::new(PROVIDER_ID, HttpSettings { rate_limit: RateLimitSignal::RetryAfter, ..http }, &auth.secrets())?;
         let base = settings.base_url.clone().unwrap_or_else(|| "https://cloud.mongodb.com".into());
         Ok(Self {
             http,
@@ -130,7 +130,7 @@ impl Atlas {
                     method,
                 );
                 let answer = prompt.respond(&ctx).map_err(|e| {
-                    ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("digest challenge: {e}"))
+                    ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, format!("digest challenge: {e}"))
                 })?;
                 Ok(Some(answer.to_header_string()))
             }
@@ -156,11 +156,10 @@ impl Atlas {
                     .body("grant_type=client_credentials")
             })
             .await?;
-        let body: Value = r.json(PROVIDER)?;
-        body["access_token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| ConnectorError::new(PROVIDER, ErrorKind::Malformed, "token response without access_token"))
+        let body: Value = r.json(PROVIDER_ID)?;
+        body["access_token"].as_str().map(str::to_owned).ok_or_else(|| {
+            ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "token response without access_token")
+        })
     }
 
     /// One GET, answering the Digest challenge (again when the nonce went stale).
@@ -191,19 +190,20 @@ impl Atlas {
             if auth.is_some() && !challenge.contains("stale=true") {
                 return Err(unauthenticated());
             }
-            let header = digest_auth::parse(&challenge)
-                .map_err(|e| ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("digest challenge: {e}")))?;
+            let header = digest_auth::parse(&challenge).map_err(|e| {
+                ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, format!("digest challenge: {e}"))
+            })?;
             *self.session.lock().await = Some(Session::Digest(header));
         }
         Err(unauthenticated())
     }
 
     async fn pages(&self, path: &str, media: &str) -> Result<Vec<Value>, ConnectorError> {
-        paging::numbered(PROVIDER, 1, PAGE, |n| async move {
+        paging::numbered(PROVIDER_ID, 1, PAGE, |n| async move {
             let q = format!("pageNum={n}&itemsPerPage={PAGE}&includeCount=true");
-            let body: Value = self.get(path, &q, media).await?.json(PROVIDER)?;
+            let body: Value = self.get(path, &q, media).await?.json(PROVIDER_ID)?;
             let items = body["results"].as_array().cloned().ok_or_else(|| {
-                ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: no results array"))
+                ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, format!("GET {path}: no results array"))
             })?;
             Ok(Page { items, total: body["totalCount"].as_u64().map(|t| t as usize) })
         })
@@ -242,7 +242,7 @@ impl Atlas {
         );
         let (api_keys, sas, settings) =
             tokio::try_join!(self.pages(&keys_path, V_API_KEYS), self.pages(&sas_path, V_SERVICE_ACCOUNTS), async {
-                self.get(&settings_path, "", V_API_KEYS).await?.json::<Value>(PROVIDER)
+                self.get(&settings_path, "", V_API_KEYS).await?.json::<Value>(PROVIDER_ID)
             },)?;
         let done = std::sync::atomic::AtomicUsize::new(0);
         let total = api_keys.len();
@@ -360,8 +360,11 @@ fn last_use(list: &[Value], field: &str) -> Option<LastUse> {
 
 fn unauthenticated() -> ConnectorError {
     ConnectorError::new(
-        PROVIDER,
+        PROVIDER_ID,
         ErrorKind::Unauthenticated,
         "Atlas rejected the credentials (check the key pair and the API access list)",
     )
 }
+
+mod provider;
+pub use provider::PROVIDER;

@@ -355,3 +355,6 @@ impl ApiGateway {
         Ok(())
     }
 }
+
+mod provider;
+pub use provider::PROVIDER;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::http::{Http, HttpSettings, RateLimitSignal};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, OwnerFacts, Progress, RemoteKey, str_of};
 
-const PROVIDER: &str = "newrelic";
+const PROVIDER_ID: &str = provider::PROVIDER.id;
 
 /// New Relic's regions and their NerdGraph endpoints.
 pub const REGIONS: &[(&str, &str)] = &[
@@ -75,7 +75,7 @@ impl NewRelic {
             None => {
                 REGIONS.iter().find(|(r, _)| *r == settings.region).map(|(_, e)| e.to_string()).ok_or_else(|| {
                     ConnectorError::new(
-                        PROVIDER,
+                        PROVIDER_ID,
                         ErrorKind::Config,
                         format!("unknown region {:?} (us, eu or jp)", settings.region),
                     )
@@ -83,7 +83,7 @@ impl NewRelic {
             }
         };
         let http = Http::new(
-            PROVIDER,
+            PROVIDER_ID,
             HttpSettings { concurrency: http.concurrency.min(24), rate_limit: RateLimitSignal::RetryAfter, ..http },
             &[api_key],
         )?;
@@ -101,7 +101,7 @@ impl NewRelic {
                     .json(&body)
             })
             .await?;
-        let v: Value = r.json(PROVIDER)?;
+        let v: Value = r.json(PROVIDER_ID)?;
         if let Some(errors) = v["errors"].as_array().filter(|e| !e.is_empty()) {
             let class = errors[0].pointer("/extensions/errorClass").and_then(Value::as_str).unwrap_or("");
             let message = errors[0]["message"].as_str().unwrap_or("GraphQL error");
@@ -111,7 +111,7 @@ impl NewRelic {
                 "TOO_MANY_REQUESTS" => ErrorKind::RateLimited,
                 _ => ErrorKind::Provider,
             };
-            return Err(ConnectorError::new(PROVIDER, kind, format!("{what}: {message}")));
+            return Err(ConnectorError::new(PROVIDER_ID, kind, format!("{what}: {message}")));
         }
         Ok(v)
     }
@@ -128,7 +128,7 @@ impl NewRelic {
             let v = self.graphql("keySearch", KEY_SEARCH, vars).await?;
             let result = v
                 .pointer("/data/actor/apiAccess/keySearch")
-                .ok_or_else(|| ConnectorError::new(PROVIDER, ErrorKind::Malformed, "keySearch: no result"))?;
+                .ok_or_else(|| ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: no result"))?;
             keys.extend(result["keys"].as_array().cloned().unwrap_or_default());
             cursor = result["nextCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned);
             if cursor.is_none() {
@@ -224,3 +224,6 @@ impl NewRelic {
         })
     }
 }
+
+mod provider;
+pub use provider::PROVIDER;

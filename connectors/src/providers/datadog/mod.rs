@@ -13,7 +13,7 @@ use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
-const PROVIDER: &str = "datadog";
+const PROVIDER_ID: &str = provider::PROVIDER.id;
 const PAGE: usize = 100;
 
 /// The sites Datadog runs, as users name them.
@@ -80,7 +80,7 @@ impl Datadog {
             None => {
                 if !SITES.contains(&settings.site.as_str()) {
                     return Err(ConnectorError::new(
-                        PROVIDER,
+                        PROVIDER_ID,
                         ErrorKind::Config,
                         format!("unknown site {:?} (one of {})", settings.site, SITES.join(", ")),
                     ));
@@ -89,7 +89,7 @@ impl Datadog {
             }
         };
         let http = Http::new(
-            PROVIDER,
+            PROVIDER_ID,
             HttpSettings { rate_limit: RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"), ..http },
             &[api_key, app_key],
         )?;
@@ -111,7 +111,7 @@ impl Datadog {
             .await;
         match result {
             Err(e) if e.kind == ErrorKind::PermissionDenied && !self.api_key_valid().await? => {
-                Err(ConnectorError::new(PROVIDER, ErrorKind::Unauthenticated, REJECTED))
+                Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unauthenticated, REJECTED))
             }
             other => other,
         }
@@ -127,10 +127,10 @@ impl Datadog {
     }
 
     async fn pages(&self, path: &str, extra: &[(&str, &str)]) -> Result<(Vec<Value>, Vec<Value>), ConnectorError> {
-        let pages = paging::numbered(PROVIDER, 0, PAGE, |n| async move {
+        let pages = paging::numbered(PROVIDER_ID, 0, PAGE, |n| async move {
             let mut q = vec![("page[size]", PAGE.to_string()), ("page[number]", n.to_string())];
             q.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-            let body: Value = self.get(path, &q).await?.json(PROVIDER)?;
+            let body: Value = self.get(path, &q).await?.json(PROVIDER_ID)?;
             let data = body["data"].as_array().cloned().ok_or_else(|| malformed(path, "no data array"))?;
             let included = body["included"].as_array().cloned().unwrap_or_default();
             let total = body.pointer("/meta/page/total_filtered_count").and_then(Value::as_u64).map(|t| t as usize);
@@ -281,5 +281,8 @@ fn scope_list(v: &Value) -> Option<Vec<String>> {
 }
 
 fn malformed(path: &str, why: &str) -> ConnectorError {
-    ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: {why}"))
+    ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, format!("GET {path}: {why}"))
 }
+
+mod provider;
+pub use provider::PROVIDER;

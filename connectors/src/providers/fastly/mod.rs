@@ -13,7 +13,7 @@ use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
-const PROVIDER: &str = "fastly";
+const PROVIDER_ID: &str = provider::PROVIDER.id;
 const PAGE: usize = 100;
 
 /// How to reach Fastly.
@@ -45,7 +45,7 @@ impl Fastly {
     /// A client with its own HTTP limits (tests).
     pub fn with_http(settings: &FastlySettings, token: &str, http: HttpSettings) -> Result<Self, ConnectorError> {
         let http = Http::new(
-            PROVIDER,
+            PROVIDER_ID,
             HttpSettings { rate_limit: RateLimitSignal::ResetAtEpochSeconds("fastly-ratelimit-reset"), ..http },
             &[token],
         )?;
@@ -63,14 +63,14 @@ impl Fastly {
     }
 
     async fn array(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>, ConnectorError> {
-        let body: Value = self.get(path, query).await?.json(PROVIDER)?;
+        let body: Value = self.get(path, query).await?.json(PROVIDER_ID)?;
         body.as_array().cloned().ok_or_else(|| {
-            ConnectorError::new(PROVIDER, ErrorKind::Malformed, format!("GET {path}: expected an array"))
+            ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, format!("GET {path}: expected an array"))
         })
     }
 
     async fn me(&self) -> Result<Value, ConnectorError> {
-        self.get("/current_user", &[]).await?.json(PROVIDER)
+        self.get("/current_user", &[]).await?.json(PROVIDER_ID)
     }
 
     /// Checks the token and whether it can see the whole account.
@@ -119,7 +119,7 @@ impl Fastly {
             let (users, tokens, automation) = tokio::try_join!(
                 self.array(&users_path, &[]),
                 self.array(&tokens_path, &[]),
-                paging::until_short(PROVIDER, 1, PAGE, self.http.concurrency(), |n| async move {
+                paging::until_short(PROVIDER_ID, 1, PAGE, self.http.concurrency(), |n| async move {
                     let items = self
                         .array("/automation-tokens", &[("page", n.to_string()), ("per_page", PAGE.to_string())])
                         .await?;
@@ -182,3 +182,6 @@ fn token(t: &Value, kind: &'static str, logins: &HashMap<String, String>) -> Rem
     });
     key
 }
+
+mod provider;
+pub use provider::PROVIDER;

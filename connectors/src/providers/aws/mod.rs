@@ -25,7 +25,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::{ConnectorError, ErrorKind, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey};
 
-const PROVIDER: &str = "aws";
+const PROVIDER_ID: &str = provider::PROVIDER.id;
 
 /// Every item of a paginated IAM list call, with errors classified under the operation's name.
 macro_rules! all_items {
@@ -427,7 +427,7 @@ where
             context.chars().take(300).collect()
         }
     };
-    ConnectorError::new(PROVIDER, kind, format!("{operation} failed: {detail}"))
+    ConnectorError::new(PROVIDER_ID, kind, format!("{operation} failed: {detail}"))
 }
 
 /// The text of the first `<tag>` element in an XML body (error bodies are small and flat).
@@ -514,3 +514,6 @@ mod tests {
         assert_eq!(account_from_arn("garbage"), None);
     }
 }
+
+mod provider;
+pub use provider::PROVIDER;

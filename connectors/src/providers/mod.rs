@@ -1,0 +1,236 @@
+//! The provider registry: one folder per provider (its client, its mapping to the model, its
+//! liveness check and a README saying what it calls, what it needs and what it cannot tell) and
+//! one line in [`REGISTRY`]. Everything outside the folder — the core's sync and validation, the
+//! CLI's credential variables and help, the app's provider names and forms — asks the registry
+//! instead of copying a provider's id and fields.
+//!
+//! A provider says what it can do as [`Support`]: done, and how; or not, and why — what a
+//! provider's API lacks is declared and shown, never faked. The self-test below keeps the folders,
+//! the registry and the conformance suite in agreement.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::ConnectorError;
+use crate::http::HttpSettings;
+use crate::liveness::Liveness;
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "aws")]
+pub mod aws_apigateway;
+pub mod datadog;
+pub mod fastly;
+pub mod linear;
+pub mod mongodb_atlas;
+pub mod newrelic;
+
+/// Every provider, one line each; the order is the order users see.
+pub const REGISTRY: &[&Provider] = &[
+    #[cfg(feature = "aws")]
+    &aws::PROVIDER,
+    #[cfg(feature = "aws")]
+    &aws_apigateway::PROVIDER,
+    &datadog::PROVIDER,
+    &mongodb_atlas::PROVIDER,
+    &fastly::PROVIDER,
+    &newrelic::PROVIDER,
+    &linear::PROVIDER,
+];
+
+/// The provider with this id.
+pub fn get(id: &str) -> Option<&'static Provider> {
+    REGISTRY.iter().copied().find(|p| p.id == id)
+}
+
+/// A boxed future, for the probes' function pointers.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a provider is and can do.
+#[derive(Debug)]
+pub struct Provider {
+    /// The stored id (`datadog`).
+    pub id: &'static str,
+    /// What users read (`Datadog`).
+    pub name: &'static str,
+    /// The credentials a connector needs: alternatives, each a set of fields (Atlas: an API key
+    /// pair, or a service account). Empty: the provider's own credential chain (AWS).
+    pub credentials: &'static [&'static [Credential]],
+    /// The connector settings it reads, as the CLI's flags.
+    pub settings: &'static [Setting],
+    /// Listing keys through a connector.
+    pub inventory: Support,
+    /// `connector test`: what the connector's credentials may do.
+    pub check: Support,
+    /// Liveness of a key of this provider found on disk.
+    pub verify_found: VerifyFound,
+    /// What rotation can do at this provider (filled by the rotation work).
+    pub rotation: Rotation,
+}
+
+/// One credential field.
+#[derive(Debug)]
+pub struct Credential {
+    /// The field's name in the sealed credentials (`api_key`).
+    pub field: &'static str,
+    /// The environment variable the CLI reads it from (`DD_API_KEY`).
+    pub env: &'static str,
+    /// What users read ("API key").
+    pub label: &'static str,
+}
+
+/// One connector setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// The CLI flag (`--site`).
+    pub flag: &'static str,
+    /// What it means for this provider.
+    pub help: &'static str,
+}
+
+/// Whether a provider's API allows something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Yes; how (the call made).
+    Yes(&'static str),
+    /// No; why (shown to the user).
+    No(&'static str),
+}
+
+impl Support {
+    /// Whether it is supported.
+    pub fn is_supported(&self) -> bool {
+        matches!(self, Support::Yes(_))
+    }
+}
+
+/// The liveness check of a found key.
+#[derive(Debug)]
+pub enum VerifyFound {
+    /// Keys of `kind` are checked with `call` by `probe`.
+    Yes {
+        /// The kind of found key that can be checked (`api_key`).
+        kind: &'static str,
+        /// The harmless read it makes (`GET /api/v1/validate`).
+        call: &'static str,
+        /// The provider's public endpoints, every one a key may belong to (Datadog's sites).
+        endpoints: fn() -> Vec<String>,
+        /// The check.
+        probe: Probe,
+    },
+    /// Found keys of this provider cannot be checked; why.
+    No(&'static str),
+}
+
+/// What a probe is given.
+pub struct ProbeRequest<'a> {
+    /// The found token.
+    pub token: &'a str,
+    /// The key id found beside it (an AWS secret's access key id).
+    pub partner: Option<&'a str>,
+    /// The endpoint the user configured instead of the public ones (a proxy, a stand-in).
+    pub endpoint: Option<&'a str>,
+    /// The base URL this attempt goes to (one of [`VerifyFound::Yes::endpoints`] or `endpoint`).
+    pub base: String,
+    /// Timeouts and retries.
+    pub http: HttpSettings,
+}
+
+/// One liveness check at one place.
+pub type Probe = for<'a> fn(&'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>>;
+
+/// What rotation can do at a provider.
+#[derive(Debug)]
+pub struct Rotation {
+    /// Creating a new key beside the old one.
+    pub create: Support,
+    /// Disabling a key without deleting it (a grace period that can be undone).
+    pub disable: Support,
+    /// Deleting a key.
+    pub delete: Support,
+    /// Limits that shape a rotation ("2 access keys per IAM user").
+    pub limits: &'static [&'static str],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One folder per provider, one registry line per folder, ids unique.
+    #[test]
+    fn folders_and_registry_agree() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/providers");
+        let mut folders: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_dir())
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        folders.sort();
+        let mut ids: Vec<&str> = REGISTRY.iter().map(|p| p.id).collect();
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "provider ids are unique");
+        if cfg!(feature = "aws") {
+            assert_eq!(folders, ids, "a folder per registry line");
+        }
+        for p in REGISTRY {
+            let readme = dir.join(p.id).join("README.md");
+            let text = std::fs::read_to_string(&readme).unwrap_or_else(|_| panic!("{} has no README", p.id));
+            for section in ["## Endpoints called", "## Rate limits", "## What the provider cannot tell"] {
+                assert!(text.contains(section), "{}: no {section:?}", readme.display());
+            }
+            assert!(!p.name.is_empty());
+            for set in p.credentials {
+                for c in *set {
+                    assert!(c.env.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'), "{}", c.env);
+                }
+            }
+            for s in p.settings {
+                assert!(s.flag.starts_with("--"), "{}", s.flag);
+            }
+        }
+    }
+
+    /// Every capability a provider declares has its case: the conformance suite (against the
+    /// stand-ins) or the moto scenarios mark each test with `case: <id>:<capability>`.
+    #[test]
+    fn every_declared_capability_has_a_conformance_case() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut suites = String::new();
+        for dir in [root.join("tests"), root.join("../tests/scenarios")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    suites.push_str(&std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let cases: Vec<&str> = suites
+            .lines()
+            .filter_map(|l| {
+                l.trim_start().strip_prefix("// case: ").or_else(|| l.trim_start().strip_prefix("/// case: "))
+            })
+            .flat_map(str::split_whitespace)
+            .collect();
+        let mut missing = Vec::new();
+        for p in REGISTRY {
+            let declared = [
+                ("inventory", p.inventory.is_supported()),
+                ("check", p.check.is_supported()),
+                ("verify_found", matches!(p.verify_found, VerifyFound::Yes { .. })),
+                ("create", p.rotation.create.is_supported()),
+                ("disable", p.rotation.disable.is_supported()),
+                ("delete", p.rotation.delete.is_supported()),
+            ];
+            for (capability, yes) in declared {
+                let case = format!("{}:{capability}", p.id);
+                if yes && !cases.contains(&case.as_str()) {
+                    missing.push(case);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "declared without a conformance case: {missing:?}");
+    }
+}
