@@ -969,7 +969,12 @@ fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
                 }
             ),
             Event::Elsewhere { job, holder } => {
-                println!("{} {} is running in {}; left to it", stamp(), job.id(), output::terminal_safe(&holder))
+                println!(
+                    "{} {} is running in {}; left to it",
+                    stamp(),
+                    job.id(),
+                    output::terminal_safe(&holder).replace(['\n', '\r', '\t'], " ")
+                )
             }
             Event::Finished { job, status } => match status {
                 RunStatus::Ok(m) => println!("{} finished {}: {m}", stamp(), job.id()),

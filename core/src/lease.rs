@@ -15,6 +15,10 @@ use crate::Error;
 use crate::time;
 use crate::vault::Vault;
 
+/// The longest a lease may last: a row claiming more (the vault file edited to hold a job
+/// for ever) holds nothing.
+pub const LONGEST: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 /// Who holds leases: one run of one process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
@@ -93,7 +97,8 @@ fn live(conn: &rusqlite::Connection, name: &str, now: DateTime<Utc>) -> Result<O
         })?;
     Ok(row.and_then(|(id, holder, expires)| {
         let until = time::parse(&expires)?;
-        (until > now).then_some((id, HeldElsewhere { holder, until }))
+        let believable = until <= now + chrono::Duration::from_std(LONGEST).expect("a day fits");
+        (until > now && believable).then_some((id, HeldElsewhere { holder, until }))
     }))
 }
 
@@ -202,13 +207,15 @@ mod tests {
         v.conn()
             .execute_batch(
                 "INSERT INTO leases VALUES ('job:audit', 'x', 'someone', 'now', 'never');
-                 INSERT INTO leases VALUES ('job:scan', X'00', 7, 1.5, X'ff');",
+                 INSERT INTO leases VALUES ('job:scan', X'00', 7, 1.5, X'ff');
+                 INSERT INTO leases VALUES ('job:sync:a', 'x', 'someone', '2026-01-01T00:00:00Z', '9999-12-31T00:00:00Z');",
             )
             .unwrap();
         let me = Holder::this_process("keyward daemon");
         let now = Utc::now();
         assert_eq!(holder_of(&v, "job:audit", now).unwrap(), None);
         assert_eq!(holder_of(&v, "job:scan", now).unwrap(), None);
+        assert_eq!(holder_of(&v, "job:sync:a", now).unwrap(), None, "a lease for ever holds nothing");
         assert_eq!(acquire(&mut v, "job:audit", &me, Duration::from_secs(5), now).unwrap(), None);
         assert_eq!(acquire(&mut v, "job:scan", &me, Duration::from_secs(5), now).unwrap(), None);
     }

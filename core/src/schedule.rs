@@ -416,7 +416,7 @@ pub fn claim_run(
 /// A holder that dies is taken over this long after its last renewal.
 pub fn lease_duration() -> Duration {
     let secs = std::env::var("KEYWARD_LEASE_SECS").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(120);
-    Duration::from_secs(secs.max(1))
+    Duration::from_secs(secs.clamp(1, crate::lease::LONGEST.as_secs()))
 }
 
 fn record_in(conn: &rusqlite::Connection, job: &Job, run: &JobRun) -> Result<(), Error> {
@@ -628,13 +628,19 @@ pub async fn run<H: Host>(
                             outcome = &mut work => break outcome,
                             () = renewal => match host.renew(&job).await {
                                 Ok(true) => {}
-                                Ok(false) => tracing::warn!(job = %job.id(), "the job's lease was taken over by another process while it ran"),
+                                // Another process took the job over (this one stalled past its
+                                // lease: a suspended laptop): stop, so the run is not made twice.
+                                Ok(false) => break Err(Error::Conflict(
+                                    "stopped: another process took the job over while it ran".into(),
+                                )),
                                 Err(e) => tracing::warn!(job = %job.id(), error = %e, "the job's lease could not be renewed"),
                             },
                         }
                     };
                     let status = match outcome {
                         Ok(m) => RunStatus::Ok(m),
+                        // Locked under it: nothing ran to the end; caught up after the unlock.
+                        Err(Error::Vault(crate::vault::VaultError::Locked)) => RunStatus::Cancelled,
                         Err(e) => RunStatus::Failed(e.to_string()),
                     };
                     (job, JobRun { fire_at, started_at, finished_at: clock.now(), status })
@@ -649,7 +655,7 @@ pub async fn run<H: Host>(
         tokio::select! {
             _ = clock.sleep_until(wake) => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                finish(&*host, &running, done, &*on_event).await?;
+                finish(&*host, &running, &mut covered, done, &*on_event).await;
             }
             _ = cancel.changed() => {}
         }
@@ -660,7 +666,7 @@ pub async fn run<H: Host>(
     tokio::pin!(grace);
     while !tasks.is_empty() {
         tokio::select! {
-            Some(done) = tasks.join_next() => finish(&*host, &running, done, &*on_event).await?,
+            Some(done) = tasks.join_next() => finish(&*host, &running, &mut covered, done, &*on_event).await,
             _ = &mut grace => break,
         }
     }
@@ -679,16 +685,26 @@ pub async fn run<H: Host>(
     Ok(())
 }
 
+/// Ends a run: told, recorded (a record that fails is logged, not fatal: the scheduler goes on,
+/// and the fire time, uncovered in the vault, is run again), its fire time left uncovered when
+/// it did not run to the end.
 async fn finish<H: Host + ?Sized>(
     host: &H,
     running: &Mutex<HashSet<Job>>,
+    covered: &mut HashMap<Job, DateTime<Utc>>,
     done: Result<(Job, JobRun), tokio::task::JoinError>,
     on_event: &(dyn Fn(Event) + Send + Sync),
-) -> Result<(), Error> {
-    let Ok((job, run)) = done else { return Ok(()) };
+) {
+    let Ok((job, run)) = done else { return };
     running.lock().expect("running set").remove(&job);
     on_event(Event::Finished { job: job.clone(), status: run.status.clone() });
-    host.record(job, run).await
+    if run.status == RunStatus::Cancelled {
+        covered.remove(&job);
+    }
+    if let Err(e) = host.record(job.clone(), run).await {
+        tracing::warn!(job = %job.id(), error = %e, "the run could not be recorded");
+        covered.remove(&job);
+    }
 }
 
 /// The last fire time recorded for a job (tests and the UI).
@@ -769,8 +785,8 @@ impl Host for VaultHost {
     fn record(&self, job: Job, run: JobRun) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
             match self.session.with(|v| finish_run(v, &job, &run, &self.holder)).await {
-                // Locked meanwhile: the run is not recorded, its lease expires, its fire time is
-                // caught up after the next unlock.
+                // Locked meanwhile: the run is not recorded, its lease expires (or is taken
+                // again by this holder), its fire time is caught up after the next unlock.
                 Err(Error::Vault(crate::vault::VaultError::Locked)) => Ok(()),
                 other => other,
             }

@@ -24,6 +24,8 @@ struct TestHost {
     /// When set, runs wait for a permit (a long job).
     gate: Option<Arc<Semaphore>>,
     clock: Option<Arc<ManualClock>>,
+    /// Runs that find the vault locked under them (the app locked mid-run).
+    locked_runs: std::sync::atomic::AtomicUsize,
 }
 
 impl Host for TestHost {
@@ -35,6 +37,14 @@ impl Host for TestHost {
         Box::pin(async move {
             let now = self.clock.as_ref().map(|c| schedule::Clock::now(&**c)).unwrap_or_default();
             self.runs.lock().unwrap().push((job, now));
+            let locked = self.locked_runs.fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            );
+            if locked.is_ok() {
+                return Err(Error::Vault(keyward_core::vault::VaultError::Locked));
+            }
             if let Some(g) = &self.gate {
                 g.acquire().await.unwrap().forget();
             }
@@ -152,6 +162,22 @@ async fn missed_runs_are_caught_up_once_at_start() {
     }
     started.sort();
     assert_eq!(started, vec![Job::Sync("dd".into()), Job::Audit]);
+    s.cancel.send(true).unwrap();
+    s.task.await.unwrap().unwrap();
+}
+
+/// The vault locked under a run: the run is cancelled, its fire time stays uncovered, and it
+/// runs again (in the app: once the vault is unlocked and the job listed again).
+#[tokio::test]
+async fn a_run_the_lock_stopped_is_run_again_not_lost() {
+    let mut s = start(at(0, 30), vec![hourly(Job::Audit, None)], None, no_jitter());
+    s.host.locked_runs.store(1, std::sync::atomic::Ordering::SeqCst);
+    s.quiet().await;
+    s.clock.set(at(1, 0));
+    assert_eq!(s.next().await, Event::Started { job: Job::Audit, fire_at: at(1, 0), catch_up: false });
+    assert_eq!(s.next().await, Event::Finished { job: Job::Audit, status: RunStatus::Cancelled });
+    assert_eq!(s.next().await, Event::Started { job: Job::Audit, fire_at: at(1, 0), catch_up: false });
+    assert!(matches!(s.next().await, Event::Finished { status: RunStatus::Ok(_), .. }));
     s.cancel.send(true).unwrap();
     s.task.await.unwrap().unwrap();
 }

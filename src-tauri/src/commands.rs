@@ -302,11 +302,11 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     let progress = move |p: keyward_core::scan::Progress| {
         let _ = app.emit("scan-progress", p);
     };
-    let vault = state.detached().await?;
     // The walk runs on a blocking thread, on a handle of its own; locking the vault stops it at
     // its next file.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let locked = state.session.closed();
+    let vault = state.detached().await?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
         tauri::async_runtime::spawn(async move {
@@ -317,6 +317,11 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     let walked = tauri::async_runtime::spawn_blocking(move || {
         let mut vault = vault;
         let view = api::scan(&home, &mut vault, &api::ScanRequest::default(), &progress, &stop)?;
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            // Locked during the walk: what it read is stored (a stopped scan marks nothing
+            // gone), and nothing more is done with the vault.
+            return Err(Error::Vault(keyward_core::vault::VaultError::Locked));
+        }
         api::run_audit(&home, &mut vault, Utc::now())?;
         Ok::<_, Error>(view)
     })
@@ -330,6 +335,11 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
 /// Checks a found key at its provider (only with the user's consent for that provider).
 #[tauri::command]
 pub async fn verify_shadow_key(state: State<'_, AppState>, id: String) -> Result<api::ShadowKeyView> {
+    let locked = state.session.closed();
     let mut vault = state.detached().await?;
-    Ok(api::verify_shadow_key(&mut vault, &id, &api::Endpoints::new()).await?)
+    let endpoints = api::Endpoints::new();
+    tokio::select! {
+        checked = api::verify_shadow_key(&mut vault, &id, &endpoints) => Ok(checked?),
+        () = locked => Err(Error::Vault(keyward_core::vault::VaultError::Locked).into()),
+    }
 }

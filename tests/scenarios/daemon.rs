@@ -108,10 +108,15 @@ fn wait_for_line(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<Strin
     }
 }
 
-/// The fire times of one job's runs a daemon started ("started audit (due …)").
+/// The fire times of one job's runs a daemon started ("started audit (due …)", "(catching up
+/// the run due …)").
 fn fire_times(lines: &[String], job: &str) -> Vec<String> {
     let started = format!(" started {job} (");
-    lines.iter().filter_map(|l| l.split_once(&started)).map(|(_, rest)| rest.trim_end_matches(')').to_owned()).collect()
+    lines
+        .iter()
+        .filter(|l| l.contains(&started))
+        .filter_map(|l| l.rsplit_once("due ").map(|(_, t)| t.trim_end_matches(')').to_owned()))
+        .collect()
 }
 
 /// Two daemons on one home (issue 12): each fire time of the per-second audit runs in one of
