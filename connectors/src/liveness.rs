@@ -6,7 +6,7 @@
 //! decides whether the user consented, paces the attempts and logs each one.
 
 use crate::http::HttpSettings;
-use crate::providers::{ProbeRequest, VerifyFound};
+use crate::providers::{Probe, ProbeRequest, VerifyFound};
 use crate::{ConnectorError, ErrorKind};
 
 /// What the provider said of a token.
@@ -21,8 +21,13 @@ pub enum Liveness {
 /// Whether a found token of this provider and kind can be probed, and with what call; `Err`
 /// says why not (shown to the user as unsupported). The provider's registry entry decides.
 pub fn probe_for(provider: &str, kind: &str) -> Result<&'static str, String> {
+    check_for(provider, kind).map(|(call, _)| call)
+}
+
+/// The call and the probe of a found token of this provider and kind (see [`probe_for`]).
+fn check_for(provider: &str, kind: &str) -> Result<(&'static str, Probe), String> {
     match crate::providers::get(provider).map(|p| &p.verify_found) {
-        Some(VerifyFound::Yes { kind: k, call, .. }) if *k == kind => Ok(call),
+        Some(VerifyFound::Yes { kind: k, call, probe, .. }) if *k == kind => Ok((call, *probe)),
         _ => Err(format!(
             "Keyward cannot check {provider} {} keys: no harmless read it can make with one alone",
             kind.replace('_', " ")
@@ -74,10 +79,8 @@ pub async fn probe(
     partner: Option<&str>,
     endpoint: Option<&str>,
 ) -> Result<Liveness, ConnectorError> {
-    probe_for(provider, kind).map_err(|e| ConnectorError::new("liveness", ErrorKind::Unsupported, e))?;
-    let Some(VerifyFound::Yes { probe, .. }) = crate::providers::get(provider).map(|p| &p.verify_found) else {
-        unreachable!("probe_for refused it")
-    };
+    let (_, probe) =
+        check_for(provider, kind).map_err(|e| ConnectorError::new("liveness", ErrorKind::Unsupported, e))?;
     let http = HttpSettings { max_attempts: 2, ..HttpSettings::default() };
     let mut places = endpoints(provider, endpoint);
     if places.is_empty() {

@@ -81,11 +81,12 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
     // The same pattern twice is one pattern (order kept: it is the user's).
     let mut seen = std::collections::HashSet::new();
     settings.excludes.retain(|e| seen.insert(e.clone()));
+    let verifiable = verifiable();
     for p in &settings.verify {
-        if !verifiable().contains(&p.as_str()) {
+        if !verifiable.contains(&p.as_str()) {
             return Err(Error::Invalid {
                 field: "verify",
-                reason: format!("{p:?}: found keys can be checked for {} only", verifiable().join(", ")),
+                reason: format!("{p:?}: found keys can be checked for {} only", verifiable.join(", ")),
             });
         }
     }

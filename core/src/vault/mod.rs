@@ -214,14 +214,7 @@ impl Vault {
         }
         check_header(path)?;
         let tightened = files::tighten(path);
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(|e| corrupt_or(path, e))?;
-        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| corrupt_or(path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
-        }
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| corrupt_or(path, e))?;
+        let (conn, version) = connect(path)?;
         // Read the metadata before `configure`, which writes (journal mode): a file that is
         // SQLite but not a vault must be refused without a single byte changed.
         let meta = conn
@@ -373,17 +366,8 @@ impl Vault {
     /// SQLite's WAL lets the handles read side by side, and each write is short.
     pub fn try_clone(&self) -> Result<Vault, VaultError> {
         check_header(&self.path)?;
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| corrupt_or(&self.path, e))?;
-        configure(&conn).map_err(|e| corrupt_or(&self.path, e))?;
-        let version: u32 =
-            conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| corrupt_or(&self.path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
-        }
+        let (conn, version) = connect(&self.path)?;
+        // Who the file is, before `configure` writes to it (as `open` does).
         let vault_id: Option<String> = conn
             .query_row("SELECT vault_id FROM vault_meta WHERE id = 1", [], |r| r.get(0))
             .optional()
@@ -394,6 +378,7 @@ impl Vault {
                 detail: "the file was replaced by another while the vault was open; open it again".into(),
             });
         }
+        configure(&conn).map_err(|e| corrupt_or(&self.path, e))?;
         Ok(Vault {
             conn,
             data_key: self.data_key.clone(),
@@ -567,6 +552,20 @@ fn unlock_with_recovery_key(conn: &Connection, vault_id: &str, typed: &Secret) -
 
 fn field_aad(vault_id: &str, table: &str, column: &str, row: &str) -> Vec<u8> {
     format!("keyward/v1/{vault_id}/{table}/{column}/{row}").into_bytes()
+}
+
+/// Opens the vault file (never creating it) without writing a byte: the connection, waiting up
+/// to [`BUSY_TIMEOUT`] for other processes, and its schema version, refused when newer than
+/// this build's.
+fn connect(path: &Path) -> Result<(Connection, u32), VaultError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| corrupt_or(path, e))?;
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| corrupt_or(path, e))?;
+    if version > SCHEMA_VERSION {
+        return Err(VaultError::NewerSchema { found: version, supported: SCHEMA_VERSION });
+    }
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| corrupt_or(path, e))?;
+    Ok((conn, version))
 }
 
 fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {

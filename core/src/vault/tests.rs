@@ -212,3 +212,29 @@ fn the_recovery_key_opens_the_vault_whatever_protects_it() {
     drop(v);
     assert!(matches!(Vault::open_with_recovery_key(&path, &other_key), Err(VaultError::WrongRecoveryKey)));
 }
+
+#[test]
+fn another_handle_opens_only_the_same_vault_and_writes_nothing_to_a_stranger() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(&dir);
+    let other = v.try_clone().unwrap();
+    assert_eq!(other.id(), v.id());
+
+    // Another vault moved into its place while it is open: refused.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (stranger, s) = new_vault(&elsewhere);
+    drop(s);
+    std::fs::rename(&stranger, &path).unwrap();
+    let err = v.try_clone().unwrap_err().to_string();
+    assert!(err.contains("replaced by another"), "{err}");
+
+    // An SQLite file that is no vault at all: refused, not a byte written (not even WAL mode).
+    std::fs::remove_file(&path).unwrap();
+    let plain = rusqlite::Connection::open(&path).unwrap();
+    plain.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+    drop(plain);
+    let before = std::fs::read(&path).unwrap();
+    assert!(v.try_clone().is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the stranger was changed");
+    assert!(!path.with_extension("db-wal").exists(), "the stranger was put in WAL mode");
+}
