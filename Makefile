@@ -10,7 +10,7 @@ export MOTO_VENV
 export KEYWARD_MOTO_PYTHON := $(MOTO_VENV)/bin/python
 export TZ := UTC
 
-.PHONY: run test desktop deps test-deps ui cli check-layering check-supply-chain
+.PHONY: run test desktop deps test-deps ui cli check-layering check-provider-literals check-supply-chain
 
 deps:
 	scripts/install-deps.sh
@@ -33,10 +33,13 @@ run: desktop
 check-layering:
 	scripts/check-layering.sh
 
+check-provider-literals:
+	scripts/check-provider-literals.py
+
 check-supply-chain:
 	scripts/check-supply-chain.sh
 
-test: test-deps ui check-layering check-supply-chain
+test: test-deps ui check-layering check-provider-literals check-supply-chain
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cd ui && npm test --silent

@@ -22,6 +22,15 @@ for ours in keyward-core keyward-connectors; do
     fail=1
   fi
 done
+# The demo's stand-ins (an HTTP server, seeded estates) are linked only with core's `demo`
+# feature, which the CLI and the app turn on: core alone builds without them.
+if cargo tree -p keyward-core -e normal -i keyward-fakes 2>/dev/null | grep -q "^keyward-fakes v"; then
+  echo "layering: keyward-core links keyward-fakes without its demo feature" >&2
+  fail=1
+fi
+cargo tree -p keyward-cli -e normal -i keyward-fakes 2>/dev/null | grep -q "^keyward-fakes v" \
+  || { echo "layering: check is broken (the CLI does not link the demo)" >&2; fail=1; }
+cargo check -q -p keyward-core || { echo "layering: keyward-core does not build without its demo feature" >&2; fail=1; }
 # Every write transaction is `Vault::write` (BEGIN IMMEDIATE): a deferred one fails with
 # "database is locked" when it upgrades while another process writes (ARCHITECTURE.md).
 if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction::new' core/src cli/src src-tauri/src \
@@ -31,5 +40,5 @@ if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction
 fi
 # Make sure the check can fail: the desktop shell does depend on tauri.
 cargo tree -p keyward-desktop -i tauri -e normal 2>/dev/null | grep -q "^tauri v" || { echo "layering: check is broken (tauri not found under keyward-desktop)" >&2; fail=1; }
-[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; writes through Vault::write)"
+[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; core builds without the demo; writes through Vault::write)"
 exit "$fail"

@@ -613,16 +613,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connector(ConnectorCmd::Add(a)) => {
             let mut vault = open(&home)?;
             let credentials = read_credentials(&a.provider, a.credentials_stdin)?;
-            let settings = ConnectorSettings {
-                profile: a.profile,
-                region: a.region,
-                regions: a.regions,
-                site: a.site,
-                org_id: a.org_id,
-                account_ids: a.account_id,
-                endpoint: a.endpoint,
-                demo: false,
-            };
+            let mut settings = ConnectorSettings::default();
+            settings.set("profile", a.profile);
+            settings.set("region", a.region);
+            settings.set("regions", a.regions);
+            settings.set("site", a.site);
+            settings.set("org_id", a.org_id);
+            settings.set("account_ids", a.account_id);
+            settings.set("endpoint", a.endpoint);
             let c = api::add_connector(&mut vault, &a.name, &a.provider, settings, &credentials)?;
             println!(
                 "Added connector {} ({}). Check it with `keyward connector test {}`, then run `keyward sync`.",

@@ -10,7 +10,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderMap;
+use keyward_secret::Secret;
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 
 use crate::{ConnectorError, ErrorKind};
@@ -118,7 +119,7 @@ pub struct Http {
     provider: &'static str,
     settings: Arc<HttpSettings>,
     permits: Arc<Semaphore>,
-    scrub: Arc<Vec<String>>,
+    scrub: Arc<Vec<Secret>>,
 }
 
 impl std::fmt::Debug for Http {
@@ -145,7 +146,7 @@ impl Http {
             .build()
             .map_err(|e| ConnectorError::new(provider, ErrorKind::Config, format!("HTTP client: {e}")))?;
         let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        let scrub = secrets.iter().filter(|s| s.len() >= 4).map(|s| s.to_string()).collect();
+        let scrub = secrets.iter().filter(|s| s.len() >= 4).map(|s| Secret::from(*s)).collect();
         Ok(Self { client, provider, settings: Arc::new(settings), permits, scrub: Arc::new(scrub) })
     }
 
@@ -308,10 +309,39 @@ impl Http {
 
     fn scrubbed(&self, mut message: String) -> String {
         for secret in self.scrub.iter() {
-            message = message.replace(secret.as_str(), "<redacted>");
+            message = message.replace(secret.expose(), "<redacted>");
         }
         message
     }
+}
+
+/// Refuses a credential an HTTP header cannot carry (a line break, a control character), when
+/// the client is made rather than on its first request; `field` names it in the error.
+pub fn check_credential(provider: &'static str, field: &str, secret: &Secret) -> Result<(), ConnectorError> {
+    match HeaderValue::from_str(secret.expose()) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ConnectorError::new(
+            provider,
+            ErrorKind::Config,
+            format!("the {field} holds characters an HTTP header cannot carry (a line break or a control character)"),
+        )),
+    }
+}
+
+/// The header value carrying a credential, made from the secret as the request is built and
+/// marked sensitive (left out of `Debug` output and of HTTP/2 header compression tables). The
+/// secret must have passed [`check_credential`]; one that did not is sent as an empty value,
+/// which the provider refuses.
+pub fn credential(secret: &Secret) -> HeaderValue {
+    credential_with(secret, "")
+}
+
+/// [`credential`] after a scheme (`Bearer `, `Basic `).
+pub fn credential_with(secret: &Secret, scheme: &str) -> HeaderValue {
+    let value = zeroize::Zeroizing::new(format!("{scheme}{}", secret.expose()));
+    let mut v = HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""));
+    v.set_sensitive(true);
+    v
 }
 
 /// Exponential backoff with full jitter: a random wait in `[0, min(max, base * 2^(attempt-1))]`.
@@ -324,7 +354,16 @@ fn backoff(s: &HttpSettings, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn a_credential_header_is_sensitive_and_never_printed() {
+        let v = credential_with(&Secret::from("planted-abc"), "Bearer ");
+        assert!(v.is_sensitive());
+        assert_eq!(format!("{v:?}"), "Sensitive");
+        assert_eq!(v.to_str().unwrap(), "Bearer planted-abc");
+        assert!(check_credential("datadog", "API key", &Secret::from("a\nb")).is_err());
+        assert!(check_credential("datadog", "API key", &Secret::from("ok-123")).is_ok());
+    }
 
     fn headers(name: &'static str, value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

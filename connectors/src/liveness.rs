@@ -79,9 +79,21 @@ pub async fn probe(
     partner: Option<&str>,
     endpoint: Option<&str>,
 ) -> Result<Liveness, ConnectorError> {
+    let http = HttpSettings { max_attempts: 2, ..HttpSettings::default() };
+    probe_with(provider, kind, token, partner, endpoint, http).await
+}
+
+/// [`probe`] with its own HTTP limits (a key the user asked about gets the full retry budget).
+pub async fn probe_with(
+    provider: &str,
+    kind: &str,
+    token: &str,
+    partner: Option<&str>,
+    endpoint: Option<&str>,
+    http: HttpSettings,
+) -> Result<Liveness, ConnectorError> {
     let (_, probe) =
         check_for(provider, kind).map_err(|e| ConnectorError::new("liveness", ErrorKind::Unsupported, e))?;
-    let http = HttpSettings { max_attempts: 2, ..HttpSettings::default() };
     let mut places = endpoints(provider, endpoint);
     if places.is_empty() {
         places.push(String::new());

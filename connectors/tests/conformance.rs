@@ -326,7 +326,7 @@ async fn atlas_service_accounts_sign_in_with_client_credentials() {
         (sa.client_id.clone(), sec.secret.clone())
     };
     let at = AtlasSettings { org_id: ATLAS_ORG.into(), base_url: Some(estate.atlas.url()) };
-    let inv = Atlas::new(&at, AtlasAuth::ServiceAccount { client_id, client_secret: secret })
+    let inv = Atlas::new(&at, AtlasAuth::ServiceAccount { client_id, client_secret: secret.into() })
         .unwrap()
         .inventory(&quiet)
         .await
@@ -374,6 +374,37 @@ fn debug_output_never_shows_a_credential() {
     for s in shown {
         assert!(!s.contains(SECRET), "{s}");
     }
+}
+
+/// A credential with a line break would be refused by the HTTP stack on the first request, with
+/// a message that names nothing; it is refused when the client is made, naming the field, and
+/// never echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_a_header_cannot_carry_is_refused_before_anything_is_sent() {
+    use keyward_connectors::providers::{self, Credentials, Settings};
+    const BROKEN: &str = "planted-secret-0123\nX-Injected: 1";
+    let dd = DatadogSettings { site: "datadoghq.com".into(), base_url: None };
+    let nr = NewRelicSettings { region: "eu".into(), account_ids: vec![1], endpoint: None };
+    let errors = [
+        Datadog::new(&dd, BROKEN, "fine-app-key").unwrap_err(),
+        Datadog::new(&dd, "fine-api-key", BROKEN).unwrap_err(),
+        Fastly::new(&FastlySettings::default(), BROKEN).unwrap_err(),
+        NewRelic::new(&nr, BROKEN).unwrap_err(),
+    ];
+    for e in errors {
+        assert_eq!(e.kind, ErrorKind::Config, "{e}");
+        assert!(e.to_string().contains("cannot carry"), "{e}");
+        assert!(!e.to_string().contains("planted-secret"), "{e}");
+    }
+    // The same through the registry, as sync opens a connector.
+    let mut creds = Credentials::default();
+    creds.insert("token", BROKEN.into());
+    let settings: Settings = [("endpoint", serde_json::json!("http://127.0.0.1:9"))].into_iter().collect();
+    let Err(e) = providers::get("fastly").unwrap().open(&settings, &creds).await else {
+        panic!("a token with a line break was accepted");
+    };
+    assert_eq!(e.kind, ErrorKind::Config, "{e}");
+    assert_eq!(format!("{creds:?}"), r#"{"token"}"#, "Debug shows field names only");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,8 +115,8 @@ pub fn verify(vault: &Vault) -> Result<LogCheck, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Secret;
     use crate::crypto::KdfParams;
-    use crate::secret::Secret;
 
     const FAST: KdfParams = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
 

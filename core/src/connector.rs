@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::secret::Secret;
+use crate::Secret;
 use crate::time;
 use crate::vault::Vault;
 
@@ -41,35 +41,12 @@ pub struct Connector {
     pub settings_intact: bool,
 }
 
-/// Settings per provider; each field says which providers read it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ConnectorSettings {
-    /// AWS named profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    /// AWS region; New Relic region (`us`, `eu`, `jp`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// API Gateway: the regions to inventory (empty: every commercial region).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub regions: Vec<String>,
-    /// Datadog site (`datadoghq.eu`...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
-    /// MongoDB Atlas organization id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-    /// New Relic account ids to list (empty: every account the key sees).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub account_ids: Vec<i64>,
-    /// The provider's URL instead of the public one (Atlas for Government, a proxy, AWS
-    /// endpoint overrides, the demo's local stand-ins).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// A connector of the demo workspace (its provider is a local stand-in).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub demo: bool,
-}
+/// A connector's settings as stored (no secrets): each provider reads the keys its registry
+/// entry declares into a typed struct of its own.
+pub use keyward_connectors::providers::Settings as ConnectorSettings;
+
+/// A connector's own credentials, field by field (secrets; `Debug` shows field names).
+pub use keyward_connectors::providers::Credentials;
 
 /// Providers that can be connected (synced), as opposed to registered by hand: those whose
 /// registry entry lists keys.
@@ -85,53 +62,23 @@ pub fn credential_sets(provider: &str) -> Vec<Vec<&'static str>> {
         .unwrap_or_default()
 }
 
-/// A connector's own credentials, field by field. Secrets only; `Debug` shows field names.
-#[derive(Default)]
-pub struct Credentials {
-    fields: BTreeMap<String, Secret>,
+/// Credentials as one secret JSON object, to be sealed to the connector's row.
+fn credentials_to_secret(c: &Credentials) -> Secret {
+    let map: BTreeMap<&str, &str> = c.iter().map(|(k, v)| (k, v.expose())).collect();
+    let json = Zeroizing::new(serde_json::to_string(&map).expect("credentials serialize"));
+    Secret::new(json.as_str().to_owned())
 }
 
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.fields.keys()).finish()
+/// Credentials back from their unsealed JSON object.
+fn credentials_from_secret(s: &Secret) -> Result<Credentials, Error> {
+    // Values move straight into `Secret`s (zeroized on drop); no other copy is kept.
+    let map: BTreeMap<String, String> = serde_json::from_str(s.expose())
+        .map_err(|_| Error::Invalid { field: "credentials", reason: "unreadable".into() })?;
+    let mut c = Credentials::default();
+    for (k, v) in map {
+        c.insert(&k, Secret::new(v));
     }
-}
-
-impl Credentials {
-    /// Sets a field.
-    pub fn insert(&mut self, field: &str, value: Secret) {
-        self.fields.insert(field.to_owned(), value);
-    }
-
-    /// A field's value.
-    pub fn get(&self, field: &str) -> Option<&Secret> {
-        self.fields.get(field).filter(|s| !s.is_empty())
-    }
-
-    /// A field's value, or a clear error naming it.
-    pub fn require(&self, field: &'static str) -> Result<&str, Error> {
-        self.get(field)
-            .map(Secret::expose)
-            .ok_or(Error::Invalid { field: "credentials", reason: format!("{field} is missing") })
-    }
-
-    /// The names of the fields set.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.fields.keys().map(String::as_str)
-    }
-
-    fn to_secret(&self) -> Secret {
-        let map: BTreeMap<&str, &str> = self.fields.iter().map(|(k, v)| (k.as_str(), v.expose())).collect();
-        let json = Zeroizing::new(serde_json::to_string(&map).expect("credentials serialize"));
-        Secret::new(json.as_str().to_owned())
-    }
-
-    fn from_secret(s: &Secret) -> Result<Self, Error> {
-        // Values move straight into `Secret`s (zeroized on drop); no other copy is kept.
-        let map: BTreeMap<String, String> = serde_json::from_str(s.expose())
-            .map_err(|_| Error::Invalid { field: "credentials", reason: "unreadable".into() })?;
-        Ok(Self { fields: map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect() })
-    }
+    Ok(c)
 }
 
 /// Refuses an endpoint that would carry credentials in the clear: `https://`, or `http://` to
@@ -170,65 +117,30 @@ fn settings_read_by(provider: &str) -> Vec<&'static str> {
         .unwrap_or_default()
 }
 
+/// The CLI flag of a stored setting, as any provider declares it.
+fn flag_of(key: &str) -> String {
+    keyward_connectors::providers::REGISTRY
+        .iter()
+        .flat_map(|p| p.settings)
+        .find(|s| s.key == key)
+        .map_or_else(|| format!("--{}", key.replace('_', "-")), |s| s.flag.to_owned())
+}
+
 fn check_settings_apply(provider: &str, s: &ConnectorSettings) -> Result<(), Error> {
-    let given = [
-        ("--profile", s.profile.is_some()),
-        ("--region", s.region.is_some()),
-        ("--regions", !s.regions.is_empty()),
-        ("--site", s.site.is_some()),
-        ("--org-id", s.org_id.is_some()),
-        ("--account-id", !s.account_ids.is_empty()),
-        ("--endpoint", s.endpoint.is_some()),
-    ];
-    let read = settings_read_by(provider);
-    match given.iter().find(|(flag, set)| *set && !read.contains(flag)) {
-        Some((flag, _)) => Err(Error::Invalid {
+    let reads: Vec<&str> = keyward_connectors::providers::get(provider)
+        .map(|p| p.settings.iter().map(|s| s.key).collect())
+        .unwrap_or_default();
+    match s.keys().find(|k| *k != keyward_connectors::providers::DEMO && !reads.contains(k)) {
+        Some(key) => Err(Error::Invalid {
             field: "settings",
-            reason: format!("{provider} does not use {flag} (it reads {})", read.join(", ")),
+            reason: format!(
+                "{provider} does not use {} (it reads {})",
+                flag_of(key),
+                settings_read_by(provider).join(", ")
+            ),
         }),
         None => Ok(()),
     }
-}
-
-/// The shape of an AWS region name: `us-east-1`, `us-gov-west-1`, `cn-north-1`.
-fn is_aws_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u8>().is_ok()
-}
-
-/// Refuses a profile neither AWS file defines, instead of letting the SDK fall back to
-/// instance metadata and fail with its own dump.
-fn check_aws_profile(profile: &str) -> Result<(), Error> {
-    let home = dirs::home_dir().unwrap_or_default();
-    let file = |var: &str, default: &str| {
-        std::env::var_os(var).map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws").join(default))
-    };
-    let (config, credentials) = (file("AWS_CONFIG_FILE", "config"), file("AWS_SHARED_CREDENTIALS_FILE", "credentials"));
-    let defines = |path: &std::path::Path, headers: &[String]| {
-        std::fs::read_to_string(path).is_ok_and(|text| {
-            text.lines().any(|l| {
-                let l = l.trim();
-                l.starts_with('[')
-                    && l.ends_with(']')
-                    && headers.iter().any(|h| l[1..l.len() - 1].split_whitespace().collect::<Vec<_>>().join(" ") == *h)
-            })
-        })
-    };
-    let mut headers = vec![format!("profile {profile}")];
-    if profile == "default" {
-        headers.push("default".into());
-    }
-    let in_config = defines(&config, &headers);
-    if in_config || defines(&credentials, &[profile.to_owned()]) {
-        return Ok(());
-    }
-    Err(Error::Invalid {
-        field: "profile",
-        reason: format!("no profile named {profile:?} in {} or {}", config.display(), credentials.display()),
-    })
 }
 
 /// Checks that `credentials` hold one complete set of what `provider` needs (none for AWS), and
@@ -254,47 +166,13 @@ fn validate(provider: &str, settings: &ConnectorSettings, credentials: &Credenti
             ),
         });
     }
-    if let Some(endpoint) = &settings.endpoint {
-        check_endpoint(endpoint)?;
+    if let Some(endpoint) = settings.get("endpoint") {
+        check_endpoint(endpoint.as_str().unwrap_or_default())?;
     }
     check_settings_apply(provider, settings)?;
-    if provider.starts_with("aws") {
-        for region in settings.region.iter().chain(&settings.regions) {
-            if !is_aws_region(region) {
-                return Err(Error::Invalid {
-                    field: "region",
-                    reason: format!("{region:?} is not an AWS region name (like us-east-1 or eu-central-1)"),
-                });
-            }
-        }
-        if let Some(profile) = &settings.profile {
-            check_aws_profile(profile)?;
-        }
-    }
-    match provider {
-        "mongodb_atlas" if settings.org_id.as_deref().is_none_or(|o| o.trim().is_empty()) => {
-            Err(Error::Invalid { field: "org_id", reason: "MongoDB Atlas needs the organization id (--org-id)".into() })
-        }
-        "datadog" => match settings.site.as_deref() {
-            Some(s) if !keyward_connectors::datadog::SITES.contains(&s) && settings.endpoint.is_none() => {
-                Err(Error::Invalid {
-                    field: "site",
-                    reason: format!(
-                        "unknown Datadog site {s:?} (one of {})",
-                        keyward_connectors::datadog::SITES.join(", ")
-                    ),
-                })
-            }
-            _ => Ok(()),
-        },
-        "newrelic" => match settings.region.as_deref() {
-            Some(r) if !keyward_connectors::newrelic::REGIONS.iter().any(|(x, _)| *x == r) => Err(Error::Invalid {
-                field: "region",
-                reason: format!("unknown New Relic region {r:?} (us, eu or jp)"),
-            }),
-            _ => Ok(()),
-        },
-        _ => Ok(()),
+    match keyward_connectors::providers::get(provider).and_then(|p| p.connect.as_ref()) {
+        Some(connect) => (connect.validate)(settings).map_err(|e| Error::Invalid { field: e.field, reason: e.reason }),
+        None => Ok(()),
     }
 }
 
@@ -310,10 +188,9 @@ pub fn add(
         return Err(Error::Invalid { field: "name", reason: "must not be empty".into() });
     }
     if !connectable().contains(&provider) {
-        let why = if provider == "linear" {
-            format!(" — {}", keyward_connectors::linear::UNSUPPORTED)
-        } else {
-            String::new()
+        let why = match keyward_connectors::providers::get(provider).map(|p| p.inventory) {
+            Some(keyward_connectors::providers::Support::No(why)) => format!(" — {why}"),
+            _ => String::new(),
         };
         return Err(Error::Invalid {
             field: "provider",
@@ -330,7 +207,7 @@ pub fn add(
     // Removed connectors keep their rows, so an id is never given twice.
     let id: i64 = vault.conn().query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM connectors", [], |r| r.get(0))?;
     let sealed = match credentials.names().next() {
-        Some(_) => Some(vault.seal("connectors", "secret", &id.to_string(), &credentials.to_secret())?),
+        Some(_) => Some(vault.seal("connectors", "secret", &id.to_string(), &credentials_to_secret(credentials))?),
         None => None,
     };
     let mac = vault.connector_mac(id, name, provider, &settings_json, None);
@@ -351,15 +228,15 @@ pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, 
             connector.name
         )));
     }
-    if let Some(endpoint) = &connector.settings.endpoint {
-        check_endpoint(endpoint)?;
+    if let Some(endpoint) = connector.settings.get("endpoint") {
+        check_endpoint(endpoint.as_str().unwrap_or_default())?;
     }
     let blob: Option<Vec<u8>> =
         vault.conn().query_row("SELECT secret FROM connectors WHERE id = ?1", [connector.id], |r| r.get(0))?;
     match blob {
         None => Ok(Credentials::default()),
         Some(b) => {
-            Credentials::from_secret(&vault.open_sealed("connectors", "secret", &connector.id.to_string(), &b)?)
+            credentials_from_secret(&vault.open_sealed("connectors", "secret", &connector.id.to_string(), &b)?)
         }
     }
 }

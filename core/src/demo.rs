@@ -5,39 +5,48 @@
 //! connector's creation time, so the estate ages like a real one and re-syncs see the same keys.
 //!
 //! AWS comes from a small Rust stand-in (IAM and API Gateway); tests use moto instead.
+//!
+//! The stand-ins (`keyward-fakes`, with its HTTP server) are linked only with the `demo` feature,
+//! which the CLI and the app turn on; without it, `keyward-core` builds without them and a
+//! demo connector found in a vault is refused with a clear error.
 
+#[cfg(feature = "demo")]
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "demo")]
 use chrono::{DateTime, Utc};
-use keyward_fakes::estate::{DEMO_KEYS, Estate};
+#[cfg(feature = "demo")]
+use keyward_fakes::estate::{DEMO_KEYS, Estate, HAND_REGISTERED};
 
+#[cfg(feature = "demo")]
+use crate::Secret;
+#[cfg(feature = "demo")]
 use crate::connector::{self, Connector, ConnectorSettings, Credentials};
+#[cfg(feature = "demo")]
 use crate::inventory::{self, NewKey};
-use crate::secret::Secret;
+#[cfg(feature = "demo")]
 use crate::vault::Vault;
+#[cfg(feature = "demo")]
 use crate::{Error, time};
 
+#[cfg(feature = "demo")]
 /// The demo's connectors: (name, provider).
-pub const CONNECTORS: &[(&str, &str)] = &[
-    ("demo-aws", "aws"),
-    ("demo-apigateway", "aws_apigateway"),
-    ("demo-datadog", "datadog"),
-    ("demo-atlas", "mongodb_atlas"),
-    ("demo-fastly", "fastly"),
-    ("demo-newrelic", "newrelic"),
-];
+pub use keyward_fakes::estate::DEMO_CONNECTORS as CONNECTORS;
 
+#[cfg(feature = "demo")]
 /// The running stand-ins for a demo workspace.
 pub struct Demo {
     estate: Estate,
 }
 
+#[cfg(feature = "demo")]
 impl std::fmt::Debug for Demo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Demo")
     }
 }
 
+#[cfg(feature = "demo")]
 impl Demo {
     /// Starts the stand-ins seeded as of `anchor`.
     pub async fn start(anchor: DateTime<Utc>) -> Result<Self, Error> {
@@ -48,53 +57,50 @@ impl Demo {
         Ok(Self { estate })
     }
 
-    /// `c` pointed at its stand-in, when it is a demo connector.
-    pub fn redirect(&self, c: &Connector) -> Connector {
+    /// `c` pointed at its stand-in, when it is a demo connector; `credentials` gain what the
+    /// stand-in wants for this sync only (the AWS stand-in's fixed key).
+    pub fn redirect(&self, c: &Connector, credentials: &mut Credentials) -> Connector {
         let mut c = c.clone();
-        if !c.settings.demo {
+        if !c.settings.is_demo() {
             return c;
         }
-        let e = &self.estate;
-        c.settings.endpoint = match c.provider.as_str() {
-            "datadog" => Some(e.datadog.url()),
-            "mongodb_atlas" => Some(e.atlas.url()),
-            "fastly" => Some(e.fastly.url()),
-            "aws" | "aws_apigateway" => Some(e.aws.url()),
-            "newrelic" => {
-                c.settings.account_ids = e.newrelic_accounts.clone();
-                Some(format!("{}/graphql", e.newrelic.url()))
-            }
-            _ => c.settings.endpoint,
-        };
+        let stand_in = self.estate.stand_in(&c.provider);
+        for (key, value) in stand_in.settings {
+            c.settings.set(key, value);
+        }
+        for (field, value) in stand_in.credentials {
+            credentials.insert(field, Secret::new(value));
+        }
         c
     }
 
-    /// The Linear stand-in's base URL.
-    pub fn linear_url(&self) -> String {
-        self.estate.linear.url()
+    /// Where a hand-registered key of `provider` is checked in the demo: its stand-in.
+    pub fn endpoint(&self, provider: &str) -> Option<String> {
+        self.estate
+            .stand_in(provider)
+            .settings
+            .into_iter()
+            .find(|(k, _)| *k == "endpoint")?
+            .1
+            .as_str()
+            .map(str::to_owned)
     }
 
     fn credentials(&self, provider: &str) -> Credentials {
-        let e = &self.estate;
-        let source = match provider {
-            "aws" | "aws_apigateway" => return Credentials::default(),
-            "datadog" => &e.datadog_credentials,
-            "mongodb_atlas" => &e.atlas_credentials,
-            "fastly" => &e.fastly_credentials,
-            _ => &e.newrelic_credentials,
-        };
         let mut c = Credentials::default();
-        for (k, v) in &source.fields {
+        for (k, v) in self.estate.demo_credentials(provider) {
             c.insert(k, Secret::new(v.clone()));
         }
         c
     }
 }
 
+#[cfg(feature = "demo")]
 fn anchor_of(connectors: &[Connector]) -> Option<DateTime<Utc>> {
-    connectors.iter().filter(|c| c.settings.demo).filter_map(|c| time::parse(&c.created_at)).min()
+    connectors.iter().filter(|c| c.settings.is_demo()).filter_map(|c| time::parse(&c.created_at)).min()
 }
 
+#[cfg(feature = "demo")]
 /// The stand-ins, when any of `connectors` is a demo connector.
 pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Error> {
     match anchor_of(connectors) {
@@ -103,6 +109,7 @@ pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Er
     }
 }
 
+#[cfg(feature = "demo")]
 /// What a vault without demo connectors already holds, in words, or `None` when it is empty.
 fn contents(vault: &Vault) -> Result<Option<String>, Error> {
     let mut held = Vec::new();
@@ -122,11 +129,12 @@ fn contents(vault: &Vault) -> Result<Option<String>, Error> {
     Ok((!held.is_empty()).then(|| held.join(", ")))
 }
 
+#[cfg(feature = "demo")]
 /// Adds the demo connectors (once) and the hand-registered Linear keys; returns the stand-ins,
 /// seeded as later syncs will seed them (from the connectors' creation time).
 pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
     let existing = connector::list(vault)?;
-    if existing.iter().any(|c| !c.settings.demo) {
+    if existing.iter().any(|c| !c.settings.is_demo()) {
         return Err(Error::Conflict(
             "this home has real connectors; run the demo in its own home (--home DIR)".to_owned(),
         ));
@@ -148,22 +156,15 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
         if existing.iter().any(|c| c.name == *name) {
             continue;
         }
-        let settings = ConnectorSettings {
-            demo: true,
-            site: (*provider == "datadog").then(|| "datadoghq.com".to_owned()),
-            org_id: (*provider == "mongodb_atlas").then(|| keyward_fakes::estate::ATLAS_ORG.to_owned()),
-            region: match *provider {
-                "newrelic" => Some("us".to_owned()),
-                "aws" | "aws_apigateway" => Some("us-east-1".to_owned()),
-                _ => None,
-            },
-            regions: if *provider == "aws_apigateway" { vec!["us-east-1".to_owned()] } else { Vec::new() },
-            ..Default::default()
-        };
+        let mut settings = ConnectorSettings::default();
+        for (key, value) in keyward_fakes::estate::demo_settings(provider) {
+            settings.set(key, value);
+        }
+        settings.set(keyward_connectors::providers::DEMO, true);
         connector::add(vault, name, provider, &settings, &demo.credentials(provider))?;
     }
     let registered: Vec<String> =
-        inventory::list(vault)?.into_iter().filter(|k| k.provider == "linear").map(|k| k.name).collect();
+        inventory::list(vault)?.into_iter().filter(|k| k.provider == HAND_REGISTERED).map(|k| k.name).collect();
     for (name, owner, secret, _) in &demo.estate.linear_keys {
         if registered.contains(name) {
             continue;
@@ -171,7 +172,7 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
         inventory::add_manual(
             vault,
             NewKey {
-                provider: "linear".into(),
+                provider: HAND_REGISTERED.into(),
                 name: name.clone(),
                 owner: Some(owner.clone()),
                 expires_at: None,
@@ -189,6 +190,7 @@ pub async fn populate(vault: &mut Vault) -> Result<Demo, Error> {
 /// The demo's project folder, in the demo home: what a first scan of a real laptop finds.
 pub const PROJECT_DIR: &str = "demo-project";
 
+#[cfg(feature = "demo")]
 /// Writes the demo project: a `.env` that still holds the revoked Linear CI key (a key Keyward
 /// manages), tokens of providers Keyward does not connect (GitHub, Slack: shadow keys), and an
 /// inventoried AWS access key id in Terraform (a consumer location, not a secret). The tokens
@@ -215,3 +217,44 @@ pub fn write_project(home: &Path, demo: &Demo, aws_key_id: Option<&str>) -> std:
     }
     Ok(dir)
 }
+
+/// What a build without the demo workspace has in its place.
+#[cfg(not(feature = "demo"))]
+mod absent {
+    use crate::Error;
+    use crate::connector::{Connector, Credentials};
+
+    /// No stand-ins in this build: the type has no value.
+    #[derive(Debug)]
+    pub enum Demo {}
+
+    impl Demo {
+        /// Never called: there is no `Demo`.
+        pub fn redirect(&self, _: &Connector, _: &mut Credentials) -> Connector {
+            match *self {}
+        }
+
+        /// Never called: there is no `Demo`.
+        pub fn endpoint(&self, _: &str) -> Option<String> {
+            match *self {}
+        }
+    }
+
+    /// `None`, unless a demo connector is among `connectors`: then an error saying so.
+    pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Error> {
+        match connectors.iter().find(|c| c.settings.is_demo()) {
+            Some(c) => Err(Error::Invalid {
+                field: "demo",
+                reason: format!(
+                    "connector {} belongs to a demo workspace, and this build of Keyward has none \
+                     (built without the `demo` feature)",
+                    c.name
+                ),
+            }),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(not(feature = "demo"))]
+pub use absent::*;

@@ -40,11 +40,10 @@ pub fn index(vault: &Vault) -> Result<Index, Error> {
             let secret = inventory::reveal(vault, &k.id)?;
             index.add_secret(secret.expose(), target(k, format!("key {}", k.name)));
         }
-        match (k.provider.as_str(), k.kind.as_deref(), &k.external_id) {
-            ("aws", Some("access_key"), Some(id)) | ("mongodb_atlas", Some("api_key"), Some(id)) => {
-                index.add_id(id, target(k, format!("key {}", k.name)));
-            }
-            _ => {}
+        let id_in_files = keyward_connectors::providers::get(&k.provider)
+            .is_some_and(|p| k.kind.as_deref().is_some_and(|kind| p.ids_in_files.contains(&kind)));
+        if let (true, Some(id)) = (id_in_files, &k.external_id) {
+            index.add_id(id, target(k, format!("key {}", k.name)));
         }
         let last4 = k.details["last4"].as_str().map(str::to_owned).or_else(|| {
             k.details["obfuscated_key"].as_str().and_then(|o| o.get(o.len().saturating_sub(4)..)).map(str::to_owned)
@@ -104,11 +103,14 @@ fn credential_key<'k>(
         k.details["last4"].as_str().is_some_and(|l| secret.ends_with(l))
             || k.details["obfuscated_key"].as_str().is_some_and(|o| o.len() > 4 && secret.ends_with(&o[o.len() - 4..]))
     };
-    let (kind, wanted): (String, Option<&str>) = match (c.provider.as_str(), field) {
-        ("datadog", "api_key") => ("api_key".into(), Some("api_key")),
-        ("datadog", "app_key") => ("application_key".into(), Some("application_key")),
-        ("newrelic", f) => (f.to_owned(), None),
-        (_, f) => return (f.to_owned(), None),
+    use keyward_connectors::providers::IsKey;
+    let is_key = keyward_connectors::providers::get(&c.provider)
+        .and_then(|p| p.credentials.iter().flat_map(|set| set.iter()).find(|cred| cred.field == field))
+        .map_or(IsKey::No, |cred| cred.is_key);
+    let (kind, wanted): (String, Option<&str>) = match is_key {
+        IsKey::Kind(kind) => (kind.into(), Some(kind)),
+        IsKey::AnyKind => (field.to_owned(), None),
+        IsKey::No => return (field.to_owned(), None),
     };
     let candidates: Vec<&crate::model::ApiKey> = keys
         .iter()
@@ -587,17 +589,17 @@ pub fn recover_token(
         let Some(hit) = found.iter().find(|d| index.fingerprint(&buf[d.start..d.end]) == *fp) else { continue };
         let token = String::from_utf8_lossy(&buf[hit.start..hit.end]).into_owned();
         let line_of = |at: usize| memchr::memchr_iter(b'\n', &buf[..at]).count();
-        let partner = (hit.provider == "aws")
-            .then(|| {
-                found
-                    .iter()
-                    .filter(|d| {
-                        d.kind == "access_key_id" && line_of(d.start).abs_diff(line_of(hit.start)) <= NEAR_LINES
-                    })
-                    .min_by_key(|d| d.start.abs_diff(hit.start))
-                    .map(|d| String::from_utf8_lossy(&buf[d.start..d.end]).into_owned())
-            })
-            .flatten();
+        let partner_kind = match keyward_connectors::providers::get(hit.provider).map(|p| &p.verify_found) {
+            Some(keyward_connectors::providers::VerifyFound::Yes { partner, .. }) => *partner,
+            _ => None,
+        };
+        let partner = partner_kind.and_then(|partner_kind| {
+            found
+                .iter()
+                .filter(|d| d.kind == partner_kind && line_of(d.start).abs_diff(line_of(hit.start)) <= NEAR_LINES)
+                .min_by_key(|d| d.start.abs_diff(hit.start))
+                .map(|d| String::from_utf8_lossy(&buf[d.start..d.end]).into_owned())
+        });
         return Ok((crate::Secret::new(token), partner));
     }
     Err(Error::Conflict(if places.iter().any(|e| e.revision.is_none()) {

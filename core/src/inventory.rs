@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
+use crate::Secret;
 use crate::model::{ApiKey, KeyStatus, LastUse, MANUAL_ACCOUNT, provider_ids};
-use crate::secret::Secret;
 use crate::vault::Vault;
 use crate::{Error, time};
 

@@ -160,8 +160,8 @@ pub fn holder_of(vault: &Vault, name: &str, now: DateTime<Utc>) -> Result<Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Secret;
     use crate::crypto::KdfParams;
-    use crate::secret::Secret;
     use std::time::Duration;
 
     fn vault(dir: &tempfile::TempDir) -> Vault {

@@ -22,11 +22,10 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod schedule;
-pub mod secret;
 mod settings;
 pub mod sync;
 pub mod time;
 pub mod vault;
 
 pub use error::Error;
-pub use secret::Secret;
+pub use keyward_secret::Secret;

@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::Secret;
 use crate::audit::Severity;
 use crate::findings::{self, Change, FindingView};
-use crate::secret::Secret;
 use crate::vault::Vault;
 use crate::{Error, time};
 

@@ -300,8 +300,8 @@ fn ocsf(rows: &[ReportRow], now: DateTime<Utc>) -> Value {
                 "labels": [format!("provider:{}", f.provider), format!("account:{}", f.account)],
                 "data": {"provider": f.provider, "account": f.account, "owner": f.owner, "keyward_key_id": f.key_id},
             });
-            if f.provider.starts_with("aws") {
-                resource["cloud_partition"] = json!("aws");
+            if let Some(partition) = keyward_connectors::providers::get(&f.provider).and_then(|p| p.cloud_partition) {
+                resource["cloud_partition"] = json!(partition);
             }
             json!({
                 "activity_id": activity_id,

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use keyward_connectors::providers::Source;
 use keyward_connectors::{Check, Inventory, Progress, RemoteKey};
 use rusqlite::{ToSql, params};
 
@@ -56,93 +57,21 @@ pub async fn fetch(
     let report = |p: Progress| {
         progress(SyncProgress { connector: connector.name.clone(), phase: p.phase, done: p.done, total: p.total })
     };
-    let s = &connector.settings;
-    Ok(match connector.provider.as_str() {
-        "aws" => keyward_connectors::aws::AwsIam::connect(&aws(connector)).await.inventory(&report).await?,
-        "aws_apigateway" => {
-            keyward_connectors::apigateway::ApiGateway::connect(&aws(connector), &s.regions)
-                .await
-                .inventory(&report)
-                .await?
-        }
-        "datadog" => datadog(connector, credentials)?.inventory(&report).await?,
-        "mongodb_atlas" => atlas(connector, credentials)?.inventory(&report).await?,
-        "fastly" => fastly(connector, credentials)?.inventory(&report).await?,
-        "newrelic" => newrelic(connector, credentials)?.inventory(&report).await?,
-        other => return Err(Error::Invalid { field: "provider", reason: format!("{other:?} has no connector") }),
-    })
+    Ok(open(connector, credentials).await?.inventory(&report).await?)
 }
 
 /// Checks a connector's credentials and the permissions it needs, without syncing.
 pub async fn check(connector: &Connector, credentials: &Credentials) -> Result<Vec<Check>, Error> {
-    Ok(match connector.provider.as_str() {
-        "datadog" => datadog(connector, credentials)?.check().await?,
-        "mongodb_atlas" => atlas(connector, credentials)?.check().await?,
-        "fastly" => fastly(connector, credentials)?.check().await?,
-        "newrelic" => newrelic(connector, credentials)?.check().await?,
-        "aws" => keyward_connectors::aws::AwsIam::connect(&aws(connector)).await.check().await?,
-        "aws_apigateway" => {
-            keyward_connectors::apigateway::ApiGateway::connect(&aws(connector), &connector.settings.regions)
-                .await
-                .check()
-                .await?
-        }
-        other => return Err(Error::Invalid { field: "provider", reason: format!("{other:?} has no connector") }),
-    })
+    Ok(open(connector, credentials).await?.check().await?)
 }
 
-fn aws(c: &Connector) -> keyward_connectors::aws::AwsSettings {
-    keyward_connectors::aws::AwsSettings {
-        profile: c.settings.profile.clone(),
-        region: c.settings.region.clone(),
-        endpoint_url: c.settings.endpoint.clone(),
-        concurrency: 8,
-        // Demo connectors sign with the key the local stand-in accepts; nothing else may.
-        static_credentials: c
-            .settings
-            .demo
-            .then(|| (keyward_fakes::aws::DEMO_ACCESS_KEY.to_owned(), keyward_fakes::aws::DEMO_SECRET_KEY.to_owned())),
-    }
-}
-
-fn datadog(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::datadog::Datadog, Error> {
-    let settings = keyward_connectors::datadog::DatadogSettings {
-        site: c.settings.site.clone().unwrap_or_else(|| "datadoghq.com".into()),
-        base_url: c.settings.endpoint.clone(),
-    };
-    Ok(keyward_connectors::datadog::Datadog::new(&settings, creds.require("api_key")?, creds.require("app_key")?)?)
-}
-
-fn atlas(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::atlas::Atlas, Error> {
-    use keyward_connectors::atlas::{Atlas, AtlasAuth, AtlasSettings};
-    let auth = if creds.get("client_id").is_some() {
-        AtlasAuth::ServiceAccount {
-            client_id: creds.require("client_id")?.to_owned(),
-            client_secret: creds.require("client_secret")?.to_owned(),
-        }
-    } else {
-        AtlasAuth::ApiKey {
-            public_key: creds.require("public_key")?.to_owned(),
-            private_key: creds.require("private_key")?.to_owned(),
-        }
-    };
-    let settings =
-        AtlasSettings { org_id: c.settings.org_id.clone().unwrap_or_default(), base_url: c.settings.endpoint.clone() };
-    Ok(Atlas::new(&settings, auth)?)
-}
-
-fn fastly(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::fastly::Fastly, Error> {
-    let settings = keyward_connectors::fastly::FastlySettings { base_url: c.settings.endpoint.clone() };
-    Ok(keyward_connectors::fastly::Fastly::new(&settings, creds.require("token")?)?)
-}
-
-fn newrelic(c: &Connector, creds: &Credentials) -> Result<keyward_connectors::newrelic::NewRelic, Error> {
-    let settings = keyward_connectors::newrelic::NewRelicSettings {
-        region: c.settings.region.clone().unwrap_or_else(|| "us".into()),
-        account_ids: c.settings.account_ids.clone(),
-        endpoint: c.settings.endpoint.clone(),
-    };
-    Ok(keyward_connectors::newrelic::NewRelic::new(&settings, creds.require("api_key")?)?)
+/// The connected account, made by the connector's provider from its settings and credentials.
+async fn open(connector: &Connector, credentials: &Credentials) -> Result<Box<dyn Source>, Error> {
+    let provider = keyward_connectors::providers::get(&connector.provider).ok_or_else(|| Error::Invalid {
+        field: "provider",
+        reason: format!("{:?} has no connector", connector.provider),
+    })?;
+    Ok(provider.open(&connector.settings, credentials).await?)
 }
 
 /// Records the start of a sync run (by this process); [`recover_interrupted`] first closes the

@@ -17,7 +17,7 @@ async fn a_cancelled_sync_stops_at_once_and_records_why() {
     let path = dir.path().join("vault.db");
     let fast = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
     let mut vault = Vault::create_with(&path, Some(&Secret::new("pw".into())), fast).unwrap();
-    let settings = ConnectorSettings { endpoint: Some(format!("http://{addr}")), ..Default::default() };
+    let settings = ConnectorSettings::from_iter([("endpoint", format!("http://{addr}").into())]);
     let mut credentials = Credentials::default();
     credentials.insert("api_key", Secret::new("0123456789abcdef0123456789abcdef".into()));
     credentials.insert("app_key", Secret::new("0123456789abcdef0123456789abcdef01234567".into()));

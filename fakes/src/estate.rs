@@ -146,6 +146,86 @@ impl Estate {
     }
 }
 
+/// The demo workspace's connectors: (name, provider), one per provider that lists keys.
+pub const DEMO_CONNECTORS: &[(&str, &str)] = &[
+    ("demo-aws", "aws"),
+    ("demo-apigateway", "aws_apigateway"),
+    ("demo-datadog", "datadog"),
+    ("demo-atlas", "mongodb_atlas"),
+    ("demo-fastly", "fastly"),
+    ("demo-newrelic", "newrelic"),
+];
+
+/// The provider of [`Estate::linear_keys`], the keys the demo registers by hand.
+pub const HAND_REGISTERED: &str = "linear";
+
+/// The kind of key whose id the demo project writes into its Terraform: (provider, kind).
+pub const PROJECT_KEY: (&str, &str) = ("aws", "access_key");
+
+/// How a demo connector reaches its stand-in.
+#[derive(Debug, Clone, Default)]
+pub struct StandIn {
+    /// Settings (the stand-in's address, its accounts), set at each sync: the stand-ins listen
+    /// on a new port every start.
+    pub settings: Vec<(&'static str, serde_json::Value)>,
+    /// Credentials given for each sync only, never stored (the AWS stand-in's fixed key: AWS
+    /// connectors store no credentials).
+    pub credentials: Vec<(&'static str, String)>,
+}
+
+/// The settings a demo connector of `provider` is added with.
+pub fn demo_settings(provider: &str) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    match provider {
+        "datadog" => vec![("site", json!("datadoghq.com"))],
+        "mongodb_atlas" => vec![("org_id", json!(ATLAS_ORG))],
+        "newrelic" => vec![("region", json!("us"))],
+        "aws" => vec![("region", json!("us-east-1"))],
+        "aws_apigateway" => vec![("region", json!("us-east-1")), ("regions", json!(["us-east-1"]))],
+        _ => Vec::new(),
+    }
+}
+
+impl Estate {
+    /// The credentials a demo connector of `provider` is added with (sealed in the vault).
+    pub fn demo_credentials(&self, provider: &str) -> &[(&'static str, String)] {
+        match provider {
+            "datadog" => &self.datadog_credentials.fields,
+            "mongodb_atlas" => &self.atlas_credentials.fields,
+            "fastly" => &self.fastly_credentials.fields,
+            "newrelic" => &self.newrelic_credentials.fields,
+            _ => &[],
+        }
+    }
+
+    /// Where a demo connector of `provider` goes at each sync.
+    pub fn stand_in(&self, provider: &str) -> StandIn {
+        use serde_json::json;
+        let at = |url: String| vec![("endpoint", json!(url))];
+        match provider {
+            "datadog" => StandIn { settings: at(self.datadog.url()), ..Default::default() },
+            "mongodb_atlas" => StandIn { settings: at(self.atlas.url()), ..Default::default() },
+            "fastly" => StandIn { settings: at(self.fastly.url()), ..Default::default() },
+            "newrelic" => StandIn {
+                settings: vec![
+                    ("account_ids", json!(self.newrelic_accounts)),
+                    ("endpoint", json!(format!("{}/graphql", self.newrelic.url()))),
+                ],
+                ..Default::default()
+            },
+            "aws" | "aws_apigateway" => StandIn {
+                settings: at(self.aws.url()),
+                credentials: vec![
+                    ("access_key_id", aws::DEMO_ACCESS_KEY.to_owned()),
+                    ("secret_access_key", aws::DEMO_SECRET_KEY.to_owned()),
+                ],
+            },
+            "linear" => StandIn { settings: at(format!("{}/graphql", self.linear.url())), ..Default::default() },
+            _ => StandIn::default(),
+        }
+    }
+}
+
 fn days(d: &mut Dice, max: u64) -> Duration {
     Duration::days(d.below(max) as i64) + Duration::minutes(d.below(1440) as i64)
 }

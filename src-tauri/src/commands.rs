@@ -255,6 +255,12 @@ pub async fn dismiss_shadow_key(state: State<'_, AppState>, id: String) -> Resul
     state.with_vault(|v| api::dismiss_shadow_key(v, &id)).await
 }
 
+/// Every provider, from the registry (the UI copies no list of them).
+#[tauri::command]
+pub fn list_providers() -> Vec<api::ProviderView> {
+    api::providers()
+}
+
 #[tauri::command]
 pub async fn get_scan_settings(state: State<'_, AppState>) -> Result<api::ScanSettings> {
     state.with_vault(|v| api::scan_settings(v)).await

@@ -74,6 +74,7 @@ fn main() -> anyhow::Result<()> {
             commands::list_shadow_keys,
             commands::link_shadow_key,
             commands::dismiss_shadow_key,
+            commands::list_providers,
             commands::get_scan_settings,
             commands::save_scan_settings,
             commands::run_scan,

@@ -19,11 +19,14 @@ use crate::liveness::Liveness;
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod aws_apigateway;
+mod connection;
 pub mod datadog;
 pub mod fastly;
 pub mod linear;
 pub mod mongodb_atlas;
 pub mod newrelic;
+
+pub use connection::{Connect, Credentials, DEMO, SettingError, Settings, Source};
 
 /// Every provider, one line each; the order is the order users see.
 pub const REGISTRY: &[&Provider] = &[
@@ -60,6 +63,14 @@ pub struct Provider {
     pub settings: &'static [Setting],
     /// Listing keys through a connector.
     pub inventory: Support,
+    /// How its connector is made (settings read and checked, client opened); `None` when it
+    /// has none (its keys are registered by hand).
+    pub connect: Option<Connect>,
+    /// Kinds of its keys whose id (not the secret) is written beside the secret in files, so a
+    /// found id points to the key (an AWS access key id, an Atlas public key).
+    pub ids_in_files: &'static [&'static str],
+    /// The cloud partition reports name for its resources (OCSF `cloud_partition`).
+    pub cloud_partition: Option<&'static str>,
     /// `connector test`: what the connector's credentials may do.
     pub check: Support,
     /// Liveness of a key of this provider found on disk.
@@ -77,6 +88,19 @@ pub struct Credential {
     pub env: &'static str,
     /// What users read ("API key").
     pub label: &'static str,
+    /// Which inventoried key it is, so a scan that finds it on disk names the key.
+    pub is_key: IsKey,
+}
+
+/// Which of the provider's inventoried keys a connector's credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsKey {
+    /// A key of this kind (Datadog's `app_key` is an `application_key`), matched by its last four.
+    Kind(&'static str),
+    /// A key of any kind, matched by its last four (a New Relic user key is listed with its kind).
+    AnyKind,
+    /// None that the inventory lists (an Atlas private key: the inventory shows its public half).
+    No,
 }
 
 /// One connector setting.
@@ -84,6 +108,8 @@ pub struct Credential {
 pub struct Setting {
     /// The CLI flag (`--site`).
     pub flag: &'static str,
+    /// Its key in the stored settings (`site`).
+    pub key: &'static str,
     /// What it means for this provider.
     pub help: &'static str,
 }
@@ -117,6 +143,8 @@ pub enum VerifyFound {
         endpoints: fn() -> Vec<String>,
         /// The check.
         probe: Probe,
+        /// The kind of found key that must stand beside it (an AWS secret's access key id).
+        partner: Option<&'static str>,
     },
     /// Found keys of this provider cannot be checked; why.
     No(&'static str),
@@ -189,7 +217,14 @@ mod tests {
             }
             for s in p.settings {
                 assert!(s.flag.starts_with("--"), "{}", s.flag);
+                assert_ne!(s.key, DEMO, "{}: the demo mark is no setting", p.id);
             }
+            assert_eq!(
+                p.connect.is_some(),
+                p.inventory.is_supported(),
+                "{}: a connector exactly when it lists keys",
+                p.id
+            );
         }
     }
 

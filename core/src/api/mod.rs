@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::Secret;
 use crate::activity::{self, Entry};
 use crate::audit::{self, AuditContext, Snapshot};
 use crate::connector::{self, Connector, ConnectorSettings, Credentials};
@@ -18,7 +19,6 @@ use crate::findings::{self, Change};
 pub use crate::findings::{FindingEvent, FindingView, RiskPart, State as FindingState};
 use crate::inventory::{self, NewKey};
 use crate::model::{Account, ApiKey, Owner, Resource};
-use crate::secret::Secret;
 use crate::sync::{self, SyncProgress, SyncReport};
 use crate::vault::Vault;
 use crate::{Error, policy, time};
@@ -65,6 +65,77 @@ pub fn credential_fields(provider: &str) -> Vec<&'static keyward_connectors::pro
     keyward_connectors::providers::get(provider)
         .map(|p| p.credentials.iter().flat_map(|set| set.iter()).collect())
         .unwrap_or_default()
+}
+
+/// A provider as the UI shows it: from its registry entry, so no list of providers is copied
+/// into the UI.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderView {
+    /// The stored id (`datadog`).
+    pub id: &'static str,
+    /// What users read (`Datadog`).
+    pub name: &'static str,
+    /// Whether a connector lists its keys; when not, why (its keys are registered by hand).
+    pub connectable: bool,
+    /// Why it has no connector, when it has none.
+    pub not_connectable_why: Option<&'static str>,
+    /// The harmless read that checks a key of it found on disk, when there is one.
+    pub verify_found: Option<&'static str>,
+    /// The credential fields a connector needs: alternatives, each a set of fields.
+    pub credentials: Vec<Vec<CredentialFieldView>>,
+    /// The settings a connector reads.
+    pub settings: Vec<SettingView>,
+}
+
+/// One credential field of a provider's connector.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialFieldView {
+    /// The field's name (`api_key`).
+    pub field: &'static str,
+    /// What users read ("API key").
+    pub label: &'static str,
+    /// The environment variable the CLI reads it from.
+    pub env: &'static str,
+}
+
+/// One setting of a provider's connector.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingView {
+    /// Its key in the stored settings (`site`).
+    pub key: &'static str,
+    /// The CLI flag (`--site`).
+    pub flag: &'static str,
+    /// What it means for this provider.
+    pub help: &'static str,
+}
+
+/// Every provider Keyward knows, in the order users see.
+pub fn providers() -> Vec<ProviderView> {
+    use keyward_connectors::providers::{REGISTRY, Support, VerifyFound};
+    REGISTRY
+        .iter()
+        .map(|p| ProviderView {
+            id: p.id,
+            name: p.name,
+            connectable: p.connect.is_some(),
+            not_connectable_why: match p.inventory {
+                Support::No(why) => Some(why),
+                Support::Yes(_) => None,
+            },
+            verify_found: match &p.verify_found {
+                VerifyFound::Yes { call, .. } => Some(call),
+                VerifyFound::No(_) => None,
+            },
+            credentials: p
+                .credentials
+                .iter()
+                .map(|set| {
+                    set.iter().map(|c| CredentialFieldView { field: c.field, label: c.label, env: c.env }).collect()
+                })
+                .collect(),
+            settings: p.settings.iter().map(|s| SettingView { key: s.key, flag: s.flag, help: s.help }).collect(),
+        })
+        .collect()
 }
 
 /// The environment variable that carries the passphrase for headless use.
@@ -327,8 +398,8 @@ impl From<&Connector> for ConnectorView {
         Self {
             name: c.name.clone(),
             provider: c.provider.clone(),
-            profile: c.settings.profile.clone(),
-            region: c.settings.region.clone(),
+            profile: c.settings.text("profile").map(str::to_owned),
+            region: c.settings.text("region").map(str::to_owned),
             settings: c.settings.clone(),
             credential_fields: Vec::new(),
             account_id: c.account_id.clone(),
@@ -400,9 +471,9 @@ pub struct CheckView {
 /// Checks a connector's credentials and each permission it needs, without syncing.
 pub async fn test_connector(vault: &mut Vault, name: &str) -> Result<Vec<CheckView>, Error> {
     let c = connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
-    let credentials = connector::credentials(vault, &c)?;
+    let mut credentials = connector::credentials(vault, &c)?;
     let demo = crate::demo::for_connectors(std::slice::from_ref(&c)).await?;
-    let c = demo.as_ref().map_or(c.clone(), |d| d.redirect(&c));
+    let c = demo.as_ref().map_or(c.clone(), |d| d.redirect(&c, &mut credentials));
     let checks = sync::check(&c, &credentials).await?;
     Ok(checks.into_iter().map(|c| CheckView { what: c.what, ok: c.ok, detail: c.detail }).collect())
 }
@@ -498,8 +569,8 @@ async fn sync_connectors(
             let _permit = limit.acquire().await.expect("the semaphore is never closed");
             let started = std::time::Instant::now();
             let fetched = match credentials {
-                Ok(credentials) => {
-                    let target = demo.map_or(c.clone(), |d| d.redirect(&c));
+                Ok(mut credentials) => {
+                    let target = demo.map_or(c.clone(), |d| d.redirect(&c, &mut credentials));
                     tokio::time::timeout(SYNC_DEADLINE, sync::fetch(&target, &credentials, progress))
                         .await
                         .unwrap_or_else(|_| {
@@ -909,38 +980,64 @@ pub fn list_resources(vault: &Vault) -> Result<Vec<ResourceView>, Error> {
 }
 
 /// Asks the provider whether a key registered by hand still works (Linear: `viewer { id }`),
-/// and records the answer on the key. Linear is the only provider with a manual-key check.
+/// and records the answer on the key. The registry says which providers' keys are checked so:
+/// those with no connector and a harmless read that tells.
 pub async fn check_key(vault: &mut Vault, id: &str) -> Result<KeyView, Error> {
-    // In a demo workspace, its Linear keys are checked against the Linear stand-in.
+    // In a demo workspace, its hand-registered keys are checked against the stand-ins.
     let demo = crate::demo::for_connectors(&connector::list(vault)?).await?;
-    check_linear_key(vault, id, demo.as_ref()).await
+    check_registered_key(vault, id, demo.as_ref()).await
 }
 
-/// [`check_key`] against `demo`'s Linear stand-in when given, else against Linear.
-async fn check_linear_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo::Demo>) -> Result<KeyView, Error> {
+/// Providers whose keys are registered by hand and checked one by one, with the kind of key
+/// their check reads.
+fn checked_by_hand() -> impl Iterator<Item = (&'static keyward_connectors::providers::Provider, &'static str)> {
+    keyward_connectors::providers::REGISTRY.iter().copied().filter_map(|p| match &p.verify_found {
+        keyward_connectors::providers::VerifyFound::Yes { kind, .. } if p.connect.is_none() => Some((p, *kind)),
+        _ => None,
+    })
+}
+
+/// [`check_key`] against `demo`'s stand-ins when given, else against the provider.
+async fn check_registered_key(vault: &mut Vault, id: &str, demo: Option<&crate::demo::Demo>) -> Result<KeyView, Error> {
     let key = inventory::get(vault, id)?;
-    if key.provider != "linear" || key.account != crate::model::MANUAL_ACCOUNT {
+    let checked = checked_by_hand().find(|(p, _)| p.id == key.provider);
+    let Some((provider, kind)) = checked.filter(|_| key.account == crate::model::MANUAL_ACCOUNT) else {
+        let names: Vec<&str> = checked_by_hand().map(|(p, _)| p.name).collect();
         return Err(Error::Invalid {
             field: "key",
             reason: format!(
-                "liveness checks exist for Linear keys registered by hand; {} keys are checked by syncing their connector",
+                "liveness checks exist for {} keys registered by hand; {} keys are checked by syncing their connector",
+                names.join(" and "),
                 key.provider
             ),
         });
-    }
+    };
     let secret = inventory::reveal(vault, id)?;
-    let endpoint = demo.map(|d| format!("{}/graphql", d.linear_url()));
-    let outcome = keyward_connectors::linear::check_key(endpoint.as_deref(), secret.expose(), Default::default()).await;
+    let endpoint = demo.and_then(|d| d.endpoint(provider.id));
+    let outcome = keyward_connectors::liveness::probe_with(
+        provider.id,
+        kind,
+        secret.expose(),
+        None,
+        endpoint.as_deref(),
+        Default::default(),
+    )
+    .await;
+    let name = provider.name;
     let result = match &outcome {
-        Ok(Some(v)) => format!("live (Linear user {})", if v.email.is_empty() { &v.id } else { &v.email }),
-        Ok(None) => "rejected (Linear does not accept this key: revoked or mistyped)".to_owned(),
+        Ok(keyward_connectors::liveness::Liveness::Live(who)) => {
+            format!("live ({name} user {})", who.as_deref().unwrap_or("unknown"))
+        }
+        Ok(keyward_connectors::liveness::Liveness::Rejected) => {
+            format!("rejected ({name} does not accept this key: revoked or mistyped)")
+        }
         Err(e) => format!("unknown ({e})"),
     };
     inventory::record_check(vault, id, Utc::now(), &result)?;
-    tracing::info!(key_id = %id, ok = matches!(outcome, Ok(Some(_))), "key checked");
+    tracing::info!(key_id = %id, ok = matches!(outcome, Ok(keyward_connectors::liveness::Liveness::Live(_))), "key checked");
     activity::record(
         vault,
-        Entry::new("key.check", result.split(' ').next().unwrap_or("unknown")).provider("linear").subject(id),
+        Entry::new("key.check", result.split(' ').next().unwrap_or("unknown")).provider(provider.id).subject(id),
     );
     outcome?;
     key_view(vault, &inventory::get(vault, id)?)
@@ -955,6 +1052,7 @@ pub fn reveal_key(vault: &Vault, id: &str) -> Result<Secret, Error> {
     Ok(secret)
 }
 
+#[cfg(feature = "demo")]
 /// What `demo` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoReport {
@@ -968,6 +1066,7 @@ pub struct DemoReport {
     pub findings: usize,
 }
 
+#[cfg(feature = "demo")]
 /// Builds (or refreshes) the demo workspace in this vault: connectors to the built-in
 /// stand-ins, Linear keys registered by hand and checked, a sync with progress, a scan of the
 /// demo project folder, an audit.
@@ -1003,15 +1102,18 @@ pub async fn demo(
     let mut checked = Vec::new();
     let linear: Vec<ApiKey> = inventory::list(vault)?
         .into_iter()
-        .filter(|k| k.provider == "linear" && k.account == crate::model::MANUAL_ACCOUNT)
+        .filter(|k| checked_by_hand().any(|(p, _)| p.id == k.provider) && k.account == crate::model::MANUAL_ACCOUNT)
         .collect();
     for k in linear {
-        let view = check_linear_key(vault, &k.id, Some(&stand_ins)).await?;
+        let view = check_registered_key(vault, &k.id, Some(&stand_ins)).await?;
         checked.push((view.name, view.check_result.unwrap_or_default()));
     }
     let aws_key = inventory::list(vault)?
         .into_iter()
-        .find(|k| k.provider == "aws" && k.kind.as_deref() == Some("access_key") && k.removed_at.is_none())
+        .find(|k| {
+            let (provider, kind) = keyward_fakes::estate::PROJECT_KEY;
+            k.provider == provider && k.kind.as_deref() == Some(kind) && k.removed_at.is_none()
+        })
         .and_then(|k| k.external_id);
     let project = crate::demo::write_project(home.dir(), &stand_ins, aws_key.as_deref())
         .map_err(|e| Error::Invalid { field: "demo", reason: format!("cannot write the demo project: {e}") })?;

@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::VaultError;
+use crate::Secret;
 use crate::crypto::{self, CryptoError, KdfParams, Key};
-use crate::secret::Secret;
 
 /// The keychain service name; the account is `vault-<vault id>`.
 pub const KEYCHAIN_SERVICE: &str = "keyward";

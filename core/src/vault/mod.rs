@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::Secret;
 use crate::crypto::{self, CryptoError, Key};
-use crate::secret::Secret;
 use crate::time;
 
 pub use master::{KEYCHAIN_SERVICE, Protection};

@@ -11,8 +11,8 @@
 
 use zeroize::Zeroizing;
 
+use crate::Secret;
 use crate::crypto::{self, Key};
-use crate::secret::Secret;
 
 const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// 32 bytes are 52 base32 letters, and 4 more check them.

@@ -49,11 +49,8 @@ impl DatadogHome {
         let mut creds = Credentials::default();
         creds.insert("api_key", Secret::new(API_KEY.into()));
         creds.insert("app_key", Secret::new(APP_KEY.into()));
-        let settings = ConnectorSettings {
-            site: Some("datadoghq.com".into()),
-            endpoint: Some(server.url()),
-            ..Default::default()
-        };
+        let settings =
+            ConnectorSettings::from_iter([("site", "datadoghq.com".into()), ("endpoint", server.url().into())]);
         api::add_connector(&mut vault, "dd", "datadog", settings, &creds).unwrap();
         let mut h = Self { server, dir, home, vault };
         h.sync().await;

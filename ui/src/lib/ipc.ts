@@ -189,8 +189,17 @@ export interface ScanSettings {
   verify: string[];
 }
 
-/** Providers whose found keys can be checked, with the user's consent. */
-export const VERIFIABLE = ["aws", "datadog", "fastly", "linear", "newrelic"];
+/** A provider, from the shell's registry (`api::ProviderView`). */
+export interface Provider {
+  id: string;
+  name: string;
+  connectable: boolean;
+  not_connectable_why: string | null;
+  /** The harmless read that checks a found key of it; null when none can. */
+  verify_found: string | null;
+  credentials: { field: string; label: string; env: string }[][];
+  settings: { key: string; flag: string; help: string }[];
+}
 
 export interface ScanView {
   run: number;
@@ -240,6 +249,7 @@ export const ipc = {
   shadowKeys: () => invoke<ShadowKey[]>("list_shadow_keys"),
   linkShadow: (id: string, key: string) => invoke<void>("link_shadow_key", { id, key }),
   dismissShadow: (id: string) => invoke<void>("dismiss_shadow_key", { id }),
+  providers: () => invoke<Provider[]>("list_providers"),
   scanSettings: () => invoke<ScanSettings>("get_scan_settings"),
   saveScanSettings: (settings: ScanSettings) => invoke<ScanSettings>("save_scan_settings", { settings }),
   scan: () => invoke<ScanView>("run_scan"),

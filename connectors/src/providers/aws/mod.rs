@@ -515,5 +515,7 @@ mod tests {
     }
 }
 
-mod provider;
+pub(crate) mod provider;
 pub use provider::PROVIDER;
+
+crate::source_for!(AwsIam);

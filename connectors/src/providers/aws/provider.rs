@@ -1,7 +1,10 @@
 //! AWS IAM in the registry, and the liveness check of an AWS secret key found on disk.
 
 use crate::liveness::Liveness;
-use crate::providers::{BoxFuture, ProbeRequest, Provider, Rotation, Setting, Support, VerifyFound};
+use crate::providers::{
+    BoxFuture, Connect, Credentials, ProbeRequest, Provider, Rotation, Setting, SettingError, Settings, Source,
+    Support, VerifyFound,
+};
 use crate::{ConnectorError, ErrorKind};
 
 /// See [`crate::providers`].
@@ -11,11 +14,14 @@ pub const PROVIDER: Provider = Provider {
     // The SDK's credential chain: environment, profile, SSO, instance role.
     credentials: &[],
     settings: &[
-        Setting { flag: "--profile", help: "the named profile of ~/.aws/config to use" },
-        Setting { flag: "--region", help: "the region the SDK signs for (IAM is global)" },
-        Setting { flag: "--endpoint", help: "the IAM/STS URL instead of AWS's (a stand-in)" },
+        Setting { flag: "--profile", key: "profile", help: "the named profile of ~/.aws/config to use" },
+        Setting { flag: "--region", key: "region", help: "the region the SDK signs for (IAM is global)" },
+        Setting { flag: "--endpoint", key: "endpoint", help: "the IAM/STS URL instead of AWS's (a stand-in)" },
     ],
     inventory: Support::Yes("IAM users' access keys, their last use, and their owners' policies and groups"),
+    connect: Some(Connect { validate, open }),
+    ids_in_files: &["access_key"],
+    cloud_partition: Some(PARTITION),
     check: Support::Yes("STS GetCallerIdentity, then one read of each IAM call the inventory makes"),
     // Probed only at AWS (or the configured endpoint): STS is global.
     verify_found: VerifyFound::Yes {
@@ -23,6 +29,7 @@ pub const PROVIDER: Provider = Provider {
         call: "STS GetCallerIdentity",
         endpoints: Vec::new,
         probe,
+        partner: Some("access_key_id"),
     },
     rotation: Rotation {
         create: Support::No("Keyward does not rotate IAM access keys yet"),
@@ -42,5 +49,101 @@ fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, Connecto
             ));
         };
         super::caller_identity(id, r.token, r.endpoint).await
+    })
+}
+
+/// The partition of commercial AWS, as reports name it.
+pub(crate) const PARTITION: &str = "aws";
+
+/// The settings both AWS providers store (API Gateway adds `regions`).
+#[derive(serde::Deserialize)]
+pub(crate) struct Stored {
+    pub(crate) profile: Option<String>,
+    pub(crate) region: Option<String>,
+    #[serde(default)]
+    pub(crate) regions: Vec<String>,
+    pub(crate) endpoint: Option<String>,
+}
+
+impl Stored {
+    /// The SDK settings. Fixed credentials only where the caller gave them for this sync (the
+    /// demo workspace, with the key its local stand-in accepts): AWS connectors store none, and
+    /// real accounts always use the SDK's credential chain.
+    pub(crate) fn sdk(&self, c: &Credentials) -> super::AwsSettings {
+        super::AwsSettings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint.clone(),
+            concurrency: 8,
+            static_credentials: match (c.get("access_key_id"), c.get("secret_access_key")) {
+                (Some(id), Some(secret)) => Some((id.expose().to_owned(), secret.expose().to_owned())),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Region names of the right shape, and a profile one of the AWS files defines.
+pub(crate) fn validate(s: &Settings) -> Result<(), SettingError> {
+    let stored: Stored = s.read()?;
+    for region in stored.region.iter().chain(&stored.regions) {
+        if !is_region(region) {
+            return Err(SettingError {
+                field: "region",
+                reason: format!("{region:?} is not an AWS region name (like us-east-1 or eu-central-1)"),
+            });
+        }
+    }
+    if let Some(profile) = &stored.profile {
+        check_profile(profile)?;
+    }
+    Ok(())
+}
+
+fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        Ok(Box::new(super::AwsIam::connect(&stored.sdk(c)).await) as Box<dyn Source>)
+    })
+}
+
+/// The shape of an AWS region name: `us-east-1`, `us-gov-west-1`, `cn-north-1`.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+/// Refuses a profile neither AWS file defines, instead of letting the SDK fall back to
+/// instance metadata and fail with its own dump.
+fn check_profile(profile: &str) -> Result<(), SettingError> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var).map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws").join(default))
+    };
+    let (config, credentials) = (file("AWS_CONFIG_FILE", "config"), file("AWS_SHARED_CREDENTIALS_FILE", "credentials"));
+    let defines = |path: &std::path::Path, headers: &[String]| {
+        std::fs::read_to_string(path).is_ok_and(|text| {
+            text.lines().any(|l| {
+                let l = l.trim();
+                l.starts_with('[')
+                    && l.ends_with(']')
+                    && headers.iter().any(|h| l[1..l.len() - 1].split_whitespace().collect::<Vec<_>>().join(" ") == *h)
+            })
+        })
+    };
+    let mut headers = vec![format!("profile {profile}")];
+    if profile == "default" {
+        headers.push("default".into());
+    }
+    let in_config = defines(&config, &headers);
+    if in_config || defines(&credentials, &[profile.to_owned()]) {
+        return Ok(());
+    }
+    Err(SettingError {
+        field: "profile",
+        reason: format!("no profile named {profile:?} in {} or {}", config.display(), credentials.display()),
     })
 }

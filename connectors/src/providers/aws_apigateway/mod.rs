@@ -358,3 +358,5 @@ impl ApiGateway {
 
 mod provider;
 pub use provider::PROVIDER;
+
+crate::source_for!(ApiGateway);

@@ -1,6 +1,9 @@
 //! Amazon API Gateway in the registry.
 
-use crate::providers::{Provider, Rotation, Setting, Support, VerifyFound};
+use crate::ConnectorError;
+use crate::providers::{
+    BoxFuture, Connect, Credentials, Provider, Rotation, Setting, Settings, Source, Support, VerifyFound,
+};
 
 /// See [`crate::providers`].
 pub const PROVIDER: Provider = Provider {
@@ -8,12 +11,19 @@ pub const PROVIDER: Provider = Provider {
     name: "Amazon API Gateway",
     credentials: &[],
     settings: &[
-        Setting { flag: "--profile", help: "the named profile of ~/.aws/config to use" },
-        Setting { flag: "--region", help: "the region the SDK starts in" },
-        Setting { flag: "--regions", help: "the regions to inventory (default: every commercial region)" },
-        Setting { flag: "--endpoint", help: "the API Gateway URL instead of AWS's (a stand-in)" },
+        Setting { flag: "--profile", key: "profile", help: "the named profile of ~/.aws/config to use" },
+        Setting { flag: "--region", key: "region", help: "the region the SDK starts in" },
+        Setting {
+            flag: "--regions",
+            key: "regions",
+            help: "the regions to inventory (default: every commercial region)",
+        },
+        Setting { flag: "--endpoint", key: "endpoint", help: "the API Gateway URL instead of AWS's (a stand-in)" },
     ],
     inventory: Support::Yes("REST API keys with their usage plans, and REST/HTTP API posture (stages, routes, WAF)"),
+    connect: Some(Connect { validate: crate::providers::aws::provider::validate, open }),
+    ids_in_files: &[],
+    cloud_partition: Some(crate::providers::aws::provider::PARTITION),
     check: Support::Yes("one read of keys, usage plans and APIs in the first region"),
     verify_found: VerifyFound::No(
         "an API Gateway key works only against the APIs that require it: there is no call that says whether it is live",
@@ -25,3 +35,10 @@ pub const PROVIDER: Provider = Provider {
         limits: &[],
     },
 };
+
+fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: crate::providers::aws::provider::Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        Ok(Box::new(super::ApiGateway::connect(&stored.sdk(c), &stored.regions).await) as Box<dyn Source>)
+    })
+}

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use keyward_secret::Secret;
 use serde_json::{Value, json};
 
-use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
+use crate::http::{self, Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
@@ -49,8 +50,8 @@ pub struct DatadogSettings {
 pub struct Datadog {
     http: Http,
     base: String,
-    api_key: String,
-    app_key: String,
+    api_key: Secret,
+    app_key: Secret,
 }
 
 impl std::fmt::Debug for Datadog {
@@ -64,17 +65,24 @@ const REJECTED: &str = "Datadog rejected the API key (check the key and the site
 
 impl Datadog {
     /// A client; nothing is sent until a call.
-    pub fn new(settings: &DatadogSettings, api_key: &str, app_key: &str) -> Result<Self, ConnectorError> {
+    pub fn new(
+        settings: &DatadogSettings,
+        api_key: impl Into<Secret>,
+        app_key: impl Into<Secret>,
+    ) -> Result<Self, ConnectorError> {
         Self::with_http(settings, api_key, app_key, HttpSettings::default())
     }
 
     /// A client with its own HTTP limits (tests).
     pub fn with_http(
         settings: &DatadogSettings,
-        api_key: &str,
-        app_key: &str,
+        api_key: impl Into<Secret>,
+        app_key: impl Into<Secret>,
         http: HttpSettings,
     ) -> Result<Self, ConnectorError> {
+        let (api_key, app_key) = (api_key.into(), app_key.into());
+        http::check_credential(PROVIDER_ID, "API key", &api_key)?;
+        http::check_credential(PROVIDER_ID, "application key", &app_key)?;
         let base = match &settings.base_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
@@ -91,9 +99,9 @@ impl Datadog {
         let http = Http::new(
             PROVIDER_ID,
             HttpSettings { rate_limit: RateLimitSignal::ResetAfterSeconds("x-ratelimit-reset"), ..http },
-            &[api_key, app_key],
+            &[api_key.expose(), app_key.expose()],
         )?;
-        Ok(Self { http, base, api_key: api_key.to_owned(), app_key: app_key.to_owned() })
+        Ok(Self { http, base, api_key, app_key })
     }
 
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Response, ConnectorError> {
@@ -104,8 +112,8 @@ impl Datadog {
             .send(&what, |c| {
                 c.get(&url)
                     .query(query)
-                    .header("DD-API-KEY", &self.api_key)
-                    .header("DD-APPLICATION-KEY", &self.app_key)
+                    .header("DD-API-KEY", http::credential(&self.api_key))
+                    .header("DD-APPLICATION-KEY", http::credential(&self.app_key))
                     .header("Accept", "application/json")
             })
             .await;
@@ -121,7 +129,9 @@ impl Datadog {
         let url = format!("{}/api/v1/validate", self.base);
         let r = self
             .http
-            .send_accepting("GET /api/v1/validate", &[403], |c| c.get(&url).header("DD-API-KEY", &self.api_key))
+            .send_accepting("GET /api/v1/validate", &[403], |c| {
+                c.get(&url).header("DD-API-KEY", http::credential(&self.api_key))
+            })
             .await?;
         Ok(r.status == 200)
     }
@@ -286,3 +296,5 @@ fn malformed(path: &str, why: &str) -> ConnectorError {
 
 mod provider;
 pub use provider::PROVIDER;
+
+crate::source_for!(Datadog);

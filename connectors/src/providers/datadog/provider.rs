@@ -3,27 +3,47 @@
 use crate::ConnectorError;
 use crate::http::Http;
 use crate::liveness::Liveness;
-use crate::providers::{BoxFuture, Credential, ProbeRequest, Provider, Rotation, Setting, Support, VerifyFound};
+use crate::providers::{
+    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
+    Settings, Source, Support, VerifyFound,
+};
 
 /// See [`crate::providers`].
 pub const PROVIDER: Provider = Provider {
     id: "datadog",
     name: "Datadog",
     credentials: &[&[
-        Credential { field: "api_key", env: "DD_API_KEY", label: "API key" },
-        Credential { field: "app_key", env: "DD_APP_KEY", label: "Application key" },
+        Credential { field: "api_key", env: "DD_API_KEY", label: "API key", is_key: IsKey::Kind("api_key") },
+        Credential {
+            field: "app_key",
+            env: "DD_APP_KEY",
+            label: "Application key",
+            is_key: IsKey::Kind("application_key"),
+        },
     ]],
     settings: &[
-        Setting { flag: "--site", help: "the Datadog site (datadoghq.com, datadoghq.eu, us3.datadoghq.com, …)" },
-        Setting { flag: "--endpoint", help: "the API's URL instead of the site's (a proxy, a stand-in)" },
+        Setting {
+            flag: "--site",
+            key: "site",
+            help: "the Datadog site (datadoghq.com, datadoghq.eu, us3.datadoghq.com, …)",
+        },
+        Setting {
+            flag: "--endpoint",
+            key: "endpoint",
+            help: "the API's URL instead of the site's (a proxy, a stand-in)",
+        },
     ],
     inventory: Support::Yes("API keys, application keys, personal and service access tokens, users"),
+    connect: Some(Connect { validate, open }),
+    ids_in_files: &[],
+    cloud_partition: None,
     check: Support::Yes("GET /api/v1/validate, then one read per permission the inventory needs"),
     verify_found: VerifyFound::Yes {
         kind: "api_key",
         call: "GET /api/v1/validate",
         endpoints: || super::SITES.iter().map(|s| format!("https://api.{s}")).collect(),
         probe,
+        partner: None,
     },
     rotation: Rotation {
         create: Support::No("Keyward does not rotate Datadog keys yet"),
@@ -32,6 +52,37 @@ pub const PROVIDER: Provider = Provider {
         limits: &[],
     },
 };
+
+/// Datadog's settings, as stored.
+#[derive(serde::Deserialize)]
+struct Stored {
+    site: Option<String>,
+    endpoint: Option<String>,
+}
+
+fn validate(s: &Settings) -> Result<(), SettingError> {
+    let stored: Stored = s.read()?;
+    match stored.site.as_deref() {
+        Some(site) if !super::SITES.contains(&site) && stored.endpoint.is_none() => Err(SettingError {
+            field: "site",
+            reason: format!("unknown Datadog site {site:?} (one of {})", super::SITES.join(", ")),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        let settings = super::DatadogSettings {
+            site: stored.site.unwrap_or_else(|| "datadoghq.com".into()),
+            base_url: stored.endpoint,
+        };
+        let client =
+            super::Datadog::new(&settings, c.require(PROVIDER.id, "api_key")?, c.require(PROVIDER.id, "app_key")?)?;
+        Ok(Box::new(client) as Box<dyn Source>)
+    })
+}
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {

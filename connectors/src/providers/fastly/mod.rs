@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use keyward_secret::Secret;
 use serde_json::{Value, json};
 
-use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
+use crate::http::{self, Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
@@ -27,7 +28,7 @@ pub struct FastlySettings {
 pub struct Fastly {
     http: Http,
     base: String,
-    token: String,
+    token: Secret,
 }
 
 impl std::fmt::Debug for Fastly {
@@ -38,26 +39,35 @@ impl std::fmt::Debug for Fastly {
 
 impl Fastly {
     /// A client; nothing is sent until a call.
-    pub fn new(settings: &FastlySettings, token: &str) -> Result<Self, ConnectorError> {
+    pub fn new(settings: &FastlySettings, token: impl Into<Secret>) -> Result<Self, ConnectorError> {
         Self::with_http(settings, token, HttpSettings::default())
     }
 
     /// A client with its own HTTP limits (tests).
-    pub fn with_http(settings: &FastlySettings, token: &str, http: HttpSettings) -> Result<Self, ConnectorError> {
+    pub fn with_http(
+        settings: &FastlySettings,
+        token: impl Into<Secret>,
+        http: HttpSettings,
+    ) -> Result<Self, ConnectorError> {
+        let token = token.into();
+        http::check_credential(PROVIDER_ID, "API token", &token)?;
         let http = Http::new(
             PROVIDER_ID,
             HttpSettings { rate_limit: RateLimitSignal::ResetAtEpochSeconds("fastly-ratelimit-reset"), ..http },
-            &[token],
+            &[token.expose()],
         )?;
         let base = settings.base_url.clone().unwrap_or_else(|| "https://api.fastly.com".into());
-        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), token: token.to_owned() })
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), token })
     }
 
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Response, ConnectorError> {
         let url = format!("{}{path}", self.base);
         self.http
             .send(&format!("GET {path}"), |c| {
-                c.get(&url).query(query).header("Fastly-Key", &self.token).header("Accept", "application/json")
+                c.get(&url)
+                    .query(query)
+                    .header("Fastly-Key", http::credential(&self.token))
+                    .header("Accept", "application/json")
             })
             .await
     }
@@ -185,3 +195,5 @@ fn token(t: &Value, kind: &'static str, logins: &HashMap<String, String>) -> Rem
 
 mod provider;
 pub use provider::PROVIDER;
+
+crate::source_for!(Fastly);

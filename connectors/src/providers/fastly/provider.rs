@@ -5,7 +5,10 @@ use serde_json::Value;
 use crate::ConnectorError;
 use crate::http::Http;
 use crate::liveness::Liveness;
-use crate::providers::{BoxFuture, Credential, ProbeRequest, Provider, Rotation, Setting, Support, VerifyFound};
+use crate::providers::{
+    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
+    Settings, Source, Support, VerifyFound,
+};
 
 /// The public API.
 pub const ENDPOINT: &str = "https://api.fastly.com";
@@ -14,15 +17,23 @@ pub const ENDPOINT: &str = "https://api.fastly.com";
 pub const PROVIDER: Provider = Provider {
     id: "fastly",
     name: "Fastly",
-    credentials: &[&[Credential { field: "token", env: "FASTLY_API_TOKEN", label: "API token" }]],
-    settings: &[Setting { flag: "--endpoint", help: "the API's URL instead of api.fastly.com (a proxy, a stand-in)" }],
+    credentials: &[&[Credential { field: "token", env: "FASTLY_API_TOKEN", label: "API token", is_key: IsKey::No }]],
+    settings: &[Setting {
+        flag: "--endpoint",
+        key: "endpoint",
+        help: "the API's URL instead of api.fastly.com (a proxy, a stand-in)",
+    }],
     inventory: Support::Yes("user and automation tokens of the customer account"),
+    connect: Some(Connect { validate, open }),
+    ids_in_files: &[],
+    cloud_partition: None,
     check: Support::Yes("GET /current_user, and whether the token sees the whole account"),
     verify_found: VerifyFound::Yes {
         kind: "api_token",
         call: "GET /current_user",
         endpoints: || vec![ENDPOINT.to_owned()],
         probe,
+        partner: None,
     },
     rotation: Rotation {
         create: Support::No("Keyward does not rotate Fastly tokens yet"),
@@ -31,6 +42,24 @@ pub const PROVIDER: Provider = Provider {
         limits: &[],
     },
 };
+
+/// Fastly's settings, as stored.
+#[derive(serde::Deserialize)]
+struct Stored {
+    endpoint: Option<String>,
+}
+
+fn validate(s: &Settings) -> Result<(), SettingError> {
+    s.read::<Stored>().map(drop)
+}
+
+fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        let settings = super::FastlySettings { base_url: stored.endpoint };
+        Ok(Box::new(super::Fastly::new(&settings, c.require(PROVIDER.id, "token")?)?) as Box<dyn Source>)
+    })
+}
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {

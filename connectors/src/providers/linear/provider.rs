@@ -12,12 +12,16 @@ pub const PROVIDER: Provider = Provider {
     credentials: &[],
     settings: &[],
     inventory: Support::No(super::UNSUPPORTED),
+    connect: None,
+    ids_in_files: &[],
+    cloud_partition: None,
     check: Support::No(super::UNSUPPORTED),
     verify_found: VerifyFound::Yes {
         kind: "api_key",
         call: "GraphQL viewer",
         endpoints: || vec![super::ENDPOINT.to_owned()],
         probe,
+        partner: None,
     },
     rotation: Rotation {
         create: Support::No(super::UNSUPPORTED),
@@ -30,7 +34,7 @@ pub const PROVIDER: Provider = Provider {
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
         Ok(match super::check_key(Some(&r.base), r.token, r.http.clone()).await? {
-            Some(v) => Liveness::Live(Some(v.email)),
+            Some(v) => Liveness::Live(Some(if v.email.is_empty() { v.id } else { v.email })),
             None => Liveness::Rejected,
         })
     })

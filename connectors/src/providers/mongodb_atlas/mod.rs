@@ -10,10 +10,12 @@
 use std::collections::BTreeSet;
 
 use base64::Engine;
+use keyward_secret::Secret;
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::http::{Http, HttpSettings, RateLimitSignal, Response};
+use crate::http::{self, Http, HttpSettings, RateLimitSignal, Response};
 use crate::paging::{self, Page};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, LastUse, OwnerFacts, Progress, RemoteKey, str_of, time_of};
 
@@ -30,14 +32,14 @@ pub enum AtlasAuth {
         /// Public key (the Digest username).
         public_key: String,
         /// Private key.
-        private_key: String,
+        private_key: Secret,
     },
     /// A service account (OAuth 2.0 client credentials).
     ServiceAccount {
         /// `mdb_sa_id_…`.
         client_id: String,
         /// Its secret.
-        client_secret: String,
+        client_secret: Secret,
     },
 }
 
@@ -53,8 +55,8 @@ impl std::fmt::Debug for AtlasAuth {
 impl AtlasAuth {
     fn secrets(&self) -> Vec<&str> {
         match self {
-            AtlasAuth::ApiKey { private_key, .. } => vec![private_key],
-            AtlasAuth::ServiceAccount { client_secret, .. } => vec![client_secret],
+            AtlasAuth::ApiKey { private_key, .. } => vec![private_key.expose()],
+            AtlasAuth::ServiceAccount { client_secret, .. } => vec![client_secret.expose()],
         }
     }
 }
@@ -81,7 +83,7 @@ pub struct Atlas {
 
 enum Session {
     Digest(digest_auth::WwwAuthenticateHeader),
-    Bearer(String),
+    Bearer(Secret),
 }
 
 impl std::fmt::Debug for Session {
@@ -116,15 +118,15 @@ impl Atlas {
         })
     }
 
-    async fn authorization(&self, method: &str, uri: &str) -> Result<Option<String>, ConnectorError> {
+    async fn authorization(&self, method: &str, uri: &str) -> Result<Option<HeaderValue>, ConnectorError> {
         let mut session = self.session.lock().await;
         match (&mut *session, &self.auth) {
-            (Some(Session::Bearer(t)), _) => Ok(Some(format!("Bearer {t}"))),
+            (Some(Session::Bearer(t)), _) => Ok(Some(http::credential_with(t, "Bearer "))),
             (Some(Session::Digest(prompt)), AtlasAuth::ApiKey { public_key, private_key }) => {
                 let method = digest_auth::HttpMethod::from(method.to_owned());
                 let ctx = digest_auth::AuthContext::new_with_method(
                     public_key,
-                    private_key,
+                    private_key.expose(),
                     uri,
                     Option::<&[u8]>::None,
                     method,
@@ -132,32 +134,34 @@ impl Atlas {
                 let answer = prompt.respond(&ctx).map_err(|e| {
                     ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, format!("digest challenge: {e}"))
                 })?;
-                Ok(Some(answer.to_header_string()))
+                Ok(Some(http::credential(&Secret::new(answer.to_header_string()))))
             }
             (None, AtlasAuth::ServiceAccount { client_id, client_secret }) => {
                 let token = self.token(client_id, client_secret).await?;
-                *session = Some(Session::Bearer(token.clone()));
-                Ok(Some(format!("Bearer {token}")))
+                let header = http::credential_with(&token, "Bearer ");
+                *session = Some(Session::Bearer(token));
+                Ok(Some(header))
             }
             _ => Ok(None),
         }
     }
 
-    async fn token(&self, client_id: &str, client_secret: &str) -> Result<String, ConnectorError> {
+    async fn token(&self, client_id: &str, client_secret: &Secret) -> Result<Secret, ConnectorError> {
         let url = format!("{}/api/oauth/token", self.base);
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{client_secret}"));
+        let pair = zeroize::Zeroizing::new(format!("{client_id}:{}", client_secret.expose()));
+        let basic = Secret::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
         let r = self
             .http
             .send("POST /api/oauth/token", |c| {
                 c.post(&url)
-                    .header("Authorization", format!("Basic {basic}"))
+                    .header("Authorization", http::credential_with(&basic, "Basic "))
                     .header("Accept", "application/json")
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .body("grant_type=client_credentials")
             })
             .await?;
         let body: Value = r.json(PROVIDER_ID)?;
-        body["access_token"].as_str().map(str::to_owned).ok_or_else(|| {
+        body["access_token"].as_str().map(Secret::from).ok_or_else(|| {
             ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "token response without access_token")
         })
     }
@@ -368,3 +372,5 @@ fn unauthenticated() -> ConnectorError {
 
 mod provider;
 pub use provider::PROVIDER;
+
+crate::source_for!(Atlas);

@@ -1,6 +1,10 @@
 //! MongoDB Atlas in the registry.
 
-use crate::providers::{Credential, Provider, Rotation, Setting, Support, VerifyFound};
+use crate::ConnectorError;
+use crate::providers::{
+    BoxFuture, Connect, Credential, Credentials, IsKey, Provider, Rotation, Setting, SettingError, Settings, Source,
+    Support, VerifyFound,
+};
 
 /// See [`crate::providers`].
 pub const PROVIDER: Provider = Provider {
@@ -8,19 +12,46 @@ pub const PROVIDER: Provider = Provider {
     name: "MongoDB Atlas",
     credentials: &[
         &[
-            Credential { field: "public_key", env: "MONGODB_ATLAS_PUBLIC_API_KEY", label: "Public key" },
-            Credential { field: "private_key", env: "MONGODB_ATLAS_PRIVATE_API_KEY", label: "Private key" },
+            Credential {
+                field: "public_key",
+                env: "MONGODB_ATLAS_PUBLIC_API_KEY",
+                label: "Public key",
+                is_key: IsKey::No,
+            },
+            Credential {
+                field: "private_key",
+                env: "MONGODB_ATLAS_PRIVATE_API_KEY",
+                label: "Private key",
+                is_key: IsKey::No,
+            },
         ],
         &[
-            Credential { field: "client_id", env: "MONGODB_ATLAS_CLIENT_ID", label: "Service account client id" },
-            Credential { field: "client_secret", env: "MONGODB_ATLAS_CLIENT_SECRET", label: "Service account secret" },
+            Credential {
+                field: "client_id",
+                env: "MONGODB_ATLAS_CLIENT_ID",
+                label: "Service account client id",
+                is_key: IsKey::No,
+            },
+            Credential {
+                field: "client_secret",
+                env: "MONGODB_ATLAS_CLIENT_SECRET",
+                label: "Service account secret",
+                is_key: IsKey::No,
+            },
         ],
     ],
     settings: &[
-        Setting { flag: "--org-id", help: "the Atlas organization id (required)" },
-        Setting { flag: "--endpoint", help: "the Admin API's URL (Atlas for Government, a proxy, a stand-in)" },
+        Setting { flag: "--org-id", key: "org_id", help: "the Atlas organization id (required)" },
+        Setting {
+            flag: "--endpoint",
+            key: "endpoint",
+            help: "the Admin API's URL (Atlas for Government, a proxy, a stand-in)",
+        },
     ],
     inventory: Support::Yes("the organization's API keys and service-account secrets, with access lists"),
+    connect: Some(Connect { validate, open }),
+    ids_in_files: &["api_key"],
+    cloud_partition: None,
     check: Support::Yes("sign-in, then one page of the organization's API keys"),
     verify_found: VerifyFound::No(
         "an Atlas key is a public/private pair signed with HTTP Digest: one half found alone cannot be checked",
@@ -32,3 +63,42 @@ pub const PROVIDER: Provider = Provider {
         limits: &[],
     },
 };
+
+/// Atlas's settings, as stored.
+#[derive(serde::Deserialize)]
+struct Stored {
+    org_id: Option<String>,
+    endpoint: Option<String>,
+}
+
+fn validate(s: &Settings) -> Result<(), SettingError> {
+    let stored: Stored = s.read()?;
+    if stored.org_id.as_deref().is_none_or(|o| o.trim().is_empty()) {
+        return Err(SettingError {
+            field: "org_id",
+            reason: "MongoDB Atlas needs the organization id (--org-id)".into(),
+        });
+    }
+    Ok(())
+}
+
+fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
+    Box::pin(async move {
+        use super::{Atlas, AtlasAuth, AtlasSettings};
+        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        let id = PROVIDER.id;
+        let auth = if c.get("client_id").is_some() {
+            AtlasAuth::ServiceAccount {
+                client_id: c.require(id, "client_id")?.expose().to_owned(),
+                client_secret: c.require(id, "client_secret")?,
+            }
+        } else {
+            AtlasAuth::ApiKey {
+                public_key: c.require(id, "public_key")?.expose().to_owned(),
+                private_key: c.require(id, "private_key")?,
+            }
+        };
+        let settings = AtlasSettings { org_id: stored.org_id.unwrap_or_default(), base_url: stored.endpoint };
+        Ok(Box::new(Atlas::new(&settings, auth)?) as Box<dyn Source>)
+    })
+}

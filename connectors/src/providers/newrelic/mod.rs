@@ -5,9 +5,10 @@
 //! requests per user. The query never selects `key`: the secret would travel for nothing.
 //! New Relic reports no last use, expiry or scope for these keys; the inventory says so.
 
+use keyward_secret::Secret;
 use serde_json::{Value, json};
 
-use crate::http::{Http, HttpSettings, RateLimitSignal};
+use crate::http::{self, Http, HttpSettings, RateLimitSignal};
 use crate::{Check, ConnectorError, ErrorKind, Inventory, OwnerFacts, Progress, RemoteKey, str_of};
 
 const PROVIDER_ID: &str = provider::PROVIDER.id;
@@ -49,7 +50,7 @@ pub struct NewRelicSettings {
 pub struct NewRelic {
     http: Http,
     endpoint: String,
-    api_key: String,
+    api_key: Secret,
     accounts: Vec<i64>,
 }
 
@@ -64,12 +65,18 @@ impl std::fmt::Debug for NewRelic {
 
 impl NewRelic {
     /// A client; nothing is sent until a call.
-    pub fn new(settings: &NewRelicSettings, api_key: &str) -> Result<Self, ConnectorError> {
+    pub fn new(settings: &NewRelicSettings, api_key: impl Into<Secret>) -> Result<Self, ConnectorError> {
         Self::with_http(settings, api_key, HttpSettings::default())
     }
 
     /// A client with its own HTTP limits (tests). Concurrency is capped below New Relic's 25.
-    pub fn with_http(settings: &NewRelicSettings, api_key: &str, http: HttpSettings) -> Result<Self, ConnectorError> {
+    pub fn with_http(
+        settings: &NewRelicSettings,
+        api_key: impl Into<Secret>,
+        http: HttpSettings,
+    ) -> Result<Self, ConnectorError> {
+        let api_key = api_key.into();
+        http::check_credential(PROVIDER_ID, "user API key", &api_key)?;
         let endpoint = match &settings.endpoint {
             Some(e) => e.clone(),
             None => {
@@ -85,9 +92,9 @@ impl NewRelic {
         let http = Http::new(
             PROVIDER_ID,
             HttpSettings { concurrency: http.concurrency.min(24), rate_limit: RateLimitSignal::RetryAfter, ..http },
-            &[api_key],
+            &[api_key.expose()],
         )?;
-        Ok(Self { http, endpoint, api_key: api_key.to_owned(), accounts: settings.account_ids.clone() })
+        Ok(Self { http, endpoint, api_key, accounts: settings.account_ids.clone() })
     }
 
     async fn graphql(&self, what: &str, query: &str, variables: Value) -> Result<Value, ConnectorError> {
@@ -96,7 +103,7 @@ impl NewRelic {
             .http
             .send(what, |c| {
                 c.post(&self.endpoint)
-                    .header("API-Key", &self.api_key)
+                    .header("API-Key", http::credential(&self.api_key))
                     .header("Content-Type", "application/json")
                     .json(&body)
             })
@@ -227,3 +234,5 @@ impl NewRelic {
 
 mod provider;
 pub use provider::PROVIDER;
+
+crate::source_for!(NewRelic);

@@ -5,25 +5,45 @@ use serde_json::{Value, json};
 use crate::ConnectorError;
 use crate::http::Http;
 use crate::liveness::Liveness;
-use crate::providers::{BoxFuture, Credential, ProbeRequest, Provider, Rotation, Setting, Support, VerifyFound};
+use crate::providers::{
+    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
+    Settings, Source, Support, VerifyFound,
+};
 
 /// See [`crate::providers`].
 pub const PROVIDER: Provider = Provider {
     id: "newrelic",
     name: "New Relic",
-    credentials: &[&[Credential { field: "api_key", env: "NEW_RELIC_API_KEY", label: "User key" }]],
+    credentials: &[&[Credential {
+        field: "api_key",
+        env: "NEW_RELIC_API_KEY",
+        label: "User key",
+        is_key: IsKey::AnyKind,
+    }]],
     settings: &[
-        Setting { flag: "--region", help: "the New Relic region: us, eu or jp" },
-        Setting { flag: "--account-id", help: "an account to list (repeat; default: every account the key sees)" },
-        Setting { flag: "--endpoint", help: "the NerdGraph URL instead of the region's (a proxy, a stand-in)" },
+        Setting { flag: "--region", key: "region", help: "the New Relic region: us, eu or jp" },
+        Setting {
+            flag: "--account-id",
+            key: "account_ids",
+            help: "an account to list (repeat; default: every account the key sees)",
+        },
+        Setting {
+            flag: "--endpoint",
+            key: "endpoint",
+            help: "the NerdGraph URL instead of the region's (a proxy, a stand-in)",
+        },
     ],
     inventory: Support::Yes("NerdGraph apiAccess.keySearch: user and ingest keys"),
+    connect: Some(Connect { validate, open }),
+    ids_in_files: &[],
+    cloud_partition: None,
     check: Support::Yes("NerdGraph actor { user }, then a key search"),
     verify_found: VerifyFound::Yes {
         kind: "user_key",
         call: "NerdGraph actor { user }",
         endpoints: || super::REGIONS.iter().map(|(_, url)| (*url).to_owned()).collect(),
         probe,
+        partner: None,
     },
     rotation: Rotation {
         create: Support::No("Keyward does not rotate New Relic keys yet"),
@@ -32,6 +52,37 @@ pub const PROVIDER: Provider = Provider {
         limits: &[],
     },
 };
+
+/// New Relic's settings, as stored.
+#[derive(serde::Deserialize)]
+struct Stored {
+    region: Option<String>,
+    #[serde(default)]
+    account_ids: Vec<i64>,
+    endpoint: Option<String>,
+}
+
+fn validate(s: &Settings) -> Result<(), SettingError> {
+    let stored: Stored = s.read()?;
+    match stored.region.as_deref() {
+        Some(r) if !super::REGIONS.iter().any(|(x, _)| *x == r) => {
+            Err(SettingError { field: "region", reason: format!("unknown New Relic region {r:?} (us, eu or jp)") })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        let settings = super::NewRelicSettings {
+            region: stored.region.unwrap_or_else(|| "us".into()),
+            account_ids: stored.account_ids,
+            endpoint: stored.endpoint,
+        };
+        Ok(Box::new(super::NewRelic::new(&settings, c.require(PROVIDER.id, "api_key")?)?) as Box<dyn Source>)
+    })
+}
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {

@@ -1,5 +1,10 @@
 //! Types for secret values: they zeroize on drop, print `<redacted>` in `Debug` and `Display`,
 //! and implement no `Serialize`, so a secret can only leave through a loud, greppable call.
+//!
+//! A crate of its own, depending on nothing but `zeroize`, so that both the core (the vault, the
+//! passphrase) and the connectors (credentials on their way to a request header) hold the same
+//! type: a credential is never a plain `String` between the vault and the wire.
+#![deny(missing_docs)]
 
 use std::fmt;
 
@@ -26,6 +31,18 @@ impl Secret {
     /// Whether the secret is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
     }
 }
 

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""The provider registry's rule (ARCHITECTURE.md): a provider's id, as a string literal, appears
+only in its own folder (connectors/src/providers/<id>/), in its own audit rules, in the scanner's
+format table, and in stand-ins, tests and docs. Everywhere else asks the registry.
+
+Prints, per provider, how many literals stand in its own places and how many elsewhere; fails
+when any stands elsewhere, naming each line. A source file's `#[cfg(test)]` tail counts as a test.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PROVIDERS = sorted(p.name for p in (ROOT / "connectors/src/providers").iterdir() if p.is_dir())
+# Where production code lives; everything else (fakes, tests, benches, fuzz, docs) may name providers.
+SOURCES = ["core/src", "connectors/src", "cli/src", "src-tauri/src", "ui/src"]
+ALLOWED = [
+    "connectors/src/providers/{id}/",  # its own folder
+    "core/src/audit/rules/",  # its own audit rules (each rule folder names the provider it judges)
+    "core/src/scan/detect.rs",  # the scanner's format table
+]
+SUFFIXES = {".rs", ".ts", ".svelte"}
+
+
+def literal(provider: str) -> re.Pattern:
+    return re.compile(r"""["'`]""" + re.escape(provider) + r"""["'`]""")
+
+
+def main() -> int:
+    own = {p: 0 for p in PROVIDERS}
+    stray: list[str] = []
+    patterns = {p: literal(p) for p in PROVIDERS}
+    for base in SOURCES:
+        for path in sorted((ROOT / base).rglob("*")):
+            if path.suffix not in SUFFIXES or not path.is_file() or "node_modules" in path.parts:
+                continue
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.endswith(".test.ts") or path.name in ("tests.rs", "testing.rs"):
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip() == "#[cfg(test)]":
+                    break
+                if line.lstrip().startswith(("//", "///", "//!", "*")) or "feature = " in line:
+                    continue  # comments, and cargo features (`aws` is also a feature's name)
+                for p, pattern in patterns.items():
+                    if not pattern.search(line):
+                        continue
+                    if any(rel.startswith(a.format(id=p)) for a in ALLOWED):
+                        own[p] += 1
+                    else:
+                        stray.append(f"{rel}:{number}: {p}: {line.strip()}")
+    strays = {p: sum(1 for s in stray if s.split(": ")[1] == p) for p in PROVIDERS}
+    for p in PROVIDERS:
+        print(f"provider literals: {p:<15} {own[p]:>3} in its own places, {strays[p]} elsewhere")
+    if stray:
+        print("provider literals outside the provider's own places (ask the registry instead):", file=sys.stderr)
+        for s in stray:
+            print(f"  {s}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
