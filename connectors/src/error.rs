@@ -58,12 +58,16 @@ pub struct ConnectorError {
     pub message: String,
     /// How long the provider asked us to wait, when it was rate limiting.
     pub retry_after: Option<std::time::Duration>,
+    /// The HTTP status of the last answer, when the error is one.
+    pub status: Option<u16>,
+    /// Attempts made before giving up (0 when none was sent).
+    pub attempts: u32,
 }
 
 impl ConnectorError {
     /// Builds an error.
     pub fn new(provider: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { provider, kind, message: message.into(), retry_after: None }
+        Self { provider, kind, message: message.into(), retry_after: None, status: None, attempts: 0 }
     }
 }
 

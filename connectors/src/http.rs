@@ -102,6 +102,8 @@ pub struct Response {
     pub headers: HeaderMap,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// Attempts it took (retries included).
+    pub attempts: u32,
 }
 
 impl Response {
@@ -169,11 +171,33 @@ impl Http {
         accept: &[u16],
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Response, ConnectorError> {
+        let mut attempts = 0;
+        match self.retrying(what, accept, build, &mut attempts).await {
+            Ok(mut r) => {
+                r.attempts = attempts;
+                Ok(r)
+            }
+            Err(mut e) => {
+                e.attempts = attempts;
+                Err(e)
+            }
+        }
+    }
+
+    /// The retry loop of [`Http::send_accepting`]; `attempts` counts what was sent.
+    async fn retrying(
+        &self,
+        what: &str,
+        accept: &[u16],
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        attempts: &mut u32,
+    ) -> Result<Response, ConnectorError> {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         let s = &self.settings;
         let mut attempt = 1;
         let mut silent = 0;
         loop {
+            *attempts = attempt;
             let (outcome, timed_out) = match self.attempt(what, build(&self.client)).await {
                 Ok(r) => (Ok(r), false),
                 Err((e, timed_out)) => (Err(e), timed_out),
@@ -234,7 +258,7 @@ impl Http {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, headers, body })
+        Ok(Response { status, headers, body, attempts: 0 })
     }
 
     /// The provider this client talks to.
@@ -268,7 +292,9 @@ impl Http {
         } else {
             format!("{what}: HTTP {}: {excerpt}", r.status)
         };
-        Err(ConnectorError::new(self.provider, kind, self.scrubbed(message)))
+        let mut e = ConnectorError::new(self.provider, kind, self.scrubbed(message));
+        e.status = Some(r.status);
+        Err(e)
     }
 
     fn rate_limited(&self, what: &str, wait: Option<Duration>) -> ConnectorError {
@@ -281,6 +307,7 @@ impl Http {
             },
         );
         e.retry_after = wait;
+        e.status = Some(429);
         e
     }
 

@@ -10,8 +10,8 @@
 //! together afterwards.
 //!
 //! Webhooks are Slack-compatible (`text` + blocks) or a generic JSON payload signed with
-//! HMAC-SHA256 over `timestamp.body`; failures are retried with backoff (429's `Retry-After`
-//! honoured) and every attempt's outcome lands in the delivery log. Webhook URLs (a Slack URL is
+//! HMAC-SHA256 over `timestamp.body`; failures are retried with backoff by the connectors'
+//! shared HTTP layer (429's `Retry-After` honoured) and every attempt's outcome lands in the delivery log. Webhook URLs (a Slack URL is
 //! a credential) and signing keys are sealed in the vault like any secret.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use hmac::{Hmac, Mac};
+use keyward_connectors::http::{Http, HttpSettings, RateLimitSignal};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -458,20 +459,6 @@ pub fn payload(kind: &str, n: &Notification, delivery: &str, now: DateTime<Utc>)
     })
 }
 
-/// The first 200 characters of a refusal's body, reading at most 4 KiB of it: a receiver that
-/// answers with an endless body is not held in memory.
-async fn head_of_body(mut resp: reqwest::Response) -> String {
-    const MAX: usize = 4096;
-    let mut buf = Vec::new();
-    while buf.len() < MAX {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(MAX - buf.len())]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&buf).chars().take(200).collect()
-}
-
 /// `sha256=<hex>` of HMAC-SHA256(key, "<timestamp>.<body>").
 pub fn signature(key: &Secret, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
@@ -521,75 +508,69 @@ pub struct Delivery {
 
 /// Sends every notification to every target, retrying as `retry` says. No vault needed: call
 /// [`record_deliveries`] with the result.
+///
+/// Through the connectors' shared HTTP layer (one retry loop for the product): 429 and 5xx and
+/// transport errors are retried with backoff, `Retry-After` is honoured up to `max_wait`, any
+/// other refusal is final, redirects are never followed (a webhook URL is a credential and its
+/// body is signed), and the URL and the signing key are scrubbed from every error.
 pub async fn send(targets: &[WebhookTarget], notes: &[Notification], retry: Retry) -> Vec<Delivery> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .user_agent(concat!("Keyward/", env!("CARGO_PKG_VERSION")))
-        // A webhook URL is a credential and its body is signed: never sent on elsewhere.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("the HTTP client builds");
     let mut out = Vec::new();
     for t in targets {
         for n in notes {
-            out.push(send_one(&client, t, n, retry).await);
+            out.push(send_one(t, n, retry).await);
         }
     }
     out
 }
 
-async fn send_one(client: &reqwest::Client, t: &WebhookTarget, n: &Notification, retry: Retry) -> Delivery {
+/// The HTTP layer's limits for a webhook: the retry policy, 15 s a delivery, a small body.
+fn http_settings(retry: Retry) -> HttpSettings {
+    HttpSettings {
+        timeout: Duration::from_secs(15),
+        read_timeout: Duration::from_secs(15),
+        max_silent_attempts: retry.attempts,
+        max_attempts: retry.attempts.max(1),
+        base_backoff: retry.base,
+        max_rate_limit_wait: retry.max_wait,
+        // A receiver's answer is read only to say why it refused: a few KiB are enough.
+        max_body_bytes: 64 * 1024,
+        concurrency: 1,
+        rate_limit: RateLimitSignal::RetryAfter,
+        ..HttpSettings::default()
+    }
+}
+
+async fn send_one(t: &WebhookTarget, n: &Notification, retry: Retry) -> Delivery {
     let delivery_id = uuid::Uuid::now_v7().to_string();
-    let mut attempts = 0;
-    let mut backoff = retry.base;
-    let mut http_status = None;
-    let mut error: Option<String>;
-    let status = loop {
-        attempts += 1;
-        let now = Utc::now();
-        let body = serde_json::to_vec(&payload(&t.kind, n, &delivery_id, now)).expect("payload serializes");
-        let mut req = client
-            .post(t.url.expose())
-            .header("content-type", "application/json")
-            .header("x-keyward-event", &n.event)
-            .header("x-keyward-delivery", &delivery_id);
-        if let Some(key) = &t.key {
-            req = req
-                .header("x-keyward-timestamp", now.timestamp().to_string())
-                .header("x-keyward-signature", signature(key, now.timestamp(), &body));
-        }
-        let mut wait = backoff;
-        match req.body(body).send().await {
-            Ok(resp) => {
-                let s = resp.status().as_u16();
-                http_status = Some(s);
-                if resp.status().is_success() {
-                    error = None;
-                    break "delivered";
+    let mut scrub = vec![t.url.expose()];
+    if let Some(key) = &t.key {
+        scrub.push(key.expose());
+    }
+    let outcome = match Http::new("webhook", http_settings(retry), &scrub) {
+        Ok(http) => {
+            http.send("POST", |c| {
+                // Signed anew for each attempt: the timestamp is the attempt's.
+                let now = Utc::now();
+                let body = serde_json::to_vec(&payload(&t.kind, n, &delivery_id, now)).expect("payload serializes");
+                let mut req = c
+                    .post(t.url.expose())
+                    .header("content-type", "application/json")
+                    .header("x-keyward-event", &n.event)
+                    .header("x-keyward-delivery", &delivery_id);
+                if let Some(key) = &t.key {
+                    req = req
+                        .header("x-keyward-timestamp", now.timestamp().to_string())
+                        .header("x-keyward-signature", signature(key, now.timestamp(), &body));
                 }
-                let retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                let text = head_of_body(resp).await;
-                error = Some(format!("HTTP {s}: {}", text.trim()));
-                match (s, retry_after) {
-                    (429, Some(after)) if after > retry.max_wait => break "failed",
-                    (429, Some(after)) => wait = after,
-                    (429, None) | (500..=599, _) => {}
-                    _ => break "failed", // the receiver refused it; sending again would not help
-                }
-            }
-            // Never the URL: a Slack webhook URL is a credential.
-            Err(e) => error = Some(if e.is_timeout() { "timed out".into() } else { "could not connect".into() }),
+                req.body(body)
+            })
+            .await
         }
-        if attempts >= retry.attempts {
-            break "failed";
-        }
-        tokio::time::sleep(wait).await;
-        backoff *= 2;
+        Err(e) => Err(e),
+    };
+    let (status, attempts, http_status, error) = match outcome {
+        Ok(r) => ("delivered", r.attempts, Some(r.status), None),
+        Err(e) => ("failed", e.attempts, e.status, Some(e.message)),
     };
     Delivery {
         channel: format!("webhook:{}", t.name),
