@@ -72,8 +72,8 @@ fn credentials_to_secret(c: &Credentials) -> Secret {
 /// Credentials back from their unsealed JSON object.
 fn credentials_from_secret(s: &Secret) -> Result<Credentials, Error> {
     // Values move straight into `Secret`s (zeroized on drop); no other copy is kept.
-    let map: BTreeMap<String, String> = serde_json::from_str(s.expose())
-        .map_err(|_| Error::Invalid { field: "credentials", reason: "unreadable".into() })?;
+    let map: BTreeMap<String, String> =
+        serde_json::from_str(s.expose()).map_err(|_| Error::Unreadable { what: "a connector's credentials".into() })?;
     let mut c = Credentials::default();
     for (k, v) in map {
         c.insert(&k, Secret::new(v));

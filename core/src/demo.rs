@@ -50,10 +50,9 @@ impl std::fmt::Debug for Demo {
 impl Demo {
     /// Starts the stand-ins seeded as of `anchor`.
     pub async fn start(anchor: DateTime<Utc>) -> Result<Self, Error> {
-        let estate = Estate::start(anchor, DEMO_KEYS).await.map_err(|e| Error::Invalid {
-            field: "demo",
-            reason: format!("could not start the demo stand-ins: {e}"),
-        })?;
+        let estate = Estate::start(anchor, DEMO_KEYS)
+            .await
+            .map_err(|source| Error::Io { what: "starting the demo stand-ins".into(), source })?;
         Ok(Self { estate })
     }
 
@@ -243,14 +242,11 @@ mod absent {
     /// `None`, unless a demo connector is among `connectors`: then an error saying so.
     pub async fn for_connectors(connectors: &[Connector]) -> Result<Option<Demo>, Error> {
         match connectors.iter().find(|c| c.settings.is_demo()) {
-            Some(c) => Err(Error::Invalid {
-                field: "demo",
-                reason: format!(
-                    "connector {} belongs to a demo workspace, and this build of Keyward has none \
-                     (built without the `demo` feature)",
-                    c.name
-                ),
-            }),
+            Some(c) => Err(Error::Unsupported(format!(
+                "connector {} belongs to a demo workspace, and this build of Keyward has none \
+                 (built without the `demo` feature)",
+                c.name
+            ))),
             None => Ok(None),
         }
     }

@@ -41,6 +41,34 @@ pub enum Error {
         /// What is wrong, with the line.
         reason: String,
     },
+    /// What was asked is something Keyward cannot do here, and why (a provider's API lacks it, a
+    /// key of a kind that cannot be checked, a build without the demo). The UI shows it as a
+    /// limit, not a mistake.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Checking a found key would send it to its provider, and the user has not allowed that
+    /// provider yet; the UI offers the consent.
+    #[error(
+        "checking a found {provider} key sends it to {provider}; allow it first with `keyward scan-config --verify-consent {provider}`"
+    )]
+    ConsentRequired {
+        /// The provider the key would be sent to.
+        provider: String,
+    },
+    /// Something stored in the vault does not read back (changed outside Keyward, or damaged).
+    #[error("{what}: stored data unreadable (was the vault file changed outside Keyward?)")]
+    Unreadable {
+        /// What could not be read.
+        what: String,
+    },
+    /// Reading or writing a file (not the vault) failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The OS's error.
+        source: std::io::Error,
+    },
     /// The key exists but Keyward holds no secret for it (synced keys never have one).
     #[error("key {0} has no stored secret (only keys registered with their secret can be revealed)")]
     NoSecret(String),
@@ -84,6 +112,33 @@ impl Error {
             Error::Conflict(_) => "conflict".into(),
             Error::NoSecret(_) => "no_secret".into(),
             Error::Policy { .. } => "policy_invalid".into(),
+            Error::Unsupported(_) => "unsupported".into(),
+            Error::ConsentRequired { .. } => "consent_required".into(),
+            Error::Unreadable { .. } => "unreadable".into(),
+            Error::Io { .. } => "io".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The errors a caller or the UI branches on each have a code of their own (the UI offers
+    /// consent on `consent_required`, shows `unsupported` as a limit, not a mistake).
+    #[test]
+    fn errors_that_callers_branch_on_have_codes_of_their_own() {
+        let cases = [
+            (Error::Unsupported("no check".into()), "unsupported"),
+            (Error::ConsentRequired { provider: "datadog".into() }, "consent_required"),
+            (Error::Unreadable { what: "webhook ops".into() }, "unreadable"),
+            (Error::Io { what: "writing".into(), source: std::io::Error::other("disk") }, "io"),
+            (Error::Invalid { field: "name", reason: "empty".into() }, "invalid"),
+        ];
+        for (e, code) in &cases {
+            assert_eq!(e.code(), *code, "{e}");
+        }
+        let consent = cases[1].0.to_string();
+        assert!(consent.contains("--verify-consent datadog"), "{consent}");
     }
 }

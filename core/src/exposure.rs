@@ -558,8 +558,8 @@ pub fn shadow_key(vault: &Vault, id: &str) -> Result<(String, String, Fingerprin
         })
         .optional()?;
     let (provider, kind, fp) = row.ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })?;
-    let fp = Fingerprint::try_from(fp.as_slice())
-        .map_err(|_| Error::Invalid { field: "shadow key", reason: "bad fingerprint".into() })?;
+    let fp =
+        Fingerprint::try_from(fp.as_slice()).map_err(|_| Error::Unreadable { what: format!("shadow key {id}") })?;
     Ok((provider, kind, fp))
 }
 

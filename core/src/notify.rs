@@ -420,8 +420,8 @@ pub fn webhook_targets(vault: &Vault, only: Option<&str>) -> Result<Vec<WebhookT
     let mut out = Vec::new();
     for (name, kind, blob) in rows.into_iter().filter(|(n, _, _)| only.is_none_or(|o| o == n)) {
         let opened = vault.open_sealed("webhooks", "secret", &name, &blob)?;
-        let sealed: SealedWebhook = serde_json::from_str(opened.expose())
-            .map_err(|_| Error::Invalid { field: "webhook", reason: format!("{name}: stored settings unreadable") })?;
+        let sealed: SealedWebhook =
+            serde_json::from_str(opened.expose()).map_err(|_| Error::Unreadable { what: format!("webhook {name}") })?;
         out.push(WebhookTarget { name, kind, url: Secret::new(sealed.url), key: sealed.key.map(Secret::new) });
     }
     Ok(out)

@@ -67,10 +67,8 @@ pub async fn check(connector: &Connector, credentials: &Credentials) -> Result<V
 
 /// The connected account, made by the connector's provider from its settings and credentials.
 async fn open(connector: &Connector, credentials: &Credentials) -> Result<Box<dyn Source>, Error> {
-    let provider = keyward_connectors::providers::get(&connector.provider).ok_or_else(|| Error::Invalid {
-        field: "provider",
-        reason: format!("{:?} has no connector", connector.provider),
-    })?;
+    let provider = keyward_connectors::providers::get(&connector.provider)
+        .ok_or_else(|| Error::Unsupported(format!("{:?} has no connector", connector.provider)))?;
     Ok(provider.open(&connector.settings, credentials).await?)
 }
 

@@ -1003,14 +1003,11 @@ async fn check_registered_key(vault: &mut Vault, id: &str, demo: Option<&crate::
     let checked = checked_by_hand().find(|(p, _)| p.id == key.provider);
     let Some((provider, kind)) = checked.filter(|_| key.account == crate::model::MANUAL_ACCOUNT) else {
         let names: Vec<&str> = checked_by_hand().map(|(p, _)| p.name).collect();
-        return Err(Error::Invalid {
-            field: "key",
-            reason: format!(
-                "liveness checks exist for {} keys registered by hand; {} keys are checked by syncing their connector",
-                names.join(" and "),
-                key.provider
-            ),
-        });
+        return Err(Error::Unsupported(format!(
+            "liveness checks exist for {} keys registered by hand; {} keys are checked by syncing their connector",
+            names.join(" and "),
+            key.provider
+        )));
     };
     let secret = inventory::reveal(vault, id)?;
     let endpoint = demo.and_then(|d| d.endpoint(provider.id));
@@ -1116,7 +1113,7 @@ pub async fn demo(
         })
         .and_then(|k| k.external_id);
     let project = crate::demo::write_project(home.dir(), &stand_ins, aws_key.as_deref())
-        .map_err(|e| Error::Invalid { field: "demo", reason: format!("cannot write the demo project: {e}") })?;
+        .map_err(|source| Error::Io { what: "writing the demo project".into(), source })?;
     let request = ScanRequest { paths: vec![project], ..Default::default() };
     scan(home, vault, &request, &|_| {}, &std::sync::atomic::AtomicBool::new(false))?;
     let audit_started = Utc::now();

@@ -508,15 +508,9 @@ pub type Endpoints = std::collections::BTreeMap<String, String>;
 /// read back from the file where the scan found it and never stored.
 pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoints) -> Result<ShadowKeyView, Error> {
     let (provider, kind, fp) = exposure::shadow_key(vault, id)?;
-    keyward_connectors::liveness::probe_for(&provider, &kind)
-        .map_err(|reason| Error::Invalid { field: "check", reason })?;
+    keyward_connectors::liveness::probe_for(&provider, &kind).map_err(Error::Unsupported)?;
     if !scan_settings(vault)?.verify.contains(&provider) {
-        return Err(Error::Invalid {
-            field: "consent",
-            reason: format!(
-                "checking a found {provider} key sends it to {provider}; allow it first with `keyward scan-config --verify-consent {provider}`"
-            ),
-        });
+        return Err(Error::ConsentRequired { provider });
     }
     let (token, partner) = exposure::recover_token(vault, id, &fp)?;
     if let Some(last) = exposure::last_verification(vault, &provider)? {
