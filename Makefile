@@ -3,6 +3,7 @@
 #               workspace when nothing is configured)
 #   make test   install what the tests need, then run every test (CI calls this)
 #   make desktop  release build of keyward-desktop at $(CARGO_TARGET_DIR or target)/release/
+#   make cli    release build of the `keyward` CLI alone (no web UI build)
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 MOTO_VENV ?= $(HOME)/.cache/keyward/venv-moto
@@ -21,8 +22,8 @@ test-deps:
 ui:
 	cd ui && npm run build --silent
 
-cli: deps ui
-	cargo build --release -p keyward-cli -p keyward-desktop
+cli: deps
+	cargo build --release -p keyward-cli
 
 desktop: deps ui
 	cargo build --release -p keyward-cli -p keyward-desktop

@@ -178,13 +178,16 @@ struct ProgressEvent {
 
 #[tauri::command]
 pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
+    let Some(turn) = state.sync.start() else {
+        return Err(Error::Conflict("a sync is already running in this window; wait for it or cancel it".into()).into());
+    };
     // Locking the vault stops the sync too.
     let locked = state.session.closed();
     let mut vault = state.detached().await?;
     let cancelled = async {
         tokio::select! {
             () = async {
-                while !state.sync_cancel.load(std::sync::atomic::Ordering::Acquire) {
+                while !turn.cancelled() {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             } => {}
@@ -192,7 +195,7 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
         }
     };
     let outcomes = api::sync_cancellable(&mut vault, None, &progress_to(app), cancelled).await;
-    state.sync_cancel.store(false, std::sync::atomic::Ordering::Release);
+    drop(turn);
     let outcomes = outcomes?;
     Ok(outcomes
         .into_iter()
@@ -216,8 +219,8 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
 /// Stops the sync in progress, if any: what it had not finished is not stored.
 #[tauri::command]
 pub async fn cancel_sync(state: State<'_, AppState>) -> Result<()> {
-    // Seen by the sync however long it waited for the vault first.
-    state.sync_cancel.store(true, std::sync::atomic::Ordering::Release);
+    // Seen by the sync however long it waited for the vault first; nothing to stop, nothing kept.
+    state.sync.cancel();
     Ok(())
 }
 

@@ -16,8 +16,8 @@ pub struct AppState {
     pub session: Arc<Session>,
     /// Why the last unlock attempt failed, for the lock screen.
     pub locked_reason: Mutex<Option<UiError>>,
-    /// The window's Cancel: kept until the sync in progress (or waiting for the vault) sees it.
-    pub sync_cancel: std::sync::atomic::AtomicBool,
+    /// The window's one sync at a time, and its Cancel.
+    pub sync: SyncSlot,
     /// When the user last did something with the open vault (for the idle lock).
     pub last_used: std::sync::Mutex<std::time::Instant>,
 }
@@ -28,7 +28,7 @@ impl AppState {
             home,
             session: Arc::new(Session::new()),
             locked_reason: Mutex::new(None),
-            sync_cancel: std::sync::atomic::AtomicBool::new(false),
+            sync: SyncSlot::default(),
             last_used: std::sync::Mutex::new(std::time::Instant::now()),
         }
     }
@@ -105,5 +105,73 @@ impl AppState {
     pub async fn detached(&self) -> Result<Vault, UiError> {
         self.touch();
         self.session.detach().await.map_err(Into::into)
+    }
+}
+
+/// The window runs one sync at a time: a second Sync while one runs is refused (two would race
+/// for the same runs and share one Cancel), and Cancel reaches only the sync in progress — a
+/// Cancel pressed while none runs is not kept to stop the next one.
+#[derive(Default)]
+pub struct SyncSlot {
+    running: std::sync::atomic::AtomicBool,
+    cancel: std::sync::atomic::AtomicBool,
+}
+
+/// The slot held by the sync in progress; freed when dropped.
+pub struct SyncTurn<'a>(&'a SyncSlot);
+
+impl SyncSlot {
+    /// The slot, unless a sync already holds it.
+    pub fn start(&self) -> Option<SyncTurn<'_>> {
+        use std::sync::atomic::Ordering;
+        if self.running.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        self.cancel.store(false, Ordering::Release);
+        Some(SyncTurn(self))
+    }
+
+    /// Asks the sync in progress to stop; false when none runs.
+    pub fn cancel(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if !self.running.load(Ordering::Acquire) {
+            return false;
+        }
+        self.cancel.store(true, Ordering::Release);
+        true
+    }
+}
+
+impl SyncTurn<'_> {
+    /// Whether Cancel was pressed since this sync began.
+    pub fn cancelled(&self) -> bool {
+        self.0.cancel.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+impl Drop for SyncTurn<'_> {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        self.0.cancel.store(false, Ordering::Release);
+        self.0.running.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sync_at_a_time_and_cancel_reaches_only_the_running_one() {
+        let slot = SyncSlot::default();
+        assert!(!slot.cancel(), "nothing to cancel");
+        let turn = slot.start().expect("free");
+        assert!(!turn.cancelled(), "a Cancel pressed while no sync ran is not kept");
+        assert!(slot.start().is_none(), "a second sync is refused while one runs");
+        assert!(slot.cancel());
+        assert!(turn.cancelled());
+        drop(turn);
+        let next = slot.start().expect("free again");
+        assert!(!next.cancelled(), "the last sync's Cancel does not stop the next");
     }
 }
