@@ -31,6 +31,17 @@ fi
 cargo tree -p keyward-cli -e normal -i keyward-fakes 2>/dev/null | grep -q "^keyward-fakes v" \
   || { echo "layering: check is broken (the CLI does not link the demo)" >&2; fail=1; }
 cargo check -q -p keyward-core || { echo "layering: keyward-core does not build without its demo feature" >&2; fail=1; }
+# `api` is the only door: the CLI and the app name nothing of keyward_core but `api`, `Error`
+# and `Secret`, and never turn on `internals` (the feature that opens the other modules).
+if grep -rn "keyward_core::" cli/src src-tauri/src \
+    | grep -vE 'keyward_core::(api|Error|Secret)\b|use keyward_core::\{((api|Error|Secret)(, )?)+\}'; then
+  echo "layering: the CLI or the app reaches past keyward_core::api (above)" >&2
+  fail=1
+fi
+if grep -n "internals" cli/Cargo.toml src-tauri/Cargo.toml tests/Cargo.toml; then
+  echo "layering: a front end turns on keyward-core's internals (above)" >&2
+  fail=1
+fi
 # Every write transaction is `Vault::write` (BEGIN IMMEDIATE): a deferred one fails with
 # "database is locked" when it upgrades while another process writes (ARCHITECTURE.md).
 if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction::new' core/src cli/src src-tauri/src \
@@ -40,5 +51,5 @@ if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction
 fi
 # Make sure the check can fail: the desktop shell does depend on tauri.
 cargo tree -p keyward-desktop -i tauri -e normal 2>/dev/null | grep -q "^tauri v" || { echo "layering: check is broken (tauri not found under keyward-desktop)" >&2; fail=1; }
-[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; core builds without the demo; writes through Vault::write)"
+[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; core builds without the demo; front ends only through api; writes through Vault::write)"
 exit "$fail"

@@ -15,9 +15,7 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand};
 use keyward_core::api::{self, Home};
-use keyward_core::connector::{ConnectorSettings, Credentials};
-use keyward_core::inventory::NewKey;
-use keyward_core::vault::Vault;
+use keyward_core::api::{ConnectorSettings, Credentials, NewKey, Vault};
 use keyward_core::{Error, Secret};
 
 #[derive(Parser)]
@@ -524,7 +522,7 @@ enum KeysCmd {
 }
 
 fn parse_date(s: &str) -> Result<chrono::DateTime<Utc>, String> {
-    if let Some(t) = keyward_core::time::parse(s) {
+    if let Some(t) = api::parse_time(s) {
         return Ok(t);
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -578,7 +576,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 fn open(home: &Home) -> Result<Vault, Error> {
     let given = given_passphrase();
     let vault = match api::open(home, given.as_ref()) {
-        Err(Error::Vault(keyward_core::vault::VaultError::Locked))
+        Err(Error::Vault(api::VaultError::Locked))
             if given.is_none() && std::io::stdin().is_terminal() =>
         {
             let typed = prompt::secret("Passphrase of the vault", prompt::Input::FirstLine)
@@ -597,7 +595,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let home = home_of(cli.home)?;
     let creating = matches!(cli.command, Command::Init | Command::Demo);
     if creating {
-        keyward_core::vault::files::create_dir(home.dir())
+        api::files::create_dir(home.dir())
             .with_context(|| format!("creating {}", home.dir().display()))?;
     }
     output::init_logging(&home, creating);
@@ -828,7 +826,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Notify(cmd) => notify_cmd(&home, cmd)?,
         Command::Report { format, out, state } => {
             let vault = open(&home)?;
-            let format = keyward_core::report::Format::parse(&format).expect("clap checked the format");
+            let format = api::ReportFormat::parse(&format).expect("clap checked the format");
             let text = api::report(&vault, format, &states(&state)?)?;
             match out {
                 None => print!("{text}"),
@@ -899,7 +897,7 @@ fn findings(home: &Home, cmd: FindingsCmd) -> anyhow::Result<()> {
 }
 
 fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
-    let path = keyward_core::policy::path_in(home.dir());
+    let path = api::policy_path(home);
     match cmd {
         PolicyCmd::Show => {
             let vault = open(home)?;
@@ -921,7 +919,7 @@ fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
         PolicyCmd::Check { file } => {
             let file = file.unwrap_or(path);
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            keyward_core::audit::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            api::check_policy(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             println!("{}: valid", file.display());
         }
         PolicyCmd::Set { file } => {
@@ -931,14 +929,10 @@ fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
             println!("Policy saved to {}; the next audit uses it.", p.path);
         }
         PolicyCmd::Init => {
-            if !home.is_initialized() {
-                bail!("no vault in {} (run `keyward init` first)", home.dir().display());
-            }
-            let mut file = keyward_core::vault::files::create_new(&path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => anyhow::anyhow!("{} already exists", path.display()),
-                _ => anyhow::anyhow!("cannot write {}: {e}", path.display()),
+            let path = api::init_policy(home).map_err(|e| match e {
+                Error::Invalid { reason, .. } => anyhow::anyhow!(reason),
+                e => e.into(),
             })?;
-            std::io::Write::write_all(&mut file, keyward_core::audit::policy::DEFAULT_TEXT.as_bytes())?;
             println!("Wrote the default policy to {}.", path.display());
         }
     }
@@ -946,7 +940,7 @@ fn policy(home: &Home, cmd: PolicyCmd) -> anyhow::Result<()> {
 }
 
 fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
-    use keyward_core::schedule::{self, Event, RunStatus};
+    use keyward_core::api::jobs::{self as schedule, Event, RunStatus};
     use std::sync::Arc;
     let vault = open(home)?;
     let runtime = runtime()?;
@@ -981,7 +975,7 @@ fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
             },
         });
         {
-            let jobs = session.with(|v| schedule::list_jobs(v, Utc::now())).await?;
+            let jobs = session.with(|v| schedule::list_jobs(v)).await?;
             println!("Keyward daemon: {} jobs; stop with Ctrl-C.", jobs.len());
             for j in jobs.iter().filter(|j| j.enabled) {
                 println!("  {:<24} {:<18} next {}", j.id, j.cron, j.next_fire_at.as_deref().unwrap_or("-"));
@@ -1003,11 +997,11 @@ fn daemon(home: &Home, max_jitter: u64) -> anyhow::Result<()> {
 }
 
 fn schedule_cmd(home: &Home, cmd: ScheduleCmd) -> anyhow::Result<()> {
-    use keyward_core::schedule;
+    use keyward_core::api::jobs as schedule;
     let vault = open(home)?;
     match cmd {
         ScheduleCmd::List { json } => {
-            let jobs = schedule::list_jobs(&vault, Utc::now())?;
+            let jobs = schedule::list_jobs(&vault)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&jobs)?);
             } else {
@@ -1022,10 +1016,10 @@ fn schedule_cmd(home: &Home, cmd: ScheduleCmd) -> anyhow::Result<()> {
             } else {
                 None
             };
-            if cron.is_none() && enabled.is_none() {
-                bail!("nothing to change: give --cron, --enable or --disable");
-            }
-            schedule::set_job(&vault, &job, cron.as_deref(), enabled)?;
+            schedule::set_job(&vault, &job, cron.as_deref(), enabled).map_err(|e| match e {
+                Error::Invalid { field: "job", reason } => anyhow::anyhow!(reason),
+                e => e.into(),
+            })?;
             println!("Updated {job}.");
         }
     }
@@ -1033,37 +1027,11 @@ fn schedule_cmd(home: &Home, cmd: ScheduleCmd) -> anyhow::Result<()> {
 }
 
 fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
-    use keyward_core::notify;
     match cmd {
         NotifyCmd::Prefs { min_severity, quiet_hours, digest, desktop, json } => {
             let vault = open(home)?;
-            let mut p = notify::preferences(&vault)?;
-            if let Some(s) = min_severity {
-                p.min_severity = s;
-            }
-            if let Some(q) = quiet_hours {
-                p.quiet_hours = match q.as_str() {
-                    "off" => None,
-                    _ => {
-                        let (a, b) = q.split_once('-').context("quiet hours are START-END, e.g. 22-7")?;
-                        Some((
-                            a.trim().parse().context("quiet hours start")?,
-                            b.trim().parse().context("quiet hours end")?,
-                        ))
-                    }
-                };
-            }
-            if let Some(d) = digest {
-                p.digest_hour = if d == "off" { None } else { Some(d.parse().context("the digest hour is 0-23")?) };
-            }
-            if let Some(d) = desktop {
-                p.desktop = match d.as_str() {
-                    "on" => true,
-                    "off" => false,
-                    _ => bail!("--desktop on or off"),
-                };
-            }
-            notify::set_preferences(&vault, &p)?;
+            let changes = api::PreferenceChanges { min_severity, quiet_hours, digest, desktop };
+            let p = api::change_notification_preferences(&vault, &changes)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&p)?);
             } else {
@@ -1087,23 +1055,17 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
                     prompt::secret(&format!("URL of webhook {name:?}"), prompt::Input::FirstLine)?.trim().to_owned()
                 }
             };
-            let (key, generated) = match (kind.as_str(), std::env::var("KEYWARD_WEBHOOK_SECRET")) {
-                ("json", Ok(k)) => (Some(Secret::new(k)), false),
-                ("json", Err(_)) => {
-                    let bytes = keyward_core::crypto::random_bytes::<32>()?;
-                    (Some(Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect())), true)
-                }
-                _ => (None, false),
-            };
-            let view = notify::add_webhook(&vault, &name, &kind, &Secret::new(url), key.as_ref())?;
+            let key = std::env::var("KEYWARD_WEBHOOK_SECRET").ok().map(Secret::new);
+            let added = api::add_webhook(&vault, &name, &kind, &Secret::new(url), key)?;
+            let view = added.view;
             println!("Added webhook {} ({}, {}).", view.name, view.kind, view.url);
-            if let (true, Some(k)) = (generated, &key) {
+            if let Some(k) = &added.generated_key {
                 println!("Signing key (shown once; the receiver verifies X-Keyward-Signature with it): {}", k.expose());
             }
         }
         NotifyCmd::Webhook(WebhookCmd::List) => {
             let vault = open(home)?;
-            let hooks = notify::list_webhooks(&vault)?;
+            let hooks = api::list_webhooks(&vault)?;
             if hooks.is_empty() {
                 println!("No webhooks: `keyward notify webhook add NAME --kind slack|json` adds one.");
             }
@@ -1113,26 +1075,13 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
         }
         NotifyCmd::Webhook(WebhookCmd::Remove { name }) => {
             let vault = open(home)?;
-            notify::remove_webhook(&vault, &name)?;
+            api::remove_webhook(&vault, &name)?;
             println!("Removed webhook {name}.");
         }
         NotifyCmd::Webhook(WebhookCmd::Test { name }) => {
             let vault = open(home)?;
-            let targets = notify::webhook_targets(&vault, Some(&name))?;
-            if targets.is_empty() {
-                bail!("no enabled webhook named {name:?}");
-            }
-            let note = notify::Notification {
-                event: "test".into(),
-                subject: "keyward".into(),
-                title: "Keyward test notification".into(),
-                body: "If you can read this, Keyward can reach this webhook.".into(),
-                severity: "low".into(),
-                findings: vec![],
-            };
-            let d = runtime()?.block_on(notify::send(&targets, &[note], Default::default()));
-            notify::record_deliveries(&vault, &d)?;
-            let d = &d[0];
+            let d = runtime()?.block_on(api::test_webhook(&vault, &name))?;
+            let d = &d;
             if d.status != "delivered" {
                 bail!(
                     "{name}: not delivered after {} attempts: {}",
@@ -1144,7 +1093,7 @@ fn notify_cmd(home: &Home, cmd: NotifyCmd) -> anyhow::Result<()> {
         }
         NotifyCmd::Log { limit, json } => {
             let vault = open(home)?;
-            let log = notify::deliveries(&vault, limit)?;
+            let log = api::deliveries(&vault, limit)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&log)?);
             } else if log.is_empty() {

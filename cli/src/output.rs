@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use keyward_core::api::{
     CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, Home, KeyView, ResourceView, ShadowKeyView,
 };
-use keyward_core::sync::SyncProgress;
+use keyward_core::api::SyncProgress;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -18,7 +18,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// Nothing logged carries a secret: secrets are `Secret`s, which print `<redacted>`.
 pub fn init_logging(home: &Home, creating: bool) {
     let file = (creating || home.is_initialized())
-        .then(|| keyward_core::vault::files::open_append(&home.dir().join("keyward.log")).ok())
+        .then(|| keyward_core::api::files::open_append(&home.dir().join("keyward.log")).ok())
         .flatten();
     let filter = || tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "info".into());
     let file_layer = file
@@ -154,7 +154,7 @@ pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
 }
 
 /// Scheduled jobs.
-pub fn jobs(jobs: &[keyward_core::schedule::JobView]) {
+pub fn jobs(jobs: &[keyward_core::api::jobs::JobView]) {
     table(
         &["JOB", "CRON", "ON", "LAST RUN", "STATUS", "NEXT", "MESSAGE"],
         jobs.iter()

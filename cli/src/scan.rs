@@ -126,7 +126,7 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let last = std::sync::Mutex::new(Instant::now());
-    let progress = |p: keyward_core::scan::Progress| {
+    let progress = |p: keyward_core::api::ScanProgress| {
         let mut last = last.lock().expect("progress");
         // On a terminal the line updates in place; otherwise (a log, CI) a line every 2 s.
         if tty {

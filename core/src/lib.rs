@@ -1,31 +1,51 @@
 //! Keyward's core: the encrypted vault, the key inventory, sync and audit.
 //!
-//! The desktop shell (`src-tauri`) and the CLI (`cli`) are thin layers over [`api`]; nothing in
+//! The desktop shell (`src-tauri`) and the CLI (`cli`) are thin layers over [`api`], the only
+//! public module (the others are public only with the `internals` feature, for this crate's own
+//! tests, benches and the fuzz targets); nothing in
 //! this crate knows about Tauri, clap or the webview, and CI checks that it does not depend on
 //! them. Connectors (in `keyward-connectors`) return plain data; this crate stores and judges it.
 #![deny(missing_docs)]
+// Without `internals`, what only tests reach is unused here: not worth a warning each.
+#![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
 
-pub mod activity;
 pub mod api;
-pub mod audit;
-pub mod connector;
-pub mod crypto;
-pub mod demo;
 mod error;
-pub mod exposure;
-pub mod findings;
-pub mod inventory;
-pub mod lease;
-pub mod model;
-pub mod notify;
-pub mod policy;
-pub mod report;
-pub mod scan;
-pub mod schedule;
 mod settings;
-pub mod sync;
-pub mod time;
-pub mod vault;
+
+/// The modules behind [`api`]: public only with the `internals` feature (core's own tests and
+/// benches, the fuzz targets), so the CLI and the app cannot reach past `api`.
+macro_rules! behind_api {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "internals")]
+            pub mod $name;
+            #[cfg(not(feature = "internals"))]
+            pub(crate) mod $name;
+        )*
+    };
+}
+
+behind_api!(
+    activity,
+    audit,
+    connector,
+    crypto,
+    demo,
+    exposure,
+    findings,
+    inventory,
+    lease,
+    model,
+    notify,
+    policy,
+    report,
+    scan,
+    schedule,
+    sync,
+    time,
+    vault
+);
 
 pub use error::Error;
 pub use keyward_secret::Secret;

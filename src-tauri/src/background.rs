@@ -2,13 +2,13 @@
 //! even with its window closed to the tray, and desktop notifications of what the audits find.
 //!
 //! Jobs run only while the vault is unlocked: a locked app lists no jobs, and the first look
-//! after unlocking catches up what was missed (see `keyward_core::schedule`).
+//! after unlocking catches up what was missed (see `keyward_core::api::jobs`).
 
 use std::sync::Arc;
 
 use keyward_core::Error;
-use keyward_core::notify::Notification;
-use keyward_core::schedule::{self, BoxFuture, Claim, Event, Host, Job, JobRun, JobSpec, VaultHost};
+use keyward_core::api::Notification;
+use keyward_core::api::jobs::{self as schedule, BoxFuture, Claim, Event, Host, Job, JobRun, JobSpec, VaultHost};
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 

@@ -88,7 +88,7 @@ pub async fn snooze_finding(
     until: String,
     note: Option<String>,
 ) -> Result<FindingView> {
-    let until = keyward_core::time::parse(&until)
+    let until = api::parse_time(&until)
         .ok_or_else(|| Error::Invalid { field: "until", reason: format!("{until:?} is not a date") })?;
     state.with_vault(|v| api::snooze_finding(v, id, until, note.as_deref())).await
 }
@@ -148,7 +148,7 @@ pub async fn explore_demo(
     Ok(status_of(&state).await)
 }
 
-fn progress_to(app: tauri::AppHandle) -> impl Fn(keyward_core::sync::SyncProgress) + Send + Sync {
+fn progress_to(app: tauri::AppHandle) -> impl Fn(api::SyncProgress) + Send + Sync {
     move |p| {
         let _ = app.emit(
             "sync-progress",
@@ -232,13 +232,13 @@ pub async fn list_exposures(state: State<'_, AppState>) -> Result<Vec<api::Expos
 
 /// The activity log, newest first.
 #[tauri::command]
-pub async fn activity_log(state: State<'_, AppState>) -> Result<Vec<keyward_core::activity::Activity>> {
+pub async fn activity_log(state: State<'_, AppState>) -> Result<Vec<api::Activity>> {
     state.with_vault(|v| api::activity(v, None)).await
 }
 
 /// Whether the activity log is intact (no entry edited, inserted or deleted).
 #[tauri::command]
-pub async fn verify_activity_log(state: State<'_, AppState>) -> Result<keyward_core::activity::LogCheck> {
+pub async fn verify_activity_log(state: State<'_, AppState>) -> Result<api::LogCheck> {
     state.with_vault(|v| api::verify_activity(v)).await
 }
 
@@ -308,7 +308,7 @@ pub async fn save_scan_settings(
 #[tauri::command]
 pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<api::ScanView> {
     let home = state.home.clone();
-    let progress = move |p: keyward_core::scan::Progress| {
+    let progress = move |p: api::ScanProgress| {
         let _ = app.emit("scan-progress", p);
     };
     // The walk runs on a blocking thread, on a handle of its own; locking the vault stops it at
@@ -329,7 +329,7 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
             // Locked during the walk: what it read is stored (a stopped scan marks nothing
             // gone), and nothing more is done with the vault.
-            return Err(Error::Vault(keyward_core::vault::VaultError::Locked));
+            return Err(Error::Vault(api::VaultError::Locked));
         }
         api::run_audit(&home, &mut vault, Utc::now())?;
         Ok::<_, Error>(view)
@@ -349,6 +349,6 @@ pub async fn verify_shadow_key(state: State<'_, AppState>, id: String) -> Result
     let endpoints = api::Endpoints::new();
     tokio::select! {
         checked = api::verify_shadow_key(&mut vault, &id, &endpoints) => Ok(checked?),
-        () = locked => Err(Error::Vault(keyward_core::vault::VaultError::Locked).into()),
+        () = locked => Err(Error::Vault(api::VaultError::Locked).into()),
     }
 }

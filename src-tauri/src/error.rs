@@ -30,7 +30,7 @@ mod tests {
 
     #[test]
     fn serializes_as_code_and_message() {
-        let e: UiError = keyward_core::Error::Vault(keyward_core::vault::VaultError::WrongPassphrase).into();
+        let e: UiError = keyward_core::Error::Vault(keyward_core::api::VaultError::WrongPassphrase).into();
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
             serde_json::json!({"code": "wrong_passphrase", "message": "wrong passphrase"})

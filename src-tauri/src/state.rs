@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use keyward_core::api::{self, Home, Session};
-use keyward_core::vault::Vault;
+use keyward_core::api::Vault;
 use keyward_core::{Error, Secret};
 use tokio::sync::Mutex;
 

@@ -2,6 +2,8 @@
 //! (open the vault, add a key, sync, audit) and returns DTOs: these `Serialize` types are the
 //! only shapes that reach JSON output or the webview, and none of them can hold a secret.
 
+pub mod jobs;
+mod notifications;
 mod scan;
 mod session;
 
@@ -13,18 +15,28 @@ use serde::Serialize;
 use crate::Secret;
 use crate::activity::{self, Entry};
 use crate::audit::{self, AuditContext, Snapshot};
-use crate::connector::{self, Connector, ConnectorSettings, Credentials};
+use crate::connector::{self, Connector};
 use crate::exposure;
 use crate::findings::{self, Change};
 pub use crate::findings::{FindingEvent, FindingView, RiskPart, State as FindingState};
-use crate::inventory::{self, NewKey};
+use crate::inventory;
 use crate::model::{Account, ApiKey, Owner, Resource};
-use crate::sync::{self, SyncProgress, SyncReport};
-use crate::vault::Vault;
+use crate::sync;
 use crate::{Error, policy, time};
 
+pub use notifications::*;
 pub use scan::*;
 pub use session::Session;
+
+// The types the front ends hold, from the modules behind this one.
+pub use crate::activity::{Activity, LogCheck};
+pub use crate::connector::{ConnectorSettings, Credentials};
+pub use crate::inventory::NewKey;
+pub use crate::report::Format as ReportFormat;
+pub use crate::scan::Progress as ScanProgress;
+pub use crate::sync::{SyncProgress, SyncReport};
+pub use crate::time::parse as parse_time;
+pub use crate::vault::{Vault, VaultError, files};
 
 /// A Keyward home: the folder that holds the vault.
 #[derive(Debug, Clone)]
@@ -907,6 +919,34 @@ pub fn save_policy(home: &Home, vault: &Vault, text: &str) -> Result<PolicyView,
     let view = PolicyView::new(home, policy::save(home.dir(), vault, text, Utc::now())?);
     activity::record(vault, Entry::new("settings.policy", "ok").detail(format!("policy {}", view.digest)));
     Ok(view)
+}
+
+/// Where the policy file of this home is (it may not exist: the defaults are then in force).
+pub fn policy_path(home: &Home) -> PathBuf {
+    policy::path_in(home.dir())
+}
+
+/// Checks a policy text without adopting it: the error names the line.
+pub fn check_policy(text: &str) -> Result<(), String> {
+    audit::Policy::parse(text).map(drop).map_err(|e| e.to_string())
+}
+
+/// Writes the default policy (with its comments) to the home's policy file; never over one.
+pub fn init_policy(home: &Home) -> Result<PathBuf, Error> {
+    if !home.is_initialized() {
+        return Err(Error::Invalid {
+            field: "home",
+            reason: format!("no vault in {} (run `keyward init` first)", home.dir().display()),
+        });
+    }
+    let path = policy_path(home);
+    let mut file = crate::vault::files::create_new(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::Conflict(format!("{} already exists", path.display())),
+        _ => Error::Io { what: format!("cannot write {}", path.display()), source: e },
+    })?;
+    std::io::Write::write_all(&mut file, audit::policy::DEFAULT_TEXT.as_bytes())
+        .map_err(|source| Error::Io { what: format!("cannot write {}", path.display()), source })?;
+    Ok(path)
 }
 
 fn key_view(vault: &Vault, key: &ApiKey) -> Result<KeyView, Error> {
