@@ -576,9 +576,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 fn open(home: &Home) -> Result<Vault, Error> {
     let given = given_passphrase();
     let vault = match api::open(home, given.as_ref()) {
-        Err(Error::Vault(api::VaultError::Locked))
-            if given.is_none() && std::io::stdin().is_terminal() =>
-        {
+        Err(Error::Vault(api::VaultError::Locked)) if given.is_none() && std::io::stdin().is_terminal() => {
             let typed = prompt::secret("Passphrase of the vault", prompt::Input::FirstLine)
                 .map_err(|e| Error::Invalid { field: "passphrase", reason: e.to_string() })?;
             api::open(home, Some(&Secret::new(typed.to_string())))?
@@ -595,8 +593,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let home = home_of(cli.home)?;
     let creating = matches!(cli.command, Command::Init | Command::Demo);
     if creating {
-        api::files::create_dir(home.dir())
-            .with_context(|| format!("creating {}", home.dir().display()))?;
+        api::files::create_dir(home.dir()).with_context(|| format!("creating {}", home.dir().display()))?;
     }
     output::init_logging(&home, creating);
     let given = passphrase_from(cli.passphrase_file.as_ref(), cli.passphrase_fd)?;

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use keyward_core::api::SyncProgress;
 use keyward_core::api::{
     CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, Home, KeyView, ResourceView, ShadowKeyView,
 };
-use keyward_core::api::SyncProgress;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;

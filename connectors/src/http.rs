@@ -69,6 +69,10 @@ pub struct HttpSettings {
     pub max_rate_limit_wait: Duration,
     /// Largest response body accepted.
     pub max_body_bytes: usize,
+    /// Keep the answer when its body is larger than [`Self::max_body_bytes`] or breaks off, with
+    /// the body cut there, instead of failing: for a receiver whose status is what counts (a
+    /// webhook: a 2xx is delivered, whatever its body does; sending again would duplicate it).
+    pub cut_body: bool,
     /// Requests in flight at once for this provider (New Relic allows 25 per user).
     pub concurrency: usize,
     /// The provider's 429 signal.
@@ -87,6 +91,7 @@ impl Default for HttpSettings {
             max_backoff: Duration::from_secs(20),
             max_rate_limit_wait: Duration::from_secs(60),
             max_body_bytes: 16 * 1024 * 1024,
+            cut_body: false,
             concurrency: 8,
             rate_limit: RateLimitSignal::RetryAfter,
         }
@@ -248,12 +253,24 @@ impl Http {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let cap = self.settings.max_body_bytes;
-        if resp.content_length().is_some_and(|n| n as usize > cap) {
+        let cut = self.settings.cut_body;
+        if !cut && resp.content_length().is_some_and(|n| n as usize > cap) {
             return Err((self.too_large(what, cap), false));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(failed)? {
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                // The status has arrived: with `cut_body` it stands, whatever the body does.
+                Err(_) if cut => break,
+                Err(e) => return Err(failed(e)),
+            };
             if body.len() + chunk.len() > cap {
+                if cut {
+                    body.extend_from_slice(&chunk[..cap - body.len()]);
+                    break;
+                }
                 return Err((self.too_large(what, cap), false));
             }
             body.extend_from_slice(&chunk);
@@ -282,9 +299,10 @@ impl Http {
             _ => ErrorKind::UnexpectedStatus,
         };
         let excerpt: String = if (300..400).contains(&r.status) {
-            "a redirect, not followed (it would carry the credentials elsewhere); check the connector's endpoint".into()
+            "a redirect, not followed (it would carry the credentials elsewhere); check the URL it was sent to".into()
         } else {
-            String::from_utf8_lossy(&r.body).chars().take(200).collect()
+            // Scrubbed whole before it is cut: a secret echoed across the cut is still found.
+            self.scrubbed(String::from_utf8_lossy(&r.body).into_owned()).chars().take(200).collect()
         };
         let excerpt = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
         let message = if excerpt.is_empty() {
@@ -381,6 +399,17 @@ fn backoff(s: &HttpSettings, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_echoed_across_the_excerpt_cut_is_still_scrubbed() {
+        let secret = "/services/T0/B0/planted-secret-xyz";
+        let http = Http::new("webhook", HttpSettings::default(), &[secret]).unwrap();
+        let body = format!("{}{secret} and more", "x".repeat(190));
+        let r = Response { status: 400, headers: HeaderMap::new(), body: body.into_bytes(), attempts: 1 };
+        let e = http.classify("POST", r).unwrap_err();
+        assert!(!e.message.contains("/services/T0"), "{}", e.message);
+        assert_eq!(e.status, Some(400));
+    }
 
     #[test]
     fn a_credential_header_is_sensitive_and_never_printed() {

@@ -316,6 +316,7 @@ const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key
 
 fn from_row(vault: &Vault, r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
     let settings: String = r.get(3)?;
+    let parsed = serde_json::from_str::<ConnectorSettings>(&settings);
     let (id, name, provider): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
     let (mac, removed_at): (Option<Vec<u8>>, Option<String>) = (r.get(9)?, r.get(10)?);
     let intact = crate::vault::mac_eq(
@@ -326,8 +327,10 @@ fn from_row(vault: &Vault, r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector>
         id,
         name,
         provider,
-        settings_intact: intact,
-        settings: serde_json::from_str(&settings).unwrap_or_default(),
+        // Settings that pass their MAC but do not read (a bug, a damaged file) are not obeyed
+        // either: their defaults would send the credentials to the public endpoint.
+        settings_intact: intact && parsed.is_ok(),
+        settings: parsed.unwrap_or_default(),
         account_id: r.get(4)?,
         root_access_key: r.get::<_, Option<i64>>(5)?.map(|v| v != 0),
         created_at: r.get(6)?,

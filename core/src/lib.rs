@@ -27,24 +27,8 @@ macro_rules! behind_api {
 }
 
 behind_api!(
-    activity,
-    audit,
-    connector,
-    crypto,
-    demo,
-    exposure,
-    findings,
-    inventory,
-    lease,
-    model,
-    notify,
-    policy,
-    report,
-    scan,
-    schedule,
-    sync,
-    time,
-    vault
+    activity, audit, connector, crypto, demo, exposure, findings, inventory, lease, model, notify, policy, report,
+    scan, schedule, sync, time, vault
 );
 
 pub use error::Error;

@@ -473,7 +473,7 @@ pub fn signature(key: &Secret, timestamp: i64, body: &[u8]) -> String {
 pub struct Retry {
     /// Attempts in all.
     pub attempts: u32,
-    /// First backoff; doubled after each attempt.
+    /// First backoff; it doubles after each attempt (with jitter, up to 20 s between attempts).
     pub base: Duration,
     /// The longest `Retry-After` waited for; longer ones fail the delivery.
     pub max_wait: Duration,
@@ -533,7 +533,8 @@ fn http_settings(retry: Retry) -> HttpSettings {
         base_backoff: retry.base,
         max_rate_limit_wait: retry.max_wait,
         // A receiver's answer is read only to say why it refused: a few KiB are enough.
-        max_body_bytes: 64 * 1024,
+        max_body_bytes: 4 * 1024,
+        cut_body: true,
         concurrency: 1,
         rate_limit: RateLimitSignal::RetryAfter,
         ..HttpSettings::default()
@@ -542,7 +543,14 @@ fn http_settings(retry: Retry) -> HttpSettings {
 
 async fn send_one(t: &WebhookTarget, n: &Notification, retry: Retry) -> Delivery {
     let delivery_id = uuid::Uuid::now_v7().to_string();
+    // The whole URL, and its path and query alone (a receiver may echo just those: a Slack
+    // URL's path is its credential), and the signing key.
+    let parsed = reqwest::Url::parse(t.url.expose()).ok();
     let mut scrub = vec![t.url.expose()];
+    if let Some(u) = &parsed {
+        scrub.extend([u.path()].into_iter().filter(|p| p.len() > 1));
+        scrub.extend(u.query());
+    }
     if let Some(key) = &t.key {
         scrub.push(key.expose());
     }

@@ -139,6 +139,10 @@ async fn webhooks_hear_each_thing_once_and_signed() {
     json_hook.inject([Fault::Status(400)]);
     let d = notify::send(&targets, std::slice::from_ref(note), fast()).await;
     assert_eq!((d[0].status.as_str(), d[0].attempts), ("failed", 1));
+    // A 2xx stands whatever its body does: a huge one is neither a failure nor sent again.
+    json_hook.inject([Fault::Oversized(1 << 20)]);
+    let d = notify::send(&targets, std::slice::from_ref(note), fast()).await;
+    assert_eq!((d[0].status.as_str(), d[0].attempts, d[0].http_status), ("delivered", 1, Some(200)));
     json_hook.inject([Fault::Status(500); 4]);
     let d = notify::send(&targets, std::slice::from_ref(note), fast()).await;
     assert_eq!((d[0].status.as_str(), d[0].attempts), ("failed", 4));

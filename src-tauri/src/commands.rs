@@ -143,6 +143,10 @@ pub async fn explore_demo(
     if !state.home.is_initialized() {
         state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
     }
+    // The demo syncs too: it takes the window's one sync slot.
+    let Some(_turn) = state.sync.start() else {
+        return Err(Error::Conflict("a sync is already running in this window; wait for it or cancel it".into()).into());
+    };
     let mut vault = state.detached().await?;
     api::demo(&state.home, &mut vault, &progress_to(app)).await?;
     Ok(status_of(&state).await)

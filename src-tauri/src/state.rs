@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use keyward_core::api::{self, Home, Session};
 use keyward_core::api::Vault;
+use keyward_core::api::{self, Home, Session};
 use keyward_core::{Error, Secret};
 use tokio::sync::Mutex;
 
@@ -110,50 +110,53 @@ impl AppState {
 
 /// The window runs one sync at a time: a second Sync while one runs is refused (two would race
 /// for the same runs and share one Cancel), and Cancel reaches only the sync in progress — a
-/// Cancel pressed while none runs is not kept to stop the next one.
+/// Cancel pressed while none runs is not kept to stop the next one. Each sync has a token of its
+/// own, so a Cancel can never land on the sync that starts after it.
 #[derive(Default)]
 pub struct SyncSlot {
-    running: std::sync::atomic::AtomicBool,
-    cancel: std::sync::atomic::AtomicBool,
+    current: std::sync::Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 /// The slot held by the sync in progress; freed when dropped.
-pub struct SyncTurn<'a>(&'a SyncSlot);
+pub struct SyncTurn<'a> {
+    slot: &'a SyncSlot,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+}
 
 impl SyncSlot {
     /// The slot, unless a sync already holds it.
     pub fn start(&self) -> Option<SyncTurn<'_>> {
-        use std::sync::atomic::Ordering;
-        if self.running.swap(true, Ordering::AcqRel) {
+        let mut current = self.current.lock().expect("not poisoned");
+        if current.is_some() {
             return None;
         }
-        self.cancel.store(false, Ordering::Release);
-        Some(SyncTurn(self))
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        *current = Some(cancel.clone());
+        Some(SyncTurn { slot: self, cancel })
     }
 
     /// Asks the sync in progress to stop; false when none runs.
     pub fn cancel(&self) -> bool {
-        use std::sync::atomic::Ordering;
-        if !self.running.load(Ordering::Acquire) {
-            return false;
+        match &*self.current.lock().expect("not poisoned") {
+            Some(token) => {
+                token.store(true, std::sync::atomic::Ordering::Release);
+                true
+            }
+            None => false,
         }
-        self.cancel.store(true, Ordering::Release);
-        true
     }
 }
 
 impl SyncTurn<'_> {
     /// Whether Cancel was pressed since this sync began.
     pub fn cancelled(&self) -> bool {
-        self.0.cancel.load(std::sync::atomic::Ordering::Acquire)
+        self.cancel.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 
 impl Drop for SyncTurn<'_> {
     fn drop(&mut self) {
-        use std::sync::atomic::Ordering;
-        self.0.cancel.store(false, Ordering::Release);
-        self.0.running.store(false, Ordering::Release);
+        *self.slot.current.lock().expect("not poisoned") = None;
     }
 }
 

@@ -33,7 +33,8 @@ impl Settings {
     }
 
     /// Sets `key` (replacing its value); `null`, `false` and an empty list remove it, so an
-    /// unset flag is never stored.
+    /// unset flag is never stored (no setting is a boolean whose `false` must be kept: the
+    /// demo mark is the only boolean, and it is set to `true`).
     pub fn set(&mut self, key: &str, value: impl Into<Value>) {
         let value = value.into();
         let unset = matches!(&value, Value::Null | Value::Bool(false)) || value.as_array().is_some_and(Vec::is_empty);
@@ -58,7 +59,7 @@ impl Settings {
     }
 
     /// The settings read into a provider's typed struct (the demo mark left out); a value of the
-    /// wrong type is a [`SettingError`] naming the key.
+    /// wrong type is a [`SettingError`] (field `settings`) with serde's words for it.
     pub fn read<T: DeserializeOwned>(&self) -> Result<T, SettingError> {
         let object: serde_json::Map<String, Value> =
             self.0.iter().filter(|(k, _)| k != DEMO).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -98,11 +99,13 @@ impl<'de> serde::Deserialize<'de> for Settings {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Settings, A::Error> {
                 let mut settings = Settings::default();
+                let mut seen = std::collections::BTreeSet::new();
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    if settings.get(&k).is_some() {
+                    if !seen.insert(k.clone()) {
                         return Err(serde::de::Error::custom(format!("setting {k:?} given twice")));
                     }
-                    settings.0.push((k, v));
+                    // As `set`: an unset value (`null`, `false`, `[]`) is no setting.
+                    settings.set(&k, v);
                 }
                 Ok(settings)
             }
@@ -254,5 +257,7 @@ mod tests {
         assert!(!s.is_demo());
         assert!(serde_json::from_str::<Settings>(r#"{"a":1,"a":2}"#).is_err(), "a key given twice");
         assert!(serde_json::from_str::<Settings>("[1]").is_err());
+        let unset: Settings = serde_json::from_str(r#"{"regions":[],"endpoint":null,"site":"x"}"#).unwrap();
+        assert_eq!(unset.keys().collect::<Vec<_>>(), ["site"], "read as `set` stores them");
     }
 }

@@ -19,7 +19,10 @@ pub fn list_jobs(vault: &Vault) -> Result<Vec<JobView>, Error> {
 /// Changes a job's cron expression and/or whether it runs; at least one must be given.
 pub fn set_job(vault: &Vault, id: &str, cron: Option<&str>, enabled: Option<bool>) -> Result<(), Error> {
     if cron.is_none() && enabled.is_none() {
-        return Err(Error::Invalid { field: "job", reason: "nothing to change: give --cron, --enable or --disable".into() });
+        return Err(Error::Invalid {
+            field: "job",
+            reason: "nothing to change: give --cron, --enable or --disable".into(),
+        });
     }
     schedule::set_job(vault, id, cron, enabled)
 }

@@ -78,7 +78,13 @@ pub struct AddedWebhook {
 }
 
 /// Adds a webhook (`slack` or `json`); its URL and signing key are sealed in the vault.
-pub fn add_webhook(vault: &Vault, name: &str, kind: &str, url: &Secret, key: Option<Secret>) -> Result<AddedWebhook, Error> {
+pub fn add_webhook(
+    vault: &Vault,
+    name: &str,
+    kind: &str,
+    url: &Secret,
+    key: Option<Secret>,
+) -> Result<AddedWebhook, Error> {
     let (key, generated) = match (kind, key) {
         ("json", Some(k)) => (Some(k), false),
         ("json", None) => {

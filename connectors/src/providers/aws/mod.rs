@@ -50,7 +50,7 @@ pub struct AwsSettings {
     pub concurrency: usize,
     /// Fixed credentials instead of the credential chain: only the demo workspace uses this,
     /// with the access key its local stand-in accepts. Real accounts always use the chain.
-    pub static_credentials: Option<(String, String)>,
+    pub static_credentials: Option<(keyward_secret::Secret, keyward_secret::Secret)>,
 }
 
 /// The SDK configuration as the AWS CLI would load it (env, profile, SSO, `AWS_ENDPOINT_URL`),
@@ -72,8 +72,13 @@ pub(crate) async fn load_config(settings: &AwsSettings) -> aws_config::SdkConfig
         loader = loader.endpoint_url(endpoint);
     }
     if let Some((key, secret)) = &settings.static_credentials {
-        loader =
-            loader.credentials_provider(aws_sdk_iam::config::Credentials::new(key, secret, None, None, "keyward-demo"));
+        loader = loader.credentials_provider(aws_sdk_iam::config::Credentials::new(
+            key.expose(),
+            secret.expose(),
+            None,
+            None,
+            "keyward-demo",
+        ));
     }
     loader.load().await
 }

@@ -66,17 +66,18 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
-    /// The SDK settings. Fixed credentials only where the caller gave them for this sync (the
-    /// demo workspace, with the key its local stand-in accepts): AWS connectors store none, and
-    /// real accounts always use the SDK's credential chain.
-    pub(crate) fn sdk(&self, c: &Credentials) -> super::AwsSettings {
+    /// The SDK settings. Fixed credentials only for a connector of the demo workspace (the mark
+    /// is in its MAC-covered settings), given for this sync with the key its local stand-in
+    /// accepts; AWS connectors store none, and every other uses the SDK's credential chain
+    /// whatever it is handed.
+    pub(crate) fn sdk(&self, s: &Settings, c: &Credentials) -> super::AwsSettings {
         super::AwsSettings {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint.clone(),
             concurrency: 8,
-            static_credentials: match (c.get("access_key_id"), c.get("secret_access_key")) {
-                (Some(id), Some(secret)) => Some((id.expose().to_owned(), secret.expose().to_owned())),
+            static_credentials: match (s.is_demo(), c.get("access_key_id"), c.get("secret_access_key")) {
+                (true, Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
                 _ => None,
             },
         }
@@ -103,7 +104,7 @@ pub(crate) fn validate(s: &Settings) -> Result<(), SettingError> {
 fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
     Box::pin(async move {
         let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        Ok(Box::new(super::AwsIam::connect(&stored.sdk(c)).await) as Box<dyn Source>)
+        Ok(Box::new(super::AwsIam::connect(&stored.sdk(s, c)).await) as Box<dyn Source>)
     })
 }
 
@@ -119,7 +120,7 @@ fn is_region(region: &str) -> bool {
 /// Refuses a profile neither AWS file defines, instead of letting the SDK fall back to
 /// instance metadata and fail with its own dump.
 fn check_profile(profile: &str) -> Result<(), SettingError> {
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+    let home = std::env::home_dir().unwrap_or_default();
     let file = |var: &str, default: &str| {
         std::env::var_os(var).map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws").join(default))
     };

@@ -39,6 +39,6 @@ pub const PROVIDER: Provider = Provider {
 fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
     Box::pin(async move {
         let stored: crate::providers::aws::provider::Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        Ok(Box::new(super::ApiGateway::connect(&stored.sdk(c), &stored.regions).await) as Box<dyn Source>)
+        Ok(Box::new(super::ApiGateway::connect(&stored.sdk(s, c), &stored.regions).await) as Box<dyn Source>)
     })
 }

@@ -87,9 +87,13 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
         let http = Http::new("datadog", r.http.clone(), &[r.token])?;
+        let token = keyward_secret::Secret::from(r.token);
+        crate::http::check_credential(PROVIDER.id, "found key", &token)?;
         let url = format!("{}/api/v1/validate", r.base);
         let answer = http
-            .send_accepting("GET /api/v1/validate", &[401, 403], |c| c.get(&url).header("DD-API-KEY", r.token))
+            .send_accepting("GET /api/v1/validate", &[401, 403], |c| {
+                c.get(&url).header("DD-API-KEY", crate::http::credential(&token))
+            })
             .await?;
         Ok(if answer.status == 200 { Liveness::Live(None) } else { Liveness::Rejected })
     })

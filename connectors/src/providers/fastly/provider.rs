@@ -64,9 +64,13 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
         let http = Http::new("fastly", r.http.clone(), &[r.token])?;
+        let token = keyward_secret::Secret::from(r.token);
+        crate::http::check_credential(PROVIDER.id, "found key", &token)?;
         let url = format!("{}/current_user", r.base);
         let answer = http
-            .send_accepting("GET /current_user", &[401, 403], |c| c.get(&url).header("Fastly-Key", r.token))
+            .send_accepting("GET /current_user", &[401, 403], |c| {
+                c.get(&url).header("Fastly-Key", crate::http::credential(&token))
+            })
             .await?;
         if answer.status != 200 {
             return Ok(Liveness::Rejected);

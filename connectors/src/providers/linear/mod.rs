@@ -47,9 +47,14 @@ pub async fn check_key(
     )?;
     let url = endpoint.unwrap_or(ENDPOINT);
     let body = json!({"query": VIEWER});
+    let key = keyward_secret::Secret::from(key);
+    crate::http::check_credential(PROVIDER_ID, "API key", &key)?;
     let r = http
         .send_accepting("viewer", &[400, 401], |c| {
-            c.post(url).header("Authorization", key).header("Content-Type", "application/json").json(&body)
+            c.post(url)
+                .header("Authorization", crate::http::credential(&key))
+                .header("Content-Type", "application/json")
+                .json(&body)
         })
         .await?;
     let v: Value = r.json(PROVIDER_ID)?;

@@ -106,6 +106,10 @@ impl Atlas {
         if settings.org_id.trim().is_empty() {
             return Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Config, "the organization id is required"));
         }
+        if let AtlasAuth::ApiKey { public_key, .. } = &auth {
+            // The Digest username goes into the Authorization header as it is.
+            http::check_credential(PROVIDER_ID, "public key", &Secret::from(public_key.as_str()))?;
+        }
         let http =
             Http::new(PROVIDER_ID, HttpSettings { rate_limit: RateLimitSignal::RetryAfter, ..http }, &auth.secrets())?;
         let base = settings.base_url.clone().unwrap_or_else(|| "https://cloud.mongodb.com".into());

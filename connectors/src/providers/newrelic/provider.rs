@@ -87,9 +87,13 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
         let http = Http::new("newrelic", r.http.clone(), &[r.token])?;
+        let token = keyward_secret::Secret::from(r.token);
+        crate::http::check_credential(PROVIDER.id, "found key", &token)?;
         let body = json!({"query": "{ actor { user { email } } }"});
         let answer = http
-            .send_accepting("actor.user", &[401, 403], |c| c.post(&r.base).header("API-Key", r.token).json(&body))
+            .send_accepting("actor.user", &[401, 403], |c| {
+                c.post(&r.base).header("API-Key", crate::http::credential(&token)).json(&body)
+            })
             .await?;
         let v: Value = answer.json("newrelic")?;
         match v.pointer("/data/actor/user/email").and_then(Value::as_str) {
