@@ -637,12 +637,3 @@ pub fn record_verification(
     Ok(())
 }
 
-/// When `provider` was last sent a liveness check.
-pub fn last_verification(vault: &Vault, provider: &str) -> Result<Option<DateTime<Utc>>, Error> {
-    let at: Option<String> = vault.conn().query_row(
-        "SELECT MAX(at) FROM activity WHERE action = 'verify' AND provider = ?1",
-        [provider],
-        |r| r.get(0),
-    )?;
-    Ok(at.as_deref().and_then(time::parse))
-}

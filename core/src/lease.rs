@@ -102,8 +102,15 @@ fn live(conn: &rusqlite::Connection, name: &str, now: DateTime<Utc>) -> Result<O
     }))
 }
 
+/// `now + ttl`, rounded up to the whole second it is stored as: a lease never lasts less than
+/// asked (a second-long lease taken at .9 would otherwise end a tenth of a second later).
 fn expiry(now: DateTime<Utc>, ttl: std::time::Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1))
+    use chrono::Timelike;
+    let end = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
+    match end.nanosecond() {
+        0 => end,
+        _ => end.with_nanosecond(0).unwrap_or(end) + chrono::Duration::seconds(1),
+    }
 }
 
 /// Takes the lease `name` on its own (see [`take`]).

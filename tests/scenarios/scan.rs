@@ -343,6 +343,24 @@ fn found_keys_are_checked_only_with_consent_and_logged() {
         .collect();
     assert_eq!(dd_times.len(), 2);
     assert!((dd_times[0] - dd_times[1]).num_milliseconds().abs() >= 900, "{dd_times:?}");
+    // Side by side (two processes at once, as two windows' clicks would be), still one a second.
+    let dd_dead_id = id_of("datadog", &dd_dead[dd_dead.len() - 4..]);
+    let both: Vec<_> =
+        [&dd, &dd_dead_id].iter().map(|id| home.command(&["shadow", "verify", id]).spawn().unwrap()).collect();
+    for child in both {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    let paced = home.json(&["log", "--action", "verify", "--json"]);
+    let mut side_by_side: Vec<chrono::DateTime<chrono::Utc>> = paced
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["provider"] == "datadog")
+        .map(|a| chrono::DateTime::parse_from_rfc3339(a["at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc))
+        .collect();
+    side_by_side.sort();
+    assert_eq!(side_by_side.len(), 4, "{side_by_side:?}");
+    assert!((side_by_side[3] - side_by_side[2]).num_milliseconds() >= 900, "{side_by_side:?}");
     let mut outputs = vec![out.stdout, out.stderr, serde_json::to_vec(&activity).unwrap()];
     for f in files_under(home.path()) {
         outputs.push(std::fs::read(f).unwrap());

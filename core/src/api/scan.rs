@@ -513,12 +513,7 @@ pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoint
         return Err(Error::ConsentRequired { provider });
     }
     let (token, partner) = exposure::recover_token(vault, id, &fp)?;
-    if let Some(last) = exposure::last_verification(vault, &provider)? {
-        let since = (Utc::now() - last).to_std().unwrap_or_default();
-        if since < VERIFY_INTERVAL {
-            tokio::time::sleep(VERIFY_INTERVAL - since).await;
-        }
-    }
+    pace(vault, &provider).await?;
     let endpoint = endpoints.get(&provider).map(String::as_str);
     let outcome =
         keyward_connectors::liveness::probe(&provider, &kind, token.expose(), partner.as_deref(), endpoint).await;
@@ -531,6 +526,28 @@ pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoint
     tracing::info!(provider = %provider, shadow = %id, result, "found key checked");
     exposure::record_verification(vault, id, &provider, result, detail.as_deref(), Utc::now())?;
     Ok(exposure::shadow_key_view(vault, id)?.into())
+}
+
+/// Waits for this provider's turn: a lease on `verify:<provider>` for [`VERIFY_INTERVAL`], taken
+/// in the vault, so checks running side by side — two windows' clicks, the CLI beside the app —
+/// still reach a provider at most once per interval. It is left to expire, never released.
+async fn pace(vault: &mut Vault, provider: &str) -> Result<(), Error> {
+    let holder = crate::lease::Holder::this_process("a found-key check");
+    let name = format!("verify:{provider}");
+    // A queue of checks moves one a second; a turn held far longer is a vault edited to stall.
+    let give_up = Utc::now() + chrono::Duration::seconds(60);
+    while let Some(held) = crate::lease::acquire(vault, &name, &holder, VERIFY_INTERVAL, Utc::now())? {
+        if Utc::now() > give_up {
+            return Err(Error::Conflict(format!(
+                "checks of found {provider} keys are held by {} until {}; try again later",
+                held.holder.replace(|c: char| c.is_control(), " "),
+                crate::time::to_string(held.until)
+            )));
+        }
+        let wait = (held.until - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::sleep(wait.clamp(std::time::Duration::from_millis(10), VERIFY_INTERVAL * 2)).await;
+    }
+    Ok(())
 }
 
 /// Checks every unmanaged, never-checked shadow key of the providers the user allowed (up to
@@ -561,4 +578,38 @@ pub fn activity(vault: &Vault, action: Option<&str>) -> Result<Vec<crate::activi
 /// Checks the activity log's chain (see [`crate::activity::verify`]).
 pub fn verify_activity(vault: &Vault) -> Result<crate::activity::LogCheck, Error> {
     crate::activity::verify(vault)
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+    use crate::crypto::KdfParams;
+
+    /// Two checks of one provider side by side (the app's detached handles, the CLI beside the
+    /// app) take turns a second apart; another provider is not held up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checks_side_by_side_take_turns_a_second_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let fast = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+        let v = Vault::create_with(&dir.path().join("vault.db"), Some(&crate::Secret::new("pw".into())), fast).unwrap();
+        let (mut a, mut b, mut c) = (v.try_clone().unwrap(), v.try_clone().unwrap(), v.try_clone().unwrap());
+        let t0 = std::time::Instant::now();
+        let (ta, tb, tc) = tokio::join!(
+            async {
+                pace(&mut a, "datadog").await.unwrap();
+                t0.elapsed()
+            },
+            async {
+                pace(&mut b, "datadog").await.unwrap();
+                t0.elapsed()
+            },
+            async {
+                pace(&mut c, "fastly").await.unwrap();
+                t0.elapsed()
+            },
+        );
+        let apart = ta.max(tb) - ta.min(tb);
+        assert!(apart >= std::time::Duration::from_millis(900), "{ta:?} {tb:?}");
+        assert!(tc < std::time::Duration::from_millis(900), "another provider waits for nobody: {tc:?}");
+    }
 }
