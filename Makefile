@@ -46,3 +46,10 @@ test: test-deps ui check-layering check-provider-literals check-supply-chain
 	cd ui && npm test --silent
 	cargo build --workspace --bins
 	scripts/with-test-session.sh cargo test --workspace
+	@# The UI's types are generated from the core's DTOs by that test run: committed ones must match.
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  if ! git diff --quiet -- ui/src/bindings || [ -n "$$(git status --porcelain -- ui/src/bindings)" ]; then \
+	    git status --short -- ui/src/bindings; \
+	    echo "ui/src/bindings is stale: run cargo test -p keyward-core and commit what it wrote" >&2; exit 1; \
+	  fi; \
+	fi

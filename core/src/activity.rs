@@ -81,6 +81,7 @@ pub fn record_at(vault: &Vault, entry: Entry, now: DateTime<Utc>) {
 
 /// One activity log entry.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct Activity {
     /// Its place in the chain (1 is the first).
     pub id: i64,

@@ -24,6 +24,7 @@ use crate::{Error, time};
 
 /// Where a finding stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Firing and not yet looked at (or back after a snooze or an escalation).
@@ -84,12 +85,14 @@ impl Resolution {
 
 /// A finding as shown to users and written to reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct FindingView {
     /// Stable id (for `findings ack ID`).
     pub id: i64,
     /// Rule id.
     pub rule_id: String,
     /// `low`, `medium`, `high` or `critical`.
+    #[cfg_attr(feature = "bindings", ts(type = "\"low\" | \"medium\" | \"high\" | \"critical\""))]
     pub severity: String,
     /// What it adds to its key's risk score while open.
     pub weight: u32,
@@ -129,6 +132,7 @@ pub struct FindingView {
 
 /// One entry of a finding's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct FindingEvent {
     /// When.
     pub at: String,
@@ -145,6 +149,7 @@ pub struct FindingEvent {
 
 /// What an audit changed, for notifications and the summary line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct Change {
     /// The finding.
     pub finding_id: i64,
@@ -554,12 +559,14 @@ pub fn reopen(vault: &mut Vault, id: i64, now: DateTime<Utc>) -> Result<FindingV
 
 /// One part of a key's risk score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct RiskPart {
     /// The finding.
     pub finding_id: i64,
     /// Its rule.
     pub rule_id: String,
     /// Its severity.
+    #[cfg_attr(feature = "bindings", ts(type = "\"low\" | \"medium\" | \"high\" | \"critical\""))]
     pub severity: String,
     /// What it adds.
     pub weight: u32,

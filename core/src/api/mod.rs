@@ -82,6 +82,7 @@ pub fn credential_fields(provider: &str) -> Vec<&'static keyward_connectors::pro
 /// A provider as the UI shows it: from its registry entry, so no list of providers is copied
 /// into the UI.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ProviderView {
     /// The stored id (`datadog`).
     pub id: &'static str,
@@ -101,6 +102,7 @@ pub struct ProviderView {
 
 /// One credential field of a provider's connector.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct CredentialFieldView {
     /// The field's name (`api_key`).
     pub field: &'static str,
@@ -112,6 +114,7 @@ pub struct CredentialFieldView {
 
 /// One setting of a provider's connector.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct SettingView {
     /// Its key in the stored settings (`site`).
     pub key: &'static str,
@@ -284,6 +287,7 @@ pub fn open(home: &Home, passphrase: Option<&Secret>) -> Result<Vault, Error> {
 
 /// A key as shown to users. Never carries a secret; `has_secret` says whether one is stored.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct KeyView {
     /// Keyward's id.
     pub id: String,
@@ -298,6 +302,7 @@ pub struct KeyView {
     /// Owner.
     pub owner: Option<String>,
     /// `active` or `inactive`.
+    #[cfg_attr(feature = "bindings", ts(type = "\"active\" | \"inactive\""))]
     pub status: &'static str,
     /// Creation time (RFC 3339).
     pub created_at: Option<String>,
@@ -683,6 +688,7 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
 
 /// What `audit` reports.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct AuditReport {
     /// Every firing finding (open, acknowledged, snoozed), most severe first.
     pub findings: Vec<FindingView>,
@@ -883,6 +889,7 @@ pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingSta
 
 /// The policy as shown to users.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct PolicyView {
     /// The policy file.
     pub path: String,

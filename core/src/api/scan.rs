@@ -34,6 +34,7 @@ pub const DEFAULT_LOCATIONS: &[&str] = &[
 
 /// The scan's settings, kept in the vault.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ScanSettings {
     /// Project folders scanned besides the default locations (every text file in them,
     /// `.env*` files included).
@@ -138,6 +139,7 @@ pub struct ScanRequest {
 
 /// A finished scan.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ScanView {
     /// The run's id.
     pub run: i64,
@@ -335,6 +337,7 @@ pub async fn scan_and_notify(
 
 /// A stored exposure.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ExposureView {
     /// Row id.
     pub id: i64,
@@ -416,6 +419,7 @@ pub fn key_consumers(vault: &Vault, key_id: &str) -> Result<Vec<ExposureView>, E
 
 /// A key found in files that Keyward does not manage.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ShadowKeyView {
     /// Keyward's id.
     pub id: String,
@@ -426,6 +430,7 @@ pub struct ShadowKeyView {
     /// Redacted token.
     pub redacted: String,
     /// `unmanaged`, `linked` or `dismissed`.
+    #[cfg_attr(feature = "bindings", ts(type = "\"unmanaged\" | \"linked\" | \"dismissed\""))]
     pub status: String,
     /// Always false: it is not synced from a connector.
     pub managed: bool,

@@ -95,6 +95,7 @@ pub struct Hit {
 
 /// Counters while a scan runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export, rename = "ScanProgress"))]
 pub struct Progress {
     /// Files read.
     pub files: u64,

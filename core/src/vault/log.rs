@@ -335,6 +335,7 @@ pub(crate) fn verify(
 
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct LogCheck {
     /// How many entries the log holds.
     pub entries: usize,

@@ -38,6 +38,13 @@ function key(over: Partial<Key>): Key {
     risk: 0,
     risk_parts: [],
     tags: [],
+    first_seen_at: "2026-01-01T00:00:00Z",
+    last_seen_at: "2026-06-01T00:00:00Z",
+    kind: "access_key",
+    secret_readable: false,
+    details: {},
+    checked_at: null,
+    check_result: null,
     ...over,
   };
 }
@@ -54,6 +61,16 @@ function finding(over: Partial<Finding>): Finding {
     title: "",
     detail: "",
     remediation: "",
+    id: 1,
+    weight: 2,
+    state: "open",
+    resource: null,
+    first_seen_at: "2026-06-01T00:00:00Z",
+    last_seen_at: "2026-06-01T00:00:00Z",
+    snoozed_until: null,
+    resolution: null,
+    note: null,
+    key_name: null,
     ...over,
   };
 }
@@ -96,7 +113,7 @@ describe("ordering and filtering", () => {
     const sorted = sortKeys([key({ name: "b" }), key({ name: "a", open_findings: 2 }), key({ name: "c", open_findings: 1 })]);
     expect(sorted.map((k) => k.name)).toEqual(["a", "c", "b"]);
     // Risk outranks the number of findings: one critical beats three lows.
-    const parts = [{ finding_id: 1, rule_id: "root_access_key", severity: "critical", weight: 25, detail: "" }];
+    const parts = [{ finding_id: 1, rule_id: "root_access_key", severity: "critical" as const, weight: 25, detail: "" }];
     const byRisk = sortKeys([key({ name: "many", open_findings: 3, risk: 6 }), key({ name: "one", open_findings: 1, risk: 25, risk_parts: parts })]);
     expect(byRisk.map((k) => k.name)).toEqual(["one", "many"]);
     expect(riskParts(byRisk[0])).toBe("root_access_key +25");

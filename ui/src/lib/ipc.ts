@@ -1,6 +1,38 @@
 // The one place the UI talks to the shell. Every command returns data or rejects with
 // `{ code, message }` (src-tauri/src/error.rs); the UI branches on `code`, never on text.
 import { invoke } from "@tauri-apps/api/core";
+// The core's DTOs, generated from the Rust types (ts-rs; `cargo test -p keyward-core` writes
+// them, and CI fails when they are stale): never typed by hand.
+import type { Activity } from "../bindings/Activity";
+import type { AuditReport } from "../bindings/AuditReport";
+import type { ExposureView as Exposure } from "../bindings/ExposureView";
+import type { FindingEvent } from "../bindings/FindingEvent";
+import type { FindingView as Finding } from "../bindings/FindingView";
+import type { KeyView as Key } from "../bindings/KeyView";
+import type { LogCheck } from "../bindings/LogCheck";
+import type { PolicyView } from "../bindings/PolicyView";
+import type { ProviderView as Provider } from "../bindings/ProviderView";
+import type { ScanProgress } from "../bindings/ScanProgress";
+import type { ScanSettings } from "../bindings/ScanSettings";
+import type { ScanView } from "../bindings/ScanView";
+import type { ShadowKeyView as ShadowKey } from "../bindings/ShadowKeyView";
+export type { RiskPart } from "../bindings/RiskPart";
+export type { State as FindingState } from "../bindings/State";
+export type {
+  Activity,
+  AuditReport,
+  Exposure,
+  Finding,
+  FindingEvent,
+  Key,
+  LogCheck,
+  PolicyView,
+  Provider,
+  ScanProgress,
+  ScanSettings,
+  ScanView,
+  ShadowKey,
+};
 
 export interface UiError {
   code: string;
@@ -15,96 +47,12 @@ export interface Status {
   locked_reason: UiError | null;
 }
 
-export interface Key {
-  id: string;
-  provider: string;
-  account: string;
-  external_id: string | null;
-  name: string;
-  owner: string | null;
-  status: "active" | "inactive";
-  created_at: string | null;
-  age_days: number | null;
-  last_used_at: string | null;
-  last_used_service: string | null;
-  last_used_region: string | null;
-  usage_tracked: boolean;
-  expires_at: string | null;
-  scopes: string[];
-  has_secret: boolean;
-  removed_at: string | null;
-  open_findings: number;
-  /** Sum of the weights of the key's open findings (its own and its owner's). */
-  risk: number;
-  /** The parts of `risk`, heaviest first. */
-  risk_parts: RiskPart[];
-  tags: string[];
-  /** `access_key`, `api_key`, `user_token`…; null for keys registered by hand. */
-  kind: string | null;
-  secret_readable: boolean;
-  details: Record<string, unknown>;
-  checked_at: string | null;
-  /** Keys registered by hand (Linear): what the last liveness check said. */
-  check_result: string | null;
-}
 
-export interface RiskPart {
-  finding_id: number;
-  rule_id: string;
-  severity: string;
-  weight: number;
-  detail: string;
-}
 
-export type FindingState = "open" | "acknowledged" | "snoozed" | "resolved";
 
-export interface Finding {
-  id: number;
-  rule_id: string;
-  severity: "low" | "medium" | "high" | "critical";
-  weight: number;
-  state: FindingState;
-  resource: string | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  snoozed_until: string | null;
-  resolution: string | null;
-  note: string | null;
-  key_id: string | null;
-  provider: string;
-  account: string;
-  external_id: string | null;
-  owner: string | null;
-  title: string;
-  detail: string;
-  remediation: string;
-  key_name: string | null;
-}
 
-export interface AuditReport {
-  findings: Finding[];
-  opened: number;
-  escalated: number;
-  resolved: number;
-  policy_problem: string | null;
-}
 
-export interface FindingEvent {
-  at: string;
-  event: string;
-  severity: string | null;
-  detail: string | null;
-  reason: string | null;
-}
 
-export interface PolicyView {
-  path: string;
-  text: string;
-  digest: string;
-  adopted_at: string | null;
-  /** The file's error (with its line) while the previous policy stays in force. */
-  problem: string | null;
-}
 
 export interface SyncOutcome {
   connector: string;
@@ -124,104 +72,13 @@ export interface SyncProgress {
   total: number | null;
 }
 
-export interface Exposure {
-  id: number;
-  path: string;
-  line: number;
-  revision: string | null;
-  provider: string;
-  kind: string;
-  secret: boolean;
-  inventory_key_id: string | null;
-  connector: string | null;
-  evidence: string | null;
-  held_as: string | null;
-  shadow_key_id: string | null;
-  redacted: string;
-  excerpt: string;
-  first_seen_at: string;
-  last_seen_at: string;
-  gone_at: string | null;
-}
 
-/** One activity log entry (`keyward log`). */
-export interface Activity {
-  id: number;
-  at: string;
-  action: string;
-  provider: string | null;
-  subject: string | null;
-  outcome: string;
-  detail: string | null;
-}
 
-/** `keyward log verify`: whether the chain of entries is whole. */
-export interface LogCheck {
-  entries: number;
-  intact: boolean;
-  first_bad: number | null;
-  problem: string | null;
-  head: string;
-}
 
-export interface ShadowKey {
-  id: string;
-  provider: string;
-  kind: string;
-  redacted: string;
-  status: "unmanaged" | "linked" | "dismissed";
-  managed: boolean;
-  linked_key_id: string | null;
-  exposures: number;
-  first_place: string | null;
-  check: string;
-  checkable: boolean;
-  verified_at: string | null;
-  verify_result: string | null;
-  first_seen_at: string;
-  last_seen_at: string;
-}
 
-export interface ScanSettings {
-  folders: string[];
-  excludes: string[];
-  git_history: boolean;
-  verify: string[];
-}
 
-/** A provider, from the shell's registry (`api::ProviderView`). */
-export interface Provider {
-  id: string;
-  name: string;
-  connectable: boolean;
-  not_connectable_why: string | null;
-  /** The harmless read that checks a found key of it; null when none can. */
-  verify_found: string | null;
-  credentials: { field: string; label: string; env: string }[][];
-  settings: { key: string; flag: string; help: string }[];
-}
 
-export interface ScanView {
-  run: number;
-  roots: string[];
-  files: number;
-  bytes: number;
-  new: number;
-  gone: number;
-  new_shadow_keys: number;
-  binary: number;
-  too_large: number;
-  symlinks_out: number;
-  special: number;
-  error_count: number;
-  elapsed_ms: number;
-}
 
-export interface ScanProgress {
-  files: number;
-  bytes: number;
-  hits: number;
-}
 
 export function isUiError(e: unknown): e is UiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
