@@ -21,6 +21,12 @@ async fn a_cancelled_sync_stops_at_once_and_records_why() {
     let mut credentials = Credentials::default();
     credentials.insert("api_key", Secret::new("0123456789abcdef0123456789abcdef".into()));
     credentials.insert("app_key", Secret::new("0123456789abcdef0123456789abcdef01234567".into()));
+    // Only the demo workspace marks its connectors: a settings object carrying the mark (the
+    // app's form, a script) is refused, or its syncs would go to the demo's stand-ins.
+    let mut marked = settings.clone();
+    marked.set("demo", true);
+    let e = api::add_connector(&mut vault, "marked", "datadog", marked, &credentials).unwrap_err();
+    assert!(e.to_string().contains("\"demo\" is not a setting"), "{e}");
     api::add_connector(&mut vault, "mute", "datadog", settings, &credentials).unwrap();
 
     let started = Instant::now();

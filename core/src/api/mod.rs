@@ -444,6 +444,10 @@ pub fn add_connector(
     settings: ConnectorSettings,
     credentials: &Credentials,
 ) -> Result<ConnectorView, Error> {
+    // Only the demo workspace marks its connectors (they then go to the stand-ins).
+    if settings.get(keyward_connectors::providers::DEMO).is_some() {
+        return Err(Error::Invalid { field: "settings", reason: "\"demo\" is not a setting".into() });
+    }
     let c = connector::add(vault, name, provider, &settings, credentials)?;
     tracing::info!(connector = %c.name, provider = %c.provider, "connector added");
     activity::record(vault, Entry::new("connector.add", "ok").provider(&c.provider).subject(&c.name));
