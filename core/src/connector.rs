@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::store::connectors as store;
 use crate::Secret;
 use crate::time;
 use crate::vault::Vault;
@@ -29,10 +29,10 @@ pub struct Connector {
     pub account_id: Option<String>,
     /// AWS: whether the root user has an access key.
     pub root_access_key: Option<bool>,
-    /// When it was added.
-    pub created_at: String,
+    /// When it was added (`None` only in a vault edited by hand).
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
     /// When a sync last succeeded.
-    pub last_sync_at: Option<String>,
+    pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Account-level facts from the latest sync (JSON).
     pub facts: serde_json::Value,
     /// Whether its provider and settings are as Keyward stored them (their row MAC holds).
@@ -205,16 +205,24 @@ pub fn add(
     // The credentials are sealed to the row id, so the id is chosen first and the row is written
     // whole in one statement: a connector never exists without the credentials it was given.
     // Removed connectors keep their rows, so an id is never given twice.
-    let id: i64 = vault.conn().query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM connectors", [], |r| r.get(0))?;
+    let id = store::next_id(vault.conn())?;
     let sealed = match credentials.names().next() {
         Some(_) => Some(vault.seal("connectors", "secret", &id.to_string(), &credentials_to_secret(credentials))?),
         None => None,
     };
-    let mac = vault.connector_mac(id, name, provider, &settings_json, None);
-    vault.conn().execute(
-        "INSERT INTO connectors (id, name, provider, settings, secret, created_at, settings_mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, name, provider, settings_json, sealed, time::now_string(), mac],
+    let settings_mac = vault.connector_mac(id, name, provider, &settings_json, None);
+    let created_at = time::parse(&time::now_string()).expect("our own format");
+    store::insert(
+        vault.conn(),
+        &store::NewConnector {
+            id,
+            name,
+            provider,
+            settings: &settings_json,
+            sealed_credentials: sealed,
+            created_at,
+            settings_mac,
+        },
     )?;
     find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })
 }
@@ -231,9 +239,7 @@ pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, 
     if let Some(endpoint) = connector.settings.get("endpoint") {
         check_endpoint(endpoint.as_str().unwrap_or_default())?;
     }
-    let blob: Option<Vec<u8>> =
-        vault.conn().query_row("SELECT secret FROM connectors WHERE id = ?1", [connector.id], |r| r.get(0))?;
-    match blob {
+    match store::sealed_credentials(vault.conn(), connector.id)? {
         None => Ok(Credentials::default()),
         Some(b) => {
             credentials_from_secret(&vault.open_sealed("connectors", "secret", &connector.id.to_string(), &b)?)
@@ -243,47 +249,20 @@ pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, 
 
 /// Removes a connector; its keys stay in the inventory, marked removed and detached.
 pub fn remove(vault: &mut Vault, name: &str) -> Result<Removal, Error> {
-    let c = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    let c = store::live_named(vault.conn(), name)?
+        .ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
     let now = crate::time::now_string();
-    let removal = removal_of(vault, &c)?;
-    let settings: String =
-        vault.conn().query_row("SELECT settings FROM connectors WHERE id = ?1", [c.id], |r| r.get(0))?;
+    let removal = removal_of_id(vault, c.id)?;
     let name = format!("{} (removed {now}, #{})", c.name, c.id);
-    let mac = vault.connector_mac(c.id, &name, &c.provider, &settings, Some(&now));
+    let mac = vault.connector_mac(c.id, &name, &c.provider, &c.settings, Some(&now));
     let tx = vault.write()?;
-    let firing: Vec<(i64, String)> = tx
-        .prepare(
-            "SELECT f.id, f.severity FROM findings f JOIN api_keys k ON k.id = f.key_id
-             WHERE k.connector_id = ?1 AND f.state != 'resolved'",
-        )?
-        .query_map([c.id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (id, severity) in &firing {
-        tx.execute(
-            "UPDATE findings SET state = 'resolved', resolution = 'key_deleted', state_changed_at = ?2, snoozed_until = NULL
-             WHERE id = ?1",
-            rusqlite::params![id, now],
-        )?;
-        tx.execute(
-            "INSERT INTO finding_events (finding_id, at, event, severity, detail, reason)
-             VALUES (?1, ?2, 'resolved', ?3, ?4, 'key_deleted')",
-            rusqlite::params![id, now, severity, format!("connector {} removed", c.name)],
-        )?;
+    let detail = format!("connector {} removed", c.name);
+    for (id, severity) in crate::store::findings::firing_on_connector(&tx, c.id)? {
+        crate::store::findings::resolve(&tx, id, &severity, &now, "key_deleted", &detail)?;
     }
-    tx.execute(
-        "UPDATE api_keys SET removed_at = ?2 WHERE connector_id = ?1 AND removed_at IS NULL",
-        rusqlite::params![c.id, now],
-    )?;
-    tx.execute(
-        "UPDATE resources SET removed_at = ?2 WHERE connector_id = ?1 AND removed_at IS NULL",
-        rusqlite::params![c.id, now],
-    )?;
-    tx.execute("DELETE FROM owners WHERE connector_id = ?1", [c.id])?;
+    crate::store::inventory::detach_connector(&tx, c.id, &now)?;
     // Kept for the history it anchors; its name freed for a new connector; its credentials gone.
-    tx.execute(
-        "UPDATE connectors SET removed_at = ?2, name = ?3, secret = NULL, settings_mac = ?4 WHERE id = ?1",
-        rusqlite::params![c.id, now, name, mac],
-    )?;
+    store::mark_removed(&tx, c.id, &now, &name, &mac)?;
     tx.commit()?;
     Ok(removal)
 }
@@ -299,62 +278,47 @@ pub struct Removal {
 
 /// What [`remove`] would change for `c`.
 pub fn removal_of(vault: &Vault, c: &Connector) -> Result<Removal, Error> {
-    let keys: i64 = vault.conn().query_row(
-        "SELECT COUNT(*) FROM api_keys WHERE connector_id = ?1 AND removed_at IS NULL",
-        [c.id],
-        |r| r.get(0),
-    )?;
-    let findings: i64 = vault.conn().query_row(
-        "SELECT COUNT(*) FROM findings f JOIN api_keys k ON k.id = f.key_id WHERE k.connector_id = ?1 AND f.state != 'resolved'",
-        [c.id],
-        |r| r.get(0),
-    )?;
-    Ok(Removal { keys: keys as usize, findings: findings as usize })
+    removal_of_id(vault, c.id)
 }
 
-const COLUMNS: &str = "id, name, provider, settings, account_id, root_access_key, created_at, last_sync_at, facts, settings_mac, removed_at";
+fn removal_of_id(vault: &Vault, id: i64) -> Result<Removal, Error> {
+    Ok(Removal {
+        keys: crate::store::inventory::count_live_keys_of(vault.conn(), id)?,
+        findings: crate::store::findings::count_firing_on_connector(vault.conn(), id)?,
+    })
+}
 
-fn from_row(vault: &Vault, r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
-    let settings: String = r.get(3)?;
-    let parsed = serde_json::from_str::<ConnectorSettings>(&settings);
-    let (id, name, provider): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-    let (mac, removed_at): (Option<Vec<u8>>, Option<String>) = (r.get(9)?, r.get(10)?);
+/// A connector from its row: its settings obeyed only when their MAC holds and they read.
+fn from_row(vault: &Vault, r: store::ConnectorRow) -> Connector {
     let intact = crate::vault::mac_eq(
-        mac.as_deref(),
-        &vault.connector_mac(id, &name, &provider, &settings, removed_at.as_deref()),
+        r.settings_mac.as_deref(),
+        &vault.connector_mac(r.id, &r.name, &r.provider, &r.settings, r.removed_at.as_deref()),
     );
-    Ok(Connector {
-        id,
-        name,
-        provider,
+    let parsed = serde_json::from_str::<ConnectorSettings>(&r.settings);
+    Connector {
+        id: r.id,
+        name: r.name,
+        provider: r.provider,
         // Settings that pass their MAC but do not read (a bug, a damaged file) are not obeyed
         // either: their defaults would send the credentials to the public endpoint.
         settings_intact: intact && parsed.is_ok(),
         settings: parsed.unwrap_or_default(),
-        account_id: r.get(4)?,
-        root_access_key: r.get::<_, Option<i64>>(5)?.map(|v| v != 0),
-        created_at: r.get(6)?,
-        last_sync_at: r.get(7)?,
-        facts: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or(serde_json::Value::Null),
-    })
+        account_id: r.account_id,
+        root_access_key: r.root_access_key,
+        created_at: r.created_at,
+        last_sync_at: r.last_sync_at,
+        facts: serde_json::from_str(&r.facts).unwrap_or(serde_json::Value::Null),
+    }
 }
 
 /// The connector with this name, if any.
 pub fn find(vault: &Vault, name: &str) -> Result<Option<Connector>, Error> {
-    Ok(vault
-        .conn()
-        .query_row(&format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1 AND removed_at IS NULL"), [name], |r| {
-            from_row(vault, r)
-        })
-        .optional()?)
+    Ok(store::live_named(vault.conn(), name)?.map(|r| from_row(vault, r)))
 }
 
 /// Every connector, by name.
 pub fn list(vault: &Vault) -> Result<Vec<Connector>, Error> {
-    let mut stmt =
-        vault.conn().prepare(&format!("SELECT {COLUMNS} FROM connectors WHERE removed_at IS NULL ORDER BY name"))?;
-    let rows = stmt.query_map([], |r| from_row(vault, r))?.collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    Ok(store::live(vault.conn())?.into_iter().map(|r| from_row(vault, r)).collect())
 }
 
 #[cfg(test)]

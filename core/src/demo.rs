@@ -96,7 +96,7 @@ impl Demo {
 
 #[cfg(feature = "demo")]
 fn anchor_of(connectors: &[Connector]) -> Option<DateTime<Utc>> {
-    connectors.iter().filter(|c| c.settings.is_demo()).filter_map(|c| time::parse(&c.created_at)).min()
+    connectors.iter().filter(|c| c.settings.is_demo()).filter_map(|c| c.created_at).min()
 }
 
 #[cfg(feature = "demo")]

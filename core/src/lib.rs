@@ -12,6 +12,7 @@
 pub mod api;
 mod error;
 mod settings;
+mod store;
 
 /// The modules behind [`api`]: public only with the `internals` feature (core's own tests and
 /// benches, the fuzz targets), so the CLI and the app cannot reach past `api`.

@@ -1,7 +1,6 @@
 //! Small user settings (notification preferences, scan folders), one JSON value per key in the
 //! vault's `settings` table, so they travel with the vault and need no config file.
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -11,11 +10,10 @@ use crate::vault::Vault;
 /// written into the file by anyone without the vault's key (scan folders, consents) is not
 /// obeyed, and the default is the safe side (no extra folder, no consent).
 pub(crate) fn get<T: for<'de> Deserialize<'de> + Default>(vault: &Vault, key: &str) -> Result<T, Error> {
-    let v: Option<(String, Option<Vec<u8>>)> = vault
-        .conn()
-        .query_row("SELECT value, mac FROM settings WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((value, mac)) = v else { return Ok(T::default()) };
+    let Some(crate::store::settings::SettingRow { value, mac }) = crate::store::settings::read(vault.conn(), key)?
+    else {
+        return Ok(T::default());
+    };
     if !vault.row_mac_ok("settings", &[key.as_bytes(), value.as_bytes()], mac.as_deref()) {
         tracing::warn!(setting = key, "setting changed outside Keyward; its defaults are used until it is saved again");
         return Ok(T::default());
@@ -27,10 +25,5 @@ pub(crate) fn get<T: for<'de> Deserialize<'de> + Default>(vault: &Vault, key: &s
 pub(crate) fn set<T: Serialize>(vault: &Vault, key: &str, value: &T) -> Result<(), Error> {
     let value = serde_json::to_string(value).expect("settings serialize");
     let mac = vault.row_mac("settings", &[key.as_bytes(), value.as_bytes()]);
-    vault.conn().execute(
-        "INSERT INTO settings (key, value, mac) VALUES (?1, ?2, ?3)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, mac = excluded.mac",
-        params![key, value, mac],
-    )?;
-    Ok(())
+    crate::store::settings::write(vault.conn(), key, &value, &mac)
 }

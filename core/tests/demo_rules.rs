@@ -224,10 +224,7 @@ async fn every_rule_fires_exactly_where_the_table_says() {
     let anchor = api::list_connectors(&vault)
         .unwrap()
         .iter()
-        .filter_map(|c| {
-            let created = keyward_core::connector::find(&vault, &c.name).unwrap().unwrap().created_at;
-            time::parse(&created)
-        })
+        .filter_map(|c| keyward_core::connector::find(&vault, &c.name).unwrap().unwrap().created_at)
         .min()
         .unwrap();
     let report = api::run_audit(&home, &mut vault, anchor).unwrap();

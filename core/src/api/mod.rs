@@ -420,7 +420,7 @@ impl From<&Connector> for ConnectorView {
             settings: c.settings.clone(),
             credential_fields: Vec::new(),
             account_id: c.account_id.clone(),
-            last_sync_at: c.last_sync_at.clone(),
+            last_sync_at: c.last_sync_at.map(time::to_string),
             facts: c.facts.clone(),
             settings_intact: c.settings_intact,
         }
