@@ -11,7 +11,6 @@ use zeroize::Zeroizing;
 use crate::Error;
 use crate::store::connectors as store;
 use crate::Secret;
-use crate::time;
 use crate::vault::Vault;
 
 /// A connected provider account.
@@ -211,7 +210,6 @@ pub fn add(
         None => None,
     };
     let settings_mac = vault.connector_mac(id, name, provider, &settings_json, None);
-    let created_at = time::parse(&time::now_string()).expect("our own format");
     store::insert(
         vault.conn(),
         &store::NewConnector {
@@ -220,7 +218,7 @@ pub fn add(
             provider,
             settings: &settings_json,
             sealed_credentials: sealed,
-            created_at,
+            created_at: chrono::Utc::now(),
             settings_mac,
         },
     )?;

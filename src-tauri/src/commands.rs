@@ -144,9 +144,7 @@ pub async fn explore_demo(
         state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
     }
     // The demo syncs too: it takes the window's one sync slot.
-    let Some(_turn) = state.sync.start() else {
-        return Err(Error::Conflict("a sync is already running in this window; wait for it or cancel it".into()).into());
-    };
+    let _turn = state.sync.start()?;
     let mut vault = state.detached().await?;
     api::demo(&state.home, &mut vault, &progress_to(app)).await?;
     Ok(status_of(&state).await)
@@ -182,9 +180,7 @@ struct ProgressEvent {
 
 #[tauri::command]
 pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
-    let Some(turn) = state.sync.start() else {
-        return Err(Error::Conflict("a sync is already running in this window; wait for it or cancel it".into()).into());
-    };
+    let turn = state.sync.start()?;
     // Locking the vault stops the sync too.
     let locked = state.session.closed();
     let mut vault = state.detached().await?;

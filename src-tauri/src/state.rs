@@ -124,15 +124,15 @@ pub struct SyncTurn<'a> {
 }
 
 impl SyncSlot {
-    /// The slot, unless a sync already holds it.
-    pub fn start(&self) -> Option<SyncTurn<'_>> {
+    /// The slot; a conflict while a sync already holds it.
+    pub fn start(&self) -> Result<SyncTurn<'_>, Error> {
         let mut current = self.current.lock().expect("not poisoned");
         if current.is_some() {
-            return None;
+            return Err(Error::Conflict("a sync is already running in this window; wait for it or cancel it".into()));
         }
         let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
         *current = Some(cancel.clone());
-        Some(SyncTurn { slot: self, cancel })
+        Ok(SyncTurn { slot: self, cancel })
     }
 
     /// Asks the sync in progress to stop; false when none runs.
@@ -170,7 +170,7 @@ mod tests {
         assert!(!slot.cancel(), "nothing to cancel");
         let turn = slot.start().expect("free");
         assert!(!turn.cancelled(), "a Cancel pressed while no sync ran is not kept");
-        assert!(slot.start().is_none(), "a second sync is refused while one runs");
+        assert!(slot.start().is_err(), "a second sync is refused while one runs");
         assert!(slot.cancel());
         assert!(turn.cancelled());
         drop(turn);

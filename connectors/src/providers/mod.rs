@@ -164,6 +164,19 @@ pub struct ProbeRequest<'a> {
     pub http: HttpSettings,
 }
 
+impl ProbeRequest<'_> {
+    /// What every probe starts with: the found token as a [`Secret`](keyward_secret::Secret),
+    /// refused if a header cannot carry it, and an HTTP client that scrubs it from its errors.
+    pub(crate) fn client(
+        &self,
+        provider: &'static str,
+    ) -> Result<(crate::http::Http, keyward_secret::Secret), ConnectorError> {
+        let token = keyward_secret::Secret::from(self.token);
+        crate::http::check_credential(provider, "found key", &token)?;
+        Ok((crate::http::Http::new(provider, self.http.clone(), &[self.token])?, token))
+    }
+}
+
 /// One liveness check at one place.
 pub type Probe = for<'a> fn(&'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>>;
 

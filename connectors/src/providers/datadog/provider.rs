@@ -1,7 +1,6 @@
 //! Datadog in the registry, and the liveness check of a Datadog API key found on disk.
 
 use crate::ConnectorError;
-use crate::http::Http;
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
@@ -86,9 +85,7 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
-        let http = Http::new("datadog", r.http.clone(), &[r.token])?;
-        let token = keyward_secret::Secret::from(r.token);
-        crate::http::check_credential(PROVIDER.id, "found key", &token)?;
+        let (http, token) = r.client(PROVIDER.id)?;
         let url = format!("{}/api/v1/validate", r.base);
         let answer = http
             .send_accepting("GET /api/v1/validate", &[401, 403], |c| {

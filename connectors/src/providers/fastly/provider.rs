@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use crate::ConnectorError;
-use crate::http::Http;
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
@@ -63,9 +62,7 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
-        let http = Http::new("fastly", r.http.clone(), &[r.token])?;
-        let token = keyward_secret::Secret::from(r.token);
-        crate::http::check_credential(PROVIDER.id, "found key", &token)?;
+        let (http, token) = r.client(PROVIDER.id)?;
         let url = format!("{}/current_user", r.base);
         let answer = http
             .send_accepting("GET /current_user", &[401, 403], |c| {

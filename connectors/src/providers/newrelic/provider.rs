@@ -3,7 +3,6 @@
 use serde_json::{Value, json};
 
 use crate::ConnectorError;
-use crate::http::Http;
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
@@ -86,9 +85,7 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
     Box::pin(async move {
-        let http = Http::new("newrelic", r.http.clone(), &[r.token])?;
-        let token = keyward_secret::Secret::from(r.token);
-        crate::http::check_credential(PROVIDER.id, "found key", &token)?;
+        let (http, token) = r.client(PROVIDER.id)?;
         let body = json!({"query": "{ actor { user { email } } }"});
         let answer = http
             .send_accepting("actor.user", &[401, 403], |c| {
