@@ -44,11 +44,14 @@ if grep -n "internals" cli/Cargo.toml src-tauri/Cargo.toml tests/Cargo.toml; the
 fi
 # SQL lives in the store layer (core/src/store/). Modules not yet moved are listed here, and the
 # list only shrinks (issue 12, item 3); vault/ is the SQLite file itself (migrations, MACs).
-not_yet_moved="activity.rs api/mod.rs demo.rs exposure.rs findings.rs inventory.rs lease.rs notify.rs policy.rs schedule.rs sync.rs"
-for f in $(grep -rlE '\.(execute|prepare|prepare_cached|query_row|execute_batch)\(' core/src --include=*.rs | sort); do
+# A module's own `#[cfg(test)]` tests may write rows by hand (a vault edited by an attacker).
+not_yet_moved="exposure.rs findings.rs notify.rs policy.rs schedule.rs"
+for f in $(grep -rlE '\.(execute|prepare|prepare_cached|query_row|execute_batch)\(|last_insert_rowid' core/src --include=*.rs | sort); do
   rel=${f#core/src/}
   case "$rel" in store/*|vault/*) continue ;; esac
   case " $not_yet_moved " in *" $rel "*) continue ;; esac
+  awk '/^#\[cfg\(test\)\]/ { exit } { print }' "$f" \
+    | grep -qE '\.(execute|prepare|prepare_cached|query_row|execute_batch)\(|last_insert_rowid' || continue
   echo "layering: SQL outside the store layer in $f (move it to core/src/store/)" >&2
   fail=1
 done

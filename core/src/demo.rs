@@ -120,7 +120,7 @@ fn contents(vault: &Vault) -> Result<Option<String>, Error> {
         ("exposures", "exposures"),
         ("shadow_keys", "shadow keys"),
     ] {
-        let n: i64 = vault.conn().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        let n = crate::store::row_count(vault.conn(), table)?;
         if n > 0 {
             held.push(format!("{n} {what}"));
         }

@@ -9,11 +9,10 @@
 //! expired (it can be taken), and a holder's name is shown only through the callers' sanitising.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::Transaction;
 
-use crate::Error;
-use crate::time;
 use crate::vault::Vault;
+use crate::{Error, store};
 
 /// The longest a lease may last: a row claiming more (the vault file edited to hold a job
 /// for ever) holds nothing.
@@ -75,30 +74,16 @@ pub(crate) fn take(
     if let Some(other) = live(tx, name, now)?.filter(|(id, _)| *id != holder.id).map(|(_, held)| held) {
         return Ok(Some(other));
     }
-    tx.execute(
-        "INSERT INTO leases (name, holder, holder_name, taken_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (name) DO UPDATE SET holder = ?2, holder_name = ?3, taken_at = ?4, expires_at = ?5",
-        params![name, holder.id, holder.name, time::to_string(now), time::to_string(expiry(now, ttl))],
-    )?;
+    store::leases::put(tx, name, &holder.id, &holder.name, now, expiry(now, ttl))?;
     Ok(None)
 }
 
 /// The live lease on `name`, with its holder's id.
 fn live(conn: &rusqlite::Connection, name: &str, now: DateTime<Utc>) -> Result<Option<(String, HeldElsewhere)>, Error> {
-    let row: Option<(String, String, String)> = conn
-        .query_row("SELECT holder, holder_name, expires_at FROM leases WHERE name = ?1", [name], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()
-        // A row of the wrong types was not written by Keyward: it holds nothing.
-        .or_else(|e| match e {
-            rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => Ok(None),
-            e => Err(e),
-        })?;
-    Ok(row.and_then(|(id, holder, expires)| {
-        let until = time::parse(&expires)?;
+    Ok(store::leases::read(conn, name)?.and_then(|row| {
+        let until = row.expires_at?;
         let believable = until <= now + chrono::Duration::from_std(LONGEST).expect("a day fits");
-        (until > now && believable).then_some((id, HeldElsewhere { holder, until }))
+        (until > now && believable).then_some((row.holder, HeldElsewhere { holder: row.holder_name, until }))
     }))
 }
 
@@ -137,18 +122,14 @@ pub fn renew(
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let tx = vault.write()?;
-    let n = tx.execute(
-        "UPDATE leases SET expires_at = ?3 WHERE name = ?1 AND holder = ?2",
-        params![name, holder.id, time::to_string(expiry(now, ttl))],
-    )?;
+    let renewed = store::leases::extend(&tx, name, &holder.id, expiry(now, ttl))?;
     tx.commit()?;
-    Ok(n == 1)
+    Ok(renewed)
 }
 
 /// Gives the lease back (if this holder still has it).
 pub(crate) fn release_in(tx: &Transaction<'_>, name: &str, holder: &Holder) -> Result<(), Error> {
-    tx.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder.id])?;
-    Ok(())
+    store::leases::delete(tx, name, &holder.id)
 }
 
 /// Gives the lease back on its own.

@@ -20,7 +20,7 @@ use crate::exposure;
 use crate::findings::{self, Change};
 pub use crate::findings::{FindingEvent, FindingView, RiskPart, State as FindingState};
 use crate::inventory;
-use crate::model::{Account, ApiKey, Owner, Resource};
+use crate::model::{Account, ApiKey, Resource};
 use crate::sync;
 use crate::{Error, policy, time};
 
@@ -641,39 +641,8 @@ async fn sync_connectors(
 /// Loads what the audit judges: live keys, owners and accounts.
 pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
     let keys = inventory::list(vault)?.into_iter().filter(|k| k.removed_at.is_none()).collect();
-    let mut stmt = vault.conn().prepare(
-        "SELECT c.provider, c.name, o.name, o.admin_via, o.disabled FROM owners o JOIN connectors c ON c.id = o.connector_id
-         WHERE c.removed_at IS NULL",
-    )?;
-    let owners = stmt
-        .query_map([], |r| {
-            Ok(Owner {
-                provider: r.get(0)?,
-                account: r.get(1)?,
-                name: r.get(2)?,
-                admin_via: r.get(3)?,
-                disabled: r.get::<_, i64>(4)? != 0,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut stmt = vault.conn().prepare(
-        "SELECT c.provider, c.name, r.kind, r.external_id, r.name, r.region, r.details FROM resources r
-         JOIN connectors c ON c.id = r.connector_id WHERE r.removed_at IS NULL AND c.removed_at IS NULL
-         ORDER BY c.name, r.kind, r.external_id",
-    )?;
-    let resources = stmt
-        .query_map([], |r| {
-            Ok(Resource {
-                provider: r.get(0)?,
-                account: r.get(1)?,
-                kind: r.get(2)?,
-                external_id: r.get(3)?,
-                name: r.get(4)?,
-                region: r.get(5)?,
-                details: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(serde_json::Value::Null),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let owners = crate::store::inventory::owners(vault.conn())?;
+    let mut resources = crate::store::inventory::resources(vault.conn())?;
     let accounts = connector::list(vault)?
         .into_iter()
         .map(|c| Account {
@@ -685,7 +654,6 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
         })
         .collect();
     let (exposures, shadows) = crate::exposure::audit_facts(vault)?;
-    let mut resources = resources;
     resources.extend(shadows);
     Ok(Snapshot { keys, owners, accounts, resources, exposures })
 }

@@ -110,3 +110,23 @@ pub(crate) fn mark_removed(
     )?;
     Ok(())
 }
+
+/// What a sync learned of the account itself.
+pub(crate) struct SyncedAccount<'a> {
+    /// The provider's account id (kept when the provider no longer says it).
+    pub account_id: Option<&'a str>,
+    pub root_access_key: Option<bool>,
+    /// Account facts' JSON text.
+    pub facts: &'a str,
+    pub synced_at: DateTime<Utc>,
+}
+
+/// Records what a sync learned of a connector's account, and when.
+pub(crate) fn record_sync(conn: &Connection, id: i64, a: &SyncedAccount<'_>) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE connectors SET account_id = COALESCE(?2, account_id), root_access_key = ?3, last_sync_at = ?4, facts = ?5
+         WHERE id = ?1",
+        params![id, a.account_id, a.root_access_key, crate::time::to_string(a.synced_at), a.facts],
+    )?;
+    Ok(())
+}

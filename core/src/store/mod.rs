@@ -11,7 +11,9 @@
 pub(crate) mod connectors;
 pub(crate) mod findings;
 pub(crate) mod inventory;
+pub(crate) mod leases;
 pub(crate) mod settings;
+pub(crate) mod sync_runs;
 
 use chrono::{DateTime, Utc};
 
@@ -19,4 +21,10 @@ use chrono::{DateTime, Utc};
 /// reads as `None`, never as an error that would hide every other row.
 pub(crate) fn instant(r: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
     Ok(r.get::<_, Option<String>>(column)?.as_deref().and_then(crate::time::parse))
+}
+
+/// How many rows `table` holds (a table name from the code, never from input).
+pub(crate) fn row_count(conn: &rusqlite::Connection, table: &'static str) -> Result<u64, crate::Error> {
+    let n: i64 = conn.query_row(&format!("SELECT COUNT(*) AS n FROM {table}"), [], |r| r.get("n"))?;
+    Ok(n as u64)
 }
