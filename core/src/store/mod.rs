@@ -11,6 +11,7 @@
 pub(crate) mod connectors;
 pub(crate) mod findings;
 pub(crate) mod inventory;
+pub(crate) mod policies;
 pub(crate) mod settings;
 
 use chrono::{DateTime, Utc};
