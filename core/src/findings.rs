@@ -14,11 +14,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::audit::{self, AuditContext, Finding, Policy, Severity, Snapshot};
 use crate::model::ApiKey;
+use crate::store::findings as store;
 use crate::vault::Vault;
 use crate::{Error, time};
 
@@ -201,140 +201,119 @@ pub fn record(
     policy_digest: &str,
     now: DateTime<Utc>,
 ) -> Result<AuditRun, Error> {
-    let now_s = time::to_string(now);
     let tx = vault.write()?;
-    let mut stored: HashMap<String, Stored> = HashMap::new();
-    {
-        let mut stmt = tx.prepare("SELECT fingerprint, id, state, severity, snoozed_until, key_id FROM findings")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Stored {
-                    id: r.get(1)?,
-                    state: State::parse(&r.get::<_, String>(2)?).unwrap_or(State::Open),
-                    severity: Severity::parse(&r.get::<_, String>(3)?).unwrap_or(Severity::Low),
-                    snoozed_until: r.get::<_, Option<String>>(4)?.as_deref().and_then(time::parse),
-                    key_id: r.get(5)?,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (fp, s) = row?;
-            stored.insert(fp, s);
-        }
-    }
-    tx.execute(
-        "INSERT INTO audit_runs (at, findings, policy_digest) VALUES (?1, ?2, ?3)",
-        params![now_s, findings.len() as i64, policy_digest],
-    )?;
-    let run = tx.last_insert_rowid();
+    let stored: HashMap<String, Stored> = store::stored(&tx)?
+        .into_iter()
+        .map(|r| {
+            let s = Stored {
+                id: r.id,
+                state: State::parse(&r.state).unwrap_or(State::Open),
+                severity: Severity::parse(&r.severity).unwrap_or(Severity::Low),
+                snoozed_until: r.snoozed_until,
+                key_id: r.key_id,
+            };
+            (r.fingerprint, s)
+        })
+        .collect();
+    let run = store::insert_run(&tx, now, findings.len(), policy_digest)?;
+    let event = |finding_id, event, severity, detail, reason| store::NewEvent {
+        finding_id,
+        audit_run: Some(run),
+        at: now,
+        event,
+        severity,
+        detail,
+        reason,
+    };
     let mut changes = Vec::new();
     let mut resolved_changes = Vec::new();
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO findings (fingerprint, rule_id, key_id, provider, account, external_id, owner, resource, severity,
-                 weight, title, detail, state, first_seen_at, last_seen_at, state_changed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'open', ?13, ?13, ?13)",
-        )?;
-        let mut update = tx.prepare(
-            "UPDATE findings SET severity = ?2, weight = ?3, title = ?4, detail = ?5, owner = ?6, last_seen_at = ?7
-             WHERE id = ?1",
-        )?;
-        let mut set_state = tx.prepare(
-            "UPDATE findings SET state = ?2, state_changed_at = ?3, resolution = ?4,
-                 snoozed_until = CASE WHEN ?2 = 'snoozed' THEN snoozed_until END
-             WHERE id = ?1",
-        )?;
-        let mut event = tx.prepare(
-            "INSERT INTO finding_events (finding_id, audit_run_id, at, event, severity, detail, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut seen: HashSet<String> = HashSet::with_capacity(findings.len());
-        for f in findings {
-            let fp = f.fingerprint();
-            if !seen.insert(fp.clone()) {
-                continue; // one finding per rule and subject
-            }
-            let sev = f.severity.as_str();
-            let weight = policy.weight(f.rule.id, f.severity);
-            match stored.get(&fp) {
-                None => {
-                    insert.execute(params![
-                        fp,
-                        f.rule.id,
-                        f.key_id(),
-                        f.provider(),
-                        f.account(),
-                        f.external_id(),
-                        f.owner(),
-                        f.resource(),
-                        sev,
-                        weight,
-                        f.rule.title,
-                        f.detail,
-                        now_s
-                    ])?;
-                    let id = tx.last_insert_rowid();
-                    event.execute(params![id, run, now_s, "opened", sev, f.detail, None::<String>])?;
-                    changes.push(Change { finding_id: id, change: "opened" });
-                }
-                Some(s) => {
-                    update.execute(params![s.id, sev, weight, f.rule.title, f.detail, f.owner(), now_s])?;
-                    let escalated = f.severity > s.severity;
-                    if escalated || f.severity < s.severity {
-                        let e = if escalated { "escalated" } else { "deescalated" };
-                        event.execute(params![s.id, run, now_s, e, sev, f.detail, None::<String>])?;
-                    }
-                    let snooze_over = s.state == State::Snoozed && s.snoozed_until.is_none_or(|u| u <= now);
-                    if s.state == State::Resolved {
-                        set_state.execute(params![s.id, "open", now_s, None::<String>])?;
-                        event.execute(params![s.id, run, now_s, "reopened", sev, f.detail, None::<String>])?;
-                        changes.push(Change { finding_id: s.id, change: "reopened" });
-                    } else if escalated {
-                        if s.state != State::Open {
-                            set_state.execute(params![s.id, "open", now_s, None::<String>])?;
-                        }
-                        changes.push(Change { finding_id: s.id, change: "escalated" });
-                    } else if snooze_over {
-                        set_state.execute(params![s.id, "open", now_s, None::<String>])?;
-                        event.execute(params![s.id, run, now_s, "snooze_ended", sev, f.detail, None::<String>])?;
-                    }
-                }
-            }
+    let mut seen: HashSet<String> = HashSet::with_capacity(findings.len());
+    for f in findings {
+        let fp = f.fingerprint();
+        if !seen.insert(fp.clone()) {
+            continue; // one finding per rule and subject
         }
-
-        // Findings that stopped firing.
-        let vanished: Vec<(&String, &Stored)> =
-            stored.iter().filter(|(fp, s)| s.state != State::Resolved && !seen.contains(*fp)).collect();
-        let under_previous: HashSet<String> = match previous {
-            Some(prev) if !vanished.is_empty() => audit::evaluate(snapshot, &AuditContext { now, policy: prev })
-                .iter()
-                .map(Finding::fingerprint)
-                .collect(),
-            _ => HashSet::new(),
+        let sev = f.severity.as_str();
+        let sighting = store::Sighting {
+            severity: sev,
+            weight: policy.weight(f.rule.id, f.severity),
+            title: f.rule.title,
+            detail: &f.detail,
+            owner: f.owner(),
         };
-        // Built only when something vanished: the snapshot's keys by id, and the newest live key
-        // of each owner and kind (a key that went away while a newer one lives was rotated).
-        let (keys, newest) = if vanished.is_empty() { Default::default() } else { key_indexes(snapshot) };
-        for (fp, s) in vanished {
-            let reason = if under_previous.contains(fp) {
-                Resolution::PolicyChanged
-            } else {
-                match s.key_id.as_deref() {
-                    Some(id) => key_resolution(&tx, id, keys.get(id).copied(), &newest)?,
-                    None => Resolution::RulePassed,
+        let detail = Some(&*f.detail);
+        match stored.get(&fp) {
+            None => {
+                let id = store::insert(
+                    &tx,
+                    &store::NewFinding {
+                        fingerprint: &fp,
+                        rule_id: f.rule.id,
+                        key_id: f.key_id(),
+                        provider: f.provider(),
+                        account: f.account(),
+                        external_id: f.external_id(),
+                        resource: f.resource(),
+                        seen: sighting,
+                    },
+                    now,
+                )?;
+                store::insert_event(&tx, &event(id, "opened", Some(sev), detail, None))?;
+                changes.push(Change { finding_id: id, change: "opened" });
+            }
+            Some(s) => {
+                store::update_seen(&tx, s.id, &sighting, now)?;
+                let escalated = f.severity > s.severity;
+                if escalated || f.severity < s.severity {
+                    let e = if escalated { "escalated" } else { "deescalated" };
+                    store::insert_event(&tx, &event(s.id, e, Some(sev), detail, None))?;
                 }
-            };
-            set_state.execute(params![s.id, "resolved", now_s, reason.as_str()])?;
-            event.execute(params![s.id, run, now_s, "resolved", None::<String>, None::<String>, reason.as_str()])?;
-            resolved_changes.push(Change { finding_id: s.id, change: "resolved" });
+                let snooze_over = s.state == State::Snoozed && s.snoozed_until.is_none_or(|u| u <= now);
+                if s.state == State::Resolved {
+                    store::set_state(&tx, s.id, State::Open.as_str(), None, now)?;
+                    store::insert_event(&tx, &event(s.id, "reopened", Some(sev), detail, None))?;
+                    changes.push(Change { finding_id: s.id, change: "reopened" });
+                } else if escalated {
+                    if s.state != State::Open {
+                        store::set_state(&tx, s.id, State::Open.as_str(), None, now)?;
+                    }
+                    changes.push(Change { finding_id: s.id, change: "escalated" });
+                } else if snooze_over {
+                    store::set_state(&tx, s.id, State::Open.as_str(), None, now)?;
+                    store::insert_event(&tx, &event(s.id, "snooze_ended", Some(sev), detail, None))?;
+                }
+            }
         }
     }
+
+    // Findings that stopped firing.
+    let vanished: Vec<(&String, &Stored)> =
+        stored.iter().filter(|(fp, s)| s.state != State::Resolved && !seen.contains(*fp)).collect();
+    let under_previous: HashSet<String> = match previous {
+        Some(prev) if !vanished.is_empty() => audit::evaluate(snapshot, &AuditContext { now, policy: prev })
+            .iter()
+            .map(Finding::fingerprint)
+            .collect(),
+        _ => HashSet::new(),
+    };
+    // Built only when something vanished: the snapshot's keys by id, and the newest live key
+    // of each owner and kind (a key that went away while a newer one lives was rotated).
+    let (keys, newest) = if vanished.is_empty() { Default::default() } else { key_indexes(snapshot) };
+    for (fp, s) in vanished {
+        let reason = if under_previous.contains(fp) {
+            Resolution::PolicyChanged
+        } else {
+            match s.key_id.as_deref() {
+                Some(id) => key_resolution(&tx, id, keys.get(id).copied(), &newest)?,
+                None => Resolution::RulePassed,
+            }
+        };
+        store::set_state(&tx, s.id, State::Resolved.as_str(), Some(reason.as_str()), now)?;
+        store::insert_event(&tx, &event(s.id, "resolved", None, None, Some(reason.as_str())))?;
+        resolved_changes.push(Change { finding_id: s.id, change: "resolved" });
+    }
     let opened = changes.iter().filter(|c| c.change != "escalated").count();
-    tx.execute(
-        "UPDATE audit_runs SET opened = ?2, resolved = ?3 WHERE id = ?1",
-        params![run, opened as i64, resolved_changes.len() as i64],
-    )?;
+    store::finish_run(&tx, run, opened, resolved_changes.len())?;
     tx.commit()?;
     changes.extend(resolved_changes);
     Ok(AuditRun { run_id: run, firing: findings.len(), changes })
@@ -408,43 +387,39 @@ impl<T> OptionalFound<T> for Result<T, Error> {
     }
 }
 
-const COLUMNS: &str = "id, rule_id, severity, weight, state, key_id, provider, account, external_id, owner, resource, \
-     title, detail, first_seen_at, last_seen_at, snoozed_until, resolution, note, \
-     (SELECT k.name FROM api_keys k WHERE k.id = findings.key_id)";
-
-fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingView> {
-    let rule_id: String = r.get(1)?;
-    Ok(FindingView {
-        id: r.get(0)?,
-        remediation: remediation_of(&rule_id).to_owned(),
-        rule_id,
-        severity: r.get(2)?,
-        weight: r.get(3)?,
-        state: State::parse(&r.get::<_, String>(4)?).unwrap_or(State::Open),
-        key_id: r.get(5)?,
-        provider: r.get(6)?,
-        account: r.get(7)?,
-        external_id: r.get(8)?,
-        owner: r.get(9)?,
-        resource: r.get(10)?,
-        title: r.get(11)?,
-        detail: r.get(12)?,
-        first_seen_at: r.get(13)?,
-        last_seen_at: r.get(14)?,
-        snoozed_until: r.get(15)?,
-        resolution: r.get(16)?,
-        note: r.get(17)?,
-        key_name: r.get(18)?,
-    })
+/// A finding's view from its row: its state parsed, its rule's remediation added.
+fn view(r: store::FindingRow) -> FindingView {
+    FindingView {
+        id: r.id,
+        remediation: remediation_of(&r.rule_id).to_owned(),
+        rule_id: r.rule_id,
+        severity: r.severity,
+        weight: r.weight,
+        state: State::parse(&r.state).unwrap_or(State::Open),
+        key_id: r.key_id,
+        provider: r.provider,
+        account: r.account,
+        external_id: r.external_id,
+        owner: r.owner,
+        resource: r.resource,
+        title: r.title,
+        detail: r.detail,
+        first_seen_at: r.first_seen_at,
+        last_seen_at: r.last_seen_at,
+        snoozed_until: r.snoozed_until,
+        resolution: r.resolution,
+        note: r.note,
+        key_name: r.key_name,
+    }
 }
 
 /// Findings in the given states (all when empty), most severe first, then by rule order.
 pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> {
-    let mut stmt = vault.conn().prepare(&format!("SELECT {COLUMNS} FROM findings ORDER BY id"))?;
-    let mut all = stmt
-        .query_map([], view)?
-        .filter(|v| v.as_ref().map_or(true, |v| states.is_empty() || states.contains(&v.state)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut all: Vec<FindingView> = store::all(vault.conn())?
+        .into_iter()
+        .map(view)
+        .filter(|v| states.is_empty() || states.contains(&v.state))
+        .collect();
     all.sort_by_cached_key(|f| {
         (
             std::cmp::Reverse(Severity::parse(&f.severity)),
@@ -457,31 +432,18 @@ pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> 
 
 /// One finding.
 pub fn get(vault: &Vault, id: i64) -> Result<FindingView, Error> {
-    vault
-        .conn()
-        .query_row(&format!("SELECT {COLUMNS} FROM findings WHERE id = ?1"), [id], view)
-        .optional()?
+    store::by_id(vault.conn(), id)?
+        .map(view)
         .ok_or_else(|| Error::NotFound { what: "finding", id: id.to_string() })
 }
 
 /// A finding's history, oldest first.
 pub fn history(vault: &Vault, id: i64) -> Result<Vec<FindingEvent>, Error> {
     get(vault, id)?;
-    let mut stmt = vault.conn().prepare(
-        "SELECT at, event, severity, detail, reason FROM finding_events WHERE finding_id = ?1 ORDER BY at, id",
-    )?;
-    let rows = stmt
-        .query_map([id], |r| {
-            Ok(FindingEvent {
-                at: r.get(0)?,
-                event: r.get(1)?,
-                severity: r.get(2)?,
-                detail: r.get(3)?,
-                reason: r.get(4)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    Ok(store::events_of(vault.conn(), id)?
+        .into_iter()
+        .map(|e| FindingEvent { at: e.at, event: e.event, severity: e.severity, detail: e.detail, reason: e.reason })
+        .collect())
 }
 
 fn change_state(
@@ -499,7 +461,6 @@ fn change_state(
             current.resolution.as_deref().unwrap_or("no longer firing")
         )));
     }
-    let now_s = time::to_string(now);
     let until_s = until.map(time::to_string);
     // History records changes only: reopening an open finding is refused, and acknowledging
     // (or snoozing to the same time) again without a new note changes nothing.
@@ -514,20 +475,23 @@ fn change_state(
     }
     let tx = vault.write()?;
     // A reopened finding sheds the note of the acknowledgement it leaves.
-    tx.execute(
-        "UPDATE findings SET state = ?2, snoozed_until = ?3,
-             note = CASE WHEN ?2 = 'open' THEN NULL ELSE COALESCE(?4, note) END, state_changed_at = ?5
-         WHERE id = ?1",
-        params![id, state.as_str(), until_s, note, now_s],
-    )?;
+    store::set_state_by_user(&tx, id, state.as_str(), until, note, now)?;
     let event = match state {
         State::Acknowledged => "acknowledged",
         State::Snoozed => "snoozed",
         _ => "reopened",
     };
-    tx.execute(
-        "INSERT INTO finding_events (finding_id, at, event, severity, detail, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, now_s, event, current.severity, note, until_s],
+    store::insert_event(
+        &tx,
+        &store::NewEvent {
+            finding_id: id,
+            audit_run: None,
+            at: now,
+            event,
+            severity: Some(&current.severity),
+            detail: note,
+            reason: until_s.as_deref(),
+        },
     )?;
     tx.commit()?;
     get(vault, id)
@@ -577,34 +541,14 @@ pub struct RiskPart {
 /// Risk of each key with open findings: its own open findings plus its owner's (an owner with
 /// two active keys makes both riskier). Keys without open findings are absent (score 0).
 pub fn risk(vault: &Vault, keys: &[ApiKey]) -> Result<HashMap<String, Vec<RiskPart>>, Error> {
-    let mut stmt = vault.conn().prepare(
-        "SELECT id, rule_id, severity, weight, detail, key_id, provider, account, owner, resource FROM findings
-         WHERE state = 'open' ORDER BY weight DESC, id",
-    )?;
     let mut by_key: HashMap<String, Vec<RiskPart>> = HashMap::new();
     let mut by_owner: HashMap<(String, String, String), Vec<RiskPart>> = HashMap::new();
-    let rows = stmt.query_map([], |r| {
-        let part = RiskPart {
-            finding_id: r.get(0)?,
-            rule_id: r.get(1)?,
-            severity: r.get(2)?,
-            weight: r.get(3)?,
-            detail: r.get(4)?,
-        };
-        Ok((
-            part,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, String>(7)?,
-            r.get::<_, Option<String>>(8)?,
-            r.get::<_, Option<String>>(9)?,
-        ))
-    })?;
-    for row in rows {
-        let (part, key_id, provider, account, owner, resource) = row?;
-        match (key_id, owner, resource) {
+    for r in store::open_by_weight(vault.conn())? {
+        let part =
+            RiskPart { finding_id: r.id, rule_id: r.rule_id, severity: r.severity, weight: r.weight, detail: r.detail };
+        match (r.key_id, r.owner, r.resource) {
             (Some(k), _, _) => by_key.entry(k).or_default().push(part),
-            (None, Some(o), None) => by_owner.entry((provider, account, o)).or_default().push(part),
+            (None, Some(o), None) => by_owner.entry((r.provider, r.account, o)).or_default().push(part),
             _ => {}
         }
     }
@@ -621,15 +565,10 @@ pub fn risk(vault: &Vault, keys: &[ApiKey]) -> Result<HashMap<String, Vec<RiskPa
 
 /// Used by the rule-less summary: the number of firing findings (open, acknowledged, snoozed).
 pub fn firing_count(vault: &Vault) -> Result<usize, Error> {
-    let n: i64 = vault.conn().query_row("SELECT COUNT(*) FROM findings WHERE state <> 'resolved'", [], |r| r.get(0))?;
-    Ok(n as usize)
+    store::count_firing(vault.conn())
 }
 
 /// The policy digest of the latest audit, if any.
 pub fn last_policy_digest(vault: &Vault) -> Result<Option<String>, Error> {
-    Ok(vault
-        .conn()
-        .query_row("SELECT policy_digest FROM audit_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-        .optional()?
-        .flatten())
+    store::last_policy_digest(vault.conn())
 }

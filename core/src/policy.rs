@@ -9,13 +9,13 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::Error;
 use crate::audit::Policy;
 use crate::audit::policy::DEFAULT_TEXT;
+use crate::store::policies as store;
 use crate::vault::Vault;
-use crate::{Error, time};
 
 /// The policy file's name in the Keyward home.
 pub const FILE_NAME: &str = "policy.toml";
@@ -80,8 +80,7 @@ pub fn save(home: &Path, vault: &Vault, text: &str, now: DateTime<Utc>) -> Resul
 
 /// A policy text by digest (policies used by earlier audits).
 pub fn by_digest(vault: &Vault, digest: &str) -> Result<Option<Policy>, Error> {
-    let text: Option<String> =
-        vault.conn().query_row("SELECT text FROM policies WHERE digest = ?1", [digest], |r| r.get(0)).optional()?;
+    let text = store::text_of(vault.conn(), digest)?;
     // A recorded text parsed when it was adopted; if this build's rules changed since, it may not.
     Ok(text.and_then(|t| Policy::parse(&t).ok()))
 }
@@ -92,27 +91,17 @@ fn adopt(vault: &Vault, policy: Policy, text: String, now: DateTime<Utc>) -> Res
     let adopted_at = match current {
         Some((d, _, at)) if d == digest => at,
         _ => {
-            vault.conn().execute(
-                "INSERT INTO policies (digest, text, adopted_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (digest) DO UPDATE SET adopted_at = excluded.adopted_at",
-                params![digest, text, time::to_string(now)],
-            )?;
+            store::adopt(vault.conn(), &digest, &text, now)?;
             now
         }
     };
     Ok(PolicyInForce { policy, text, digest, adopted_at: Some(adopted_at), problem: None })
 }
 
+/// The most recently adopted policy: digest, text, and when (the epoch when its stored instant
+/// does not read).
 fn latest(vault: &Vault) -> Result<Option<(String, String, DateTime<Utc>)>, Error> {
-    Ok(vault
-        .conn()
-        .query_row(
-            "SELECT digest, text, adopted_at FROM policies ORDER BY adopted_at DESC, rowid DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
-        )
-        .optional()?
-        .map(|(d, t, at)| (d, t, time::parse(&at).unwrap_or_default())))
+    Ok(store::latest(vault.conn())?.map(|p| (p.digest, p.text, p.adopted_at.unwrap_or_default())))
 }
 
 fn fallback(vault: &Vault, problem: String) -> Result<PolicyInForce, Error> {

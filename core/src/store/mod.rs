@@ -12,6 +12,7 @@ pub(crate) mod connectors;
 pub(crate) mod findings;
 pub(crate) mod inventory;
 pub(crate) mod leases;
+pub(crate) mod policies;
 pub(crate) mod settings;
 pub(crate) mod sync_runs;
 
