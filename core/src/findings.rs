@@ -432,7 +432,11 @@ pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> 
 
 /// One finding.
 pub fn get(vault: &Vault, id: i64) -> Result<FindingView, Error> {
-    store::by_id(vault.conn(), id)?
+    get_in(vault.conn(), id)
+}
+
+fn get_in(conn: &rusqlite::Connection, id: i64) -> Result<FindingView, Error> {
+    store::by_id(conn, id)?
         .map(view)
         .ok_or_else(|| Error::NotFound { what: "finding", id: id.to_string() })
 }
@@ -454,7 +458,10 @@ fn change_state(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<FindingView, Error> {
-    let current = get(vault, id)?;
+    // Read and changed in one IMMEDIATE transaction: an audit resolving the finding in between
+    // would otherwise leave it acknowledged (or snoozed) with a resolution.
+    let tx = vault.write()?;
+    let current = get_in(&tx, id)?;
     if current.state == State::Resolved {
         return Err(Error::Conflict(format!(
             "finding {id} is resolved ({}); only firing findings can be acknowledged, snoozed or reopened",
@@ -473,7 +480,6 @@ fn change_state(
             return Ok(current);
         }
     }
-    let tx = vault.write()?;
     // A reopened finding sheds the note of the acknowledgement it leaves.
     store::set_state_by_user(&tx, id, state.as_str(), until, note, now)?;
     let event = match state {
