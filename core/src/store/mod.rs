@@ -11,6 +11,8 @@
 pub(crate) mod connectors;
 pub(crate) mod findings;
 pub(crate) mod inventory;
+pub(crate) mod jobs;
+pub(crate) mod notifications;
 pub(crate) mod settings;
 
 use chrono::{DateTime, Utc};
