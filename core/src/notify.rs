@@ -20,7 +20,6 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use hmac::{Hmac, Mac};
 use keyward_connectors::http::{Http, HttpSettings, RateLimitSignal};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -28,6 +27,7 @@ use sha2::Sha256;
 use crate::Secret;
 use crate::audit::Severity;
 use crate::findings::{self, Change, FindingView};
+use crate::store::notifications as store;
 use crate::vault::Vault;
 use crate::{Error, time};
 
@@ -159,29 +159,21 @@ fn compose(event: &str, subject: String, items: Vec<FindingView>) -> Notificatio
 pub fn after_audit(vault: &mut Vault, changes: &[Change], now: DateTime<Utc>) -> Result<Vec<Notification>, Error> {
     let prefs = preferences(vault)?;
     let min = rank(&prefs.min_severity);
-    let now_s = time::to_string(now);
     let names: BTreeMap<String, String> = crate::inventory::list(vault)?.into_iter().map(|k| (k.id, k.name)).collect();
 
     // What deserves telling: (event, finding).
     let mut fresh: Vec<(&'static str, FindingView)> = Vec::new();
     for c in changes {
         let f = findings::get(vault, c.finding_id)?;
-        let told: Option<(String, Option<String>)> = vault
-            .conn()
-            .query_row("SELECT severity, closed_at FROM notified WHERE finding_id = ?1", [f.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        let told = store::told(vault.conn(), f.id)?;
         let reminder = f.rule_id == "key_expiring";
         match c.change {
             "resolved" => {
                 let closes = reminder
                     && matches!(f.resolution.as_deref(), Some("key_rotated" | "key_deleted"))
-                    && told.as_ref().is_some_and(|(_, closed)| closed.is_none());
+                    && told.as_ref().is_some_and(|t| !t.closed);
                 if closes {
-                    vault
-                        .conn()
-                        .execute("UPDATE notified SET closed_at = ?2 WHERE finding_id = ?1", params![f.id, now_s])?;
+                    store::close_reminder(vault.conn(), f.id, now)?;
                     fresh.push(("reminder.closed", f));
                 }
             }
@@ -189,15 +181,11 @@ pub fn after_audit(vault: &mut Vault, changes: &[Change], now: DateTime<Utc>) ->
                 if !reminder && rank(&f.severity) < min {
                     continue;
                 }
-                let already = told.as_ref().is_some_and(|(sev, _)| rank(sev) >= rank(&f.severity));
+                let already = told.as_ref().is_some_and(|t| rank(&t.severity) >= rank(&f.severity));
                 if already && change != "reopened" {
                     continue;
                 }
-                vault.conn().execute(
-                    "INSERT INTO notified (finding_id, severity, at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (finding_id) DO UPDATE SET severity = excluded.severity, at = excluded.at, closed_at = NULL",
-                    params![f.id, f.severity, now_s],
-                )?;
+                store::mark_told(vault.conn(), f.id, &f.severity, now)?;
                 fresh.push((if change == "escalated" { "finding.escalated" } else { "finding.opened" }, f));
             }
         }
@@ -206,10 +194,7 @@ pub fn after_audit(vault: &mut Vault, changes: &[Change], now: DateTime<Utc>) ->
     let quiet = prefs.quiet_at(now);
     if quiet || prefs.digest_hour.is_some() {
         for (event, f) in &fresh {
-            vault.conn().execute(
-                "INSERT INTO pending_notifications (finding_id, event, queued_at) VALUES (?1, ?2, ?3)",
-                params![f.id, event, now_s],
-            )?;
+            store::hold(vault.conn(), f.id, event, now)?;
         }
         fresh.clear();
     }
@@ -271,15 +256,11 @@ pub fn summary(notes: &[Notification]) -> Notification {
 /// Held notifications whose findings still matter (firing, or closed reminders), oldest first;
 /// the queue is emptied.
 fn take_pending(vault: &Vault) -> Result<Vec<(&'static str, FindingView)>, Error> {
-    let rows: Vec<(i64, String)> = vault
-        .conn()
-        .prepare("SELECT finding_id, event FROM pending_notifications ORDER BY id")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    vault.conn().execute("DELETE FROM pending_notifications", [])?;
+    let rows = store::held(vault.conn())?;
+    store::clear_held(vault.conn())?;
     let mut out = Vec::new();
-    for (id, event) in rows {
-        let Ok(f) = findings::get(vault, id) else { continue };
+    for store::HeldRow { finding_id, event } in rows {
+        let Ok(f) = findings::get(vault, finding_id) else { continue };
         let event: &'static str = match event.as_str() {
             "reminder.closed" => "reminder.closed",
             "finding.escalated" => "finding.escalated",
@@ -373,18 +354,13 @@ pub fn add_webhook(
     );
     let sealed = vault.seal("webhooks", "secret", name, &sealed_json)?;
     let display = display_url(url.expose());
-    vault
-        .conn()
-        .execute(
-            "INSERT INTO webhooks (name, kind, url, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, kind, display, sealed, time::now_string()],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Error::Conflict(format!("a webhook named {name:?} exists"))
-            }
-            e => e.into(),
-        })?;
+    let inserted = store::insert_webhook(
+        vault.conn(),
+        &store::NewWebhook { name, kind, display_url: &display, sealed: &sealed, created_at: Utc::now() },
+    )?;
+    if !inserted {
+        return Err(Error::Conflict(format!("a webhook named {name:?} exists")));
+    }
     crate::activity::record(
         vault,
         crate::activity::Entry::new("webhook.add", "ok").subject(name).detail(format!("{kind} to {display}")),
@@ -394,18 +370,12 @@ pub fn add_webhook(
 
 /// The webhooks.
 pub fn list_webhooks(vault: &Vault) -> Result<Vec<WebhookView>, Error> {
-    let mut stmt = vault.conn().prepare("SELECT name, kind, url, enabled FROM webhooks ORDER BY name")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(WebhookView { name: r.get(0)?, kind: r.get(1)?, url: r.get(2)?, enabled: r.get::<_, i64>(3)? != 0 })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    store::webhooks(vault.conn())
 }
 
 /// Removes a webhook.
 pub fn remove_webhook(vault: &Vault, name: &str) -> Result<(), Error> {
-    if vault.conn().execute("DELETE FROM webhooks WHERE name = ?1", [name])? == 0 {
+    if !store::delete_webhook(vault.conn(), name)? {
         return Err(Error::NotFound { what: "webhook", id: name.to_owned() });
     }
     crate::activity::record(vault, crate::activity::Entry::new("webhook.remove", "ok").subject(name));
@@ -414,12 +384,11 @@ pub fn remove_webhook(vault: &Vault, name: &str) -> Result<(), Error> {
 
 /// The enabled webhooks, unsealed for sending.
 pub fn webhook_targets(vault: &Vault, only: Option<&str>) -> Result<Vec<WebhookTarget>, Error> {
-    let mut stmt = vault.conn().prepare("SELECT name, kind, secret FROM webhooks WHERE enabled = 1 ORDER BY name")?;
-    let rows: Vec<(String, String, Vec<u8>)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
     let mut out = Vec::new();
-    for (name, kind, blob) in rows.into_iter().filter(|(n, _, _)| only.is_none_or(|o| o == n)) {
-        let opened = vault.open_sealed("webhooks", "secret", &name, &blob)?;
+    for store::SealedWebhookRow { name, kind, secret } in
+        store::enabled_webhooks(vault.conn())?.into_iter().filter(|w| only.is_none_or(|o| o == w.name))
+    {
+        let opened = vault.open_sealed("webhooks", "secret", &name, &secret)?;
         let sealed: SealedWebhook =
             serde_json::from_str(opened.expose()).map_err(|_| Error::Unreadable { what: format!("webhook {name}") })?;
         out.push(WebhookTarget { name, kind, url: Secret::new(sealed.url), key: sealed.key.map(Secret::new) });
@@ -595,35 +564,14 @@ async fn send_one(t: &WebhookTarget, n: &Notification, retry: Retry) -> Delivery
 /// Writes deliveries to the log.
 pub fn record_deliveries(vault: &Vault, deliveries: &[Delivery]) -> Result<(), Error> {
     for d in deliveries {
-        vault.conn().execute(
-            "INSERT INTO deliveries (channel, event, subject, at, attempts, status, http_status, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![d.channel, d.event, d.subject, d.at, d.attempts, d.status, d.http_status, d.error],
-        )?;
+        store::insert_delivery(vault.conn(), d)?;
     }
     Ok(())
 }
 
 /// The latest deliveries, newest first.
 pub fn deliveries(vault: &Vault, limit: usize) -> Result<Vec<Delivery>, Error> {
-    let mut stmt = vault.conn().prepare(
-        "SELECT channel, event, subject, at, attempts, status, http_status, error FROM deliveries ORDER BY id DESC LIMIT ?1",
-    )?;
-    let rows = stmt
-        .query_map([limit as i64], |r| {
-            Ok(Delivery {
-                channel: r.get(0)?,
-                event: r.get(1)?,
-                subject: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                at: r.get(3)?,
-                attempts: r.get(4)?,
-                status: r.get(5)?,
-                http_status: r.get(6)?,
-                error: r.get(7)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    store::latest_deliveries(vault.conn(), limit)
 }
 
 /// More notifications than this from one audit reach a webhook as one message.
@@ -687,27 +635,17 @@ pub const RETRY_WINDOW_DAYS: i64 = 3;
 /// notification that reached one webhook but not another goes to both again — twice is better
 /// than never — for [`RETRY_WINDOW_DAYS`] after it was first told.
 fn requeue(vault: &Vault, notes: &[Notification], now: DateTime<Utc>) -> Result<usize, Error> {
-    let now_s = time::to_string(now);
     let mut held = 0;
     let mut given_up = 0;
     for n in notes {
         for f in &n.findings {
-            let told: Option<String> = vault
-                .conn()
-                .query_row("SELECT at FROM notified WHERE finding_id = ?1", [f.id], |r| r.get(0))
-                .optional()?;
-            let fresh = told
-                .as_deref()
-                .and_then(time::parse)
-                .is_none_or(|at| now - at <= chrono::Duration::days(RETRY_WINDOW_DAYS));
+            let told = store::told(vault.conn(), f.id)?.and_then(|t| t.at);
+            let fresh = told.is_none_or(|at| now - at <= chrono::Duration::days(RETRY_WINDOW_DAYS));
             if !fresh {
                 given_up += 1;
                 continue;
             }
-            held += vault.conn().execute(
-                "INSERT INTO pending_notifications (finding_id, event, queued_at) VALUES (?1, ?2, ?3)",
-                params![f.id, n.event, now_s],
-            )?;
+            held += store::hold(vault.conn(), f.id, &n.event, now)?;
         }
     }
     if held > 0 {

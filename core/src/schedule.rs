@@ -29,11 +29,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::store::jobs as store;
 use crate::vault::Vault;
 use crate::{Error, connector, time};
 
@@ -227,21 +227,16 @@ pub struct JobView {
 pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
     let connectors: Vec<String> = connector::list(vault)?.into_iter().map(|c| c.name).collect();
     let conn = vault.conn();
-    conn.execute("INSERT OR IGNORE INTO jobs (id, cron) VALUES ('audit', ?1)", [DEFAULT_AUDIT_CRON])?;
-    conn.execute("INSERT OR IGNORE INTO jobs (id, cron) VALUES ('scan', ?1)", [DEFAULT_SCAN_CRON])?;
+    store::ensure(conn, &Job::Audit.id(), DEFAULT_AUDIT_CRON)?;
+    store::ensure(conn, &Job::Scan.id(), DEFAULT_SCAN_CRON)?;
     for c in &connectors {
-        conn.execute(
-            "INSERT OR IGNORE INTO jobs (id, cron) VALUES (?1, ?2)",
-            params![Job::Sync(c.clone()).id(), DEFAULT_SYNC_CRON],
-        )?;
+        store::ensure(conn, &Job::Sync(c.clone()).id(), DEFAULT_SYNC_CRON)?;
     }
-    let ids: Vec<String> =
-        conn.prepare("SELECT id FROM jobs")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    for id in ids {
+    for id in store::ids(conn)? {
         if let Some(Job::Sync(c)) = Job::parse(&id)
             && !connectors.contains(&c)
         {
-            conn.execute("DELETE FROM jobs WHERE id = ?1", [&id])?;
+            store::delete(conn, &id)?;
         }
     }
     Ok(())
@@ -250,29 +245,20 @@ pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
 /// Every job with its state.
 pub fn list_jobs(vault: &Vault, now: DateTime<Utc>) -> Result<Vec<JobView>, Error> {
     ensure_jobs(vault)?;
-    let mut stmt = vault.conn().prepare(
-        "SELECT id, cron, enabled, last_fire_at, last_started_at, last_finished_at, last_status, last_message
-         FROM jobs ORDER BY id = 'audit', id",
-    )?;
-    let mut jobs = stmt
-        .query_map([], |r| {
-            let cron: String = r.get(1)?;
-            Ok(JobView {
-                running_in: None,
-                id: r.get(0)?,
-                next_fire_at: parse_cron(&cron).ok().and_then(|s| s.after(&now).next()).map(time::to_string),
-                cron,
-                enabled: r.get::<_, i64>(2)? != 0,
-                last_fire_at: r.get(3)?,
-                last_started_at: r.get(4)?,
-                last_finished_at: r.get(5)?,
-                last_status: r.get(6)?,
-                last_message: r.get(7)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    for j in &mut jobs {
-        j.running_in = crate::lease::holder_of(vault, &lease_name(&j.id), now)?.map(|h| h.holder);
+    let mut jobs = Vec::new();
+    for r in store::all(vault.conn())? {
+        jobs.push(JobView {
+            running_in: crate::lease::holder_of(vault, &lease_name(&r.id), now)?.map(|h| h.holder),
+            next_fire_at: parse_cron(&r.cron).ok().and_then(|s| s.after(&now).next()).map(time::to_string),
+            id: r.id,
+            cron: r.cron,
+            enabled: r.enabled,
+            last_fire_at: r.last_fire_at,
+            last_started_at: r.last_started_at,
+            last_finished_at: r.last_finished_at,
+            last_status: r.last_status,
+            last_message: r.last_message,
+        });
     }
     Ok(jobs)
 }
@@ -288,11 +274,7 @@ pub fn set_job(vault: &Vault, id: &str, cron: Option<&str>, enabled: Option<bool
     if let Some(c) = cron {
         parse_cron(c)?;
     }
-    let n = vault.conn().execute(
-        "UPDATE jobs SET cron = COALESCE(?2, cron), enabled = COALESCE(?3, enabled) WHERE id = ?1",
-        params![id, cron, enabled],
-    )?;
-    if n == 0 {
+    if !store::update(vault.conn(), id, cron, enabled)? {
         return Err(Error::NotFound { what: "job", id: id.to_owned() });
     }
     let mut changed = Vec::new();
@@ -347,17 +329,10 @@ pub struct JobRun {
 /// Enabled jobs from the vault.
 pub fn enabled_jobs(vault: &Vault) -> Result<Vec<JobSpec>, Error> {
     ensure_jobs(vault)?;
-    let mut stmt = vault.conn().prepare("SELECT id, cron, last_fire_at FROM jobs WHERE enabled = 1 ORDER BY id")?;
-    let rows =
-        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
-    let mut jobs = Vec::new();
-    for row in rows {
-        let (id, cron, last) = row?;
-        if let Some(job) = Job::parse(&id) {
-            jobs.push(JobSpec { job, cron, last_fire_at: last.as_deref().and_then(time::parse) });
-        }
-    }
-    Ok(jobs)
+    Ok(store::enabled(vault.conn())?
+        .into_iter()
+        .filter_map(|r| Job::parse(&r.id).map(|job| JobSpec { job, cron: r.cron, last_fire_at: r.last_fire_at }))
+        .collect())
 }
 
 /// Records a run in the vault. A cancelled run does not cover its fire time.
@@ -400,9 +375,7 @@ pub fn claim_run(
     now: DateTime<Utc>,
 ) -> Result<Claim, Error> {
     let tx = vault.write()?;
-    let last: Option<Option<String>> =
-        tx.query_row("SELECT last_fire_at FROM jobs WHERE id = ?1", [job.id()], |r| r.get(0)).optional()?;
-    if last.flatten().as_deref().and_then(time::parse).is_some_and(|l| l >= fire_at) {
+    if store::last_fire_at(&tx, &job.id())?.is_some_and(|l| l >= fire_at) {
         return Ok(Claim::Covered);
     }
     if let Some(held) = crate::lease::take(&tx, &lease_name(&job.id()), holder, lease, now)? {
@@ -419,26 +392,18 @@ pub fn lease_duration() -> Duration {
     Duration::from_secs(secs.clamp(1, crate::lease::LONGEST.as_secs()))
 }
 
+/// Records a run; a cancelled one leaves the job's last fire time as it was (uncovered).
 fn record_in(conn: &rusqlite::Connection, job: &Job, run: &JobRun) -> Result<(), Error> {
-    let (status, message) = match &run.status {
-        RunStatus::Ok(m) => ("ok", Some(m.as_str())),
-        RunStatus::Failed(m) => ("failed", Some(m.as_str())),
-        RunStatus::Cancelled => ("cancelled", None),
+    let (status, message, covers) = match &run.status {
+        RunStatus::Ok(m) => ("ok", Some(m.as_str()), Some(run.fire_at)),
+        RunStatus::Failed(m) => ("failed", Some(m.as_str()), Some(run.fire_at)),
+        RunStatus::Cancelled => ("cancelled", None, None),
     };
-    conn.execute(
-        "UPDATE jobs SET last_fire_at = CASE WHEN ?5 = 'cancelled' THEN last_fire_at ELSE ?2 END,
-             last_started_at = ?3, last_finished_at = ?4, last_status = ?5, last_message = ?6
-         WHERE id = ?1",
-        params![
-            job.id(),
-            time::to_string(run.fire_at),
-            time::to_string(run.started_at),
-            time::to_string(run.finished_at),
-            status,
-            message
-        ],
-    )?;
-    Ok(())
+    store::record_run(
+        conn,
+        &job.id(),
+        &store::FinishedRun { covers, started_at: run.started_at, finished_at: run.finished_at, status, message },
+    )
 }
 
 /// What the scheduler drives: where jobs are listed, run and recorded.
@@ -709,9 +674,7 @@ async fn finish<H: Host + ?Sized>(
 
 /// The last fire time recorded for a job (tests and the UI).
 pub fn last_fire(vault: &Vault, job: &Job) -> Result<Option<DateTime<Utc>>, Error> {
-    let v: Option<Option<String>> =
-        vault.conn().query_row("SELECT last_fire_at FROM jobs WHERE id = ?1", [job.id()], |r| r.get(0)).optional()?;
-    Ok(v.flatten().as_deref().and_then(time::parse))
+    store::last_fire_at(vault.conn(), &job.id())
 }
 
 /// A desktop notification shown by the host's owner (the app); what failed, if it did.

@@ -11,7 +11,9 @@
 pub(crate) mod connectors;
 pub(crate) mod findings;
 pub(crate) mod inventory;
+pub(crate) mod jobs;
 pub(crate) mod leases;
+pub(crate) mod notifications;
 pub(crate) mod policies;
 pub(crate) mod settings;
 pub(crate) mod sync_runs;
