@@ -9,6 +9,7 @@
 //! only shrinks).
 
 pub(crate) mod connectors;
+pub(crate) mod exposures;
 pub(crate) mod findings;
 pub(crate) mod inventory;
 pub(crate) mod settings;
