@@ -7,10 +7,9 @@
 //! to an inventoried key or dismisses it. Exposures of inventoried keys are their consumer
 //! locations, which rotation hands the new secret over to.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 use crate::Error;
 use crate::audit::{ExposureFact, SHADOW_KEY};
@@ -18,7 +17,7 @@ use crate::connector;
 use crate::inventory;
 use crate::model::Resource;
 use crate::scan::{Fingerprint, Hit, Index, Options, Summary, Target};
-use crate::time;
+use crate::store::exposures as store;
 use crate::vault::Vault;
 
 /// Builds the scan's index from what the vault holds: every sealed key secret and connector
@@ -77,14 +76,10 @@ pub fn index(vault: &Vault) -> Result<Index, Error> {
             );
         }
     }
-    let mut stmt = vault.conn().prepare(
-        "SELECT s.fingerprint, s.linked_key_id FROM shadow_keys s WHERE s.status = 'linked' AND s.linked_key_id IS NOT NULL",
-    )?;
-    let linked = stmt
-        .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    for (fp, key_id) in linked {
-        let (Ok(fp), Some(k)) = (<Fingerprint>::try_from(fp.as_slice()), keys.iter().find(|k| k.id == key_id)) else {
+    for linked in store::linked_shadow_keys(vault.conn())? {
+        let (Ok(fp), Some(k)) =
+            (<Fingerprint>::try_from(linked.fingerprint.as_slice()), keys.iter().find(|k| k.id == linked.key_id))
+        else {
             continue;
         };
         index.add_fingerprint(fp, target(k, format!("key {} (linked)", k.name)));
@@ -150,34 +145,31 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<Recorded, Error> {
     let tx = vault.write()?;
-    let now_s = time::to_string(now);
     let roots: Vec<String> = options.roots.iter().map(|r| r.display().to_string()).collect();
-    tx.execute(
-        "INSERT INTO scan_runs (started_at, finished_at, roots, git_history, files, bytes, hits, skipped, errors, cancelled)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            time::to_string(started),
-            now_s,
-            serde_json::to_string(&roots).expect("paths serialize"),
-            options.git_history,
-            summary.progress.files as i64,
-            summary.progress.bytes as i64,
-            hits.len() as i64,
-            serde_json::json!({"binary": summary.binary, "too_large": summary.too_large,
-                "symlinks_out": summary.symlinks_out, "special": summary.special}).to_string(),
-            summary.error_count as i64,
-            summary.cancelled,
-        ],
+    let roots = serde_json::to_string(&roots).expect("paths serialize");
+    let skipped = serde_json::json!({"binary": summary.binary, "too_large": summary.too_large,
+        "symlinks_out": summary.symlinks_out, "special": summary.special})
+    .to_string();
+    let run = store::insert_scan_run(
+        &tx,
+        &store::NewScanRun {
+            started_at: started,
+            finished_at: now,
+            roots: &roots,
+            git_history: options.git_history,
+            files: summary.progress.files as i64,
+            bytes: summary.progress.bytes as i64,
+            hits: hits.len() as i64,
+            skipped: &skipped,
+            errors: summary.error_count as i64,
+            cancelled: summary.cancelled,
+        },
     )?;
-    let run = tx.last_insert_rowid();
     let mut out = Recorded { run, ..Default::default() };
     // The exposures current before this scan, read once: a hit whose row is not among them is
     // new (first seen, or back after being gone); one of them not found again may be gone.
-    let before: Vec<(i64, PathBuf, String)> = tx
-        .prepare("SELECT id, path, revision, path_bytes FROM exposures WHERE gone_at IS NULL")?
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, stored_path(r.get(1)?, r.get(3)?), r.get::<_, String>(2)?)))?
-        .collect::<Result<_, _>>()?;
-    let current: std::collections::HashSet<i64> = before.iter().map(|(id, _, _)| *id).collect();
+    let before = store::current_places(&tx)?;
+    let current: std::collections::HashSet<i64> = before.iter().map(|p| p.id).collect();
     let mut found: std::collections::HashSet<i64> = std::collections::HashSet::new();
     for h in hits {
         let (mut key_id, connector, mut evidence, held_as) = match &h.inventory {
@@ -186,28 +178,27 @@ pub fn record(
         };
         let mut shadow_id = None;
         if h.inventory.is_none() {
-            let existing: Option<(String, String, Option<String>)> = tx
-                .query_row(
-                    "SELECT id, status, linked_key_id FROM shadow_keys WHERE fingerprint = ?1",
-                    [h.fingerprint.as_slice()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let id = match existing {
-                Some((id, status, linked)) => {
-                    tx.execute("UPDATE shadow_keys SET last_seen_at = ?1 WHERE id = ?2", params![now_s, id])?;
-                    if status == "linked" && linked.is_some() {
-                        key_id = linked;
+            let id = match store::shadow_key_by_fingerprint(&tx, h.fingerprint.as_slice())? {
+                Some(existing) => {
+                    store::touch_shadow_key(&tx, &existing.id, now)?;
+                    if existing.status == "linked" && existing.linked_key_id.is_some() {
+                        key_id = existing.linked_key_id;
                         evidence = Some("linked");
                     }
-                    id
+                    existing.id
                 }
                 None => {
                     let id = uuid::Uuid::now_v7().to_string();
-                    tx.execute(
-                        "INSERT INTO shadow_keys (id, fingerprint, provider, kind, label, first_seen_at, last_seen_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                        params![id, h.fingerprint.as_slice(), h.provider, h.kind, h.label, now_s],
+                    store::insert_shadow_key(
+                        &tx,
+                        &store::NewShadowKey {
+                            id: &id,
+                            fingerprint: h.fingerprint.as_slice(),
+                            provider: &h.provider,
+                            kind: &h.kind,
+                            label: &h.label,
+                            seen_at: now,
+                        },
                     )?;
                     out.new_shadow += 1;
                     id
@@ -215,36 +206,25 @@ pub fn record(
             };
             shadow_id = Some(id);
         }
-        let exposure_id: i64 = tx.query_row(
-            "INSERT INTO exposures (fingerprint, path, line, revision, provider, kind, secret, key_id, connector, evidence,
-                 held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at, path_bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)
-             ON CONFLICT (fingerprint, path, line, revision) DO UPDATE SET
-                 key_id = excluded.key_id, connector = excluded.connector, evidence = excluded.evidence,
-                 held_as = excluded.held_as, shadow_id = excluded.shadow_id, excerpt = excluded.excerpt,
-                 last_seen_at = excluded.last_seen_at, path_bytes = excluded.path_bytes,
-                 first_seen_at = CASE WHEN exposures.gone_at IS NULL THEN exposures.first_seen_at ELSE excluded.first_seen_at END,
-                 gone_at = NULL
-             RETURNING id",
-            params![
-                h.fingerprint.as_slice(),
-                h.path.display().to_string(),
-                h.line as i64,
-                h.revision.clone().unwrap_or_default(),
-                h.provider,
-                h.kind,
-                h.secret,
-                key_id,
-                connector,
+        let exposure_id = store::upsert_exposure(
+            &tx,
+            &store::NewExposure {
+                fingerprint: h.fingerprint.as_slice(),
+                path: &h.path,
+                line: h.line,
+                revision: h.revision.as_deref(),
+                provider: &h.provider,
+                kind: &h.kind,
+                secret: h.secret,
+                key_id: key_id.as_deref(),
+                connector: connector.as_deref(),
                 evidence,
-                held_as,
-                shadow_id,
-                h.label,
-                h.excerpt,
-                now_s,
-                path_bytes(&h.path),
-            ],
-            |r| r.get(0),
+                held_as: held_as.as_deref(),
+                shadow_id: shadow_id.as_deref(),
+                label: &h.label,
+                excerpt: &h.excerpt,
+                seen_at: now,
+            },
         )?;
         // The same place twice in one scan (two hits on one line) is counted once.
         if found.insert(exposure_id) && !current.contains(&exposure_id) {
@@ -253,17 +233,17 @@ pub fn record(
         out.exposures.push(exposure_id);
     }
     if !summary.cancelled {
-        for (id, path, revision) in before {
+        for store::CurrentPlace { id, path, revision } in before {
             if found.contains(&id) {
                 continue;
             }
-            let read = if revision.is_empty() { &summary.read } else { &summary.read_history };
+            let read = if revision.is_none() { &summary.read } else { &summary.read_history };
             // A file deleted since holds nothing: gone, when it was under what this scan looked at.
-            let deleted = revision.is_empty()
+            let deleted = revision.is_none()
                 && options.roots.iter().any(|r| path.starts_with(r))
                 && path.symlink_metadata().is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
             if read.contains(&path) || deleted {
-                tx.execute("UPDATE exposures SET gone_at = ?1 WHERE id = ?2", params![now_s, id])?;
+                store::mark_gone(&tx, id, now)?;
                 out.gone += 1;
             }
         }
@@ -311,84 +291,53 @@ pub struct Exposure {
     pub gone_at: Option<DateTime<Utc>>,
 }
 
-const EXPOSURE_COLUMNS: &str = "id, path, line, revision, provider, kind, secret, key_id, connector, evidence, held_as,
-    shadow_id, label, excerpt, first_seen_at, last_seen_at, gone_at, path_bytes";
-
-/// A stored path: its bytes when it is not UTF-8, else its text.
-fn stored_path(text: String, bytes: Option<Vec<u8>>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt as _;
-    bytes.map_or_else(|| PathBuf::from(text), |b| PathBuf::from(std::ffi::OsString::from_vec(b)))
-}
-
-/// The bytes to store beside a path that is not UTF-8.
-fn path_bytes(path: &Path) -> Option<&[u8]> {
-    use std::os::unix::ffi::OsStrExt as _;
-    path.to_str().is_none().then(|| path.as_os_str().as_bytes())
-}
-
-fn exposure_row(r: &rusqlite::Row) -> rusqlite::Result<Exposure> {
-    let t = |s: String| time::parse(&s).unwrap_or_default();
-    Ok(Exposure {
-        id: r.get(0)?,
-        path: stored_path(r.get(1)?, r.get(17)?),
-        line: r.get::<_, i64>(2)? as u64,
-        revision: Some(r.get::<_, String>(3)?).filter(|s| !s.is_empty()),
-        provider: r.get(4)?,
-        kind: r.get(5)?,
-        secret: r.get(6)?,
-        key_id: r.get(7)?,
-        connector: r.get(8)?,
-        evidence: r.get(9)?,
-        held_as: r.get(10)?,
-        shadow_id: r.get(11)?,
-        label: r.get(12)?,
-        excerpt: r.get(13)?,
-        first_seen_at: t(r.get(14)?),
-        last_seen_at: t(r.get(15)?),
-        gone_at: r.get::<_, Option<String>>(16)?.map(t),
-    })
+/// An exposure from its row; an instant that does not read (a vault edited by hand) is the epoch.
+fn from_row(r: store::ExposureRow) -> Exposure {
+    Exposure {
+        id: r.id,
+        path: r.path,
+        line: r.line,
+        revision: r.revision,
+        provider: r.provider,
+        kind: r.kind,
+        secret: r.secret,
+        key_id: r.key_id,
+        connector: r.connector,
+        evidence: r.evidence,
+        held_as: r.held_as,
+        shadow_id: r.shadow_id,
+        label: r.label,
+        excerpt: r.excerpt,
+        first_seen_at: r.first_seen_at.unwrap_or_default(),
+        last_seen_at: r.last_seen_at.unwrap_or_default(),
+        gone_at: r.gone_at_set.then(|| r.gone_at.unwrap_or_default()),
+    }
 }
 
 /// The files of the current exposures: what a scan must say it read before any of them can be
 /// marked gone ([`Options::watch`]).
 pub fn watched(vault: &Vault) -> Result<std::collections::HashSet<PathBuf>, Error> {
-    let mut stmt = vault.conn().prepare("SELECT DISTINCT path, path_bytes FROM exposures WHERE gone_at IS NULL")?;
-    let paths = stmt.query_map([], |r| Ok(stored_path(r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-    Ok(paths.into_iter().collect())
+    Ok(store::current_paths(vault.conn())?.into_iter().collect())
 }
 
 /// Stored exposures, newest first; only current ones unless `include_gone`.
 pub fn list(vault: &Vault, include_gone: bool) -> Result<Vec<Exposure>, Error> {
-    let sql = format!(
-        "SELECT {EXPOSURE_COLUMNS} FROM exposures {} ORDER BY last_seen_at DESC, path, line",
-        if include_gone { "" } else { "WHERE gone_at IS NULL" }
-    );
-    let mut stmt = vault.conn().prepare(&sql)?;
-    Ok(stmt.query_map([], exposure_row)?.collect::<Result<Vec<_>, _>>()?)
+    Ok(store::list(vault.conn(), include_gone)?.into_iter().map(from_row).collect())
 }
 
 /// The exposures with these ids, in the order given.
 pub fn by_ids(vault: &Vault, ids: &[i64]) -> Result<Vec<Exposure>, Error> {
-    let mut stmt = vault.conn().prepare(&format!("SELECT {EXPOSURE_COLUMNS} FROM exposures WHERE id = ?1"))?;
-    ids.iter().map(|id| Ok(stmt.query_row([id], exposure_row)?)).collect()
+    ids.iter().map(|&id| Ok(from_row(store::by_id(vault.conn(), id)?))).collect()
 }
 
 /// Where an inventoried key is used: its current exposures.
 pub fn consumers(vault: &Vault, key_id: &str) -> Result<Vec<Exposure>, Error> {
-    current_of(vault, "key_id", key_id)
+    Ok(store::current_of_key(vault.conn(), key_id)?.into_iter().map(from_row).collect())
 }
 
-/// The current exposures whose `column` (`key_id` or `shadow_id`) is `value`, by place.
-/// A shadow key's current exposures.
+/// A shadow key's current exposures, by place.
 pub fn of_shadow_key(vault: &Vault, shadow_id: &str) -> Result<Vec<Exposure>, Error> {
-    current_of(vault, "shadow_id", shadow_id)
-}
-
-fn current_of(vault: &Vault, column: &str, value: &str) -> Result<Vec<Exposure>, Error> {
-    let sql =
-        format!("SELECT {EXPOSURE_COLUMNS} FROM exposures WHERE {column} = ?1 AND gone_at IS NULL ORDER BY path, line");
-    let mut stmt = vault.conn().prepare(&sql)?;
-    Ok(stmt.query_map([value], exposure_row)?.collect::<Result<Vec<_>, _>>()?)
+    Ok(store::current_of_shadow_key(vault.conn(), shadow_id)?.into_iter().map(from_row).collect())
 }
 
 /// A key found in files that Keyward does not manage.
@@ -429,35 +378,26 @@ pub fn shadow_key_view(vault: &Vault, id: &str) -> Result<ShadowKey, Error> {
 }
 
 fn shadow_keys_where(vault: &Vault, id: Option<&str>) -> Result<Vec<ShadowKey>, Error> {
-    let mut stmt = vault.conn().prepare(
-        "SELECT s.id, s.provider, s.kind, s.label, s.status, s.linked_key_id, s.first_seen_at, s.last_seen_at,
-                (SELECT COUNT(*) FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL),
-                (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL ORDER BY e.path, e.line LIMIT 1),
-                s.verified_at, s.verify_result
-         FROM shadow_keys s WHERE ?1 IS NULL OR s.id = ?1
-         ORDER BY s.status = 'unmanaged' DESC, s.provider, s.kind, s.first_seen_at",
-    )?;
-    let t = |s: String| time::parse(&s).unwrap_or_default();
-    Ok(stmt
-        .query_map([id], |r| {
-            Ok(ShadowKey {
-                id: r.get(0)?,
-                provider: r.get(1)?,
-                kind: r.get(2)?,
-                label: r.get(3)?,
-                status: r.get(4)?,
-                linked_key_id: r.get(5)?,
-                first_seen_at: t(r.get(6)?),
-                last_seen_at: t(r.get(7)?),
-                exposures: r.get::<_, i64>(8)? as u64,
-                first_place: r.get(9)?,
-                verified: match (r.get::<_, Option<String>>(10)?, r.get::<_, Option<String>>(11)?) {
-                    (Some(at), Some(result)) => Some((t(at), result)),
-                    _ => None,
-                },
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?)
+    // An instant that does not read (a vault edited by hand) is the epoch.
+    Ok(store::shadow_keys(vault.conn(), id)?
+        .into_iter()
+        .map(|r| ShadowKey {
+            id: r.id,
+            provider: r.provider,
+            kind: r.kind,
+            label: r.label,
+            status: r.status,
+            linked_key_id: r.linked_key_id,
+            first_seen_at: r.first_seen_at.unwrap_or_default(),
+            last_seen_at: r.last_seen_at.unwrap_or_default(),
+            exposures: r.exposures,
+            first_place: r.first_place,
+            verified: match (r.verified_at_set, r.verify_result) {
+                (true, Some(result)) => Some((r.verified_at.unwrap_or_default(), result)),
+                _ => None,
+            },
+        })
+        .collect())
 }
 
 /// Links a shadow key to an inventoried key: its exposures become that key's consumer
@@ -477,17 +417,10 @@ pub fn link(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Result<(), Erro
         });
     }
     let tx = vault.write()?;
-    let n = tx.execute(
-        "UPDATE shadow_keys SET status = 'linked', linked_key_id = ?1 WHERE id = ?2",
-        params![key.id, shadow_id],
-    )?;
-    if n == 0 {
+    if !store::link_shadow_key(&tx, shadow_id, &key.id)? {
         return Err(Error::NotFound { what: "shadow key", id: shadow_id.to_owned() });
     }
-    tx.execute(
-        "UPDATE exposures SET key_id = ?1, evidence = 'linked', held_as = ?2 WHERE shadow_id = ?3",
-        params![key.id, format!("key {} (linked)", key.name), shadow_id],
-    )?;
+    store::link_exposures(&tx, shadow_id, &key.id, &format!("key {} (linked)", key.name))?;
     tx.commit()?;
     Ok(())
 }
@@ -495,10 +428,7 @@ pub fn link(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Result<(), Erro
 /// Dismisses a shadow key (not a key to manage: a test fixture, someone else's); it raises no
 /// finding any more, and its exposures stay listed.
 pub fn dismiss(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
-    let n = vault
-        .conn()
-        .execute("UPDATE shadow_keys SET status = 'dismissed', linked_key_id = NULL WHERE id = ?1", [shadow_id])?;
-    if n == 0 {
+    if !store::dismiss_shadow_key(vault.conn(), shadow_id)? {
         return Err(Error::NotFound { what: "shadow key", id: shadow_id.to_owned() });
     }
     Ok(())
@@ -507,32 +437,20 @@ pub fn dismiss(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
 /// What the audit judges of the scans: current exposures of held or listed secrets, and
 /// unmanaged shadow keys with current exposures (as resources of kind [`SHADOW_KEY`]).
 pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), Error> {
-    let mut stmt = vault.conn().prepare(
-        "SELECT key_id, connector, path, line, revision FROM exposures
-         WHERE gone_at IS NULL AND secret = 1 AND (key_id IS NOT NULL OR connector IS NOT NULL) ORDER BY path, line",
-    )?;
-    let facts = stmt
-        .query_map([], |r| {
-            let (path, line, rev): (String, i64, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
-            Ok(ExposureFact {
-                key_id: r.get(0)?,
-                connector: r.get(1)?,
-                place: if rev.is_empty() {
-                    format!("{path}:{line}")
-                } else {
-                    format!("{path}:{line}@{}", &rev[..rev.len().min(12)])
-                },
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let facts = store::held_secret_places(vault.conn())?
+        .into_iter()
+        .map(|p| ExposureFact {
+            key_id: p.key_id,
+            connector: p.connector,
+            place: match p.revision {
+                None => format!("{}:{}", p.path, p.line),
+                Some(rev) => format!("{}:{}@{}", p.path, p.line, &rev[..rev.len().min(12)]),
+            },
+        })
+        .collect();
     // An unknown access key id alone is not a secret; its secret next to it is the finding.
-    let secret_shadows: std::collections::HashSet<String> = vault
-        .conn()
-        .prepare(
-            "SELECT DISTINCT shadow_id FROM exposures WHERE secret = 1 AND gone_at IS NULL AND shadow_id IS NOT NULL",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let secret_shadows: std::collections::HashSet<String> =
+        store::shadow_keys_with_current_secret(vault.conn())?.into_iter().collect();
     let shadows = shadow_keys(vault)?
         .into_iter()
         .filter(|s| s.status == "unmanaged" && s.exposures > 0 && secret_shadows.contains(&s.id))
@@ -551,15 +469,10 @@ pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), 
 
 /// A shadow key's stored facts needed to check it: provider, kind, fingerprint.
 pub fn shadow_key(vault: &Vault, id: &str) -> Result<(String, String, Fingerprint), Error> {
-    let row: Option<(String, String, Vec<u8>)> = vault
-        .conn()
-        .query_row("SELECT provider, kind, fingerprint FROM shadow_keys WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    let (provider, kind, fp) = row.ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })?;
-    let fp =
-        Fingerprint::try_from(fp.as_slice()).map_err(|_| Error::Unreadable { what: format!("shadow key {id}") })?;
+    let store::ShadowKeyFacts { provider, kind, fingerprint } = store::shadow_key_facts(vault.conn(), id)?
+        .ok_or_else(|| Error::NotFound { what: "shadow key", id: id.to_owned() })?;
+    let fp = Fingerprint::try_from(fingerprint.as_slice())
+        .map_err(|_| Error::Unreadable { what: format!("shadow key {id}") })?;
     Ok((provider, kind, fp))
 }
 
@@ -573,7 +486,7 @@ pub fn recover_token(
 ) -> Result<(crate::Secret, Option<String>), Error> {
     use crate::scan::detect::{Detector, NEAR_LINES};
     let index = Index::new(&vault.fingerprint_key());
-    let places = current_of(vault, "shadow_id", shadow_id)?;
+    let places = of_shadow_key(vault, shadow_id)?;
     let detector = Detector::new();
     for e in places.iter().filter(|e| e.revision.is_none()) {
         // Read as the scan reads: checked on the open file, so a FIFO or a huge file swapped in
@@ -620,15 +533,11 @@ pub fn record_verification(
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let result = match detail {
         Some(d) => format!("{outcome}: {d}"),
         None => outcome.to_owned(),
     };
-    vault.conn().execute(
-        "UPDATE shadow_keys SET verified_at = ?1, verify_result = ?2 WHERE id = ?3",
-        params![at, result, shadow_id],
-    )?;
+    store::set_verification(vault.conn(), shadow_id, now, &result)?;
     let mut entry = crate::activity::Entry::new("verify", outcome).provider(provider).subject(shadow_id);
     if let Some(d) = detail {
         entry = entry.detail(d);
