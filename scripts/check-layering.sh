@@ -52,6 +52,12 @@ for f in $(grep -rlE '\.(execute|prepare|prepare_cached|query_row|query_map|exec
   echo "layering: SQL outside the store layer in $f (move it to core/src/store/)" >&2
   fail=1
 done
+# The store reads columns by name (`r.get("name")`), never by position: a column added to a
+# SELECT cannot shift what another field reads.
+if grep -rnE '\.get(::<[^>]*>)?\([0-9]+\)' core/src/store; then
+  echo "layering: a column read by position in the store layer (above)" >&2
+  fail=1
+fi
 # Every write transaction is `Vault::write` (BEGIN IMMEDIATE): a deferred one fails with
 # "database is locked" when it upgrades while another process writes (ARCHITECTURE.md).
 if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction::new' core/src cli/src src-tauri/src \
@@ -61,5 +67,5 @@ if grep -rnE '\.(unchecked_)?transaction\(|transaction_with_behavior|Transaction
 fi
 # Make sure the check can fail: the desktop shell does depend on tauri.
 cargo tree -p keyward-desktop -i tauri -e normal 2>/dev/null | grep -q "^tauri v" || { echo "layering: check is broken (tauri not found under keyward-desktop)" >&2; fail=1; }
-[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; core builds without the demo; front ends only through api; SQL only in the store layer; writes through Vault::write)"
+[ "$fail" = 0 ] && echo "layering: ok (core, connectors and fakes free of tauri, wry and clap; fakes free of our crates; core builds without the demo; front ends only through api; SQL only in the store layer, columns by name; writes through Vault::write)"
 exit "$fail"

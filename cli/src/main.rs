@@ -699,7 +699,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let runtime = runtime()?;
             let bar = output::Progress::new(std::io::stderr().is_terminal());
-            let report = runtime.block_on(api::demo(&home, &mut vault, &|p| bar.update(&p)))?;
+            let report = runtime.block_on(api::demo(&home, &mut vault, &|p| bar.update(&p), std::future::pending()))?;
             bar.finish();
             for r in &report.syncs {
                 println!("{}: {} keys", r.connector, r.seen);

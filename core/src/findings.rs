@@ -435,7 +435,8 @@ pub fn get(vault: &Vault, id: i64) -> Result<FindingView, Error> {
     get_in(vault.conn(), id)
 }
 
-fn get_in(conn: &rusqlite::Connection, id: i64) -> Result<FindingView, Error> {
+/// One finding, inside a transaction.
+pub(crate) fn get_in(conn: &rusqlite::Connection, id: i64) -> Result<FindingView, Error> {
     store::by_id(conn, id)?
         .map(view)
         .ok_or_else(|| Error::NotFound { what: "finding", id: id.to_string() })

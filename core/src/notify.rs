@@ -254,13 +254,20 @@ pub fn summary(notes: &[Notification]) -> Notification {
 }
 
 /// Held notifications whose findings still matter (firing, or closed reminders), oldest first;
-/// the queue is emptied.
-fn take_pending(vault: &Vault) -> Result<Vec<(&'static str, FindingView)>, Error> {
-    let rows = store::held(vault.conn())?;
-    store::clear_held(vault.conn())?;
+/// the queue is emptied. Read and emptied in one IMMEDIATE transaction: a notification another
+/// process holds meanwhile waits for the next take instead of being deleted unread, and a
+/// finding that cannot be read leaves the queue as it was.
+fn take_pending(vault: &mut Vault) -> Result<Vec<(&'static str, FindingView)>, Error> {
+    let tx = vault.write()?;
+    let rows = store::held(&tx)?;
+    store::clear_held(&tx)?;
     let mut out = Vec::new();
     for store::HeldRow { finding_id, event } in rows {
-        let Ok(f) = findings::get(vault, finding_id) else { continue };
+        let f = match findings::get_in(&tx, finding_id) {
+            Ok(f) => f,
+            Err(Error::NotFound { .. }) => continue, // a finding gone from the vault: nothing to say
+            Err(e) => return Err(e),
+        };
         let event: &'static str = match event.as_str() {
             "reminder.closed" => "reminder.closed",
             "finding.escalated" => "finding.escalated",
@@ -271,6 +278,7 @@ fn take_pending(vault: &Vault) -> Result<Vec<(&'static str, FindingView)>, Error
         }
         out.push((event, f));
     }
+    tx.commit()?;
     Ok(out)
 }
 

@@ -222,17 +222,24 @@ pub struct JobView {
     pub running_in: Option<String>,
 }
 
-/// Creates the default jobs that do not exist yet (a sync per connector, the audit) and drops
-/// the syncs of connectors that are gone.
+/// Creates the default jobs that do not exist yet (a sync per connector, the audit, the scan)
+/// and drops the syncs of connectors that are gone. Writes only what differs: the scheduler of
+/// every process calls this at each wake, and an `INSERT OR IGNORE` takes the write lock even
+/// when it ignores. Two processes doing it at once agree (ignored inserts, idempotent deletes).
 pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
     let connectors: Vec<String> = connector::list(vault)?.into_iter().map(|c| c.name).collect();
     let conn = vault.conn();
-    store::ensure(conn, &Job::Audit.id(), DEFAULT_AUDIT_CRON)?;
-    store::ensure(conn, &Job::Scan.id(), DEFAULT_SCAN_CRON)?;
-    for c in &connectors {
-        store::ensure(conn, &Job::Sync(c.clone()).id(), DEFAULT_SYNC_CRON)?;
+    let existing = store::ids(conn)?;
+    let wanted = [(Job::Audit, DEFAULT_AUDIT_CRON), (Job::Scan, DEFAULT_SCAN_CRON)]
+        .into_iter()
+        .chain(connectors.iter().map(|c| (Job::Sync(c.clone()), DEFAULT_SYNC_CRON)));
+    for (job, cron) in wanted {
+        let id = job.id();
+        if !existing.contains(&id) {
+            store::ensure(conn, &id, cron)?;
+        }
     }
-    for id in store::ids(conn)? {
+    for id in existing {
         if let Some(Job::Sync(c)) = Job::parse(&id)
             && !connectors.contains(&c)
         {

@@ -220,7 +220,7 @@ async fn every_rule_fires_exactly_where_the_table_says() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::new(dir.path());
     let mut vault = api::init(&home, Some(&Secret::new("demo".into()))).unwrap();
-    api::demo(&home, &mut vault, &|_| {}).await.unwrap();
+    api::demo(&home, &mut vault, &|_| {}, std::future::pending()).await.unwrap();
     let anchor = api::list_connectors(&vault)
         .unwrap()
         .iter()

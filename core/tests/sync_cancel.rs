@@ -43,3 +43,33 @@ async fn a_cancelled_sync_stops_at_once_and_records_why() {
     assert!(error.starts_with("cancelled by the user"), "{error}");
     assert!(api::list_keys(&vault, true, chrono::Utc::now()).unwrap().is_empty());
 }
+
+/// Locking the window's vault stops the demo it is building (no handle outlives the lock), and
+/// the demo's sync runs are closed, not left running for as long as the app lives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locking_stops_the_demo_and_closes_its_sync_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = api::Home::new(dir.path());
+    let mut vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
+    // The lock comes as the first sync reports progress.
+    let locked = std::sync::Arc::new(tokio::sync::Notify::new());
+    let signal = locked.clone();
+    let err = api::demo(&home, &mut vault, &move |_| signal.notify_one(), async move { locked.notified().await })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, keyward_core::Error::Vault(api::VaultError::Locked)), "{err}");
+    let db = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
+    let runs: Vec<(String, Option<String>)> = db
+        .prepare("SELECT status, error FROM sync_runs")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!runs.is_empty(), "the demo had begun its syncs");
+    assert!(runs.iter().all(|(status, _)| status != "running"), "{runs:?}");
+    assert!(
+        runs.iter().any(|(_, error)| error.as_deref().is_some_and(|e| e.starts_with("the vault was locked"))),
+        "{runs:?}"
+    );
+}

@@ -145,8 +145,10 @@ pub async fn explore_demo(
     }
     // The demo syncs too: it takes the window's one sync slot.
     let _turn = state.sync.start()?;
+    // Locking the vault stops it too: no handle outlives the lock.
+    let locked = state.session.closed();
     let mut vault = state.detached().await?;
-    api::demo(&state.home, &mut vault, &progress_to(app)).await?;
+    api::demo(&state.home, &mut vault, &progress_to(app), locked).await?;
     Ok(status_of(&state).await)
 }
 

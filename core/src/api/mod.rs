@@ -546,15 +546,22 @@ pub async fn sync_cancellable(
     match finished {
         Some(outcomes) => outcomes,
         None => {
-            let began = std::mem::take(&mut *began.lock().expect("not poisoned"));
-            let closed = sync::close_runs(vault, &began, "cancelled by the user; nothing of it was stored")?;
-            tracing::info!(closed, "sync cancelled");
-            activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")));
+            let closed = close_stopped_runs(vault, &began, "cancelled by the user; nothing of it was stored")?;
             Err(Error::Conflict(format!(
                 "sync cancelled: {closed} connectors stopped before they finished; nothing of theirs was stored"
             )))
         }
     }
+}
+
+/// Closes the sync runs a stopped piece of work began (they would show as running for as long
+/// as this process lives), and says so in the activity log; returns how many.
+fn close_stopped_runs(vault: &Vault, began: &std::sync::Mutex<Vec<i64>>, why: &str) -> Result<usize, Error> {
+    let began = std::mem::take(&mut *began.lock().expect("not poisoned"));
+    let closed = sync::close_runs(vault, &began, why)?;
+    tracing::info!(closed, "sync cancelled");
+    activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")));
+    Ok(closed)
 }
 
 /// Connectors fetched at once: providers are independent, and one slow provider must not hold
@@ -1085,18 +1092,41 @@ pub struct DemoReport {
 #[cfg(feature = "demo")]
 /// Builds (or refreshes) the demo workspace in this vault: connectors to the built-in
 /// stand-ins, Linear keys registered by hand and checked, a sync with progress, a scan of the
-/// demo project folder, an audit.
+/// demo project folder, an audit. `stop` ending (the window's vault locked) stops it; the sync
+/// runs it began are closed, and what it finished stays.
 pub async fn demo(
     home: &Home,
     vault: &mut Vault,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<DemoReport, Error> {
+    let began = std::sync::Mutex::new(Vec::new());
+    let built = tokio::select! {
+        report = build_demo(home, vault, progress, &began) => Some(report),
+        () = stop => None,
+    };
+    match built {
+        Some(report) => report,
+        None => {
+            close_stopped_runs(vault, &began, "the vault was locked; nothing of it was stored")?;
+            Err(Error::Vault(crate::vault::VaultError::Locked))
+        }
+    }
+}
+
+#[cfg(feature = "demo")]
+async fn build_demo(
+    home: &Home,
+    vault: &mut Vault,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    began: &std::sync::Mutex<Vec<i64>>,
 ) -> Result<DemoReport, Error> {
     // One set of stand-ins serves the whole build: the sync and the Linear checks.
     let stand_ins = crate::demo::populate(vault).await?;
     let connectors = connector::list(vault)?;
     let mut syncs = Vec::new();
     let sync_started = Utc::now();
-    let outcomes = sync_connectors(vault, connectors, Some(&stand_ins), progress, &Default::default()).await?;
+    let outcomes = sync_connectors(vault, connectors, Some(&stand_ins), progress, began).await?;
     // The demo ran what the scheduler would have: `schedule list` says so.
     crate::schedule::enabled_jobs(vault)?;
     for (name, outcome) in &outcomes {
