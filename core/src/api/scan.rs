@@ -537,10 +537,15 @@ pub async fn verify_shadow_key(vault: &mut Vault, id: &str, endpoints: &Endpoint
 /// in the vault, so checks running side by side — two windows' clicks, the CLI beside the app —
 /// still reach a provider at most once per interval. It is left to expire, never released.
 async fn pace(vault: &mut Vault, provider: &str) -> Result<(), Error> {
+    // A queue of checks moves one a second; a turn held far longer is a vault edited to stall.
+    pace_within(vault, provider, std::time::Duration::from_secs(60)).await
+}
+
+/// [`pace`], giving up (naming the holder) when no turn comes within `patience`.
+async fn pace_within(vault: &mut Vault, provider: &str, patience: std::time::Duration) -> Result<(), Error> {
     let holder = crate::lease::Holder::this_process("a found-key check");
     let name = format!("verify:{provider}");
-    // A queue of checks moves one a second; a turn held far longer is a vault edited to stall.
-    let give_up = Utc::now() + chrono::Duration::seconds(60);
+    let give_up = Utc::now() + chrono::Duration::from_std(patience).unwrap_or(chrono::Duration::seconds(60));
     while let Some(held) = crate::lease::acquire(vault, &name, &holder, VERIFY_INTERVAL, Utc::now())? {
         if Utc::now() > give_up {
             return Err(Error::Conflict(format!(
@@ -616,5 +621,25 @@ mod pacing_tests {
         let apart = ta.max(tb) - ta.min(tb);
         assert!(apart >= std::time::Duration::from_millis(900), "{ta:?} {tb:?}");
         assert!(tc < std::time::Duration::from_millis(900), "another provider waits for nobody: {tc:?}");
+    }
+
+    /// A turn held far longer than checks take (a vault edited to stall them, or a stuck
+    /// process) is given up, naming who holds it, instead of waiting for ever.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_turn_held_far_too_long_is_given_up_naming_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let fast = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+        let mut v =
+            Vault::create_with(&dir.path().join("vault.db"), Some(&crate::Secret::new("pw".into())), fast).unwrap();
+        let stuck = crate::lease::Holder::this_process("a stuck check");
+        let hour = std::time::Duration::from_secs(3600);
+        assert!(crate::lease::acquire(&mut v, "verify:datadog", &stuck, hour, Utc::now()).unwrap().is_none());
+        let t0 = std::time::Instant::now();
+        let err = pace_within(&mut v, "datadog", std::time::Duration::from_millis(1500)).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        assert!(err.to_string().contains(stuck.name()), "{err}");
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5), "{:?}", t0.elapsed());
+        // Another provider's checks go on.
+        pace_within(&mut v, "fastly", std::time::Duration::from_millis(1500)).await.unwrap();
     }
 }
