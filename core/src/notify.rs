@@ -255,8 +255,7 @@ pub fn summary(notes: &[Notification]) -> Notification {
 
 /// Held notifications whose findings still matter (firing, or closed reminders), oldest first;
 /// the queue is emptied. Read and emptied in one IMMEDIATE transaction: a notification another
-/// process holds meanwhile waits for the next take instead of being deleted unread, and a
-/// finding that cannot be read leaves the queue as it was.
+/// process holds meanwhile waits for the next take instead of being deleted unread.
 fn take_pending(vault: &mut Vault) -> Result<Vec<(&'static str, FindingView)>, Error> {
     let tx = vault.write()?;
     let rows = store::held(&tx)?;
@@ -266,7 +265,12 @@ fn take_pending(vault: &mut Vault) -> Result<Vec<(&'static str, FindingView)>, E
         let f = match findings::get_in(&tx, finding_id) {
             Ok(f) => f,
             Err(Error::NotFound { .. }) => continue, // a finding gone from the vault: nothing to say
-            Err(e) => return Err(e),
+            // A row edited into nonsense: said in the log, and the others are still told (failing
+            // here would hold every later notification behind it).
+            Err(e) => {
+                tracing::warn!(finding_id, error = %e, "a held notification's finding cannot be read; dropped");
+                continue;
+            }
         };
         let event: &'static str = match event.as_str() {
             "reminder.closed" => "reminder.closed",

@@ -546,7 +546,8 @@ pub async fn sync_cancellable(
     match finished {
         Some(outcomes) => outcomes,
         None => {
-            let closed = close_stopped_runs(vault, &began, "cancelled by the user; nothing of it was stored")?;
+            let closed =
+                close_stopped_runs(vault, &began, "cancelled", "cancelled by the user; nothing of it was stored")?;
             Err(Error::Conflict(format!(
                 "sync cancelled: {closed} connectors stopped before they finished; nothing of theirs was stored"
             )))
@@ -555,12 +556,17 @@ pub async fn sync_cancellable(
 }
 
 /// Closes the sync runs a stopped piece of work began (they would show as running for as long
-/// as this process lives), and says so in the activity log; returns how many.
-fn close_stopped_runs(vault: &Vault, began: &std::sync::Mutex<Vec<i64>>, why: &str) -> Result<usize, Error> {
+/// as this process lives), and says so in the activity log as `outcome`; returns how many.
+fn close_stopped_runs(
+    vault: &Vault,
+    began: &std::sync::Mutex<Vec<i64>>,
+    outcome: &str,
+    why: &str,
+) -> Result<usize, Error> {
     let began = std::mem::take(&mut *began.lock().expect("not poisoned"));
     let closed = sync::close_runs(vault, &began, why)?;
-    tracing::info!(closed, "sync cancelled");
-    activity::record(vault, Entry::new("sync", "cancelled").detail(format!("{closed} connectors stopped")));
+    tracing::info!(closed, outcome, "sync stopped");
+    activity::record(vault, Entry::new("sync", outcome).detail(format!("{closed} connectors stopped")));
     Ok(closed)
 }
 
@@ -1108,7 +1114,9 @@ pub async fn demo(
     match built {
         Some(report) => report,
         None => {
-            close_stopped_runs(vault, &began, "the vault was locked; nothing of it was stored")?;
+            // The last write of this handle, dropped after it: runs left `running` would show as
+            // running for as long as the app lives.
+            close_stopped_runs(vault, &began, "locked", "the vault was locked; nothing of it was stored")?;
             Err(Error::Vault(crate::vault::VaultError::Locked))
         }
     }
