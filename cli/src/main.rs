@@ -5,6 +5,7 @@ mod log;
 mod output;
 mod prompt;
 mod recovery;
+mod rotate;
 mod scan;
 
 use std::io::{IsTerminal, Read};
@@ -150,6 +151,11 @@ enum Command {
     /// Findings across audits: list, history, acknowledge, snooze, reopen
     #[command(subcommand)]
     Findings(FindingsCmd),
+    /// Rotate a key at its provider: the plan first, then each step (AWS IAM access keys)
+    Rotate(rotate::RotateArgs),
+    /// Rotations: list, show with the journal, resume, abort
+    #[command(subcommand)]
+    Rotations(rotate::RotationsCmd),
     /// The audit policy (policy.toml in the home): thresholds, rules on/off, severities
     #[command(subcommand)]
     Policy(PolicyCmd),
@@ -813,6 +819,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Findings(cmd) => findings(&home, cmd)?,
+        Command::Rotate(args) => rotate::rotate(&home, args)?,
+        Command::Rotations(cmd) => rotate::rotations(&home, cmd)?,
         Command::Scan(args) => scan::scan(&home, args)?,
         Command::ScanConfig(args) => scan::config(&home, args)?,
         Command::Exposures { all, key, json } => scan::exposures(&home, all, json, key)?,

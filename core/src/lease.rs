@@ -23,16 +23,16 @@ pub const LONGEST: std::time::Duration = std::time::Duration::from_secs(24 * 60 
 pub struct Holder {
     id: String,
     name: String,
+    pid: u32,
+    host: String,
 }
 
 impl Holder {
     /// This process, described as `what` ("keyward daemon", "Keyward app"): the name the other
     /// side is shown is `what (pid N on HOST)`. Each call is a new holder.
     pub fn this_process(what: &str) -> Self {
-        Self {
-            id: uuid::Uuid::now_v7().to_string(),
-            name: format!("{what} (pid {} on {})", std::process::id(), hostname()),
-        }
+        let (pid, host) = (std::process::id(), hostname());
+        Self { id: uuid::Uuid::now_v7().to_string(), name: format!("{what} (pid {pid} on {host})"), pid, host }
     }
 
     /// What other processes are told holds the lease.
@@ -51,6 +51,14 @@ fn hostname() -> String {
         Ok(name) if ok && !name.is_empty() => name.to_owned(),
         _ => "this machine".to_owned(),
     }
+}
+
+/// Whether process `pid` runs on this machine (it may belong to another user).
+pub(crate) fn process_alive(pid: i64) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
 /// Someone else's live lease.
@@ -74,13 +82,21 @@ pub(crate) fn take(
     if let Some(other) = live(tx, name, now)?.filter(|(id, _)| *id != holder.id).map(|(_, held)| held) {
         return Ok(Some(other));
     }
-    store::leases::put(tx, name, &holder.id, &holder.name, now, expiry(now, ttl))?;
+    let taker =
+        store::leases::Taker { holder: &holder.id, holder_name: &holder.name, pid: holder.pid, host: &holder.host };
+    store::leases::put(tx, name, &taker, now, expiry(now, ttl))?;
     Ok(None)
 }
 
 /// The live lease on `name`, with its holder's id.
 fn live(conn: &rusqlite::Connection, name: &str, now: DateTime<Utc>) -> Result<Option<(String, HeldElsewhere)>, Error> {
     Ok(store::leases::read(conn, name)?.and_then(|row| {
+        // A holder on this machine whose process is gone (SIGKILL, a crash) holds nothing: no
+        // need to wait for its lease to run out. (A reused pid only makes this fall back to the
+        // expiry.)
+        if row.host.as_deref() == Some(hostname().as_str()) && row.pid.is_some_and(|pid| !process_alive(pid)) {
+            return None;
+        }
         let until = row.expires_at?;
         let believable = until <= now + chrono::Duration::from_std(LONGEST).expect("a day fits");
         (until > now && believable).then_some((row.holder, HeldElsewhere { holder: row.holder_name, until }))
@@ -194,9 +210,11 @@ mod tests {
         let mut v = vault(&dir);
         v.conn()
             .execute_batch(
-                "INSERT INTO leases VALUES ('job:audit', 'x', 'someone', 'now', 'never');
-                 INSERT INTO leases VALUES ('job:scan', X'00', 7, 1.5, X'ff');
-                 INSERT INTO leases VALUES ('job:sync:a', 'x', 'someone', '2026-01-01T00:00:00Z', '9999-12-31T00:00:00Z');",
+                "INSERT INTO leases (name, holder, holder_name, taken_at, expires_at)
+                     VALUES ('job:audit', 'x', 'someone', 'now', 'never');
+                 INSERT INTO leases VALUES ('job:scan', X'00', 7, 1.5, X'ff', 'pid', X'01');
+                 INSERT INTO leases (name, holder, holder_name, taken_at, expires_at)
+                     VALUES ('job:sync:a', 'x', 'someone', '2026-01-01T00:00:00Z', '9999-12-31T00:00:00Z');",
             )
             .unwrap();
         let me = Holder::this_process("keyward daemon");
@@ -206,5 +224,31 @@ mod tests {
         assert_eq!(holder_of(&v, "job:sync:a", now).unwrap(), None, "a lease for ever holds nothing");
         assert_eq!(acquire(&mut v, "job:audit", &me, Duration::from_secs(5), now).unwrap(), None);
         assert_eq!(acquire(&mut v, "job:scan", &me, Duration::from_secs(5), now).unwrap(), None);
+    }
+
+    /// A holder on this machine whose process is gone (SIGKILL) holds nothing, before its
+    /// lease runs out; one whose process lives keeps it.
+    #[test]
+    fn a_dead_holder_on_this_machine_holds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(&dir);
+        let mut dead = Holder::this_process("a rotation");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        dead.pid = child.id();
+        let now = Utc::now();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(acquire(&mut v, "rotation:k", &dead, hour, now).unwrap(), None);
+        assert_eq!(holder_of(&v, "rotation:k", now).unwrap(), None, "its process has exited");
+        let me = Holder::this_process("a rotation");
+        assert_eq!(acquire(&mut v, "rotation:k", &me, hour, now).unwrap(), None, "taken over at once");
+        let other = Holder::this_process("another rotation");
+        assert_eq!(acquire(&mut v, "rotation:k", &other, hour, now).unwrap().unwrap().holder, me.name());
+        // On another machine the pid means nothing here: only the expiry counts.
+        let mut elsewhere = Holder::this_process("a rotation");
+        elsewhere.pid = child.id();
+        elsewhere.host = "another-machine".into();
+        assert_eq!(acquire(&mut v, "rotation:j", &elsewhere, hour, now).unwrap(), None);
+        assert!(holder_of(&v, "rotation:j", now).unwrap().is_some());
     }
 }

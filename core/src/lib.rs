@@ -29,7 +29,7 @@ macro_rules! behind_api {
 
 behind_api!(
     activity, audit, connector, crypto, demo, exposure, findings, inventory, lease, model, notify, policy, report,
-    scan, schedule, sync, time, vault
+    rotation, scan, schedule, sync, time, vault
 );
 
 pub use error::Error;

@@ -91,16 +91,9 @@ pub fn close_runs(vault: &Vault, ids: &[i64], why: &str) -> Result<usize, Error>
 /// without this they would show as running for ever. Runs from before the process was
 /// recorded count as gone. Returns how many were closed.
 pub fn recover_interrupted(vault: &Vault) -> Result<usize, Error> {
-    let alive = |pid: i64| {
-        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
-        // SAFETY: signal 0 only checks that the process exists and may be signalled.
-        pid > 0
-            && (unsafe { libc::kill(pid, 0) } == 0
-                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
-    };
     let mut closed = 0;
     for run in store::sync_runs::running(vault.conn())? {
-        if run.pid.is_some_and(alive) {
+        if run.pid.is_some_and(crate::lease::process_alive) {
             continue;
         }
         let why = "interrupted: the process running this sync ended before it finished; nothing of it was stored";
@@ -147,7 +140,7 @@ pub fn apply(
         .map(|k| (k.external_id.clone(), k))
         .collect();
     let note = |key_id: &str, change: &str, field: Option<&str>, old: Option<&str>, new: Option<&str>| {
-        let row = HistoryRow { key_id, sync_run_id: run_id, at: now, change, field, old_value: old, new_value: new };
+        let row = HistoryRow { key_id, sync_run_id: Some(run_id), at: now, change, field, old_value: old, new_value: new };
         store::inventory::note(&tx, &row)
     };
 

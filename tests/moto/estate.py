@@ -38,6 +38,8 @@ def main():
     p.add_argument("--truth", required=True)
     p.add_argument("--root-key", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--auth", action="store_true")
+    p.add_argument("--operator", action="store_true",
+                   help="also create an administrator whose key pair the truth holds (for --auth: the connector's identity)")
     p.add_argument("--apigateway", action="store_true", help="also seed API Gateway (REST keys, usage plans, V1/V2 APIs)")
     args = p.parse_args()
 
@@ -120,6 +122,16 @@ def main():
             truth.append(["owner_two_active_keys", user, None])
             owners_with_two.append(user)
 
+    operator = None
+    if args.operator:
+        iam.create_user("us-east-1", "keyward-operator")
+        iam.attach_user_policy(ADMIN_ARN, "keyward-operator")
+        key = iam.create_access_key("keyward-operator")
+        operator = {"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}
+        keys_out.append({"external_id": key.access_key_id, "owner": "keyward-operator", "status": "active",
+                         "created_days": 0, "used_days": None})
+        truth.append(["owner_admin_access", "keyward-operator", key.access_key_id])
+
     if args.root_key:
         iam.account_summary._account_access_keys_present = 1
         truth.append(["root_access_key", "root", None])
@@ -132,7 +144,7 @@ def main():
 
     with open(args.truth, "w") as f:
         json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out,
-                   "account_id": ACCOUNT, "apigateway": apigateway}, f)
+                   "account_id": ACCOUNT, "apigateway": apigateway, "operator": operator}, f)
 
     if args.auth:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
@@ -146,6 +158,11 @@ def main():
             iam.delete_access_key(words[2], words[1])
         elif words and words[0] == "deactivate_key":
             iam.update_access_key(words[1], words[2], "Inactive")
+        elif words and words[0] == "keys":
+            # The user's keys as IAM holds them now: `KEYS id:Active id:Inactive`.
+            held = iam.list_access_keys(words[1])
+            print("KEYS " + " ".join(f"{k.access_key_id}:{k.status}" for k in held), flush=True)
+            continue
         else:
             print(f"ERR unknown command {line!r}", flush=True)
             continue

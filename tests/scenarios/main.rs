@@ -12,5 +12,6 @@ mod hardening;
 mod providers;
 mod reliability;
 mod reports;
+mod rotation;
 mod scan;
 mod secrets;

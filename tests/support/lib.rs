@@ -178,6 +178,32 @@ impl MotoEstate {
         assert_eq!(line.trim(), "OK", "estate.py answered {line:?} to {command:?}");
     }
 
+    /// The access keys IAM holds for `user` now: (id, active).
+    pub fn keys_of(&mut self, user: &str) -> Vec<(String, bool)> {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "keys {user}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        let listed = line.trim().strip_prefix("KEYS").unwrap_or_else(|| panic!("estate.py answered {line:?}"));
+        listed
+            .split_whitespace()
+            .map(|k| {
+                let (id, status) = k.split_once(':').unwrap();
+                (id.to_owned(), status == "Active")
+            })
+            .collect()
+    }
+
+    /// Points a home's CLI at this moto with the operator's key pair (`--operator`), which
+    /// `--auth` checks like AWS does.
+    pub fn configure_operator(&self, home: &mut Home) {
+        self.configure(home);
+        let op = &self.truth["operator"];
+        home.set_env("AWS_ACCESS_KEY_ID", op["access_key_id"].as_str().expect("started with --operator"));
+        home.set_env("AWS_SECRET_ACCESS_KEY", op["secret_access_key"].as_str().unwrap());
+    }
+
     /// Points a home's CLI at this moto with dummy credentials.
     pub fn configure(&self, home: &mut Home) {
         home.set_env("AWS_ENDPOINT_URL", &self.endpoint);

@@ -25,8 +25,10 @@ pub mod fastly;
 pub mod linear;
 pub mod mongodb_atlas;
 pub mod newrelic;
+pub mod rotation;
 
 pub use connection::{Connect, Credentials, DEMO, SettingError, Settings, Source};
+pub use rotation::{Created, HeldKey, KeyRef, OpenRotator, Rotator};
 
 /// Every provider, one line each; the order is the order users see.
 pub const REGISTRY: &[&Provider] = &[
@@ -183,6 +185,8 @@ pub type Probe = for<'a> fn(&'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Livene
 /// What rotation can do at a provider.
 #[derive(Debug)]
 pub struct Rotation {
+    /// The kinds of key Keyward rotates at this provider (`access_key`); empty: none.
+    pub kinds: &'static [&'static str],
     /// Creating a new key beside the old one.
     pub create: Support,
     /// Disabling a key without deleting it (a grace period that can be undone).
@@ -191,6 +195,43 @@ pub struct Rotation {
     pub delete: Support,
     /// Limits that shape a rotation ("2 access keys per IAM user").
     pub limits: &'static [&'static str],
+    /// The most keys an owner may hold at once (`Some(2)` for IAM users), where there is a limit.
+    pub keys_per_owner: Option<usize>,
+    /// How long a new key may take to be accepted (IAM: seconds, sometimes over ten).
+    pub settle: std::time::Duration,
+    /// The rotation calls, made from a connector's settings and credentials.
+    pub open: Option<OpenRotator>,
+}
+
+impl Rotation {
+    /// Nothing rotated: the base of the providers whose `create`, `disable` and `delete` say why
+    /// not (`Rotation { create: Support::No(..), .., ..Rotation::NONE }`).
+    pub const NONE: Rotation = Rotation {
+        kinds: &[],
+        create: Support::No("not rotated"),
+        disable: Support::No("not rotated"),
+        delete: Support::No("not rotated"),
+        limits: &[],
+        keys_per_owner: None,
+        settle: std::time::Duration::ZERO,
+        open: None,
+    };
+
+    /// Opens the rotation calls for a connector of this provider.
+    pub async fn open(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+    ) -> Result<Box<dyn Rotator>, ConnectorError> {
+        match self.open {
+            Some(open) => open(settings, credentials).await,
+            None => Err(ConnectorError::new(
+                "rotation",
+                crate::ErrorKind::Unsupported,
+                "this provider's keys are not rotated",
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod jobs;
 mod notifications;
+mod rotation;
 mod scan;
 mod session;
 
@@ -25,6 +26,7 @@ use crate::sync;
 use crate::{Error, policy, time};
 
 pub use notifications::*;
+pub use rotation::*;
 pub use scan::*;
 pub use session::Session;
 

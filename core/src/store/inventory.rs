@@ -276,10 +276,11 @@ pub(crate) fn mark_removed(conn: &Connection, id: &str, at: DateTime<Utc>) -> Re
     Ok(())
 }
 
-/// One row of a key's history, written by a sync run.
+/// One row of a key's history, written by a sync run or a rotation.
 pub(crate) struct HistoryRow<'a> {
     pub key_id: &'a str,
-    pub sync_run_id: i64,
+    /// The sync run that saw it; `None` for a rotation's changes.
+    pub sync_run_id: Option<i64>,
     pub at: DateTime<Utc>,
     /// `added`, `changed`, `removed` or `reappeared`.
     pub change: &'a str,
@@ -388,4 +389,95 @@ pub(crate) fn resources(conn: &Connection) -> Result<Vec<Resource>, Error> {
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A key a rotation created, with its secret sealed to the row.
+pub(crate) struct RotatedKey<'a> {
+    pub id: &'a str,
+    pub provider: &'a str,
+    pub connector_id: i64,
+    pub external_id: &'a str,
+    pub name: &'a str,
+    pub owner: Option<&'a str>,
+    pub kind: &'a str,
+    /// The old key's normalised and raw scopes (the new key has the same permissions).
+    pub scopes: &'a str,
+    pub raw_scopes: &'a str,
+    pub sealed_secret: &'a [u8],
+    pub at: DateTime<Utc>,
+    /// Written into its `added` history row.
+    pub rotation_id: &'a str,
+}
+
+/// Inserts a key a rotation created, and its `added` history row (naming the rotation).
+pub(crate) fn insert_rotated(conn: &Connection, k: &RotatedKey<'_>) -> Result<(), Error> {
+    let at = time::to_string(k.at);
+    conn.execute(
+        "INSERT INTO api_keys (id, provider, connector_id, external_id, name, owner, status, created_at, scopes,
+             raw_scopes, secret, kind, usage_tracked, first_seen_at, last_seen_at)
+         VALUES (:id, :provider, :connector_id, :external_id, :name, :owner, 'active', :at, :scopes, :raw_scopes,
+             :secret, :kind, 1, :at, :at)",
+        rusqlite::named_params! {
+            ":id": k.id,
+            ":provider": k.provider,
+            ":connector_id": k.connector_id,
+            ":external_id": k.external_id,
+            ":name": k.name,
+            ":owner": k.owner,
+            ":at": at,
+            ":scopes": k.scopes,
+            ":raw_scopes": k.raw_scopes,
+            ":secret": k.sealed_secret,
+            ":kind": k.kind,
+        },
+    )?;
+    let detail = format!("rotation {}", k.rotation_id);
+    let row = HistoryRow {
+        key_id: k.id,
+        sync_run_id: None,
+        at: k.at,
+        change: "added",
+        field: None,
+        old_value: None,
+        new_value: Some(&detail),
+    };
+    note(conn, &row)
+}
+
+/// Sets a key's status (`active` or `inactive`), with its history row when it changed.
+pub(crate) fn set_status(conn: &Connection, id: &str, status: &str, at: DateTime<Utc>) -> Result<(), Error> {
+    let old: Option<String> =
+        conn.query_row("SELECT status FROM api_keys WHERE id = ?1", [id], |r| r.get("status")).optional()?;
+    if old.as_deref() == Some(status) || old.is_none() {
+        return Ok(());
+    }
+    conn.execute("UPDATE api_keys SET status = ?2 WHERE id = ?1", params![id, status])?;
+    let row = HistoryRow {
+        key_id: id,
+        sync_run_id: None,
+        at,
+        change: "changed",
+        field: Some("status"),
+        old_value: old.as_deref(),
+        new_value: Some(status),
+    };
+    note(conn, &row)
+}
+
+/// Marks a key removed by a rotation (deleted at the provider), with its history row.
+pub(crate) fn retire(conn: &Connection, id: &str, at: DateTime<Utc>, why: &str) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE api_keys SET removed_at = ?2 WHERE id = ?1 AND removed_at IS NULL",
+        params![id, time::to_string(at)],
+    )?;
+    let row = HistoryRow {
+        key_id: id,
+        sync_run_id: None,
+        at,
+        change: "removed",
+        field: None,
+        old_value: None,
+        new_value: Some(why),
+    };
+    note(conn, &row)
 }

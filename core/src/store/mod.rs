@@ -14,6 +14,7 @@ pub(crate) mod jobs;
 pub(crate) mod leases;
 pub(crate) mod notifications;
 pub(crate) mod policies;
+pub(crate) mod rotations;
 pub(crate) mod settings;
 pub(crate) mod sync_runs;
 

@@ -467,9 +467,20 @@ pub async fn caller_identity(
     match client.get_caller_identity().send().await {
         Ok(out) => Ok(Liveness::Live(out.arn().map(str::to_owned))),
         Err(e) => {
-            let code =
-                e.as_service_error().and_then(|s| aws_sdk_sts::error::ProvideErrorMetadata::code(s)).unwrap_or("");
-            if matches!(code, "InvalidClientTokenId" | "SignatureDoesNotMatch" | "AccessDenied" | "ExpiredToken") {
+            // The SDK reads STS's `<ErrorResponse><Error>`; emulators and proxies wrap it
+            // differently (moto: `<Errors><Error>`), so read the body when it found no code.
+            let code = e
+                .as_service_error()
+                .and_then(|s| aws_sdk_sts::error::ProvideErrorMetadata::code(s).map(str::to_owned))
+                .or_else(|| {
+                    let body = e.raw_response()?.body().bytes().map(String::from_utf8_lossy)?.into_owned();
+                    xml_text(&body, "Code")
+                })
+                .unwrap_or_default();
+            if matches!(
+                code.as_str(),
+                "InvalidClientTokenId" | "SignatureDoesNotMatch" | "AccessDenied" | "ExpiredToken"
+            ) {
                 Ok(Liveness::Rejected)
             } else {
                 Err(ConnectorError::new(
@@ -521,6 +532,7 @@ mod tests {
 }
 
 pub(crate) mod provider;
+mod rotation;
 pub use provider::PROVIDER;
 
 crate::source_for!(AwsIam);

@@ -32,7 +32,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No("Keyward does not rotate API Gateway keys yet"),
         disable: Support::No("Keyward does not rotate API Gateway keys yet"),
         delete: Support::No("Keyward does not rotate API Gateway keys yet"),
-        limits: &[],
+        ..Rotation::NONE
     },
 };
 

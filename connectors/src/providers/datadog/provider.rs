@@ -48,7 +48,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No("Keyward does not rotate Datadog keys yet"),
         disable: Support::No("Datadog keys cannot be disabled, only deleted"),
         delete: Support::No("Keyward does not rotate Datadog keys yet"),
-        limits: &[],
+        ..Rotation::NONE
     },
 };
 

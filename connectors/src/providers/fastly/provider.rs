@@ -38,7 +38,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No("Keyward does not rotate Fastly tokens yet"),
         disable: Support::No("Fastly tokens cannot be disabled, only revoked"),
         delete: Support::No("Keyward does not rotate Fastly tokens yet"),
-        limits: &[],
+        ..Rotation::NONE
     },
 };
 

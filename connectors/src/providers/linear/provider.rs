@@ -27,7 +27,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No(super::UNSUPPORTED),
         disable: Support::No(super::UNSUPPORTED),
         delete: Support::No(super::UNSUPPORTED),
-        limits: &[],
+        ..Rotation::NONE
     },
 };
 

@@ -60,7 +60,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No("Keyward does not rotate Atlas keys yet"),
         disable: Support::No("Keyward does not rotate Atlas keys yet"),
         delete: Support::No("Keyward does not rotate Atlas keys yet"),
-        limits: &[],
+        ..Rotation::NONE
     },
 };
 

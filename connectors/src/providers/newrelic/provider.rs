@@ -48,7 +48,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No("Keyward does not rotate New Relic keys yet"),
         disable: Support::No("New Relic keys cannot be disabled, only deleted"),
         delete: Support::No("Keyward does not rotate New Relic keys yet"),
-        limits: &[],
+        ..Rotation::NONE
     },
 };
 

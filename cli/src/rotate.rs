@@ -1,0 +1,215 @@
+//! `keyward rotate` and `keyward rotations`: rotating a key on the command line, with its plan
+//! first, each step as it happens, and the journal of every rotation.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::{Args, Subcommand};
+use keyward_core::api::{self, Home, RotationOptions, RotationPlanView, RotationView};
+
+use crate::output::terminal_safe;
+
+#[derive(Args)]
+pub struct RotateArgs {
+    /// The key's Keyward id (`keys list`)
+    pub key: String,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go ahead without asking
+    #[arg(long)]
+    pub yes: bool,
+    /// How long the old key stays (disabled where the provider can) before it is deleted:
+    /// 24h, 90m, 7d, 30s or 0
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub grace: String,
+    /// When the owner already holds the most keys the provider allows and the other one is
+    /// inactive, delete that inactive key first (never an active one)
+    #[arg(long)]
+    pub delete_inactive: bool,
+}
+
+#[derive(Subcommand)]
+pub enum RotationsCmd {
+    /// Every rotation, newest first
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// One rotation with its journal
+    Show {
+        /// The rotation's id
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Go on with a rotation (after a crash or a failed step), or finish those whose grace
+    /// period is over when no id is given
+    Resume {
+        /// The rotation's id
+        id: Option<String>,
+    },
+    /// Undo a rotation before its old key is deleted: the old key comes back, the new one goes
+    Abort {
+        /// The rotation's id
+        id: String,
+    },
+}
+
+fn say(line: &str) {
+    eprintln!("  {}", terminal_safe(line));
+}
+
+pub fn rotate(home: &Home, args: RotateArgs) -> anyhow::Result<()> {
+    let opts = RotationOptions { grace: api::parse_duration(&args.grace)?, delete_inactive: args.delete_inactive };
+    let mut vault = crate::open(home)?;
+    let runtime = crate::runtime()?;
+    let plan = runtime.block_on(api::plan_rotation(&vault, &args.key, &opts))?;
+    print_plan(&plan);
+    if let Some(why) = &plan.refusal {
+        anyhow::bail!("{why}");
+    }
+    if args.dry_run {
+        println!("Dry run: nothing changed.");
+        return Ok(());
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!("not confirmed: pass --yes to rotate without a terminal");
+        }
+        eprint!("Rotate this key? [y/N] ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Not rotated.");
+            return Ok(());
+        }
+    }
+    let r = runtime.block_on(api::rotate(&mut vault, &args.key, &opts, &say))?;
+    println!("{}", summary(&r));
+    Ok(())
+}
+
+fn print_plan(p: &RotationPlanView) {
+    println!(
+        "Rotate {} ({} {}, owner {}) on {}:",
+        terminal_safe(&p.key_name),
+        p.provider,
+        terminal_safe(p.external_id.as_deref().unwrap_or("-")),
+        terminal_safe(p.owner.as_deref().unwrap_or("-")),
+        terminal_safe(&p.account)
+    );
+    let held: Vec<String> = p
+        .held
+        .iter()
+        .map(|k| format!("{} ({})", terminal_safe(&k.external_id), if k.active { "active" } else { "inactive" }))
+        .collect();
+    println!("  the owner holds: {}", if held.is_empty() { "no key".into() } else { held.join(", ") });
+    for (i, s) in p.steps.iter().enumerate() {
+        println!("  {}. {}", i + 1, terminal_safe(s));
+    }
+    if p.consumers.is_empty() {
+        println!("  no file is known to use this key (`keyward scan` looks)");
+    } else {
+        println!("  files that use it keep the old value until you update them:");
+        for c in &p.consumers {
+            println!("    {}:{}", terminal_safe(&c.path), c.line);
+        }
+    }
+}
+
+fn summary(r: &RotationView) -> String {
+    match r.state.as_str() {
+        "done" => format!(
+            "Rotated: {} replaced by {} (rotation {}).",
+            r.old_external_id,
+            r.new_external_id.as_deref().unwrap_or("-"),
+            r.id
+        ),
+        "grace" => format!(
+            "Rotated: {} is the new key; the old {} is deleted after {} (rotation {}; `keyward rotations resume` then, or the daemon does it).",
+            r.new_external_id.as_deref().unwrap_or("-"),
+            r.old_external_id,
+            r.grace_until.as_deref().unwrap_or("its grace period"),
+            r.id
+        ),
+        "rolled_back" => format!(
+            "Rolled back: {}; the old key {} is kept (rotation {}).",
+            terminal_safe(r.error.as_deref().unwrap_or("")),
+            r.old_external_id,
+            r.id
+        ),
+        state => format!("Rotation {} is {state} at step {}.", r.id, r.step),
+    }
+}
+
+pub fn rotations(home: &Home, cmd: RotationsCmd) -> anyhow::Result<()> {
+    match cmd {
+        RotationsCmd::List { json } => {
+            let vault = crate::open(home)?;
+            let list = api::list_rotations(&vault)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("No rotations.");
+            } else {
+                println!("{:<36}  {:<12}  {:<12}  {:<22}  NEW", "ID", "STATE", "STEP", "OLD");
+                for r in &list {
+                    println!(
+                        "{:<36}  {:<12}  {:<12}  {:<22}  {}",
+                        r.id,
+                        r.state,
+                        r.step,
+                        terminal_safe(&r.old_external_id),
+                        terminal_safe(r.new_external_id.as_deref().unwrap_or("-"))
+                    );
+                }
+            }
+        }
+        RotationsCmd::Show { id, json } => {
+            let vault = crate::open(home)?;
+            let r = api::rotation_by_id(&vault, &id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{}", summary(&r));
+                for e in &r.events {
+                    println!("  {}  {:<12} {:<10} {}", e.at, e.step, e.phase, terminal_safe(&e.detail));
+                }
+            }
+        }
+        RotationsCmd::Resume { id: Some(id) } => {
+            let mut vault = crate::open(home)?;
+            let r = crate::runtime()?.block_on(api::resume_rotation(&mut vault, &id, &say))?;
+            println!("{}", summary(&r));
+        }
+        RotationsCmd::Resume { id: None } => {
+            let mut vault = crate::open(home)?;
+            let done = crate::runtime()?.block_on(api::finish_due_rotations(&mut vault))?;
+            if done.is_empty() {
+                println!("No rotation is past its grace period.");
+            }
+            let mut failed = 0;
+            for (id, r) in done {
+                match r {
+                    Ok(r) => println!("{}", summary(&r)),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("rotation {id}: {e}");
+                    }
+                }
+            }
+            if failed > 0 {
+                anyhow::bail!("{failed} rotations could not be finished");
+            }
+        }
+        RotationsCmd::Abort { id } => {
+            let mut vault = crate::open(home)?;
+            let r = crate::runtime()?.block_on(api::abort_rotation(&mut vault, &id, &say))?;
+            println!("{}", summary(&r));
+        }
+    }
+    Ok(())
+}

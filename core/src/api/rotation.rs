@@ -1,0 +1,233 @@
+//! Rotations, as the CLI and the app see them: plan one (what the owner holds, the steps, the
+//! places the key is used), start it, resume or abort it, list them with their journals.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::ExposureView;
+use crate::Error;
+use crate::rotation;
+use crate::store::rotations::{self as journal, RotationRow};
+use crate::vault::Vault;
+
+pub use crate::rotation::Options as RotationOptions;
+
+/// A key its owner holds at the provider.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct HeldKeyView {
+    /// The provider's id.
+    pub external_id: String,
+    /// Whether it is active.
+    pub active: bool,
+    /// When it was created (RFC 3339), where the provider says.
+    pub created_at: Option<String>,
+}
+
+/// What a rotation will do, before it does it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct RotationPlanView {
+    /// Keyward's id of the key.
+    pub key_id: String,
+    /// Its name.
+    pub key_name: String,
+    /// Provider id.
+    pub provider: String,
+    /// The connector's name.
+    pub account: String,
+    /// Its owner at the provider.
+    pub owner: Option<String>,
+    /// The provider's id of the key.
+    pub external_id: Option<String>,
+    /// The keys its owner holds at the provider now.
+    pub held: Vec<HeldKeyView>,
+    /// The steps, in words.
+    pub steps: Vec<String>,
+    /// Where the key was found in files (they keep the old value until handed over).
+    pub consumers: Vec<ExposureView>,
+    /// The owner's inactive key deleted first, with consent.
+    pub make_room: Option<String>,
+    /// Why it cannot go ahead.
+    pub refusal: Option<String>,
+}
+
+/// One entry of a rotation's journal.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct RotationEventView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// The step.
+    pub step: String,
+    /// `begin`, `done`, `failed` or `reconciled`.
+    pub phase: String,
+    /// What it did or why it failed (never a secret).
+    pub detail: String,
+}
+
+/// A rotation.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct RotationView {
+    /// Its id.
+    pub id: String,
+    /// The key rotated (the old one).
+    pub key_id: String,
+    /// Provider id.
+    pub provider: String,
+    /// The key's name.
+    pub name: String,
+    /// Its owner.
+    pub owner: Option<String>,
+    /// The old key's provider id.
+    pub old_external_id: String,
+    /// The new key's Keyward id, once created.
+    pub new_key_id: Option<String>,
+    /// The new key's provider id, once created.
+    pub new_external_id: Option<String>,
+    /// `running`, `grace`, `done`, `rolled_back` or `failed` (waiting for the user).
+    pub state: String,
+    /// The last step begun.
+    pub step: String,
+    /// Whether that step is done.
+    pub step_done: bool,
+    /// In its grace period: when the old key is deleted.
+    pub grace_until: Option<String>,
+    /// Why it failed or rolled back.
+    pub error: Option<String>,
+    /// When it began.
+    pub started_at: Option<String>,
+    /// When it last moved.
+    pub updated_at: Option<String>,
+    /// Its journal (in `rotation`; empty in lists).
+    pub events: Vec<RotationEventView>,
+}
+
+fn view(r: RotationRow, events: Vec<RotationEventView>) -> RotationView {
+    RotationView {
+        id: r.id,
+        key_id: r.key_id,
+        provider: r.provider,
+        name: r.name,
+        owner: r.owner,
+        old_external_id: r.old_external_id,
+        new_key_id: r.new_key_id,
+        new_external_id: r.new_external_id,
+        state: r.state,
+        step: r.step,
+        step_done: r.step_done,
+        grace_until: r.grace_until.map(crate::time::to_string),
+        error: r.error,
+        started_at: r.started_at.map(crate::time::to_string),
+        updated_at: r.updated_at.map(crate::time::to_string),
+        events,
+    }
+}
+
+/// What rotating `key_id` would do; nothing is changed.
+pub async fn plan_rotation(vault: &Vault, key_id: &str, opts: &RotationOptions) -> Result<RotationPlanView, Error> {
+    let plan = rotation::plan(vault, key_id, opts).await?;
+    let consumers = super::key_consumers(vault, key_id)?;
+    Ok(RotationPlanView {
+        key_id: plan.key.id,
+        key_name: plan.key.name,
+        provider: plan.key.provider,
+        account: plan.connector,
+        owner: plan.key.owner,
+        external_id: plan.key.external_id,
+        held: plan
+            .held
+            .into_iter()
+            .map(|k| HeldKeyView {
+                external_id: k.external_id,
+                active: k.active,
+                created_at: k.created_at.map(crate::time::to_string),
+            })
+            .collect(),
+        steps: plan.steps,
+        consumers,
+        make_room: plan.make_room,
+        refusal: plan.refusal,
+    })
+}
+
+/// Rotates `key_id`: as far as it can go now (to its grace period, or to the end without one).
+/// `progress` gets a line per step.
+pub async fn rotate(
+    vault: &mut Vault,
+    key_id: &str,
+    opts: &RotationOptions,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<RotationView, Error> {
+    let id = rotation::start(vault, key_id, opts, progress).await?;
+    rotation_by_id(vault, &id)
+}
+
+/// Resumes a rotation: after a crash or a failure, or to finish it after its grace period.
+pub async fn resume_rotation(
+    vault: &mut Vault,
+    id: &str,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<RotationView, Error> {
+    rotation::resume(vault, id, progress).await?;
+    rotation_by_id(vault, id)
+}
+
+/// Aborts a rotation before its old key is deleted: the old key comes back, the new one goes.
+pub async fn abort_rotation(
+    vault: &mut Vault,
+    id: &str,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<RotationView, Error> {
+    rotation::abort(vault, id, progress).await?;
+    rotation_by_id(vault, id)
+}
+
+/// Finishes the rotations whose grace period is over (deletes their old keys).
+pub async fn finish_due_rotations(vault: &mut Vault) -> Result<Vec<(String, Result<RotationView, Error>)>, Error> {
+    let mut out = Vec::new();
+    for (id, r) in rotation::finish_due(vault, chrono::Utc::now()).await? {
+        let r = r.and_then(|_| rotation_by_id(vault, &id));
+        out.push((id, r));
+    }
+    Ok(out)
+}
+
+/// Every rotation, newest first (without journals).
+pub fn list_rotations(vault: &Vault) -> Result<Vec<RotationView>, Error> {
+    Ok(journal::all(vault.conn())?.into_iter().map(|r| view(r, Vec::new())).collect())
+}
+
+/// One rotation with its journal.
+pub fn rotation_by_id(vault: &Vault, id: &str) -> Result<RotationView, Error> {
+    let r = journal::by_id(vault.conn(), id)?.ok_or_else(|| Error::NotFound { what: "rotation", id: id.to_owned() })?;
+    let events = journal::events(vault.conn(), id)?
+        .into_iter()
+        .map(|e| RotationEventView { at: e.at, step: e.step, phase: e.phase, detail: e.detail })
+        .collect();
+    Ok(view(r, events))
+}
+
+/// Reads a duration like `24h`, `90m`, `7d`, `30s` or `0`.
+pub fn parse_duration(text: &str) -> Result<Duration, Error> {
+    let text = text.trim();
+    let invalid = || Error::Invalid { field: "duration", reason: format!("{text:?}: like 24h, 90m, 7d, 30s or 0") };
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?);
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60).ok_or_else(invalid)?,
+        "h" => n.checked_mul(3_600).ok_or_else(invalid)?,
+        "d" => n.checked_mul(86_400).ok_or_else(invalid)?,
+        _ => return Err(invalid()),
+    };
+    if secs > 365 * 86_400 {
+        return Err(Error::Invalid { field: "duration", reason: format!("{text:?}: at most a year") });
+    }
+    Ok(Duration::from_secs(secs))
+}

@@ -1,0 +1,756 @@
+//! Rotation: replacing a key at its provider without ever losing the only working credential.
+//!
+//! A rotation is a state machine whose every step is written to the vault before the provider
+//! call it makes, and whose result is written right after (`store::rotations`):
+//!
+//! plan → (make room) → create (the new secret sealed in the same transaction that records the
+//! new key) → verify (the provider accepts the new key) → disable the old key (where the
+//! provider can) → grace period → delete the old key → done.
+//!
+//! A rotation interrupted at any instant — SIGKILL, power lost — is resumed from what the vault
+//! says, reconciled with the provider first: a create whose result was never recorded left a key
+//! whose secret nobody has, so it is found ([`Rotator::keys_of`] against the keys the owner held
+//! when the rotation was planned) and deleted before a new one is made. A new key the provider
+//! does not accept in time is deleted and the old one kept (rolled back). Until the new key is
+//! verified the old key is never touched, so at every instant the provider holds a working key
+//! whose secret Keyward has sealed (or the user holds: the old one), and every key it holds for
+//! the owner is one the vault knows, or one the next resume deletes.
+//!
+//! One process drives a rotation at a time (the lease `rotation:<key id>`); a key has at most one
+//! rotation under way (a unique index); rotations of different keys are independent. Every step
+//! goes to the activity log.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use keyward_connectors::liveness::Liveness;
+use keyward_connectors::providers::{HeldKey, KeyRef, Rotator};
+
+use crate::activity::{self, Entry};
+use crate::connector::{self, Connector};
+use crate::lease::{self, Holder};
+use crate::model::ApiKey;
+use crate::store::rotations::{self as journal, RotationRow};
+use crate::vault::Vault;
+use crate::{Error, Secret, inventory, store};
+
+/// How long a rotation's driver holds its lease between renewals.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// How often a new key is tried while it settles.
+const VERIFY_EVERY: Duration = Duration::from_secs(2);
+
+/// What the user asked of a rotation.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long the old key stays (disabled where the provider can) before it is deleted.
+    pub grace: Duration,
+    /// At a provider with a limit of keys per owner that is reached: delete the owner's other,
+    /// *inactive* key first (never an active one).
+    pub delete_inactive: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { grace: Duration::from_secs(24 * 60 * 60), delete_inactive: false }
+    }
+}
+
+/// What a rotation will do, before it does it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The key.
+    pub key: ApiKey,
+    /// Its connector's name.
+    pub connector: String,
+    /// The keys its owner holds at the provider now.
+    pub held: Vec<HeldKey>,
+    /// The steps, in words.
+    pub steps: Vec<String>,
+    /// The owner's other, inactive key deleted first (with consent), where the limit needs it.
+    pub make_room: Option<String>,
+    /// Why it cannot go ahead, if it cannot.
+    pub refusal: Option<String>,
+}
+
+/// The provider's rotation entry and calls for a key's connector.
+struct Provider {
+    rotation: &'static keyward_connectors::providers::Rotation,
+    calls: Box<dyn Rotator>,
+}
+
+fn live_connector(vault: &Vault, id: i64) -> Result<Connector, Error> {
+    connector::list(vault)?.into_iter().find(|c| c.id == id).ok_or_else(|| {
+        Error::Conflict("the key's connector was removed; its keys can no longer be rotated through Keyward".into())
+    })
+}
+
+async fn open(vault: &Vault, c: &Connector) -> Result<Provider, Error> {
+    let provider = keyward_connectors::providers::get(&c.provider)
+        .ok_or_else(|| Error::Unsupported(format!("{:?} is not a provider this build knows", c.provider)))?;
+    if c.settings.is_demo() {
+        return Err(Error::Unsupported(
+            "keys of the demo workspace are not rotated: its stand-ins only play back an estate".into(),
+        ));
+    }
+    let credentials = connector::credentials(vault, c)?;
+    let calls = provider.rotation.open(&c.settings, &credentials).await?;
+    Ok(Provider { rotation: &provider.rotation, calls })
+}
+
+fn key_ref(key: &ApiKey) -> KeyRef {
+    KeyRef {
+        external_id: key.external_id.clone().unwrap_or_default(),
+        owner: key.owner.clone(),
+        kind: key.kind.clone().unwrap_or_default(),
+        name: key.name.clone(),
+    }
+}
+
+fn row_ref(r: &RotationRow) -> KeyRef {
+    KeyRef { external_id: r.old_external_id.clone(), owner: r.owner.clone(), kind: r.kind.clone(), name: r.name.clone() }
+}
+
+fn new_ref(r: &RotationRow) -> Option<KeyRef> {
+    Some(KeyRef {
+        external_id: r.new_external_id.clone()?,
+        owner: r.owner.clone(),
+        kind: r.kind.clone(),
+        name: r.new_external_id.clone()?,
+    })
+}
+
+/// Whether Keyward rotates this key at all (and its connector), and if not, why.
+fn rotatable(vault: &Vault, key: &ApiKey) -> Result<Connector, Error> {
+    let provider = keyward_connectors::providers::get(&key.provider)
+        .ok_or_else(|| Error::Unsupported(format!("{:?} is not a provider this build knows", key.provider)))?;
+    let kind = key.kind.as_deref().unwrap_or_default();
+    if !provider.rotation.kinds.contains(&kind) {
+        let why = match provider.rotation.create {
+            keyward_connectors::providers::Support::No(why) => why.to_owned(),
+            _ => format!("{} keys of kind {kind:?} are not rotated by Keyward", provider.name),
+        };
+        return Err(Error::Unsupported(why));
+    }
+    if key.account == crate::model::MANUAL_ACCOUNT {
+        return Err(Error::Unsupported("a key registered by hand is rotated by hand".into()));
+    }
+    if key.removed_at.is_some() {
+        return Err(Error::Conflict(format!("key {} is gone from its provider", key.id)));
+    }
+    if key.external_id.is_none() {
+        return Err(Error::Conflict(format!("key {} has no provider id to rotate", key.id)));
+    }
+    connector::find(vault, &key.account)?.ok_or_else(|| {
+        Error::Conflict("the key's connector was removed; its keys can no longer be rotated through Keyward".into())
+    })
+}
+
+/// The plan of a rotation of `key_id`: what the owner holds now, the steps, and whether it can go.
+pub(crate) async fn plan(vault: &Vault, key_id: &str, opts: &Options) -> Result<Plan, Error> {
+    let key = inventory::get(vault, key_id)?;
+    let c = rotatable(vault, &key)?;
+    if let Some(r) = journal::unfinished_of_key(vault.conn(), key_id)? {
+        return Err(Error::Conflict(format!(
+            "key {key_id} already has a rotation under way ({}, {}); `rotations resume {}` or `rotations abort {}`",
+            r.id, r.state, r.id, r.id
+        )));
+    }
+    let p = open(vault, &c).await?;
+    let old = key_ref(&key);
+    let held = p.calls.keys_of(&old).await?;
+    let (make_room, refusal) = room(&p, &old, &held, opts);
+    let disable = p.rotation.disable.is_supported();
+    let mut steps = Vec::new();
+    if let Some(other) = &make_room {
+        steps.push(format!("delete the owner's inactive key {other} (the provider allows {} keys)", held.len()));
+    }
+    steps.push(format!("create a new key for {}", old.owner.as_deref().unwrap_or("the same owner")));
+    steps.push("seal the new secret in the vault".into());
+    steps.push(format!("check that the provider accepts the new key (up to {} s)", p.rotation.settle.as_secs()));
+    if disable {
+        steps.push(format!("disable the old key {}", old.external_id));
+    }
+    steps.push(format!(
+        "keep the old key {} for {} (`rotations abort` brings it back)",
+        if disable { "disabled" } else { "working" },
+        words(opts.grace)
+    ));
+    steps.push(format!("delete the old key {}", old.external_id));
+    Ok(Plan { key, connector: c.name, held, steps, make_room, refusal })
+}
+
+/// Whether the owner has room for one more key: `(inactive key to delete first, refusal)`.
+fn room(p: &Provider, old: &KeyRef, held: &[HeldKey], opts: &Options) -> (Option<String>, Option<String>) {
+    let Some(max) = p.rotation.keys_per_owner else { return (None, None) };
+    if held.len() < max {
+        return (None, None);
+    }
+    let others: Vec<&HeldKey> = held.iter().filter(|k| k.external_id != old.external_id).collect();
+    let inactive = others.iter().find(|k| !k.active).map(|k| k.external_id.clone());
+    match (inactive, opts.delete_inactive) {
+        (Some(id), true) if held.len() == max => (Some(id), None),
+        (Some(id), false) => (
+            None,
+            Some(format!(
+                "{} already holds {} keys, the most the provider allows; its other key {id} is inactive: \
+                 rotate with --delete-inactive to delete it first",
+                old.owner.as_deref().unwrap_or("the owner"),
+                held.len()
+            )),
+        ),
+        _ => (
+            None,
+            Some(format!(
+                "{} already holds {} keys, the most the provider allows, and the other is active: \
+                 find out who uses it, then delete it or rotate it instead",
+                old.owner.as_deref().unwrap_or("the owner"),
+                held.len()
+            )),
+        ),
+    }
+}
+
+fn words(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "no time".into(),
+        s if s % 86_400 == 0 => format!("{} days", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} hours", s / 3_600),
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
+
+/// Starts a rotation of `key_id` as planned and drives it as far as it can go now: to the end
+/// of the grace period's start (or to done, with no grace). Returns its id.
+pub(crate) async fn start(
+    vault: &mut Vault,
+    key_id: &str,
+    opts: &Options,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<String, Error> {
+    let plan = plan(vault, key_id, opts).await?;
+    if let Some(why) = plan.refusal {
+        return Err(Error::Conflict(why));
+    }
+    let key = plan.key;
+    let connector_id = rotatable(vault, &key)?.id;
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = Utc::now();
+    let holder = Holder::this_process("a rotation");
+    let held_before: Vec<String> = plan.held.iter().map(|k| k.external_id.clone()).collect();
+    {
+        let tx = vault.write()?;
+        if let Some(other) = lease::take(&tx, &lease_name(key_id), &holder, LEASE, now)? {
+            return Err(driven_elsewhere(key_id, &other));
+        }
+        journal::insert(
+            &tx,
+            &journal::NewRotation {
+                id: &id,
+                key_id,
+                connector_id,
+                provider: &key.provider,
+                old_external_id: key.external_id.as_deref().unwrap_or_default(),
+                owner: key.owner.as_deref(),
+                kind: key.kind.as_deref().unwrap_or_default(),
+                name: &key.name,
+                held_before: &held_before,
+                grace_secs: i64::try_from(opts.grace.as_secs()).unwrap_or(i64::MAX),
+                at: now,
+            },
+        )
+        .map_err(|e| match e {
+            Error::Vault(crate::vault::VaultError::Database(rusqlite::Error::SqliteFailure(f, _)))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Error::Conflict(format!("key {key_id} already has a rotation under way (`rotations list`)"))
+            }
+            e => e,
+        })?;
+        tx.commit()?;
+    }
+    log(vault, key_id, "plan", "done", &format!("rotation {id}"));
+    progress(&format!("rotation {id} planned"));
+    if let Some(other) = &plan.make_room {
+        make_room(vault, &id, other, progress).await?;
+    }
+    let driven = drive_held(vault, &id, &holder, progress).await;
+    let _ = lease::release(vault, &lease_name(key_id), &holder);
+    driven.map(|_| id)
+}
+
+/// The owner's other, inactive key deleted first (the user consented).
+async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
+    let r = row(vault, id)?;
+    let c = live_connector(vault, r.connector_id)?;
+    let p = open(vault, &c).await?;
+    let target = KeyRef { external_id: other.to_owned(), ..row_ref(&r) };
+    step_begin(vault, &r, "make_room")?;
+    p.calls.delete(&target).await.map_err(|e| fail_step(vault, &r, "make_room", e.into()))?;
+    let now = Utc::now();
+    let tx = vault.write()?;
+    if let Some(k) = store::inventory::keys_of_connector(&tx, r.connector_id)?.into_iter().find(|k| k.external_id == other) {
+        store::inventory::retire(&tx, &k.id, now, &format!("deleted to make room for rotation {id}"))?;
+    }
+    journal::finish_step(&tx, id, "make_room", now, other)?;
+    tx.commit()?;
+    crash_point("make_room", "done");
+    log(vault, &r.key_id, "make_room", "done", other);
+    progress(&format!("deleted the owner's inactive key {other}"));
+    Ok(())
+}
+
+/// Resumes a rotation (after a crash, a failure, or to end its grace period): reconciles with
+/// the provider and drives it as far as it can go now.
+pub(crate) async fn resume(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<RotationRow, Error> {
+    let r = row(vault, id)?;
+    let holder = Holder::this_process("a rotation");
+    if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
+        return Err(driven_elsewhere(&r.key_id, &other));
+    }
+    if r.state == "failed" {
+        let tx = vault.write()?;
+        journal::set_state(&tx, id, "running", None, None, Utc::now())?;
+        tx.commit()?;
+    }
+    let driven = drive_held(vault, id, &holder, progress).await;
+    let _ = lease::release(vault, &lease_name(&r.key_id), &holder);
+    driven
+}
+
+/// Aborts a rotation before its old key is deleted: the old key is enabled again (where it was
+/// disabled), the new key deleted at the provider, and the rotation ends rolled back.
+pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<RotationRow, Error> {
+    let r = row(vault, id)?;
+    match r.state.as_str() {
+        "done" | "rolled_back" => return Err(Error::Conflict(format!("rotation {id} has already ended ({})", r.state))),
+        _ if r.step == "delete" => {
+            return Err(Error::Conflict(format!(
+                "rotation {id} has begun deleting the old key; it cannot be undone: `rotations resume {id}` finishes it"
+            )));
+        }
+        _ => {}
+    }
+    let holder = Holder::this_process("a rotation");
+    if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
+        return Err(driven_elsewhere(&r.key_id, &other));
+    }
+    let disabled = matches!(r.step.as_str(), "disable" | "grace") || r.state == "grace";
+    let first = if disabled { "undo_disable" } else { "undo_create" };
+    let undone = async {
+        {
+            let tx = vault.write()?;
+            journal::set_state(&tx, id, "running", None, Some("aborted by the user"), Utc::now())?;
+            journal::begin_step(&tx, id, first, Utc::now())?;
+            tx.commit()?;
+        }
+        drive_held(vault, id, &holder, progress).await
+    }
+    .await;
+    let _ = lease::release(vault, &lease_name(&r.key_id), &holder);
+    undone
+}
+
+/// Finishes every rotation whose grace period is over (the scheduler's work, and `rotations
+/// resume` without an id): deletes the old keys. Returns each rotation's outcome.
+pub(crate) async fn finish_due(vault: &mut Vault, now: DateTime<Utc>) -> Result<Vec<(String, Result<RotationRow, Error>)>, Error> {
+    let due = journal::grace_over(vault.conn(), now)?;
+    let mut out = Vec::new();
+    for id in due {
+        let r = resume(vault, &id, &|_| {}).await;
+        out.push((id, r));
+    }
+    Ok(out)
+}
+
+fn lease_name(key_id: &str) -> String {
+    format!("rotation:{key_id}")
+}
+
+fn driven_elsewhere(key_id: &str, other: &lease::HeldElsewhere) -> Error {
+    Error::Conflict(format!(
+        "the rotation of key {key_id} is being driven by {} (until {})",
+        other.holder.replace(|c: char| c.is_control(), " "),
+        crate::time::to_string(other.until)
+    ))
+}
+
+fn row(vault: &Vault, id: &str) -> Result<RotationRow, Error> {
+    journal::by_id(vault.conn(), id)?.ok_or_else(|| Error::NotFound { what: "rotation", id: id.to_owned() })
+}
+
+fn log(vault: &Vault, key_id: &str, step: &str, phase: &str, detail: &str) {
+    activity::record(vault, Entry::new("rotation", format!("{step} {phase}")).subject(key_id).detail(detail));
+}
+
+/// Writes a step's beginning (before its call) and stops here when a test asked it to.
+fn step_begin(vault: &mut Vault, r: &RotationRow, step: &str) -> Result<(), Error> {
+    let tx = vault.write()?;
+    journal::begin_step(&tx, &r.id, step, Utc::now())?;
+    tx.commit()?;
+    log(vault, &r.key_id, step, "begin", "");
+    crash_point(step, "begin");
+    Ok(())
+}
+
+/// Records a failed call: the rotation waits for the user (`resume` repeats the step, `abort`
+/// rolls back). Returns the error to give back.
+fn fail_step(vault: &mut Vault, r: &RotationRow, step: &str, e: Error) -> Error {
+    let why = e.to_string();
+    let now = Utc::now();
+    let recorded = (|| -> Result<(), Error> {
+        let tx = vault.write()?;
+        journal::step_failed(&tx, &r.id, step, now, &why)?;
+        journal::set_state(&tx, &r.id, "failed", None, Some(&why), now)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    if let Err(re) = recorded {
+        tracing::warn!(rotation = %r.id, error = %re, "a rotation's failure could not be recorded");
+    }
+    log(vault, &r.key_id, step, "failed", &why);
+    e
+}
+
+/// Drives a rotation, its lease held, until it ends, waits out its grace period, or fails.
+async fn drive_held(
+    vault: &mut Vault,
+    id: &str,
+    holder: &Holder,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<RotationRow, Error> {
+    let mut provider: Option<Provider> = None;
+    loop {
+        let r = row(vault, id)?;
+        if !lease::renew(vault, &lease_name(&r.key_id), holder, LEASE, Utc::now())? {
+            return Err(Error::Conflict(format!("the rotation {id} was taken over by another process")));
+        }
+        match (r.state.as_str(), r.step.as_str(), r.step_done) {
+            ("done" | "rolled_back", _, _) => return Ok(r),
+            ("failed", _, _) => {
+                return Err(Error::Conflict(format!(
+                    "rotation {id} is waiting for you: {} (`rotations resume {id}` or `rotations abort {id}`)",
+                    r.error.as_deref().unwrap_or("a step failed")
+                )));
+            }
+            ("grace", _, _) => match r.grace_until {
+                Some(until) if until > Utc::now() => {
+                    progress(&format!("the old key stays until {} (grace period)", crate::time::to_string(until)));
+                    return Ok(r);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        let p = match provider.take() {
+            Some(p) => p,
+            None => {
+                let c = live_connector(vault, r.connector_id)?;
+                open(vault, &c).await?
+            }
+        };
+        step(vault, &r, &p, progress).await?;
+        provider = Some(p);
+    }
+}
+
+/// Takes one step from where the journal says the rotation is.
+async fn step(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    let old = row_ref(r);
+    match (r.state.as_str(), r.step.as_str(), r.step_done) {
+        ("running", "plan" | "make_room", true) => create(vault, r, p, progress).await,
+        ("running", "make_room", false) => {
+            // Interrupted while making room: the key it deletes is the owner's other inactive
+            // one, found again.
+            let held = p.calls.keys_of(&old).await.map_err(|e| fail_step(vault, r, "make_room", e.into()))?;
+            if let Some(other) = held.iter().find(|k| k.external_id != old.external_id && !k.active) {
+                let other = other.external_id.clone();
+                make_room(vault, &r.id, &other, progress).await
+            } else {
+                let tx = vault.write()?;
+                journal::finish_step(&tx, &r.id, "make_room", Utc::now(), "nothing left to delete")?;
+                tx.commit()?;
+                Ok(())
+            }
+        }
+        ("running", "create", false) => {
+            reconcile_create(vault, r, p, progress).await?;
+            create(vault, r, p, progress).await
+        }
+        ("running", "create", true) | ("running", "verify", false) => verify(vault, r, p, progress).await,
+        ("running", "verify", true) | ("running", "disable", false) => disable(vault, r, p, progress).await,
+        ("running", "disable", true) => grace(vault, r, progress),
+        ("grace", _, _) | ("running", "delete", false) => delete_old(vault, r, p, progress).await,
+        ("running", "undo_disable", false) => {
+            p.calls.enable(&old).await.map_err(|e| fail_step(vault, r, "undo_disable", e.into()))?;
+            let now = Utc::now();
+            let tx = vault.write()?;
+            store::inventory::set_status(&tx, &r.key_id, "active", now)?;
+            journal::finish_step(&tx, &r.id, "undo_disable", now, &old.external_id)?;
+            journal::begin_step(&tx, &r.id, "undo_create", now)?;
+            tx.commit()?;
+            crash_point("undo_disable", "done");
+            log(vault, &r.key_id, "undo_disable", "done", &old.external_id);
+            progress(&format!("enabled the old key {} again", old.external_id));
+            Ok(())
+        }
+        ("running", "undo_create", false) => undo_create(vault, r, p, progress).await,
+        (state, step, done) => Err(Error::Conflict(format!(
+            "rotation {} is in a state this build does not know ({state}, {step}, {})",
+            r.id,
+            if done { "done" } else { "begun" }
+        ))),
+    }
+}
+
+/// A create whose result was never recorded may have made a key whose secret nobody holds: a
+/// key the owner holds now that it did not hold when the rotation was planned and that the
+/// vault does not know. It is deleted before another is made.
+async fn reconcile_create(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    let held = p.calls.keys_of(&row_ref(r)).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
+    let known: Vec<String> =
+        store::inventory::keys_of_connector(vault.conn(), r.connector_id)?.into_iter().map(|k| k.external_id).collect();
+    for k in held {
+        if r.held_before.contains(&k.external_id) || known.contains(&k.external_id) {
+            continue;
+        }
+        let orphan = KeyRef { external_id: k.external_id.clone(), ..row_ref(r) };
+        p.calls.delete(&orphan).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
+        let tx = vault.write()?;
+        journal::step_failed(
+            &tx,
+            &r.id,
+            "create",
+            Utc::now(),
+            &format!("an interrupted create left key {} with no stored secret; deleted it", k.external_id),
+        )?;
+        tx.commit()?;
+        log(vault, &r.key_id, "create", "reconciled", &format!("deleted {}", k.external_id));
+        progress(&format!("deleted key {}: an interrupted create made it, and its secret was never stored", k.external_id));
+    }
+    Ok(())
+}
+
+async fn create(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    step_begin(vault, r, "create")?;
+    let made = p.calls.create(&row_ref(r)).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
+    crash_point("create", "called");
+    let old = inventory::get(vault, &r.key_id)?;
+    let new_key_id = uuid::Uuid::now_v7().to_string();
+    let sealed = vault.seal("api_keys", "secret", &new_key_id, &made.secret)?;
+    let now = Utc::now();
+    let scopes = serde_json::to_string(&old.scopes).expect("scopes serialize");
+    let raw = old.raw_scopes.to_string();
+    let tx = vault.write()?;
+    store::inventory::insert_rotated(
+        &tx,
+        &store::inventory::RotatedKey {
+            id: &new_key_id,
+            provider: &r.provider,
+            connector_id: r.connector_id,
+            external_id: &made.external_id,
+            name: &made.name,
+            owner: r.owner.as_deref(),
+            kind: &r.kind,
+            scopes: &scopes,
+            raw_scopes: &raw,
+            sealed_secret: &sealed,
+            at: now,
+            rotation_id: &r.id,
+        },
+    )?;
+    journal::set_new_key(&tx, &r.id, &new_key_id, &made.external_id)?;
+    journal::finish_step(&tx, &r.id, "create", now, &made.external_id)?;
+    tx.commit()?;
+    crash_point("create", "done");
+    log(vault, &r.key_id, "create", "done", &made.external_id);
+    progress(&format!("created key {} and sealed its secret", made.external_id));
+    Ok(())
+}
+
+async fn verify(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    let (Some(new_key_id), Some(new_id)) = (r.new_key_id.as_deref(), r.new_external_id.as_deref()) else {
+        return Err(Error::Conflict(format!("rotation {} has no new key to verify", r.id)));
+    };
+    if r.step != "verify" {
+        step_begin(vault, r, "verify")?;
+    }
+    let secret: Secret = inventory::reveal(vault, new_key_id)?;
+    let settle = settle(p);
+    let deadline = std::time::Instant::now() + settle;
+    let mut tries = 0;
+    let accepted = loop {
+        tries += 1;
+        match p.calls.verify(&row_ref(r), new_id, &secret).await {
+            Ok(Liveness::Live(_)) => break true,
+            Ok(Liveness::Rejected) => {}
+            Err(e) if e.kind == keyward_connectors::ErrorKind::Transport && std::time::Instant::now() < deadline => {}
+            Err(e) => return Err(fail_step(vault, r, "verify", e.into())),
+        }
+        if std::time::Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(VERIFY_EVERY).await;
+    };
+    let now = Utc::now();
+    if accepted {
+        let tx = vault.write()?;
+        journal::finish_step(&tx, &r.id, "verify", now, &format!("accepted after {tries} tries"))?;
+        tx.commit()?;
+        crash_point("verify", "done");
+        log(vault, &r.key_id, "verify", "done", new_id);
+        progress(&format!("the provider accepts the new key {new_id}"));
+    } else {
+        let why = format!("the provider did not accept the new key {new_id} within {} s", settle.as_secs());
+        let tx = vault.write()?;
+        journal::step_failed(&tx, &r.id, "verify", now, &why)?;
+        journal::set_state(&tx, &r.id, "running", None, Some(&why), now)?;
+        journal::begin_step(&tx, &r.id, "undo_create", now)?;
+        tx.commit()?;
+        log(vault, &r.key_id, "verify", "failed", &why);
+        progress(&format!("{why}: rolling back"));
+    }
+    Ok(())
+}
+
+async fn disable(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    let old = row_ref(r);
+    if !p.rotation.disable.is_supported() {
+        let tx = vault.write()?;
+        journal::finish_step(&tx, &r.id, "disable", Utc::now(), "the provider cannot disable keys; the old one stays on")?;
+        tx.commit()?;
+        return Ok(());
+    }
+    if r.step != "disable" {
+        step_begin(vault, r, "disable")?;
+    }
+    p.calls.disable(&old).await.map_err(|e| fail_step(vault, r, "disable", e.into()))?;
+    let now = Utc::now();
+    let tx = vault.write()?;
+    store::inventory::set_status(&tx, &r.key_id, "inactive", now)?;
+    journal::finish_step(&tx, &r.id, "disable", now, &old.external_id)?;
+    tx.commit()?;
+    crash_point("disable", "done");
+    log(vault, &r.key_id, "disable", "done", &old.external_id);
+    progress(&format!("disabled the old key {}", old.external_id));
+    Ok(())
+}
+
+fn grace(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::seconds(r.grace_secs.clamp(0, 10 * 365 * 86_400));
+    let tx = vault.write()?;
+    journal::begin_step(&tx, &r.id, "grace", now)?;
+    journal::set_state(&tx, &r.id, "grace", Some(until), None, now)?;
+    tx.commit()?;
+    crash_point("grace", "begin");
+    log(vault, &r.key_id, "grace", "begin", &crate::time::to_string(until));
+    if r.grace_secs > 0 {
+        progress(&format!("grace period until {}", crate::time::to_string(until)));
+    }
+    Ok(())
+}
+
+async fn delete_old(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    let old = row_ref(r);
+    if r.step != "delete" {
+        let tx = vault.write()?;
+        journal::set_state(&tx, &r.id, "running", None, None, Utc::now())?;
+        tx.commit()?;
+        step_begin(vault, r, "delete")?;
+    }
+    p.calls.delete(&old).await.map_err(|e| fail_step(vault, r, "delete", e.into()))?;
+    let now = Utc::now();
+    let tx = vault.write()?;
+    store::inventory::retire(&tx, &r.key_id, now, &format!("rotated: rotation {}", r.id))?;
+    journal::finish_step(&tx, &r.id, "delete", now, &old.external_id)?;
+    journal::set_state(&tx, &r.id, "done", None, None, now)?;
+    tx.commit()?;
+    crash_point("delete", "done");
+    log(vault, &r.key_id, "delete", "done", &old.external_id);
+    progress(&format!("deleted the old key {}; rotation done", old.external_id));
+    Ok(())
+}
+
+async fn undo_create(
+    vault: &mut Vault,
+    r: &RotationRow,
+    p: &Provider,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
+    // A create interrupted before its result was recorded left a key nobody knows: found and
+    // deleted as a resume would.
+    if r.new_external_id.is_none() {
+        reconcile_create(vault, r, p, progress).await?;
+    }
+    if let Some(new) = new_ref(r) {
+        p.calls.delete(&new).await.map_err(|e| fail_step(vault, r, "undo_create", e.into()))?;
+    }
+    let now = Utc::now();
+    let why = r.error.clone().unwrap_or_else(|| "rolled back".into());
+    let tx = vault.write()?;
+    if let Some(new_key_id) = &r.new_key_id {
+        store::inventory::retire(&tx, new_key_id, now, &format!("rolled back: rotation {}", r.id))?;
+    }
+    journal::finish_step(&tx, &r.id, "undo_create", now, r.new_external_id.as_deref().unwrap_or(""))?;
+    journal::set_state(&tx, &r.id, "rolled_back", None, Some(&why), now)?;
+    tx.commit()?;
+    crash_point("undo_create", "done");
+    log(vault, &r.key_id, "undo_create", "done", &why);
+    progress(&format!("rolled back ({why}); the old key {} is kept", r.old_external_id));
+    Ok(())
+}
+
+/// How long a new key may take to be accepted: the provider's figure, or
+/// `KEYWARD_ROTATION_SETTLE_SECS` (1 s to 10 min; tests of a key that never works).
+fn settle(p: &Provider) -> Duration {
+    std::env::var("KEYWARD_ROTATION_SETTLE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(p.rotation.settle, |s| Duration::from_secs(s.clamp(1, 600)))
+}
+
+/// Test builds only: `KEYWARD_ROTATION_CRASH=<step>:<phase>` kills this process with SIGKILL
+/// at that point, so the crash tests can stop a real `keyward` right after any step.
+fn crash_point(step: &str, phase: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("KEYWARD_ROTATION_CRASH").is_ok_and(|v| v == format!("{step}:{phase}")) {
+        // SAFETY: kill(2) on this process; nothing after it runs.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+    let _ = (step, phase);
+}

@@ -1,0 +1,215 @@
+//! The `rotations` journal and its `rotation_events`: a rotation's step is written before the
+//! provider call it makes and its result right after (`crate::rotation` decides the steps).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::Error;
+use crate::time;
+
+/// A rotation as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct RotationRow {
+    pub id: String,
+    pub key_id: String,
+    pub connector_id: i64,
+    pub provider: String,
+    pub old_external_id: String,
+    pub owner: Option<String>,
+    pub kind: String,
+    pub name: String,
+    /// The owner's key ids at the provider when the rotation was planned.
+    pub held_before: Vec<String>,
+    pub new_key_id: Option<String>,
+    pub new_external_id: Option<String>,
+    /// The last step begun.
+    pub step: String,
+    /// Whether that step's result is recorded.
+    pub step_done: bool,
+    pub state: String,
+    pub grace_secs: i64,
+    pub grace_until: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// When the rotation began; `None` only in a vault edited by hand.
+    pub started_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const SELECT: &str =
+    "SELECT id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, new_key_id,
+        new_external_id, step, step_done, state, grace_secs, grace_until, error, started_at, updated_at
+    FROM rotations";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RotationRow> {
+    Ok(RotationRow {
+        id: r.get("id")?,
+        key_id: r.get("key_id")?,
+        connector_id: r.get("connector_id")?,
+        provider: r.get("provider")?,
+        old_external_id: r.get("old_external_id")?,
+        owner: r.get("owner")?,
+        kind: r.get("kind")?,
+        name: r.get("name")?,
+        held_before: serde_json::from_str(&r.get::<_, String>("held_before")?).unwrap_or_default(),
+        new_key_id: r.get("new_key_id")?,
+        new_external_id: r.get("new_external_id")?,
+        step: r.get("step")?,
+        step_done: r.get::<_, i64>("step_done")? != 0,
+        state: r.get("state")?,
+        grace_secs: r.get("grace_secs")?,
+        grace_until: super::instant(r, "grace_until")?,
+        error: r.get("error")?,
+        started_at: super::instant(r, "started_at")?,
+        updated_at: super::instant(r, "updated_at")?,
+    })
+}
+
+/// A rotation about to begin.
+pub(crate) struct NewRotation<'a> {
+    pub id: &'a str,
+    pub key_id: &'a str,
+    pub connector_id: i64,
+    pub provider: &'a str,
+    pub old_external_id: &'a str,
+    pub owner: Option<&'a str>,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub held_before: &'a [String],
+    pub grace_secs: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Records a new rotation at its `plan` step (done). Fails (a constraint) when the key already
+/// has one under way.
+pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error> {
+    let at = time::to_string(r.at);
+    conn.execute(
+        "INSERT INTO rotations (id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, step,
+             step_done, state, grace_secs, started_at, updated_at)
+         VALUES (:id, :key_id, :connector_id, :provider, :old_external_id, :owner, :kind, :name, :held_before, 'plan', 1,
+             'running', :grace_secs, :at, :at)",
+        rusqlite::named_params! {
+            ":id": r.id,
+            ":key_id": r.key_id,
+            ":connector_id": r.connector_id,
+            ":provider": r.provider,
+            ":old_external_id": r.old_external_id,
+            ":owner": r.owner,
+            ":kind": r.kind,
+            ":name": r.name,
+            ":held_before": serde_json::to_string(r.held_before).expect("ids serialize"),
+            ":grace_secs": r.grace_secs,
+            ":at": at,
+        },
+    )?;
+    event(conn, r.id, r.at, "plan", "done", "")
+}
+
+/// One rotation.
+pub(crate) fn by_id(conn: &Connection, id: &str) -> Result<Option<RotationRow>, Error> {
+    Ok(conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], row).optional()?)
+}
+
+/// The rotation under way on a key (running, in its grace period, or failed and waiting for
+/// the user), if any.
+pub(crate) fn unfinished_of_key(conn: &Connection, key_id: &str) -> Result<Option<RotationRow>, Error> {
+    Ok(conn
+        .query_row(&format!("{SELECT} WHERE key_id = ?1 AND state IN ('running', 'grace', 'failed')"), [key_id], row)
+        .optional()?)
+}
+
+/// Every rotation, newest first.
+pub(crate) fn all(conn: &Connection) -> Result<Vec<RotationRow>, Error> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY started_at DESC, id DESC"))?;
+    Ok(stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Begins a step: written before the call it makes.
+pub(crate) fn begin_step(conn: &Connection, id: &str, step: &str, at: DateTime<Utc>) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE rotations SET step = ?2, step_done = 0, updated_at = ?3 WHERE id = ?1",
+        params![id, step, time::to_string(at)],
+    )?;
+    event(conn, id, at, step, "begin", "")
+}
+
+/// Records a step's result.
+pub(crate) fn finish_step(
+    conn: &Connection,
+    id: &str,
+    step: &str,
+    at: DateTime<Utc>,
+    detail: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE rotations SET step = ?2, step_done = 1, updated_at = ?3 WHERE id = ?1",
+        params![id, step, time::to_string(at)],
+    )?;
+    event(conn, id, at, step, "done", detail)
+}
+
+/// Records that a step failed, and why (the rotation stays where it was).
+pub(crate) fn step_failed(conn: &Connection, id: &str, step: &str, at: DateTime<Utc>, why: &str) -> Result<(), Error> {
+    conn.execute("UPDATE rotations SET updated_at = ?2 WHERE id = ?1", params![id, time::to_string(at)])?;
+    event(conn, id, at, step, "failed", why)
+}
+
+/// Records the new key.
+pub(crate) fn set_new_key(conn: &Connection, id: &str, new_key_id: &str, new_external_id: &str) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE rotations SET new_key_id = ?2, new_external_id = ?3 WHERE id = ?1",
+        params![id, new_key_id, new_external_id],
+    )?;
+    Ok(())
+}
+
+/// Moves a rotation to `state` (`running`, `grace`, `done`, `rolled_back`, `failed`).
+pub(crate) fn set_state(
+    conn: &Connection,
+    id: &str,
+    state: &str,
+    grace_until: Option<DateTime<Utc>>,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE rotations SET state = ?2, grace_until = COALESCE(?3, grace_until), error = ?4, updated_at = ?5
+         WHERE id = ?1",
+        params![id, state, grace_until.map(time::to_string), error, time::to_string(at)],
+    )?;
+    Ok(())
+}
+
+/// Rotations whose grace period is over at `now`.
+pub(crate) fn grace_over(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<String>, Error> {
+    let mut stmt =
+        conn.prepare("SELECT id FROM rotations WHERE state = 'grace' AND grace_until <= ?1 ORDER BY grace_until")?;
+    Ok(stmt.query_map([time::to_string(now)], |r| r.get("id"))?.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// One entry of a rotation's journal.
+#[derive(Debug, Clone)]
+pub(crate) struct EventRow {
+    pub at: String,
+    pub step: String,
+    pub phase: String,
+    pub detail: String,
+}
+
+/// A rotation's journal, oldest first.
+pub(crate) fn events(conn: &Connection, id: &str) -> Result<Vec<EventRow>, Error> {
+    let mut stmt =
+        conn.prepare("SELECT at, step, phase, detail FROM rotation_events WHERE rotation_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(EventRow { at: r.get("at")?, step: r.get("step")?, phase: r.get("phase")?, detail: r.get("detail")? })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn event(conn: &Connection, id: &str, at: DateTime<Utc>, step: &str, phase: &str, detail: &str) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO rotation_events (rotation_id, at, step, phase, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id, time::to_string(at), step, phase, detail])?;
+    Ok(())
+}

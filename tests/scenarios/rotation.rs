@@ -1,0 +1,310 @@
+//! Rotating IAM access keys against moto with SigV4 checked (`--auth`): the connector acts as an
+//! administrator, and a new key is verified by signing STS `GetCallerIdentity` with it, so a
+//! wrong stored secret would fail. The plan, the run, the grace period, the two-key limit, and a
+//! real `keyward` killed with SIGKILL after every step and resumed.
+
+use std::os::unix::process::ExitStatusExt;
+
+use keyward_tests::{Home, MotoEstate};
+use serde_json::Value;
+
+/// A moto estate with an operator, connected and synced.
+fn estate(users: usize, seed: u64) -> (MotoEstate, Home) {
+    let moto = MotoEstate::start(users, seed, &["--no-root-key", "--auth", "--operator"]);
+    let mut home = Home::initialised();
+    moto.configure_operator(&mut home);
+    home.ok(&["connector", "add", "aws", "--name", "prod"]);
+    home.ok(&["sync"]);
+    (moto, home)
+}
+
+/// The users of the estate holding exactly `n` keys, with how many are active.
+fn users_with(moto: &MotoEstate, n: usize, active: usize) -> Vec<String> {
+    let keys = moto.truth["keys"].as_array().unwrap();
+    let mut users: Vec<String> = keys.iter().map(|k| k["owner"].as_str().unwrap().to_owned()).collect();
+    users.sort();
+    users.dedup();
+    users
+        .into_iter()
+        .filter(|u| u != "keyward-operator")
+        .filter(|u| {
+            let theirs: Vec<&Value> = keys.iter().filter(|k| k["owner"] == u.as_str()).collect();
+            theirs.len() == n && theirs.iter().filter(|k| k["status"] == "active").count() == active
+        })
+        .collect()
+}
+
+/// Keyward's key (from `keys list --all`) with this provider id.
+fn key(home: &Home, external_id: &str) -> Value {
+    let all = home.json(&["keys", "list", "--json", "--all"]);
+    all.as_array().unwrap().iter().find(|k| k["external_id"] == external_id).cloned().unwrap_or(Value::Null)
+}
+
+/// The active key id of `user` as the truth seeded it.
+fn active_key_of(moto: &MotoEstate, user: &str) -> String {
+    moto.truth["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["owner"] == user && k["status"] == "active")
+        .unwrap()["external_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+// case: aws:create aws:disable aws:delete
+#[test]
+fn an_iam_key_is_rotated_through_its_grace_period_and_the_new_secret_is_the_one_aws_accepts() {
+    let (mut moto, home) = estate(12, 21);
+    let user = users_with(&moto, 1, 1).into_iter().next().expect("a user with one active key");
+    let old = active_key_of(&moto, &user);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+
+    // The plan says what will happen and changes nothing.
+    let dry = home.ok(&["rotate", &old_id, "--dry-run"]);
+    assert!(dry.contains(&format!("owner {user}")), "{dry}");
+    assert!(dry.contains(&format!("disable the old key {old}")), "{dry}");
+    assert!(dry.contains("Dry run: nothing changed."), "{dry}");
+    assert_eq!(moto.keys_of(&user), vec![(old.clone(), true)]);
+    // Without a terminal and without --yes, nothing happens either.
+    let refused = home.run(&["rotate", &old_id]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("pass --yes"), "{}", stderr(&refused));
+
+    let out = home.run(&["rotate", &old_id, "--yes", "--grace", "20s"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let held = moto.keys_of(&user);
+    assert_eq!(held.len(), 2, "{held:?}");
+    let new = held.iter().find(|(id, _)| *id != old).unwrap().0.clone();
+    assert!(held.contains(&(old.clone(), false)), "the old key is disabled for the grace period: {held:?}");
+    assert!(held.contains(&(new.clone(), true)), "{held:?}");
+    assert!(said.contains(&format!("Rotated: {new} is the new key; the old {old} is deleted after")), "{said}");
+    for step in ["created key", "the provider accepts the new key", "disabled the old key", "grace period until"] {
+        assert!(stderr(&out).contains(step), "no {step:?} in {}", stderr(&out));
+    }
+
+    // The vault holds the new key's secret: the one AWS checks signatures with (moto --auth).
+    let new_key = key(&home, &new);
+    assert_eq!(new_key["has_secret"], true, "{new_key}");
+    assert_eq!(new_key["owner"], user.as_str());
+    assert_eq!(key(&home, &old)["status"], "inactive");
+    let secret = home.ok(&["keys", "reveal", new_key["id"].as_str().unwrap()]);
+    let mut signed = Home::initialised();
+    moto.configure(&mut signed);
+    signed.set_env("AWS_ACCESS_KEY_ID", &new);
+    signed.set_env("AWS_SECRET_ACCESS_KEY", secret.trim());
+    signed.set_env("AWS_MAX_ATTEMPTS", "1");
+    signed.ok(&["connector", "add", "aws", "--name", "as-the-new-key"]);
+    // `connector test` exits 1 when a check fails (the user may lack IAM read permissions):
+    // what matters is that AWS took the signature.
+    let test = |h: &Home| -> Value {
+        serde_json::from_slice(&h.run(&["connector", "test", "as-the-new-key", "--json"]).stdout).unwrap()
+    };
+    let checks = test(&signed);
+    assert_eq!(
+        checks[0]["what"], "iam:ListUsers",
+        "STS accepted the new pair, then IAM answered as its user: {checks}"
+    );
+    signed.set_env("AWS_SECRET_ACCESS_KEY", "wrong-secret-wrong-secret-wrong-secret-00");
+    let wrong = test(&signed);
+    assert_eq!(
+        wrong[0]["what"], "credentials",
+        "a wrong secret is refused, so the check above meant something: {wrong}"
+    );
+
+    // Before the grace period ends nothing is due; after it, `rotations resume` deletes the old.
+    assert!(home.ok(&["rotations", "resume"]).contains("No rotation is past its grace period."));
+    let until = home.json(&["rotations", "list", "--json"])[0]["grace_until"].as_str().unwrap().to_owned();
+    let until = chrono::DateTime::parse_from_rfc3339(&until).unwrap().with_timezone(&chrono::Utc);
+    std::thread::sleep(
+        (until - chrono::Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(300),
+    );
+    let finished = home.ok(&["rotations", "resume"]);
+    assert!(finished.contains(&format!("Rotated: {old} replaced by {new}")), "{finished}");
+    assert_eq!(moto.keys_of(&user), vec![(new.clone(), true)]);
+    assert!(key(&home, &old)["removed_at"].is_string());
+
+    // The journal and the activity log tell the story; a sync agrees with the vault.
+    let list = home.json(&["rotations", "list", "--json"]);
+    let id = list[0]["id"].as_str().unwrap();
+    assert_eq!(list[0]["state"], "done");
+    let shown = home.json(&["rotations", "show", id, "--json"]);
+    let steps: Vec<String> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}", e["step"].as_str().unwrap(), e["phase"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "plan:done",
+            "create:begin",
+            "create:done",
+            "verify:begin",
+            "verify:done",
+            "disable:begin",
+            "disable:done",
+            "grace:begin",
+            "delete:begin",
+            "delete:done"
+        ],
+        "{shown}"
+    );
+    let log = home.ok(&["log", "--action", "rotation"]);
+    assert!(log.contains("delete done"), "{log}");
+    // (Fields change: the verify signed a call with the new key, so IAM now reports its last use.)
+    let synced = home.ok(&["sync"]);
+    assert!(synced.contains("(0 new,") && synced.contains(", 0 removed)"), "{synced}");
+    // Nothing printed or logged holds the secret.
+    for text in [&said, &stderr(&out), &finished, &log, &shown.to_string()] {
+        assert!(!text.contains(secret.trim()), "the new secret leaked");
+    }
+}
+
+#[test]
+fn the_two_key_limit_is_respected_and_only_an_inactive_key_makes_room() {
+    let (mut moto, home) = estate(40, 5);
+    // Two active keys: refused, nothing created.
+    let busy = users_with(&moto, 2, 2).into_iter().next().expect("a user with two active keys");
+    let one = active_key_of(&moto, &busy);
+    let busy_id = key(&home, &one)["id"].as_str().unwrap().to_owned();
+    let before = moto.keys_of(&busy);
+    let out = home.run(&["rotate", &busy_id, "--yes", "--delete-inactive"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the other is active"), "{}", stderr(&out));
+    assert_eq!(moto.keys_of(&busy), before);
+
+    // One active, one inactive: refused without consent, done with it (the inactive one goes).
+    let roomy = users_with(&moto, 2, 1).into_iter().next().expect("a user with an active and an inactive key");
+    let active = active_key_of(&moto, &roomy);
+    let inactive = moto.keys_of(&roomy).into_iter().find(|(_, on)| !on).unwrap().0;
+    let roomy_id = key(&home, &active)["id"].as_str().unwrap().to_owned();
+    let out = home.run(&["rotate", &roomy_id, "--yes"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--delete-inactive"), "{}", stderr(&out));
+    let out = home.run(&["rotate", &roomy_id, "--yes", "--grace", "0", "--delete-inactive"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let held = moto.keys_of(&roomy);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert!(held[0].1 && held[0].0 != active && held[0].0 != inactive, "{held:?}");
+    assert!(key(&home, &inactive)["removed_at"].is_string());
+}
+
+/// Where the crash tests stop a real `keyward rotate`: after each journal write, and once
+/// between the provider's answer to the create and the write that records it.
+const CRASH_POINTS: &[&str] = &[
+    "create:begin",
+    "create:called",
+    "create:done",
+    "verify:begin",
+    "verify:done",
+    "disable:begin",
+    "disable:done",
+    "grace:begin",
+    "delete:begin",
+    "delete:done",
+];
+
+#[test]
+fn a_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end() {
+    let (mut moto, home) = estate(60, 8);
+    let users = users_with(&moto, 1, 1);
+    assert!(users.len() >= CRASH_POINTS.len(), "the estate has {} single-key users", users.len());
+    let mut matrix = Vec::new();
+    for (point, user) in CRASH_POINTS.iter().zip(users) {
+        let old = active_key_of(&moto, &user);
+        let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
+        crashing.env("KEYWARD_ROTATION_CRASH", point);
+        let out = crashing.output().unwrap();
+        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+
+        // The invariant, against IAM itself: a working key whose secret is held (the old one,
+        // which its user holds, or the new one, sealed in the vault).
+        let held = moto.keys_of(&user);
+        let usable = held.iter().any(|(id, active)| {
+            *active && (*id == old || key(&home, id)["has_secret"] == true && key(&home, id)["removed_at"].is_null())
+        });
+        assert!(usable, "{point}: no working key whose secret is held: {held:?}");
+        // Every key IAM holds is one the vault knows, except the one a create left before its
+        // answer was recorded (the resume deletes it).
+        let unknown: Vec<&String> =
+            held.iter().map(|(id, _)| id).filter(|id| **id != old && key(&home, id).is_null()).collect();
+        if *point == "create:called" {
+            assert_eq!(unknown.len(), 1, "{point}: {held:?}");
+        } else {
+            assert!(unknown.is_empty(), "{point}: unknown keys {unknown:?}");
+        }
+
+        let list = home.json(&["rotations", "list", "--json"]);
+        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
+        let id = rotation["id"].as_str().unwrap();
+        let resumed = home.run(&["rotations", "resume", id]);
+        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
+        let after = home.json(&["rotations", "show", id, "--json"]);
+        assert_eq!(after["state"], "done", "{point}: {after}");
+        let new = after["new_external_id"].as_str().unwrap().to_owned();
+        assert_eq!(moto.keys_of(&user), vec![(new.clone(), true)], "{point}");
+        assert_eq!(key(&home, &new)["has_secret"], true, "{point}");
+        assert!(key(&home, &old)["removed_at"].is_string(), "{point}");
+        let at = format!(
+            "{} ({})",
+            rotation["step"].as_str().unwrap(),
+            if rotation["step_done"] == true { "done" } else { "begun" }
+        );
+        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+    }
+    eprintln!("aws crash matrix:\n  {}", matrix.join("\n  "));
+    // The vault and IAM agree after every resume.
+    let synced = home.ok(&["sync"]);
+    assert!(synced.contains("(0 new,") && synced.contains(", 0 removed)"), "{synced}");
+}
+
+#[test]
+fn a_new_key_the_provider_rejects_is_rolled_back_and_an_abort_brings_the_old_key_back() {
+    let (mut moto, mut home) = estate(30, 13);
+    let users = users_with(&moto, 1, 1);
+    let (first, second) = (&users[0], &users[1]);
+
+    // Killed right after the create is recorded; meanwhile someone deletes the new key at AWS.
+    let old = active_key_of(&moto, first);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
+    crashing.env("KEYWARD_ROTATION_CRASH", "create:done");
+    assert_eq!(crashing.output().unwrap().status.signal(), Some(9));
+    let new = moto.keys_of(first).into_iter().find(|(id, _)| *id != old).unwrap().0;
+    moto.tell(&format!("delete_key {first} {new}"));
+    // The resume cannot get the new key accepted: it rolls back, and the old key is untouched.
+    home.set_env("KEYWARD_ROTATION_SETTLE_SECS", "3");
+    let id = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+    let out = home.run(&["rotations", "resume", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(&format!("Rolled back: the provider did not accept the new key {new} within 3 s")), "{said}");
+    assert_eq!(moto.keys_of(first), vec![(old.clone(), true)]);
+    assert_eq!(key(&home, &old)["status"], "active");
+    assert!(key(&home, &new)["removed_at"].is_string());
+    assert_eq!(home.json(&["rotations", "show", &id, "--json"])["state"], "rolled_back");
+
+    // An abort in the grace period: the old key is enabled again and the new one deleted.
+    let old = active_key_of(&moto, second);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    home.ok(&["rotate", &old_id, "--yes", "--grace", "1h"]);
+    assert!(moto.keys_of(second).contains(&(old.clone(), false)));
+    let id = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+    let aborted = home.ok(&["rotations", "abort", &id]);
+    assert!(aborted.contains("Rolled back: aborted by the user"), "{aborted}");
+    assert_eq!(moto.keys_of(second), vec![(old.clone(), true)]);
+    assert_eq!(key(&home, &old)["status"], "active");
+    // An ended rotation cannot be aborted again, and a new one may begin.
+    let again = home.run(&["rotations", "abort", &id]);
+    assert!(stderr(&again).contains("has already ended"), "{}", stderr(&again));
+    home.ok(&["rotate", &old_id, "--dry-run"]);
+}
