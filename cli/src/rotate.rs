@@ -65,7 +65,7 @@ pub fn rotate(home: &Home, args: RotateArgs) -> anyhow::Result<()> {
     let opts = RotationOptions { grace: api::parse_duration(&args.grace)?, delete_inactive: args.delete_inactive };
     let mut vault = crate::open(home)?;
     let runtime = crate::runtime()?;
-    let plan = runtime.block_on(api::plan_rotation(&vault, &args.key, &opts))?;
+    let plan = runtime.block_on(api::plan_rotation(&mut vault, &args.key, &opts))?;
     print_plan(&plan);
     if let Some(why) = &plan.refusal {
         anyhow::bail!("{why}");

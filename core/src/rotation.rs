@@ -85,7 +85,9 @@ fn live_connector(vault: &Vault, id: i64) -> Result<Connector, Error> {
     })
 }
 
-async fn open(vault: &Vault, c: &Connector) -> Result<Provider, Error> {
+/// Opens the provider's rotation calls for a connector. (Takes `&mut Vault` so the future is
+/// `Send`: a shared `&Vault` is not, and the scheduler and the app run this on other threads.)
+async fn open(vault: &mut Vault, c: &Connector) -> Result<Provider, Error> {
     let provider = keyward_connectors::providers::get(&c.provider)
         .ok_or_else(|| Error::Unsupported(format!("{:?} is not a provider this build knows", c.provider)))?;
     if c.settings.is_demo() {
@@ -147,7 +149,7 @@ fn rotatable(vault: &Vault, key: &ApiKey) -> Result<Connector, Error> {
 }
 
 /// The plan of a rotation of `key_id`: what the owner holds now, the steps, and whether it can go.
-pub(crate) async fn plan(vault: &Vault, key_id: &str, opts: &Options) -> Result<Plan, Error> {
+pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Result<Plan, Error> {
     let key = inventory::get(vault, key_id)?;
     let c = rotatable(vault, &key)?;
     if let Some(r) = journal::unfinished_of_key(vault.conn(), key_id)? {

@@ -117,6 +117,8 @@ pub enum Job {
     Audit,
     /// Scan this machine for keys (the default locations and configured folders), then audit.
     Scan,
+    /// Finish the rotations whose grace period is over (delete their old keys).
+    Rotations,
 }
 
 impl Job {
@@ -126,6 +128,7 @@ impl Job {
             Job::Sync(c) => format!("sync:{c}"),
             Job::Audit => "audit".to_owned(),
             Job::Scan => "scan".to_owned(),
+            Job::Rotations => "rotations".to_owned(),
         }
     }
 
@@ -134,6 +137,7 @@ impl Job {
         match id {
             "audit" => Some(Job::Audit),
             "scan" => Some(Job::Scan),
+            "rotations" => Some(Job::Rotations),
             _ => id.strip_prefix("sync:").filter(|c| !c.is_empty()).map(|c| Job::Sync(c.to_owned())),
         }
     }
@@ -145,6 +149,8 @@ pub const DEFAULT_SYNC_CRON: &str = "0 0 */6 * * *";
 pub const DEFAULT_AUDIT_CRON: &str = "0 30 */6 * * *";
 /// Default exposure scan: once a day, at lunchtime, when the machine is likely on.
 pub const DEFAULT_SCAN_CRON: &str = "0 15 12 * * *";
+/// Rotations past their grace period are finished within ten minutes.
+pub const DEFAULT_ROTATIONS_CRON: &str = "0 */10 * * * *";
 
 /// Parses a cron expression: the cron crate's six or seven fields (seconds first), or the
 /// classic five (a `0` seconds field is put in front).
@@ -230,7 +236,7 @@ pub fn ensure_jobs(vault: &Vault) -> Result<(), Error> {
     let connectors: Vec<String> = connector::list(vault)?.into_iter().map(|c| c.name).collect();
     let conn = vault.conn();
     let existing = store::ids(conn)?;
-    let wanted = [(Job::Audit, DEFAULT_AUDIT_CRON), (Job::Scan, DEFAULT_SCAN_CRON)]
+    let wanted = [(Job::Audit, DEFAULT_AUDIT_CRON), (Job::Scan, DEFAULT_SCAN_CRON), (Job::Rotations, DEFAULT_ROTATIONS_CRON)]
         .into_iter()
         .chain(connectors.iter().map(|c| (Job::Sync(c.clone()), DEFAULT_SYNC_CRON)));
     for (job, cron) in wanted {
@@ -743,6 +749,7 @@ impl Host for VaultHost {
                         crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), desktop, self.retry).await
                     }
                     Job::Scan => crate::api::scan_and_notify(&self.home, &mut vault, desktop, self.retry).await,
+                    Job::Rotations => crate::api::finish_rotations_job(&mut vault).await,
                 }
             };
             tokio::select! {

@@ -3,7 +3,9 @@
 //! wrong stored secret would fail. The plan, the run, the grace period, the two-key limit, and a
 //! real `keyward` killed with SIGKILL after every step and resumed.
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
 
 use keyward_tests::{Home, MotoEstate};
 use serde_json::Value;
@@ -307,4 +309,37 @@ fn a_new_key_the_provider_rejects_is_rolled_back_and_an_abort_brings_the_old_key
     let again = home.run(&["rotations", "abort", &id]);
     assert!(stderr(&again).contains("has already ended"), "{}", stderr(&again));
     home.ok(&["rotate", &old_id, "--dry-run"]);
+}
+
+/// The scheduler ends grace periods: `keyward daemon` deletes the old key of a rotation whose
+/// grace period is over, as its `rotations` job.
+#[test]
+fn the_daemon_deletes_the_old_key_when_the_grace_period_ends() {
+    let (mut moto, home) = estate(10, 17);
+    let user = users_with(&moto, 1, 1).into_iter().next().unwrap();
+    let old = active_key_of(&moto, &user);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    home.ok(&["rotate", &old_id, "--yes", "--grace", "2s"]);
+    assert_eq!(moto.keys_of(&user).len(), 2);
+    let ids = home.schedule_only("rotations", "* * * * * *");
+    assert!(ids.contains(&"rotations".to_owned()), "{ids:?}");
+
+    let mut daemon =
+        home.command(&["daemon", "--max-jitter", "0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let lines = BufReader::new(daemon.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("finished rotations") && line.contains("1 rotations finished") {
+            break;
+        }
+        assert!(seen.len() < 200, "the daemon never finished the rotation: {seen:#?}");
+    }
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+    let held = moto.keys_of(&user);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert!(held[0].0 != old && held[0].1, "{held:?}");
+    assert_eq!(home.json(&["rotations", "list", "--json"])[0]["state"], "done");
 }

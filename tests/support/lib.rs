@@ -106,12 +106,18 @@ impl Home {
     /// Schedules only the audit, on `cron`, through the CLI (every sync job switched off);
     /// returns the job ids there were.
     pub fn schedule_only_the_audit(&self, cron: &str) -> Vec<String> {
+        self.schedule_only("audit", cron)
+    }
+
+    /// Schedules only the job `only`, on `cron` (every other job switched off); returns the job
+    /// ids there were.
+    pub fn schedule_only(&self, only: &str, cron: &str) -> Vec<String> {
         let jobs = self.json(&["schedule", "list", "--json"]);
         let ids: Vec<String> = jobs.as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect();
-        for id in ids.iter().filter(|i| *i != "audit") {
+        for id in ids.iter().filter(|i| *i != only) {
             self.ok(&["schedule", "set", id, "--disable"]);
         }
-        self.ok(&["schedule", "set", "audit", "--cron", cron]);
+        self.ok(&["schedule", "set", only, "--cron", cron]);
         ids
     }
 }

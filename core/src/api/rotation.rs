@@ -127,7 +127,7 @@ fn view(r: RotationRow, events: Vec<RotationEventView>) -> RotationView {
 }
 
 /// What rotating `key_id` would do; nothing is changed.
-pub async fn plan_rotation(vault: &Vault, key_id: &str, opts: &RotationOptions) -> Result<RotationPlanView, Error> {
+pub async fn plan_rotation(vault: &mut Vault, key_id: &str, opts: &RotationOptions) -> Result<RotationPlanView, Error> {
     let plan = rotation::plan(vault, key_id, opts).await?;
     let consumers = super::key_consumers(vault, key_id)?;
     Ok(RotationPlanView {
@@ -193,6 +193,25 @@ pub async fn finish_due_rotations(vault: &mut Vault) -> Result<Vec<(String, Resu
         out.push((id, r));
     }
     Ok(out)
+}
+
+/// The scheduler's `rotations` job: finishes what is due, and says how it went. A rotation that
+/// fails stays where it was (its journal says why) and fails the run, so `schedule list` shows it.
+pub(crate) async fn finish_rotations_job(vault: &mut Vault) -> Result<String, Error> {
+    let outcomes = finish_due_rotations(vault).await?;
+    let failed: Vec<String> =
+        outcomes.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| format!("rotation {id}: {e}"))).collect();
+    if let Some(first) = failed.first() {
+        return Err(Error::Conflict(format!(
+            "{} of {} rotations could not be finished; {first}",
+            failed.len(),
+            outcomes.len()
+        )));
+    }
+    Ok(match outcomes.len() {
+        0 => "no rotation due".to_owned(),
+        n => format!("{n} rotations finished"),
+    })
 }
 
 /// Every rotation, newest first (without journals).
