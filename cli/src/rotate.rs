@@ -124,24 +124,26 @@ fn summary(r: &RotationView) -> String {
     match r.state.as_str() {
         "done" => format!(
             "Rotated: {} replaced by {} (rotation {}).",
-            r.old_external_id,
-            r.new_external_id.as_deref().unwrap_or("-"),
-            r.id
+            terminal_safe(&r.old_external_id),
+            terminal_safe(r.new_external_id.as_deref().unwrap_or("-")),
+            terminal_safe(&r.id)
         ),
         "grace" => format!(
             "Rotated: {} is the new key; the old {} is deleted after {} (rotation {}; `keyward rotations resume` then, or the daemon does it).",
-            r.new_external_id.as_deref().unwrap_or("-"),
-            r.old_external_id,
-            r.grace_until.as_deref().unwrap_or("its grace period"),
-            r.id
+            terminal_safe(r.new_external_id.as_deref().unwrap_or("-")),
+            terminal_safe(&r.old_external_id),
+            terminal_safe(r.grace_until.as_deref().unwrap_or("its grace period")),
+            terminal_safe(&r.id)
         ),
         "rolled_back" => format!(
             "Rolled back: {}; the old key {} is kept (rotation {}).",
             terminal_safe(r.error.as_deref().unwrap_or("")),
-            r.old_external_id,
-            r.id
+            terminal_safe(&r.old_external_id),
+            terminal_safe(&r.id)
         ),
-        state => format!("Rotation {} is {state} at step {}.", r.id, r.step),
+        state => {
+            format!("Rotation {} is {} at step {}.", terminal_safe(&r.id), terminal_safe(state), terminal_safe(&r.step))
+        }
     }
 }
 
@@ -159,9 +161,9 @@ pub fn rotations(home: &Home, cmd: RotationsCmd) -> anyhow::Result<()> {
                 for r in &list {
                     println!(
                         "{:<36}  {:<12}  {:<12}  {:<22}  {}",
-                        r.id,
-                        r.state,
-                        r.step,
+                        terminal_safe(&r.id),
+                        terminal_safe(&r.state),
+                        terminal_safe(&r.step),
                         terminal_safe(&r.old_external_id),
                         terminal_safe(r.new_external_id.as_deref().unwrap_or("-"))
                     );
@@ -176,7 +178,13 @@ pub fn rotations(home: &Home, cmd: RotationsCmd) -> anyhow::Result<()> {
             } else {
                 println!("{}", summary(&r));
                 for e in &r.events {
-                    println!("  {}  {:<12} {:<10} {}", e.at, e.step, e.phase, terminal_safe(&e.detail));
+                    println!(
+                        "  {}  {:<12} {:<10} {}",
+                        terminal_safe(&e.at),
+                        terminal_safe(&e.step),
+                        terminal_safe(&e.phase),
+                        terminal_safe(&e.detail)
+                    );
                 }
             }
         }

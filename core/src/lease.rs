@@ -32,7 +32,7 @@ impl Holder {
     /// side is shown is `what (pid N on HOST)`. Each call is a new holder.
     pub fn this_process(what: &str) -> Self {
         let (pid, host) = (std::process::id(), hostname());
-        Self { id: uuid::Uuid::now_v7().to_string(), name: format!("{what} (pid {pid} on {host})"), pid, host }
+        Self { id: uuid::Uuid::now_v7().to_string(), name: format!("{what} (pid {pid} on {host})"), pid, host: pids_here() }
     }
 
     /// What other processes are told holds the lease.
@@ -51,6 +51,13 @@ fn hostname() -> String {
         Ok(name) if ok && !name.is_empty() => name.to_owned(),
         _ => "this machine".to_owned(),
     }
+}
+
+/// Where this process's pids mean something: the machine's name and the pid namespace (a
+/// container, a Flatpak sandbox, a pod sharing the host name each count pids on their own).
+fn pids_here() -> String {
+    let namespace = std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string()).unwrap_or_default();
+    format!("{} {namespace}", hostname())
 }
 
 /// Whether process `pid` runs on this machine (it may belong to another user).
@@ -94,7 +101,7 @@ fn live(conn: &rusqlite::Connection, name: &str, now: DateTime<Utc>) -> Result<O
         // A holder on this machine whose process is gone (SIGKILL, a crash) holds nothing: no
         // need to wait for its lease to run out. (A reused pid only makes this fall back to the
         // expiry.)
-        if row.host.as_deref() == Some(hostname().as_str()) && row.pid.is_some_and(|pid| !process_alive(pid)) {
+        if row.host.as_deref() == Some(pids_here().as_str()) && row.pid.is_some_and(|pid| !process_alive(pid)) {
             return None;
         }
         let until = row.expires_at?;
@@ -247,7 +254,7 @@ mod tests {
         // On another machine the pid means nothing here: only the expiry counts.
         let mut elsewhere = Holder::this_process("a rotation");
         elsewhere.pid = child.id();
-        elsewhere.host = "another-machine".into();
+        elsewhere.host = "another-machine pid:[1]".into();
         assert_eq!(acquire(&mut v, "rotation:j", &elsewhere, hour, now).unwrap(), None);
         assert!(holder_of(&v, "rotation:j", now).unwrap().is_some());
     }

@@ -34,8 +34,10 @@ use crate::store::rotations::{self as journal, RotationRow};
 use crate::vault::Vault;
 use crate::{Error, Secret, inventory, store};
 
-/// How long a rotation's driver holds its lease between renewals.
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a rotation's driver holds its lease between renewals: longer than any one step
+/// can take (a verify waits at most ten minutes; every provider call has its own timeouts), and
+/// renewed before each step, so a driver that lives never loses it mid-step.
+const LEASE: Duration = Duration::from_secs(15 * 60);
 
 /// How often a new key is tried while it settles.
 const VERIFY_EVERY: Duration = Duration::from_secs(2);
@@ -100,6 +102,35 @@ async fn open(vault: &mut Vault, c: &Connector) -> Result<Provider, Error> {
     Ok(Provider { rotation: &provider.rotation, calls })
 }
 
+/// The MAC of what a rotation acts on: its key, connector, provider ids and owner.
+fn identity_mac(vault: &Vault, r: &RotationRow) -> Vec<u8> {
+    vault.row_mac(
+        "rotations",
+        &[
+            r.id.as_bytes(),
+            r.key_id.as_bytes(),
+            r.connector_id.to_string().as_bytes(),
+            r.provider.as_bytes(),
+            r.old_external_id.as_bytes(),
+            r.owner.as_deref().unwrap_or("\0").as_bytes(),
+            r.kind.as_bytes(),
+            r.name.as_bytes(),
+            r.held_before.as_bytes(),
+            r.grace_secs.to_string().as_bytes(),
+        ],
+    )
+}
+
+/// The MAC of the new key a rotation made.
+fn new_key_mac(vault: &Vault, id: &str, new_key_id: &str, new_external_id: &str) -> Vec<u8> {
+    vault.row_mac("rotations.new", &[id.as_bytes(), new_key_id.as_bytes(), new_external_id.as_bytes()])
+}
+
+/// The owner's key ids when the rotation was planned.
+fn held_before(r: &RotationRow) -> Result<Vec<String>, Error> {
+    serde_json::from_str(&r.held_before).map_err(|_| Error::Unreadable { what: format!("rotation {}", r.id) })
+}
+
 fn key_ref(key: &ApiKey) -> KeyRef {
     KeyRef {
         external_id: key.external_id.clone().unwrap_or_default(),
@@ -161,7 +192,14 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
     let p = open(vault, &c).await?;
     let old = key_ref(&key);
     let held = p.calls.keys_of(&old).await?;
-    let (make_room, refusal) = room(&p, &old, &held, opts);
+    let (make_room, mut refusal) = room(&p, &old, &held, opts);
+    if p.calls.signs_in_with().await?.contains(&old.external_id) {
+        refusal = Some(format!(
+            "{} is the key connector {} signs in with: rotating it would lock Keyward out of the account \
+             (handing the new key to the connector is not built yet); rotate it by hand, then update the connector",
+            old.external_id, c.name
+        ));
+    }
     let disable = p.rotation.disable.is_supported();
     let mut steps = Vec::new();
     if let Some(other) = &make_room {
@@ -241,7 +279,35 @@ pub(crate) async fn start(
     let id = uuid::Uuid::now_v7().to_string();
     let now = Utc::now();
     let holder = Holder::this_process("a rotation");
-    let held_before: Vec<String> = plan.held.iter().map(|k| k.external_id.clone()).collect();
+    let held: Vec<&str> = plan.held.iter().map(|k| k.external_id.as_str()).collect();
+    let held_before = serde_json::to_string(&held).expect("ids serialize");
+    let grace_secs = i64::try_from(opts.grace.as_secs()).unwrap_or(i64::MAX);
+    let mac = identity_mac(
+        vault,
+        &RotationRow {
+            id: id.clone(),
+            key_id: key_id.to_owned(),
+            connector_id,
+            provider: key.provider.clone(),
+            old_external_id: key.external_id.clone().unwrap_or_default(),
+            owner: key.owner.clone(),
+            kind: key.kind.clone().unwrap_or_default(),
+            name: key.name.clone(),
+            held_before: held_before.clone(),
+            new_key_id: None,
+            new_external_id: None,
+            step: String::new(),
+            step_done: false,
+            state: String::new(),
+            grace_secs,
+            grace_until: None,
+            error: None,
+            started_at: None,
+            updated_at: None,
+            mac: None,
+            new_mac: None,
+        },
+    );
     {
         let tx = vault.write()?;
         if let Some(other) = lease::take(&tx, &lease_name(key_id), &holder, LEASE, now)? {
@@ -259,8 +325,9 @@ pub(crate) async fn start(
                 kind: key.kind.as_deref().unwrap_or_default(),
                 name: &key.name,
                 held_before: &held_before,
-                grace_secs: i64::try_from(opts.grace.as_secs()).unwrap_or(i64::MAX),
+                grace_secs,
                 at: now,
+                mac: &mac,
             },
         )
         .map_err(|e| match e {
@@ -275,10 +342,13 @@ pub(crate) async fn start(
     }
     log(vault, key_id, "plan", "done", &format!("rotation {id}"));
     progress(&format!("rotation {id} planned"));
-    if let Some(other) = &plan.make_room {
-        make_room(vault, &id, other, progress).await?;
+    let driven = async {
+        if let Some(other) = &plan.make_room {
+            make_room(vault, &id, other, progress).await?;
+        }
+        drive_held(vault, &id, &holder, progress).await
     }
-    let driven = drive_held(vault, &id, &holder, progress).await;
+    .await;
     let _ = lease::release(vault, &lease_name(key_id), &holder);
     driven.map(|_| id)
 }
@@ -288,6 +358,14 @@ async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(
     let r = row(vault, id)?;
     let c = live_connector(vault, r.connector_id)?;
     let p = open(vault, &c).await?;
+    if journal::old_keys_under_way(vault.conn(), r.connector_id)?.iter().any(|k| k == other) {
+        return Err(fail_step(
+            vault,
+            &r,
+            "make_room",
+            Error::Conflict(format!("key {other} is the old key of another rotation under way; finish or abort it first")),
+        ));
+    }
     let target = KeyRef { external_id: other.to_owned(), ..row_ref(&r) };
     step_begin(vault, &r, "make_room")?;
     p.calls.delete(&target).await.map_err(|e| fail_step(vault, &r, "make_room", e.into()))?;
@@ -327,7 +405,9 @@ pub(crate) async fn resume(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str)
 pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<RotationRow, Error> {
     let r = row(vault, id)?;
     match r.state.as_str() {
-        "done" | "rolled_back" => return Err(Error::Conflict(format!("rotation {id} has already ended ({})", r.state))),
+        "done" | "rolled_back" => {
+            return Err(Error::Conflict(format!("rotation {id} has already ended ({})", r.state)));
+        }
         _ if r.step == "delete" => {
             return Err(Error::Conflict(format!(
                 "rotation {id} has begun deleting the old key; it cannot be undone: `rotations resume {id}` finishes it"
@@ -339,14 +419,30 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
     if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
         return Err(driven_elsewhere(&r.key_id, &other));
     }
-    let disabled = matches!(r.step.as_str(), "disable" | "grace") || r.state == "grace";
-    let first = if disabled { "undo_disable" } else { "undo_create" };
     let undone = async {
-        {
-            let tx = vault.write()?;
-            journal::set_state(&tx, id, "running", None, Some("aborted by the user"), Utc::now())?;
+        // Read again under the lease: another process may have moved it meanwhile.
+        let r = row(vault, id)?;
+        if matches!(r.state.as_str(), "done" | "rolled_back") || r.step == "delete" {
+            return Err(Error::Conflict(format!("rotation {id} has moved on ({}, {}); not aborted", r.state, r.step)));
+        }
+        let can_disable = keyward_connectors::providers::get(&r.provider)
+            .is_some_and(|p| p.rotation.disable.is_supported());
+        // The old key was (or may have been) disabled from the disable step on; an undo
+        // already under way goes on where it is (an enable that failed is tried again).
+        let first = match r.step.as_str() {
+            "undo_disable" | "undo_create" => None,
+            "disable" | "grace" if can_disable => Some("undo_disable"),
+            _ if r.state == "grace" && can_disable => Some("undo_disable"),
+            _ => Some("undo_create"),
+        };
+        let tx = vault.write()?;
+        journal::set_state(&tx, id, "running", None, Some("aborted by the user"), Utc::now())?;
+        if let Some(first) = first {
             journal::begin_step(&tx, id, first, Utc::now())?;
-            tx.commit()?;
+        }
+        tx.commit()?;
+        if let Some(first) = first {
+            crash_point(first, "begin");
         }
         drive_held(vault, id, &holder, progress).await
     }
@@ -379,8 +475,20 @@ fn driven_elsewhere(key_id: &str, other: &lease::HeldElsewhere) -> Error {
     ))
 }
 
+/// A rotation, its MACs checked: a row edited outside Keyward (to point it at someone else's
+/// key) is never acted on.
 fn row(vault: &Vault, id: &str) -> Result<RotationRow, Error> {
-    journal::by_id(vault.conn(), id)?.ok_or_else(|| Error::NotFound { what: "rotation", id: id.to_owned() })
+    let r = journal::by_id(vault.conn(), id)?.ok_or_else(|| Error::NotFound { what: "rotation", id: id.to_owned() })?;
+    let unreadable = || Error::Unreadable { what: format!("rotation {id}") };
+    if !crate::vault::mac_eq(r.mac.as_deref(), &identity_mac(vault, &r)) {
+        return Err(unreadable());
+    }
+    match (&r.new_key_id, &r.new_external_id) {
+        (None, None) => {}
+        (Some(k), Some(e)) if crate::vault::mac_eq(r.new_mac.as_deref(), &new_key_mac(vault, id, k, e)) => {}
+        _ => return Err(unreadable()),
+    }
+    Ok(r)
 }
 
 fn log(vault: &Vault, key_id: &str, step: &str, phase: &str, detail: &str) {
@@ -442,7 +550,9 @@ async fn drive_held(
                     progress(&format!("the old key stays until {} (grace period)", crate::time::to_string(until)));
                     return Ok(r);
                 }
-                _ => {}
+                Some(_) => {}
+                // Never delete on an end that does not read: `rotations abort` is still open.
+                None => return Err(Error::Unreadable { what: format!("rotation {id}'s grace period") }),
             },
             _ => {}
         }
@@ -489,7 +599,7 @@ async fn step(
         ("running", "create", true) | ("running", "verify", false) => verify(vault, r, p, progress).await,
         ("running", "verify", true) | ("running", "disable", false) => disable(vault, r, p, progress).await,
         ("running", "disable", true) => grace(vault, r, progress),
-        ("grace", _, _) | ("running", "delete", false) => delete_old(vault, r, p, progress).await,
+        ("grace", _, _) | ("running", "delete" | "grace", false) => delete_old(vault, r, p, progress).await,
         ("running", "undo_disable", false) => {
             p.calls.enable(&old).await.map_err(|e| fail_step(vault, r, "undo_disable", e.into()))?;
             let now = Utc::now();
@@ -512,35 +622,61 @@ async fn step(
     }
 }
 
-/// A create whose result was never recorded may have made a key whose secret nobody holds: a
-/// key the owner holds now that it did not hold when the rotation was planned and that the
-/// vault does not know. It is deleted before another is made.
+/// A create whose result was never recorded may have made a key whose secret nobody holds. Its
+/// one candidate: a key the owner holds now that it did not hold when the rotation was planned,
+/// that the vault holds no secret of, created within minutes of the create step's beginning.
+/// Exactly one such key is deleted before another create; none, nothing to do; more (or keys
+/// whose creation time the provider does not say), the rotation stops and asks the user rather
+/// than guess which key is whose.
 async fn reconcile_create(
     vault: &mut Vault,
     r: &RotationRow,
     p: &Provider,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<(), Error> {
+    let before = held_before(r)?;
     let held = p.calls.keys_of(&row_ref(r)).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
-    let known: Vec<String> =
-        store::inventory::keys_of_connector(vault.conn(), r.connector_id)?.into_iter().map(|k| k.external_id).collect();
+    let sealed = store::inventory::external_ids_with_secret(vault.conn(), r.connector_id)?;
+    let began = journal::last_begin(vault.conn(), &r.id, "create")?;
+    let slack = chrono::Duration::minutes(5);
+    let (mut candidates, mut undated) = (Vec::new(), Vec::new());
     for k in held {
-        if r.held_before.contains(&k.external_id) || known.contains(&k.external_id) {
+        if k.external_id == r.old_external_id || before.contains(&k.external_id) || sealed.contains(&k.external_id) {
             continue;
         }
-        let orphan = KeyRef { external_id: k.external_id.clone(), ..row_ref(r) };
-        p.calls.delete(&orphan).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
+        match (k.created_at, began) {
+            (Some(at), Some(began)) if at >= began - slack && at <= Utc::now() + slack => candidates.push(k.external_id),
+            (Some(_), Some(_)) => {} // made long before or after: not this rotation's
+            _ => undated.push(k.external_id),
+        }
+    }
+    if !undated.is_empty() || candidates.len() > 1 {
+        let all: Vec<String> = candidates.into_iter().chain(undated).collect();
+        return Err(fail_step(
+            vault,
+            r,
+            "create",
+            Error::Conflict(format!(
+                "keys {} appeared while the create was interrupted and Keyward holds no secret of them: \
+                 delete the one this rotation made (or all, if none is in use), then resume",
+                all.join(", ")
+            )),
+        ));
+    }
+    if let Some(orphan) = candidates.pop() {
+        let target = KeyRef { external_id: orphan.clone(), ..row_ref(r) };
+        p.calls.delete(&target).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
         let tx = vault.write()?;
         journal::step_failed(
             &tx,
             &r.id,
             "create",
             Utc::now(),
-            &format!("an interrupted create left key {} with no stored secret; deleted it", k.external_id),
+            &format!("an interrupted create left key {orphan} with no stored secret; deleted it"),
         )?;
         tx.commit()?;
-        log(vault, &r.key_id, "create", "reconciled", &format!("deleted {}", k.external_id));
-        progress(&format!("deleted key {}: an interrupted create made it, and its secret was never stored", k.external_id));
+        log(vault, &r.key_id, "create", "reconciled", &format!("deleted {orphan}"));
+        progress(&format!("deleted key {orphan}: an interrupted create made it, and its secret was never stored"));
     }
     Ok(())
 }
@@ -557,6 +693,7 @@ async fn create(
     let old = inventory::get(vault, &r.key_id)?;
     let new_key_id = uuid::Uuid::now_v7().to_string();
     let sealed = vault.seal("api_keys", "secret", &new_key_id, &made.secret)?;
+    let new_mac = new_key_mac(vault, &r.id, &new_key_id, &made.external_id);
     let now = Utc::now();
     let scopes = serde_json::to_string(&old.scopes).expect("scopes serialize");
     let raw = old.raw_scopes.to_string();
@@ -578,7 +715,7 @@ async fn create(
             rotation_id: &r.id,
         },
     )?;
-    journal::set_new_key(&tx, &r.id, &new_key_id, &made.external_id)?;
+    journal::set_new_key(&tx, &r.id, &new_key_id, &made.external_id, &new_mac)?;
     journal::finish_step(&tx, &r.id, "create", now, &made.external_id)?;
     tx.commit()?;
     crash_point("create", "done");
@@ -688,10 +825,13 @@ async fn delete_old(
 ) -> Result<(), Error> {
     let old = row_ref(r);
     if r.step != "delete" {
+        let now = Utc::now();
         let tx = vault.write()?;
-        journal::set_state(&tx, &r.id, "running", None, None, Utc::now())?;
+        journal::set_state(&tx, &r.id, "running", None, None, now)?;
+        journal::begin_step(&tx, &r.id, "delete", now)?;
         tx.commit()?;
-        step_begin(vault, r, "delete")?;
+        log(vault, &r.key_id, "delete", "begin", "");
+        crash_point("delete", "begin");
     }
     p.calls.delete(&old).await.map_err(|e| fail_step(vault, r, "delete", e.into()))?;
     let now = Utc::now();

@@ -343,3 +343,47 @@ fn the_daemon_deletes_the_old_key_when_the_grace_period_ends() {
     assert!(held[0].0 != old && held[0].1, "{held:?}");
     assert_eq!(home.json(&["rotations", "list", "--json"])[0]["state"], "done");
 }
+
+/// What must never be rotated or acted on: the key the connector itself signs in with, and a
+/// journal row edited to point at someone else's key. And an abort interrupted before the old
+/// key was enabled again is finished by the next abort (the old key comes back, then the new
+/// one goes).
+#[test]
+fn an_own_key_or_an_edited_journal_is_refused_and_an_interrupted_abort_finishes() {
+    let (mut moto, home) = estate(20, 29);
+    let operator = moto.truth["operator"]["access_key_id"].as_str().unwrap().to_owned();
+    let own = key(&home, &operator)["id"].as_str().unwrap().to_owned();
+    let out = home.run(&["rotate", &own, "--yes"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is the key connector prod signs in with"), "{}", stderr(&out));
+    assert_eq!(moto.keys_of("keyward-operator"), vec![(operator.clone(), true)]);
+
+    let users = users_with(&moto, 1, 1);
+    let (first, victim) = (&users[0], &users[1]);
+    let old = active_key_of(&moto, first);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    home.ok(&["rotate", &old_id, "--yes", "--grace", "1h"]);
+    let id = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+
+    // The row edited to make the old key another user's: nothing is done to either user.
+    let db = rusqlite::Connection::open(home.path().join("vault.db")).unwrap();
+    let victim_key = active_key_of(&moto, victim);
+    db.execute("UPDATE rotations SET owner = ?1, old_external_id = ?2 WHERE id = ?3", [victim, &victim_key, &id])
+        .unwrap();
+    for verb in ["abort", "resume"] {
+        let out = home.run(&["rotations", verb, &id]);
+        assert!(!out.status.success(), "{verb}");
+        assert!(stderr(&out).contains("stored data unreadable"), "{verb}: {}", stderr(&out));
+    }
+    assert_eq!(moto.keys_of(victim), vec![(victim_key.clone(), true)]);
+    db.execute("UPDATE rotations SET owner = ?1, old_external_id = ?2 WHERE id = ?3", [first, &old, &id]).unwrap();
+
+    // Abort killed right after it journaled the enable of the old key, before making it.
+    let mut aborting = home.command(&["rotations", "abort", &id]);
+    aborting.env("KEYWARD_ROTATION_CRASH", "undo_disable:begin");
+    assert_eq!(aborting.output().unwrap().status.signal(), Some(9));
+    assert!(moto.keys_of(first).contains(&(old.clone(), false)), "still disabled");
+    let again = home.ok(&["rotations", "abort", &id]);
+    assert!(again.contains("Rolled back: aborted by the user"), "{again}");
+    assert_eq!(moto.keys_of(first), vec![(old.clone(), true)], "the old key is back and the new one gone");
+}

@@ -71,6 +71,10 @@ pub trait Rotator: Send + Sync {
     fn disable<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>>;
     /// Turns a disabled key back on (a rollback).
     fn enable<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>>;
+    /// The provider ids of the keys the connector itself signs in with (where the provider can
+    /// tell): rotating one would lock Keyward out of the account until its credentials are
+    /// handed over, so the engine refuses it.
+    fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>>;
     /// Deletes a key; deleting one already gone is not an error.
     fn delete<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>>;
 }

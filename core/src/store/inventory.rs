@@ -481,3 +481,11 @@ pub(crate) fn retire(conn: &Connection, id: &str, at: DateTime<Utc>, why: &str) 
     };
     note(conn, &row)
 }
+
+/// The provider ids of a connector's keys whose secret the vault holds (removed ones included).
+pub(crate) fn external_ids_with_secret(conn: &Connection, connector_id: i64) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT external_id FROM api_keys WHERE connector_id = ?1 AND secret IS NOT NULL AND external_id IS NOT NULL",
+    )?;
+    Ok(stmt.query_map([connector_id], |r| r.get("external_id"))?.collect::<Result<Vec<_>, _>>()?)
+}

@@ -18,8 +18,9 @@ pub(crate) struct RotationRow {
     pub owner: Option<String>,
     pub kind: String,
     pub name: String,
-    /// The owner's key ids at the provider when the rotation was planned.
-    pub held_before: Vec<String>,
+    /// The owner's key ids at the provider when the rotation was planned (JSON, as stored:
+    /// the MAC covers this text).
+    pub held_before: String,
     pub new_key_id: Option<String>,
     pub new_external_id: Option<String>,
     /// The last step begun.
@@ -33,11 +34,13 @@ pub(crate) struct RotationRow {
     /// When the rotation began; `None` only in a vault edited by hand.
     pub started_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    pub mac: Option<Vec<u8>>,
+    pub new_mac: Option<Vec<u8>>,
 }
 
 const SELECT: &str =
     "SELECT id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, new_key_id,
-        new_external_id, step, step_done, state, grace_secs, grace_until, error, started_at, updated_at
+        new_external_id, step, step_done, state, grace_secs, grace_until, error, started_at, updated_at, mac, new_mac
     FROM rotations";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RotationRow> {
@@ -50,7 +53,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RotationRow> {
         owner: r.get("owner")?,
         kind: r.get("kind")?,
         name: r.get("name")?,
-        held_before: serde_json::from_str(&r.get::<_, String>("held_before")?).unwrap_or_default(),
+        held_before: r.get("held_before")?,
         new_key_id: r.get("new_key_id")?,
         new_external_id: r.get("new_external_id")?,
         step: r.get("step")?,
@@ -61,6 +64,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RotationRow> {
         error: r.get("error")?,
         started_at: super::instant(r, "started_at")?,
         updated_at: super::instant(r, "updated_at")?,
+        mac: r.get("mac")?,
+        new_mac: r.get("new_mac")?,
     })
 }
 
@@ -74,9 +79,11 @@ pub(crate) struct NewRotation<'a> {
     pub owner: Option<&'a str>,
     pub kind: &'a str,
     pub name: &'a str,
-    pub held_before: &'a [String],
+    /// JSON text.
+    pub held_before: &'a str,
     pub grace_secs: i64,
     pub at: DateTime<Utc>,
+    pub mac: &'a [u8],
 }
 
 /// Records a new rotation at its `plan` step (done). Fails (a constraint) when the key already
@@ -85,9 +92,9 @@ pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error
     let at = time::to_string(r.at);
     conn.execute(
         "INSERT INTO rotations (id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, step,
-             step_done, state, grace_secs, started_at, updated_at)
+             step_done, state, grace_secs, started_at, updated_at, mac)
          VALUES (:id, :key_id, :connector_id, :provider, :old_external_id, :owner, :kind, :name, :held_before, 'plan', 1,
-             'running', :grace_secs, :at, :at)",
+             'running', :grace_secs, :at, :at, :mac)",
         rusqlite::named_params! {
             ":id": r.id,
             ":key_id": r.key_id,
@@ -97,7 +104,8 @@ pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error
             ":owner": r.owner,
             ":kind": r.kind,
             ":name": r.name,
-            ":held_before": serde_json::to_string(r.held_before).expect("ids serialize"),
+            ":held_before": r.held_before,
+            ":mac": r.mac,
             ":grace_secs": r.grace_secs,
             ":at": at,
         },
@@ -154,13 +162,41 @@ pub(crate) fn step_failed(conn: &Connection, id: &str, step: &str, at: DateTime<
     event(conn, id, at, step, "failed", why)
 }
 
-/// Records the new key.
-pub(crate) fn set_new_key(conn: &Connection, id: &str, new_key_id: &str, new_external_id: &str) -> Result<(), Error> {
+/// Records the new key, with the MAC that covers it.
+pub(crate) fn set_new_key(
+    conn: &Connection,
+    id: &str,
+    new_key_id: &str,
+    new_external_id: &str,
+    new_mac: &[u8],
+) -> Result<(), Error> {
     conn.execute(
-        "UPDATE rotations SET new_key_id = ?2, new_external_id = ?3 WHERE id = ?1",
-        params![id, new_key_id, new_external_id],
+        "UPDATE rotations SET new_key_id = ?2, new_external_id = ?3, new_mac = ?4 WHERE id = ?1",
+        params![id, new_key_id, new_external_id, new_mac],
     )?;
     Ok(())
+}
+
+/// When the latest `begin` of `step` was written, as stored.
+pub(crate) fn last_begin(conn: &Connection, id: &str, step: &str) -> Result<Option<DateTime<Utc>>, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT at FROM rotation_events WHERE rotation_id = ?1 AND step = ?2 AND phase = 'begin'
+             ORDER BY id DESC LIMIT 1",
+            params![id, step],
+            |r| super::instant(r, "at"),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// The old keys of unfinished rotations on a connector (their keys may not be touched by
+/// anything else: another rotation's abort brings them back).
+pub(crate) fn old_keys_under_way(conn: &Connection, connector_id: i64) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT old_external_id FROM rotations WHERE connector_id = ?1 AND state IN ('running', 'grace', 'failed')",
+    )?;
+    Ok(stmt.query_map([connector_id], |r| r.get("old_external_id"))?.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Moves a rotation to `state` (`running`, `grace`, `done`, `rolled_back`, `failed`).

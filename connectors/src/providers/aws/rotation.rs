@@ -19,13 +19,20 @@ const PROVIDER_ID: &str = super::provider::PROVIDER.id;
 /// The rotation calls of one AWS account.
 pub(crate) struct IamRotator {
     client: Client,
+    /// The connector's own credentials (the SDK's chain), to tell which key it signs in with.
+    credentials: Option<aws_sdk_iam::config::SharedCredentialsProvider>,
     /// Where STS is asked about the new key (the connector's endpoint, or AWS's).
     endpoint: Option<String>,
 }
 
 impl IamRotator {
     pub(crate) async fn connect(settings: &AwsSettings) -> Self {
-        Self { client: Client::new(&load_config(settings).await), endpoint: settings.endpoint_url.clone() }
+        let config = load_config(settings).await;
+        Self {
+            client: Client::new(&config),
+            credentials: config.credentials_provider(),
+            endpoint: settings.endpoint_url.clone(),
+        }
     }
 }
 
@@ -105,9 +112,38 @@ impl Rotator for IamRotator {
         Box::pin(self.set_status(key, StatusType::Active))
     }
 
+    fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
+        Box::pin(async move {
+            use aws_sdk_iam::config::ProvideCredentials;
+            let Some(provider) = &self.credentials else { return Ok(Vec::new()) };
+            let credentials = provider.provide_credentials().await.map_err(|e| {
+                ConnectorError::new(PROVIDER_ID, ErrorKind::Config, format!("the connector's credentials: {e}"))
+            })?;
+            Ok(vec![credentials.access_key_id().to_owned()])
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(async move {
             let user = user_of(key)?;
+            // `NoSuchEntity` also answers a wrong user name: ask IAM whose key it is first, so
+            // a key that moved (a renamed user, an edited vault) is never reported deleted.
+            match self.client.get_access_key_last_used().access_key_id(&key.external_id).send().await {
+                Ok(out) if out.user_name().is_some_and(|owner| owner != user) => {
+                    return Err(ConnectorError::new(
+                        PROVIDER_ID,
+                        ErrorKind::Config,
+                        format!(
+                            "key {} belongs to IAM user {:?}, not {user:?}: not deleted",
+                            key.external_id,
+                            out.user_name().unwrap_or_default()
+                        ),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) if e.code() == Some("NoSuchEntity") => return Ok(()),
+                Err(e) => return Err(classify("GetAccessKeyLastUsed", e)),
+            }
             let sent = self.client.delete_access_key().user_name(user).access_key_id(&key.external_id).send().await;
             match sent {
                 Ok(_) => Ok(()),

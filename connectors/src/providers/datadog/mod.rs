@@ -295,6 +295,7 @@ fn malformed(path: &str, why: &str) -> ConnectorError {
 }
 
 mod provider;
+mod rotation;
 pub use provider::PROVIDER;
 
 crate::source_for!(Datadog);

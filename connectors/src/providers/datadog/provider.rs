@@ -3,8 +3,8 @@
 use crate::ConnectorError;
 use crate::liveness::Liveness;
 use crate::providers::{
-    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
-    Settings, Source, Support, VerifyFound,
+    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Rotator, Setting,
+    SettingError, Settings, Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -45,10 +45,14 @@ pub const PROVIDER: Provider = Provider {
         partner: None,
     },
     rotation: Rotation {
-        create: Support::No("Keyward does not rotate Datadog keys yet"),
-        disable: Support::No("Datadog keys cannot be disabled, only deleted"),
-        delete: Support::No("Keyward does not rotate Datadog keys yet"),
-        ..Rotation::NONE
+        kinds: &["api_key"],
+        create: Support::Yes("POST /api/v2/api_keys with the old key's name; verified with GET /api/v1/validate"),
+        disable: Support::No("Datadog keys cannot be disabled, only deleted: the old key works until it is"),
+        delete: Support::Yes("DELETE /api/v2/api_keys/{id}"),
+        limits: &["the org's maximum of API keys (meta.max_allowed)"],
+        keys_per_owner: None,
+        settle: std::time::Duration::from_secs(30),
+        open: Some(open_rotator),
     },
 };
 
@@ -70,17 +74,22 @@ fn validate(s: &Settings) -> Result<(), SettingError> {
     }
 }
 
+/// The client of a connector's org.
+fn client(s: &Settings, c: &Credentials) -> Result<super::Datadog, ConnectorError> {
+    let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+    let settings = super::DatadogSettings {
+        site: stored.site.unwrap_or_else(|| "datadoghq.com".into()),
+        base_url: stored.endpoint,
+    };
+    super::Datadog::new(&settings, c.require(PROVIDER.id, "api_key")?, c.require(PROVIDER.id, "app_key")?)
+}
+
 fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
-    Box::pin(async move {
-        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        let settings = super::DatadogSettings {
-            site: stored.site.unwrap_or_else(|| "datadoghq.com".into()),
-            base_url: stored.endpoint,
-        };
-        let client =
-            super::Datadog::new(&settings, c.require(PROVIDER.id, "api_key")?, c.require(PROVIDER.id, "app_key")?)?;
-        Ok(Box::new(client) as Box<dyn Source>)
-    })
+    Box::pin(async move { Ok(Box::new(client(s, c)?) as Box<dyn Source>) })
+}
+
+fn open_rotator<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Rotator>, ConnectorError>> {
+    Box::pin(async move { Ok(Box::new(client(s, c)?) as Box<dyn Rotator>) })
 }
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {

@@ -23,7 +23,11 @@ CREATE TABLE rotations (
     grace_until     TEXT,
     error           TEXT,                          -- why it failed or rolled back
     started_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL
+    updated_at      TEXT NOT NULL,
+    -- Row MACs under the vault's key: what the rotation acts on (its key, owner, provider ids)
+    -- cannot be edited into someone else's key; a row that fails them is never acted on.
+    mac             BLOB NOT NULL,
+    new_mac         BLOB
 );
 -- A key has at most one rotation under way.
 CREATE UNIQUE INDEX rotations_one_per_key ON rotations (key_id) WHERE state IN ('running', 'grace', 'failed');
