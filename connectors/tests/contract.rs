@@ -10,7 +10,9 @@ use std::process::Command;
 use chrono::Utc;
 use keyward_connectors::datadog::{Datadog, DatadogSettings};
 use keyward_connectors::fastly::{Fastly, FastlySettings};
+use keyward_connectors::liveness::Liveness;
 use keyward_connectors::newrelic::{NewRelic, NewRelicSettings};
+use keyward_connectors::providers::{KeyRef, Rotator};
 use keyward_fakes::Exchange;
 use keyward_fakes::estate::Estate;
 use serde_json::{Value, json};
@@ -46,6 +48,24 @@ async fn connectors_and_stand_ins_follow_the_providers_specs() {
         .unwrap();
     c.inventory(&quiet).await.unwrap();
     c.check().await.unwrap();
+    // A rotation's calls: create beside an existing key, verify the new one, delete both the
+    // new key and (again, answered 404) the same key.
+    // case: datadog:create datadog:delete
+    estate.datadog.provider().permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
+    let old = {
+        let s = estate.datadog.provider().state.lock().unwrap();
+        let k = &s.api_keys[0];
+        KeyRef { external_id: k.id.clone(), owner: None, kind: "api_key".into(), name: k.name.clone() }
+    };
+    let made = Rotator::create(&c, &old).await.unwrap();
+    assert_eq!(made.name, format!("{} (rotated)", old.name));
+    assert!(matches!(Rotator::verify(&c, &old, &made.external_id, &made.secret).await.unwrap(), Liveness::Live(_)));
+    let lineage = Rotator::keys_of(&c, &old).await.unwrap();
+    assert!(lineage.iter().any(|k| k.external_id == made.external_id), "{lineage:?}");
+    let new = KeyRef { external_id: made.external_id.clone(), ..old.clone() };
+    Rotator::delete(&c, &new).await.unwrap();
+    Rotator::delete(&c, &new).await.unwrap();
+    assert!(matches!(Rotator::verify(&c, &old, &made.external_id, &made.secret).await.unwrap(), Liveness::Rejected));
     let c =
         Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, estate.fastly_credentials.get("token"))
             .unwrap();

@@ -249,7 +249,11 @@ impl Provider for Datadog {
         let api_ok = req.header("dd-api-key") == Some(self.api_key.as_str());
         let segs = req.segments();
         if segs == ["api", "v1", "validate"] {
-            return if api_ok { Reply::json(200, &json!({"valid": true})) } else { self.forbidden() };
+            // Any API key of the org validates (a rotated key as well as the connector's).
+            let org_key = req
+                .header("dd-api-key")
+                .is_some_and(|k| self.state.lock().unwrap().api_keys.iter().any(|key| key.secret == k));
+            return if api_ok || org_key { Reply::json(200, &json!({"valid": true})) } else { self.forbidden() };
         }
         if !api_ok || req.header("dd-application-key") != Some(self.app_key.as_str()) {
             return self.forbidden();

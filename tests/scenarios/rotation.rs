@@ -387,3 +387,70 @@ fn an_own_key_or_an_edited_journal_is_refused_and_an_interrupted_abort_finishes(
     assert!(again.contains("Rolled back: aborted by the user"), "{again}");
     assert_eq!(moto.keys_of(first), vec![(old.clone(), true)], "the old key is back and the new one gone");
 }
+
+/// A Datadog API key, against the stand-in: the new key is made with the old one's name and a
+/// mark, validated, and the old one (which Datadog cannot disable) keeps working until the
+/// grace period ends; an abort deletes the new key and leaves the old one as it was.
+#[test]
+fn a_datadog_api_key_is_rotated_and_an_abort_leaves_the_old_one_working() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), 12)).unwrap();
+    let dd = estate.datadog.provider();
+    dd.permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
+    let home = Home::initialised();
+    let creds = format!(
+        "api_key={}\napp_key={}\n",
+        estate.datadog_credentials.get("api_key"),
+        estate.datadog_credentials.get("app_key")
+    );
+    let out = home.run_with_input(
+        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
+        &creds,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    home.ok(&["sync"]);
+    let keys = home.json(&["keys", "list", "--json"]);
+    // Not the key the connector signs in with (that one is refused, as the plan says).
+    let own = estate.datadog_credentials.get("api_key").to_owned();
+    let own_id = dd.state.lock().unwrap().api_keys.iter().find(|k| k.secret == own).map(|k| k.id.clone());
+    let api_keys: Vec<&Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kind"] == "api_key" && k["external_id"].as_str().map(str::to_owned) != own_id)
+        .collect();
+    if let Some(own_id) = &own_id {
+        let refused = home.run(&["rotate", key(&home, own_id)["id"].as_str().unwrap(), "--dry-run"]);
+        assert!(stderr(&refused).contains("signs in with"), "{}", stderr(&refused));
+    }
+    let (first, second) = (api_keys[0].clone(), api_keys[1].clone());
+    let ids = |s: &keyward_fakes::datadog::State| -> Vec<String> { s.api_keys.iter().map(|k| k.id.clone()).collect() };
+
+    let plan = home.ok(&["rotate", first["id"].as_str().unwrap(), "--dry-run"]);
+    assert!(plan.contains("keep the old key working for"), "Datadog keys cannot be disabled: {plan}");
+    let out = home.run(&["rotate", first["id"].as_str().unwrap(), "--yes", "--grace", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let list = home.json(&["rotations", "list", "--json"]);
+    let new_id = list[0]["new_external_id"].as_str().unwrap().to_owned();
+    assert!(said.contains(&format!("replaced by {new_id}")), "{said}");
+    {
+        let s = dd.state.lock().unwrap();
+        assert!(!ids(&s).contains(&first["external_id"].as_str().unwrap().to_owned()), "the old key is deleted");
+        let new = s.api_keys.iter().find(|k| k.id == new_id).expect("the new key is in the org");
+        assert_eq!(new.name, format!("{} (rotated)", first["name"].as_str().unwrap()));
+        let new_key = key(&home, &new_id);
+        let revealed = home.ok(&["keys", "reveal", new_key["id"].as_str().unwrap()]);
+        assert_eq!(revealed.trim(), new.secret, "the vault holds the secret Datadog made");
+    }
+
+    // In its grace period the old key still works; the abort deletes the new one.
+    home.ok(&["rotate", second["id"].as_str().unwrap(), "--yes", "--grace", "1h"]);
+    let rotation = home.json(&["rotations", "list", "--json"])[0].clone();
+    let (id, made) = (rotation["id"].as_str().unwrap(), rotation["new_external_id"].as_str().unwrap().to_owned());
+    assert!(ids(&dd.state.lock().unwrap()).contains(&second["external_id"].as_str().unwrap().to_owned()));
+    let aborted = home.ok(&["rotations", "abort", id]);
+    assert!(aborted.contains("Rolled back: aborted by the user"), "{aborted}");
+    let now = ids(&dd.state.lock().unwrap());
+    assert!(now.contains(&second["external_id"].as_str().unwrap().to_owned()) && !now.contains(&made), "{now:?}");
+}
