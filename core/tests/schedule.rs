@@ -251,14 +251,16 @@ fn schedules_and_runs_persist_in_the_vault() {
     let home = api::Home::new(dir.path());
     let vault = api::init(&home, Some(&Secret::new("pw".into()))).unwrap();
     let jobs = schedule::list_jobs(&vault, at(0, 0)).unwrap();
-    assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["scan", "audit"]);
-    assert_eq!(jobs[0].next_fire_at.as_deref(), Some("2026-06-01T12:15:00Z"), "the scan: daily");
-    assert_eq!(jobs[1].next_fire_at.as_deref(), Some("2026-06-01T00:30:00Z"));
+    assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["rotations", "scan", "audit"]);
+    assert_eq!(jobs[0].next_fire_at.as_deref(), Some("2026-06-01T00:10:00Z"), "rotations: every ten minutes");
+    assert_eq!(jobs[1].next_fire_at.as_deref(), Some("2026-06-01T12:15:00Z"), "the scan: daily");
+    assert_eq!(jobs[2].next_fire_at.as_deref(), Some("2026-06-01T00:30:00Z"));
     schedule::set_job(&vault, "audit", Some("15 * * * *"), None).unwrap();
     let e = schedule::set_job(&vault, "audit", Some("every hour"), None).unwrap_err();
     assert!(e.to_string().contains("not a cron expression"), "{e}");
     assert!(matches!(schedule::set_job(&vault, "sync:nope", None, Some(false)), Err(Error::NotFound { .. })));
-    let spec = &schedule::enabled_jobs(&vault).unwrap()[0];
+    let specs = schedule::enabled_jobs(&vault).unwrap();
+    let spec = specs.iter().find(|s| s.job == Job::Audit).unwrap();
     assert_eq!((spec.cron.as_str(), spec.last_fire_at), ("15 * * * *", None));
 
     let run = |status| JobRun { fire_at: at(1, 15), started_at: at(1, 15), finished_at: at(1, 16), status };
@@ -266,10 +268,11 @@ fn schedules_and_runs_persist_in_the_vault() {
     assert_eq!(schedule::last_fire(&vault, &Job::Audit).unwrap(), None, "cancelled covers nothing");
     schedule::record_run(&vault, &Job::Audit, &run(RunStatus::Ok("3 findings".into()))).unwrap();
     assert_eq!(schedule::last_fire(&vault, &Job::Audit).unwrap(), Some(at(1, 15)));
-    let view = &schedule::list_jobs(&vault, at(2, 0)).unwrap()[1];
+    let view = &schedule::list_jobs(&vault, at(2, 0)).unwrap()[2];
     assert_eq!((view.last_status.as_deref(), view.last_message.as_deref()), (Some("ok"), Some("3 findings")));
     schedule::set_job(&vault, "audit", None, Some(false)).unwrap();
     schedule::set_job(&vault, "scan", None, Some(false)).unwrap();
+    schedule::set_job(&vault, "rotations", None, Some(false)).unwrap();
     assert!(schedule::enabled_jobs(&vault).unwrap().is_empty());
 }
 
