@@ -376,9 +376,7 @@ async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(
     }
     journal::finish_step(&tx, id, "make_room", now, other)?;
     tx.commit()?;
-    crash_point("make_room", "done");
-    log(vault, &r.key_id, "make_room", "done", other);
-    progress(&format!("deleted the owner's inactive key {other}"));
+    recorded(vault, &r.key_id, "make_room", other, &format!("deleted the owner's inactive key {other}"), progress);
     Ok(())
 }
 
@@ -495,6 +493,14 @@ fn log(vault: &Vault, key_id: &str, step: &str, phase: &str, detail: &str) {
     activity::record(vault, Entry::new("rotation", format!("{step} {phase}")).subject(key_id).detail(detail));
 }
 
+/// What follows a step's recorded result: the tests' crash point, the activity log, the user's
+/// line.
+fn recorded(vault: &Vault, key_id: &str, step: &str, detail: &str, said: &str, progress: &(dyn Fn(&str) + Send + Sync)) {
+    crash_point(step, "done");
+    log(vault, key_id, step, "done", detail);
+    progress(said);
+}
+
 /// Writes a step's beginning (before its call) and stops here when a test asked it to.
 fn step_begin(vault: &mut Vault, r: &RotationRow, step: &str) -> Result<(), Error> {
     let tx = vault.write()?;
@@ -608,9 +614,7 @@ async fn step(
             journal::finish_step(&tx, &r.id, "undo_disable", now, &old.external_id)?;
             journal::begin_step(&tx, &r.id, "undo_create", now)?;
             tx.commit()?;
-            crash_point("undo_disable", "done");
-            log(vault, &r.key_id, "undo_disable", "done", &old.external_id);
-            progress(&format!("enabled the old key {} again", old.external_id));
+            recorded(vault, &r.key_id, "undo_disable", &old.external_id, &format!("enabled the old key {} again", old.external_id), progress);
             Ok(())
         }
         ("running", "undo_create", false) => undo_create(vault, r, p, progress).await,
@@ -718,9 +722,7 @@ async fn create(
     journal::set_new_key(&tx, &r.id, &new_key_id, &made.external_id, &new_mac)?;
     journal::finish_step(&tx, &r.id, "create", now, &made.external_id)?;
     tx.commit()?;
-    crash_point("create", "done");
-    log(vault, &r.key_id, "create", "done", &made.external_id);
-    progress(&format!("created key {} and sealed its secret", made.external_id));
+    recorded(vault, &r.key_id, "create", &made.external_id, &format!("created key {} and sealed its secret", made.external_id), progress);
     Ok(())
 }
 
@@ -758,9 +760,7 @@ async fn verify(
         let tx = vault.write()?;
         journal::finish_step(&tx, &r.id, "verify", now, &format!("accepted after {tries} tries"))?;
         tx.commit()?;
-        crash_point("verify", "done");
-        log(vault, &r.key_id, "verify", "done", new_id);
-        progress(&format!("the provider accepts the new key {new_id}"));
+        recorded(vault, &r.key_id, "verify", new_id, &format!("the provider accepts the new key {new_id}"), progress);
     } else {
         let why = format!("the provider did not accept the new key {new_id} within {} s", settle.as_secs());
         let tx = vault.write()?;
@@ -796,9 +796,7 @@ async fn disable(
     store::inventory::set_status(&tx, &r.key_id, "inactive", now)?;
     journal::finish_step(&tx, &r.id, "disable", now, &old.external_id)?;
     tx.commit()?;
-    crash_point("disable", "done");
-    log(vault, &r.key_id, "disable", "done", &old.external_id);
-    progress(&format!("disabled the old key {}", old.external_id));
+    recorded(vault, &r.key_id, "disable", &old.external_id, &format!("disabled the old key {}", old.external_id), progress);
     Ok(())
 }
 
@@ -840,9 +838,7 @@ async fn delete_old(
     journal::finish_step(&tx, &r.id, "delete", now, &old.external_id)?;
     journal::set_state(&tx, &r.id, "done", None, None, now)?;
     tx.commit()?;
-    crash_point("delete", "done");
-    log(vault, &r.key_id, "delete", "done", &old.external_id);
-    progress(&format!("deleted the old key {}; rotation done", old.external_id));
+    recorded(vault, &r.key_id, "delete", &old.external_id, &format!("deleted the old key {}; rotation done", old.external_id), progress);
     Ok(())
 }
 
@@ -869,9 +865,7 @@ async fn undo_create(
     journal::finish_step(&tx, &r.id, "undo_create", now, r.new_external_id.as_deref().unwrap_or(""))?;
     journal::set_state(&tx, &r.id, "rolled_back", None, Some(&why), now)?;
     tx.commit()?;
-    crash_point("undo_create", "done");
-    log(vault, &r.key_id, "undo_create", "done", &why);
-    progress(&format!("rolled back ({why}); the old key {} is kept", r.old_external_id));
+    recorded(vault, &r.key_id, "undo_create", &why, &format!("rolled back ({why}); the old key {} is kept", r.old_external_id), progress);
     Ok(())
 }
 
