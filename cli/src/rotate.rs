@@ -112,10 +112,17 @@ fn print_plan(p: &RotationPlanView) {
     }
     if p.consumers.is_empty() {
         println!("  no file is known to use this key (`keyward scan` looks)");
-    } else {
-        println!("  files that use it keep the old value until you update them:");
-        for c in &p.consumers {
-            println!("    {}:{}", terminal_safe(&c.path), c.line);
+    }
+    if !p.handover.is_empty() {
+        println!("  the new key goes into these lines (nothing else in the files changes):");
+        for d in &p.handover {
+            println!("    {}", terminal_safe(d));
+        }
+    }
+    if !p.left_to_you.is_empty() {
+        println!("  these keep the old key until you update them:");
+        for d in &p.left_to_you {
+            println!("    {}", terminal_safe(d));
         }
     }
 }
@@ -177,6 +184,10 @@ pub fn rotations(home: &Home, cmd: RotationsCmd) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 println!("{}", summary(&r));
+                for h in &r.handovers {
+                    let note = if h.note.is_empty() { String::new() } else { format!(" ({})", h.note) };
+                    println!("  file {}: {}{}", terminal_safe(&h.path), terminal_safe(&h.state), terminal_safe(&note));
+                }
                 for e in &r.events {
                     println!(
                         "  {}  {:<12} {:<10} {}",

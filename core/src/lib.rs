@@ -11,6 +11,7 @@
 
 pub mod api;
 mod error;
+mod handover;
 mod settings;
 mod store;
 

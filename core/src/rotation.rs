@@ -73,6 +73,10 @@ pub struct Plan {
     pub make_room: Option<String>,
     /// Why it cannot go ahead, if it cannot.
     pub refusal: Option<String>,
+    /// The files the new key is handed over to, with their lines as they will change (masked).
+    pub(crate) handovers: Vec<crate::handover::Planned>,
+    /// The files that use the key and that the user updates (and why).
+    pub(crate) left_to_you: Vec<crate::handover::Skipped>,
 }
 
 /// The provider's rotation entry and calls for a key's connector.
@@ -200,6 +204,7 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
             old.external_id, c.name
         ));
     }
+    let (handovers, left_to_you) = plan_handovers(vault, &key, p.rotation)?;
     let disable = p.rotation.disable.is_supported();
     let mut steps = Vec::new();
     if let Some(other) = &make_room {
@@ -208,6 +213,12 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
     steps.push(format!("create a new key for {}", old.owner.as_deref().unwrap_or("the same owner")));
     steps.push("seal the new secret in the vault".into());
     steps.push(format!("check that the provider accepts the new key (up to {} s)", p.rotation.settle.as_secs()));
+    if !handovers.is_empty() {
+        steps.push(format!(
+            "write the new key into {} files that use the old one (only these lines change; each file kept, sealed, to restore on abort)",
+            handovers.len()
+        ));
+    }
     if disable {
         steps.push(format!("disable the old key {}", old.external_id));
     }
@@ -217,7 +228,57 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
         words(opts.grace)
     ));
     steps.push(format!("delete the old key {}", old.external_id));
-    Ok(Plan { key, connector: c.name, held, steps, make_room, refusal })
+    Ok(Plan { key, connector: c.name, held, steps, make_room, refusal, handovers, left_to_you })
+}
+
+/// The files the exposure sweep saw the key's id in: those whose lines the provider's
+/// `in_files` names describe are planned; the others (and history, which is not rewritten) are
+/// the user's.
+fn plan_handovers(
+    vault: &Vault,
+    key: &ApiKey,
+    rotation: &keyward_connectors::providers::Rotation,
+) -> Result<(Vec<crate::handover::Planned>, Vec<crate::handover::Skipped>), Error> {
+    use crate::handover::{self, Skipped};
+    let (mut planned, mut skipped) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::BTreeSet::new();
+    let old_id = key.external_id.as_deref().unwrap_or_default();
+    for e in crate::exposure::consumers(vault, &key.id)? {
+        if !seen.insert((e.path.clone(), e.revision.clone())) {
+            continue;
+        }
+        if let Some(rev) = &e.revision {
+            let why = format!("in commit {rev} of a repository's history: history is not rewritten");
+            skipped.push(Skipped { path: e.path, why });
+            continue;
+        }
+        let Some(names) = &rotation.in_files else {
+            skipped.push(Skipped { path: e.path, why: "Keyward does not write this provider's keys into files".into() });
+            continue;
+        };
+        match handover::read(&e.path) {
+            Err(why) => skipped.push(Skipped { path: e.path, why }),
+            Ok(text) => match handover::plan(names, &e.path, &text, old_id) {
+                Ok(p) => planned.push(p),
+                Err(s) => skipped.push(s),
+            },
+        }
+    }
+    Ok((planned, skipped))
+}
+
+/// The MAC of a planned hand-over: where and what it writes.
+fn handover_mac(vault: &Vault, rotation_id: &str, h: &journal::HandoverRow) -> Vec<u8> {
+    vault.row_mac(
+        "rotation_handovers",
+        &[
+            rotation_id.as_bytes(),
+            h.seq.to_string().as_bytes(),
+            journal::path_bytes(&h.path),
+            h.edits.as_bytes(),
+            &h.digest_before,
+        ],
+    )
 }
 
 /// Whether the owner has room for one more key: `(inactive key to delete first, refusal)`.
@@ -308,6 +369,22 @@ pub(crate) async fn start(
             new_mac: None,
         },
     );
+    let mut handover_rows = Vec::new();
+    for (seq, h) in plan.handovers.iter().enumerate() {
+        let edits = serde_json::to_string(&h.edits).expect("edits serialize");
+        let row = journal::HandoverRow {
+            seq: seq as i64,
+            path: h.path.clone(),
+            edits,
+            digest_before: h.digest.clone(),
+            digest_after: None,
+            backup: None,
+            state: String::new(),
+            note: String::new(),
+            mac: None,
+        };
+        handover_rows.push((handover_mac(vault, &id, &row), row));
+    }
     {
         let tx = vault.write()?;
         if let Some(other) = lease::take(&tx, &lease_name(key_id), &holder, LEASE, now)? {
@@ -338,6 +415,19 @@ pub(crate) async fn start(
             }
             e => e,
         })?;
+        for (mac, h) in &handover_rows {
+            journal::insert_handover(
+                &tx,
+                &journal::NewHandover {
+                    rotation_id: &id,
+                    seq: h.seq,
+                    path: &h.path,
+                    edits: &h.edits,
+                    digest_before: &h.digest_before,
+                    mac,
+                },
+            )?;
+        }
         tx.commit()?;
     }
     log(vault, key_id, "plan", "done", &format!("rotation {id}"));
@@ -429,8 +519,11 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
         // already under way goes on where it is (an enable that failed is tried again).
         let first = match r.step.as_str() {
             "undo_disable" | "undo_create" => None,
+            "undo_handover" => None,
             "disable" | "grace" if can_disable => Some("undo_disable"),
             _ if r.state == "grace" && can_disable => Some("undo_disable"),
+            "handover" | "disable" | "grace" => Some("undo_handover"),
+            _ if r.state == "grace" => Some("undo_handover"),
             _ => Some("undo_create"),
         };
         let tx = vault.write()?;
@@ -603,7 +696,8 @@ async fn step(
             create(vault, r, p, progress).await
         }
         ("running", "create", true) | ("running", "verify", false) => verify(vault, r, p, progress).await,
-        ("running", "verify", true) | ("running", "disable", false) => disable(vault, r, p, progress).await,
+        ("running", "verify", true) | ("running", "handover", false) => handover(vault, r, progress),
+        ("running", "handover", true) | ("running", "disable", false) => disable(vault, r, p, progress).await,
         ("running", "disable", true) => grace(vault, r, progress),
         ("grace", _, _) | ("running", "delete" | "grace", false) => delete_old(vault, r, p, progress).await,
         ("running", "undo_disable", false) => {
@@ -612,11 +706,12 @@ async fn step(
             let tx = vault.write()?;
             store::inventory::set_status(&tx, &r.key_id, "active", now)?;
             journal::finish_step(&tx, &r.id, "undo_disable", now, &old.external_id)?;
-            journal::begin_step(&tx, &r.id, "undo_create", now)?;
+            journal::begin_step(&tx, &r.id, "undo_handover", now)?;
             tx.commit()?;
             recorded(vault, &r.key_id, "undo_disable", &old.external_id, &format!("enabled the old key {} again", old.external_id), progress);
             Ok(())
         }
+        ("running", "undo_handover", false) => undo_handover(vault, r, progress),
         ("running", "undo_create", false) => undo_create(vault, r, p, progress).await,
         (state, step, done) => Err(Error::Conflict(format!(
             "rotation {} is in a state this build does not know ({state}, {step}, {})",
@@ -774,6 +869,172 @@ async fn verify(
     Ok(())
 }
 
+/// The rotation's planned hand-overs, their MACs checked.
+fn handovers(vault: &Vault, r: &RotationRow) -> Result<Vec<(journal::HandoverRow, Vec<crate::handover::Edit>)>, Error> {
+    let unreadable = || Error::Unreadable { what: format!("rotation {}'s hand-overs", r.id) };
+    journal::handovers(vault.conn(), &r.id)?
+        .into_iter()
+        .map(|h| {
+            if !crate::vault::mac_eq(h.mac.as_deref(), &handover_mac(vault, &r.id, &h)) {
+                return Err(unreadable());
+            }
+            let edits = serde_json::from_str(&h.edits).map_err(|_| unreadable())?;
+            Ok((h, edits))
+        })
+        .collect()
+}
+
+fn backup_place(rotation_id: &str, seq: i64) -> String {
+    format!("{rotation_id}/{seq}")
+}
+
+/// Writes the new key into the files planned: each one only if it is exactly as it was planned
+/// (a file changed meanwhile is refused, never overwritten), its original sealed in the vault
+/// before it is written. A refusal leaves the rotation waiting for the user, with the new key
+/// working and the old one still on.
+fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
+    use crate::handover::{apply, digest, read, write};
+    if r.step != "handover" {
+        step_begin(vault, r, "handover")?;
+    }
+    let (Some(new_key_id), Some(new_id)) = (r.new_key_id.as_deref(), r.new_external_id.as_deref()) else {
+        return Err(Error::Conflict(format!("rotation {} has no new key to hand over", r.id)));
+    };
+    let secret = inventory::reveal(vault, new_key_id)?;
+    let (mut written, mut refused) = (0, Vec::new());
+    for (h, edits) in handovers(vault, r)? {
+        if !matches!(h.state.as_str(), "planned" | "writing") {
+            continue;
+        }
+        let shown = h.path.display().to_string();
+        let set = |vault: &mut Vault, state: &str, note: &str, backup: Option<&[u8]>, after: Option<&[u8]>| {
+            let tx = vault.write()?;
+            journal::set_handover(&tx, &r.id, h.seq, state, note, backup, after)?;
+            tx.commit()?;
+            Ok::<_, Error>(())
+        };
+        let text = match read(&h.path) {
+            Ok(t) => t,
+            Err(why) => {
+                set(vault, "refused", &why, None, None)?;
+                refused.push(format!("{shown}: {why}"));
+                continue;
+            }
+        };
+        let now_digest = digest(text.as_bytes());
+        if h.state == "writing" && h.digest_after.is_none() {
+            // Interrupted between the backup and the write: written already if the file is
+            // what the write makes of the original.
+            if let Some(sealed) = &h.backup {
+                let original = vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?;
+                let made = apply(original.expose(), &edits, new_id, &secret).map(|t| digest(t.as_bytes()));
+                if made.as_deref() == Some(&now_digest[..]) {
+                    set(vault, "written", "", None, Some(&now_digest))?;
+                    written += 1;
+                    continue;
+                }
+            }
+        }
+        if now_digest != h.digest_before {
+            let why = "changed since the rotation was planned: not overwritten";
+            set(vault, "refused", why, None, None)?;
+            refused.push(format!("{shown}: {why}"));
+            continue;
+        }
+        let Some(new_text) = apply(&text, &edits, new_id, &secret) else {
+            let why = "its lines no longer have the shape planned: not overwritten";
+            set(vault, "refused", why, None, None)?;
+            refused.push(format!("{shown}: {why}"));
+            continue;
+        };
+        let sealed = vault.seal("rotation_handovers", "backup", &backup_place(&r.id, h.seq), &Secret::new(text))?;
+        set(vault, "writing", "", Some(&sealed), None)?;
+        crash_point("handover", "writing");
+        if let Err(e) = write(&h.path, &new_text) {
+            let why = format!("cannot be written: {e}");
+            set(vault, "refused", &why, None, None)?;
+            refused.push(format!("{shown}: {why}"));
+            continue;
+        }
+        set(vault, "written", "", None, Some(&digest(new_text.as_bytes())))?;
+        written += 1;
+        progress(&format!("wrote the new key into {shown}"));
+    }
+    // This run's refusals, and, until the user has been told once, those of a run killed before
+    // it could say so; once told, `resume` goes on without those files.
+    let told = journal::events(vault.conn(), &r.id)?.iter().any(|e| e.step == "handover" && e.phase == "failed");
+    if !told {
+        for (h, _) in handovers(vault, r)?.into_iter().filter(|(h, _)| h.state == "refused") {
+            let line = format!("{}: {}", h.path.display(), h.note);
+            if !refused.contains(&line) {
+                refused.push(line);
+            }
+        }
+    }
+    let now = Utc::now();
+    let tx = vault.write()?;
+    journal::finish_step(&tx, &r.id, "handover", now, &format!("{written} files written, {} refused", refused.len()))?;
+    if !refused.is_empty() {
+        let why = format!(
+            "the new key works, but not every file has it: {}; update by hand, then `rotations resume {}` (or abort)",
+            refused.join("; "),
+            r.id
+        );
+        journal::step_failed(&tx, &r.id, "handover", now, &why)?;
+        journal::set_state(&tx, &r.id, "failed", None, Some(&why), now)?;
+        tx.commit()?;
+        log(vault, &r.key_id, "handover", "failed", &why);
+        return Err(Error::Conflict(why));
+    }
+    tx.commit()?;
+    crash_point("handover", "done");
+    log(vault, &r.key_id, "handover", "done", &format!("{written} files"));
+    Ok(())
+}
+
+/// Puts back the files a hand-over wrote, each one only if it is still as Keyward wrote it (a
+/// file the user changed since is kept, and said).
+fn undo_handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
+    use crate::handover::{digest, read, write};
+    let mut kept = Vec::new();
+    for (h, _) in handovers(vault, r)? {
+        if !matches!(h.state.as_str(), "writing" | "written") {
+            continue;
+        }
+        let shown = h.path.display().to_string();
+        let current = read(&h.path).map(|t| digest(t.as_bytes())).ok();
+        let (state, note) = if current.as_deref() == Some(&h.digest_before[..]) {
+            ("restored", "never written")
+        } else if current.is_some() && current == h.digest_after {
+            let Some(sealed) = &h.backup else {
+                return Err(Error::Unreadable { what: format!("the kept copy of {shown}") });
+            };
+            let original = vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?;
+            write(&h.path, original.expose())
+                .map_err(|source| Error::Io { what: format!("restoring {shown}"), source })?;
+            progress(&format!("put {shown} back as it was"));
+            ("restored", "")
+        } else {
+            kept.push(shown.clone());
+            ("kept", "changed since Keyward wrote it: not restored")
+        };
+        let tx = vault.write()?;
+        journal::set_handover(&tx, &r.id, h.seq, state, note, None, None)?;
+        tx.commit()?;
+    }
+    for shown in &kept {
+        progress(&format!("{shown} changed since Keyward wrote the new key into it: left as it is; put the old key back by hand"));
+    }
+    let now = Utc::now();
+    let tx = vault.write()?;
+    journal::finish_step(&tx, &r.id, "undo_handover", now, &format!("{} files kept as they are", kept.len()))?;
+    journal::begin_step(&tx, &r.id, "undo_create", now)?;
+    tx.commit()?;
+    crash_point("undo_handover", "done");
+    log(vault, &r.key_id, "undo_handover", "done", "");
+    Ok(())
+}
+
 async fn disable(
     vault: &mut Vault,
     r: &RotationRow,
@@ -832,14 +1093,36 @@ async fn delete_old(
         crash_point("delete", "begin");
     }
     p.calls.delete(&old).await.map_err(|e| fail_step(vault, r, "delete", e.into()))?;
+    // The places that used the old key, read again: one still holding it breaks now.
+    let lingering = still_holding(vault, r)?;
+    for place in &lingering {
+        progress(&format!("warning: the deleted key {} is still in {place}", old.external_id));
+    }
+    let detail = match lingering.len() {
+        0 => old.external_id.clone(),
+        _ => format!("{}; still in {}", old.external_id, lingering.join(", ")),
+    };
     let now = Utc::now();
     let tx = vault.write()?;
     store::inventory::retire(&tx, &r.key_id, now, &format!("rotated: rotation {}", r.id))?;
-    journal::finish_step(&tx, &r.id, "delete", now, &old.external_id)?;
+    journal::finish_step(&tx, &r.id, "delete", now, &detail)?;
     journal::set_state(&tx, &r.id, "done", None, None, now)?;
     tx.commit()?;
-    recorded(vault, &r.key_id, "delete", &old.external_id, &format!("deleted the old key {}; rotation done", old.external_id), progress);
+    recorded(vault, &r.key_id, "delete", &detail, &format!("deleted the old key {}; rotation done", old.external_id), progress);
     Ok(())
+}
+
+/// The files that used the old key (the hand-over's and the sweep's) that still hold its id.
+fn still_holding(vault: &Vault, r: &RotationRow) -> Result<Vec<String>, Error> {
+    let mut places: Vec<std::path::PathBuf> = journal::handovers(vault.conn(), &r.id)?.into_iter().map(|h| h.path).collect();
+    places.extend(crate::exposure::consumers(vault, &r.key_id)?.into_iter().filter(|e| e.revision.is_none()).map(|e| e.path));
+    places.sort();
+    places.dedup();
+    Ok(places
+        .into_iter()
+        .filter(|p| crate::handover::read(p).is_ok_and(|text| text.contains(&r.old_external_id)))
+        .map(|p| p.display().to_string())
+        .collect())
 }
 
 async fn undo_create(

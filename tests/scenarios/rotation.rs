@@ -151,6 +151,8 @@ fn an_iam_key_is_rotated_through_its_grace_period_and_the_new_secret_is_the_one_
             "create:done",
             "verify:begin",
             "verify:done",
+            "handover:begin",
+            "handover:done",
             "disable:begin",
             "disable:done",
             "grace:begin",
@@ -207,6 +209,8 @@ const CRASH_POINTS: &[&str] = &[
     "create:done",
     "verify:begin",
     "verify:done",
+    "handover:begin",
+    "handover:done",
     "disable:begin",
     "disable:done",
     "grace:begin",
@@ -453,4 +457,107 @@ fn a_datadog_api_key_is_rotated_and_an_abort_leaves_the_old_one_working() {
     assert!(aborted.contains("Rolled back: aborted by the user"), "{aborted}");
     let now = ids(&dd.state.lock().unwrap());
     assert!(now.contains(&second["external_id"].as_str().unwrap().to_owned()) && !now.contains(&made), "{now:?}");
+}
+
+/// The hand-over to the files that use the key: `~/.aws/credentials`-style profiles and `.env`
+/// files get the new id and secret on exactly their two lines (comments, order, other profiles,
+/// the file's mode kept); prose is left to the user; an abort puts every file back byte for
+/// byte; a file changed between the plan and the write is refused, never overwritten; a kill
+/// between the backup and the write is resumed; after the grace period the places still
+/// holding the old key are named.
+#[test]
+fn the_new_key_is_handed_over_to_the_files_that_use_it_and_taken_back_on_abort() {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut moto, home) = estate(12, 31);
+    let users = users_with(&moto, 1, 1);
+    let user = &users[0];
+    let old = active_key_of(&moto, user);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    let project = tempfile::tempdir().unwrap();
+    let credentials = project.path().join("credentials");
+    let original_credentials = format!(
+        "# team keys, do not reorder\n[default]\naws_access_key_id = AKIAOTHERPROFILE0001\naws_secret_access_key = other\n\n\
+         [app]\nregion = eu-west-1\naws_access_key_id = {old}\n# rotated by hand last year\n\
+         aws_secret_access_key=old-secret-value-0000000000000000000000\nmfa_serial = arn:aws:iam::1:mfa/ana\n"
+    );
+    std::fs::write(&credentials, &original_credentials).unwrap();
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let env = project.path().join(".env");
+    let original_env =
+        format!("export AWS_ACCESS_KEY_ID=\"{old}\"\nAWS_SECRET_ACCESS_KEY='old-env-secret'\nPORT=8080\n");
+    std::fs::write(&env, &original_env).unwrap();
+    let notes = project.path().join("NOTES.md");
+    std::fs::write(&notes, format!("The deploy key is {old}, ask Ana.\n")).unwrap();
+    home.ok(&["scan", project.path().to_str().unwrap()]);
+
+    let plan = home.ok(&["rotate", &old_id, "--dry-run"]);
+    assert!(plan.contains("write the new key into 2 files"), "{plan}");
+    assert!(
+        plan.contains(&format!("{}:8  aws_access_key_id = {old} → (the new key's id)", credentials.display())),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(&format!("{}:10  aws_secret_access_key = •••• → (the new secret)", credentials.display())),
+        "{plan}"
+    );
+    assert!(plan.contains(&format!("{}: the key id is not on a line", notes.display())), "{plan}");
+    assert!(!plan.contains("old-secret-value") && !plan.contains("old-env-secret"), "{plan}");
+
+    // Rotated into its grace period: both files hold the new pair, nothing else changed.
+    let out = home.run(&["rotate", &old_id, "--yes", "--grace", "1h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rotation = home.json(&["rotations", "list", "--json"])[0].clone();
+    let id = rotation["id"].as_str().unwrap().to_owned();
+    let new = rotation["new_external_id"].as_str().unwrap().to_owned();
+    let secret = home.ok(&["keys", "reveal", rotation["new_key_id"].as_str().unwrap()]).trim().to_owned();
+    let want_credentials = original_credentials
+        .replace(&format!("aws_access_key_id = {old}"), &format!("aws_access_key_id = {new}"))
+        .replace("old-secret-value-0000000000000000000000", &secret);
+    assert_eq!(std::fs::read_to_string(&credentials).unwrap(), want_credentials);
+    assert_eq!(std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777, 0o640, "the file's mode kept");
+    let want_env = original_env.replace(&old, &new).replace("old-env-secret", &secret);
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), want_env);
+    assert!(std::fs::read_to_string(&notes).unwrap().contains(&old), "prose is the user's");
+    assert!(!stderr(&out).contains(&secret) && !String::from_utf8_lossy(&out.stdout).contains(&secret));
+    // No copy of the old file is left in plaintext beside it.
+    let names: Vec<String> =
+        std::fs::read_dir(project.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+
+    // Abort: every file as it was, byte for byte.
+    home.ok(&["rotations", "abort", &id]);
+    assert_eq!(std::fs::read_to_string(&credentials).unwrap(), original_credentials);
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), original_env);
+    assert_eq!(moto.keys_of(user), vec![(old.clone(), true)]);
+
+    // Killed after the verify; the user edits .env meanwhile: it is refused, the rest written.
+    let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
+    crashing.env("KEYWARD_ROTATION_CRASH", "verify:done");
+    assert_eq!(crashing.output().unwrap().status.signal(), Some(9));
+    std::fs::write(&env, format!("{original_env}DEBUG=1\n")).unwrap();
+    let id = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+    let mut resuming = home.command(&["rotations", "resume", &id]);
+    resuming.env("KEYWARD_ROTATION_CRASH", "handover:writing");
+    assert_eq!(resuming.output().unwrap().status.signal(), Some(9), "killed between the backup and the write");
+    let out = home.run(&["rotations", "resume", &id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(".env: changed since the rotation was planned: not overwritten"), "{}", stderr(&out));
+    let shown = home.json(&["rotations", "show", &id, "--json"]);
+    assert_eq!(shown["state"], "failed");
+    let state_of = |path: &std::path::Path| -> String {
+        let all = shown["handovers"].as_array().unwrap();
+        let h = all.iter().find(|h| h["path"] == path.to_str().unwrap()).unwrap_or_else(|| panic!("{shown}"));
+        h["state"].as_str().unwrap().to_owned()
+    };
+    assert_eq!((state_of(&credentials), state_of(&env)), ("written".into(), "refused".into()), "{shown}");
+    let new = shown["new_external_id"].as_str().unwrap().to_owned();
+    assert!(std::fs::read_to_string(&credentials).unwrap().contains(&new));
+    assert!(std::fs::read_to_string(&env).unwrap().contains(&old), "the user's file is not overwritten");
+    // The user updates .env by hand and resumes: the old key is deleted, and the places still
+    // holding it are named.
+    std::fs::write(&env, "PORT=8080\n").unwrap();
+    let out = home.run(&["rotations", "resume", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("is still in {}", notes.display())), "{}", stderr(&out));
+    assert_eq!(moto.keys_of(user), vec![(new.clone(), true)]);
 }

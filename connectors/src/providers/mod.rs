@@ -201,6 +201,20 @@ pub struct Rotation {
     pub settle: std::time::Duration,
     /// The rotation calls, made from a connector's settings and credentials.
     pub open: Option<OpenRotator>,
+    /// How a key of this provider is written in the files that use it, for the hand-over: the
+    /// names (case-insensitive) of the assignment holding its id and of the one holding its secret
+    /// beside it (`aws_access_key_id` / `aws_secret_access_key`). `None`: files are listed for the
+    /// user to update.
+    pub in_files: Option<InFiles>,
+}
+
+/// The names a key's id and secret are assigned to in files (`name = value`, `NAME=value`).
+#[derive(Debug)]
+pub struct InFiles {
+    /// The id's names.
+    pub id: &'static [&'static str],
+    /// The secret's names.
+    pub secret: &'static [&'static str],
 }
 
 impl Rotation {
@@ -215,6 +229,7 @@ impl Rotation {
         keys_per_owner: None,
         settle: std::time::Duration::ZERO,
         open: None,
+        in_files: None,
     };
 
     /// Opens the rotation calls for a connector of this provider.

@@ -45,8 +45,12 @@ pub struct RotationPlanView {
     pub held: Vec<HeldKeyView>,
     /// The steps, in words.
     pub steps: Vec<String>,
-    /// Where the key was found in files (they keep the old value until handed over).
+    /// Where the key was found in files.
     pub consumers: Vec<ExposureView>,
+    /// The lines the hand-over will change, values masked (`path:line  name = •••• → …`).
+    pub handover: Vec<String>,
+    /// Files that use the key and that the user updates, with why (`path: why`).
+    pub left_to_you: Vec<String>,
     /// The owner's inactive key deleted first, with consent.
     pub make_room: Option<String>,
     /// Why it cannot go ahead.
@@ -65,6 +69,18 @@ pub struct RotationEventView {
     pub phase: String,
     /// What it did or why it failed (never a secret).
     pub detail: String,
+}
+
+/// A file a rotation hands the new key over to.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct HandoverView {
+    /// The file.
+    pub path: String,
+    /// `planned`, `writing`, `written`, `refused`, `restored` or `kept`.
+    pub state: String,
+    /// Why it was refused or kept.
+    pub note: String,
 }
 
 /// A rotation.
@@ -103,9 +119,11 @@ pub struct RotationView {
     pub updated_at: Option<String>,
     /// Its journal (in `rotation`; empty in lists).
     pub events: Vec<RotationEventView>,
+    /// The files it hands the new key over to (in `rotation`; empty in lists).
+    pub handovers: Vec<HandoverView>,
 }
 
-fn view(r: RotationRow, events: Vec<RotationEventView>) -> RotationView {
+fn view(r: RotationRow, events: Vec<RotationEventView>, handovers: Vec<HandoverView>) -> RotationView {
     RotationView {
         id: r.id,
         key_id: r.key_id,
@@ -123,6 +141,7 @@ fn view(r: RotationRow, events: Vec<RotationEventView>) -> RotationView {
         started_at: r.started_at.map(crate::time::to_string),
         updated_at: r.updated_at.map(crate::time::to_string),
         events,
+        handovers,
     }
 }
 
@@ -148,6 +167,8 @@ pub async fn plan_rotation(vault: &mut Vault, key_id: &str, opts: &RotationOptio
             .collect(),
         steps: plan.steps,
         consumers,
+        handover: plan.handovers.iter().flat_map(|h| h.diff.iter().cloned()).collect(),
+        left_to_you: plan.left_to_you.iter().map(|s| format!("{}: {}", s.path.display(), s.why)).collect(),
         make_room: plan.make_room,
         refusal: plan.refusal,
     })
@@ -216,7 +237,7 @@ pub(crate) async fn finish_rotations_job(vault: &mut Vault) -> Result<String, Er
 
 /// Every rotation, newest first (without journals).
 pub fn list_rotations(vault: &Vault) -> Result<Vec<RotationView>, Error> {
-    Ok(journal::all(vault.conn())?.into_iter().map(|r| view(r, Vec::new())).collect())
+    Ok(journal::all(vault.conn())?.into_iter().map(|r| view(r, Vec::new(), Vec::new())).collect())
 }
 
 /// One rotation with its journal.
@@ -226,7 +247,11 @@ pub fn rotation_by_id(vault: &Vault, id: &str) -> Result<RotationView, Error> {
         .into_iter()
         .map(|e| RotationEventView { at: e.at, step: e.step, phase: e.phase, detail: e.detail })
         .collect();
-    Ok(view(r, events))
+    let handovers = journal::handovers(vault.conn(), id)?
+        .into_iter()
+        .map(|h| HandoverView { path: h.path.display().to_string(), state: h.state, note: h.note })
+        .collect();
+    Ok(view(r, events, handovers))
 }
 
 /// Reads a duration like `24h`, `90m`, `7d`, `30s` or `0`.

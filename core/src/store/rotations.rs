@@ -249,3 +249,92 @@ fn event(conn: &Connection, id: &str, at: DateTime<Utc>, step: &str, phase: &str
     .execute(params![id, time::to_string(at), step, phase, detail])?;
     Ok(())
 }
+
+/// A planned hand-over to one file, as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct HandoverRow {
+    pub seq: i64,
+    pub path: std::path::PathBuf,
+    /// JSON text (the MAC covers it).
+    pub edits: String,
+    pub digest_before: Vec<u8>,
+    pub digest_after: Option<Vec<u8>>,
+    /// The file as it was, sealed.
+    pub backup: Option<Vec<u8>>,
+    /// `planned`, `writing`, `written`, `refused`, `restored` or `kept`.
+    pub state: String,
+    pub note: String,
+    pub mac: Option<Vec<u8>>,
+}
+
+fn path_of(bytes: Vec<u8>) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    std::path::PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+/// The bytes a path is stored as.
+pub(crate) fn path_bytes(path: &std::path::Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes()
+}
+
+/// A hand-over about to be planned.
+pub(crate) struct NewHandover<'a> {
+    pub rotation_id: &'a str,
+    pub seq: i64,
+    pub path: &'a std::path::Path,
+    pub edits: &'a str,
+    pub digest_before: &'a [u8],
+    pub mac: &'a [u8],
+}
+
+/// Records a planned hand-over.
+pub(crate) fn insert_handover(conn: &Connection, h: &NewHandover<'_>) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO rotation_handovers (rotation_id, seq, path, edits, digest_before, state, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'planned', ?6)",
+        params![h.rotation_id, h.seq, path_bytes(h.path), h.edits, h.digest_before, h.mac],
+    )?;
+    Ok(())
+}
+
+/// A rotation's hand-overs, in the order planned.
+pub(crate) fn handovers(conn: &Connection, rotation_id: &str) -> Result<Vec<HandoverRow>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, path, edits, digest_before, digest_after, backup, state, note, mac FROM rotation_handovers
+         WHERE rotation_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([rotation_id], |r| {
+        Ok(HandoverRow {
+            seq: r.get("seq")?,
+            path: path_of(r.get("path")?),
+            edits: r.get("edits")?,
+            digest_before: r.get("digest_before")?,
+            digest_after: r.get("digest_after")?,
+            backup: r.get("backup")?,
+            state: r.get("state")?,
+            note: r.get("note")?,
+            mac: r.get("mac")?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Moves a hand-over to `state`; `backup` and `digest_after` are kept when not given.
+pub(crate) fn set_handover(
+    conn: &Connection,
+    rotation_id: &str,
+    seq: i64,
+    state: &str,
+    note: &str,
+    backup: Option<&[u8]>,
+    digest_after: Option<&[u8]>,
+) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE rotation_handovers SET state = ?3, note = ?4, backup = COALESCE(?5, backup),
+             digest_after = COALESCE(?6, digest_after)
+         WHERE rotation_id = ?1 AND seq = ?2",
+        params![rotation_id, seq, state, note, backup, digest_after],
+    )?;
+    Ok(())
+}

@@ -39,9 +39,17 @@ held: Array<HeldKeyView>,
  */
 steps: Array<string>, 
 /**
- * Where the key was found in files (they keep the old value until handed over).
+ * Where the key was found in files.
  */
 consumers: Array<ExposureView>, 
+/**
+ * The lines the hand-over will change, values masked (`path:line  name = •••• → …`).
+ */
+handover: Array<string>, 
+/**
+ * Files that use the key and that the user updates, with why (`path: why`).
+ */
+left_to_you: Array<string>, 
 /**
  * The owner's inactive key deleted first, with consent.
  */

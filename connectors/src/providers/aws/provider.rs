@@ -2,8 +2,8 @@
 
 use crate::liveness::Liveness;
 use crate::providers::{
-    BoxFuture, Connect, Credentials, ProbeRequest, Provider, Rotation, Rotator, Setting, SettingError, Settings,
-    Source, Support, VerifyFound,
+    BoxFuture, Connect, Credentials, InFiles, ProbeRequest, Provider, Rotation, Rotator, Setting, SettingError,
+    Settings, Source, Support, VerifyFound,
 };
 use crate::{ConnectorError, ErrorKind};
 
@@ -41,6 +41,8 @@ pub const PROVIDER: Provider = Provider {
         // Reported: 3-5 s typical, ~8 s, sometimes over 10 s.
         settle: std::time::Duration::from_secs(60),
         open: Some(open_rotator),
+        // `~/.aws/credentials` and `config`, and environment files (`AWS_ACCESS_KEY_ID=`).
+        in_files: Some(InFiles { id: &["aws_access_key_id"], secret: &["aws_secret_access_key"] }),
     },
 };
 

@@ -53,6 +53,7 @@ pub const PROVIDER: Provider = Provider {
         keys_per_owner: None,
         settle: std::time::Duration::from_secs(30),
         open: Some(open_rotator),
+        in_files: None,
     },
 };
 

@@ -42,6 +42,24 @@ CREATE TABLE rotation_events (
 );
 CREATE INDEX rotation_events_by_rotation ON rotation_events (rotation_id, id);
 
+-- The files a rotation hands the new key over to: planned with the file's digest and the lines
+-- to change; the file as it was kept sealed before it is written (`writing`), to restore on
+-- rollback. The MAC covers where and what is written: a row edited to send the new secret into
+-- another file is refused.
+CREATE TABLE rotation_handovers (
+    rotation_id   TEXT NOT NULL REFERENCES rotations (id),
+    seq           INTEGER NOT NULL,
+    path          BLOB NOT NULL,                  -- the file's path, as the OS spells it
+    edits         TEXT NOT NULL,                  -- JSON: [{line, secret}]
+    digest_before BLOB NOT NULL,                  -- SHA-256 of the file as planned
+    digest_after  BLOB,                           -- SHA-256 of the file as written
+    backup        BLOB,                           -- the file as it was, sealed
+    state         TEXT NOT NULL,                  -- planned, writing, written, refused, restored, kept
+    note          TEXT NOT NULL DEFAULT '',
+    mac           BLOB NOT NULL,
+    PRIMARY KEY (rotation_id, seq)
+);
+
 -- A lease's holder process and machine: a holder on this machine whose process is gone (killed
 -- with SIGKILL, crashed) holds nothing, without waiting for the lease to expire.
 ALTER TABLE leases ADD COLUMN pid INTEGER;
