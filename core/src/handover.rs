@@ -57,16 +57,21 @@ fn assignment(line: &str) -> Option<(String, std::ops::Range<usize>)> {
     }
     let rest = &body[sep + 1..];
     let lead = rest.len() - rest.trim_start().len();
-    let value = rest.trim_start().trim_end_matches(['\r', '\n']);
-    let value = value.trim_end();
-    let (from, mut len) = (start + sep + 1 + lead, value.len());
-    let mut from = from;
-    if len >= 2 && (value.starts_with('"') && value.ends_with('"') || value.starts_with('\'') && value.ends_with('\''))
-    {
-        from += 1;
-        len -= 2;
+    let value = rest.trim_start().trim_end_matches(['\r', '\n']).trim_end();
+    let from = start + sep + 1 + lead;
+    match value.chars().next() {
+        // Quoted: the quotes stay; a quote not closed on this line (a value over several lines)
+        // is not a shape Keyward edits.
+        Some(q @ ('"' | '\'')) => {
+            let close = value[1..].find(q)? + 1;
+            Some((name, from + 1..from + close))
+        }
+        // Unquoted: up to a ` #` comment, which stays.
+        _ => {
+            let end = value.find(" #").map_or(value.len(), |i| value[..i].trim_end().len());
+            Some((name, from..from + end))
+        }
     }
-    Some((name, from..from + len))
 }
 
 /// Whether a line opens an INI section (`[profile prod]`).
@@ -138,37 +143,203 @@ pub(crate) fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
-/// Reads a file to hand over to: a regular file (not a link, which could point anywhere), UTF-8.
-pub(crate) fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err("not a regular file (a link or a device): update it by hand".into());
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
-    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into())
+/// The largest file a hand-over reads (credentials and environment files are small).
+const LARGEST: u64 = 1 << 20;
+
+/// Whether a file's name says it holds credentials or an environment: `credentials` and
+/// `config` in a `.aws` folder, `.env`, `.env.*`, `*.env`. Any other file that happens to
+/// assign the key (a `settings.py`, a compose file, a README's example) is the user's: writing a
+/// live secret there could end up committed.
+pub(crate) fn is_credentials_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let in_aws = path.parent().and_then(Path::file_name).is_some_and(|d| d == ".aws");
+    (in_aws && (name == "credentials" || name == "config"))
+        || name == ".env"
+        || name.starts_with(".env.")
+        || name.ends_with(".env")
 }
 
-/// Writes `text` over `path` atomically, with the file's own mode: a temporary file beside it,
-/// synced, renamed over it.
-pub(crate) fn write(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::symlink_metadata(path)?.permissions().mode() & 0o7777;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.keyward-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let written = crate::vault::files::create_new(&tmp).and_then(|mut f| {
-        use std::io::Write;
-        f.write_all(text.as_bytes())?;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+/// Whether `path` is inside a git work tree and not ignored there: a file such a repository may
+/// commit. Read from the repository's `.gitignore` files, never by running git.
+pub(crate) fn may_be_committed(path: &Path) -> bool {
+    let Some(root) = path.ancestors().skip(1).find(|d| d.join(".git").exists()) else { return false };
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        builder.add(d.join(".gitignore"));
+        if d == root {
+            break;
         }
+        dir = d.parent();
     }
+    builder.add(root.join(".git/info/exclude"));
+    match builder.build() {
+        Ok(ignore) => !ignore.matched_path_or_any_parents(path, false).is_ignore(),
+        Err(_) => true,
+    }
+}
+
+/// A file a hand-over may write, reached without following any link: its folder held open (each
+/// folder on the way opened with `O_NOFOLLOW`, owned by this user or root and writable by no one
+/// else, unless root's and sticky like /tmp), so the read, the checks and the rename all happen
+/// in the same folder even if someone renames or links folders meanwhile.
+pub(crate) struct Place {
+    dir: std::os::fd::OwnedFd,
+    name: std::ffi::CString,
+}
+
+fn errno(what: &str) -> String {
+    format!("{what}: {}", std::io::Error::last_os_error())
+}
+
+fn fstat(fd: std::os::fd::RawFd) -> Result<libc::stat, String> {
+    // SAFETY: `st` is written by fstat before it is read; the fd is open.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(errno("cannot be examined"));
+    }
+    Ok(st)
+}
+
+impl Place {
+    /// Opens the folder of `path` (absolute), refusing links and folders others can change.
+    pub(crate) fn open(path: &Path) -> Result<Self, String> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::unix::ffi::OsStrExt;
+        if !path.is_absolute() {
+            return Err("not an absolute path".into());
+        }
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err("no file name".into());
+        };
+        let me = unsafe { libc::geteuid() };
+        let cstr = |b: &[u8]| std::ffi::CString::new(b).map_err(|_| "a NUL byte in the path".to_owned());
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: a valid C string; the result is checked.
+        let fd = unsafe { libc::open(c"/".as_ptr(), flags) };
+        if fd < 0 {
+            return Err(errno("/ cannot be opened"));
+        }
+        // SAFETY: `fd` was just opened and is owned here only.
+        let mut dir = unsafe { OwnedFd::from_raw_fd(fd) };
+        let check = |dir: &OwnedFd, which: &str| -> Result<(), String> {
+            let st = fstat(dir.as_raw_fd())?;
+            let others_write = st.st_mode & 0o022 != 0;
+            let sticky_root = st.st_uid == 0 && st.st_mode & libc::S_ISVTX != 0;
+            if st.st_uid != me && st.st_uid != 0 {
+                return Err(format!("folder {which} belongs to another user: not written"));
+            }
+            if others_write && !sticky_root {
+                return Err(format!("folder {which} can be changed by other users: not written"));
+            }
+            Ok(())
+        };
+        check(&dir, "/")?;
+        let mut walked = std::path::PathBuf::from("/");
+        for part in parent.components().skip(1) {
+            walked.push(part);
+            let c = cstr(part.as_os_str().as_bytes())?;
+            // SAFETY: an open directory fd and a valid C string; the result is checked.
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags) };
+            if fd < 0 {
+                return Err(errno(&format!("folder {} (a link, or missing)", walked.display())));
+            }
+            // SAFETY: as above.
+            dir = unsafe { OwnedFd::from_raw_fd(fd) };
+            check(&dir, &walked.display().to_string())?;
+        }
+        Ok(Self { dir, name: cstr(name.as_bytes())? })
+    }
+
+    /// The file's text and its owner, group and mode: a regular file of this user (not a link,
+    /// a device or a pipe), at most 1 MiB, UTF-8.
+    pub(crate) fn read(&self) -> Result<(String, libc::stat), String> {
+        use std::io::Read;
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        // SAFETY: an open directory fd and a valid C string; the result is checked.
+        let fd = unsafe { libc::openat(self.dir.as_raw_fd(), self.name.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(errno("cannot be opened (a link, or missing)"));
+        }
+        // SAFETY: `fd` was just opened and is owned by the File only.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let st = fstat(fd)?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return Err("not a regular file: update it by hand".into());
+        }
+        if st.st_uid != unsafe { libc::geteuid() } {
+            return Err("belongs to another user: not written".into());
+        }
+        if st.st_size as u64 > LARGEST {
+            return Err("larger than 1 MiB: not a credentials file".into());
+        }
+        let mut bytes = Vec::new();
+        file.by_ref().take(LARGEST + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+        Ok((text, st))
+    }
+
+    /// The temporary file a replacement goes through: named after the rotation and the file, so a
+    /// leftover of a killed run is found and removed.
+    fn tmp_name(&self, tag: &str) -> std::ffi::CString {
+        let mut name = b".".to_vec();
+        name.extend_from_slice(self.name.as_bytes());
+        name.extend_from_slice(format!(".keyward-{tag}").as_bytes());
+        std::ffi::CString::new(name).expect("no NUL in the parts")
+    }
+
+    /// Removes the temporary file of `tag`, if a killed run left one.
+    pub(crate) fn clean(&self, tag: &str) {
+        use std::os::fd::AsRawFd;
+        let tmp = self.tmp_name(tag);
+        // SAFETY: an open directory fd and a valid C string; a missing file is fine.
+        unsafe { libc::unlinkat(self.dir.as_raw_fd(), tmp.as_ptr(), 0) };
+    }
+
+    /// Replaces the file with `text`, atomically: a temporary file in the same folder with the
+    /// old file's group and permission bits (never set-id or sticky), synced, renamed over it.
+    pub(crate) fn replace(&self, text: &str, was: &libc::stat, tag: &str) -> Result<(), String> {
+        use std::io::Write;
+        use std::os::fd::{AsRawFd, FromRawFd};
+        self.clean(tag);
+        let tmp = self.tmp_name(tag);
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: an open directory fd and a valid C string; the result is checked.
+        let fd = unsafe { libc::openat(self.dir.as_raw_fd(), tmp.as_ptr(), flags, 0o600 as libc::c_uint) };
+        if fd < 0 {
+            return Err(errno("the temporary file cannot be made"));
+        }
+        // SAFETY: `fd` was just opened and is owned by the File only.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let done = (|| {
+            // SAFETY: an open fd; the results are checked.
+            if unsafe { libc::fchown(fd, u32::MAX, was.st_gid) } != 0 {
+                return Err(errno("the file's group cannot be kept"));
+            }
+            if unsafe { libc::fchmod(fd, was.st_mode & 0o777) } != 0 {
+                return Err(errno("the file's mode cannot be kept"));
+            }
+            file.write_all(text.as_bytes()).map_err(|e| format!("cannot be written: {e}"))?;
+            file.sync_all().map_err(|e| format!("cannot be written: {e}"))?;
+            // SAFETY: open directory fds and valid C strings; the result is checked.
+            if unsafe { libc::renameat(self.dir.as_raw_fd(), tmp.as_ptr(), self.dir.as_raw_fd(), self.name.as_ptr()) }
+                != 0
+            {
+                return Err(errno("cannot be replaced"));
+            }
+            Ok(())
+        })();
+        if done.is_err() {
+            self.clean(tag);
+        }
+        done
+    }
+}
+
+/// Reads a file to hand over to (see [`Place`]); the plan's check.
+pub(crate) fn read(path: &Path) -> Result<String, String> {
+    Place::open(path)?.read().map(|(text, _)| text)
 }
 
 #[cfg(test)]
@@ -200,6 +371,64 @@ mod tests {
             new,
             "export AWS_ACCESS_KEY_ID=\"AKIANEW0000000000003\"\r\nAWS_SECRET_ACCESS_KEY='fresh'\r\nOTHER=1\r\n"
         );
+    }
+
+    #[test]
+    fn comments_stay_and_multi_line_values_are_not_edited() {
+        let env = "AWS_ACCESS_KEY_ID=AKIAOLD0000000000007 # deploy\nAWS_SECRET_ACCESS_KEY=\"abc\" # keep me\n";
+        let p = plan(&AWS, Path::new(".env"), env, "AKIAOLD0000000000007").unwrap();
+        let new = apply(env, &p.edits, "AKIANEW0000000000007", &Secret::new("xyz".into())).unwrap();
+        assert_eq!(new, "AWS_ACCESS_KEY_ID=AKIANEW0000000000007 # deploy\nAWS_SECRET_ACCESS_KEY=\"xyz\" # keep me\n");
+        let open_quote = "AWS_ACCESS_KEY_ID=AKIAOLD0000000000008\nAWS_SECRET_ACCESS_KEY=\"abc\ndef\"\n";
+        assert!(plan(&AWS, Path::new(".env"), open_quote, "AKIAOLD0000000000008").is_err());
+    }
+
+    #[test]
+    fn only_credentials_and_environment_files_are_written() {
+        for yes in ["/home/a/.aws/credentials", "/home/a/.aws/config", "/p/.env", "/p/.env.production", "/p/app.env"] {
+            assert!(is_credentials_file(Path::new(yes)), "{yes}");
+        }
+        for no in ["/p/settings.py", "/p/credentials", "/p/docker-compose.yml", "/p/README.md", "/p/config"] {
+            assert!(!is_credentials_file(Path::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn files_a_repository_may_commit_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join(".gitignore"), ".env\n").unwrap();
+        std::fs::create_dir(dir.path().join("deploy")).unwrap();
+        assert!(!may_be_committed(&dir.path().join(".env")), "ignored");
+        assert!(may_be_committed(&dir.path().join("deploy/prod.env")), "not ignored");
+        let outside = tempfile::tempdir().unwrap();
+        assert!(!may_be_committed(&outside.path().join(".env")), "no repository");
+    }
+
+    #[test]
+    fn a_file_in_a_folder_others_can_change_or_behind_a_link_is_not_written() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::write(shared.join(".env"), "A=1\n").unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(read(&shared.join(".env")).unwrap_err().contains("can be changed by other users"));
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(read(&shared.join(".env")).unwrap(), "A=1\n");
+        std::os::unix::fs::symlink(&shared, dir.path().join("link")).unwrap();
+        assert!(read(&dir.path().join("link/.env")).is_err(), "a link on the way");
+        std::os::unix::fs::symlink(shared.join(".env"), shared.join("other.env")).unwrap();
+        assert!(read(&shared.join("other.env")).is_err(), "a link as the file");
+        // The replacement keeps the permission bits but never set-id ones.
+        std::fs::set_permissions(shared.join(".env"), std::fs::Permissions::from_mode(0o4640)).unwrap();
+        let place = Place::open(&shared.join(".env")).unwrap();
+        let (_, st) = place.read().unwrap();
+        place.replace("A=2\n", &st, "t").unwrap();
+        let meta = std::fs::metadata(shared.join(".env")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
+        assert_eq!(std::fs::read_to_string(shared.join(".env")).unwrap(), "A=2\n");
+        assert_eq!(std::fs::read_dir(&shared).unwrap().count(), 2, "no temporary file left");
     }
 
     #[test]

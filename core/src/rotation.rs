@@ -256,6 +256,16 @@ fn plan_handovers(
             skipped.push(Skipped { path: e.path, why: "Keyward does not write this provider's keys into files".into() });
             continue;
         };
+        if !handover::is_credentials_file(&e.path) {
+            let why = "not a credentials or environment file: a live secret written there could be committed or shared".into();
+            skipped.push(Skipped { path: e.path, why });
+            continue;
+        }
+        if handover::may_be_committed(&e.path) {
+            let why = "in a git repository and not ignored there: a live secret written there could be committed".into();
+            skipped.push(Skipped { path: e.path, why });
+            continue;
+        }
         match handover::read(&e.path) {
             Err(why) => skipped.push(Skipped { path: e.path, why }),
             Ok(text) => match handover::plan(names, &e.path, &text, old_id) {
@@ -893,7 +903,7 @@ fn backup_place(rotation_id: &str, seq: i64) -> String {
 /// before it is written. A refusal leaves the rotation waiting for the user, with the new key
 /// working and the old one still on.
 fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
-    use crate::handover::{apply, digest, read, write};
+    use crate::handover::{Place, apply, digest};
     if r.step != "handover" {
         step_begin(vault, r, "handover")?;
     }
@@ -913,14 +923,18 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
             tx.commit()?;
             Ok::<_, Error>(())
         };
-        let text = match read(&h.path) {
-            Ok(t) => t,
+        let tag = backup_place(&r.id, h.seq).replace('/', "-");
+        let opened = Place::open(&h.path).and_then(|place| place.read().map(|(text, st)| (place, text, st)));
+        let (place, text, st) = match opened {
+            Ok(o) => o,
             Err(why) => {
                 set(vault, "refused", &why, None, None)?;
                 refused.push(format!("{shown}: {why}"));
                 continue;
             }
         };
+        // A killed run's temporary file (the new secret) goes first.
+        place.clean(&tag);
         let now_digest = digest(text.as_bytes());
         if h.state == "writing" && h.digest_after.is_none() {
             // Interrupted between the backup and the write: written already if the file is
@@ -950,12 +964,12 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
         let sealed = vault.seal("rotation_handovers", "backup", &backup_place(&r.id, h.seq), &Secret::new(text))?;
         set(vault, "writing", "", Some(&sealed), None)?;
         crash_point("handover", "writing");
-        if let Err(e) = write(&h.path, &new_text) {
-            let why = format!("cannot be written: {e}");
+        if let Err(why) = place.replace(&new_text, &st, &tag) {
             set(vault, "refused", &why, None, None)?;
             refused.push(format!("{shown}: {why}"));
             continue;
         }
+        crash_point("handover", "replaced");
         set(vault, "written", "", None, Some(&digest(new_text.as_bytes())))?;
         written += 1;
         progress(&format!("wrote the new key into {shown}"));
@@ -995,28 +1009,43 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
 /// Puts back the files a hand-over wrote, each one only if it is still as Keyward wrote it (a
 /// file the user changed since is kept, and said).
 fn undo_handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
-    use crate::handover::{digest, read, write};
+    use crate::handover::{Place, apply, digest};
+    let new_secret = match &r.new_key_id {
+        Some(k) => Some(inventory::reveal(vault, k)?),
+        None => None,
+    };
     let mut kept = Vec::new();
-    for (h, _) in handovers(vault, r)? {
+    for (h, edits) in handovers(vault, r)? {
         if !matches!(h.state.as_str(), "writing" | "written") {
             continue;
         }
         let shown = h.path.display().to_string();
-        let current = read(&h.path).map(|t| digest(t.as_bytes())).ok();
-        let (state, note) = if current.as_deref() == Some(&h.digest_before[..]) {
-            ("restored", "never written")
-        } else if current.is_some() && current == h.digest_after {
-            let Some(sealed) = &h.backup else {
-                return Err(Error::Unreadable { what: format!("the kept copy of {shown}") });
-            };
-            let original = vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?;
-            write(&h.path, original.expose())
-                .map_err(|source| Error::Io { what: format!("restoring {shown}"), source })?;
-            progress(&format!("put {shown} back as it was"));
-            ("restored", "")
-        } else {
-            kept.push(shown.clone());
-            ("kept", "changed since Keyward wrote it: not restored")
+        let tag = backup_place(&r.id, h.seq).replace('/', "-");
+        let opened = Place::open(&h.path).and_then(|place| place.read().map(|(text, st)| (place, text, st)));
+        let original = match &h.backup {
+            Some(sealed) => Some(vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?),
+            None => None,
+        };
+        // What Keyward wrote: recorded, or (killed between the rename and the record) what the
+        // write makes of the original.
+        let wrote = h.digest_after.clone().or_else(|| {
+            let (original, secret, new_id) = (original.as_ref()?, new_secret.as_ref()?, r.new_external_id.as_deref()?);
+            apply(original.expose(), &edits, new_id, secret).map(|t| digest(t.as_bytes()))
+        });
+        let (state, note) = match (&opened, &original) {
+            (Ok((_, text, _)), _) if digest(text.as_bytes()) == h.digest_before => ("restored", "never written"),
+            (Ok((place, text, st)), Some(original)) if Some(digest(text.as_bytes())) == wrote => {
+                place.clean(&tag);
+                place
+                    .replace(original.expose(), st, &tag)
+                    .map_err(|why| Error::Conflict(format!("{shown} cannot be put back: {why}")))?;
+                progress(&format!("put {shown} back as it was"));
+                ("restored", "")
+            }
+            _ => {
+                kept.push(shown.clone());
+                ("kept", "changed since Keyward wrote it: not restored")
+            }
         };
         let tx = vault.write()?;
         journal::set_handover(&tx, &r.id, h.seq, state, note, None, None)?;
@@ -1105,6 +1134,7 @@ async fn delete_old(
     let now = Utc::now();
     let tx = vault.write()?;
     store::inventory::retire(&tx, &r.key_id, now, &format!("rotated: rotation {}", r.id))?;
+    journal::drop_backups(&tx, &r.id)?;
     journal::finish_step(&tx, &r.id, "delete", now, &detail)?;
     journal::set_state(&tx, &r.id, "done", None, None, now)?;
     tx.commit()?;
@@ -1145,6 +1175,7 @@ async fn undo_create(
     if let Some(new_key_id) = &r.new_key_id {
         store::inventory::retire(&tx, new_key_id, now, &format!("rolled back: rotation {}", r.id))?;
     }
+    journal::drop_backups(&tx, &r.id)?;
     journal::finish_step(&tx, &r.id, "undo_create", now, r.new_external_id.as_deref().unwrap_or(""))?;
     journal::set_state(&tx, &r.id, "rolled_back", None, Some(&why), now)?;
     tx.commit()?;

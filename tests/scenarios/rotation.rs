@@ -474,7 +474,8 @@ fn the_new_key_is_handed_over_to_the_files_that_use_it_and_taken_back_on_abort()
     let old = active_key_of(&moto, user);
     let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
     let project = tempfile::tempdir().unwrap();
-    let credentials = project.path().join("credentials");
+    std::fs::create_dir(project.path().join(".aws")).unwrap();
+    let credentials = project.path().join(".aws/credentials");
     let original_credentials = format!(
         "# team keys, do not reorder\n[default]\naws_access_key_id = AKIAOTHERPROFILE0001\naws_secret_access_key = other\n\n\
          [app]\nregion = eu-west-1\naws_access_key_id = {old}\n# rotated by hand last year\n\
@@ -500,7 +501,7 @@ fn the_new_key_is_handed_over_to_the_files_that_use_it_and_taken_back_on_abort()
         plan.contains(&format!("{}:10  aws_secret_access_key = •••• → (the new secret)", credentials.display())),
         "{plan}"
     );
-    assert!(plan.contains(&format!("{}: the key id is not on a line", notes.display())), "{plan}");
+    assert!(plan.contains(&format!("{}: not a credentials or environment file", notes.display())), "{plan}");
     assert!(!plan.contains("old-secret-value") && !plan.contains("old-env-secret"), "{plan}");
 
     // Rotated into its grace period: both files hold the new pair, nothing else changed.
@@ -523,12 +524,25 @@ fn the_new_key_is_handed_over_to_the_files_that_use_it_and_taken_back_on_abort()
     let names: Vec<String> =
         std::fs::read_dir(project.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(std::fs::read_dir(project.path().join(".aws")).unwrap().count(), 1);
 
     // Abort: every file as it was, byte for byte.
     home.ok(&["rotations", "abort", &id]);
     assert_eq!(std::fs::read_to_string(&credentials).unwrap(), original_credentials);
     assert_eq!(std::fs::read_to_string(&env).unwrap(), original_env);
     assert_eq!(moto.keys_of(user), vec![(old.clone(), true)]);
+
+    // Killed right after a file was replaced, before that was recorded: the abort still knows
+    // what it wrote, and puts it back.
+    let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "1h"]);
+    crashing.env("KEYWARD_ROTATION_CRASH", "handover:replaced");
+    assert_eq!(crashing.output().unwrap().status.signal(), Some(9));
+    let changed = [&credentials, &env].iter().filter(|p| !std::fs::read_to_string(p).unwrap().contains(&old)).count();
+    assert_eq!(changed, 1, "one file was replaced before the kill");
+    let id = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+    home.ok(&["rotations", "abort", &id]);
+    assert_eq!(std::fs::read_to_string(&credentials).unwrap(), original_credentials);
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), original_env);
 
     // Killed after the verify; the user edits .env meanwhile: it is refused, the rest written.
     let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);

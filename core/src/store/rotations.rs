@@ -338,3 +338,10 @@ pub(crate) fn set_handover(
     )?;
     Ok(())
 }
+
+/// Forgets the kept copies of a rotation's files (whole files, with whatever else they hold)
+/// once it has ended.
+pub(crate) fn drop_backups(conn: &Connection, rotation_id: &str) -> Result<(), Error> {
+    conn.execute("UPDATE rotation_handovers SET backup = NULL WHERE rotation_id = ?1", [rotation_id])?;
+    Ok(())
+}
