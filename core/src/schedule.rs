@@ -749,7 +749,7 @@ impl Host for VaultHost {
                         crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), desktop, self.retry).await
                     }
                     Job::Scan => crate::api::scan_and_notify(&self.home, &mut vault, desktop, self.retry).await,
-                    Job::Rotations => crate::api::finish_rotations_job(&mut vault).await,
+                    Job::Rotations => crate::api::finish_rotations_job(&mut vault, desktop).await,
                 }
             };
             tokio::select! {

@@ -316,10 +316,20 @@ fn a_new_key_the_provider_rejects_is_rolled_back_and_an_abort_brings_the_old_key
 }
 
 /// The scheduler ends grace periods: `keyward daemon` deletes the old key of a rotation whose
-/// grace period is over, as its `rotations` job.
+/// grace period is over, as its `rotations` job; the team's webhook hears each turn, with the
+/// key's owner named.
 #[test]
 fn the_daemon_deletes_the_old_key_when_the_grace_period_ends() {
-    let (mut moto, home) = estate(10, 17);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let receiver = rt
+        .block_on(keyward_fakes::server::FakeServer::start(keyward_fakes::webhook::Receiver::signed(
+            "whsec-rotation-0123456789",
+        )))
+        .unwrap();
+    let (mut moto, mut home) = estate(10, 17);
+    home.set_env("KEYWARD_WEBHOOK_URL", &format!("{}/hook", receiver.url()));
+    home.set_env("KEYWARD_WEBHOOK_SECRET", "whsec-rotation-0123456789");
+    home.ok(&["notify", "webhook", "add", "team", "--kind", "json"]);
     let user = users_with(&moto, 1, 1).into_iter().next().unwrap();
     let old = active_key_of(&moto, &user);
     let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
@@ -346,6 +356,23 @@ fn the_daemon_deletes_the_old_key_when_the_grace_period_ends() {
     assert_eq!(held.len(), 1, "{held:?}");
     assert!(held[0].0 != old && held[0].1, "{held:?}");
     assert_eq!(home.json(&["rotations", "list", "--json"])[0]["state"], "done");
+    let heard: Vec<(String, String)> = receiver
+        .provider()
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.body["event"].as_str().unwrap_or_default().to_owned(),
+                r.body["title"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let events: Vec<&str> = heard.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(events, ["rotation.started", "rotation.succeeded", "rotation.finished"], "{heard:?}");
+    assert!(heard.iter().all(|(_, title)| title.contains(&format!("(owner {user})"))), "{heard:?}");
+    assert_eq!(*receiver.provider().refused.lock().unwrap(), 0, "every signature verified");
 }
 
 /// What must never be rotated or acted on: the key the connector itself signs in with, and a

@@ -182,8 +182,16 @@ pub async fn rotate(
     opts: &RotationOptions,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<RotationView, Error> {
-    let id = rotation::start(vault, key_id, opts, progress).await?;
-    rotation_by_id(vault, &id)
+    let started = rotation::start(vault, key_id, opts, progress).await;
+    // Begun, whatever came of it: the rotation under way on the key, or the one just ended.
+    let id = match &started {
+        Ok(id) => Some(id.clone()),
+        Err(_) => journal::unfinished_of_key(vault.conn(), key_id)?.map(|r| r.id),
+    };
+    if let Some(id) = &id {
+        tell(vault, id, true, None).await;
+    }
+    rotation_by_id(vault, &started?)
 }
 
 /// Resumes a rotation: after a crash or a failure, or to finish it after its grace period.
@@ -192,7 +200,10 @@ pub async fn resume_rotation(
     id: &str,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<RotationView, Error> {
-    rotation::resume(vault, id, progress).await?;
+    let before = journal::by_id(vault.conn(), id)?.map(|r| r.state);
+    let resumed = rotation::resume(vault, id, progress).await;
+    tell(vault, id, false, before.as_deref()).await;
+    resumed?;
     rotation_by_id(vault, id)
 }
 
@@ -202,24 +213,129 @@ pub async fn abort_rotation(
     id: &str,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<RotationView, Error> {
-    rotation::abort(vault, id, progress).await?;
+    let before = journal::by_id(vault.conn(), id)?.map(|r| r.state);
+    let aborted = rotation::abort(vault, id, progress).await;
+    tell(vault, id, false, before.as_deref()).await;
+    aborted?;
     rotation_by_id(vault, id)
 }
 
 /// Finishes the rotations whose grace period is over (deletes their old keys).
 pub async fn finish_due_rotations(vault: &mut Vault) -> Result<Vec<(String, Result<RotationView, Error>)>, Error> {
-    let mut out = Vec::new();
+    Ok(finish_due_telling(vault).await?.0)
+}
+
+/// [`finish_due_rotations`], with what was told.
+async fn finish_due_telling(
+    vault: &mut Vault,
+) -> Result<(Vec<(String, Result<RotationView, Error>)>, Vec<crate::notify::Notification>), Error> {
+    let (mut out, mut told) = (Vec::new(), Vec::new());
     for (id, r) in rotation::finish_due(vault, chrono::Utc::now()).await? {
+        told.extend(tell(vault, &id, false, Some("grace")).await);
         let r = r.and_then(|_| rotation_by_id(vault, &id));
         out.push((id, r));
     }
-    Ok(out)
+    Ok((out, told))
+}
+
+/// What a rotation's state now means to the people told (`before`: its state when the call
+/// began): started (with `begun`), succeeded (the new key works), finished (the old key is
+/// deleted after its grace period), waiting for you, rolled back. Nothing new, nothing said.
+fn news(r: &RotationView, begun: bool, before: Option<&str>) -> Vec<crate::notify::Notification> {
+    let owner = r.owner.as_deref().map(|o| format!(" (owner {o})")).unwrap_or_default();
+    let new = r.new_external_id.as_deref().unwrap_or("-");
+    let mut out = Vec::new();
+    let mut say = |event: &str, severity: &str, title: String, body: String| {
+        out.push(crate::notify::Notification {
+            event: event.into(),
+            subject: r.name.clone(),
+            title,
+            body,
+            severity: severity.into(),
+            findings: Vec::new(),
+        });
+    };
+    if begun {
+        say(
+            "rotation.started",
+            "low",
+            format!("Rotating {} key {}{owner}", r.provider, r.old_external_id),
+            format!("Rotation {} began: a new key is created and checked before the old one is touched.", r.id),
+        );
+    }
+    if before == Some(r.state.as_str()) {
+        return out;
+    }
+    match r.state.as_str() {
+        "grace" => say(
+            "rotation.succeeded",
+            "low",
+            format!("{} key {} rotated{owner}", r.provider, r.old_external_id),
+            format!(
+                "The new key {new} works. The old key {} is kept until {}, then deleted; update whatever still uses it.",
+                r.old_external_id,
+                r.grace_until.as_deref().unwrap_or("the end of its grace period")
+            ),
+        ),
+        "done" if before == Some("grace") => say(
+            "rotation.finished",
+            "low",
+            format!("Old {} key {} deleted{owner}", r.provider, r.old_external_id),
+            format!("The grace period of rotation {} ended; {new} is the key now.", r.id),
+        ),
+        "done" => say(
+            "rotation.succeeded",
+            "low",
+            format!("{} key {} rotated{owner}", r.provider, r.old_external_id),
+            format!("The new key {new} works and the old key {} is deleted.", r.old_external_id),
+        ),
+        "failed" => say(
+            "rotation.failed",
+            "high",
+            format!("Rotation of {} key {} is waiting for you{owner}", r.provider, r.old_external_id),
+            format!(
+                "{} — `keyward rotations resume {}` or `keyward rotations abort {}`.",
+                r.error.as_deref().unwrap_or("a step failed"),
+                r.id,
+                r.id
+            ),
+        ),
+        "rolled_back" => say(
+            "rotation.rolled_back",
+            "medium",
+            format!("Rotation of {} key {} rolled back{owner}", r.provider, r.old_external_id),
+            format!("{}; the old key {} is kept.", r.error.as_deref().unwrap_or("rolled back"), r.old_external_id),
+        ),
+        _ => {}
+    }
+    out
+}
+
+/// Tells the webhooks what a rotation came to (see [`news`]), and returns it; a delivery that
+/// fails is in the delivery log, and never fails the rotation.
+async fn tell(vault: &mut Vault, id: &str, begun: bool, before: Option<&str>) -> Vec<crate::notify::Notification> {
+    let Ok(r) = rotation_by_id(vault, id) else { return Vec::new() };
+    let notes = news(&r, begun, before);
+    if let Err(e) = crate::notify::deliver(vault, &notes, Default::default()).await {
+        tracing::warn!(rotation = %id, error = %e, "rotation notifications could not be sent");
+    }
+    notes
 }
 
 /// The scheduler's `rotations` job: finishes what is due, and says how it went. A rotation that
 /// fails stays where it was (its journal says why) and fails the run, so `schedule list` shows it.
-pub(crate) async fn finish_rotations_job(vault: &mut Vault) -> Result<String, Error> {
-    let outcomes = finish_due_rotations(vault).await?;
+pub(crate) async fn finish_rotations_job(
+    vault: &mut Vault,
+    desktop: Option<super::DesktopNotifier<'_>>,
+) -> Result<String, Error> {
+    let (outcomes, told) = finish_due_telling(vault).await?;
+    if let Some(show) = desktop.filter(|_| crate::notify::preferences(vault).map(|p| p.desktop).unwrap_or(true)) {
+        for n in &told {
+            if let Err(e) = show(n) {
+                tracing::warn!(error = %e, "a rotation notification could not be shown");
+            }
+        }
+    }
     let failed: Vec<String> =
         outcomes.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| format!("rotation {id}: {e}"))).collect();
     if let Some(first) = failed.first() {
