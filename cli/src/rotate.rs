@@ -26,6 +26,10 @@ pub struct RotateArgs {
     /// inactive, delete that inactive key first (never an active one)
     #[arg(long)]
     pub delete_inactive: bool,
+    /// Run this command (with `sh -c`) once the new key works, the new secret on its standard
+    /// input (never in its arguments); KEYWARD_NEW_EXTERNAL_ID and others in its environment
+    #[arg(long, value_name = "COMMAND")]
+    pub hook: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -62,7 +66,11 @@ fn say(line: &str) {
 }
 
 pub fn rotate(home: &Home, args: RotateArgs) -> anyhow::Result<()> {
-    let opts = RotationOptions { grace: api::parse_duration(&args.grace)?, delete_inactive: args.delete_inactive };
+    let opts = RotationOptions {
+        grace: api::parse_duration(&args.grace)?,
+        delete_inactive: args.delete_inactive,
+        hook: args.hook.clone(),
+    };
     let mut vault = crate::open(home)?;
     let runtime = crate::runtime()?;
     let plan = runtime.block_on(api::plan_rotation(&mut vault, &args.key, &opts))?;

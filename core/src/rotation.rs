@@ -50,13 +50,20 @@ pub struct Options {
     /// At a provider with a limit of keys per owner that is reached: delete the owner's other,
     /// *inactive* key first (never an active one).
     pub delete_inactive: bool,
+    /// A command of the user's (run with `sh -c`) that gets the new secret on its standard
+    /// input once the provider accepts the new key: for a secret manager, a CI variable, a
+    /// Kubernetes secret. It may run again after a crash (make it idempotent); it is not undone.
+    pub hook: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { grace: Duration::from_secs(24 * 60 * 60), delete_inactive: false }
+        Self { grace: Duration::from_secs(24 * 60 * 60), delete_inactive: false, hook: None }
     }
 }
+
+/// The longest a hook may run.
+const HOOK_TIME: Duration = Duration::from_secs(120);
 
 /// What a rotation will do, before it does it.
 #[derive(Debug, Clone)]
@@ -120,6 +127,7 @@ fn identity_mac(vault: &Vault, r: &RotationRow) -> Vec<u8> {
             r.kind.as_bytes(),
             r.name.as_bytes(),
             r.held_before.as_bytes(),
+            r.hook.as_deref().unwrap_or("\0").as_bytes(),
             r.grace_secs.to_string().as_bytes(),
         ],
     )
@@ -213,6 +221,9 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
     steps.push(format!("create a new key for {}", old.owner.as_deref().unwrap_or("the same owner")));
     steps.push("seal the new secret in the vault".into());
     steps.push(format!("check that the provider accepts the new key (up to {} s)", p.rotation.settle.as_secs()));
+    if let Some(hook) = &opts.hook {
+        steps.push(format!("run `{hook}` with the new secret on its standard input"));
+    }
     if !handovers.is_empty() {
         steps.push(format!(
             "write the new key into {} files that use the old one (only these lines change; each file kept, sealed, to restore on abort)",
@@ -365,6 +376,7 @@ pub(crate) async fn start(
             kind: key.kind.clone().unwrap_or_default(),
             name: key.name.clone(),
             held_before: held_before.clone(),
+            hook: opts.hook.clone(),
             new_key_id: None,
             new_external_id: None,
             step: String::new(),
@@ -412,6 +424,7 @@ pub(crate) async fn start(
                 kind: key.kind.as_deref().unwrap_or_default(),
                 name: &key.name,
                 held_before: &held_before,
+                hook: opts.hook.as_deref(),
                 grace_secs,
                 at: now,
                 mac: &mac,
@@ -974,6 +987,12 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
         written += 1;
         progress(&format!("wrote the new key into {shown}"));
     }
+    if let Some(hook) = &r.hook {
+        match run_hook(hook, r, new_id, &secret) {
+            Ok(()) => progress("the hook took the new key"),
+            Err(why) => refused.push(format!("the hook `{hook}`: {why}")),
+        }
+    }
     // This run's refusals, and, until the user has been told once, those of a run killed before
     // it could say so; once told, `resume` goes on without those files.
     let told = journal::events(vault.conn(), &r.id)?.iter().any(|e| e.step == "handover" && e.phase == "failed");
@@ -1004,6 +1023,45 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
     crash_point("handover", "done");
     log(vault, &r.key_id, "handover", "done", &format!("{written} files"));
     Ok(())
+}
+
+/// Runs the user's hook with the new secret on its standard input (never in its arguments or
+/// environment, which other processes can read); what it prints is not kept (it could echo the
+/// secret).
+fn run_hook(hook: &str, r: &RotationRow, new_id: &str, secret: &Secret) -> Result<(), String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(hook)
+        .env_remove("KEYWARD_PASSPHRASE")
+        .env("KEYWARD_ROTATION_ID", &r.id)
+        .env("KEYWARD_KEY_ID", &r.key_id)
+        .env("KEYWARD_PROVIDER", &r.provider)
+        .env("KEYWARD_OLD_EXTERNAL_ID", &r.old_external_id)
+        .env("KEYWARD_NEW_EXTERNAL_ID", new_id)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot be started: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A hook that does not read its input is its own business; a closed pipe is not an error.
+        let _ = stdin.write_all(secret.expose().as_bytes());
+    }
+    let deadline = std::time::Instant::now() + HOOK_TIME;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("failed ({status})")),
+            Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("ran longer than {} s and was stopped", HOOK_TIME.as_secs()));
+            }
+            Err(e) => return Err(format!("cannot be waited for: {e}")),
+        }
+    }
 }
 
 /// Puts back the files a hand-over wrote, each one only if it is still as Keyward wrote it (a

@@ -602,3 +602,38 @@ fn the_new_key_is_handed_over_to_the_files_that_use_it_and_taken_back_on_abort()
     assert!(stderr(&out).contains(&format!("is still in {}", notes.display())), "{}", stderr(&out));
     assert_eq!(moto.keys_of(user), vec![(new.clone(), true)]);
 }
+
+/// A hook of the user's gets the new secret on its standard input once AWS accepts the new key
+/// (for a secret manager, a CI variable); a hook that fails leaves the rotation waiting for the
+/// user, the old key still working.
+#[test]
+fn a_hook_gets_the_new_secret_on_its_input_and_a_failing_one_stops_the_rotation() {
+    let (mut moto, mut home) = estate(12, 37);
+    let users = users_with(&moto, 1, 1);
+    let out_dir = tempfile::tempdir().unwrap();
+    let got = out_dir.path().join("got");
+    home.set_env("HOOK_OUT", got.to_str().unwrap());
+
+    let old = active_key_of(&moto, &users[0]);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    let hook = r#"cat > "$HOOK_OUT"; echo "$KEYWARD_NEW_EXTERNAL_ID" >> "$HOOK_OUT""#;
+    let plan = home.ok(&["rotate", &old_id, "--dry-run", "--hook", hook]);
+    assert!(plan.contains("with the new secret on its standard input"), "{plan}");
+    let out = home.run(&["rotate", &old_id, "--yes", "--grace", "0", "--hook", hook]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = home.json(&["rotations", "list", "--json"])[0].clone();
+    let secret = home.ok(&["keys", "reveal", r["new_key_id"].as_str().unwrap()]).trim().to_owned();
+    let new = r["new_external_id"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(&got).unwrap(), format!("{secret}{new}\n"));
+
+    let old = active_key_of(&moto, &users[1]);
+    let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+    let out = home.run(&["rotate", &old_id, "--yes", "--grace", "0", "--hook", "exit 3"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the hook `exit 3`: failed"), "{}", stderr(&out));
+    let r = home.json(&["rotations", "list", "--json"])[0].clone();
+    assert_eq!(r["state"], "failed");
+    assert!(moto.keys_of(&users[1]).contains(&(old.clone(), true)), "the old key still works");
+    home.ok(&["rotations", "abort", r["id"].as_str().unwrap()]);
+    assert_eq!(moto.keys_of(&users[1]), vec![(old, true)]);
+}

@@ -21,6 +21,8 @@ pub(crate) struct RotationRow {
     /// The owner's key ids at the provider when the rotation was planned (JSON, as stored:
     /// the MAC covers this text).
     pub held_before: String,
+    /// The user's command that gets the new secret on stdin.
+    pub hook: Option<String>,
     pub new_key_id: Option<String>,
     pub new_external_id: Option<String>,
     /// The last step begun.
@@ -39,7 +41,7 @@ pub(crate) struct RotationRow {
 }
 
 const SELECT: &str =
-    "SELECT id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, new_key_id,
+    "SELECT id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, hook, new_key_id,
         new_external_id, step, step_done, state, grace_secs, grace_until, error, started_at, updated_at, mac, new_mac
     FROM rotations";
 
@@ -54,6 +56,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RotationRow> {
         kind: r.get("kind")?,
         name: r.get("name")?,
         held_before: r.get("held_before")?,
+        hook: r.get("hook")?,
         new_key_id: r.get("new_key_id")?,
         new_external_id: r.get("new_external_id")?,
         step: r.get("step")?,
@@ -81,6 +84,7 @@ pub(crate) struct NewRotation<'a> {
     pub name: &'a str,
     /// JSON text.
     pub held_before: &'a str,
+    pub hook: Option<&'a str>,
     pub grace_secs: i64,
     pub at: DateTime<Utc>,
     pub mac: &'a [u8],
@@ -91,9 +95,9 @@ pub(crate) struct NewRotation<'a> {
 pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error> {
     let at = time::to_string(r.at);
     conn.execute(
-        "INSERT INTO rotations (id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, step,
-             step_done, state, grace_secs, started_at, updated_at, mac)
-         VALUES (:id, :key_id, :connector_id, :provider, :old_external_id, :owner, :kind, :name, :held_before, 'plan', 1,
+        "INSERT INTO rotations (id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, hook,
+             step, step_done, state, grace_secs, started_at, updated_at, mac)
+         VALUES (:id, :key_id, :connector_id, :provider, :old_external_id, :owner, :kind, :name, :held_before, :hook, 'plan', 1,
              'running', :grace_secs, :at, :at, :mac)",
         rusqlite::named_params! {
             ":id": r.id,
@@ -105,6 +109,7 @@ pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error
             ":kind": r.kind,
             ":name": r.name,
             ":held_before": r.held_before,
+            ":hook": r.hook,
             ":mac": r.mac,
             ":grace_secs": r.grace_secs,
             ":at": at,

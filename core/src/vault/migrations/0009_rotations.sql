@@ -12,6 +12,7 @@ CREATE TABLE rotations (
     kind            TEXT NOT NULL,
     name            TEXT NOT NULL,
     held_before     TEXT NOT NULL DEFAULT '[]',    -- the owner's key ids at the provider when planned (JSON)
+    hook            TEXT,                          -- the user's command that gets the new secret on stdin
     new_key_id      TEXT REFERENCES api_keys (id), -- the new key, its secret sealed on its row
     new_external_id TEXT,
     -- The last step begun, and whether its result is recorded: plan, create, verify, disable,
