@@ -166,9 +166,14 @@ fn an_iam_key_is_rotated_through_its_grace_period_and_the_new_secret_is_the_one_
     // (Fields change: the verify signed a call with the new key, so IAM now reports its last use.)
     let synced = home.ok(&["sync"]);
     assert!(synced.contains("(0 new,") && synced.contains(", 0 removed)"), "{synced}");
-    // Nothing printed or logged holds the secret.
+    // Nothing printed or logged holds the secret, and no file of the home holds it in plaintext
+    // (the vault, its WAL, the log, the activity head).
     for text in [&said, &stderr(&out), &finished, &log, &shown.to_string()] {
         assert!(!text.contains(secret.trim()), "the new secret leaked");
+    }
+    for file in keyward_tests::files_under(home.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!keyward_tests::contains(&bytes, secret.trim().as_bytes()), "{} holds the new secret", file.display());
     }
 }
 
