@@ -4,13 +4,16 @@
 //! call it makes, and whose result is written right after (`store::rotations`):
 //!
 //! plan → (make room) → create (the new secret sealed in the same transaction that records the
-//! new key) → verify (the provider accepts the new key) → disable the old key (where the
-//! provider can) → grace period → delete the old key → done.
+//! new key) → verify (the provider accepts the new key) → hand-over (the files that use the key,
+//! `crate::handover`, and the user's hook) → disable the old key (where the provider can) →
+//! grace period → delete the old key → done. Rollback runs the other way: enable the old key,
+//! put the files back, delete the new key.
 //!
 //! A rotation interrupted at any instant — SIGKILL, power lost — is resumed from what the vault
 //! says, reconciled with the provider first: a create whose result was never recorded left a key
 //! whose secret nobody has, so it is found ([`Rotator::keys_of`] against the keys the owner held
-//! when the rotation was planned) and deleted before a new one is made. A new key the provider
+//! when the rotation was planned; exactly one, made within minutes of the create, or the user is
+//! asked) and deleted before a new one is made. A new key the provider
 //! does not accept in time is deleted and the old one kept (rolled back). Until the new key is
 //! verified the old key is never touched, so at every instant the provider holds a working key
 //! whose secret Keyward has sealed (or the user holds: the old one), and every key it holds for
