@@ -23,7 +23,8 @@ pub const LONGEST: std::time::Duration = std::time::Duration::from_secs(24 * 60 
 pub struct Holder {
     id: String,
     name: String,
-    pid: u32,
+    /// `None`: the lease lasts its whole term even if the process ends (a pace between calls).
+    pid: Option<u32>,
     host: String,
 }
 
@@ -32,7 +33,18 @@ impl Holder {
     /// side is shown is `what (pid N on HOST)`. Each call is a new holder.
     pub fn this_process(what: &str) -> Self {
         let (pid, host) = (std::process::id(), hostname());
-        Self { id: uuid::Uuid::now_v7().to_string(), name: format!("{what} (pid {pid} on {host})"), pid, host: pids_here() }
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: format!("{what} (pid {pid} on {host})"),
+            pid: Some(pid),
+            host: pids_here(),
+        }
+    }
+
+    /// This process, holding leases that last their whole term even when it ends: a turn that
+    /// paces calls to a provider is not over because the process that took it exited.
+    pub fn lasting(what: &str) -> Self {
+        Self { pid: None, ..Self::this_process(what) }
     }
 
     /// What other processes are told holds the lease.
@@ -242,7 +254,7 @@ mod tests {
         let mut dead = Holder::this_process("a rotation");
         let mut child = std::process::Command::new("true").spawn().unwrap();
         child.wait().unwrap();
-        dead.pid = child.id();
+        dead.pid = Some(child.id());
         let now = Utc::now();
         let hour = Duration::from_secs(3600);
         assert_eq!(acquire(&mut v, "rotation:k", &dead, hour, now).unwrap(), None);
@@ -253,9 +265,14 @@ mod tests {
         assert_eq!(acquire(&mut v, "rotation:k", &other, hour, now).unwrap().unwrap().holder, me.name());
         // On another machine the pid means nothing here: only the expiry counts.
         let mut elsewhere = Holder::this_process("a rotation");
-        elsewhere.pid = child.id();
+        elsewhere.pid = Some(child.id());
         elsewhere.host = "another-machine pid:[1]".into();
         assert_eq!(acquire(&mut v, "rotation:j", &elsewhere, hour, now).unwrap(), None);
         assert!(holder_of(&v, "rotation:j", now).unwrap().is_some());
+        // A lasting lease (a pace between calls) outlives its process.
+        let mut pace = Holder::lasting("a found-key check");
+        pace.host = pids_here();
+        assert_eq!(acquire(&mut v, "verify:datadog", &pace, hour, now).unwrap(), None);
+        assert!(holder_of(&v, "verify:datadog", now).unwrap().is_some());
     }
 }

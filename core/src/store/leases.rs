@@ -43,7 +43,8 @@ pub(crate) fn read(conn: &Connection, name: &str) -> Result<Option<LeaseRow>, Er
 pub(crate) struct Taker<'a> {
     pub holder: &'a str,
     pub holder_name: &'a str,
-    pub pid: u32,
+    /// `None`: the lease outlives the process.
+    pub pid: Option<u32>,
     pub host: &'a str,
 }
 
