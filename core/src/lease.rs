@@ -23,7 +23,8 @@ pub const LONGEST: std::time::Duration = std::time::Duration::from_secs(24 * 60 
 pub struct Holder {
     id: String,
     name: String,
-    /// `None`: the lease lasts its whole term even if the process ends (a pace between calls).
+    /// `Some`: its leases end with this process (see [`Holder::ending_with_process`]); `None`:
+    /// they last their whole term.
     pid: Option<u32>,
     host: String,
 }
@@ -33,18 +34,16 @@ impl Holder {
     /// side is shown is `what (pid N on HOST)`. Each call is a new holder.
     pub fn this_process(what: &str) -> Self {
         let (pid, host) = (std::process::id(), hostname());
-        Self {
-            id: uuid::Uuid::now_v7().to_string(),
-            name: format!("{what} (pid {pid} on {host})"),
-            pid: Some(pid),
-            host: pids_here(),
-        }
+        Self { id: uuid::Uuid::now_v7().to_string(), name: format!("{what} (pid {pid} on {host})"), pid: None, host: pids_here() }
     }
 
-    /// This process, holding leases that last their whole term even when it ends: a turn that
-    /// paces calls to a provider is not over because the process that took it exited.
-    pub fn lasting(what: &str) -> Self {
-        Self { pid: None, ..Self::this_process(what) }
+    /// This process, holding leases that end with it: another process on this machine takes
+    /// them over at once when it is gone, without waiting for them to expire. For work whose
+    /// lease is long (a rotation's outlasts any step); a scheduled job's short lease is simply
+    /// left to expire, and a turn that paces a provider must last its term whatever becomes
+    /// of the process.
+    pub fn ending_with_process(what: &str) -> Self {
+        Self { pid: Some(std::process::id()), ..Self::this_process(what) }
     }
 
     /// What other processes are told holds the lease.
@@ -251,7 +250,7 @@ mod tests {
     fn a_dead_holder_on_this_machine_holds_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut v = vault(&dir);
-        let mut dead = Holder::this_process("a rotation");
+        let mut dead = Holder::ending_with_process("a rotation");
         let mut child = std::process::Command::new("true").spawn().unwrap();
         child.wait().unwrap();
         dead.pid = Some(child.id());
@@ -264,15 +263,17 @@ mod tests {
         let other = Holder::this_process("another rotation");
         assert_eq!(acquire(&mut v, "rotation:k", &other, hour, now).unwrap().unwrap().holder, me.name());
         // On another machine the pid means nothing here: only the expiry counts.
-        let mut elsewhere = Holder::this_process("a rotation");
+        let mut elsewhere = Holder::ending_with_process("a rotation");
         elsewhere.pid = Some(child.id());
         elsewhere.host = "another-machine pid:[1]".into();
         assert_eq!(acquire(&mut v, "rotation:j", &elsewhere, hour, now).unwrap(), None);
         assert!(holder_of(&v, "rotation:j", now).unwrap().is_some());
-        // A lasting lease (a pace between calls) outlives its process.
-        let mut pace = Holder::lasting("a found-key check");
-        pace.host = pids_here();
-        assert_eq!(acquire(&mut v, "verify:datadog", &pace, hour, now).unwrap(), None);
-        assert!(holder_of(&v, "verify:datadog", now).unwrap().is_some());
+        // Other holders' leases last their term, whatever becomes of their process.
+        let mut lasting = Holder::this_process("a found-key check");
+        lasting.pid = None;
+        assert_eq!(acquire(&mut v, "verify:datadog", &lasting, hour, now).unwrap(), None);
+        let stored: Option<i64> =
+            v.conn().query_row("SELECT pid FROM leases WHERE name = 'verify:datadog'", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, None, "no process recorded: nothing to find dead");
     }
 }

@@ -363,7 +363,7 @@ pub(crate) async fn start(
     let connector_id = rotatable(vault, &key)?.id;
     let id = uuid::Uuid::now_v7().to_string();
     let now = Utc::now();
-    let holder = Holder::this_process("a rotation");
+    let holder = Holder::ending_with_process("a rotation");
     let held: Vec<&str> = plan.held.iter().map(|k| k.external_id.as_str()).collect();
     let held_before = serde_json::to_string(&held).expect("ids serialize");
     let grace_secs = i64::try_from(opts.grace.as_secs()).unwrap_or(i64::MAX);
@@ -500,7 +500,7 @@ async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(
 /// the provider and drives it as far as it can go now.
 pub(crate) async fn resume(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<RotationRow, Error> {
     let r = row(vault, id)?;
-    let holder = Holder::this_process("a rotation");
+    let holder = Holder::ending_with_process("a rotation");
     if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
         return Err(driven_elsewhere(&r.key_id, &other));
     }
@@ -529,7 +529,7 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
         }
         _ => {}
     }
-    let holder = Holder::this_process("a rotation");
+    let holder = Holder::ending_with_process("a rotation");
     if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
         return Err(driven_elsewhere(&r.key_id, &other));
     }
@@ -1048,8 +1048,14 @@ fn run_hook(hook: &str, r: &RotationRow, new_id: &str, secret: &Secret) -> Resul
         .spawn()
         .map_err(|e| format!("cannot be started: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
-        // A hook that does not read its input is its own business; a closed pipe is not an error.
+        // A hook that does not read its input is its own business: a closed pipe is not an
+        // error, and must not kill this process (the CLI restores SIGPIPE's default action).
+        // SAFETY: signal(2) with a valid signal and handler; the previous one is put back.
+        let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
         let _ = stdin.write_all(secret.expose().as_bytes());
+        drop(stdin);
+        // SAFETY: as above.
+        unsafe { libc::signal(libc::SIGPIPE, previous) };
     }
     let deadline = std::time::Instant::now() + HOOK_TIME;
     loop {

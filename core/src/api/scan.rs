@@ -544,7 +544,7 @@ async fn pace(vault: &mut Vault, provider: &str) -> Result<(), Error> {
 /// [`pace`], giving up (naming the holder) when no turn comes within `patience`.
 async fn pace_within(vault: &mut Vault, provider: &str, patience: std::time::Duration) -> Result<(), Error> {
     // A turn is a second of the provider's time, not the process's: it lasts when the CLI exits.
-    let holder = crate::lease::Holder::lasting("a found-key check");
+    let holder = crate::lease::Holder::this_process("a found-key check");
     let name = format!("verify:{provider}");
     let give_up = Utc::now() + chrono::Duration::from_std(patience).unwrap_or(chrono::Duration::seconds(60));
     while let Some(held) = crate::lease::acquire(vault, &name, &holder, VERIFY_INTERVAL, Utc::now())? {
