@@ -642,3 +642,93 @@ fn a_hook_gets_the_new_secret_on_its_input_and_a_failing_one_stops_the_rotation(
     home.ok(&["rotations", "abort", r["id"].as_str().unwrap()]);
     assert_eq!(moto.keys_of(&users[1]), vec![(old, true)]);
 }
+
+/// The crash matrix for Datadog API keys, against the stand-in: a real `keyward rotate` killed
+/// with SIGKILL at every point its steps pass, the org's keys checked each time, then resumed to
+/// the end. (Datadog cannot disable a key, so there is no disable step to stop in.)
+#[test]
+fn a_datadog_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end() {
+    const POINTS: &[&str] = &[
+        "create:begin",
+        "create:called",
+        "create:done",
+        "verify:begin",
+        "verify:done",
+        "handover:begin",
+        "handover:done",
+        "grace:begin",
+        "delete:begin",
+        "delete:done",
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), 60)).unwrap();
+    let dd = estate.datadog.provider();
+    dd.permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
+    let home = Home::initialised();
+    let creds = format!(
+        "api_key={}\napp_key={}\n",
+        estate.datadog_credentials.get("api_key"),
+        estate.datadog_credentials.get("app_key")
+    );
+    let out = home.run_with_input(
+        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
+        &creds,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    home.ok(&["sync"]);
+    let own = estate.datadog_credentials.get("api_key").to_owned();
+    let own_last4 = own[own.len() - 4..].to_owned();
+    let org = |f: &dyn Fn(&keyward_fakes::datadog::Key) -> bool| -> Vec<(String, String)> {
+        dd.state.lock().unwrap().api_keys.iter().filter(|k| f(k)).map(|k| (k.id.clone(), k.secret.clone())).collect()
+    };
+    // Keys with distinct names, none sharing the connector's last four.
+    let mut names = std::collections::BTreeSet::new();
+    let candidates: Vec<(String, String)> = dd
+        .state
+        .lock()
+        .unwrap()
+        .api_keys
+        .iter()
+        .filter(|k| !k.secret.ends_with(&own_last4) && names.insert(k.name.clone()))
+        .map(|k| (k.id.clone(), k.name.clone()))
+        .collect();
+    assert!(candidates.len() >= POINTS.len(), "{} keys to rotate", candidates.len());
+    let mut matrix = Vec::new();
+    for (point, (old, name)) in POINTS.iter().zip(candidates) {
+        let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
+        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
+        crashing.env("KEYWARD_ROTATION_CRASH", point);
+        let out = crashing.output().unwrap();
+        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+        // The org holds a working key whose secret is held: the old one (the user's), or the
+        // new one, sealed in the vault with the very value Datadog made.
+        let lineage = org(&|k| k.name == name || k.name == format!("{name} (rotated)"));
+        let usable = lineage.iter().any(|(id, secret)| {
+            *id == old || {
+                let k = key(&home, id);
+                k["has_secret"] == true && home.ok(&["keys", "reveal", k["id"].as_str().unwrap()]).trim() == secret
+            }
+        });
+        assert!(usable, "{point}: {lineage:?}");
+        let unknown = lineage.iter().filter(|(id, _)| *id != old && key(&home, id).is_null()).count();
+        assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {lineage:?}");
+
+        let list = home.json(&["rotations", "list", "--json"]);
+        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
+        let id = rotation["id"].as_str().unwrap();
+        let resumed = home.run(&["rotations", "resume", id]);
+        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
+        let after = home.json(&["rotations", "show", id, "--json"]);
+        assert_eq!(after["state"], "done", "{point}: {after}");
+        let new = after["new_external_id"].as_str().unwrap().to_owned();
+        let lineage = org(&|k| k.name == name || k.name == format!("{name} (rotated)"));
+        assert_eq!(lineage.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), vec![new], "{point}");
+        let at = format!(
+            "{} ({})",
+            rotation["step"].as_str().unwrap(),
+            if rotation["step_done"] == true { "done" } else { "begun" }
+        );
+        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+    }
+    eprintln!("datadog crash matrix:\n  {}", matrix.join("\n  "));
+}
