@@ -117,7 +117,7 @@ async fn open(vault: &mut Vault, c: &Connector) -> Result<Provider, Error> {
 }
 
 /// The MAC of what a rotation acts on: its key, connector, provider ids and owner.
-fn identity_mac(vault: &Vault, r: &RotationRow) -> Vec<u8> {
+fn identity_mac(vault: &Vault, r: &journal::Identity<'_>) -> Vec<u8> {
     vault.row_mac(
         "rotations",
         &[
@@ -126,11 +126,11 @@ fn identity_mac(vault: &Vault, r: &RotationRow) -> Vec<u8> {
             r.connector_id.to_string().as_bytes(),
             r.provider.as_bytes(),
             r.old_external_id.as_bytes(),
-            r.owner.as_deref().unwrap_or("\0").as_bytes(),
+            r.owner.unwrap_or("\0").as_bytes(),
             r.kind.as_bytes(),
             r.name.as_bytes(),
             r.held_before.as_bytes(),
-            r.hook.as_deref().unwrap_or("\0").as_bytes(),
+            r.hook.unwrap_or("\0").as_bytes(),
             r.grace_secs.to_string().as_bytes(),
         ],
     )
@@ -292,16 +292,10 @@ fn plan_handovers(
 }
 
 /// The MAC of a planned hand-over: where and what it writes.
-fn handover_mac(vault: &Vault, rotation_id: &str, h: &journal::HandoverRow) -> Vec<u8> {
+fn handover_mac(vault: &Vault, rotation_id: &str, seq: i64, path: &std::path::Path, edits: &str, digest: &[u8]) -> Vec<u8> {
     vault.row_mac(
         "rotation_handovers",
-        &[
-            rotation_id.as_bytes(),
-            h.seq.to_string().as_bytes(),
-            journal::path_bytes(&h.path),
-            h.edits.as_bytes(),
-            &h.digest_before,
-        ],
+        &[rotation_id.as_bytes(), seq.to_string().as_bytes(), store::path_bytes(path), edits.as_bytes(), digest],
     )
 }
 
@@ -367,73 +361,36 @@ pub(crate) async fn start(
     let held: Vec<&str> = plan.held.iter().map(|k| k.external_id.as_str()).collect();
     let held_before = serde_json::to_string(&held).expect("ids serialize");
     let grace_secs = i64::try_from(opts.grace.as_secs()).unwrap_or(i64::MAX);
-    let mac = identity_mac(
-        vault,
-        &RotationRow {
-            id: id.clone(),
-            key_id: key_id.to_owned(),
-            connector_id,
-            provider: key.provider.clone(),
-            old_external_id: key.external_id.clone().unwrap_or_default(),
-            owner: key.owner.clone(),
-            kind: key.kind.clone().unwrap_or_default(),
-            name: key.name.clone(),
-            held_before: held_before.clone(),
-            hook: opts.hook.clone(),
-            new_key_id: None,
-            new_external_id: None,
-            step: String::new(),
-            step_done: false,
-            state: String::new(),
-            grace_secs,
-            grace_until: None,
-            error: None,
-            started_at: None,
-            updated_at: None,
-            mac: None,
-            new_mac: None,
-        },
-    );
-    let mut handover_rows = Vec::new();
-    for (seq, h) in plan.handovers.iter().enumerate() {
-        let edits = serde_json::to_string(&h.edits).expect("edits serialize");
-        let row = journal::HandoverRow {
-            seq: seq as i64,
-            path: h.path.clone(),
-            edits,
-            digest_before: h.digest.clone(),
-            digest_after: None,
-            backup: None,
-            state: String::new(),
-            note: String::new(),
-            mac: None,
-        };
-        handover_rows.push((handover_mac(vault, &id, &row), row));
-    }
+    let identity = journal::Identity {
+        id: &id,
+        key_id,
+        connector_id,
+        provider: &key.provider,
+        old_external_id: key.external_id.as_deref().unwrap_or_default(),
+        owner: key.owner.as_deref(),
+        kind: key.kind.as_deref().unwrap_or_default(),
+        name: &key.name,
+        held_before: &held_before,
+        hook: opts.hook.as_deref(),
+        grace_secs,
+    };
+    let mac = identity_mac(vault, &identity);
+    let handovers: Vec<(i64, String, Vec<u8>, &crate::handover::Planned)> = plan
+        .handovers
+        .iter()
+        .enumerate()
+        .map(|(seq, h)| {
+            let edits = serde_json::to_string(&h.edits).expect("edits serialize");
+            let mac = handover_mac(vault, &id, seq as i64, &h.path, &edits, &h.digest);
+            (seq as i64, edits, mac, h)
+        })
+        .collect();
     {
         let tx = vault.write()?;
         if let Some(other) = lease::take(&tx, &lease_name(key_id), &holder, LEASE, now)? {
             return Err(driven_elsewhere(key_id, &other));
         }
-        journal::insert(
-            &tx,
-            &journal::NewRotation {
-                id: &id,
-                key_id,
-                connector_id,
-                provider: &key.provider,
-                old_external_id: key.external_id.as_deref().unwrap_or_default(),
-                owner: key.owner.as_deref(),
-                kind: key.kind.as_deref().unwrap_or_default(),
-                name: &key.name,
-                held_before: &held_before,
-                hook: opts.hook.as_deref(),
-                grace_secs,
-                at: now,
-                mac: &mac,
-            },
-        )
-        .map_err(|e| match e {
+        journal::insert(&tx, &identity, now, &mac).map_err(|e| match e {
             Error::Vault(crate::vault::VaultError::Database(rusqlite::Error::SqliteFailure(f, _)))
                 if f.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
@@ -441,15 +398,15 @@ pub(crate) async fn start(
             }
             e => e,
         })?;
-        for (mac, h) in &handover_rows {
+        for (seq, edits, mac, h) in &handovers {
             journal::insert_handover(
                 &tx,
                 &journal::NewHandover {
                     rotation_id: &id,
-                    seq: h.seq,
+                    seq: *seq,
                     path: &h.path,
-                    edits: &h.edits,
-                    digest_before: &h.digest_before,
+                    edits,
+                    digest_before: &h.digest,
                     mac,
                 },
             )?;
@@ -597,7 +554,7 @@ fn driven_elsewhere(key_id: &str, other: &lease::HeldElsewhere) -> Error {
 fn row(vault: &Vault, id: &str) -> Result<RotationRow, Error> {
     let r = journal::by_id(vault.conn(), id)?.ok_or_else(|| Error::NotFound { what: "rotation", id: id.to_owned() })?;
     let unreadable = || Error::Unreadable { what: format!("rotation {id}") };
-    if !crate::vault::mac_eq(r.mac.as_deref(), &identity_mac(vault, &r)) {
+    if !crate::vault::mac_eq(r.mac.as_deref(), &identity_mac(vault, &r.identity())) {
         return Err(unreadable());
     }
     match (&r.new_key_id, &r.new_external_id) {
@@ -901,7 +858,7 @@ fn handovers(vault: &Vault, r: &RotationRow) -> Result<Vec<(journal::HandoverRow
     journal::handovers(vault.conn(), &r.id)?
         .into_iter()
         .map(|h| {
-            if !crate::vault::mac_eq(h.mac.as_deref(), &handover_mac(vault, &r.id, &h)) {
+            if !crate::vault::mac_eq(h.mac.as_deref(), &handover_mac(vault, &r.id, h.seq, &h.path, &h.edits, &h.digest_before)) {
                 return Err(unreadable());
             }
             let edits = serde_json::from_str(&h.edits).map_err(|_| unreadable())?;
@@ -914,12 +871,44 @@ fn backup_place(rotation_id: &str, seq: i64) -> String {
     format!("{rotation_id}/{seq}")
 }
 
+/// The name a hand-over's temporary file carries (see `handover::Place::replace`).
+fn temp_tag(rotation_id: &str, seq: i64) -> String {
+    format!("{rotation_id}-{seq}")
+}
+
+/// A hand-over's file, opened: its folder, its text and what it was (see `handover::Place`).
+fn open_file(path: &std::path::Path) -> Result<(crate::handover::Place, String, libc::stat), String> {
+    crate::handover::Place::open(path).and_then(|place| place.read().map(|(text, st)| (place, text, st)))
+}
+
+/// The file as it was before the hand-over wrote it, kept sealed in the vault.
+fn original(vault: &Vault, r: &RotationRow, h: &journal::HandoverRow) -> Result<Option<Secret>, Error> {
+    let Some(sealed) = &h.backup else { return Ok(None) };
+    Ok(Some(vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?))
+}
+
+/// What the hand-over wrote into its file: recorded, or — killed between the rename and the
+/// record — what the write makes of the kept `original`.
+fn wrote(
+    r: &RotationRow,
+    h: &journal::HandoverRow,
+    edits: &[crate::handover::Edit],
+    secret: Option<&Secret>,
+    original: Option<&Secret>,
+) -> Option<Vec<u8>> {
+    if h.digest_after.is_some() {
+        return h.digest_after.clone();
+    }
+    let (original, secret, new_id) = (original?, secret?, r.new_external_id.as_deref()?);
+    crate::handover::apply(original.expose(), edits, new_id, secret).map(|t| crate::handover::digest(t.as_bytes()))
+}
+
 /// Writes the new key into the files planned: each one only if it is exactly as it was planned
 /// (a file changed meanwhile is refused, never overwritten), its original sealed in the vault
 /// before it is written. A refusal leaves the rotation waiting for the user, with the new key
 /// working and the old one still on.
 fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
-    use crate::handover::{Place, apply, digest};
+    use crate::handover::{apply, digest};
     if r.step != "handover" {
         step_begin(vault, r, "handover")?;
     }
@@ -939,9 +928,8 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
             tx.commit()?;
             Ok::<_, Error>(())
         };
-        let tag = backup_place(&r.id, h.seq).replace('/', "-");
-        let opened = Place::open(&h.path).and_then(|place| place.read().map(|(text, st)| (place, text, st)));
-        let (place, text, st) = match opened {
+        let tag = temp_tag(&r.id, h.seq);
+        let (place, text, st) = match open_file(&h.path) {
             Ok(o) => o,
             Err(why) => {
                 set(vault, "refused", &why, None, None)?;
@@ -952,18 +940,14 @@ fn handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send 
         // A killed run's temporary file (the new secret) goes first.
         place.clean(&tag);
         let now_digest = digest(text.as_bytes());
-        if h.state == "writing" && h.digest_after.is_none() {
-            // Interrupted between the backup and the write: written already if the file is
-            // what the write makes of the original.
-            if let Some(sealed) = &h.backup {
-                let original = vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?;
-                let made = apply(original.expose(), &edits, new_id, &secret).map(|t| digest(t.as_bytes()));
-                if made.as_deref() == Some(&now_digest[..]) {
-                    set(vault, "written", "", None, Some(&now_digest))?;
-                    written += 1;
-                    continue;
-                }
-            }
+        // Interrupted between the backup and the record of the write: written already if the
+        // file is what the write makes of the original.
+        if h.state == "writing"
+            && wrote(r, &h, &edits, Some(&secret), original(vault, r, &h)?.as_ref()).as_deref() == Some(&now_digest[..])
+        {
+            set(vault, "written", "", None, Some(&now_digest))?;
+            written += 1;
+            continue;
         }
         if now_digest != h.digest_before {
             let why = "changed since the rotation was planned: not overwritten";
@@ -1076,7 +1060,7 @@ fn run_hook(hook: &str, r: &RotationRow, new_id: &str, secret: &Secret) -> Resul
 /// Puts back the files a hand-over wrote, each one only if it is still as Keyward wrote it (a
 /// file the user changed since is kept, and said).
 fn undo_handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
-    use crate::handover::{Place, apply, digest};
+    use crate::handover::digest;
     let new_secret = match &r.new_key_id {
         Some(k) => Some(inventory::reveal(vault, k)?),
         None => None,
@@ -1087,18 +1071,10 @@ fn undo_handover(vault: &mut Vault, r: &RotationRow, progress: &(dyn Fn(&str) + 
             continue;
         }
         let shown = h.path.display().to_string();
-        let tag = backup_place(&r.id, h.seq).replace('/', "-");
-        let opened = Place::open(&h.path).and_then(|place| place.read().map(|(text, st)| (place, text, st)));
-        let original = match &h.backup {
-            Some(sealed) => Some(vault.open_sealed("rotation_handovers", "backup", &backup_place(&r.id, h.seq), sealed)?),
-            None => None,
-        };
-        // What Keyward wrote: recorded, or (killed between the rename and the record) what the
-        // write makes of the original.
-        let wrote = h.digest_after.clone().or_else(|| {
-            let (original, secret, new_id) = (original.as_ref()?, new_secret.as_ref()?, r.new_external_id.as_deref()?);
-            apply(original.expose(), &edits, new_id, secret).map(|t| digest(t.as_bytes()))
-        });
+        let tag = temp_tag(&r.id, h.seq);
+        let opened = open_file(&h.path);
+        let original = original(vault, r, &h)?;
+        let wrote = wrote(r, &h, &edits, new_secret.as_ref(), original.as_ref());
         let (state, note) = match (&opened, &original) {
             (Ok((_, text, _)), _) if digest(text.as_bytes()) == h.digest_before => ("restored", "never written"),
             (Ok((place, text, st)), Some(original)) if Some(digest(text.as_bytes())) == wrote => {

@@ -59,6 +59,27 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The Datadog stand-in with `keys` keys of each kind, its connector's key allowed to create and
+/// delete API keys, connected as `dd` and synced. (The runtime serves the stand-in: keep it.)
+fn datadog_estate(keys: usize) -> (tokio::runtime::Runtime, keyward_fakes::estate::Estate, Home) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), keys)).unwrap();
+    estate.datadog.provider().permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
+    let home = Home::initialised();
+    let creds = format!(
+        "api_key={}\napp_key={}\n",
+        estate.datadog_credentials.get("api_key"),
+        estate.datadog_credentials.get("app_key")
+    );
+    let out = home.run_with_input(
+        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
+        &creds,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    home.ok(&["sync"]);
+    (rt, estate, home)
+}
+
 // case: aws:create aws:disable aws:delete
 #[test]
 fn an_iam_key_is_rotated_through_its_grace_period_and_the_new_secret_is_the_one_aws_accepts() {
@@ -429,22 +450,8 @@ fn an_own_key_or_an_edited_journal_is_refused_and_an_interrupted_abort_finishes(
 /// grace period ends; an abort deletes the new key and leaves the old one as it was.
 #[test]
 fn a_datadog_api_key_is_rotated_and_an_abort_leaves_the_old_one_working() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), 12)).unwrap();
+    let (_rt, estate, home) = datadog_estate(12);
     let dd = estate.datadog.provider();
-    dd.permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
-    let home = Home::initialised();
-    let creds = format!(
-        "api_key={}\napp_key={}\n",
-        estate.datadog_credentials.get("api_key"),
-        estate.datadog_credentials.get("app_key")
-    );
-    let out = home.run_with_input(
-        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
-        &creds,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    home.ok(&["sync"]);
     let keys = home.json(&["keys", "list", "--json"]);
     // Not the key the connector signs in with (that one is refused, as the plan says).
     let own = estate.datadog_credentials.get("api_key").to_owned();
@@ -660,22 +667,8 @@ fn a_datadog_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_t
         "delete:begin",
         "delete:done",
     ];
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), 60)).unwrap();
+    let (_rt, estate, home) = datadog_estate(60);
     let dd = estate.datadog.provider();
-    dd.permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
-    let home = Home::initialised();
-    let creds = format!(
-        "api_key={}\napp_key={}\n",
-        estate.datadog_credentials.get("api_key"),
-        estate.datadog_credentials.get("app_key")
-    );
-    let out = home.run_with_input(
-        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
-        &creds,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    home.ok(&["sync"]);
     let own = estate.datadog_credentials.get("api_key").to_owned();
     let own_last4 = own[own.len() - 4..].to_owned();
     let org = |f: &dyn Fn(&keyward_fakes::datadog::Key) -> bool| -> Vec<(String, String)> {

@@ -15,14 +15,12 @@ use crate::Error;
 
 /// A stored path: its bytes when it is not UTF-8, else its text.
 fn stored_path(text: String, bytes: Option<Vec<u8>>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt as _;
-    bytes.map_or_else(|| PathBuf::from(text), |b| PathBuf::from(std::ffi::OsString::from_vec(b)))
+    bytes.map_or_else(|| PathBuf::from(text), super::path_from_bytes)
 }
 
 /// The bytes to store beside a path that is not UTF-8.
 fn path_bytes(path: &Path) -> Option<&[u8]> {
-    use std::os::unix::ffi::OsStrExt as _;
-    path.to_str().is_none().then(|| path.as_os_str().as_bytes())
+    path.to_str().is_none().then(|| super::path_bytes(path))
 }
 
 /// A stored revision: `None` for a hit in the working tree (stored as the empty string).

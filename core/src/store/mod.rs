@@ -26,6 +26,18 @@ pub(crate) fn instant(r: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<O
     Ok(r.get::<_, Option<String>>(column)?.as_deref().and_then(crate::time::parse))
 }
 
+/// A path as the OS spells it, from its stored bytes (paths need not be UTF-8).
+pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    std::path::PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+/// The bytes a path is stored as.
+pub(crate) fn path_bytes(path: &std::path::Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt as _;
+    path.as_os_str().as_bytes()
+}
+
 /// How many rows `table` holds (a table name from the code, never from input).
 pub(crate) fn row_count(conn: &rusqlite::Connection, table: &'static str) -> Result<u64, crate::Error> {
     let n: i64 = conn.query_row(&format!("SELECT COUNT(*) AS n FROM {table}"), [], |r| r.get("n"))?;

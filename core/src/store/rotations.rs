@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::path_bytes;
 use crate::Error;
 use crate::time;
 
@@ -72,8 +73,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RotationRow> {
     })
 }
 
-/// A rotation about to begin.
-pub(crate) struct NewRotation<'a> {
+/// What a rotation acts on — its key, connector, provider ids, owner, what the owner held, the
+/// user's hook and grace — as its row MAC covers it: given when it begins, read back from its row.
+pub(crate) struct Identity<'a> {
     pub id: &'a str,
     pub key_id: &'a str,
     pub connector_id: i64,
@@ -86,14 +88,31 @@ pub(crate) struct NewRotation<'a> {
     pub held_before: &'a str,
     pub hook: Option<&'a str>,
     pub grace_secs: i64,
-    pub at: DateTime<Utc>,
-    pub mac: &'a [u8],
+}
+
+impl RotationRow {
+    /// What the rotation acts on.
+    pub(crate) fn identity(&self) -> Identity<'_> {
+        Identity {
+            id: &self.id,
+            key_id: &self.key_id,
+            connector_id: self.connector_id,
+            provider: &self.provider,
+            old_external_id: &self.old_external_id,
+            owner: self.owner.as_deref(),
+            kind: &self.kind,
+            name: &self.name,
+            held_before: &self.held_before,
+            hook: self.hook.as_deref(),
+            grace_secs: self.grace_secs,
+        }
+    }
 }
 
 /// Records a new rotation at its `plan` step (done). Fails (a constraint) when the key already
 /// has one under way.
-pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error> {
-    let at = time::to_string(r.at);
+pub(crate) fn insert(conn: &Connection, r: &Identity<'_>, at: DateTime<Utc>, mac: &[u8]) -> Result<(), Error> {
+    let when = time::to_string(at);
     conn.execute(
         "INSERT INTO rotations (id, key_id, connector_id, provider, old_external_id, owner, kind, name, held_before, hook,
              step, step_done, state, grace_secs, started_at, updated_at, mac)
@@ -110,12 +129,12 @@ pub(crate) fn insert(conn: &Connection, r: &NewRotation<'_>) -> Result<(), Error
             ":name": r.name,
             ":held_before": r.held_before,
             ":hook": r.hook,
-            ":mac": r.mac,
+            ":mac": mac,
             ":grace_secs": r.grace_secs,
-            ":at": at,
+            ":at": when,
         },
     )?;
-    event(conn, r.id, r.at, "plan", "done", "")
+    event(conn, r.id, at, "plan", "done", "")
 }
 
 /// One rotation.
@@ -272,17 +291,6 @@ pub(crate) struct HandoverRow {
     pub mac: Option<Vec<u8>>,
 }
 
-fn path_of(bytes: Vec<u8>) -> std::path::PathBuf {
-    use std::os::unix::ffi::OsStringExt;
-    std::path::PathBuf::from(std::ffi::OsString::from_vec(bytes))
-}
-
-/// The bytes a path is stored as.
-pub(crate) fn path_bytes(path: &std::path::Path) -> &[u8] {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes()
-}
-
 /// A hand-over about to be planned.
 pub(crate) struct NewHandover<'a> {
     pub rotation_id: &'a str,
@@ -312,7 +320,7 @@ pub(crate) fn handovers(conn: &Connection, rotation_id: &str) -> Result<Vec<Hand
     let rows = stmt.query_map([rotation_id], |r| {
         Ok(HandoverRow {
             seq: r.get("seq")?,
-            path: path_of(r.get("path")?),
+            path: super::path_from_bytes(r.get("path")?),
             edits: r.get("edits")?,
             digest_before: r.get("digest_before")?,
             digest_after: r.get("digest_after")?,
