@@ -457,10 +457,7 @@ async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(
 /// the provider and drives it as far as it can go now.
 pub(crate) async fn resume(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<RotationRow, Error> {
     let r = row(vault, id)?;
-    let holder = Holder::ending_with_process("a rotation");
-    if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
-        return Err(driven_elsewhere(&r.key_id, &other));
-    }
+    let holder = drive(vault, &r.key_id)?;
     if r.state == "failed" {
         let tx = vault.write()?;
         journal::set_state(&tx, id, "running", None, None, Utc::now())?;
@@ -486,10 +483,7 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
         }
         _ => {}
     }
-    let holder = Holder::ending_with_process("a rotation");
-    if let Some(other) = lease::acquire(vault, &lease_name(&r.key_id), &holder, LEASE, Utc::now())? {
-        return Err(driven_elsewhere(&r.key_id, &other));
-    }
+    let holder = drive(vault, &r.key_id)?;
     let undone = async {
         // Read again under the lease: another process may have moved it meanwhile.
         let r = row(vault, id)?;
@@ -535,6 +529,15 @@ pub(crate) async fn finish_due(vault: &mut Vault, now: DateTime<Utc>) -> Result<
         out.push((id, r));
     }
     Ok(out)
+}
+
+/// Becomes the one process driving the rotation of `key_id` (its lease), or says who is.
+fn drive(vault: &mut Vault, key_id: &str) -> Result<Holder, Error> {
+    let holder = Holder::ending_with_process("a rotation");
+    match lease::acquire(vault, &lease_name(key_id), &holder, LEASE, Utc::now())? {
+        Some(other) => Err(driven_elsewhere(key_id, &other)),
+        None => Ok(holder),
+    }
 }
 
 fn lease_name(key_id: &str) -> String {
