@@ -79,6 +79,44 @@ async fn connectors_and_stand_ins_follow_the_providers_specs() {
     let c = NewRelic::new(&nr, estate.newrelic_credentials.get("api_key")).unwrap();
     c.inventory(&quiet).await.unwrap();
     c.check().await.unwrap();
+    // A rotation's calls, for a user key of the connector's user and for an ingest key: the
+    // lineage, create, verify, delete twice (the second answered NOT_FOUND in `errors`); another
+    // user's key refused; the original license key's delete refused by New Relic.
+    // case: newrelic:create newrelic:delete
+    let (own, other, ingest, original) = {
+        let s = estate.newrelic.provider().state.lock().unwrap();
+        let me = s.users[0].id;
+        let connector = estate.newrelic_credentials.get("api_key");
+        let pick = |f: &dyn Fn(&keyward_fakes::newrelic::Key) -> bool, kind: &str| {
+            let k = s.keys.iter().find(|k| f(k)).expect("the estate has one");
+            KeyRef { external_id: k.id.clone(), owner: None, kind: kind.into(), name: k.name.clone() }
+        };
+        (
+            pick(&|k| k.user_id == Some(me) && k.secret != connector, "user_key"),
+            pick(&|k| k.key_type == "USER" && k.user_id != Some(me), "user_key"),
+            pick(&|k| k.key_type == "INGEST" && !k.original, "ingest_key"),
+            pick(&|k| k.original, "ingest_key"),
+        )
+    };
+    assert!(Rotator::refusal(&c, &other).await.unwrap().is_some_and(|why| why.contains("truncated")));
+    assert_eq!(Rotator::refusal(&c, &own).await.unwrap(), None);
+    assert_eq!(Rotator::signs_in_with(&c).await.unwrap().len(), 1);
+    for old in [&own, &ingest] {
+        let made = Rotator::create(&c, old).await.unwrap();
+        assert_eq!(made.name, format!("{} (rotated)", old.name));
+        assert!(matches!(Rotator::verify(&c, old, &made.external_id, &made.secret).await.unwrap(), Liveness::Live(_)));
+        let lineage = Rotator::keys_of(&c, old).await.unwrap();
+        assert!(lineage.iter().any(|k| k.external_id == made.external_id), "{lineage:?}");
+        let new = KeyRef { external_id: made.external_id.clone(), ..old.clone() };
+        Rotator::delete(&c, &new).await.unwrap();
+        Rotator::delete(&c, &new).await.unwrap();
+        assert!(matches!(
+            Rotator::verify(&c, old, &made.external_id, &made.secret).await.unwrap(),
+            Liveness::Rejected
+        ));
+    }
+    let refused = Rotator::delete(&c, &original).await.unwrap_err();
+    assert_eq!(refused.kind, keyward_connectors::ErrorKind::Unsupported, "{refused}");
 
     let exchanges = json!({
         "datadog": to_json(estate.datadog.exchanges()),

@@ -208,6 +208,9 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
     let old = key_ref(&key);
     let held = p.calls.keys_of(&old).await?;
     let (make_room, mut refusal) = room(&p, &old, &held, opts);
+    if let Some(why) = p.calls.refusal(&old).await? {
+        refusal = Some(why);
+    }
     if p.calls.signs_in_with().await?.contains(&old.external_id) {
         refusal = Some(format!(
             "{} is the key connector {} signs in with: rotating it would lock Keyward out of the account \
@@ -1167,24 +1170,43 @@ async fn delete_old(
         log(vault, &r.key_id, "delete", "begin", "");
         crash_point("delete", "begin");
     }
-    p.calls.delete(&old).await.map_err(|e| fail_step(vault, r, "delete", e.into()))?;
+    // A provider that will never delete this key (New Relic's original license key) leaves it
+    // to the user: the new key is in place, the old one keeps working, and the rotation ends.
+    let kept = match p.calls.delete(&old).await {
+        Ok(()) => None,
+        Err(e) if e.kind == keyward_connectors::ErrorKind::Unsupported => Some(e.message),
+        Err(e) => return Err(fail_step(vault, r, "delete", e.into())),
+    };
     // The places that used the old key, read again: one still holding it breaks now.
     let lingering = still_holding(vault, r)?;
+    let gone = if kept.is_some() { "kept" } else { "deleted" };
     for place in &lingering {
-        progress(&format!("warning: the deleted key {} is still in {place}", old.external_id));
+        progress(&format!("warning: the {gone} key {} is still in {place}", old.external_id));
     }
-    let detail = match lingering.len() {
-        0 => old.external_id.clone(),
-        _ => format!("{}; still in {}", old.external_id, lingering.join(", ")),
+    let mut detail = match &kept {
+        None => old.external_id.clone(),
+        Some(why) => format!("{} kept: {why}", old.external_id),
     };
+    if !lingering.is_empty() {
+        detail = format!("{detail}; still in {}", lingering.join(", "));
+    }
     let now = Utc::now();
     let tx = vault.write()?;
-    store::inventory::retire(&tx, &r.key_id, now, &format!("rotated: rotation {}", r.id))?;
+    if kept.is_none() {
+        store::inventory::retire(&tx, &r.key_id, now, &format!("rotated: rotation {}", r.id))?;
+    }
     journal::drop_backups(&tx, &r.id)?;
     journal::finish_step(&tx, &r.id, "delete", now, &detail)?;
     journal::set_state(&tx, &r.id, "done", None, None, now)?;
     tx.commit()?;
-    recorded(vault, &r.key_id, "delete", &detail, &format!("deleted the old key {}; rotation done", old.external_id), progress);
+    let said = match &kept {
+        None => format!("deleted the old key {}; rotation done", old.external_id),
+        Some(why) => format!(
+            "the provider would not delete the old key {} ({why}): it still works, delete it yourself; rotation done",
+            old.external_id
+        ),
+    };
+    recorded(vault, &r.key_id, "delete", &detail, &said, progress);
     Ok(())
 }
 

@@ -546,8 +546,18 @@ pub fn newrelic_state(now: DateTime<Utc>, keys: usize) -> (newrelic::State, Cred
             user_id: user.then(|| s.users[d.below(s.users.len() as u64) as usize].id),
             ingest_type: (!user).then(|| if d.chance(70) { "LICENSE" } else { "BROWSER" }),
             created_at: now - days(&mut d, 900),
+            original: false,
         });
     }
+    // Each account's first license key is its original one.
+    for account in &accounts {
+        if let Some(k) = s.keys.iter_mut().find(|k| k.account_id == *account && k.ingest_type == Some("LICENSE")) {
+            k.original = true;
+        }
+    }
+    s.accounts = accounts.clone();
+    // The connector's user (the first) may manage every key.
+    s.admins = vec![s.users[0].id];
     let secret = format!("NRAK-{}", d.alnum(27).to_uppercase());
     s.keys.push(newrelic::Key {
         id: d.alnum(24).to_uppercase(),
@@ -559,6 +569,7 @@ pub fn newrelic_state(now: DateTime<Utc>, keys: usize) -> (newrelic::State, Cred
         user_id: Some(s.users[0].id),
         ingest_type: None,
         created_at: now - Duration::days(3),
+        original: false,
     });
     (s, Credentials { fields: vec![("api_key", secret)] }, accounts)
 }

@@ -1,7 +1,13 @@
 //! New Relic NerdGraph's key API as `../shared/reference/provider-apis.md` §4 and the SDL subset
 //! describe it: `POST /graphql` with `API-Key`, `actor.apiAccess.keySearch(query, cursor)` with
-//! cursor paging, `apiAccessDeleteKeys` with per-key errors, and the 25-concurrent-requests cap
+//! cursor paging, `actor.apiAccess.key(id, keyType)`, `apiAccessCreateKeys` and
+//! `apiAccessDeleteKeys` with per-key errors in an HTTP 200, and the 25-concurrent-requests cap
 //! (a 26th request in flight gets a 429).
+//!
+//! The limits a rotation meets are modelled: a user key made for *another* user comes back
+//! truncated, even from the create (New Relic shows it whole only to its user); only an admin
+//! manages other users' keys and ingest keys (`FORBIDDEN` per key otherwise); an account's
+//! original license key cannot be deleted (`INVALID`).
 //!
 //! It is not a GraphQL engine: it recognises the operations by name and answers with every field
 //! the connector selects; the contract test checks those answers against the real schema.
@@ -46,6 +52,8 @@ pub struct Key {
     pub ingest_type: Option<&'static str>,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// The account's original license key, which New Relic does not let anyone delete.
+    pub original: bool,
 }
 
 /// The accounts' keys.
@@ -55,6 +63,12 @@ pub struct State {
     pub users: Vec<User>,
     /// Keys.
     pub keys: Vec<Key>,
+    /// The accounts keys can be made in.
+    pub accounts: Vec<i64>,
+    /// Users with the API-keys capability over other users' keys and ingest keys.
+    pub admins: Vec<i64>,
+    /// Keys made so far (for new ids and secrets).
+    pub made: u64,
 }
 
 /// The fake NerdGraph.
@@ -103,6 +117,64 @@ impl NewRelic {
             v["ingestType"] = json!(k.ingest_type);
         }
         v
+    }
+
+    fn create_keys(query: &str, vars: &Value, state: &mut State, caller: i64) -> Reply {
+        let admin = state.admins.contains(&caller);
+        let mut created = Vec::new();
+        let mut errors = Vec::new();
+        for (field, ty) in [("user", "USER"), ("ingest", "INGEST")] {
+            for input in vars["keys"][field].as_array().into_iter().flatten() {
+                let account = input["accountId"].as_i64().unwrap_or(0);
+                let user = input["userId"].as_i64();
+                let ingest_type = match input["ingestType"].as_str() {
+                    Some("LICENSE") => Some("LICENSE"),
+                    Some("BROWSER") => Some("BROWSER"),
+                    _ => None,
+                };
+                let name = input["name"].as_str().unwrap_or("").to_owned();
+                let which = json!({"accountId": account, "userId": user, "ingestType": ingest_type});
+                let refused = if !state.accounts.contains(&account) {
+                    Some(("INVALID", "Account not found"))
+                } else if name.chars().count() > 120 {
+                    Some(("INVALID", "Name is limited to 120 characters"))
+                } else if ty == "USER" && !user.is_some_and(|u| state.users.iter().any(|x| x.id == u)) {
+                    Some(("INVALID", "User not found"))
+                } else if ty == "INGEST" && ingest_type.is_none() {
+                    Some(("INVALID", "An ingest key needs an ingestType"))
+                } else if !admin && (ty == "INGEST" || user != Some(caller)) {
+                    Some(("FORBIDDEN", "You do not have permission to create this key"))
+                } else {
+                    None
+                };
+                if let Some((kind, message)) = refused {
+                    errors.push(key_error(query, ty, kind, message, which));
+                    continue;
+                }
+                state.made += 1;
+                let n = state.made;
+                let secret = match ty {
+                    "USER" => format!("NRAK-{:027X}", u128::from(n) * 0x9E37_79B9_7F4A_7C15 % 10u128.pow(27)),
+                    _ => format!("{:036x}NRAL", u128::from(n) * 0x9E37_79B9_7F4A_7C15),
+                };
+                let key = Key {
+                    id: format!("NEWKEY{n:018}"),
+                    key_type: if ty == "USER" { "USER" } else { "INGEST" },
+                    name,
+                    notes: input["notes"].as_str().unwrap_or("").to_owned(),
+                    secret,
+                    account_id: account,
+                    user_id: user.filter(|_| ty == "USER"),
+                    ingest_type: ingest_type.filter(|_| ty == "INGEST"),
+                    created_at: Utc::now(),
+                    original: false,
+                };
+                // The whole key only for the caller's own user keys and ingest keys.
+                created.push(Self::key_json(&key, state, caller, true));
+                state.keys.push(key);
+            }
+        }
+        Reply::json(200, &json!({"data": {"apiAccessCreateKeys": {"createdKeys": created, "errors": errors}}}))
     }
 
     fn key_search(&self, query: &str, vars: &Value, state: &State, caller: i64) -> Reply {
@@ -158,6 +230,24 @@ impl NewRelic {
     }
 }
 
+/// One per-key error of a mutation, as NerdGraph types it.
+///
+/// The two error types' `errorType` fields have different enum types, so a query selecting both
+/// must alias one; the alias the connector uses is answered too, as NerdGraph would.
+fn key_error(query: &str, ty: &str, kind: &str, message: &str, which: Value) -> Value {
+    let mut e = json!({
+        "__typename": if ty == "USER" { "ApiAccessUserKeyError" } else { "ApiAccessIngestKeyError" },
+        "message": message, "type": ty, "errorType": kind,
+    });
+    if ty == "INGEST" && query.contains("ingestErrorType: errorType") {
+        e["ingestErrorType"] = json!(kind);
+    }
+    if let (Some(e), Some(w)) = (e.as_object_mut(), which.as_object()) {
+        e.extend(w.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())));
+    }
+    e
+}
+
 impl Provider for NewRelic {
     fn handle(&self, req: &Request) -> Reply {
         if req.in_flight > MAX_CONCURRENT {
@@ -177,24 +267,40 @@ impl Provider for NewRelic {
         let vars = &body["variables"];
         if query.contains("keySearch") {
             self.key_search(query, vars, &state, caller)
+        } else if query.contains("apiAccessCreateKeys") {
+            Self::create_keys(query, vars, &mut state, caller)
         } else if query.contains("apiAccessDeleteKeys") {
+            let admin = state.admins.contains(&caller);
             let mut deleted = Vec::new();
             let mut errors = Vec::new();
             for (field, ty) in [("userKeyIds", "USER"), ("ingestKeyIds", "INGEST")] {
                 for id in vars["keys"][field].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    let error = |kind: &str, message: &str| key_error(query, ty, kind, message, json!({"id": id}));
                     match state.keys.iter().position(|k| k.id == id && k.key_type == ty) {
+                        Some(p) if !admin && state.keys[p].user_id != Some(caller) => {
+                            errors.push(error("FORBIDDEN", "You do not have permission to delete this key"))
+                        }
+                        Some(p) if state.keys[p].original => errors.push(error(
+                            "INVALID",
+                            "The original license key of an account cannot be deleted; contact New Relic support",
+                        )),
                         Some(p) => {
                             state.keys.remove(p);
                             deleted.push(json!({"id": id}));
                         }
-                        None => errors.push(json!({
-                            "__typename": if ty == "USER" { "ApiAccessUserKeyError" } else { "ApiAccessIngestKeyError" },
-                            "message": "Key not found", "type": ty, "id": id, "errorType": "NOT_FOUND"
-                        })),
+                        None => errors.push(error("NOT_FOUND", "Key not found")),
                     }
                 }
             }
             Reply::json(200, &json!({"data": {"apiAccessDeleteKeys": {"deletedKeys": deleted, "errors": errors}}}))
+        } else if query.contains("apiAccess") && query.contains("key(") {
+            let ty = vars["keyType"].as_str().unwrap_or("");
+            let id = vars["id"].as_str().unwrap_or("");
+            let with_key = query.split(|c: char| !c.is_alphanumeric()).filter(|t| *t == "key").count() > 1;
+            let found = state.keys.iter().find(|k| k.id == id && k.key_type == ty);
+            let visible = found.filter(|k| state.admins.contains(&caller) || k.user_id == Some(caller) || k.key_type == "INGEST");
+            let v = visible.map_or(Value::Null, |k| Self::key_json(k, &state, caller, with_key));
+            Reply::json(200, &json!({"data": {"actor": {"apiAccess": {"key": v}}}}))
         } else if query.contains("actor") && query.contains("user") {
             let u = state.users.iter().find(|u| u.id == caller);
             Reply::json(

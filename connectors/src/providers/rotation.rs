@@ -56,6 +56,11 @@ impl std::fmt::Debug for Created {
 
 /// The rotation calls of one connected account.
 pub trait Rotator: Send + Sync {
+    /// Why the provider will not let this connector rotate this key, where that depends on the
+    /// key (a New Relic user key of another user); `None`: nothing stands in the way.
+    fn refusal<'a>(&'a self, _old: &'a KeyRef) -> BoxFuture<'a, Result<Option<String>, ConnectorError>> {
+        Box::pin(async { Ok(None) })
+    }
     /// The keys `owner` holds now (every kind the rotation can create), to reconcile with.
     fn keys_of<'a>(&'a self, old: &'a KeyRef) -> BoxFuture<'a, Result<Vec<HeldKey>, ConnectorError>>;
     /// A new key beside `old`, for the same owner, with the same permissions.

@@ -234,5 +234,6 @@ impl NewRelic {
 
 mod provider;
 pub use provider::PROVIDER;
+pub mod rotation;
 
 crate::source_for!(NewRelic);

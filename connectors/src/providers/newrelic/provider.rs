@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use crate::ConnectorError;
 use crate::liveness::Liveness;
 use crate::providers::{
-    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
-    Settings, Source, Support, VerifyFound,
+    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Rotator, Setting,
+    SettingError, Settings, Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -45,10 +45,22 @@ pub const PROVIDER: Provider = Provider {
         partner: None,
     },
     rotation: Rotation {
-        create: Support::No("Keyward does not rotate New Relic keys yet"),
-        disable: Support::No("New Relic keys cannot be disabled, only deleted"),
-        delete: Support::No("Keyward does not rotate New Relic keys yet"),
-        ..Rotation::NONE
+        kinds: &["user_key", "ingest_key"],
+        create: Support::Yes(
+            "apiAccessCreateKeys for the same account and user (or ingest type), named after the old key; a user key \
+             is checked by signing NerdGraph in with it, an ingest key (which can only send data) by reading it back",
+        ),
+        disable: Support::No("New Relic keys cannot be disabled, only deleted: the old key works until it is"),
+        delete: Support::Yes("apiAccessDeleteKeys (its per-key errors read)"),
+        limits: &[
+            "only the connector's own user's keys: New Relic shows a user key made for another user only truncated",
+            "an account's original license key cannot be deleted (only New Relic support can): it is kept, and said so",
+            "1,000 ingest keys of each type per account",
+        ],
+        keys_per_owner: None,
+        settle: std::time::Duration::from_secs(30),
+        open: Some(open_rotator),
+        in_files: None,
     },
 };
 
@@ -72,15 +84,22 @@ fn validate(s: &Settings) -> Result<(), SettingError> {
 }
 
 fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
-    Box::pin(async move {
-        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        let settings = super::NewRelicSettings {
-            region: stored.region.unwrap_or_else(|| "us".into()),
-            account_ids: stored.account_ids,
-            endpoint: stored.endpoint,
-        };
-        Ok(Box::new(super::NewRelic::new(&settings, c.require(PROVIDER.id, "api_key")?)?) as Box<dyn Source>)
-    })
+    Box::pin(async move { Ok(Box::new(client(s, c)?) as Box<dyn Source>) })
+}
+
+/// The client of a connector's stored settings and credentials.
+fn client(s: &Settings, c: &Credentials) -> Result<super::NewRelic, ConnectorError> {
+    let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+    let settings = super::NewRelicSettings {
+        region: stored.region.unwrap_or_else(|| "us".into()),
+        account_ids: stored.account_ids,
+        endpoint: stored.endpoint,
+    };
+    super::NewRelic::new(&settings, c.require(PROVIDER.id, "api_key")?)
+}
+
+fn open_rotator<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Rotator>, ConnectorError>> {
+    Box::pin(async move { Ok(Box::new(client(s, c)?) as Box<dyn Rotator>) })
 }
 
 fn probe<'a>(r: &'a ProbeRequest<'a>) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
