@@ -13,5 +13,6 @@ mod providers;
 mod reliability;
 mod reports;
 mod rotation;
+mod rotation_newrelic;
 mod scan;
 mod secrets;

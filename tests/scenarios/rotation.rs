@@ -37,7 +37,7 @@ fn users_with(moto: &MotoEstate, n: usize, active: usize) -> Vec<String> {
 }
 
 /// Keyward's key (from `keys list --all`) with this provider id.
-fn key(home: &Home, external_id: &str) -> Value {
+pub(crate) fn key(home: &Home, external_id: &str) -> Value {
     let all = home.json(&["keys", "list", "--json", "--all"]);
     all.as_array().unwrap().iter().find(|k| k["external_id"] == external_id).cloned().unwrap_or(Value::Null)
 }
@@ -55,7 +55,7 @@ fn active_key_of(moto: &MotoEstate, user: &str) -> String {
         .to_owned()
 }
 
-fn stderr(out: &std::process::Output) -> String {
+pub(crate) fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
