@@ -13,5 +13,6 @@ mod providers;
 mod reliability;
 mod reports;
 mod rotation;
+mod rotation_apigateway;
 mod scan;
 mod secrets;
