@@ -41,6 +41,8 @@ def main():
     p.add_argument("--operator", action="store_true",
                    help="also create an administrator whose key pair the truth holds (for --auth: the connector's identity)")
     p.add_argument("--apigateway", action="store_true", help="also seed API Gateway (REST keys, usage plans, V1/V2 APIs)")
+    p.add_argument("--apigateway-rotation", type=int, default=0, metavar="N",
+                   help="with --apigateway: N more REST keys in us-east-1 to rotate, each in one or two usage plans")
     args = p.parse_args()
 
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -141,6 +143,8 @@ def main():
     server.start()
     port = server.get_host_and_port()[1]
     apigateway = seed_apigateway(f"http://127.0.0.1:{port}", rng) if args.apigateway else None
+    if apigateway is not None and args.apigateway_rotation:
+        apigateway["rotation"] = seed_apigateway_rotation(f"http://127.0.0.1:{port}", args.apigateway_rotation)
 
     with open(args.truth, "w") as f:
         json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out,
@@ -162,6 +166,10 @@ def main():
             # The user's keys as IAM holds them now: `KEYS id:Active id:Inactive`.
             held = iam.list_access_keys(words[1])
             print("KEYS " + " ".join(f"{k.access_key_id}:{k.status}" for k in held), flush=True)
+            continue
+        elif words and words[0] == "apikeys":
+            # The REST API keys of a region as API Gateway holds them now, values included.
+            print("APIKEYS " + json.dumps(api_keys(words[1])), flush=True)
             continue
         else:
             print(f"ERR unknown command {line!r}", flush=True)
@@ -211,6 +219,45 @@ def seed_apigateway(endpoint, rng):
         truth["stages"].append({"external_id": f"{region}/{http['ApiId']}/live", "access_logs": False, "throttling": False})
         truth["stages"].append({"external_id": f"{region}/{http['ApiId']}/audited", "access_logs": True, "throttling": True})
     return truth
+
+
+def seed_apigateway_rotation(endpoint, n):
+    """N REST keys in us-east-1 for the rotation tests, each with a description, a customer id and
+    tags: every key in the gold plan, every other one in a second (silver) plan too. Returns them
+    with their plans. (No stage keys: moto answers them in the request's shape, not AWS's
+    `restApiId/stage` strings, so the SDK could not read such a key back.)"""
+    import boto3
+
+    v1 = boto3.client("apigateway", region_name="us-east-1", aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                      aws_secret_access_key="x", endpoint_url=endpoint)
+    api = v1.get_rest_apis()["items"][0]
+    gold = next(p for p in v1.get_usage_plans()["items"] if p["name"] == "gold-us-east-1")
+    silver = v1.create_usage_plan(name="silver-us-east-1", apiStages=[{"apiId": api["id"], "stage": "prod"}],
+                                  throttle={"burstLimit": 10, "rateLimit": 5.0})
+    out = []
+    for i in range(n):
+        key = v1.create_api_key(name=f"rotate-{i:02d}", enabled=True, customerId=f"tenant-{i}",
+                                description=f"partner integration {i}", tags={"team": "payments", "n": str(i)})
+        plans = [gold["id"]] + ([silver["id"]] if i % 2 == 0 else [])
+        for plan in plans:
+            v1.create_usage_plan_key(usagePlanId=plan, keyId=key["id"], keyType="API_KEY")
+        out.append({"external_id": f"us-east-1/{key['id']}", "name": key["name"], "plans": sorted(plans)})
+    return out
+
+
+def api_keys(region):
+    """The region's REST API keys read from moto's backend: id, name, enabled, value, description,
+    customer id, tags, stage keys and the usage plans holding each."""
+    from moto.apigateway.models import apigateway_backends
+
+    gw = apigateway_backends[ACCOUNT][region]
+    out = []
+    for key in list(gw.keys.values()):
+        plans = sorted(p for p, members in list(gw.usage_plan_keys.items()) if key.id in members)
+        out.append({"id": key.id, "name": key.name, "enabled": key.enabled, "value": key.value,
+                    "description": key.description, "customer_id": key.customer_id, "tags": key.tags,
+                    "stage_keys": key.stage_keys, "created": key.created_date, "plans": plans})
+    return out
 
 
 if __name__ == "__main__":

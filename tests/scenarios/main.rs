@@ -14,5 +14,6 @@ mod reliability;
 mod reports;
 mod rotation;
 mod rotation_newrelic;
+mod rotation_apigateway;
 mod scan;
 mod secrets;

@@ -201,6 +201,19 @@ impl MotoEstate {
             .collect()
     }
 
+    /// The REST API keys API Gateway holds in `region` now (`--apigateway`), read from moto's
+    /// backend: `id`, `name`, `enabled`, `value`, `description`, `customer_id`, `tags`,
+    /// `stage_keys`, `created` and `plans` (the usage plans holding it).
+    pub fn api_keys(&mut self, region: &str) -> Vec<serde_json::Value> {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "apikeys {region}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        let listed = line.trim().strip_prefix("APIKEYS ").unwrap_or_else(|| panic!("estate.py answered {line:?}"));
+        serde_json::from_str(listed).unwrap()
+    }
+
     /// Points a home's CLI at this moto with the operator's key pair (`--operator`), which
     /// `--auth` checks like AWS does.
     pub fn configure_operator(&self, home: &mut Home) {

@@ -6,6 +6,7 @@
 //! API Gateway is regional: every configured region is listed (default: every commercial
 //! region; regions the account has not enabled are skipped and reported in the facts).
 //! API Gateway has no last-use field for keys; the inventory says so rather than guess.
+//! REST API keys are rotated by `rotation`.
 
 use std::collections::HashMap;
 
@@ -357,6 +358,7 @@ impl ApiGateway {
 }
 
 mod provider;
+mod rotation;
 pub use provider::PROVIDER;
 
 crate::source_for!(ApiGateway);

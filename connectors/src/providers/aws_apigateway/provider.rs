@@ -2,7 +2,7 @@
 
 use crate::ConnectorError;
 use crate::providers::{
-    BoxFuture, Connect, Credentials, Provider, Rotation, Setting, Settings, Source, Support, VerifyFound,
+    BoxFuture, Connect, Credentials, Provider, Rotation, Rotator, Setting, Settings, Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -29,10 +29,24 @@ pub const PROVIDER: Provider = Provider {
         "an API Gateway key works only against the APIs that require it: there is no call that says whether it is live",
     ),
     rotation: Rotation {
-        create: Support::No("Keyward does not rotate API Gateway keys yet"),
-        disable: Support::No("Keyward does not rotate API Gateway keys yet"),
-        delete: Support::No("Keyward does not rotate API Gateway keys yet"),
-        ..Rotation::NONE
+        kinds: &["rest_api_key"],
+        create: Support::Yes(
+            "CreateApiKey (enabled; the old key's name with a (rotated) mark, its description, customer id, tags \
+             and stage keys) and CreateUsagePlanKey into every usage plan of the old key (GetUsagePlans keyId=); \
+             verified by reading the new key back with GetApiKey includeValue=true (enabled, the sealed value, the \
+             stage keys, every plan): a read-back, not a use of the key, which API Gateway has no call for",
+        ),
+        disable: Support::Yes("UpdateApiKey replace /enabled false (undone with true)"),
+        delete: Support::Yes("DeleteApiKey"),
+        limits: &[
+            "10,000 API keys per account per region",
+            "CreateApiKey and DeleteApiKey: 5 requests per second per account",
+        ],
+        keys_per_owner: None,
+        // A read-back of a key just made: seconds at most.
+        settle: std::time::Duration::from_secs(10),
+        open: Some(open_rotator),
+        in_files: None,
     },
 };
 
@@ -40,5 +54,13 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
     Box::pin(async move {
         let stored: crate::providers::aws::provider::Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
         Ok(Box::new(super::ApiGateway::connect(&stored.sdk(s, c), &stored.regions).await) as Box<dyn Source>)
+    })
+}
+
+fn open_rotator<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Rotator>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: crate::providers::aws::provider::Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        Ok(Box::new(super::rotation::ApiGatewayRotator::connect(&stored.sdk(s, c), &stored.regions).await)
+            as Box<dyn Rotator>)
     })
 }
