@@ -137,9 +137,10 @@ fn print_plan(p: &RotationPlanView) {
 
 fn summary(r: &RotationView) -> String {
     // A provider that would not delete the old key (New Relic's original license key).
-    let kept = r.events.iter().rev().find(|e| e.step == "delete" && e.phase == "done").and_then(|e| {
-        e.detail.split_once(" kept: ").map(|(_, why)| why.split("; still in ").next().unwrap_or(why))
-    });
+    let kept =
+        r.events.iter().rev().find(|e| e.step == "delete" && e.phase == "done").and_then(|e| {
+            e.detail.split_once(" kept: ").map(|(_, why)| why.split("; still in ").next().unwrap_or(why))
+        });
     match r.state.as_str() {
         "done" if kept.is_some() => format!(
             "Rotated: {} is the new key; the old {} still works, because the provider would not delete it ({}): delete it yourself (rotation {}).",

@@ -110,10 +110,7 @@ async fn connectors_and_stand_ins_follow_the_providers_specs() {
         let new = KeyRef { external_id: made.external_id.clone(), ..old.clone() };
         Rotator::delete(&c, &new).await.unwrap();
         Rotator::delete(&c, &new).await.unwrap();
-        assert!(matches!(
-            Rotator::verify(&c, old, &made.external_id, &made.secret).await.unwrap(),
-            Liveness::Rejected
-        ));
+        assert!(matches!(Rotator::verify(&c, old, &made.external_id, &made.secret).await.unwrap(), Liveness::Rejected));
     }
     let refused = Rotator::delete(&c, &original).await.unwrap_err();
     assert_eq!(refused.kind, keyward_connectors::ErrorKind::Unsupported, "{refused}");

@@ -224,7 +224,11 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
     if let Some(other) = &make_room {
         steps.push(format!("delete the owner's inactive key {other} (the provider allows {} keys)", held.len()));
     }
-    steps.push(format!("create a new key for {}", old.owner.as_deref().unwrap_or("the same owner")));
+    let owner = old.owner.as_deref().unwrap_or("the same owner");
+    match p.rotation.limits {
+        [] => steps.push(format!("create a new key for {owner}")),
+        limits => steps.push(format!("create a new key for {owner} (mind: {})", limits.join("; "))),
+    }
     steps.push("seal the new secret in the vault".into());
     steps.push(format!("check that the provider accepts the new key (up to {} s)", p.rotation.settle.as_secs()));
     if let Some(hook) = &opts.hook {

@@ -101,6 +101,11 @@ pub struct State {
     pub api_access_list_required: bool,
     /// Bearer tokens handed out, with the client id they belong to.
     pub tokens: Vec<(String, String)>,
+    /// Secrets made so far (for new ids and values).
+    pub made: u64,
+    /// The last secret created, per service account: another create within a second of it
+    /// answers 409, as Atlas answers parallel creates.
+    pub last_create: Vec<(String, std::time::Instant)>,
 }
 
 /// The fake Atlas.
@@ -184,6 +189,76 @@ impl Atlas {
         let token = format!("fake-atlas-token-{}-{}", state.tokens.len(), crate::hash(id));
         state.tokens.push((token.clone(), id.to_owned()));
         Reply::json(200, &json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"}))
+    }
+
+    /// A new secret for a service account, with Atlas's limits: two secrets at most (expired
+    /// ones count: Atlas does not delete them), 8 hours to the org's maximum validity, no two
+    /// creates at once (409), and every other secret's life cut to 7 days at most.
+    fn create_secret(&self, state: &mut State, client_id: &str, hours: Option<i64>, media: &str) -> Reply {
+        let now = Utc::now();
+        if let Some((_, at)) = state.last_create.iter().find(|(c, _)| c == client_id)
+            && at.elapsed() < std::time::Duration::from_secs(1)
+        {
+            return self.error_coded(
+                409,
+                "DATA_CONCURRENCY_ERROR",
+                "Another request is updating this service account; retry.",
+            );
+        }
+        let Some(hours) = hours.filter(|h| (8..=8760).contains(h)) else {
+            return self.error(400, "secretExpiresAfterHours must be between 8 and 8760.");
+        };
+        state.made += 1;
+        let n = state.made;
+        let Some(sa) = state.service_accounts.iter_mut().find(|s| s.client_id == client_id) else {
+            return self.error(404, "Service account not found.");
+        };
+        if sa.secrets.len() >= 2 {
+            return self.error_coded(
+                400,
+                "SERVICE_ACCOUNT_MAX_SECRETS",
+                "A service account can have at most 2 secrets; delete one first.",
+            );
+        }
+        for other in &mut sa.secrets {
+            other.expires_at = other.expires_at.min(now + chrono::Duration::days(7));
+        }
+        let secret = SaSecret {
+            id: format!("{:024x}", 0xa71a5_u64 << 32 | n),
+            secret: format!("mdb_sa_sk_{:040x}", u128::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)),
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(hours),
+            last_used: None,
+        };
+        let body = json!({
+            "id": secret.id,
+            "createdAt": ts(secret.created_at),
+            "expiresAt": ts(secret.expires_at),
+            "maskedSecretValue": format!("mdb_sa_sk_********{}", &secret.secret[secret.secret.len() - 4..]),
+            "secret": secret.secret,
+        });
+        sa.secrets.push(secret);
+        state.last_create.retain(|(c, _)| c != client_id);
+        state.last_create.push((client_id.to_owned(), std::time::Instant::now()));
+        Reply::typed(201, media, &body)
+    }
+
+    /// An Atlas error body with its `errorCode`.
+    fn error_coded(&self, status: u16, code: &str, message: &str) -> Reply {
+        let reason = match status {
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            406 => "Not Acceptable",
+            409 => "Conflict",
+            429 => "Too Many Requests",
+            _ => "Internal Server Error",
+        };
+        Reply::json(
+            status,
+            &json!({"detail": message, "error": status, "errorCode": code, "parameters": [], "reason": reason}),
+        )
     }
 
     fn paged(&self, req: &Request, items: Vec<Value>, media: &str) -> Reply {
@@ -346,6 +421,24 @@ impl Provider for Atlas {
                 ),
                 _ => self.error(404, "Resource not found."),
             },
+            ("POST", ["api", "atlas", "v2", "orgs", o, "serviceAccounts", id, "secrets"]) if *o == org => {
+                let hours = req.json()["secretExpiresAfterHours"].as_i64();
+                self.create_secret(&mut state, id, hours, &media)
+            }
+            ("DELETE", ["api", "atlas", "v2", "orgs", o, "serviceAccounts", id, "secrets", secret]) if *o == org => {
+                let Some(sa) = state.service_accounts.iter_mut().find(|s| s.client_id == *id) else {
+                    return self.error(404, "Service account not found.");
+                };
+                let before = sa.secrets.len();
+                sa.secrets.retain(|s| s.id != *secret);
+                if sa.secrets.len() == before {
+                    return self.error(404, "Service account secret not found.");
+                }
+                // Deleting a secret revokes the tokens it made at once.
+                let client = sa.client_id.clone();
+                state.tokens.retain(|(_, c)| *c != client);
+                Reply::empty(204)
+            }
             ("DELETE", ["api", "atlas", "v2", "orgs", o, "apiKeys", id]) if *o == org => {
                 let before = state.api_keys.len();
                 state.api_keys.retain(|k| k.id != *id);
@@ -357,19 +450,16 @@ impl Provider for Atlas {
     }
 
     fn error(&self, status: u16, message: &str) -> Reply {
-        let (code, reason) = match status {
-            400 => ("INVALID_PARAMETER", "Bad Request"),
-            401 => ("UNAUTHORIZED", "Unauthorized"),
-            403 => ("USER_UNAUTHORIZED", "Forbidden"),
-            404 => ("RESOURCE_NOT_FOUND", "Not Found"),
-            406 => ("INVALID_VERSION_DATE", "Not Acceptable"),
-            429 => ("RATE_LIMITED_TOKEN_BUCKET", "Too Many Requests"),
-            _ => ("UNEXPECTED_ERROR", "Internal Server Error"),
+        let code = match status {
+            400 => "INVALID_PARAMETER",
+            401 => "UNAUTHORIZED",
+            403 => "USER_UNAUTHORIZED",
+            404 => "RESOURCE_NOT_FOUND",
+            406 => "INVALID_VERSION_DATE",
+            429 => "RATE_LIMITED_TOKEN_BUCKET",
+            _ => "UNEXPECTED_ERROR",
         };
-        Reply::json(
-            status,
-            &json!({"detail": message, "error": status, "errorCode": code, "parameters": [], "reason": reason}),
-        )
+        self.error_coded(status, code, message)
     }
 
     fn rate_limited(&self, seconds: u64) -> Reply {

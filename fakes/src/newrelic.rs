@@ -298,7 +298,8 @@ impl Provider for NewRelic {
             let id = vars["id"].as_str().unwrap_or("");
             let with_key = query.split(|c: char| !c.is_alphanumeric()).filter(|t| *t == "key").count() > 1;
             let found = state.keys.iter().find(|k| k.id == id && k.key_type == ty);
-            let visible = found.filter(|k| state.admins.contains(&caller) || k.user_id == Some(caller) || k.key_type == "INGEST");
+            let visible =
+                found.filter(|k| state.admins.contains(&caller) || k.user_id == Some(caller) || k.key_type == "INGEST");
             let v = visible.map_or(Value::Null, |k| Self::key_json(k, &state, caller, with_key));
             Reply::json(200, &json!({"data": {"actor": {"apiAccess": {"key": v}}}}))
         } else if query.contains("actor") && query.contains("user") {

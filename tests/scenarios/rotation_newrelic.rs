@@ -110,8 +110,9 @@ fn a_new_relic_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to
     ];
     let (_rt, estate, home) = newrelic_estate(60);
     let connector = estate.newrelic_credentials.get("api_key").to_owned();
-    let candidates =
-        keys_where(&estate, &|k, me| (k.key_type == "INGEST" && !k.original) || (k.user_id == Some(me) && k.secret != connector));
+    let candidates = keys_where(&estate, &|k, me| {
+        (k.key_type == "INGEST" && !k.original) || (k.user_id == Some(me) && k.secret != connector)
+    });
     assert!(candidates.len() >= POINTS.len(), "{} keys to rotate", candidates.len());
     let lineage = |name: &str| {
         keys_where(&estate, &|k, _| k.name == name || k.name == format!("{name} (rotated)"))

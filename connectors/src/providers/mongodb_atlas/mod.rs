@@ -172,17 +172,37 @@ impl Atlas {
 
     /// One GET, answering the Digest challenge (again when the nonce went stale).
     async fn get(&self, path: &str, query: &str, media: &str) -> Result<Response, ConnectorError> {
+        self.request("GET", path, query, media, None, &[]).await
+    }
+
+    /// One call, answering the Digest challenge (again when the nonce went stale); statuses in
+    /// `accepting` come back as answers rather than errors.
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        media: &str,
+        body: Option<&Value>,
+        accepting: &[u16],
+    ) -> Result<Response, ConnectorError> {
         let uri = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
         let url = format!("{}{uri}", self.base);
-        let what = format!("GET {path}");
+        let what = format!("{method} {path}");
+        let verb = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| ConnectorError::new(PROVIDER_ID, ErrorKind::Config, format!("no HTTP method {method:?}")))?;
+        let accept: Vec<u16> = accepting.iter().copied().chain([401]).collect();
         for _ in 0..3 {
-            let auth = self.authorization("GET", &uri).await?;
+            let auth = self.authorization(method, &uri).await?;
             let r = self
                 .http
-                .send_accepting(&what, &[401], |c| {
-                    let mut b = c.get(&url).header("Accept", media);
+                .send_accepting(&what, &accept, |c| {
+                    let mut b = c.request(verb.clone(), &url).header("Accept", media);
                     if let Some(a) = &auth {
                         b = b.header("Authorization", a);
+                    }
+                    if let Some(body) = body {
+                        b = b.header("Content-Type", media).json(body);
                     }
                     b
                 })
@@ -375,6 +395,7 @@ fn unauthenticated() -> ConnectorError {
 }
 
 mod provider;
+mod rotation;
 pub use provider::PROVIDER;
 
 crate::source_for!(Atlas);

@@ -2,8 +2,8 @@
 
 use crate::ConnectorError;
 use crate::providers::{
-    BoxFuture, Connect, Credential, Credentials, IsKey, Provider, Rotation, Setting, SettingError, Settings, Source,
-    Support, VerifyFound,
+    BoxFuture, Connect, Credential, Credentials, IsKey, Provider, Rotation, Rotator, Setting, SettingError, Settings,
+    Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -57,10 +57,22 @@ pub const PROVIDER: Provider = Provider {
         "an Atlas key is a public/private pair signed with HTTP Digest: one half found alone cannot be checked",
     ),
     rotation: Rotation {
-        create: Support::No("Keyward does not rotate Atlas keys yet"),
-        disable: Support::No("Keyward does not rotate Atlas keys yet"),
-        delete: Support::No("Keyward does not rotate Atlas keys yet"),
-        ..Rotation::NONE
+        kinds: &["service_account_secret"],
+        create: Support::Yes(
+            "POST …/serviceAccounts/{clientId}/secrets with the old secret's lifetime; checked by asking an OAuth \
+             token with it (programmatic API keys are not rotated: Atlas gives them no creation date to reconcile by)",
+        ),
+        disable: Support::No("Atlas secrets cannot be disabled: the old secret works until it is deleted"),
+        delete: Support::Yes("DELETE …/serviceAccounts/{clientId}/secrets/{secretId}"),
+        limits: &[
+            "2 secrets per service account, expired ones included (only an expired one is deleted to make room)",
+            "a new secret cuts the account's other secrets to 7 days at most, even if the rotation is aborted",
+            "no two creates at once (409, tried again after a pause)",
+        ],
+        keys_per_owner: Some(2),
+        settle: std::time::Duration::from_secs(30),
+        open: Some(open_rotator),
+        in_files: None,
     },
 };
 
@@ -83,22 +95,29 @@ fn validate(s: &Settings) -> Result<(), SettingError> {
 }
 
 fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
-    Box::pin(async move {
-        use super::{Atlas, AtlasAuth, AtlasSettings};
-        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        let id = PROVIDER.id;
-        let auth = if c.get("client_id").is_some() {
-            AtlasAuth::ServiceAccount {
-                client_id: c.require(id, "client_id")?.expose().to_owned(),
-                client_secret: c.require(id, "client_secret")?,
-            }
-        } else {
-            AtlasAuth::ApiKey {
-                public_key: c.require(id, "public_key")?.expose().to_owned(),
-                private_key: c.require(id, "private_key")?,
-            }
-        };
-        let settings = AtlasSettings { org_id: stored.org_id.unwrap_or_default(), base_url: stored.endpoint };
-        Ok(Box::new(Atlas::new(&settings, auth)?) as Box<dyn Source>)
-    })
+    Box::pin(async move { Ok(Box::new(client(s, c)?) as Box<dyn Source>) })
+}
+
+fn open_rotator<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Rotator>, ConnectorError>> {
+    Box::pin(async move { Ok(Box::new(client(s, c)?) as Box<dyn Rotator>) })
+}
+
+/// The client of a connector's stored settings and credentials.
+fn client(s: &Settings, c: &Credentials) -> Result<super::Atlas, ConnectorError> {
+    use super::{Atlas, AtlasAuth, AtlasSettings};
+    let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+    let id = PROVIDER.id;
+    let auth = if c.get("client_id").is_some() {
+        AtlasAuth::ServiceAccount {
+            client_id: c.require(id, "client_id")?.expose().to_owned(),
+            client_secret: c.require(id, "client_secret")?,
+        }
+    } else {
+        AtlasAuth::ApiKey {
+            public_key: c.require(id, "public_key")?.expose().to_owned(),
+            private_key: c.require(id, "private_key")?,
+        }
+    };
+    let settings = AtlasSettings { org_id: stored.org_id.unwrap_or_default(), base_url: stored.endpoint };
+    Atlas::new(&settings, auth)
 }

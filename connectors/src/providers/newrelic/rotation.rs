@@ -138,9 +138,9 @@ impl NewRelic {
             )
         })?;
         Ok(Facts {
-            account: k["accountId"].as_i64().ok_or_else(|| {
-                ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "the key has no accountId")
-            })?,
+            account: k["accountId"]
+                .as_i64()
+                .ok_or_else(|| ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "the key has no accountId"))?,
             user: k["userId"].as_i64(),
             ingest_type: k["ingestType"].as_str().map(str::to_owned),
             notes: k["notes"].as_str().unwrap_or_default().to_owned(),
@@ -310,9 +310,8 @@ impl Rotator for NewRelic {
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
         Box::pin(async move {
             let me = self.my_id().await?;
-            let keys = self
-                .search("keySearch", OWN_KEYS, json!({"types": ["USER"], "scope": {"userIds": [me]}}))
-                .await?;
+            let keys =
+                self.search("keySearch", OWN_KEYS, json!({"types": ["USER"], "scope": {"userIds": [me]}})).await?;
             Ok(keys
                 .iter()
                 .filter(|k| k["key"].as_str() == Some(self.api_key.expose()))
@@ -327,9 +326,7 @@ impl Rotator for NewRelic {
     fn delete<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(async move {
             let field = if key_type(key)? == "USER" { "userKeyIds" } else { "ingestKeyIds" };
-            let v = self
-                .graphql("apiAccessDeleteKeys", DELETE, json!({"keys": {field: [key.external_id]}}))
-                .await?;
+            let v = self.graphql("apiAccessDeleteKeys", DELETE, json!({"keys": {field: [key.external_id]}})).await?;
             let answer = v.pointer("/data/apiAccessDeleteKeys").cloned().unwrap_or(Value::Null);
             match key_errors("apiAccessDeleteKeys", &answer["errors"]) {
                 None => Ok(()),

@@ -1,0 +1,185 @@
+//! Rotating Atlas service-account secrets against the Atlas stand-in: the two-secret limit
+//! (an expired secret still takes a place, and only an expired one is deleted to make room),
+//! the 409 Atlas answers to creates too close together, the seven-day cut a new secret gives
+//! the others, and a real `keyward` killed with SIGKILL at every point and resumed.
+
+use std::os::unix::process::ExitStatusExt;
+
+use chrono::{Duration, Utc};
+use keyward_fakes::atlas::{SaSecret, State};
+use keyward_fakes::estate::{ATLAS_ORG, Estate};
+use keyward_tests::Home;
+
+use super::rotation::{key, stderr};
+
+/// The stand-in with `keys` keys, its service accounts reshaped by `prepare`, connected as
+/// `atlas` with its API key, and synced.
+fn atlas_estate(keys: usize, prepare: &dyn Fn(&mut State)) -> (tokio::runtime::Runtime, Estate, Home) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let estate = rt.block_on(Estate::start(Utc::now(), keys)).unwrap();
+    prepare(&mut estate.atlas.provider().state.lock().unwrap());
+    let home = Home::initialised();
+    let creds = format!(
+        "public_key={}\nprivate_key={}\n",
+        estate.atlas_credentials.get("public_key"),
+        estate.atlas_credentials.get("private_key")
+    );
+    let args = [
+        "connector",
+        "add",
+        "mongodb_atlas",
+        "--name",
+        "atlas",
+        "--org-id",
+        ATLAS_ORG,
+        "--endpoint",
+        &estate.atlas.url(),
+    ];
+    let out = home.run_with_input(&[&args[..], &["--credentials-stdin"]].concat(), &creds);
+    assert!(out.status.success(), "{}", stderr(&out));
+    home.ok(&["sync"]);
+    (rt, estate, home)
+}
+
+/// A secret made `days` ago that lives `life` days.
+fn secret(id: &str, days: i64, life: i64) -> SaSecret {
+    let created = Utc::now() - Duration::days(days);
+    SaSecret {
+        id: id.to_owned(),
+        secret: format!("mdb_sa_sk_{id}{}", "x".repeat(20)),
+        created_at: created,
+        expires_at: created + Duration::days(life),
+        last_used: None,
+    }
+}
+
+/// Every service account holds one live secret (made 10 days ago, living 90), and the first
+/// three are reshaped: two secrets with one expired, two live secrets, and one made for a year.
+fn shaped(s: &mut State) {
+    for (i, sa) in s.service_accounts.iter_mut().enumerate() {
+        sa.secrets = vec![secret(&format!("{i:024x}"), 10, 90)];
+    }
+    s.service_accounts[0].secrets.push(secret("e0000000000000000000000a", 200, 30));
+    s.service_accounts[1].secrets.push(secret("a0000000000000000000000b", 5, 90));
+    s.service_accounts[2].secrets = vec![secret("y0000000000000000000000c", 10, 365)];
+}
+
+/// The secrets of the service account at `index`, as (id, value, expires).
+fn secrets_of(estate: &Estate, index: usize) -> Vec<(String, String, chrono::DateTime<Utc>)> {
+    let s = estate.atlas.provider().state.lock().unwrap();
+    s.service_accounts[index].secrets.iter().map(|x| (x.id.clone(), x.secret.clone(), x.expires_at)).collect()
+}
+
+fn id_of(home: &Home, external_id: &str) -> String {
+    key(home, external_id)["id"].as_str().unwrap_or_else(|| panic!("{external_id} is not in the inventory")).to_owned()
+}
+
+// case: mongodb_atlas:create mongodb_atlas:delete
+#[test]
+fn an_atlas_service_account_secret_is_rotated_within_the_two_secret_limit() {
+    let (_rt, estate, home) = atlas_estate(40, &shaped);
+
+    // An expired secret still takes one of the two places: refused, then made room for with
+    // consent (the expired one is deleted, never the live one).
+    let live = secrets_of(&estate, 0)[0].0.clone();
+    let refused = home.run(&["rotate", &id_of(&home, &live), "--dry-run"]);
+    assert!(stderr(&refused).contains("--delete-inactive"), "{}", stderr(&refused));
+    let out = home.run(&["rotate", &id_of(&home, &live), "--yes", "--grace", "0", "--delete-inactive"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let now = secrets_of(&estate, 0);
+    assert_eq!(now.len(), 1, "the expired and the old secrets are gone: {now:?}");
+    let made = home.json(&["rotations", "list", "--json"])[0]["new_external_id"].as_str().unwrap().to_owned();
+    assert_eq!(now[0].0, made);
+    assert_eq!(home.ok(&["keys", "reveal", &id_of(&home, &made)]).trim(), now[0].1, "the vault holds Atlas's value");
+
+    // Two live secrets: refused, whatever the consent.
+    let live = secrets_of(&estate, 1)[0].0.clone();
+    let refused = home.run(&["rotate", &id_of(&home, &live), "--yes", "--delete-inactive"]);
+    assert!(!refused.status.success() && stderr(&refused).contains("the other is active"), "{}", stderr(&refused));
+    assert_eq!(secrets_of(&estate, 1).len(), 2);
+
+    // A year-long secret: the plan says a new one cuts it to 7 days; the successor lives a year
+    // too; Atlas's 409 (a create a moment ago) is waited out; an abort deletes the new secret and
+    // leaves the old one working, cut to 7 days as Atlas does.
+    let (old, _, _) = secrets_of(&estate, 2)[0].clone();
+    let plan = home.ok(&["rotate", &id_of(&home, &old), "--dry-run"]);
+    assert!(plan.contains("7 days at most"), "{plan}");
+    {
+        let mut s = estate.atlas.provider().state.lock().unwrap();
+        let client = s.service_accounts[2].client_id.clone();
+        s.last_create.push((client, std::time::Instant::now()));
+    }
+    let out = home.run(&["rotate", &id_of(&home, &old), "--yes", "--grace", "1h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let both = secrets_of(&estate, 2);
+    assert_eq!(both.len(), 2, "{both:?}");
+    let new = both.iter().find(|s| s.0 != old).unwrap();
+    assert!(new.2 > Utc::now() + Duration::days(364), "the successor lives as long as the old one was made to");
+    let cut = both.iter().find(|s| s.0 == old).unwrap().2;
+    assert!(cut <= Utc::now() + Duration::days(7), "Atlas cut the old secret to 7 days");
+    let rotation = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+    let aborted = home.ok(&["rotations", "abort", &rotation]);
+    assert!(aborted.contains("Rolled back"), "{aborted}");
+    let after = secrets_of(&estate, 2);
+    assert_eq!(after.iter().map(|s| s.0.clone()).collect::<Vec<_>>(), vec![old], "{after:?}");
+}
+
+/// The crash matrix for Atlas service-account secrets, against the stand-in: a real `keyward
+/// rotate` killed with SIGKILL at every point its steps pass, the account's secrets checked each
+/// time, then resumed to the end. (Atlas cannot disable a secret.)
+#[test]
+fn an_atlas_rotation_killed_after_any_step_keeps_a_working_secret_and_resumes_to_the_end() {
+    const POINTS: &[&str] = &[
+        "create:begin",
+        "create:called",
+        "create:done",
+        "verify:begin",
+        "verify:done",
+        "handover:begin",
+        "handover:done",
+        "grace:begin",
+        "delete:begin",
+        "delete:done",
+    ];
+    let (_rt, estate, home) = atlas_estate(100, &shaped);
+    let accounts = estate.atlas.provider().state.lock().unwrap().service_accounts.len();
+    assert!(accounts >= POINTS.len() + 3, "{accounts} service accounts");
+    let mut matrix = Vec::new();
+    for (point, index) in POINTS.iter().zip(3..) {
+        let old = secrets_of(&estate, index)[0].0.clone();
+        let old_id = id_of(&home, &old);
+        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
+        crashing.env("KEYWARD_ROTATION_CRASH", point);
+        let out = crashing.output().unwrap();
+        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+        // The account holds a working secret whose value is held: the old one, or the new one
+        // sealed with the value Atlas made; no secret but an unrecorded create's is unknown.
+        let now = secrets_of(&estate, index);
+        let usable = now.iter().any(|(id, value, _)| {
+            *id == old || {
+                let k = key(&home, id);
+                k["has_secret"] == true && home.ok(&["keys", "reveal", k["id"].as_str().unwrap()]).trim() == value
+            }
+        });
+        assert!(usable, "{point}: {now:?}");
+        let unknown = now.iter().filter(|(id, _, _)| *id != old && key(&home, id).is_null()).count();
+        assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {now:?}");
+
+        let list = home.json(&["rotations", "list", "--json"]);
+        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
+        let id = rotation["id"].as_str().unwrap();
+        let resumed = home.run(&["rotations", "resume", id]);
+        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
+        let after = home.json(&["rotations", "show", id, "--json"]);
+        assert_eq!(after["state"], "done", "{point}: {after}");
+        let new = after["new_external_id"].as_str().unwrap().to_owned();
+        assert_eq!(secrets_of(&estate, index).into_iter().map(|s| s.0).collect::<Vec<_>>(), vec![new], "{point}");
+        let at = format!(
+            "{} ({})",
+            rotation["step"].as_str().unwrap(),
+            if rotation["step_done"] == true { "done" } else { "begun" }
+        );
+        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+    }
+    eprintln!("atlas crash matrix:\n  {}", matrix.join("\n  "));
+}
