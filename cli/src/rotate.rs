@@ -30,6 +30,11 @@ pub struct RotateArgs {
     /// input (never in its arguments); KEYWARD_NEW_EXTERNAL_ID and others in its environment
     #[arg(long, value_name = "COMMAND")]
     pub hook: Option<String>,
+    /// For a key rotated by hand (registered by hand, or a provider that cannot make keys): the
+    /// new key you made, read from standard input (or typed, hidden); Keyward checks it where the
+    /// provider can tell, then records it in the old key's place
+    #[arg(long)]
+    pub new_secret_stdin: bool,
 }
 
 #[derive(Subcommand)]
@@ -73,6 +78,12 @@ pub fn rotate(home: &Home, args: RotateArgs) -> anyhow::Result<()> {
     };
     let mut vault = crate::open(home)?;
     let runtime = crate::runtime()?;
+    if let Some(steps) = api::rotation_guide(&vault, &args.key)? {
+        return by_hand(&mut vault, &runtime, &args, &steps);
+    }
+    if args.new_secret_stdin {
+        anyhow::bail!("Keyward makes this key's successor itself: leave out --new-secret-stdin");
+    }
     let plan = runtime.block_on(api::plan_rotation(&mut vault, &args.key, &opts))?;
     print_plan(&plan);
     if let Some(why) = &plan.refusal {
@@ -133,6 +144,43 @@ fn print_plan(p: &RotationPlanView) {
             println!("    {}", terminal_safe(d));
         }
     }
+}
+
+/// A key Keyward cannot make: the steps, then (with `--new-secret-stdin`) the new secret taken,
+/// checked and recorded.
+fn by_hand(
+    vault: &mut keyward_core::api::Vault,
+    runtime: &tokio::runtime::Runtime,
+    args: &RotateArgs,
+    steps: &[String],
+) -> anyhow::Result<()> {
+    println!("Rotate {} by hand (Keyward cannot make this key):", terminal_safe(&args.key));
+    for (i, step) in steps.iter().enumerate() {
+        println!("  {}. {}", i + 1, terminal_safe(step));
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    if !args.new_secret_stdin {
+        anyhow::bail!("follow the steps above; a key registered by hand takes its new secret with --new-secret-stdin");
+    }
+    let raw = crate::prompt::secret("New secret", crate::prompt::Input::All)?;
+    let done = runtime.block_on(api::rotate_by_hand(vault, &args.key, keyward_core::Secret::new(raw.to_string())))?;
+    println!(
+        "New key: {} ({}); the old key {} is retired.",
+        done.new_key_id,
+        terminal_safe(&done.checked),
+        done.old_key_id
+    );
+    match done.old_still_works {
+        Some(true) => println!("The old key still works at the provider: revoke it there."),
+        Some(false) => println!("The old key no longer works at the provider."),
+        None => println!("Whether the old key still works cannot be told: revoke it at the provider."),
+    }
+    for place in &done.still_in {
+        println!("  still holds the old key: {}", terminal_safe(place));
+    }
+    Ok(())
 }
 
 fn summary(r: &RotationView) -> String {

@@ -29,8 +29,26 @@ macro_rules! behind_api {
 }
 
 behind_api!(
-    activity, audit, connector, crypto, demo, exposure, findings, inventory, lease, model, notify, policy, report,
-    rotation, scan, schedule, sync, time, vault
+    activity,
+    audit,
+    connector,
+    crypto,
+    demo,
+    exposure,
+    findings,
+    inventory,
+    lease,
+    manual_rotation,
+    model,
+    notify,
+    policy,
+    report,
+    rotation,
+    scan,
+    schedule,
+    sync,
+    time,
+    vault
 );
 
 pub use error::Error;

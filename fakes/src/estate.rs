@@ -632,5 +632,9 @@ pub fn linear_state() -> (linear::State, Vec<(String, String, String, bool)>) {
         register.push((format!("linear-{handle}"), format!("{handle}@example.com"), key, true));
     }
     register.push(("linear-old-ci".into(), "alan@example.com".into(), format!("lin_api_{}", d.alnum(40)), false));
+    // A key the first user made at Linear and has not registered yet: what a rotation by hand
+    // of `linear-ada` takes as its successor.
+    let spare = format!("lin_api_{}", d.alnum(40));
+    s.users[0].keys.push(spare);
     (s, register)
 }

@@ -15,6 +15,7 @@ mod reports;
 mod rotation;
 mod rotation_apigateway;
 mod rotation_atlas;
+mod rotation_by_hand;
 mod rotation_newrelic;
 mod scan;
 mod secrets;

@@ -206,6 +206,9 @@ pub struct Rotation {
     /// beside it (`aws_access_key_id` / `aws_secret_access_key`). `None`: files are listed for the
     /// user to update.
     pub in_files: Option<InFiles>,
+    /// Where a user makes a new key by hand, for keys Keyward cannot make ("in Linear: Settings
+    /// → Security & access → Personal API keys"); `None`: the provider's console.
+    pub by_hand: Option<&'static str>,
 }
 
 /// The names a key's id and secret are assigned to in files (`name = value`, `NAME=value`).
@@ -230,6 +233,7 @@ impl Rotation {
         settle: std::time::Duration::ZERO,
         open: None,
         in_files: None,
+        by_hand: None,
     };
 
     /// Opens the rotation calls for a connector of this provider.
@@ -327,6 +331,7 @@ mod tests {
                 ("create", p.rotation.create.is_supported()),
                 ("disable", p.rotation.disable.is_supported()),
                 ("delete", p.rotation.delete.is_supported()),
+                ("by_hand", p.rotation.by_hand.is_some()),
             ];
             for (capability, yes) in declared {
                 let case = format!("{}:{capability}", p.id);

@@ -391,3 +391,47 @@ pub fn parse_duration(text: &str) -> Result<Duration, Error> {
     }
     Ok(Duration::from_secs(secs))
 }
+
+/// What a rotation by hand did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct RotatedByHandView {
+    /// The old key, now retired.
+    pub old_key_id: String,
+    /// The new key, in its place.
+    pub new_key_id: String,
+    /// How the new key was checked, in words.
+    pub checked: String,
+    /// Whether the old key still works at the provider (`None`: it cannot be told).
+    pub old_still_works: Option<bool>,
+    /// Files the exposure sweep saw the old key in.
+    pub still_in: Vec<String>,
+}
+
+/// The steps of rotating a key by hand (a key registered by hand, or one whose provider has no
+/// API to make keys, like a Fastly user token), or `None` when Keyward rotates it itself.
+pub fn rotation_guide(vault: &Vault, key_id: &str) -> Result<Option<Vec<String>>, Error> {
+    let key = crate::inventory::get(vault, key_id)?;
+    crate::manual_rotation::guide(vault, &key)
+}
+
+/// Records `secret` as the successor of a key registered by hand, once the provider accepts it
+/// (where it can tell); the old key is retired. In a demo workspace, checked against its
+/// stand-ins.
+pub async fn rotate_by_hand(
+    vault: &mut Vault,
+    key_id: &str,
+    secret: crate::Secret,
+) -> Result<RotatedByHandView, Error> {
+    let demo = crate::demo::for_connectors(&crate::connector::list(vault)?).await?;
+    let provider = crate::inventory::get(vault, key_id)?.provider;
+    let endpoint = demo.as_ref().and_then(|d| d.endpoint(&provider));
+    let done = crate::manual_rotation::by_hand(vault, key_id, secret, endpoint.as_deref()).await?;
+    Ok(RotatedByHandView {
+        old_key_id: key_id.to_owned(),
+        new_key_id: done.new_key.id,
+        checked: done.checked,
+        old_still_works: done.old_still_works,
+        still_in: done.still_in,
+    })
+}

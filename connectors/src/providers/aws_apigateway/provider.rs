@@ -47,6 +47,7 @@ pub const PROVIDER: Provider = Provider {
         settle: std::time::Duration::from_secs(10),
         open: Some(open_rotator),
         in_files: None,
+        by_hand: None,
     },
 };
 

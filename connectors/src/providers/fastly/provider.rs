@@ -38,6 +38,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No("Keyward does not rotate Fastly tokens yet"),
         disable: Support::No("Fastly tokens cannot be disabled, only revoked"),
         delete: Support::No("Keyward does not rotate Fastly tokens yet"),
+        by_hand: Some("in Fastly (Account → Personal API tokens → Create token; the same scope, services and expiry)"),
         ..Rotation::NONE
     },
 };

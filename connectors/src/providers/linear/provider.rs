@@ -27,6 +27,7 @@ pub const PROVIDER: Provider = Provider {
         create: Support::No(super::UNSUPPORTED),
         disable: Support::No(super::UNSUPPORTED),
         delete: Support::No(super::UNSUPPORTED),
+        by_hand: Some("in Linear (Settings → Security & access → Personal API keys → New API key)"),
         ..Rotation::NONE
     },
 };

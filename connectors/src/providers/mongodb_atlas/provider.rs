@@ -73,6 +73,7 @@ pub const PROVIDER: Provider = Provider {
         settle: std::time::Duration::from_secs(30),
         open: Some(open_rotator),
         in_files: None,
+        by_hand: None,
     },
 };
 
