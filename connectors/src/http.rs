@@ -167,6 +167,29 @@ impl Http {
         self.send_accepting(what, &[], build).await
     }
 
+    /// One attempt, for a call that makes something (a new key): retried after a lost answer
+    /// it could make a second. A transport error or a 5xx leaves the outcome unknown (the
+    /// caller reconciles); a 429 is an error like any other.
+    pub async fn send_once(
+        &self,
+        what: &str,
+        accept: &[u16],
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Response, ConnectorError> {
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let mut r = match self.attempt(what, build(&self.client)).await {
+            Ok(r) if accept.contains(&r.status) => Ok(r),
+            Ok(r) if r.status == 429 => Err(self.rate_limited(what, None)),
+            Ok(r) => self.classify(what, r),
+            Err((e, _)) => Err(e),
+        };
+        match &mut r {
+            Ok(r) => r.attempts = 1,
+            Err(e) => e.attempts = 1,
+        }
+        r
+    }
+
     /// Like [`Http::send`], but the statuses in `accept` come back as responses instead of
     /// errors (an HTTP Digest challenge is a 401 the caller must read; a GraphQL API may answer
     /// its errors with a 400 whose body says which).

@@ -438,7 +438,11 @@ async fn deletions_at_the_provider_show_in_the_next_listing() {
     };
     let c = NewRelic::new(&nr, estate.newrelic_credentials.get("api_key")).unwrap();
     let before = c.inventory(&quiet).await.unwrap();
-    let victim = before.keys.iter().find(|k| k.kind == "ingest_key").unwrap().external_id.clone();
+    // Not an account's original license key, which New Relic never deletes.
+    let victim = {
+        let s = estate.newrelic.provider().state.lock().unwrap();
+        s.keys.iter().find(|k| k.key_type == "INGEST" && !k.original).unwrap().id.clone()
+    };
     let r: serde_json::Value = client
         .post(format!("{}/graphql", estate.newrelic.url()))
         .header("API-Key", estate.newrelic_credentials.get("api_key"))

@@ -497,6 +497,16 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
         if matches!(r.state.as_str(), "done" | "rolled_back") || r.step == "delete" {
             return Err(Error::Conflict(format!("rotation {id} has moved on ({}, {}); not aborted", r.state, r.step)));
         }
+        // Nothing created yet (a create the provider refused): nothing to undo at the provider,
+        // and no reconcile that could take another's new key for this one's.
+        if matches!(r.step.as_str(), "plan" | "make_room") && r.step_done && r.new_external_id.is_none() {
+            let why = "aborted by the user; nothing had been created";
+            let tx = vault.write()?;
+            journal::set_state(&tx, id, "rolled_back", None, Some(why), Utc::now())?;
+            tx.commit()?;
+            recorded(vault, &r.key_id, "abort", why, &format!("{why}; the old key {} is kept", r.old_external_id), progress);
+            return row(vault, id);
+        }
         let can_disable = keyward_connectors::providers::get(&r.provider)
             .is_some_and(|p| p.rotation.disable.is_supported());
         // The old key was (or may have been) disabled from the disable step on; an undo
@@ -780,8 +790,29 @@ async fn create(
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<(), Error> {
     step_begin(vault, r, "create")?;
-    let made = p.calls.create(&row_ref(r)).await.map_err(|e| fail_step(vault, r, "create", e.into()))?;
+    let made = match p.calls.create(&row_ref(r)).await {
+        Ok(made) => made,
+        Err(e) => {
+            // A refusal the provider gave (a 4xx, a per-key error, a 409 waited out) made
+            // nothing: the next try creates without a reconcile that could take someone else's
+            // new key for this one's. A lost answer (transport, 5xx, unreadable) may have made a
+            // key: the step stays begun, and the resume reconciles first.
+            use keyward_connectors::ErrorKind as K;
+            let made_nothing = !matches!(e.kind, K::Transport | K::UnexpectedStatus | K::Malformed);
+            let err = fail_step(vault, r, "create", e.into());
+            if made_nothing {
+                let tx = vault.write()?;
+                journal::nothing_made(&tx, &r.id, Utc::now())?;
+                tx.commit()?;
+            }
+            return Err(err);
+        }
+    };
     crash_point("create", "called");
+    if made.external_id == r.old_external_id || held_before(r)?.contains(&made.external_id) {
+        let why = format!("the provider answered the create with {}, a key that existed before", made.external_id);
+        return Err(fail_step(vault, r, "create", Error::Conflict(why)));
+    }
     let old = inventory::get(vault, &r.key_id)?;
     let new_key_id = uuid::Uuid::now_v7().to_string();
     let sealed = vault.seal("api_keys", "secret", &new_key_id, &made.secret)?;

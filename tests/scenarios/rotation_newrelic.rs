@@ -5,6 +5,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 
+use chrono::Utc;
 use keyward_fakes::estate::Estate;
 use keyward_fakes::newrelic::Key;
 use keyward_tests::Home;
@@ -89,6 +90,27 @@ fn new_relic_user_and_ingest_keys_are_rotated_and_the_original_license_key_is_ke
     let rotation = home.json(&["rotations", "list", "--json"])[0].clone();
     assert_eq!(rotation["state"], "done", "{rotation}");
     assert!(!key(&home, old)["removed_at"].is_string(), "the kept key stays in the inventory");
+
+    // A create New Relic refuses (the connector's user lost the API-keys capability) made
+    // nothing: the rotation fails, and neither a resume nor an abort takes a key someone else
+    // made meanwhile, under the very name a rotation would give, for an orphan of this one.
+    let (old, name, _) = &ingest[1];
+    estate.newrelic.provider().state.lock().unwrap().admins.clear();
+    let out = home.run(&["rotate", &id_of(&home, old), "--yes", "--grace", "0"]);
+    assert!(!out.status.success() && stderr(&out).contains("permission"), "{}", stderr(&out));
+    {
+        let mut s = estate.newrelic.provider().state.lock().unwrap();
+        let mut theirs = s.keys.iter().find(|k| k.id == *old).unwrap().clone();
+        (theirs.id, theirs.name, theirs.secret) =
+            ("THEIRS".into(), format!("{name} (rotated)"), format!("{:0>40}", "7"));
+        theirs.created_at = Utc::now();
+        s.keys.push(theirs);
+    }
+    let rotation = home.json(&["rotations", "list", "--json"])[0]["id"].as_str().unwrap().to_owned();
+    let aborted = home.ok(&["rotations", "abort", &rotation]);
+    assert!(aborted.contains("nothing had been created"), "{aborted}");
+    assert_eq!(keys_where(&estate, &|k, _| k.id == "THEIRS").len(), 1, "the other key is left alone");
+    assert_eq!(keys_where(&estate, &|k, _| k.id == *old).len(), 1, "the old key is kept");
 }
 
 /// The crash matrix for New Relic (ingest keys and the connector's user's keys, alternately):

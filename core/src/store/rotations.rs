@@ -180,6 +180,16 @@ pub(crate) fn finish_step(
     event(conn, id, at, step, "done", detail)
 }
 
+/// Records that a create the provider refused made nothing: the rotation stands where its
+/// plan left it, and its next try creates without reconciling.
+pub(crate) fn nothing_made(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE rotations SET step = 'plan', step_done = 1, updated_at = ?2 WHERE id = ?1 AND step = 'create'",
+        params![id, time::to_string(at)],
+    )?;
+    event(conn, id, at, "create", "reconciled", "the provider refused the create: nothing was made")
+}
+
 /// Records that a step failed, and why (the rotation stays where it was).
 pub(crate) fn step_failed(conn: &Connection, id: &str, step: &str, at: DateTime<Utc>, why: &str) -> Result<(), Error> {
     conn.execute("UPDATE rotations SET updated_at = ?2 WHERE id = ?1", params![id, time::to_string(at)])?;

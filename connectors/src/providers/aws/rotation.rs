@@ -74,6 +74,11 @@ impl Rotator for IamRotator {
                 .client
                 .create_access_key()
                 .user_name(user)
+                // Sent once: a retried create whose first answer was lost makes a second key.
+                .customize()
+                .config_override(
+                    aws_sdk_iam::Config::builder().retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
+                )
                 .send()
                 .await
                 .map_err(|e| classify("CreateAccessKey", e))?;

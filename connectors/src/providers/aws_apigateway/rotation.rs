@@ -240,6 +240,12 @@ impl Rotator for ApiGatewayRotator {
                 .set_customer_id(like.customer_id().map(str::to_owned))
                 .set_tags(like.tags().filter(|t| !t.is_empty()).cloned())
                 .set_stage_keys((!stage_keys.is_empty()).then_some(stage_keys))
+                // Sent once: a retried create whose first answer was lost makes a second key.
+                .customize()
+                .config_override(
+                    aws_sdk_apigateway::Config::builder()
+                        .retry_config(aws_sdk_apigateway::config::retry::RetryConfig::disabled()),
+                )
                 .send()
                 .await
                 .map_err(|e| classify("CreateApiKey", e))?;

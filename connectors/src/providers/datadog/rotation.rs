@@ -63,7 +63,7 @@ impl Rotator for Datadog {
             let body = json!({"data": {"type": "api_keys", "attributes": {"name": name}}});
             let answer = self
                 .http
-                .send("POST /api/v2/api_keys", |c| {
+                .send_once("POST /api/v2/api_keys", &[], |c| {
                     c.post(&url)
                         .header("DD-API-KEY", http::credential(&self.api_key))
                         .header("DD-APPLICATION-KEY", http::credential(&self.app_key))
@@ -111,12 +111,12 @@ impl Rotator for Datadog {
     /// (Datadog shows no more of a key in a listing).
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
         Box::pin(async move {
-            let own = self.api_key.expose();
-            let last4 = &own[own.len().saturating_sub(4)..];
+            let own: Vec<char> = self.api_key.expose().chars().collect();
+            let last4: String = own[own.len().saturating_sub(4)..].iter().collect();
             let (keys, _) = self.pages("/api/v2/api_keys", &[]).await?;
             Ok(keys
                 .iter()
-                .filter(|k| k.pointer("/attributes/last4").and_then(Value::as_str) == Some(last4))
+                .filter(|k| k.pointer("/attributes/last4").and_then(Value::as_str) == Some(last4.as_str()))
                 .filter_map(|k| k["id"].as_str().map(str::to_owned))
                 .collect())
         })

@@ -194,19 +194,22 @@ impl Atlas {
         let accept: Vec<u16> = accepting.iter().copied().chain([401]).collect();
         for _ in 0..3 {
             let auth = self.authorization(method, &uri).await?;
-            let r = self
-                .http
-                .send_accepting(&what, &accept, |c| {
-                    let mut b = c.request(verb.clone(), &url).header("Accept", media);
-                    if let Some(a) = &auth {
-                        b = b.header("Authorization", a);
-                    }
-                    if let Some(body) = body {
-                        b = b.header("Content-Type", media).json(body);
-                    }
-                    b
-                })
-                .await?;
+            let build = |c: &reqwest::Client| {
+                let mut b = c.request(verb.clone(), &url).header("Accept", media);
+                if let Some(a) = &auth {
+                    b = b.header("Authorization", a);
+                }
+                if let Some(body) = body {
+                    b = b.header("Content-Type", media).json(body);
+                }
+                b
+            };
+            // A POST makes something: sent once (a retry after a lost answer would make two).
+            let r = if verb == reqwest::Method::POST {
+                self.http.send_once(&what, &accept, build).await?
+            } else {
+                self.http.send_accepting(&what, &accept, build).await?
+            };
             if r.status != 401 {
                 return Ok(r);
             }

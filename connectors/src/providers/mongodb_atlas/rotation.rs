@@ -171,22 +171,20 @@ impl Rotator for Atlas {
         })
     }
 
-    /// With a service account, its secrets whose masked value ends as the connector's does
-    /// (Atlas shows no more of a secret); an API key signs in with no secret of an account.
+    /// With a service account, every secret of that account: which one is the connector's can
+    /// only be guessed from a masked value, and a new secret would cut the connector's own to 7
+    /// days anyway. An API key signs in with no secret of an account.
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
         Box::pin(async move {
-            let AtlasAuth::ServiceAccount { client_id, client_secret } = &self.auth else {
+            let AtlasAuth::ServiceAccount { client_id, .. } = &self.auth else {
                 return Ok(Vec::new());
             };
-            let own = client_secret.expose();
-            let last4 = &own[own.len().saturating_sub(4)..];
             let path = format!("/api/atlas/v2/orgs/{}/serviceAccounts", self.org);
             let accounts = self.pages(&path, V_SERVICE_ACCOUNTS).await?;
             Ok(accounts
                 .iter()
                 .filter(|sa| sa["clientId"] == client_id.as_str())
                 .flat_map(|sa| sa["secrets"].as_array().cloned().unwrap_or_default())
-                .filter(|s| s["maskedSecretValue"].as_str().is_some_and(|m| m.ends_with(last4)))
                 .filter_map(|s| s["id"].as_str().map(str::to_owned))
                 .collect())
         })

@@ -98,16 +98,26 @@ impl NewRelic {
     }
 
     async fn graphql(&self, what: &str, query: &str, variables: Value) -> Result<Value, ConnectorError> {
+        self.graphql_sent(what, query, variables, false).await
+    }
+
+    /// A query, or (`once`) a mutation that makes something, sent a single time: retried after
+    /// a lost answer it would make a second key.
+    async fn graphql_sent(
+        &self,
+        what: &str,
+        query: &str,
+        variables: Value,
+        once: bool,
+    ) -> Result<Value, ConnectorError> {
         let body = json!({"query": query, "variables": variables});
-        let r = self
-            .http
-            .send(what, |c| {
-                c.post(&self.endpoint)
-                    .header("API-Key", http::credential(&self.api_key))
-                    .header("Content-Type", "application/json")
-                    .json(&body)
-            })
-            .await?;
+        let build = |c: &reqwest::Client| {
+            c.post(&self.endpoint)
+                .header("API-Key", http::credential(&self.api_key))
+                .header("Content-Type", "application/json")
+                .json(&body)
+        };
+        let r = if once { self.http.send_once(what, &[], build).await? } else { self.http.send(what, build).await? };
         let v: Value = r.json(PROVIDER_ID)?;
         if let Some(errors) = v["errors"].as_array().filter(|e| !e.is_empty()) {
             let class = errors[0].pointer("/extensions/errorClass").and_then(Value::as_str).unwrap_or("");

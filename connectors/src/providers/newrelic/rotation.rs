@@ -157,11 +157,20 @@ impl NewRelic {
                 .pointer("/data/actor/apiAccess/keySearch")
                 .ok_or_else(|| ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: no result"))?;
             keys.extend(result["keys"].as_array().cloned().unwrap_or_default());
-            cursor = result["nextCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned);
+            let next = result["nextCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned);
+            if next.is_some() && next == cursor {
+                return Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: the same cursor twice"));
+            }
+            cursor = next;
             if cursor.is_none() {
                 return Ok(keys);
             }
         }
+    }
+
+    /// Whether `key` is an ingest key of type LICENSE (an account's original key is one).
+    async fn is_license(&self, key: &KeyRef) -> Result<bool, ConnectorError> {
+        Ok(self.facts(key).await?.ingest_type.as_deref() == Some("LICENSE"))
     }
 
     /// The id of the connector's own user.
@@ -234,7 +243,7 @@ impl Rotator for NewRelic {
                     "accountId": facts.account, "ingestType": facts.ingest_type, "name": name, "notes": facts.notes
                 }]}),
             };
-            let v = self.graphql("apiAccessCreateKeys", CREATE, json!({"keys": input})).await?;
+            let v = self.graphql_sent("apiAccessCreateKeys", CREATE, json!({"keys": input}), true).await?;
             let answer = v.pointer("/data/apiAccessCreateKeys").cloned().unwrap_or(Value::Null);
             if let Some((_, e)) = key_errors("apiAccessCreateKeys", &answer["errors"]) {
                 return Err(e);
@@ -325,13 +334,25 @@ impl Rotator for NewRelic {
     /// key left to the user.
     fn delete<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(async move {
-            let field = if key_type(key)? == "USER" { "userKeyIds" } else { "ingestKeyIds" };
+            let ingest = key_type(key)? == "INGEST";
+            let field = if ingest { "ingestKeyIds" } else { "userKeyIds" };
             let v = self.graphql("apiAccessDeleteKeys", DELETE, json!({"keys": {field: [key.external_id]}})).await?;
             let answer = v.pointer("/data/apiAccessDeleteKeys").cloned().unwrap_or(Value::Null);
+            let deleted =
+                answer["deletedKeys"].as_array().is_some_and(|d| d.iter().any(|k| k["id"] == key.external_id.as_str()));
             match key_errors("apiAccessDeleteKeys", &answer["errors"]) {
-                None => Ok(()),
+                None if deleted => Ok(()),
+                None => Err(ConnectorError::new(
+                    PROVIDER_ID,
+                    ErrorKind::Malformed,
+                    format!(
+                        "apiAccessDeleteKeys: the answer neither lists {} as deleted nor says why",
+                        key.external_id
+                    ),
+                )),
                 Some((kind, _)) if kind == "NOT_FOUND" => Ok(()),
-                Some((kind, mut e)) if kind == "INVALID" => {
+                // Only a license key's INVALID is the original key's refusal; others fail the step.
+                Some((kind, mut e)) if kind == "INVALID" && ingest && self.is_license(key).await? => {
                     e.kind = ErrorKind::Unsupported;
                     Err(e)
                 }
