@@ -167,6 +167,12 @@ impl Http {
         self.send_accepting(what, &[], build).await
     }
 
+    /// A client like this one whose errors also scrub `more` (a new key being checked).
+    pub fn scrubbing(&self, more: &[&str]) -> Result<Self, ConnectorError> {
+        let all: Vec<&str> = self.scrub.iter().map(|s| s.expose()).chain(more.iter().copied()).collect();
+        Self::new(self.provider, (*self.settings).clone(), &all)
+    }
+
     /// One attempt, for a call that makes something (a new key): retried after a lost answer
     /// it could make a second. A transport error or a 5xx leaves the outcome unknown (the
     /// caller reconciles); a 429 is an error like any other.

@@ -106,6 +106,8 @@ pub struct State {
     /// The last secret created, per service account: another create within a second of it
     /// answers 409, as Atlas answers parallel creates.
     pub last_create: Vec<(String, std::time::Instant)>,
+    /// Creates still to answer 409 whatever the timing (tests of the client's waiting).
+    pub busy_answers: u32,
 }
 
 /// The fake Atlas.
@@ -196,8 +198,13 @@ impl Atlas {
     /// creates at once (409), and every other secret's life cut to 7 days at most.
     fn create_secret(&self, state: &mut State, client_id: &str, hours: Option<i64>, media: &str) -> Reply {
         let now = Utc::now();
-        if let Some((_, at)) = state.last_create.iter().find(|(c, _)| c == client_id)
-            && at.elapsed() < std::time::Duration::from_secs(1)
+        let busy = state.busy_answers > 0;
+        state.busy_answers = state.busy_answers.saturating_sub(1);
+        if busy
+            || state
+                .last_create
+                .iter()
+                .any(|(c, at)| c == client_id && at.elapsed() < std::time::Duration::from_secs(1))
         {
             return self.error_coded(
                 409,

@@ -87,6 +87,7 @@ impl Rotator for Datadog {
             let url = format!("{}/api/v1/validate", self.base);
             let answer = self
                 .http
+                .scrubbing(&[secret.expose()])?
                 .send_accepting("GET /api/v1/validate", &[401, 403], |c| {
                     c.get(&url).header("DD-API-KEY", http::credential(secret))
                 })

@@ -143,6 +143,7 @@ impl Rotator for Atlas {
             let url = format!("{}/api/oauth/token", self.base);
             let r = self
                 .http
+                .scrubbing(&[secret.expose(), basic.expose()])?
                 .send_accepting("POST /api/oauth/token", &[400, 401], |c| {
                     c.post(&url)
                         .header("Authorization", http::credential_with(&basic, "Basic "))

@@ -293,6 +293,7 @@ impl Rotator for NewRelic {
             let body = json!({"query": super::WHO_AM_I, "variables": {}});
             let answer = self
                 .http
+                .scrubbing(&[secret.expose()])?
                 .send_accepting("actor.user", &[401, 403], |c| {
                     c.post(&self.endpoint).header("API-Key", http::credential(secret)).json(&body)
                 })
