@@ -151,7 +151,8 @@ enum Command {
     /// Findings across audits: list, history, acknowledge, snooze, reopen
     #[command(subcommand)]
     Findings(FindingsCmd),
-    /// Rotate a key at its provider: the plan first, then each step (AWS IAM access keys)
+    /// Rotate a key at its provider: the plan first, then each step (IAM, API Gateway, Datadog
+    /// API, New Relic and Atlas service-account keys); the steps by hand for keys no API makes
     Rotate(rotate::RotateArgs),
     /// Rotations: list, show with the journal, resume, abort
     #[command(subcommand)]
