@@ -229,7 +229,7 @@ fn the_two_key_limit_is_respected_and_only_an_inactive_key_makes_room() {
 
 /// Where the crash tests stop a real `keyward rotate`: after each journal write, and once
 /// between the provider's answer to the create and the write that records it.
-const CRASH_POINTS: &[&str] = &[
+pub(crate) const CRASH_POINTS: &[&str] = &[
     "create:begin",
     "create:called",
     "create:done",
@@ -244,6 +244,51 @@ const CRASH_POINTS: &[&str] = &[
     "delete:done",
 ];
 
+/// [`CRASH_POINTS`] of a provider that cannot disable a key (no disable step to stop in).
+pub(crate) fn crash_points_without_disable() -> Vec<&'static str> {
+    CRASH_POINTS.iter().copied().filter(|p| !p.starts_with("disable:")).collect()
+}
+
+/// One cell of a crash matrix: `keyward rotate` of the key the provider knows as `old`, killed
+/// with SIGKILL at `point`; `inspect` then checks the provider's state; then `rotations resume`
+/// to `done`. Returns the new key's provider id and the matrix line (where the journal stood).
+pub(crate) fn crash_and_resume(home: &Home, old: &str, point: &str, inspect: impl FnOnce()) -> (String, String) {
+    let old_id = key(home, old)["id"].as_str().unwrap().to_owned();
+    let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
+    crashing.env("KEYWARD_ROTATION_CRASH", point);
+    let out = crashing.output().unwrap();
+    assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+    inspect();
+    let list = home.json(&["rotations", "list", "--json"]);
+    let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
+    let id = rotation["id"].as_str().unwrap();
+    let resumed = home.run(&["rotations", "resume", id]);
+    assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
+    let after = home.json(&["rotations", "show", id, "--json"]);
+    assert_eq!(after["state"], "done", "{point}: {after}");
+    let at = format!(
+        "{} ({})",
+        rotation["step"].as_str().unwrap(),
+        if rotation["step_done"] == true { "done" } else { "begun" }
+    );
+    (after["new_external_id"].as_str().unwrap().to_owned(), format!("{point}: journal at {at} → resumed to done"))
+}
+
+/// The invariant right after a crash, against `held` (the provider's keys of the rotation's
+/// lineage, as id and secret): one is the old key, or a key sealed in the vault with exactly the
+/// value the provider made; none is unknown to the vault but the one an unrecorded create left.
+pub(crate) fn assert_a_working_key_is_held(home: &Home, point: &str, old: &str, held: &[(String, String)]) {
+    let usable = held.iter().any(|(id, secret)| {
+        id == old || {
+            let k = key(home, id);
+            k["has_secret"] == true && home.ok(&["keys", "reveal", k["id"].as_str().unwrap()]).trim() == secret
+        }
+    });
+    assert!(usable, "{point}: {held:?}");
+    let unknown = held.iter().filter(|(id, _)| id != old && key(home, id).is_null()).count();
+    assert_eq!(unknown, usize::from(point == "create:called"), "{point}: {held:?}");
+}
+
 #[test]
 fn a_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end() {
     let (mut moto, home) = estate(60, 8);
@@ -252,46 +297,29 @@ fn a_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end()
     let mut matrix = Vec::new();
     for (point, user) in CRASH_POINTS.iter().zip(users) {
         let old = active_key_of(&moto, &user);
-        let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
-        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
-        crashing.env("KEYWARD_ROTATION_CRASH", point);
-        let out = crashing.output().unwrap();
-        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
-
-        // The invariant, against IAM itself: a working key whose secret is held (the old one,
-        // which its user holds, or the new one, sealed in the vault).
-        let held = moto.keys_of(&user);
-        let usable = held.iter().any(|(id, active)| {
-            *active && (*id == old || key(&home, id)["has_secret"] == true && key(&home, id)["removed_at"].is_null())
+        let (new, line) = crash_and_resume(&home, &old, point, || {
+            // The invariant, against IAM itself: a working key whose secret is held (the old
+            // one, which its user holds, or the new one, sealed in the vault).
+            let held = moto.keys_of(&user);
+            let usable = held.iter().any(|(id, active)| {
+                *active
+                    && (*id == old || key(&home, id)["has_secret"] == true && key(&home, id)["removed_at"].is_null())
+            });
+            assert!(usable, "{point}: no working key whose secret is held: {held:?}");
+            // Every key IAM holds is one the vault knows, except the one a create left before
+            // its answer was recorded (the resume deletes it).
+            let unknown: Vec<&String> =
+                held.iter().map(|(id, _)| id).filter(|id| **id != old && key(&home, id).is_null()).collect();
+            if *point == "create:called" {
+                assert_eq!(unknown.len(), 1, "{point}: {held:?}");
+            } else {
+                assert!(unknown.is_empty(), "{point}: unknown keys {unknown:?}");
+            }
         });
-        assert!(usable, "{point}: no working key whose secret is held: {held:?}");
-        // Every key IAM holds is one the vault knows, except the one a create left before its
-        // answer was recorded (the resume deletes it).
-        let unknown: Vec<&String> =
-            held.iter().map(|(id, _)| id).filter(|id| **id != old && key(&home, id).is_null()).collect();
-        if *point == "create:called" {
-            assert_eq!(unknown.len(), 1, "{point}: {held:?}");
-        } else {
-            assert!(unknown.is_empty(), "{point}: unknown keys {unknown:?}");
-        }
-
-        let list = home.json(&["rotations", "list", "--json"]);
-        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
-        let id = rotation["id"].as_str().unwrap();
-        let resumed = home.run(&["rotations", "resume", id]);
-        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
-        let after = home.json(&["rotations", "show", id, "--json"]);
-        assert_eq!(after["state"], "done", "{point}: {after}");
-        let new = after["new_external_id"].as_str().unwrap().to_owned();
         assert_eq!(moto.keys_of(&user), vec![(new.clone(), true)], "{point}");
         assert_eq!(key(&home, &new)["has_secret"], true, "{point}");
         assert!(key(&home, &old)["removed_at"].is_string(), "{point}");
-        let at = format!(
-            "{} ({})",
-            rotation["step"].as_str().unwrap(),
-            if rotation["step_done"] == true { "done" } else { "begun" }
-        );
-        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+        matrix.push(line);
     }
     eprintln!("aws crash matrix:\n  {}", matrix.join("\n  "));
     // The vault and IAM agree after every resume.
@@ -655,18 +683,7 @@ fn a_hook_gets_the_new_secret_on_its_input_and_a_failing_one_stops_the_rotation(
 /// the end. (Datadog cannot disable a key, so there is no disable step to stop in.)
 #[test]
 fn a_datadog_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end() {
-    const POINTS: &[&str] = &[
-        "create:begin",
-        "create:called",
-        "create:done",
-        "verify:begin",
-        "verify:done",
-        "handover:begin",
-        "handover:done",
-        "grace:begin",
-        "delete:begin",
-        "delete:done",
-    ];
+    let points = crash_points_without_disable();
     let (_rt, estate, home) = datadog_estate(60);
     let dd = estate.datadog.provider();
     let own = estate.datadog_credentials.get("api_key").to_owned();
@@ -685,43 +702,16 @@ fn a_datadog_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_t
         .filter(|k| !k.secret.ends_with(&own_last4) && names.insert(k.name.clone()))
         .map(|k| (k.id.clone(), k.name.clone()))
         .collect();
-    assert!(candidates.len() >= POINTS.len(), "{} keys to rotate", candidates.len());
+    assert!(candidates.len() >= points.len(), "{} keys to rotate", candidates.len());
     let mut matrix = Vec::new();
-    for (point, (old, name)) in POINTS.iter().zip(candidates) {
-        let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
-        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
-        crashing.env("KEYWARD_ROTATION_CRASH", point);
-        let out = crashing.output().unwrap();
-        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+    for (point, (old, name)) in points.iter().zip(candidates) {
+        let lineage = || org(&|k| k.name == name || k.name == format!("{name} (rotated)"));
         // The org holds a working key whose secret is held: the old one (the user's), or the
         // new one, sealed in the vault with the very value Datadog made.
-        let lineage = org(&|k| k.name == name || k.name == format!("{name} (rotated)"));
-        let usable = lineage.iter().any(|(id, secret)| {
-            *id == old || {
-                let k = key(&home, id);
-                k["has_secret"] == true && home.ok(&["keys", "reveal", k["id"].as_str().unwrap()]).trim() == secret
-            }
-        });
-        assert!(usable, "{point}: {lineage:?}");
-        let unknown = lineage.iter().filter(|(id, _)| *id != old && key(&home, id).is_null()).count();
-        assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {lineage:?}");
-
-        let list = home.json(&["rotations", "list", "--json"]);
-        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
-        let id = rotation["id"].as_str().unwrap();
-        let resumed = home.run(&["rotations", "resume", id]);
-        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
-        let after = home.json(&["rotations", "show", id, "--json"]);
-        assert_eq!(after["state"], "done", "{point}: {after}");
-        let new = after["new_external_id"].as_str().unwrap().to_owned();
-        let lineage = org(&|k| k.name == name || k.name == format!("{name} (rotated)"));
-        assert_eq!(lineage.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), vec![new], "{point}");
-        let at = format!(
-            "{} ({})",
-            rotation["step"].as_str().unwrap(),
-            if rotation["step_done"] == true { "done" } else { "begun" }
-        );
-        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+        let (new, line) =
+            crash_and_resume(&home, &old, point, || assert_a_working_key_is_held(&home, point, &old, &lineage()));
+        assert_eq!(lineage().into_iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![new], "{point}");
+        matrix.push(line);
     }
     eprintln!("datadog crash matrix:\n  {}", matrix.join("\n  "));
 }

@@ -4,10 +4,10 @@
 //! `keyward` killed with SIGKILL after every step is resumed to the end. What the tests compare
 //! with is moto's own state (`MotoEstate::api_keys`), values included.
 
-use std::os::unix::process::ExitStatusExt;
-
 use keyward_tests::{Home, MotoEstate};
 use serde_json::Value;
+
+use super::rotation::{CRASH_POINTS, crash_and_resume, key, stderr};
 
 /// Where `estate.py --apigateway-rotation` puts the keys to rotate.
 const REGION: &str = "us-east-1";
@@ -36,12 +36,6 @@ fn to_rotate(moto: &MotoEstate) -> Vec<(String, String, Vec<String>)> {
         .collect()
 }
 
-/// Keyward's key (from `keys list --all`) with this provider id.
-fn key(home: &Home, external_id: &str) -> Value {
-    let all = home.json(&["keys", "list", "--json", "--all"]);
-    all.as_array().unwrap().iter().find(|k| k["external_id"] == external_id).cloned().unwrap_or(Value::Null)
-}
-
 /// The secret the vault holds for the key with this provider id.
 fn revealed(home: &Home, external_id: &str) -> String {
     home.ok(&["keys", "reveal", key(home, external_id)["id"].as_str().unwrap()]).trim().to_owned()
@@ -63,10 +57,6 @@ fn lineage(moto: &mut MotoEstate, name: &str) -> Vec<Value> {
 
 fn plans(k: &Value) -> Vec<String> {
     k["plans"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 // case: aws_apigateway:create aws_apigateway:disable aws_apigateway:delete
@@ -149,53 +139,28 @@ fn an_api_gateway_key_is_rotated_into_its_usage_plans_and_an_abort_brings_the_ol
 /// left, in the old key's usage plans.
 #[test]
 fn an_api_gateway_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end() {
-    const POINTS: &[&str] = &[
-        "create:begin",
-        "create:called",
-        "create:done",
-        "verify:begin",
-        "verify:done",
-        "handover:begin",
-        "handover:done",
-        "disable:begin",
-        "disable:done",
-        "grace:begin",
-        "delete:begin",
-        "delete:done",
-    ];
-    let (mut moto, home) = estate(POINTS.len());
+    let (mut moto, home) = estate(CRASH_POINTS.len());
     let mut matrix = Vec::new();
-    for (point, (old, name, old_plans)) in POINTS.iter().zip(to_rotate(&moto)) {
-        let old_id = key(&home, &old)["id"].as_str().unwrap().to_owned();
-        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
-        crashing.env("KEYWARD_ROTATION_CRASH", point);
-        let out = crashing.output().unwrap();
-        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
-
-        let held = lineage(&mut moto, &name);
-        let usable = held.iter().any(|k| {
-            let id = k["external_id"].as_str().unwrap();
-            k["enabled"] == true
-                && (id == old || {
-                    let v = key(&home, id);
-                    v["has_secret"] == true && v["removed_at"].is_null() && revealed(&home, id) == k["value"]
+    for (point, (old, name, old_plans)) in CRASH_POINTS.iter().zip(to_rotate(&moto)) {
+        let (new, line) = crash_and_resume(&home, &old, point, || {
+            let held = lineage(&mut moto, &name);
+            let usable = held.iter().any(|k| {
+                let id = k["external_id"].as_str().unwrap();
+                k["enabled"] == true
+                    && (id == old || {
+                        let v = key(&home, id);
+                        v["has_secret"] == true && v["removed_at"].is_null() && revealed(&home, id) == k["value"]
+                    })
+            });
+            assert!(usable, "{point}: no enabled key whose secret is held: {held:?}");
+            let unknown = held
+                .iter()
+                .filter(|k| {
+                    k["external_id"] != old.as_str() && key(&home, k["external_id"].as_str().unwrap()).is_null()
                 })
+                .count();
+            assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {held:?}");
         });
-        assert!(usable, "{point}: no enabled key whose secret is held: {held:?}");
-        let unknown = held
-            .iter()
-            .filter(|k| k["external_id"] != old.as_str() && key(&home, k["external_id"].as_str().unwrap()).is_null())
-            .count();
-        assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {held:?}");
-
-        let list = home.json(&["rotations", "list", "--json"]);
-        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
-        let id = rotation["id"].as_str().unwrap();
-        let resumed = home.run(&["rotations", "resume", id]);
-        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
-        let after = home.json(&["rotations", "show", id, "--json"]);
-        assert_eq!(after["state"], "done", "{point}: {after}");
-        let new = after["new_external_id"].as_str().unwrap().to_owned();
         let held = lineage(&mut moto, &name);
         assert_eq!(
             held.iter().map(|k| k["external_id"].as_str().unwrap()).collect::<Vec<_>>(),
@@ -206,12 +171,7 @@ fn an_api_gateway_rotation_killed_after_any_step_keeps_a_working_key_and_resumes
         assert_eq!(plans(&held[0]), old_plans, "{point}");
         assert_eq!(revealed(&home, &new), held[0]["value"].as_str().unwrap(), "{point}");
         assert!(key(&home, &old)["removed_at"].is_string(), "{point}");
-        let at = format!(
-            "{} ({})",
-            rotation["step"].as_str().unwrap(),
-            if rotation["step_done"] == true { "done" } else { "begun" }
-        );
-        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+        matrix.push(line);
     }
     eprintln!("api gateway crash matrix:\n  {}", matrix.join("\n  "));
     let synced = home.ok(&["sync"]);

@@ -3,14 +3,12 @@
 //! the 409 Atlas answers to creates too close together, the seven-day cut a new secret gives
 //! the others, and a real `keyward` killed with SIGKILL at every point and resumed.
 
-use std::os::unix::process::ExitStatusExt;
-
 use chrono::{Duration, Utc};
 use keyward_fakes::atlas::{SaSecret, State};
 use keyward_fakes::estate::{ATLAS_ORG, Estate};
 use keyward_tests::Home;
 
-use super::rotation::{key, stderr};
+use super::rotation::{assert_a_working_key_is_held, crash_and_resume, crash_points_without_disable, key, stderr};
 
 /// The stand-in with `keys` keys, its service accounts reshaped by `prepare`, connected as
 /// `atlas` with its API key, and synced.
@@ -126,57 +124,20 @@ fn an_atlas_service_account_secret_is_rotated_within_the_two_secret_limit() {
 /// time, then resumed to the end. (Atlas cannot disable a secret.)
 #[test]
 fn an_atlas_rotation_killed_after_any_step_keeps_a_working_secret_and_resumes_to_the_end() {
-    const POINTS: &[&str] = &[
-        "create:begin",
-        "create:called",
-        "create:done",
-        "verify:begin",
-        "verify:done",
-        "handover:begin",
-        "handover:done",
-        "grace:begin",
-        "delete:begin",
-        "delete:done",
-    ];
+    let points = crash_points_without_disable();
     let (_rt, estate, home) = atlas_estate(100, &shaped);
     let accounts = estate.atlas.provider().state.lock().unwrap().service_accounts.len();
-    assert!(accounts >= POINTS.len() + 3, "{accounts} service accounts");
+    assert!(accounts >= points.len() + 3, "{accounts} service accounts");
     let mut matrix = Vec::new();
-    for (point, index) in POINTS.iter().zip(3..) {
+    for (point, index) in points.iter().zip(3..) {
         let old = secrets_of(&estate, index)[0].0.clone();
-        let old_id = id_of(&home, &old);
-        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
-        crashing.env("KEYWARD_ROTATION_CRASH", point);
-        let out = crashing.output().unwrap();
-        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+        let held = || secrets_of(&estate, index).into_iter().map(|(id, value, _)| (id, value)).collect::<Vec<_>>();
         // The account holds a working secret whose value is held: the old one, or the new one
         // sealed with the value Atlas made; no secret but an unrecorded create's is unknown.
-        let now = secrets_of(&estate, index);
-        let usable = now.iter().any(|(id, value, _)| {
-            *id == old || {
-                let k = key(&home, id);
-                k["has_secret"] == true && home.ok(&["keys", "reveal", k["id"].as_str().unwrap()]).trim() == value
-            }
-        });
-        assert!(usable, "{point}: {now:?}");
-        let unknown = now.iter().filter(|(id, _, _)| *id != old && key(&home, id).is_null()).count();
-        assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {now:?}");
-
-        let list = home.json(&["rotations", "list", "--json"]);
-        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
-        let id = rotation["id"].as_str().unwrap();
-        let resumed = home.run(&["rotations", "resume", id]);
-        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
-        let after = home.json(&["rotations", "show", id, "--json"]);
-        assert_eq!(after["state"], "done", "{point}: {after}");
-        let new = after["new_external_id"].as_str().unwrap().to_owned();
-        assert_eq!(secrets_of(&estate, index).into_iter().map(|s| s.0).collect::<Vec<_>>(), vec![new], "{point}");
-        let at = format!(
-            "{} ({})",
-            rotation["step"].as_str().unwrap(),
-            if rotation["step_done"] == true { "done" } else { "begun" }
-        );
-        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+        let (new, line) =
+            crash_and_resume(&home, &old, point, || assert_a_working_key_is_held(&home, point, &old, &held()));
+        assert_eq!(held().into_iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![new], "{point}");
+        matrix.push(line);
     }
     eprintln!("atlas crash matrix:\n  {}", matrix.join("\n  "));
 }

@@ -3,14 +3,12 @@
 //! user's user key, shown only truncated; the connector's own key), the original license key
 //! New Relic never deletes, and a real `keyward` killed with SIGKILL at every point and resumed.
 
-use std::os::unix::process::ExitStatusExt;
-
 use chrono::Utc;
 use keyward_fakes::estate::Estate;
 use keyward_fakes::newrelic::Key;
 use keyward_tests::Home;
 
-use super::rotation::{key, stderr};
+use super::rotation::{assert_a_working_key_is_held, crash_and_resume, crash_points_without_disable, key, stderr};
 
 /// The stand-in with `keys` keys, connected as `nr` (the connector's user is an admin) and synced.
 fn newrelic_estate(keys: usize) -> (tokio::runtime::Runtime, Estate, Home) {
@@ -118,24 +116,13 @@ fn new_relic_user_and_ingest_keys_are_rotated_and_the_original_license_key_is_ke
 /// checked each time, then resumed to the end. (New Relic cannot disable a key.)
 #[test]
 fn a_new_relic_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_the_end() {
-    const POINTS: &[&str] = &[
-        "create:begin",
-        "create:called",
-        "create:done",
-        "verify:begin",
-        "verify:done",
-        "handover:begin",
-        "handover:done",
-        "grace:begin",
-        "delete:begin",
-        "delete:done",
-    ];
+    let points = crash_points_without_disable();
     let (_rt, estate, home) = newrelic_estate(60);
     let connector = estate.newrelic_credentials.get("api_key").to_owned();
     let candidates = keys_where(&estate, &|k, me| {
         (k.key_type == "INGEST" && !k.original) || (k.user_id == Some(me) && k.secret != connector)
     });
-    assert!(candidates.len() >= POINTS.len(), "{} keys to rotate", candidates.len());
+    assert!(candidates.len() >= points.len(), "{} keys to rotate", candidates.len());
     let lineage = |name: &str| {
         keys_where(&estate, &|k, _| k.name == name || k.name == format!("{name} (rotated)"))
             .into_iter()
@@ -143,40 +130,13 @@ fn a_new_relic_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to
             .collect::<Vec<_>>()
     };
     let mut matrix = Vec::new();
-    for (point, (old, name, _)) in POINTS.iter().zip(candidates) {
-        let old_id = id_of(&home, &old);
-        let mut crashing = home.command(&["rotate", &old_id, "--yes", "--grace", "0"]);
-        crashing.env("KEYWARD_ROTATION_CRASH", point);
-        let out = crashing.output().unwrap();
-        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {}", stderr(&out));
+    for (point, (old, name, _)) in points.iter().zip(candidates) {
         // New Relic holds a working key whose secret is held: the old one, or the new one sealed
         // in the vault with the value New Relic made; no key but an unrecorded create's is unknown.
-        let now = lineage(&name);
-        let usable = now.iter().any(|(id, secret)| {
-            *id == old || {
-                let k = key(&home, id);
-                k["has_secret"] == true && home.ok(&["keys", "reveal", k["id"].as_str().unwrap()]).trim() == secret
-            }
-        });
-        assert!(usable, "{point}: {now:?}");
-        let unknown = now.iter().filter(|(id, _)| *id != old && key(&home, id).is_null()).count();
-        assert_eq!(unknown, usize::from(*point == "create:called"), "{point}: {now:?}");
-
-        let list = home.json(&["rotations", "list", "--json"]);
-        let rotation = list.as_array().unwrap().iter().find(|r| r["key_id"] == old_id.as_str()).unwrap().clone();
-        let id = rotation["id"].as_str().unwrap();
-        let resumed = home.run(&["rotations", "resume", id]);
-        assert!(resumed.status.success(), "{point}: resume: {}", stderr(&resumed));
-        let after = home.json(&["rotations", "show", id, "--json"]);
-        assert_eq!(after["state"], "done", "{point}: {after}");
-        let new = after["new_external_id"].as_str().unwrap().to_owned();
+        let (new, line) =
+            crash_and_resume(&home, &old, point, || assert_a_working_key_is_held(&home, point, &old, &lineage(&name)));
         assert_eq!(lineage(&name).into_iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![new], "{point}");
-        let at = format!(
-            "{} ({})",
-            rotation["step"].as_str().unwrap(),
-            if rotation["step_done"] == true { "done" } else { "begun" }
-        );
-        matrix.push(format!("{point}: journal at {at} → resumed to done"));
+        matrix.push(line);
     }
     eprintln!("new relic crash matrix:\n  {}", matrix.join("\n  "));
 }
