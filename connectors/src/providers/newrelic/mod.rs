@@ -138,16 +138,24 @@ impl NewRelic {
         if let Some(a) = account {
             scope["accountIds"] = json!([a]);
         }
+        self.search("keySearch", KEY_SEARCH, json!({"types": [types], "scope": scope})).await
+    }
+
+    /// Every page of a `keySearch` with `query`.
+    async fn search(&self, what: &str, document: &str, query: Value) -> Result<Vec<Value>, ConnectorError> {
         let mut cursor: Option<String> = None;
         let mut keys = Vec::new();
         loop {
-            let vars = json!({"query": {"types": [types], "scope": scope}, "cursor": cursor});
-            let v = self.graphql("keySearch", KEY_SEARCH, vars).await?;
+            let v = self.graphql(what, document, json!({"query": query, "cursor": cursor})).await?;
             let result = v
                 .pointer("/data/actor/apiAccess/keySearch")
                 .ok_or_else(|| ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: no result"))?;
             keys.extend(result["keys"].as_array().cloned().unwrap_or_default());
-            cursor = result["nextCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned);
+            let next = result["nextCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned);
+            if next.is_some() && next == cursor {
+                return Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: the same cursor twice"));
+            }
+            cursor = next;
             if cursor.is_none() {
                 return Ok(keys);
             }

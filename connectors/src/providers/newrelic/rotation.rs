@@ -147,27 +147,6 @@ impl NewRelic {
         })
     }
 
-    /// Every page of a `keySearch` with `query`.
-    async fn search(&self, what: &str, document: &str, query: Value) -> Result<Vec<Value>, ConnectorError> {
-        let mut cursor: Option<String> = None;
-        let mut keys = Vec::new();
-        loop {
-            let v = self.graphql(what, document, json!({"query": query, "cursor": cursor})).await?;
-            let result = v
-                .pointer("/data/actor/apiAccess/keySearch")
-                .ok_or_else(|| ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: no result"))?;
-            keys.extend(result["keys"].as_array().cloned().unwrap_or_default());
-            let next = result["nextCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned);
-            if next.is_some() && next == cursor {
-                return Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "keySearch: the same cursor twice"));
-            }
-            cursor = next;
-            if cursor.is_none() {
-                return Ok(keys);
-            }
-        }
-    }
-
     /// Whether `key` is an ingest key of type LICENSE (an account's original key is one).
     async fn is_license(&self, key: &KeyRef) -> Result<bool, ConnectorError> {
         Ok(self.facts(key).await?.ingest_type.as_deref() == Some("LICENSE"))
