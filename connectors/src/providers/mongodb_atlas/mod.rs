@@ -151,23 +151,30 @@ impl Atlas {
     }
 
     async fn token(&self, client_id: &str, client_secret: &Secret) -> Result<Secret, ConnectorError> {
+        let r = self.ask_token(client_id, client_secret, &[]).await?;
+        let body: Value = r.json(PROVIDER_ID)?;
+        body["access_token"].as_str().map(Secret::from).ok_or_else(|| {
+            ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "token response without access_token")
+        })
+    }
+
+    /// `POST /api/oauth/token` with a service account's id and secret (client credentials);
+    /// statuses in `accepting` come back as answers. The secret and its Basic form are scrubbed
+    /// from errors.
+    async fn ask_token(&self, client_id: &str, secret: &Secret, accepting: &[u16]) -> Result<Response, ConnectorError> {
         let url = format!("{}/api/oauth/token", self.base);
-        let pair = zeroize::Zeroizing::new(format!("{client_id}:{}", client_secret.expose()));
+        let pair = zeroize::Zeroizing::new(format!("{client_id}:{}", secret.expose()));
         let basic = Secret::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
-        let r = self
-            .http
-            .send("POST /api/oauth/token", |c| {
+        self.http
+            .scrubbing(&[secret.expose(), basic.expose()])?
+            .send_accepting("POST /api/oauth/token", accepting, |c| {
                 c.post(&url)
                     .header("Authorization", http::credential_with(&basic, "Basic "))
                     .header("Accept", "application/json")
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .body("grant_type=client_credentials")
             })
-            .await?;
-        let body: Value = r.json(PROVIDER_ID)?;
-        body["access_token"].as_str().map(Secret::from).ok_or_else(|| {
-            ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "token response without access_token")
-        })
+            .await
     }
 
     /// One GET, answering the Digest challenge (again when the nonce went stale).

@@ -10,13 +10,11 @@
 //! Programmatic API keys are not rotated: Atlas gives them no creation date, so a key an
 //! interrupted create left could not be told from one a person made meanwhile.
 
-use base64::Engine;
 use chrono::Utc;
 use keyward_secret::Secret;
 use serde_json::{Value, json};
 
 use super::{Atlas, AtlasAuth, PROVIDER_ID, V_SERVICE_ACCOUNTS};
-use crate::http;
 use crate::liveness::Liveness;
 use crate::providers::{BoxFuture, Created, HeldKey, KeyRef, Rotator};
 use crate::{ConnectorError, ErrorKind, time_of};
@@ -138,20 +136,7 @@ impl Rotator for Atlas {
     ) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
         Box::pin(async move {
             let account = self.account_holding(old).await?;
-            let pair = zeroize::Zeroizing::new(format!("{}:{}", account.client_id, secret.expose()));
-            let basic = Secret::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
-            let url = format!("{}/api/oauth/token", self.base);
-            let r = self
-                .http
-                .scrubbing(&[secret.expose(), basic.expose()])?
-                .send_accepting("POST /api/oauth/token", &[400, 401], |c| {
-                    c.post(&url)
-                        .header("Authorization", http::credential_with(&basic, "Basic "))
-                        .header("Accept", "application/json")
-                        .header("Content-Type", "application/x-www-form-urlencoded")
-                        .body("grant_type=client_credentials")
-                })
-                .await?;
+            let r = self.ask_token(&account.client_id, secret, &[400, 401]).await?;
             let token: Option<String> = (r.status == 200)
                 .then(|| r.json::<Value>(PROVIDER_ID).ok())
                 .flatten()
