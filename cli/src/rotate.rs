@@ -19,9 +19,9 @@ pub struct RotateArgs {
     #[arg(long)]
     pub yes: bool,
     /// How long the old key stays (disabled where the provider can) before it is deleted:
-    /// 24h, 90m, 7d, 30s or 0
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub grace: String,
+    /// 24h, 90m, 7d, 30s or 0 [default: the policy's rotation_grace_hours, 24h unless changed]
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
     /// When the owner already holds the most keys the provider allows and the other one is
     /// inactive, delete that inactive key first (never an active one)
     #[arg(long)]
@@ -64,6 +64,16 @@ pub enum RotationsCmd {
         /// The rotation's id
         id: String,
     },
+    /// The keys the policy (`auto`, `rotate_after_days`) says are due for rotation, and what the
+    /// scheduled `rotations` job does with each
+    Due {
+        /// Do it now, as the scheduled job would: finish grace periods, propose, rotate
+        #[arg(long)]
+        run: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn say(line: &str) {
@@ -71,12 +81,16 @@ fn say(line: &str) {
 }
 
 pub fn rotate(home: &Home, args: RotateArgs) -> anyhow::Result<()> {
+    let grace = args.grace.as_deref().map(api::parse_duration).transpose()?;
+    let mut vault = crate::open(home)?;
     let opts = RotationOptions {
-        grace: api::parse_duration(&args.grace)?,
+        grace: match grace {
+            Some(g) => g,
+            None => api::policy_grace(home, &vault, &args.key)?,
+        },
         delete_inactive: args.delete_inactive,
         hook: args.hook.clone(),
     };
-    let mut vault = crate::open(home)?;
     let runtime = crate::runtime()?;
     if let Some(steps) = api::rotation_guide(&vault, &args.key)? {
         return by_hand(&mut vault, &runtime, &args, &steps);
@@ -296,6 +310,32 @@ pub fn rotations(home: &Home, cmd: RotationsCmd) -> anyhow::Result<()> {
             let mut vault = crate::open(home)?;
             let r = crate::runtime()?.block_on(api::abort_rotation(&mut vault, &id, &say))?;
             println!("{}", summary(&r));
+        }
+        RotationsCmd::Due { run: true, json: _ } => {
+            let mut vault = crate::open(home)?;
+            println!("{}", crate::runtime()?.block_on(api::rotations_job(home, &mut vault, None))?);
+        }
+        RotationsCmd::Due { run: false, json } => {
+            let vault = crate::open(home)?;
+            let due = api::due_rotations(home, &vault)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&due)?);
+            } else if due.is_empty() {
+                println!("No key is due for rotation under the policy's `auto` (see `keyward policy show`).");
+            } else {
+                println!("{:<36}  {:<14}  {:>5}  {:<8}  {:<8}  WHY", "KEY", "PROVIDER", "DAYS", "AUTO", "NEXT RUN");
+                for d in &due {
+                    println!(
+                        "{:<36}  {:<14}  {:>5}  {:<8}  {:<8}  {}",
+                        terminal_safe(&d.key_id),
+                        terminal_safe(&d.provider),
+                        d.age_days,
+                        d.auto,
+                        d.action,
+                        terminal_safe(&d.why)
+                    );
+                }
+            }
         }
     }
     Ok(())

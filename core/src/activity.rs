@@ -279,7 +279,8 @@ mod tests {
             &v,
             "UPDATE activity SET subject = 'nobody' WHERE id = 2;
              ALTER TABLE activity DROP COLUMN mac; ALTER TABLE vault_meta DROP COLUMN recovery_master;
-             DROP TABLE leases; DROP TABLE rotation_events; DROP TABLE rotation_handovers; DROP TABLE rotations;
+             DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
+             DROP TABLE rotations;
              PRAGMA user_version = 5;",
         );
         drop(v);
@@ -302,7 +303,8 @@ mod tests {
              INSERT INTO activity (at, action, provider, subject, outcome) VALUES
                ('2026-11-01T00:00:00.000Z', 'verify', 'datadog', 's1', 'live'),
                ('2026-11-01T00:00:01.000Z', 'verify', 'fastly', 's2', 'rejected');
-             DROP TABLE leases; DROP TABLE rotation_events; DROP TABLE rotation_handovers; DROP TABLE rotations;
+             DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
+             DROP TABLE rotations;
              PRAGMA user_version = 5;",
         );
         drop(v);

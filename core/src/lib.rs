@@ -31,6 +31,7 @@ macro_rules! behind_api {
 behind_api!(
     activity,
     audit,
+    auto_rotation,
     connector,
     crypto,
     demo,

@@ -43,11 +43,18 @@ fn checkable(p: &Provider) -> Option<&'static str> {
     }
 }
 
+/// Whether `key` is rotated by hand: registered by hand, or of a kind Keyward cannot make (a
+/// provider this build does not know counts as by hand).
+pub fn rotated_by_hand(key: &ApiKey) -> bool {
+    let by_api = providers::get(&key.provider)
+        .is_some_and(|p| p.rotation.kinds.contains(&key.kind.as_deref().unwrap_or_default()));
+    !by_api || key.account == MANUAL_ACCOUNT
+}
+
 /// The steps of rotating `key` by hand, or `None` when Keyward rotates it itself.
 pub fn guide(vault: &Vault, key: &ApiKey) -> Result<Option<Vec<String>>, Error> {
     let p = provider_of(key)?;
-    let by_api = p.rotation.kinds.contains(&key.kind.as_deref().unwrap_or_default());
-    if by_api && key.account != MANUAL_ACCOUNT {
+    if !rotated_by_hand(key) {
         return Ok(None);
     }
     let make = p.rotation.by_hand.unwrap_or("in the provider's console");

@@ -431,6 +431,7 @@ pub fn payload(kind: &str, n: &Notification, delivery: &str, now: DateTime<Utc>)
         "sent_at": time::to_string(now),
         "subject": n.subject,
         "title": n.title,
+        "body": n.body,
         "severity": n.severity,
         "findings": n.findings.iter().map(|f| json!({
             "id": f.id, "rule_id": f.rule_id, "severity": f.severity, "state": f.state, "title": f.title,

@@ -117,7 +117,8 @@ pub enum Job {
     Audit,
     /// Scan this machine for keys (the default locations and configured folders), then audit.
     Scan,
-    /// Finish the rotations whose grace period is over (delete their old keys).
+    /// Finish the rotations whose grace period is over (delete their old keys), then propose or
+    /// start the ones the policy says are due.
     Rotations,
 }
 
@@ -749,7 +750,7 @@ impl Host for VaultHost {
                         crate::api::audit_and_notify(&self.home, &mut vault, Utc::now(), desktop, self.retry).await
                     }
                     Job::Scan => crate::api::scan_and_notify(&self.home, &mut vault, desktop, self.retry).await,
-                    Job::Rotations => crate::api::finish_rotations_job(&mut vault, desktop).await,
+                    Job::Rotations => crate::api::rotations_job(&self.home, &mut vault, desktop).await,
                 }
             };
             tokio::select! {

@@ -17,5 +17,6 @@ mod rotation_apigateway;
 mod rotation_atlas;
 mod rotation_by_hand;
 mod rotation_newrelic;
+mod rotation_policy;
 mod scan;
 mod secrets;

@@ -61,7 +61,7 @@ pub(crate) fn stderr(out: &std::process::Output) -> String {
 
 /// The Datadog stand-in with `keys` keys of each kind, its connector's key allowed to create and
 /// delete API keys, connected as `dd` and synced. (The runtime serves the stand-in: keep it.)
-fn datadog_estate(keys: usize) -> (tokio::runtime::Runtime, keyward_fakes::estate::Estate, Home) {
+pub(crate) fn datadog_estate(keys: usize) -> (tokio::runtime::Runtime, keyward_fakes::estate::Estate, Home) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), keys)).unwrap();
     estate.datadog.provider().permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);

@@ -182,16 +182,39 @@ pub async fn rotate(
     opts: &RotationOptions,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<RotationView, Error> {
+    rotate_telling(vault, key_id, opts, progress).await.0
+}
+
+/// [`rotate`], with what was told (nothing when the rotation never began).
+async fn rotate_telling(
+    vault: &mut Vault,
+    key_id: &str,
+    opts: &RotationOptions,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> (Result<RotationView, Error>, Vec<crate::notify::Notification>) {
     let started = rotation::start(vault, key_id, opts, progress).await;
     // Begun, whatever came of it: the rotation under way on the key, or the one just ended.
     let id = match &started {
         Ok(id) => Some(id.clone()),
-        Err(_) => journal::unfinished_of_key(vault.conn(), key_id)?.map(|r| r.id),
+        Err(_) => match journal::unfinished_of_key(vault.conn(), key_id) {
+            Ok(r) => r.map(|r| r.id),
+            Err(e) => return (Err(e), Vec::new()),
+        },
     };
-    if let Some(id) = &id {
-        tell(vault, id, true, None).await;
-    }
-    rotation_by_id(vault, &started?)
+    let told = match &id {
+        Some(id) => tell(vault, id, true, None).await,
+        None => Vec::new(),
+    };
+    (started.and_then(|id| rotation_by_id(vault, &id)), told)
+}
+
+/// The grace period the policy gives rotations of `key_id` (`rotation_grace_hours`, 24 h by
+/// default): what `keyward rotate` uses without `--grace`.
+pub fn policy_grace(home: &super::Home, vault: &Vault, key_id: &str) -> Result<Duration, Error> {
+    let key = crate::inventory::get(vault, key_id)?;
+    let in_force = crate::policy::load(home.dir(), vault, chrono::Utc::now())?;
+    let hours = in_force.policy.thresholds(&key.provider, &key.tags).rotation_grace_hours;
+    Ok(Duration::from_secs(u64::try_from(hours).unwrap_or(0) * 3_600))
 }
 
 /// Resumes a rotation: after a crash or a failure, or to finish it after its grace period.
@@ -322,33 +345,185 @@ async fn tell(vault: &mut Vault, id: &str, begun: bool, before: Option<&str>) ->
     notes
 }
 
-/// The scheduler's `rotations` job: finishes what is due, and says how it went. A rotation that
-/// fails stays where it was (its journal says why) and fails the run, so `schedule list` shows it.
-pub(crate) async fn finish_rotations_job(
+/// A key the policy says is due for rotation, and what the next scheduled run does with it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct DueRotationView {
+    /// Keyward's id of the key.
+    pub key_id: String,
+    /// Its name.
+    pub name: String,
+    /// Provider id.
+    pub provider: String,
+    /// The connector's name.
+    pub account: String,
+    /// Its owner at the provider.
+    pub owner: Option<String>,
+    /// The provider's id of the key.
+    pub external_id: Option<String>,
+    /// Its age in days.
+    pub age_days: i64,
+    /// The policy's `rotate_after_days` for it.
+    pub rotate_after_days: i64,
+    /// The policy's `auto` for it.
+    #[cfg_attr(feature = "bindings", ts(type = "\"propose\" | \"on\""))]
+    pub auto: String,
+    /// The grace period a scheduled rotation gives it, in hours.
+    pub grace_hours: u64,
+    /// Whether the user makes its successor (Keyward cannot).
+    pub by_hand: bool,
+    /// When the scheduler proposed it (RFC 3339), if it did.
+    pub proposed_at: Option<String>,
+    /// What the next run does: `rotate`, `propose` or `wait`.
+    #[cfg_attr(feature = "bindings", ts(type = "\"rotate\" | \"propose\" | \"wait\""))]
+    pub action: String,
+    /// Why, in words (empty when it is simply what the policy says).
+    pub why: String,
+    /// The files the sweep saw it in (what a rotation hands the new key over to, or leaves to you).
+    pub consumers: Vec<String>,
+}
+
+/// Every key the policy in force says is due for rotation, oldest first, with what the next run
+/// of the scheduled `rotations` job does with it (nothing is changed).
+pub fn due_rotations(home: &super::Home, vault: &Vault) -> Result<Vec<DueRotationView>, Error> {
+    let in_force = crate::policy::load(home.dir(), vault, chrono::Utc::now())?;
+    let due = crate::auto_rotation::due(vault, &in_force.policy, chrono::Utc::now())?;
+    due.into_iter().map(|d| due_view(vault, d)).collect()
+}
+
+fn due_view(vault: &Vault, d: crate::auto_rotation::Due) -> Result<DueRotationView, Error> {
+    use crate::auto_rotation::Action;
+    let consumers =
+        crate::exposure::consumers(vault, &d.key.id)?.into_iter().map(|e| e.path.display().to_string()).collect();
+    let (action, why) = match d.action {
+        Action::Rotate => ("rotate", String::new()),
+        Action::Propose(why) => ("propose", why.unwrap_or_default()),
+        Action::Wait(why) => ("wait", why),
+    };
+    Ok(DueRotationView {
+        key_id: d.key.id,
+        name: d.key.name,
+        provider: d.key.provider,
+        account: d.key.account,
+        owner: d.key.owner,
+        external_id: d.key.external_id,
+        age_days: d.age_days,
+        rotate_after_days: d.after_days,
+        auto: d.auto.as_str().to_owned(),
+        grace_hours: d.grace.as_secs() / 3_600,
+        by_hand: d.by_hand,
+        proposed_at: d.proposed_at.map(crate::time::to_string),
+        action: action.to_owned(),
+        why,
+        consumers,
+    })
+}
+
+/// The notification proposing to rotate `d` (`why`: why Keyward does not simply rotate it).
+fn proposal(d: &DueRotationView, why: Option<&str>) -> crate::notify::Notification {
+    let owner = d.owner.as_deref().map(|o| format!(" (owner {o})")).unwrap_or_default();
+    let id = d.external_id.as_deref().unwrap_or(&d.name);
+    let how = if d.by_hand {
+        format!("Rotate it by hand: `keyward rotate {} --dry-run` lists the steps.", d.key_id)
+    } else {
+        format!("`keyward rotate {}` makes a new key, checks it and hands it over", d.key_id)
+            + &match d.consumers.as_slice() {
+                [] => ". No file is known to use it.".to_owned(),
+                places if places.len() <= 5 => format!(" to: {}.", places.join(", ")),
+                places => format!(" to: {} and {} more.", places[..5].join(", "), places.len() - 5),
+            }
+    };
+    let why = why.map(|w| format!(" Keyward did not rotate it itself: {w}.")).unwrap_or_default();
+    crate::notify::Notification {
+        event: "rotation.proposed".into(),
+        subject: d.name.clone(),
+        title: format!("{} key {id} is due for rotation{owner}", d.provider),
+        body: format!(
+            "{} is {} days old (policy: rotate after {} days).{why} {how}",
+            d.name, d.age_days, d.rotate_after_days
+        ),
+        severity: "medium".into(),
+        findings: Vec::new(),
+    }
+}
+
+/// What one run of the scheduled `rotations` job did.
+#[derive(Debug, Default)]
+struct JobRun {
+    finished: Vec<(String, Result<RotationView, Error>)>,
+    rotated: Vec<(String, Result<RotationView, Error>)>,
+    proposed: usize,
+    told: Vec<crate::notify::Notification>,
+}
+
+/// The scheduler's `rotations` job: finishes the rotations whose grace period is over, then
+/// proposes or starts the rotations the policy says are due ([`crate::auto_rotation`]), and says
+/// how it went. A rotation that fails stays where it was (its journal says why) and fails the
+/// run, so `schedule list` shows it.
+pub async fn rotations_job(
+    home: &super::Home,
     vault: &mut Vault,
     desktop: Option<super::DesktopNotifier<'_>>,
 ) -> Result<String, Error> {
-    let (outcomes, told) = finish_due_telling(vault).await?;
+    let (finished, mut told) = finish_due_telling(vault).await?;
+    let mut run = JobRun { finished, ..JobRun::default() };
+    let in_force = crate::policy::load(home.dir(), vault, chrono::Utc::now())?;
+    for d in crate::auto_rotation::due(vault, &in_force.policy, chrono::Utc::now())? {
+        let (auto, grace) = (d.auto, d.grace);
+        let view = due_view(vault, d.clone())?;
+        let why = match d.action {
+            crate::auto_rotation::Action::Wait(_) => continue,
+            crate::auto_rotation::Action::Propose(why) => why,
+            crate::auto_rotation::Action::Rotate => {
+                let opts = RotationOptions { grace, delete_inactive: false, hook: None };
+                let log = |line: &str| tracing::info!(key = %view.key_id, "{line}");
+                let (r, notes) = rotate_telling(vault, &view.key_id, &opts, &log).await;
+                told.extend(notes);
+                match r {
+                    // Refused before it began (a limit, the connector's own key): said once.
+                    Err(e) if journal::last_of_key(vault.conn(), &view.key_id)?.is_none() => Some(e.to_string()),
+                    r => {
+                        run.rotated.push((view.key_id.clone(), r));
+                        continue;
+                    }
+                }
+            }
+        };
+        let note = proposal(&view, why.as_deref());
+        crate::auto_rotation::record_proposal(vault, &view.key_id, auto, &note.body)?;
+        if let Err(e) = crate::notify::deliver(vault, std::slice::from_ref(&note), Default::default()).await {
+            tracing::warn!(key = %view.key_id, error = %e, "a rotation proposal could not be sent");
+        }
+        crate::activity::record(
+            vault,
+            crate::activity::Entry::new("rotation.proposed", "ok")
+                .provider(&view.provider)
+                .subject(&view.key_id)
+                .detail(note.title.clone()),
+        );
+        told.push(note);
+        run.proposed += 1;
+    }
+    run.told = told;
     if let Some(show) = desktop.filter(|_| crate::notify::preferences(vault).map(|p| p.desktop).unwrap_or(true)) {
-        for n in &told {
+        for n in &run.told {
             if let Err(e) = show(n) {
                 tracing::warn!(error = %e, "a rotation notification could not be shown");
             }
         }
     }
-    let failed: Vec<String> =
-        outcomes.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| format!("rotation {id}: {e}"))).collect();
+    let failed: Vec<String> = run
+        .finished
+        .iter()
+        .chain(&run.rotated)
+        .filter_map(|(id, r)| r.as_ref().err().map(|e| format!("{id}: {e}")))
+        .collect();
+    let said =
+        format!("{} rotations finished, {} started, {} proposed", run.finished.len(), run.rotated.len(), run.proposed);
     if let Some(first) = failed.first() {
-        return Err(Error::Conflict(format!(
-            "{} of {} rotations could not be finished; {first}",
-            failed.len(),
-            outcomes.len()
-        )));
+        return Err(Error::Conflict(format!("{said}; {} failed, first {first}", failed.len())));
     }
-    Ok(match outcomes.len() {
-        0 => "no rotation due".to_owned(),
-        n => format!("{n} rotations finished"),
-    })
+    Ok(said)
 }
 
 /// Every rotation, newest first (without journals).

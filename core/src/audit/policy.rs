@@ -1,5 +1,5 @@
 //! The audit policy: the days the age rules measure against (per provider, tightened per tag),
-//! which rules run, and severity and weight overrides.
+//! which rules run, severity and weight overrides, and when the scheduler rotates keys itself.
 //!
 //! A policy is TOML the user edits (`policy.toml` in the Keyward home, or from the app). It is
 //! parsed strictly: an unknown table, key, provider or rule, a negative number or reminders out of
@@ -10,14 +10,39 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::Severity;
 use super::rules::ALL_RULES;
 use crate::model::provider_ids;
 
-/// Day thresholds of the age and use rules. "More than N days" means strictly greater.
+/// Whether the scheduler rotates a key that is due (older than `rotate_after_days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoRotation {
+    /// Never: the `key_not_rotated` finding is all that is said.
+    #[default]
+    Off,
+    /// Tells the user (desktop and webhooks) once per key, with the files it would change.
+    Propose,
+    /// Rotates it, hand-over included; keys Keyward cannot rotate itself are proposed instead.
+    On,
+}
+
+impl AutoRotation {
+    /// Its name in the policy file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Propose => "propose",
+            Self::On => "on",
+        }
+    }
+}
+
+/// Day thresholds of the age and use rules ("more than N days" means strictly greater), and the
+/// automatic rotation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Thresholds {
     /// `key_not_rotated`.
@@ -30,6 +55,19 @@ pub struct Thresholds {
     pub disabled_days: i64,
     /// `key_expiring`: reminders this many days before expiry, first (low) to last (high).
     pub expiry_reminder_days: [i64; 3],
+    /// A key older than this is due for rotation; `None`: `not_rotated_days`.
+    pub rotate_after_days: Option<i64>,
+    /// What the scheduler does with a key that is due.
+    pub auto: AutoRotation,
+    /// How long a scheduled or command-line rotation keeps the old key, in hours (default 24).
+    pub rotation_grace_hours: i64,
+}
+
+impl Thresholds {
+    /// The age after which a key is due for rotation.
+    pub fn rotate_after(&self) -> i64 {
+        self.rotate_after_days.unwrap_or(self.not_rotated_days)
+    }
 }
 
 impl Default for Thresholds {
@@ -40,9 +78,15 @@ impl Default for Thresholds {
             never_used_days: 7,
             disabled_days: 30,
             expiry_reminder_days: [30, 7, 1],
+            rotate_after_days: None,
+            auto: AutoRotation::Off,
+            rotation_grace_hours: 24,
         }
     }
 }
+
+/// The longest grace period a policy may give a rotation: a year, in hours.
+const MAX_GRACE_HOURS: u32 = 365 * 24;
 
 /// Per-rule settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,13 +138,22 @@ never_used_days = 7            # key_never_used: grace period for a new key
 disabled_days = 30             # key_disabled_not_deleted
 expiry_reminder_days = [30, 7, 1]  # key_expiring: low, medium, high
 
+# Rotation by the scheduler: "off", "propose" (tell you once per key, with the files it would
+# change) or "on" (rotate it; keys Keyward cannot rotate itself are proposed instead).
+auto = "off"
+# rotate_after_days = 90       # due for rotation after this many days (default: not_rotated_days)
+rotation_grace_hours = 24      # how long a rotation keeps the old key before deleting it
+
 # Per provider (aws, aws_apigateway, datadog, mongodb_atlas, fastly, newrelic, linear):
 # [provider.datadog]
 # not_rotated_days = 180
 
-# Per tag (keyward keys tag ID production); a key with several tags gets the strictest value:
+# Per tag (keyward keys tag ID production); a key with several tags gets the strictest value
+# (fewer days, earlier reminders, the longest grace); a tag's `auto` overrides the provider's, and
+# of several tags the most cautious one wins (off, then propose, then on):
 # [tag.production]
 # not_rotated_days = 30
+# auto = "propose"
 
 # Per rule: switch off, change the severity (low, medium, high, critical), or the weight a finding
 # adds to its key's risk score (defaults: low 2, medium 5, high 10, critical 25):
@@ -121,6 +174,9 @@ struct Partial {
     // A list, not `[u32; 3]`: serde reads the first three of a longer array and drops the rest
     // without a word, so `[1, 7, 30, 60]` passed as `[1, 7, 30]`. The length is checked below.
     expiry_reminder_days: Option<Spanned<Vec<u32>>>,
+    rotate_after_days: Option<Spanned<u32>>,
+    auto: Option<AutoRotation>,
+    rotation_grace_hours: Option<Spanned<u32>>,
 }
 
 impl Partial {
@@ -129,9 +185,20 @@ impl Partial {
         self.expiry_reminder_days.as_ref().and_then(|r| <[u32; 3]>::try_from(r.get_ref().as_slice()).ok())
     }
 
+    fn rotate_after_days(&self) -> Option<i64> {
+        self.rotate_after_days.as_ref().map(|d| i64::from(*d.get_ref()))
+    }
+
+    fn rotation_grace_hours(&self) -> Option<i64> {
+        self.rotation_grace_hours.as_ref().map(|h| i64::from(*h.get_ref()))
+    }
+
     fn over(&self, base: Thresholds) -> Thresholds {
         let d = |v: Option<u32>, b: i64| v.map_or(b, i64::from);
         Thresholds {
+            rotate_after_days: self.rotate_after_days().or(base.rotate_after_days),
+            auto: self.auto.unwrap_or(base.auto),
+            rotation_grace_hours: self.rotation_grace_hours().unwrap_or(base.rotation_grace_hours),
             not_rotated_days: d(self.not_rotated_days, base.not_rotated_days),
             unused_days: d(self.unused_days, base.unused_days),
             never_used_days: d(self.never_used_days, base.never_used_days),
@@ -140,10 +207,19 @@ impl Partial {
         }
     }
 
-    /// Tightens `base`: fewer days for the age rules, earlier reminders.
+    /// Tightens `base`: fewer days for the age rules, earlier reminders, earlier rotation, a
+    /// longer grace. (`auto` is not tightened but overridden: [`Policy::thresholds`].)
     fn tighten(&self, base: Thresholds) -> Thresholds {
         let d = |v: Option<u32>, b: i64| v.map_or(b, |v| b.min(i64::from(v)));
         let mut out = Thresholds {
+            rotate_after_days: match self.rotate_after_days() {
+                Some(days) => Some(days.min(base.rotate_after())),
+                None => base.rotate_after_days,
+            },
+            auto: base.auto,
+            rotation_grace_hours: self.rotation_grace_hours().map_or(base.rotation_grace_hours, |h| {
+                h.max(base.rotation_grace_hours)
+            }),
             not_rotated_days: d(self.not_rotated_days, base.not_rotated_days),
             unused_days: d(self.unused_days, base.unused_days),
             never_used_days: d(self.never_used_days, base.never_used_days),
@@ -205,9 +281,24 @@ impl Policy {
             )),
             _ => Ok(()),
         };
+        let check_rotation = |p: &Partial| {
+            if let Some(d) = &p.rotate_after_days
+                && *d.get_ref() == 0
+            {
+                return Err(at(d.span(), "rotate_after_days must be at least 1".to_owned()));
+            }
+            match &p.rotation_grace_hours {
+                Some(h) if *h.get_ref() > MAX_GRACE_HOURS => Err(at(
+                    h.span(),
+                    format!("rotation_grace_hours must be at most {MAX_GRACE_HOURS} (a year); got {}", h.get_ref()),
+                )),
+                _ => Ok(()),
+            }
+        };
 
         let mut policy = Policy::default();
         check_reminders(&file.defaults)?;
+        check_rotation(&file.defaults)?;
         policy.defaults = file.defaults.over(Thresholds::default());
         for (name, partial) in &file.provider {
             if !provider_ids().contains(&name.get_ref().as_str()) {
@@ -217,10 +308,12 @@ impl Policy {
                 ));
             }
             check_reminders(partial)?;
+            check_rotation(partial)?;
             policy.providers.push((name.get_ref().clone(), partial.over(policy.defaults)));
         }
         for (name, partial) in &file.tag {
             check_reminders(partial)?;
+            check_rotation(partial)?;
             policy.tags.insert(name.clone(), partial.clone());
         }
         for (id, settings) in &file.rules {
@@ -246,7 +339,12 @@ impl Policy {
         if tags.is_empty() || self.tags.is_empty() {
             return base;
         }
-        tags.iter().filter_map(|t| self.tags.get(t)).fold(base, |acc, p| p.tighten(acc))
+        let of_tags = || tags.iter().filter_map(|t| self.tags.get(t));
+        let mut out = of_tags().fold(base, |acc, p| p.tighten(acc));
+        if let Some(auto) = of_tags().filter_map(|p| p.auto).min() {
+            out.auto = auto;
+        }
+        out
     }
 
     /// Whether the rule runs.
@@ -297,6 +395,32 @@ mod tests {
     }
 
     #[test]
+    fn automatic_rotation_is_set_per_provider_and_tags_override_it_cautiously() {
+        let p = Policy::parse(
+            "[defaults]\nnot_rotated_days = 120\n\
+             [provider.aws]\nauto = \"on\"\nrotate_after_days = 60\nrotation_grace_hours = 2\n\
+             [tag.production]\nauto = \"propose\"\nrotation_grace_hours = 72\n\
+             [tag.ci]\nauto = \"on\"\nrotate_after_days = 30\nrotation_grace_hours = 1\n\
+             [tag.frozen]\nauto = \"off\"\n",
+        )
+        .unwrap();
+        let t = |provider: &str, tags: &[&str]| {
+            let tags: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
+            let t = p.thresholds(provider, &tags);
+            (t.auto, t.rotate_after(), t.rotation_grace_hours)
+        };
+        // Defaults: off, due with the finding, a day's grace.
+        assert_eq!(t("datadog", &[]), (AutoRotation::Off, 120, 24));
+        assert_eq!(t("aws", &[]), (AutoRotation::On, 60, 2));
+        // A tag's auto overrides the provider's; of several tags, the most cautious wins; grace
+        // takes the longest and days the fewest.
+        assert_eq!(t("aws", &["production"]), (AutoRotation::Propose, 60, 72));
+        assert_eq!(t("datadog", &["ci"]), (AutoRotation::On, 30, 24));
+        assert_eq!(t("aws", &["ci", "production"]), (AutoRotation::Propose, 30, 72));
+        assert_eq!(t("aws", &["ci", "frozen"]).0, AutoRotation::Off);
+    }
+
+    #[test]
     fn rules_can_be_switched_off_regraded_and_reweighted() {
         let p = Policy::parse(
             "[rules.key_unused]\nseverity = \"high\"\nweight = 12\n[rules.key_never_used]\nenabled = false\n",
@@ -334,6 +458,9 @@ mod tests {
             ("[defaults]\nexpiry_reminder_days = [1, 7, 30, 60]\n", 2, "got [1, 7, 30, 60]"),
             ("[provider.aws]\nexpiry_reminder_days = [9, 8, 7, 6]\n", 2, "got [9, 8, 7, 6]"),
             ("[defaults]\nunused_days = 3\nunused_days = 4\n", 3, "duplicate key"),
+            ("[defaults]\nauto = \"yes\"\n", 2, "unknown variant `yes`"),
+            ("[provider.aws]\n\nrotate_after_days = 0\n", 3, "rotate_after_days must be at least 1"),
+            ("[tag.x]\nrotation_grace_hours = 9000\n", 2, "at most 8760 (a year); got 9000"),
             ("[defaults\n", 1, ""),
         ];
         for (text, line, words) in cases {

@@ -368,3 +368,43 @@ pub(crate) fn drop_backups(conn: &Connection, rotation_id: &str) -> Result<(), E
     conn.execute("UPDATE rotation_handovers SET backup = NULL WHERE rotation_id = ?1", [rotation_id])?;
     Ok(())
 }
+
+/// The last rotation of `key_id`, finished or not.
+pub(crate) fn last_of_key(conn: &Connection, key_id: &str) -> Result<Option<RotationRow>, Error> {
+    Ok(conn
+        .query_row(&format!("{SELECT} WHERE key_id = ?1 ORDER BY started_at DESC, id DESC LIMIT 1"), [key_id], row)
+        .optional()?)
+}
+
+/// A rotation the scheduler proposed.
+#[derive(Debug, Clone)]
+pub(crate) struct Proposal {
+    pub proposed_at: Option<DateTime<Utc>>,
+    /// The policy's `auto` then (`propose` or `on`).
+    pub auto: String,
+}
+
+/// The scheduler's proposal to rotate `key_id`, if it made one.
+pub(crate) fn proposal(conn: &Connection, key_id: &str) -> Result<Option<Proposal>, Error> {
+    Ok(conn
+        .query_row("SELECT proposed_at, auto FROM rotation_proposals WHERE key_id = ?1", [key_id], |r| {
+            Ok(Proposal { proposed_at: super::instant(r, "proposed_at")?, auto: r.get("auto")? })
+        })
+        .optional()?)
+}
+
+/// Records that rotating `key_id` was proposed under `auto`, and what was said.
+pub(crate) fn record_proposal(
+    conn: &Connection,
+    key_id: &str,
+    auto: &str,
+    at: DateTime<Utc>,
+    why: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO rotation_proposals (key_id, proposed_at, auto, why) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key_id) DO UPDATE SET proposed_at = excluded.proposed_at, auto = excluded.auto, why = excluded.why",
+        params![key_id, time::to_string(at), auto, why],
+    )?;
+    Ok(())
+}

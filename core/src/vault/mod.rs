@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_recovery_kit.sql"),
     include_str!("migrations/0008_leases.sql"),
     include_str!("migrations/0009_rotations.sql"),
+    include_str!("migrations/0010_rotation_proposals.sql"),
 ];
 
 /// The schema that added the activity log's MACs: migrating to it chains the entries there.
