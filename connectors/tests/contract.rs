@@ -66,6 +66,45 @@ async fn connectors_and_stand_ins_follow_the_providers_specs() {
     Rotator::delete(&c, &new).await.unwrap();
     Rotator::delete(&c, &new).await.unwrap();
     assert!(matches!(Rotator::verify(&c, &old, &made.external_id, &made.secret).await.unwrap(), Liveness::Rejected));
+    // Application keys: a service account's and the connector's own user's (made where they
+    // were, with their scopes, checked by a read made with the new key or read back), another
+    // person's refused.
+    estate
+        .datadog
+        .provider()
+        .permissions
+        .lock()
+        .unwrap()
+        .extend(["user_app_keys".into(), "service_account_write".into()]);
+    let (sa_key, own_key, other_key) = {
+        let mut s = estate.datadog.provider().state.lock().unwrap();
+        let me = s.users[0].id.clone();
+        let sa = s.users.iter().find(|u| u.service_account).unwrap().id.clone();
+        let other = s.users.iter().find(|u| !u.service_account && u.id != me).unwrap().id.clone();
+        let mut key = |owner: &str, scopes: Option<Vec<String>>, n: u32| {
+            let mut k = s.app_keys[0].clone();
+            (k.id, k.name, k.owner, k.scopes) =
+                (format!("contract-app-{n}"), format!("contract-app-{n}"), owner.to_owned(), scopes);
+            k.secret = format!("{n:040}");
+            s.app_keys.push(k.clone());
+            KeyRef { external_id: k.id, owner: None, kind: "application_key".into(), name: k.name }
+        };
+        let sa_key = key(&sa, Some(vec!["dashboards_read".into()]), 1);
+        let own_key = key(&me, None, 2);
+        let other_key = key(&other, None, 3);
+        (sa_key, own_key, other_key)
+    };
+    let refused = Rotator::refusal(&c, &other_key).await.unwrap().expect("another person's key is refused");
+    assert!(refused.contains("only for the caller or a service account"), "{refused}");
+    for old in [&sa_key, &own_key] {
+        assert_eq!(Rotator::refusal(&c, old).await.unwrap(), None);
+        let made = Rotator::create(&c, old).await.unwrap();
+        assert!(matches!(Rotator::verify(&c, old, &made.external_id, &made.secret).await.unwrap(), Liveness::Live(_)));
+        let new = KeyRef { external_id: made.external_id.clone(), ..old.clone() };
+        Rotator::delete(&c, &new).await.unwrap();
+        Rotator::delete(&c, &new).await.unwrap();
+        assert!(matches!(Rotator::verify(&c, old, &made.external_id, &made.secret).await.unwrap(), Liveness::Rejected));
+    }
     let c =
         Fastly::new(&FastlySettings { base_url: Some(estate.fastly.url()) }, estate.fastly_credentials.get("token"))
             .unwrap();

@@ -4,6 +4,12 @@
 //! `meta.page.total_filtered_count`), side-loaded users, leaked-key data, and 429s carrying the
 //! `X-RateLimit-*` headers. The application key the connector uses carries scopes; a missing
 //! scope is a 403 on the routes that need it.
+//!
+//! For rotation: API keys are made and deleted org-wide; application keys only for the caller
+//! (the connector's user, the org's first user here) or a service account, as Datadog allows. An
+//! application key of the org, with any API key of the org, authenticates as its owner on
+//! `GET /api/v2/current_user/application_keys/{id}` (what a check of a new key reads), within
+//! its scopes.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -244,10 +250,77 @@ impl Datadog {
     }
 }
 
+impl Datadog {
+    /// `GET /api/v2/current_user/application_keys/{id}` made with an application key of the org
+    /// (not the connector's): answered as that key's owner, within its scopes.
+    fn own_app_key_read(&self, req: &Request, id: &str) -> Option<Reply> {
+        let state = self.state.lock().unwrap();
+        let api_key = req.header("dd-api-key")?;
+        let app_key = req.header("dd-application-key")?;
+        if app_key == self.app_key {
+            return None;
+        }
+        if api_key != self.api_key && !state.api_keys.iter().any(|k| k.secret == api_key) {
+            return Some(self.forbidden());
+        }
+        let Some(acting) = state.app_keys.iter().find(|k| k.secret == app_key) else {
+            return Some(self.forbidden());
+        };
+        if acting.scopes.as_ref().is_some_and(|s| !s.iter().any(|s| s == "user_app_keys")) {
+            return Some(self.forbidden());
+        }
+        Some(match state.app_keys.iter().find(|k| k.id == id && k.owner == acting.owner) {
+            Some(k) => Reply::json(200, &json!({"data": Self::app_key_json(k)})),
+            None => self.error(404, "Application key not found"),
+        })
+    }
+
+    /// A new application key for `owner`, from a create request's body.
+    fn new_app_key(&self, req: &Request, owner: String, state: &mut State) -> Reply {
+        let body = req.json();
+        let Some(name) = body.pointer("/data/attributes/name").and_then(Value::as_str) else {
+            return self.error(400, "data.attributes.name is required");
+        };
+        let scopes = match body.pointer("/data/attributes/scopes") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(s)) => Some(s.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+            Some(_) => return self.error(400, "data.attributes.scopes must be a list"),
+        };
+        let id = self.new_id();
+        let key = Key {
+            secret: format!("{:020x}{:020x}", crate::hash(&format!("app-{id}")), crate::hash(&format!("key-{id}"))),
+            id,
+            name: name.to_owned(),
+            owner,
+            created_at: Utc::now(),
+            last_used: None,
+            scopes,
+            expires_at: None,
+            leak: None,
+        };
+        let mut out = Self::app_key_json(&key);
+        out["attributes"]["key"] = json!(key.secret);
+        state.app_keys.push(key);
+        Reply::json(201, &json!({"data": out}))
+    }
+
+    /// Deletes `owner`'s application key `id` (404 when it is someone else's or gone).
+    fn delete_app_key(&self, id: &str, owner: &str, state: &mut State) -> Reply {
+        let before = state.app_keys.len();
+        state.app_keys.retain(|k| !(k.id == id && k.owner == owner));
+        if state.app_keys.len() == before { self.error(404, "Application key not found") } else { Reply::empty(204) }
+    }
+}
+
 impl Provider for Datadog {
     fn handle(&self, req: &Request) -> Reply {
         let api_ok = req.header("dd-api-key") == Some(self.api_key.as_str());
         let segs = req.segments();
+        if let ("GET", ["api", "v2", "current_user", "application_keys", id]) = (req.method.as_str(), segs.as_slice())
+            && let Some(reply) = self.own_app_key_read(req, id)
+        {
+            return reply;
+        }
         if segs == ["api", "v1", "validate"] {
             // Any API key of the org validates (a rotated key as well as the connector's).
             let org_key = req
@@ -316,6 +389,68 @@ impl Provider for Datadog {
                 }
                 let keys: Vec<&Key> = state.app_keys.iter().collect();
                 self.list(req, keys, Self::app_key_json, false, &state)
+            }
+            ("GET", ["api", "v2", "application_keys", id]) => {
+                if let Some(r) = self.need("org_app_keys_read") {
+                    return r;
+                }
+                match state.app_keys.iter().find(|k| k.id == *id) {
+                    Some(k) => {
+                        let mut body = json!({"data": Self::app_key_json(k)});
+                        if req.query("include").is_some() {
+                            body["included"] = json!(Self::included(&state, &[k], false));
+                        }
+                        Reply::json(200, &body)
+                    }
+                    None => self.error(404, "Application key not found"),
+                }
+            }
+            ("GET", ["api", "v2", "current_user", "application_keys"]) => {
+                if let Some(r) = self.need("user_app_keys") {
+                    return r;
+                }
+                let me = state.users.first().map(|u| u.id.clone()).unwrap_or_default();
+                let keys: Vec<&Key> = state.app_keys.iter().filter(|k| k.owner == me).collect();
+                self.list(req, keys, Self::app_key_json, false, &state)
+            }
+            ("GET", ["api", "v2", "current_user", "application_keys", id]) => {
+                if let Some(r) = self.need("user_app_keys") {
+                    return r;
+                }
+                let me = state.users.first().map(|u| u.id.clone()).unwrap_or_default();
+                match state.app_keys.iter().find(|k| k.id == *id && k.owner == me) {
+                    Some(k) => Reply::json(200, &json!({"data": Self::app_key_json(k)})),
+                    None => self.error(404, "Application key not found"),
+                }
+            }
+            ("POST", ["api", "v2", "current_user", "application_keys"]) => {
+                if let Some(r) = self.need("user_app_keys") {
+                    return r;
+                }
+                let me = state.users.first().map(|u| u.id.clone()).unwrap_or_default();
+                self.new_app_key(req, me, &mut state)
+            }
+            ("DELETE", ["api", "v2", "current_user", "application_keys", id]) => {
+                if let Some(r) = self.need("user_app_keys") {
+                    return r;
+                }
+                let me = state.users.first().map(|u| u.id.clone()).unwrap_or_default();
+                self.delete_app_key(id, &me, &mut state)
+            }
+            ("POST", ["api", "v2", "service_accounts", sa, "application_keys"]) => {
+                if let Some(r) = self.need("service_account_write") {
+                    return r;
+                }
+                if !state.users.iter().any(|u| u.id == *sa && u.service_account) {
+                    return self.error(404, "Service account not found");
+                }
+                self.new_app_key(req, (*sa).to_owned(), &mut state)
+            }
+            ("DELETE", ["api", "v2", "service_accounts", sa, "application_keys", id]) => {
+                if let Some(r) = self.need("service_account_write") {
+                    return r;
+                }
+                self.delete_app_key(id, sa, &mut state)
             }
             ("DELETE", ["api", "v2", "application_keys", id]) => {
                 if let Some(r) = self.need("org_app_keys_write") {

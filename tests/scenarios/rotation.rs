@@ -715,3 +715,98 @@ fn a_datadog_rotation_killed_after_any_step_keeps_a_working_key_and_resumes_to_t
     }
     eprintln!("datadog crash matrix:\n  {}", matrix.join("\n  "));
 }
+
+/// Datadog application keys: a service account's key is rotated with its scopes, by a crash at
+/// any step as well (the invariant held, resumed to the end); the connector's own user's key is
+/// made under `current_user`; another person's key is refused with why (Datadog makes keys only
+/// for the caller or a service account).
+// case: datadog:create datadog:delete
+#[test]
+fn datadog_application_keys_of_a_service_account_or_the_connectors_user_rotate_and_survive_a_crash() {
+    let points = crash_points_without_disable();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), 12)).unwrap();
+    let dd = estate.datadog.provider();
+    dd.permissions.lock().unwrap().extend(["user_app_keys".into(), "service_account_write".into()]);
+    let (me, sa, other) = {
+        let mut s = dd.state.lock().unwrap();
+        let me = s.users[0].id.clone();
+        let sa = s.users.iter().find(|u| u.service_account).unwrap().id.clone();
+        let other = s.users.iter().find(|u| !u.service_account && u.id != me).unwrap().id.clone();
+        let template = s.app_keys[0].clone();
+        let mut add = |owner: &str, name: String, scopes: Option<Vec<String>>| {
+            let n = s.app_keys.len();
+            s.app_keys.push(keyward_fakes::datadog::Key {
+                id: format!("seeded-app-key-{n:04}"),
+                name,
+                secret: format!("{:0>40}", format!("{n}f00d")),
+                owner: owner.to_owned(),
+                scopes,
+                ..template.clone()
+            });
+        };
+        for i in 0..points.len() {
+            add(&sa, format!("sa-crash-{i}"), Some(vec!["dashboards_read".into(), "monitors_read".into()]));
+        }
+        add(&me, "mine".into(), None);
+        add(&other, "someone-elses".into(), None);
+        (me, sa, other)
+    };
+    let home = Home::initialised();
+    let creds = format!(
+        "api_key={}\napp_key={}\n",
+        estate.datadog_credentials.get("api_key"),
+        estate.datadog_credentials.get("app_key")
+    );
+    let out = home.run_with_input(
+        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
+        &creds,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    home.ok(&["sync"]);
+    let seeded = |name: &str| -> keyward_fakes::datadog::Key {
+        dd.state.lock().unwrap().app_keys.iter().find(|k| k.name == name).unwrap().clone()
+    };
+
+    // Another person's key: refused, with why.
+    let theirs = key(&home, &seeded("someone-elses").id);
+    let refused = home.run(&["rotate", theirs["id"].as_str().unwrap(), "--dry-run"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("only for the caller or a service account"), "{}", stderr(&refused));
+    assert!(dd.state.lock().unwrap().app_keys.iter().all(|k| k.owner != other || k.name == "someone-elses"));
+
+    // The connector's own user's key: made under current_user, for the same user.
+    let mine = seeded("mine");
+    home.ok(&["rotate", key(&home, &mine.id)["id"].as_str().unwrap(), "--yes", "--grace", "0"]);
+    {
+        let s = dd.state.lock().unwrap();
+        assert!(!s.app_keys.iter().any(|k| k.id == mine.id), "the old key is deleted");
+        let new = s.app_keys.iter().find(|k| k.name == "mine (rotated)").expect("the new key");
+        assert_eq!((&new.owner, &new.scopes), (&me, &None));
+        let sealed = home.ok(&["keys", "reveal", key(&home, &new.id)["id"].as_str().unwrap()]);
+        assert_eq!(sealed.trim(), new.secret, "the vault holds the secret Datadog made");
+    }
+
+    // A service account's keys, killed at every step.
+    let mut matrix = Vec::new();
+    for (i, point) in points.iter().enumerate() {
+        let name = format!("sa-crash-{i}");
+        let old = seeded(&name).id;
+        let lineage = || -> Vec<(String, String)> {
+            let s = dd.state.lock().unwrap();
+            s.app_keys
+                .iter()
+                .filter(|k| k.name == name || k.name == format!("{name} (rotated)"))
+                .map(|k| (k.id.clone(), k.secret.clone()))
+                .collect()
+        };
+        let (new, line) =
+            crash_and_resume(&home, &old, point, || assert_a_working_key_is_held(&home, point, &old, &lineage()));
+        assert_eq!(lineage().into_iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![new.clone()], "{point}");
+        let made = dd.state.lock().unwrap().app_keys.iter().find(|k| k.id == new).unwrap().clone();
+        assert_eq!(made.owner, sa, "{point}: made for the same service account");
+        assert_eq!(made.scopes, Some(vec!["dashboards_read".into(), "monitors_read".into()]), "{point}: same scopes");
+        matrix.push(line);
+    }
+    eprintln!("datadog application key crash matrix:\n  {}", matrix.join("\n  "));
+}

@@ -36,8 +36,13 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
     // Off by default: nothing is due, whatever the age.
     assert!(due(&home).is_empty());
 
-    // The frozen key is only proposed (a tag's `auto` overrides the provider's), and a file
-    // uses it, which the proposal names.
+    // The API keys and a personal access token are tagged for rotation; the frozen key too,
+    // but of its two tags the more cautious `auto` wins, so it is only proposed; a file uses it,
+    // which the proposal names.
+    let pat = keys.as_array().unwrap().iter().find(|k| k["kind"] == "personal_access_token").unwrap();
+    for k in api_keys.iter().chain([&pat]) {
+        home.ok(&["keys", "tag", k["id"].as_str().unwrap(), "rotate"]);
+    }
     let frozen = api_keys[0]["id"].as_str().unwrap().to_owned();
     home.ok(&["keys", "tag", &frozen, "frozen"]);
     let project = tempfile::tempdir().unwrap();
@@ -48,16 +53,16 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
     let env = project.path().join("agent.env");
     std::fs::write(&env, format!("DD_API_KEY={secret}\nDD_SITE=datadoghq.com\n")).unwrap();
     home.ok(&["scan", project.path().to_str().unwrap()]);
-    let policy = "[provider.datadog]\nauto = \"on\"\nrotate_after_days = 1\nrotation_grace_hours = 2\n\
+    let policy = "[provider.datadog]\nrotation_grace_hours = 2\n\
+                  [tag.rotate]\nauto = \"on\"\nrotate_after_days = 1\n\
                   [tag.frozen]\nauto = \"propose\"\n";
     std::fs::write(home.path().join("policy.toml"), policy).unwrap();
     let d = due(&home);
     assert_eq!(of(&d, &frozen)["action"], "propose", "{d:#?}");
     assert_eq!(of(&d, &frozen)["auto"], "propose");
-    // Application keys are not made by Keyward: proposed, by hand.
-    let app = keys.as_array().unwrap().iter().find(|k| k["kind"] == "application_key").unwrap();
-    let app_due = of(&d, app["id"].as_str().unwrap());
-    assert_eq!((&app_due["action"], &app_due["by_hand"]), (&Value::from("propose"), &Value::from(true)), "{app_due}");
+    // Personal access tokens are not made by Keyward: proposed, by hand.
+    let pat_due = of(&d, pat["id"].as_str().unwrap());
+    assert_eq!((&pat_due["action"], &pat_due["by_hand"]), (&Value::from("propose"), &Value::from(true)), "{pat_due}");
     // Five rotations a run, the oldest keys first.
     let rotate: Vec<&Value> = d.iter().filter(|d| d["action"] == "rotate").collect();
     assert_eq!(rotate.len(), 5, "{d:#?}");
@@ -123,6 +128,7 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
         api_keys.len() - 1 - usize::from(own_listed),
         "every API key but the frozen one and the connector's own"
     );
+    assert_eq!(d.len(), 1 + 1 + usize::from(own_listed), "the frozen key, the token, the connector's own: {d:#?}");
     assert_eq!(proposals(&receiver).len(), told.len(), "nothing proposed twice");
 
     // A rotation that rolled back is not tried again: the key is proposed, with why.

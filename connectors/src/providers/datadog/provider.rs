@@ -45,11 +45,22 @@ pub const PROVIDER: Provider = Provider {
         partner: None,
     },
     rotation: Rotation {
-        kinds: &["api_key"],
-        create: Support::Yes("POST /api/v2/api_keys with the old key's name; verified with GET /api/v1/validate"),
+        kinds: &["api_key", "application_key"],
+        create: Support::Yes(
+            "API keys: POST /api/v2/api_keys with the old key's name, verified with GET /api/v1/validate; \
+             application keys of the connector's own user or a service account: POST \
+             /api/v2/current_user/application_keys or /api/v2/service_accounts/{id}/application_keys with the \
+             old key's scopes, verified by a read made with the new key (a read-back of its last4 when its \
+             scopes allow no such read)",
+        ),
         disable: Support::No("Datadog keys cannot be disabled, only deleted: the old key works until it is"),
-        delete: Support::Yes("DELETE /api/v2/api_keys/{id}"),
-        limits: &["the org's maximum of API keys (meta.max_allowed)"],
+        delete: Support::Yes(
+            "DELETE /api/v2/api_keys/{id}; application keys where they were made (current_user or the service account)",
+        ),
+        limits: &[
+            "the org's maximum of API keys (meta.max_allowed)",
+            "application keys only for the connector's own user or a service account (Datadog makes none for another person)",
+        ],
         keys_per_owner: None,
         settle: std::time::Duration::from_secs(30),
         open: Some(open_rotator),
