@@ -35,6 +35,11 @@ pub struct RotateArgs {
     /// provider can tell, then records it in the old key's place
     #[arg(long)]
     pub new_secret_stdin: bool,
+    /// For a provider that asks for your password again before it makes a key (a Fastly
+    /// automation token needs sudo mode): read it from standard input (or typed, hidden). Used
+    /// for this rotation only, never stored
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 #[derive(Subcommand)]
@@ -58,6 +63,10 @@ pub enum RotationsCmd {
     Resume {
         /// The rotation's id
         id: Option<String>,
+        /// Your password, for a provider that asks for it again before it makes a key (Fastly's
+        /// sudo mode): read from standard input (or typed, hidden); never stored
+        #[arg(long, requires = "id")]
+        password_stdin: bool,
     },
     /// Undo a rotation before its old key is deleted: the old key comes back, the new one goes
     Abort {
@@ -76,6 +85,11 @@ pub enum RotationsCmd {
     },
 }
 
+/// The user's password, asked for one rotation (never stored).
+fn password() -> anyhow::Result<keyward_core::Secret> {
+    Ok(keyward_core::Secret::new(crate::prompt::secret("Your password", crate::prompt::Input::FirstLine)?.to_string()))
+}
+
 fn say(line: &str) {
     eprintln!("  {}", terminal_safe(line));
 }
@@ -90,6 +104,10 @@ pub fn rotate(home: &Home, args: RotateArgs) -> anyhow::Result<()> {
         },
         delete_inactive: args.delete_inactive,
         hook: args.hook.clone(),
+        password: match args.password_stdin {
+            true => Some(password()?),
+            false => None,
+        },
     };
     let runtime = crate::runtime()?;
     if let Some(steps) = api::rotation_guide(&vault, &args.key)? {
@@ -281,12 +299,18 @@ pub fn rotations(home: &Home, cmd: RotationsCmd) -> anyhow::Result<()> {
                 }
             }
         }
-        RotationsCmd::Resume { id: Some(id) } => {
+        RotationsCmd::Resume { id: Some(id), password_stdin } => {
+            let password = if password_stdin { Some(password()?) } else { None };
             let mut vault = crate::open(home)?;
-            let r = crate::runtime()?.block_on(api::resume_rotation(&mut vault, &id, &say))?;
+            let r = crate::runtime()?.block_on(api::resume_rotation_with_password(
+                &mut vault,
+                &id,
+                password.as_ref(),
+                &say,
+            ))?;
             println!("{}", summary(&r));
         }
-        RotationsCmd::Resume { id: None } => {
+        RotationsCmd::Resume { id: None, .. } => {
             let mut vault = crate::open(home)?;
             let done = crate::runtime()?.block_on(api::finish_due_rotations(&mut vault))?;
             if done.is_empty() {

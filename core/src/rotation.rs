@@ -57,13 +57,17 @@ pub struct Options {
     /// input once the provider accepts the new key: for a secret manager, a CI variable, a
     /// Kubernetes secret. It may run again after a crash (make it idempotent); it is not undone.
     pub hook: Option<String>,
+    /// The user's password, for a provider that asks for it again before it makes a key
+    /// (Fastly's sudo mode); used by this run only, never stored.
+    pub password: Option<Secret>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { grace: Duration::from_secs(24 * 60 * 60), delete_inactive: false, hook: None }
+        Self { grace: Duration::from_secs(24 * 60 * 60), delete_inactive: false, hook: None, password: None }
     }
 }
+
 
 /// The longest a hook may run.
 const HOOK_TIME: Duration = Duration::from_secs(120);
@@ -103,7 +107,7 @@ fn live_connector(vault: &Vault, id: i64) -> Result<Connector, Error> {
 
 /// Opens the provider's rotation calls for a connector. (Takes `&mut Vault` so the future is
 /// `Send`: a shared `&Vault` is not, and the scheduler and the app run this on other threads.)
-async fn open(vault: &mut Vault, c: &Connector) -> Result<Provider, Error> {
+async fn open(vault: &mut Vault, c: &Connector, password: Option<&Secret>) -> Result<Provider, Error> {
     let provider = keyward_connectors::providers::get(&c.provider)
         .ok_or_else(|| Error::Unsupported(format!("{:?} is not a provider this build knows", c.provider)))?;
     if c.settings.is_demo() {
@@ -111,7 +115,10 @@ async fn open(vault: &mut Vault, c: &Connector) -> Result<Provider, Error> {
             "keys of the demo workspace are not rotated: its stand-ins only play back an estate".into(),
         ));
     }
-    let credentials = connector::credentials(vault, c)?;
+    let mut credentials = connector::credentials(vault, c)?;
+    if let Some(password) = password {
+        credentials.insert(keyward_connectors::providers::TYPED_PASSWORD, password.clone());
+    }
     let calls = provider.rotation.open(&c.settings, &credentials).await?;
     Ok(Provider { rotation: &provider.rotation, calls })
 }
@@ -204,11 +211,17 @@ pub(crate) async fn plan(vault: &mut Vault, key_id: &str, opts: &Options) -> Res
             r.id, r.state, r.id, r.id
         )));
     }
-    let p = open(vault, &c).await?;
+    let p = open(vault, &c, opts.password.as_ref()).await?;
     let old = key_ref(&key);
-    let held = p.calls.keys_of(&old).await?;
+    // The provider's own refusal first: a connector refused for its role may not even list.
+    let refused = p.calls.refusal(&old).await?;
+    let held = match p.calls.keys_of(&old).await {
+        Ok(held) => held,
+        Err(_) if refused.is_some() => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     let (make_room, mut refusal) = room(&p, &old, &held, opts);
-    if let Some(why) = p.calls.refusal(&old).await? {
+    if let Some(why) = refused {
         refusal = Some(why);
     }
     if p.calls.signs_in_with().await?.contains(&old.external_id) {
@@ -424,9 +437,9 @@ pub(crate) async fn start(
     progress(&format!("rotation {id} planned"));
     let driven = async {
         if let Some(other) = &plan.make_room {
-            make_room(vault, &id, other, progress).await?;
+            make_room(vault, &id, other, opts.password.as_ref(), progress).await?;
         }
-        drive_held(vault, &id, &holder, progress).await
+        drive_held(vault, &id, &holder, opts.password.as_ref(), progress).await
     }
     .await;
     let _ = lease::release(vault, &lease_name(key_id), &holder);
@@ -434,10 +447,16 @@ pub(crate) async fn start(
 }
 
 /// The owner's other, inactive key deleted first (the user consented).
-async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<(), Error> {
+async fn make_room(
+    vault: &mut Vault,
+    id: &str,
+    other: &str,
+    password: Option<&Secret>,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<(), Error> {
     let r = row(vault, id)?;
     let c = live_connector(vault, r.connector_id)?;
-    let p = open(vault, &c).await?;
+    let p = open(vault, &c, password).await?;
     if journal::old_keys_under_way(vault.conn(), r.connector_id)?.iter().any(|k| k == other) {
         return Err(fail_step(
             vault,
@@ -462,7 +481,12 @@ async fn make_room(vault: &mut Vault, id: &str, other: &str, progress: &(dyn Fn(
 
 /// Resumes a rotation (after a crash, a failure, or to end its grace period): reconciles with
 /// the provider and drives it as far as it can go now.
-pub(crate) async fn resume(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<RotationRow, Error> {
+pub(crate) async fn resume(
+    vault: &mut Vault,
+    id: &str,
+    password: Option<&Secret>,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<RotationRow, Error> {
     let r = row(vault, id)?;
     let holder = drive(vault, &r.key_id)?;
     if r.state == "failed" {
@@ -470,7 +494,7 @@ pub(crate) async fn resume(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str)
         journal::set_state(&tx, id, "running", None, None, Utc::now())?;
         tx.commit()?;
     }
-    let driven = drive_held(vault, id, &holder, progress).await;
+    let driven = drive_held(vault, id, &holder, password, progress).await;
     let _ = lease::release(vault, &lease_name(&r.key_id), &holder);
     driven
 }
@@ -529,7 +553,7 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
         if let Some(first) = first {
             crash_point(first, "begin");
         }
-        drive_held(vault, id, &holder, progress).await
+        drive_held(vault, id, &holder, None, progress).await
     }
     .await;
     let _ = lease::release(vault, &lease_name(&r.key_id), &holder);
@@ -542,7 +566,7 @@ pub(crate) async fn finish_due(vault: &mut Vault, now: DateTime<Utc>) -> Result<
     let due = journal::grace_over(vault.conn(), now)?;
     let mut out = Vec::new();
     for id in due {
-        let r = resume(vault, &id, &|_| {}).await;
+        let r = resume(vault, &id, None, &|_| {}).await;
         out.push((id, r));
     }
     Ok(out)
@@ -631,6 +655,7 @@ async fn drive_held(
     vault: &mut Vault,
     id: &str,
     holder: &Holder,
+    password: Option<&Secret>,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<RotationRow, Error> {
     let mut provider: Option<Provider> = None;
@@ -662,7 +687,7 @@ async fn drive_held(
             Some(p) => p,
             None => {
                 let c = live_connector(vault, r.connector_id)?;
-                open(vault, &c).await?
+                open(vault, &c, password).await?
             }
         };
         step(vault, &r, &p, progress).await?;
@@ -686,7 +711,8 @@ async fn step(
             let held = p.calls.keys_of(&old).await.map_err(|e| fail_step(vault, r, "make_room", e.into()))?;
             if let Some(other) = held.iter().find(|k| k.external_id != old.external_id && !k.active) {
                 let other = other.external_id.clone();
-                make_room(vault, &r.id, &other, progress).await
+                // (Deleting needs no typed password at any provider: only making a key does.)
+                make_room(vault, &r.id, &other, None, progress).await
             } else {
                 let tx = vault.write()?;
                 journal::finish_step(&tx, &r.id, "make_room", Utc::now(), "nothing left to delete")?;

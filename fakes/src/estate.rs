@@ -455,6 +455,9 @@ pub fn atlas_state(now: DateTime<Utc>, keys: usize) -> (atlas::State, Credential
     (s, Credentials { fields: vec![("public_key", public_key), ("private_key", private_key)] })
 }
 
+/// The password of the Fastly stand-in's superuser (the connector's user), for sudo mode.
+pub const FASTLY_PASSWORD: &str = "correct horse battery staple";
+
 /// Fastly: users, user tokens with every scope mix, all-services and scoped tokens, expiries,
 /// last use with address and agent; automation tokens.
 pub fn fastly_state(now: DateTime<Utc>, keys: usize) -> (fastly::State, Credentials) {
@@ -501,6 +504,8 @@ pub fn fastly_state(now: DateTime<Utc>, keys: usize) -> (fastly::State, Credenti
         let t = token(&mut d, i, None, true);
         s.automation_tokens.push(t);
     }
+    // The superuser's password, for sudo mode (making automation tokens).
+    s.passwords.insert(s.users[0].id.clone(), FASTLY_PASSWORD.into());
     let secret = d.alnum(32);
     s.tokens.push(fastly::Token {
         id: d.alnum(22),

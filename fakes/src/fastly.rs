@@ -3,6 +3,12 @@
 //! superusers only) as plain arrays, `GET /automation-tokens?page=&per_page=`, space-delimited
 //! scopes, `{"msg": ...}` errors and 429s with `Fastly-RateLimit-Remaining`/`-Reset` (epoch).
 //! `GET /current_user` tells the connector its customer id and role.
+//!
+//! For rotation: `POST /sudo` with the user's login and password puts the calling token in sudo
+//! mode for five minutes (a wrong password, or an account that forces SSO, is a 403), and only a
+//! superuser's `global` token in sudo mode may `POST /automation-tokens`; the secret is in that answer
+//! only. `GET /automation-tokens/{id}` and `DELETE` (revoke) are a superuser's; an automation
+//! token authenticates as itself on `GET /tokens/self`.
 
 use std::sync::Mutex;
 
@@ -65,6 +71,14 @@ pub struct State {
     pub tokens: Vec<Token>,
     /// Automation tokens.
     pub automation_tokens: Vec<Token>,
+    /// Users' passwords (user id → password), for sudo mode.
+    pub passwords: std::collections::HashMap<String, String>,
+    /// The account forces SSO: sudo mode (and so making automation tokens) is refused.
+    pub sso_enforced: bool,
+    /// Tokens in sudo mode, and until when (token id → expiry).
+    pub sudo: std::collections::HashMap<String, DateTime<Utc>>,
+    /// Automation tokens made so far (for ids and secrets).
+    pub made: u32,
 }
 
 /// The fake Fastly.
@@ -98,7 +112,10 @@ impl Fastly {
             v["role"] = json!(t.role);
             v["tls_access"] = json!(t.tls_access);
         } else {
-            v["user_id"] = json!(t.user_id);
+            // An automation token belongs to no user: no `user_id` (the spec types it a string).
+            if let Some(user) = &t.user_id {
+                v["user_id"] = json!(user);
+            }
             v["updated_at"] = json!(ts(t.created_at));
             v["deleted_at"] = Value::Null;
         }
@@ -112,7 +129,7 @@ impl Provider for Fastly {
         let Some(key) = req.header("fastly-key") else {
             return self.error(401, "Provided credentials are missing or invalid");
         };
-        let Some(me) = state.tokens.iter().find(|t| t.secret == key).cloned() else {
+        let Some(me) = state.tokens.iter().chain(&state.automation_tokens).find(|t| t.secret == key).cloned() else {
             return self.error(401, "Provided credentials are missing or invalid");
         };
         if me.expires_at.is_some_and(|e| e < Utc::now()) {
@@ -177,6 +194,90 @@ impl Provider for Fastly {
                     .map(|t| self.token_json(t, true))
                     .collect();
                 Reply::json(200, &json!(items))
+            }
+            ("POST", ["sudo"]) => {
+                let body = req.json();
+                let right = user.as_ref().is_some_and(|u| {
+                    body["username"].as_str() == Some(u.login.as_str())
+                        && body["password"].as_str().is_some()
+                        && state.passwords.get(&u.id).map(String::as_str) == body["password"].as_str()
+                });
+                if !right || state.sso_enforced {
+                    return self.error(403, "forbidden");
+                }
+                let until = Utc::now() + chrono::Duration::minutes(5);
+                state.sudo.insert(me.id.clone(), until);
+                Reply::json(200, &json!({"expiry_time": ts(until)}))
+            }
+            ("POST", ["automation-tokens"]) => {
+                if !superuser {
+                    return self.error(403, "You do not have permission to perform this action");
+                }
+                if !me.scope.split_whitespace().any(|s| s == "global") {
+                    return self.error(403, "The token's scope does not allow this action (global is needed)");
+                }
+                if state.sudo.get(&me.id).is_none_or(|until| *until <= Utc::now()) {
+                    return self.error(403, "Sudo mode is required to perform this action");
+                }
+                let body = req.json();
+                let a = &body["attributes"];
+                let Some(name) = a["name"].as_str() else { return self.error(400, "attributes.name is required") };
+                state.made += 1;
+                let n = state.made;
+                let token = Token {
+                    id: format!("autotok{n:06}made"),
+                    name: name.to_owned(),
+                    secret: format!(
+                        "{:016x}{:016x}",
+                        crate::hash(&format!("auto-{n}")),
+                        crate::hash(&format!("tok-{n}"))
+                    ),
+                    user_id: None,
+                    scope: a["scope"].as_str().unwrap_or("global").to_owned(),
+                    services: a["services"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    created_at: Utc::now(),
+                    expires_at: a["expires_at"]
+                        .as_str()
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| t.with_timezone(&Utc)),
+                    last_used: None,
+                    ip: None,
+                    user_agent: None,
+                    role: Some(a["role"].as_str().unwrap_or("engineer").to_owned()),
+                    tls_access: a["tls_access"].as_bool().unwrap_or(false),
+                };
+                let mut out = self.token_json(&token, true);
+                out["user_id"] = json!(me.user_id);
+                out["access_token"] = json!(token.secret);
+                state.automation_tokens.push(token);
+                Reply::json(200, &out)
+            }
+            ("GET", ["automation-tokens", id]) => {
+                if !superuser {
+                    return self.error(403, "You do not have permission to perform this action");
+                }
+                match state.automation_tokens.iter().find(|t| t.id == *id) {
+                    Some(t) => Reply::json(200, &self.token_json(t, true)),
+                    None => self.error(404, "Record not found"),
+                }
+            }
+            ("DELETE", ["automation-tokens", id]) => {
+                if !superuser {
+                    return self.error(403, "You do not have permission to perform this action");
+                }
+                let before = state.automation_tokens.len();
+                state.automation_tokens.retain(|t| t.id != *id);
+                if state.automation_tokens.len() == before {
+                    self.error(404, "Record not found")
+                } else {
+                    Reply::empty(204)
+                }
             }
             ("DELETE", ["tokens", id]) => {
                 let Some(pos) = state.tokens.iter().position(|t| t.id == *id) else {

@@ -35,6 +35,7 @@ const OUTSIDE = {
   fastly: [
     ["GET", "/current_user", "User API, not in the tokens excerpt"],
     ["GET", "/customer/{id}/users", "User API, not in the tokens excerpt"],
+    ["POST", "/sudo", "Sudo API (re-authentication before making an automation token), not in the tokens excerpt"],
   ],
   newrelic: [["KeywardWhoAmI", "actor.user is not in the apiAccess subset"]],
 };

@@ -16,6 +16,7 @@ mod rotation;
 mod rotation_apigateway;
 mod rotation_atlas;
 mod rotation_by_hand;
+mod rotation_fastly;
 mod rotation_newrelic;
 mod rotation_policy;
 mod scan;

@@ -28,7 +28,7 @@ pub mod newrelic;
 pub mod rotation;
 
 pub use connection::{Connect, Credentials, DEMO, SettingError, Settings, Source};
-pub use rotation::{Created, HeldKey, KeyRef, OpenRotator, Rotator};
+pub use rotation::{Created, HeldKey, KeyRef, OpenRotator, Rotator, TYPED_PASSWORD};
 
 /// Every provider, one line each; the order is the order users see.
 pub const REGISTRY: &[&Provider] = &[

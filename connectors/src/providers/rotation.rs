@@ -11,6 +11,11 @@ use super::{BoxFuture, Credentials, Settings};
 use crate::ConnectorError;
 use crate::liveness::Liveness;
 
+/// The credential field under which the engine hands a rotation's calls the password the user
+/// typed for it (a provider that asks for it again before it makes a key: Fastly's sudo mode).
+/// It is never stored with the connector's credentials.
+pub const TYPED_PASSWORD: &str = "typed_password";
+
 /// The key being rotated, as the inventory knows it.
 #[derive(Debug, Clone)]
 pub struct KeyRef {

@@ -223,8 +223,19 @@ pub async fn resume_rotation(
     id: &str,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<RotationView, Error> {
+    resume_rotation_with_password(vault, id, None, progress).await
+}
+
+/// [`resume_rotation`], with the user's password for a provider that asks for it again before it
+/// makes a key (Fastly's sudo mode); used by this call only, never stored.
+pub async fn resume_rotation_with_password(
+    vault: &mut Vault,
+    id: &str,
+    password: Option<&crate::Secret>,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<RotationView, Error> {
     let before = journal::by_id(vault.conn(), id)?.map(|r| r.state);
-    let resumed = rotation::resume(vault, id, progress).await;
+    let resumed = rotation::resume(vault, id, password, progress).await;
     tell(vault, id, false, before.as_deref()).await;
     resumed?;
     rotation_by_id(vault, id)
@@ -475,7 +486,7 @@ pub async fn rotations_job(
             crate::auto_rotation::Action::Wait(_) => continue,
             crate::auto_rotation::Action::Propose(why) => why,
             crate::auto_rotation::Action::Rotate => {
-                let opts = RotationOptions { grace, delete_inactive: false, hook: None };
+                let opts = RotationOptions { grace, delete_inactive: false, hook: None, password: None };
                 let log = |line: &str| tracing::info!(key = %view.key_id, "{line}");
                 let (r, notes) = rotate_telling(vault, &view.key_id, &opts, &log).await;
                 told.extend(notes);

@@ -194,6 +194,7 @@ fn token(t: &Value, kind: &'static str, logins: &HashMap<String, String>) -> Rem
 }
 
 mod provider;
+mod rotation;
 pub use provider::PROVIDER;
 
 crate::source_for!(Fastly);

@@ -5,8 +5,8 @@ use serde_json::Value;
 use crate::ConnectorError;
 use crate::liveness::Liveness;
 use crate::providers::{
-    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Setting, SettingError,
-    Settings, Source, Support, VerifyFound,
+    BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Rotator, Setting,
+    SettingError, Settings, Source, Support, VerifyFound,
 };
 
 /// The public API.
@@ -35,11 +35,21 @@ pub const PROVIDER: Provider = Provider {
         partner: None,
     },
     rotation: Rotation {
-        create: Support::No("Keyward does not rotate Fastly tokens yet"),
-        disable: Support::No("Fastly tokens cannot be disabled, only revoked"),
-        delete: Support::No("Keyward does not rotate Fastly tokens yet"),
+        kinds: &["automation_token"],
+        create: Support::Yes(
+            "automation tokens: POST /sudo with your password (asked for, never stored), then POST \
+             /automation-tokens with the old token's role, services, scope, TLS access and lifetime; verified \
+             with GET /tokens/self. User tokens need their owner's password and one-time code: rotated by hand",
+        ),
+        disable: Support::No("Fastly tokens cannot be disabled, only revoked: the old token works until it is"),
+        delete: Support::Yes("DELETE /automation-tokens/{id}"),
+        limits: &["a superuser's token with the global scope, in sudo mode: your password for each rotation \
+             (--password-stdin); impossible when the account forces SSO or MFA"],
+        keys_per_owner: None,
+        settle: std::time::Duration::from_secs(10),
+        open: Some(open_rotator),
+        in_files: None,
         by_hand: Some("in Fastly (Account → Personal API tokens → Create token; the same scope, services and expiry)"),
-        ..Rotation::NONE
     },
 };
 
@@ -58,6 +68,16 @@ fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn
         let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
         let settings = super::FastlySettings { base_url: stored.endpoint };
         Ok(Box::new(super::Fastly::new(&settings, c.require(PROVIDER.id, "token")?)?) as Box<dyn Source>)
+    })
+}
+
+fn open_rotator<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Rotator>, ConnectorError>> {
+    Box::pin(async move {
+        let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
+        let settings = super::FastlySettings { base_url: stored.endpoint };
+        let client = super::Fastly::new(&settings, c.require(PROVIDER.id, "token")?)?;
+        let password = c.get(crate::providers::TYPED_PASSWORD).cloned();
+        Ok(Box::new(super::rotation::FastlyRotator { client, password }) as Box<dyn Rotator>)
     })
 }
 
