@@ -312,6 +312,11 @@ impl Http {
         self.provider
     }
 
+    /// The limits this client was made with (for a second client to the same place).
+    pub fn settings(&self) -> HttpSettings {
+        (*self.settings).clone()
+    }
+
     /// The concurrency this client allows.
     pub fn concurrency(&self) -> usize {
         self.settings.concurrency.max(1)

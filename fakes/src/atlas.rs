@@ -4,6 +4,12 @@
 //! the versioned `Accept` header, `pageNum`/`itemsPerPage` (≤ 500)/`includeCount` paging, Atlas's
 //! error body (`error`, `errorCode`, `detail`, `reason`) and 429 `RATE_LIMITED_TOKEN_BUCKET` with
 //! `Retry-After`.
+//!
+//! For rotation: service-account secrets (below), and programmatic API keys made with org roles
+//! (`POST …/orgs/{org}/apiKeys`, the private key in that answer only), assigned to projects
+//! (`POST …/groups/{group}/apiKeys/{id}` with the project's roles) and given access-list entries
+//! (`POST …/orgs/{org}/apiKeys/{id}/accessList`); `GET …/orgs/{org}` is the harmless read any key
+//! of the org may make.
 
 use std::sync::Mutex;
 
@@ -251,6 +257,49 @@ impl Atlas {
     }
 
     /// An Atlas error body with its `errorCode`.
+    fn api_key_json(&self, k: &ApiKey, private: bool) -> Value {
+        let masked = format!("********-****-****-{}", &k.private_key[k.private_key.len().saturating_sub(12)..]);
+        json!({
+            "id": k.id,
+            "desc": k.desc,
+            "publicKey": k.public_key,
+            "privateKey": if private { k.private_key.clone() } else { masked },
+            "roles": roles_json(&k.roles, &self.org_id),
+            "links": [],
+        })
+    }
+
+    /// A new org API key: `desc` (1–250 characters) and at least one org role.
+    fn create_api_key(&self, state: &mut State, body: &Value, media: &str) -> Reply {
+        let desc = body["desc"].as_str().unwrap_or_default();
+        if desc.is_empty() || desc.chars().count() > 250 {
+            return self.error(400, "desc must be 1 to 250 characters.");
+        }
+        let roles: Vec<Role> = body["roles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|r| Role { name: r.to_owned(), group_id: None })
+            .collect();
+        if roles.is_empty() || roles.iter().any(|r| !r.name.starts_with("ORG_")) {
+            return self.error_coded(400, "INVALID_ROLE", "An organization API key needs organization roles.");
+        }
+        state.made += 1;
+        let n = state.made;
+        let key = ApiKey {
+            id: format!("{:024x}", 0xa91_u64 << 40 | n),
+            desc: desc.to_owned(),
+            public_key: format!("{:08x}", crate::hash(&format!("public-{n}")) as u32),
+            private_key: format!("{:032x}", u128::from(n).wrapping_mul(0x2545_F491_4F6C_DD1D_9E37_79B9_7F4A_7C15)),
+            roles,
+            access_list: Vec::new(),
+        };
+        let out = self.api_key_json(&key, true);
+        state.api_keys.push(key);
+        Reply::typed(200, media, &out)
+    }
+
     fn error_coded(&self, status: u16, code: &str, message: &str) -> Reply {
         let reason = match status {
             400 => "Bad Request",
@@ -364,21 +413,9 @@ impl Provider for Atlas {
         let org = self.org_id.as_str();
         match (req.method.as_str(), segs.as_slice()) {
             ("GET", ["api", "atlas", "v2", "orgs", o, rest @ ..]) if *o == org => match rest {
+                [] => Reply::typed(200, &media, &json!({"id": org, "name": "Example org", "isDeleted": false})),
                 ["apiKeys"] => {
-                    let items = state
-                        .api_keys
-                        .iter()
-                        .map(|k| {
-                            json!({
-                                "id": k.id,
-                                "desc": k.desc,
-                                "publicKey": k.public_key,
-                                "privateKey": format!("********-****-****-{}", &k.private_key[k.private_key.len() - 12..]),
-                                "roles": roles_json(&k.roles, org),
-                                "links": [],
-                            })
-                        })
-                        .collect();
+                    let items = state.api_keys.iter().map(|k| self.api_key_json(k, false)).collect();
                     self.paged(req, items, &media)
                 }
                 ["apiKeys", id, "accessList"] => match state.api_keys.iter().find(|k| k.id == *id) {
@@ -428,6 +465,48 @@ impl Provider for Atlas {
                 ),
                 _ => self.error(404, "Resource not found."),
             },
+            ("POST", ["api", "atlas", "v2", "orgs", o, "apiKeys"]) if *o == org => {
+                let body = req.json();
+                self.create_api_key(&mut state, &body, &media)
+            }
+            ("POST", ["api", "atlas", "v2", "orgs", o, "apiKeys", id, "accessList"]) if *o == org => {
+                let entries = req.json();
+                let Some(k) = state.api_keys.iter_mut().find(|k| k.id == *id) else {
+                    return self.error(404, "API key not found.");
+                };
+                for e in entries.as_array().into_iter().flatten() {
+                    let Some(cidr) = e["cidrBlock"].as_str().or(e["ipAddress"].as_str()) else {
+                        return self.error(400, "Each entry needs a cidrBlock or an ipAddress.");
+                    };
+                    if !k.access_list.iter().any(|x| x.cidr == cidr) {
+                        k.access_list.push(AccessEntry {
+                            cidr: cidr.to_owned(),
+                            created: Utc::now(),
+                            last_used: None,
+                            last_used_address: None,
+                            count: 0,
+                        });
+                    }
+                }
+                let items = k.access_list.iter().map(|e| access_json(e, false)).collect();
+                self.paged(req, items, &media)
+            }
+            ("POST", ["api", "atlas", "v2", "groups", group, "apiKeys", id]) => {
+                let roles = req.json();
+                let Some(k) = state.api_keys.iter_mut().find(|k| k.id == *id) else {
+                    return self.error(404, "API key not found.");
+                };
+                for r in roles.as_array().into_iter().flatten() {
+                    let Some(name) = r["roleName"].as_str().filter(|n| n.starts_with("GROUP_")) else {
+                        return self.error_coded(400, "INVALID_ROLE", "A project assignment needs project roles.");
+                    };
+                    if !k.roles.iter().any(|x| x.name == name && x.group_id.as_deref() == Some(group)) {
+                        k.roles.push(Role { name: name.to_owned(), group_id: Some((*group).to_owned()) });
+                    }
+                }
+                let out = self.api_key_json(k, false);
+                Reply::typed(200, &media, &out)
+            }
             ("POST", ["api", "atlas", "v2", "orgs", o, "serviceAccounts", id, "secrets"]) if *o == org => {
                 let hours = req.json()["secretExpiresAfterHours"].as_i64();
                 self.create_secret(&mut state, id, hours, &media)

@@ -141,3 +141,89 @@ fn an_atlas_rotation_killed_after_any_step_keeps_a_working_secret_and_resumes_to
     }
     eprintln!("atlas crash matrix:\n  {}", matrix.join("\n  "));
 }
+
+/// A programmatic API key: the new one gets the old one's org roles, project roles and access
+/// list, and a dated description; the vault holds its private key; the key the connector signs
+/// in with is refused. A new key that cannot get the old one's access is deleted again (nothing
+/// left behind). Killed at every step, a working key is held and the resume ends it.
+#[test]
+fn an_atlas_programmatic_api_key_is_rotated_with_its_projects_and_access_list() {
+    let (_rt, estate, home) = atlas_estate(60, &|s: &mut State| {
+        use keyward_fakes::atlas::{AccessEntry, Role};
+        for (i, k) in s.api_keys.iter_mut().enumerate() {
+            k.desc = format!("pipeline {i}");
+            k.roles = vec![
+                Role { name: "ORG_READ_ONLY".into(), group_id: None },
+                Role { name: "GROUP_READ_ONLY".into(), group_id: Some(format!("{:024x}", 0x9a + i)) },
+                Role { name: "GROUP_DATA_ACCESS_READ_ONLY".into(), group_id: Some(format!("{:024x}", 0x9a + i)) },
+            ];
+            k.access_list = vec![AccessEntry {
+                cidr: format!("10.{i}.0.0/16"),
+                created: Utc::now(),
+                last_used: None,
+                last_used_address: None,
+                count: 0,
+            }];
+        }
+    });
+    let connector_public = estate.atlas_credentials.get("public_key").to_owned();
+    let keys = || estate.atlas.provider().state.lock().unwrap().api_keys.clone();
+    let others: Vec<keyward_fakes::atlas::ApiKey> =
+        keys().into_iter().filter(|k| k.public_key != connector_public).collect();
+    assert!(others.len() > 8, "{} keys", others.len());
+
+    // The connector's own key is refused.
+    if let Some(own) = keys().into_iter().find(|k| k.public_key == connector_public) {
+        let plan = home.run(&["rotate", &id_of(&home, &own.id), "--dry-run"]);
+        assert!(stderr(&plan).contains("signs in with"), "{}", stderr(&plan));
+    }
+
+    let old = others[0].clone();
+    let out = home.run(&["rotate", &id_of(&home, &old.id), "--yes", "--grace", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let now = keys();
+    assert!(!now.iter().any(|k| k.id == old.id), "the old key is deleted");
+    let new = now.iter().find(|k| k.desc.starts_with("pipeline 0 (rotated ")).expect("the new key").clone();
+    let names = |k: &keyward_fakes::atlas::ApiKey| {
+        let mut r: Vec<(String, Option<String>)> =
+            k.roles.iter().map(|r| (r.name.clone(), r.group_id.clone())).collect();
+        r.sort();
+        r
+    };
+    assert_eq!(names(&new), names(&old), "the same org and project roles");
+    assert_eq!(
+        new.access_list.iter().map(|e| e.cidr.clone()).collect::<Vec<_>>(),
+        old.access_list.iter().map(|e| e.cidr.clone()).collect::<Vec<_>>()
+    );
+    let sealed = home.ok(&["keys", "reveal", &id_of(&home, &new.id)]);
+    assert_eq!(sealed.trim(), new.private_key, "the vault holds the private key Atlas made");
+
+    // A project role Atlas refuses for the new key: the new key is deleted again.
+    let refused = others[1].clone();
+    estate.atlas.provider().state.lock().unwrap().api_keys.iter_mut().find(|k| k.id == refused.id).unwrap().roles[1]
+        .name = "PROJECT_OWNER_LEGACY".into();
+    let out = home.run(&["rotate", &id_of(&home, &refused.id), "--yes", "--grace", "0"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("deleted again"), "{}", stderr(&out));
+    let lineage_of_1 = keys().iter().filter(|k| k.desc == "pipeline 1" || k.desc.starts_with("pipeline 1 (")).count();
+    assert_eq!(lineage_of_1, 1, "nothing left behind");
+
+    // The crash matrix.
+    let points = crash_points_without_disable();
+    let mut matrix = Vec::new();
+    for (point, old) in points.iter().zip(&others[2..]) {
+        let base = old.desc.clone();
+        let lineage = || -> Vec<(String, String)> {
+            keys()
+                .into_iter()
+                .filter(|k| k.desc == base || k.desc.starts_with(&format!("{base} (rotated ")))
+                .map(|k| (k.id, k.private_key))
+                .collect()
+        };
+        let (new, line) =
+            crash_and_resume(&home, &old.id, point, || assert_a_working_key_is_held(&home, point, &old.id, &lineage()));
+        assert_eq!(lineage().into_iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![new], "{point}");
+        matrix.push(line);
+    }
+    eprintln!("atlas API key crash matrix:\n  {}", matrix.join("\n  "));
+}

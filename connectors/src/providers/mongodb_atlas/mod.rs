@@ -404,6 +404,7 @@ fn unauthenticated() -> ConnectorError {
     )
 }
 
+mod api_key_rotation;
 mod provider;
 mod rotation;
 pub use provider::PROVIDER;

@@ -57,17 +57,22 @@ pub const PROVIDER: Provider = Provider {
         "an Atlas key is a public/private pair signed with HTTP Digest: one half found alone cannot be checked",
     ),
     rotation: Rotation {
-        kinds: &["service_account_secret"],
+        kinds: &["service_account_secret", "programmatic_api_key"],
         create: Support::Yes(
-            "POST …/serviceAccounts/{clientId}/secrets with the old secret's lifetime; checked by asking an OAuth \
-             token with it (programmatic API keys are not rotated: Atlas gives them no creation date to reconcile by)",
+            "service-account secrets: POST …/serviceAccounts/{clientId}/secrets with the old secret's lifetime, \
+             checked by asking an OAuth token with it; programmatic API keys: POST …/orgs/{orgId}/apiKeys with the \
+             old key's org roles and a dated description, then its projects and access list, checked by a read \
+             signed with it",
         ),
-        disable: Support::No("Atlas secrets cannot be disabled: the old secret works until it is deleted"),
-        delete: Support::Yes("DELETE …/serviceAccounts/{clientId}/secrets/{secretId}"),
+        disable: Support::No("Atlas keys and secrets cannot be disabled: the old one works until it is deleted"),
+        delete: Support::Yes(
+            "DELETE …/serviceAccounts/{clientId}/secrets/{secretId}; DELETE …/orgs/{orgId}/apiKeys/{id}",
+        ),
         limits: &[
             "2 secrets per service account, expired ones included (only an expired one is deleted to make room)",
             "a new secret cuts the account's other secrets to 7 days at most, even if the rotation is aborted",
             "no two creates at once (409, tried again after a pause)",
+            "an API key's check is made from this machine: an org access list without it fails the check (rolled back)",
         ],
         keys_per_owner: Some(2),
         settle: std::time::Duration::from_secs(30),

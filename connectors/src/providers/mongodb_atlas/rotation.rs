@@ -7,8 +7,8 @@
 //! consent; two creates at once answer 409 (retried after a pause); and a new secret cuts every
 //! other secret of the account to seven days at most, abort or not (the plan says so).
 //!
-//! Programmatic API keys are not rotated: Atlas gives them no creation date, so a key an
-//! interrupted create left could not be told from one a person made meanwhile.
+//! Programmatic API keys are rotated in `api_key_rotation.rs`; the calls below send them there
+//! by the key's kind.
 
 use chrono::Utc;
 use keyward_secret::Secret;
@@ -66,11 +66,17 @@ fn lifetime_hours(old: &Value) -> i64 {
     }
 }
 
+/// The kind of a programmatic API key in the inventory.
+const API_KEY: &str = "programmatic_api_key";
+
 impl Rotator for Atlas {
     /// The secrets of the old secret's service account; expired ones are inactive (they still
-    /// take one of the two places).
+    /// take one of the two places). For an API key, the keys of its lineage.
     fn keys_of<'a>(&'a self, old: &'a KeyRef) -> BoxFuture<'a, Result<Vec<HeldKey>, ConnectorError>> {
         Box::pin(async move {
+            if old.kind == API_KEY {
+                return self.api_keys_of(old).await;
+            }
             let account = self.account_holding(old).await?;
             let now = Utc::now();
             Ok(account
@@ -89,6 +95,9 @@ impl Rotator for Atlas {
 
     fn create<'a>(&'a self, old: &'a KeyRef) -> BoxFuture<'a, Result<Created, ConnectorError>> {
         Box::pin(async move {
+            if old.kind == API_KEY {
+                return self.create_api_key(old).await;
+            }
             let account = self.account_holding(old).await?;
             let hours =
                 account.secrets.iter().find(|s| s["id"] == old.external_id.as_str()).map_or(8760, lifetime_hours);
@@ -131,10 +140,13 @@ impl Rotator for Atlas {
     fn verify<'a>(
         &'a self,
         old: &'a KeyRef,
-        _new_id: &'a str,
+        new_id: &'a str,
         secret: &'a Secret,
     ) -> BoxFuture<'a, Result<Liveness, ConnectorError>> {
         Box::pin(async move {
+            if old.kind == API_KEY {
+                return self.verify_api_key(new_id, secret).await;
+            }
             let account = self.account_holding(old).await?;
             let r = self.ask_token(&account.client_id, secret, &[400, 401]).await?;
             let token: Option<String> = (r.status == 200)
@@ -159,11 +171,11 @@ impl Rotator for Atlas {
 
     /// With a service account, every secret of that account: which one is the connector's can
     /// only be guessed from a masked value, and a new secret would cut the connector's own to 7
-    /// days anyway. An API key signs in with no secret of an account.
+    /// days anyway. With an API key, that key.
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
         Box::pin(async move {
             let AtlasAuth::ServiceAccount { client_id, .. } = &self.auth else {
-                return Ok(Vec::new());
+                return self.own_api_key().await;
             };
             let path = format!("/api/atlas/v2/orgs/{}/serviceAccounts", self.org);
             let accounts = self.pages(&path, V_SERVICE_ACCOUNTS).await?;
@@ -179,6 +191,9 @@ impl Rotator for Atlas {
     /// Deletes a secret; one no account holds any more is already deleted.
     fn delete<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(async move {
+            if key.kind == API_KEY {
+                return self.delete_api_key(key).await;
+            }
             let Some(account) = self.account_of(&key.external_id).await? else {
                 return Ok(());
             };
