@@ -11,7 +11,13 @@
 //!   tried again until the user acts; it is proposed with the reason instead;
 //! - a key rotated by hand (Linear, a key registered by hand) is only ever proposed;
 //! - at most [`PER_RUN`] rotations start in one run, oldest key first, so turning `auto` on for
-//!   a large estate does not rotate it all at once (the rest go in the runs after).
+//!   a large estate does not rotate it all at once (the rest go in the runs after);
+//! - a key's age counts from when a rotation made it as well as from the provider's creation
+//!   date, whichever is later: a provider answering an old date for a new key cannot make the
+//!   scheduler rotate it again and again;
+//! - a key whose provider asks for the user's password to make a key (Fastly automation tokens)
+//!   is only proposed: no one is there to type it;
+//! - a scheduled rotation keeps the old key at least [`MIN_GRACE`].
 
 use std::time::Duration;
 
@@ -27,6 +33,11 @@ use crate::{inventory, manual_rotation, time};
 
 /// The most rotations one run of the scheduled job starts.
 pub const PER_RUN: usize = 5;
+
+/// The shortest grace period a scheduled rotation gives (whatever `rotation_grace_hours` says):
+/// nobody watches it, so the old key must outlive a consumer that was missed long enough for
+/// someone to notice.
+pub const MIN_GRACE: Duration = Duration::from_secs(3_600);
 
 /// What the scheduler does with a due key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +78,11 @@ pub fn due(vault: &Vault, policy: &Policy, now: DateTime<Utc>) -> Result<Vec<Due
     for key in inventory::list(vault)? {
         let Some(created) = key.created_at.filter(|_| key.is_live()) else { continue };
         let limits = policy.thresholds(&key.provider, &key.tags);
-        let age_days = time::age_days(created, now);
+        if limits.auto == AutoRotation::Off {
+            continue;
+        }
+        let made = journal::made_by_rotation_at(vault.conn(), &key.id)?;
+        let age_days = time::age_days(made.map_or(created, |m| m.max(created)), now);
         if limits.auto == AutoRotation::Off || age_days <= limits.rotate_after() {
             continue;
         }
@@ -77,23 +92,34 @@ pub fn due(vault: &Vault, policy: &Policy, now: DateTime<Utc>) -> Result<Vec<Due
         }
         let proposal = journal::proposal(vault.conn(), &key.id)?;
         let by_hand = manual_rotation::rotated_by_hand(&key);
-        let rolled_back = last.filter(|r| r.state == "rolled_back");
+        let asks_password =
+            keyward_connectors::providers::get(&key.provider).is_some_and(|p| p.rotation.asks_password);
+        // Ended without replacing the key: rolled back, or done with the old key kept because
+        // the provider would not delete it (New Relic's original license key).
+        let rolled_back = last.filter(|r| r.state == "rolled_back" || r.state == "done");
         let action = match (limits.auto, by_hand, &proposal, rolled_back) {
             // Tried under `on` and refused: said once, not tried again.
             (_, _, Some(p), _) if p.auto == AutoRotation::On.as_str() => Action::Wait("proposed".into()),
+            (AutoRotation::On, false, _, Some(r)) if r.state == "done" => Action::Propose(Some(format!(
+                "its last rotation ({}) ended with this key kept, because the provider would not delete it",
+                r.id
+            ))),
             (AutoRotation::On, false, _, Some(r)) => Action::Propose(Some(format!(
                 "its last rotation ({}) rolled back: {}",
                 r.id,
                 r.error.as_deref().unwrap_or("no reason recorded")
             ))),
-            (AutoRotation::On, false, _, None) => Action::Rotate,
+            (AutoRotation::On, false, None, None) if asks_password => Action::Propose(Some(
+                "the provider asks for your password to make a key, and no one is there to type it".into(),
+            )),
+            (AutoRotation::On, false, _, None) if !asks_password => Action::Rotate,
             (_, _, Some(_), _) => Action::Wait("proposed".into()),
             (AutoRotation::On, true, None, _) => {
                 Action::Propose(Some("Keyward cannot make this provider's keys: rotate it by hand".into()))
             }
             _ => Action::Propose(None),
         };
-        let grace_secs = u64::try_from(limits.rotation_grace_hours).unwrap_or(0) * 3_600;
+        let grace_secs = (u64::try_from(limits.rotation_grace_hours).unwrap_or(0) * 3_600).max(MIN_GRACE.as_secs());
         out.push(Due {
             age_days,
             after_days: limits.rotate_after(),

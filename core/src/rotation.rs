@@ -864,6 +864,9 @@ async fn create(
             rotation_id: &r.id,
         },
     )?;
+    // The new key keeps the old one's tags: the policy's per-tag settings (an opt-out of
+    // automatic rotation, a shorter period) follow the key, not its first id.
+    store::inventory::set_tags(&tx, &new_key_id, &serde_json::to_string(&old.tags).expect("tags serialize"))?;
     journal::set_new_key(&tx, &r.id, &new_key_id, &made.external_id, &new_mac)?;
     journal::finish_step(&tx, &r.id, "create", now, &made.external_id)?;
     tx.commit()?;

@@ -89,6 +89,14 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
         assert!((1.9..2.1).contains(&hours), "the policy's 2 h grace: {hours}");
     }
 
+    // The new keys keep the old ones' tags (the policy follows the key), and are not due: their
+    // age counts from the rotation that made them.
+    let listed = home.json(&["keys", "list", "--json"]);
+    for r in rotations {
+        let new = listed.as_array().unwrap().iter().find(|k| k["id"] == r["new_key_id"]).unwrap();
+        assert_eq!(new["tags"], serde_json::json!(["rotate"]), "{new:#}");
+    }
+
     // Told once: a second run proposes nothing again and starts the next five.
     let said = home.ok(&["rotations", "due", "--run"]);
     assert!(said.contains(" 0 proposed"), "{said}");
@@ -168,4 +176,18 @@ fn a_rotation_by_hand_on_the_command_line_takes_the_policys_grace_period() {
     let until = chrono::DateTime::parse_from_rfc3339(r["grace_until"].as_str().unwrap()).unwrap();
     let hours = (until.with_timezone(&chrono::Utc) - before).num_minutes() as f64 / 60.0;
     assert!((4.9..5.1).contains(&hours), "{hours}");
+}
+
+/// A policy file broken after `auto = "on"` was adopted keeps the audit's thresholds but starts
+/// no unattended rotation: the user may have been switching it off.
+#[test]
+fn a_broken_policy_file_starts_no_rotation() {
+    let (_rt, _estate, home) = datadog_estate(8);
+    let policy = home.path().join("policy.toml");
+    std::fs::write(&policy, "[provider.datadog]\nauto = \"on\"\nrotate_after_days = 1\n").unwrap();
+    assert!(due(&home).iter().any(|d| d["action"] == "rotate"), "adopted");
+    std::fs::write(&policy, "[provider.datadog]\nauto = \"of\"\n").unwrap();
+    let said = home.ok(&["rotations", "due", "--run"]);
+    assert!(said.contains(" 0 started"), "{said}");
+    assert_eq!(home.json(&["rotations", "list", "--json"]).as_array().unwrap().len(), 0);
 }

@@ -209,6 +209,9 @@ pub struct Rotation {
     /// Where a user makes a new key by hand, for keys Keyward cannot make ("in Linear: Settings
     /// → Security & access → Personal API keys"); `None`: the provider's console.
     pub by_hand: Option<&'static str>,
+    /// Whether making a key needs the user's password, typed for the rotation (Fastly's sudo
+    /// mode): the scheduler only proposes such rotations.
+    pub asks_password: bool,
 }
 
 /// The names a key's id and secret are assigned to in files (`name = value`, `NAME=value`).
@@ -234,6 +237,7 @@ impl Rotation {
         open: None,
         in_files: None,
         by_hand: None,
+        asks_password: false,
     };
 
     /// Opens the rotation calls for a connector of this provider.

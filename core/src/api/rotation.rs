@@ -458,6 +458,44 @@ fn proposal(d: &DueRotationView, why: Option<&str>) -> crate::notify::Notificati
     }
 }
 
+/// How an unattended rotation went.
+enum Unattended {
+    /// It began (and went as far as it could): its outcome, and what was told.
+    Began(Box<Result<RotationView, Error>>, Vec<crate::notify::Notification>),
+    /// It was refused before it began, for a reason that will not go away by itself (a limit,
+    /// the connector's own key, files Keyward would not update): proposed instead.
+    Refused(String),
+    /// It could not begin now (the network, the provider, a lock): tried again next run.
+    NotNow(Error),
+}
+
+/// Rotates a due key with nobody watching: only when its plan leaves no file to the user.
+async fn rotate_unattended(vault: &mut Vault, d: &DueRotationView, grace: Duration) -> Result<Unattended, Error> {
+    let opts = RotationOptions { grace, delete_inactive: false, hook: None, password: None };
+    let refused = |e: &Error| matches!(e, Error::Conflict(_) | Error::Unsupported(_));
+    match plan_rotation(vault, &d.key_id, &opts).await {
+        Ok(plan) if plan.refusal.is_some() => return Ok(Unattended::Refused(plan.refusal.unwrap_or_default())),
+        Ok(plan) if !plan.left_to_you.is_empty() => {
+            return Ok(Unattended::Refused(format!(
+                "files Keyward does not update use it, and would break after the grace period: {}",
+                plan.left_to_you.join("; ")
+            )));
+        }
+        Ok(_) => {}
+        Err(e) if refused(&e) => return Ok(Unattended::Refused(e.to_string())),
+        Err(e) => return Ok(Unattended::NotNow(e)),
+    }
+    let before = journal::last_of_key(vault.conn(), &d.key_id)?.map(|r| r.id);
+    let log = |line: &str| tracing::info!(key = %d.key_id, "{line}");
+    let (r, notes) = rotate_telling(vault, &d.key_id, &opts, &log).await;
+    let began = journal::last_of_key(vault.conn(), &d.key_id)?.map(|r| r.id) != before;
+    Ok(match r {
+        Err(e) if !began && refused(&e) => Unattended::Refused(e.to_string()),
+        Err(e) if !began => Unattended::NotNow(e),
+        r => Unattended::Began(Box::new(r), notes),
+    })
+}
+
 /// What one run of the scheduled `rotations` job did.
 #[derive(Debug, Default)]
 struct JobRun {
@@ -479,22 +517,27 @@ pub async fn rotations_job(
     let (finished, mut told) = finish_due_telling(vault).await?;
     let mut run = JobRun { finished, ..JobRun::default() };
     let in_force = crate::policy::load(home.dir(), vault, chrono::Utc::now())?;
+    let mut proposals = Vec::new();
     for d in crate::auto_rotation::due(vault, &in_force.policy, chrono::Utc::now())? {
         let (auto, grace) = (d.auto, d.grace);
         let view = due_view(vault, d.clone())?;
         let why = match d.action {
             crate::auto_rotation::Action::Wait(_) => continue,
             crate::auto_rotation::Action::Propose(why) => why,
+            // A broken policy file keeps the last valid one in force for audits, but starts no
+            // unattended rotation: the user may have been switching `auto` off.
+            crate::auto_rotation::Action::Rotate if in_force.problem.is_some() => continue,
             crate::auto_rotation::Action::Rotate => {
-                let opts = RotationOptions { grace, delete_inactive: false, hook: None, password: None };
-                let log = |line: &str| tracing::info!(key = %view.key_id, "{line}");
-                let (r, notes) = rotate_telling(vault, &view.key_id, &opts, &log).await;
-                told.extend(notes);
-                match r {
-                    // Refused before it began (a limit, the connector's own key): said once.
-                    Err(e) if journal::last_of_key(vault.conn(), &view.key_id)?.is_none() => Some(e.to_string()),
-                    r => {
-                        run.rotated.push((view.key_id.clone(), r));
+                match rotate_unattended(vault, &view, grace).await? {
+                    Unattended::Began(r, notes) => {
+                        told.extend(notes);
+                        run.rotated.push((view.key_id.clone(), *r));
+                        continue;
+                    }
+                    Unattended::Refused(why) => Some(why),
+                    // Not a refusal (the network, the provider, the keychain): tried next run.
+                    Unattended::NotNow(e) => {
+                        run.rotated.push((view.key_id.clone(), Err(e)));
                         continue;
                     }
                 }
@@ -502,9 +545,6 @@ pub async fn rotations_job(
         };
         let note = proposal(&view, why.as_deref());
         crate::auto_rotation::record_proposal(vault, &view.key_id, auto, &note.body)?;
-        if let Err(e) = crate::notify::deliver(vault, std::slice::from_ref(&note), Default::default()).await {
-            tracing::warn!(key = %view.key_id, error = %e, "a rotation proposal could not be sent");
-        }
         crate::activity::record(
             vault,
             crate::activity::Entry::new("rotation.proposed", "ok")
@@ -512,8 +552,26 @@ pub async fn rotations_job(
                 .subject(&view.key_id)
                 .detail(note.title.clone()),
         );
-        told.push(note);
-        run.proposed += 1;
+        proposals.push(note);
+    }
+    // Proposals go out together (the webhooks batch them); the desktop gets one summary.
+    run.proposed = proposals.len();
+    if !proposals.is_empty()
+        && let Err(e) = crate::notify::deliver(vault, &proposals, Default::default()).await
+    {
+        tracing::warn!(error = %e, "rotation proposals could not be sent");
+    }
+    match proposals.as_slice() {
+        [] => {}
+        [one] => told.push(one.clone()),
+        many => told.push(crate::notify::Notification {
+            event: "rotation.proposed".into(),
+            subject: "rotations".into(),
+            title: format!("{} keys are due for rotation", many.len()),
+            body: "`keyward rotations due` lists them, with the files each rotation would change.".into(),
+            severity: "medium".into(),
+            findings: Vec::new(),
+        }),
     }
     run.told = told;
     if let Some(show) = desktop.filter(|_| crate::notify::preferences(vault).map(|p| p.desktop).unwrap_or(true)) {

@@ -376,6 +376,18 @@ pub(crate) fn last_of_key(conn: &Connection, key_id: &str) -> Result<Option<Rota
         .optional()?)
 }
 
+/// When the rotation that made `key_id` began, if a rotation made it.
+pub(crate) fn made_by_rotation_at(conn: &Connection, key_id: &str) -> Result<Option<DateTime<Utc>>, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT started_at FROM rotations WHERE new_key_id = ?1 ORDER BY started_at DESC LIMIT 1",
+            [key_id],
+            |r| super::instant(r, "started_at"),
+        )
+        .optional()?
+        .flatten())
+}
+
 /// A rotation the scheduler proposed.
 #[derive(Debug, Clone)]
 pub(crate) struct Proposal {

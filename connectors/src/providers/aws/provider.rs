@@ -44,6 +44,7 @@ pub const PROVIDER: Provider = Provider {
         // `~/.aws/credentials` and `config`, and environment files (`AWS_ACCESS_KEY_ID=`).
         in_files: Some(InFiles { id: &["aws_access_key_id"], secret: &["aws_secret_access_key"] }),
         by_hand: None,
+        asks_password: false,
     },
 };
 

@@ -48,6 +48,7 @@ pub const PROVIDER: Provider = Provider {
         open: Some(open_rotator),
         in_files: None,
         by_hand: None,
+        asks_password: false,
     },
 };
 

@@ -66,6 +66,7 @@ pub const PROVIDER: Provider = Provider {
         open: Some(open_rotator),
         in_files: None,
         by_hand: None,
+        asks_password: false,
     },
 };
 

@@ -99,7 +99,11 @@ impl Datadog {
         let owner = str_at(&v, "/data/relationships/owned_by/data/id")?.to_owned();
         let person = v["included"].as_array().and_then(|i| i.iter().find(|u| u["id"] == owner.as_str()));
         let service_account = person.and_then(|u| u.pointer("/attributes/service_account")).and_then(Value::as_bool);
-        let scopes = v.pointer("/data/attributes/scopes").cloned().unwrap_or(Value::Null);
+        // `null` is every permission of the owner; an answer without the field says nothing, and
+        // must not make the successor an unscoped key.
+        let scopes = v.pointer("/data/attributes/scopes").cloned().ok_or_else(|| {
+            ConnectorError::new(PROVIDER_ID, ErrorKind::Malformed, "the application key has no scopes field")
+        })?;
         if service_account == Some(true) {
             return Ok(Some(AppKey { home: Ok(AppKeyHome::ServiceAccount(owner)), scopes }));
         }
@@ -198,9 +202,23 @@ impl Datadog {
         let Some(found) = self.app_key(&key.external_id).await? else { return Ok(()) };
         let home = found.home.map_err(|why| ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, why))?;
         let url = format!("{}{}/{}", self.base, home.path(), key.external_id);
-        self.http
+        let answer = self
+            .http
             .send_accepting(&format!("DELETE {}/{{id}}", home.template()), &[404], |c| self.with_pair(c.delete(&url)))
             .await?;
+        // A 404 from where the owner lookup sent it is "gone" only if the org agrees: an owner
+        // that changed between the create and now must not leave a working key counted deleted.
+        if answer.status == 404 && self.app_key(&key.external_id).await?.is_some() {
+            return Err(ConnectorError::new(
+                PROVIDER_ID,
+                ErrorKind::Provider,
+                format!(
+                    "application key {} is still in the org, but {} answered that it is not there",
+                    key.external_id,
+                    home.template()
+                ),
+            ));
+        }
         Ok(())
     }
 }

@@ -50,6 +50,7 @@ pub const PROVIDER: Provider = Provider {
         open: Some(open_rotator),
         in_files: None,
         by_hand: Some("in Fastly (Account → Personal API tokens → Create token; the same scope, services and expiry)"),
+        asks_password: true,
     },
 };
 

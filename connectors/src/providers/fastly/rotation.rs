@@ -4,14 +4,15 @@
 //! account that forces SSO or MFA cannot enter sudo mode by API, so its automation tokens are
 //! rotated by hand; the refusal says so.
 //!
-//! The new token gets the old one's role, services, scope and TLS access, and the same lifetime
-//! from now (an old token made for a year gets a new one for a year, not the old end date). It
-//! is checked with `GET /tokens/self` made with it. Fastly tokens cannot be disabled: the old
+//! The new token gets the old one's role, services, scope, TLS access and expiry (the end date
+//! an administrator set is not extended; an old token without one gives a new one without one).
+//! An answer missing any of these is refused rather than filled with defaults that could grant
+//! more. It is checked with `GET /tokens/self` made with it. Fastly tokens cannot be disabled: the old
 //! token works through the grace period and is then revoked (`DELETE /automation-tokens/{id}`).
 //! User tokens are not made by API without their owner's password and one-time code: they are
 //! rotated by hand.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use keyward_secret::Secret;
 use serde_json::{Value, json};
 
@@ -65,19 +66,31 @@ impl FastlyRotator {
         let password = self.password.as_ref().ok_or_else(|| unsupported(NEEDS_PASSWORD))?;
         let url = format!("{}/sudo", self.client.base);
         let body = json!({"username": login, "password": password.expose()});
+        // Every answer but a 200 is read by its status alone: a body could echo the password
+        // back in a form (JSON-escaped) the scrubber would not recognise.
         let answer = self
             .client
             .http
             .scrubbing(&[password.expose()])?
-            .send_accepting("POST /sudo", &[401, 403], |c| self.with_token(c.post(&url).json(&body)))
-            .await?;
+            .send_accepting("POST /sudo", &(100..600).collect::<Vec<u16>>(), |c| {
+                self.with_token(c.post(&url).json(&body))
+            })
+            .await
+            .map_err(|e| {
+                ConnectorError::new(
+                    PROVIDER_ID,
+                    e.kind,
+                    format!("POST /sudo for {login} could not be sent ({:?})", e.kind),
+                )
+            })?;
         if answer.status != 200 {
             return Err(ConnectorError::new(
                 PROVIDER_ID,
                 ErrorKind::PermissionDenied,
                 format!(
-                    "Fastly refused sudo mode for {login}: the password is wrong, or the account forces SSO or MFA, \
-                     under which automation tokens cannot be made by API (rotate this one by hand)"
+                    "Fastly refused sudo mode for {login} (HTTP {}): the password is wrong, or the account forces SSO \
+                     or MFA, under which automation tokens cannot be made by API (rotate this one by hand)",
+                    answer.status
                 ),
             ));
         }
@@ -144,15 +157,33 @@ impl Rotator for FastlyRotator {
             let login = me["login"].as_str().unwrap_or_default().to_owned();
             self.sudo(&login).await?;
             let name = rotated_name(&old.name);
+            let missing = |field: &str| {
+                ConnectorError::new(
+                    PROVIDER_ID,
+                    ErrorKind::Malformed,
+                    format!("automation token {}: no readable {field} to give its successor", old.external_id),
+                )
+            };
             let mut attributes = json!({
                 "name": name,
-                "role": t["role"].as_str().unwrap_or("engineer"),
-                "services": t["services"].as_array().cloned().unwrap_or_default(),
-                "scope": t["scope"].as_str().unwrap_or("global"),
-                "tls_access": t["tls_access"].as_bool().unwrap_or(false),
+                "role": t["role"].as_str().ok_or_else(|| missing("role"))?,
+                "services": t["services"].as_array().ok_or_else(|| missing("services"))?,
+                "scope": t["scope"].as_str().ok_or_else(|| missing("scope"))?,
+                "tls_access": t["tls_access"].as_bool().ok_or_else(|| missing("tls_access"))?,
             });
-            if let Some(expires) = same_lifetime(&t, Utc::now()) {
-                attributes["expires_at"] = json!(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            match &t["expires_at"] {
+                Value::Null => {}
+                v => {
+                    let at = time_of(v).ok_or_else(|| missing("expires_at"))?;
+                    if at <= Utc::now() {
+                        return Err(ConnectorError::new(
+                            PROVIDER_ID,
+                            ErrorKind::Unsupported,
+                            format!("automation token {} has expired: a successor would too", old.external_id),
+                        ));
+                    }
+                    attributes["expires_at"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                }
             }
             let body = json!({"attributes": attributes});
             let url = format!("{}/automation-tokens", self.client.base);
@@ -225,28 +256,5 @@ impl Rotator for FastlyRotator {
                 .await?;
             Ok(())
         })
-    }
-}
-
-/// The old token's lifetime, from `now`: `None` when it never expires (or its dates do not read).
-fn same_lifetime(t: &Value, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let (created, expires) = (time_of(&t["created_at"])?, time_of(&t["expires_at"])?);
-    let lifetime = expires - created;
-    (lifetime > chrono::Duration::zero()).then(|| now + lifetime)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_token_lives_as_long_as_the_old_one_did() {
-        let now = Utc::now();
-        let t = json!({"created_at": "2025-01-01T00:00:00Z", "expires_at": "2025-07-01T00:00:00Z"});
-        assert_eq!(same_lifetime(&t, now), Some(now + chrono::Duration::days(181)));
-        assert_eq!(same_lifetime(&json!({"created_at": "2025-01-01T00:00:00Z", "expires_at": null}), now), None);
-        // Hostile dates: an end before the start gives no expiry rather than one in the past.
-        let t = json!({"created_at": "2025-07-01T00:00:00Z", "expires_at": "2025-01-01T00:00:00Z"});
-        assert_eq!(same_lifetime(&t, now), None);
     }
 }
