@@ -99,7 +99,7 @@ pub fn due(vault: &Vault, policy: &Policy, now: DateTime<Utc>) -> Result<Vec<Due
         let rolled_back = last.filter(|r| r.state == "rolled_back" || r.state == "done");
         let action = match (limits.auto, by_hand, &proposal, rolled_back) {
             // Tried under `on` and refused: said once, not tried again.
-            (_, _, Some(p), _) if p.auto == AutoRotation::On.as_str() => Action::Wait("proposed".into()),
+            (_, _, Some(p), _) if p.auto == AutoRotation::On.as_str() => Action::Wait(format!("proposed: {}", p.why)),
             (AutoRotation::On, false, _, Some(r)) if r.state == "done" => Action::Propose(Some(format!(
                 "its last rotation ({}) ended with this key kept, because the provider would not delete it",
                 r.id
@@ -113,7 +113,7 @@ pub fn due(vault: &Vault, policy: &Policy, now: DateTime<Utc>) -> Result<Vec<Due
                 "the provider asks for your password to make a key, and no one is there to type it".into(),
             )),
             (AutoRotation::On, false, _, None) if !asks_password => Action::Rotate,
-            (_, _, Some(_), _) => Action::Wait("proposed".into()),
+            (_, _, Some(p), _) => Action::Wait(format!("proposed: {}", p.why)),
             (AutoRotation::On, true, None, _) => {
                 Action::Propose(Some("Keyward cannot make this provider's keys: rotate it by hand".into()))
             }

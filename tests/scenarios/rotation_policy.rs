@@ -110,7 +110,7 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
     let body = frozen_told[0]["body"].as_str().unwrap();
     assert!(body.contains("days old (policy: rotate after 1 days)"), "{body}");
     assert!(body.contains(&format!("`keyward rotate {frozen}` makes a new key")), "{body}");
-    assert!(body.contains(&format!("hands it over to: {}", env.display())), "{body}");
+    assert!(body.contains(&format!("files that use it: {}", env.display())), "{body}");
     assert!(!body.contains(&secret), "no secret in a proposal");
     let ext = api_keys[0]["external_id"].as_str().unwrap();
     assert!(dd.state.lock().unwrap().api_keys.iter().any(|k| k.id == ext), "a proposed key is never rotated");
@@ -123,7 +123,7 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
         home.ok(&["rotations", "due", "--run"]);
     }
     let d = due(&home);
-    assert!(d.iter().all(|d| d["action"] == "wait" && d["why"] == "proposed"), "{d:#?}");
+    assert!(d.iter().all(|d| d["action"] == "wait" && d["why"].as_str().unwrap().starts_with("proposed: ")), "{d:#?}");
     let list = home.json(&["rotations", "list", "--json"]);
     let mut rotated: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["key_id"].as_str().unwrap()).collect();
     let n = rotated.len();
@@ -190,4 +190,44 @@ fn a_broken_policy_file_starts_no_rotation() {
     let said = home.ok(&["rotations", "due", "--run"]);
     assert!(said.contains(" 0 started"), "{said}");
     assert_eq!(home.json(&["rotations", "list", "--json"]).as_array().unwrap().len(), 0);
+}
+
+/// Unattended, a rotation never leaves the user files to fix: a key a file uses that Keyward
+/// does not update (a Datadog key: no hand-over) is proposed, naming the file; and a policy's
+/// zero grace still keeps the old key an hour when nobody watches.
+#[test]
+fn an_unattended_rotation_leaves_no_file_behind_and_keeps_the_old_key_an_hour() {
+    let (_rt, estate, home) = datadog_estate(8);
+    let own = estate.datadog_credentials.get("api_key").to_owned();
+    let own_id =
+        estate.datadog.provider().state.lock().unwrap().api_keys.iter().find(|k| k.secret == own).map(|k| k.id.clone());
+    let keys = home.json(&["keys", "list", "--json"]);
+    let used = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "api_key" && k["external_id"].as_str().map(str::to_owned) != own_id)
+        .unwrap()
+        .clone();
+    let secret = {
+        let s = estate.datadog.provider().state.lock().unwrap();
+        s.api_keys.iter().find(|k| k.id == used["external_id"].as_str().unwrap()).unwrap().secret.clone()
+    };
+    let project = tempfile::tempdir().unwrap();
+    let file = project.path().join("agent.env");
+    std::fs::write(&file, format!("DD_API_KEY={secret}\n")).unwrap();
+    home.ok(&["scan", project.path().to_str().unwrap()]);
+    home.ok(&["keys", "tag", used["id"].as_str().unwrap(), "rotate"]);
+
+    let policy = "[provider.datadog]\nrotation_grace_hours = 0\n[tag.rotate]\nauto = \"on\"\nrotate_after_days = 1\n";
+    std::fs::write(home.path().join("policy.toml"), policy).unwrap();
+    let d = due(&home);
+    assert_eq!(of(&d, used["id"].as_str().unwrap())["grace_hours"], 1, "{d:#?}");
+    let said = home.ok(&["rotations", "due", "--run"]);
+    assert!(said.contains("0 started, 1 proposed"), "{said}");
+    let why = of(&due(&home), used["id"].as_str().unwrap())["why"].as_str().unwrap().to_owned();
+    assert!(why.contains("files Keyward does not update use it"), "{why}");
+    assert!(why.contains(&file.display().to_string()), "{why}");
+    assert!(home.json(&["rotations", "list", "--json"]).as_array().unwrap().is_empty(), "nothing rotated");
+    assert!(!home.ok(&["rotations", "due", "--json"]).contains(&secret), "no secret in the listing");
 }

@@ -437,11 +437,11 @@ fn proposal(d: &DueRotationView, why: Option<&str>) -> crate::notify::Notificati
     let how = if d.by_hand {
         format!("Rotate it by hand: `keyward rotate {} --dry-run` lists the steps.", d.key_id)
     } else {
-        format!("`keyward rotate {}` makes a new key, checks it and hands it over", d.key_id)
+        format!("`keyward rotate {}` makes a new key and checks it (its plan shows what it changes)", d.key_id)
             + &match d.consumers.as_slice() {
                 [] => ". No file is known to use it.".to_owned(),
-                places if places.len() <= 5 => format!(" to: {}.", places.join(", ")),
-                places => format!(" to: {} and {} more.", places[..5].join(", "), places.len() - 5),
+                places if places.len() <= 5 => format!("; files that use it: {}.", places.join(", ")),
+                places => format!("; files that use it: {} and {} more.", places[..5].join(", "), places.len() - 5),
             }
     };
     let why = why.map(|w| format!(" Keyward did not rotate it itself: {w}.")).unwrap_or_default();

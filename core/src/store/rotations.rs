@@ -394,13 +394,15 @@ pub(crate) struct Proposal {
     pub proposed_at: Option<DateTime<Utc>>,
     /// The policy's `auto` then (`propose` or `on`).
     pub auto: String,
+    /// What was said.
+    pub why: String,
 }
 
 /// The scheduler's proposal to rotate `key_id`, if it made one.
 pub(crate) fn proposal(conn: &Connection, key_id: &str) -> Result<Option<Proposal>, Error> {
     Ok(conn
-        .query_row("SELECT proposed_at, auto FROM rotation_proposals WHERE key_id = ?1", [key_id], |r| {
-            Ok(Proposal { proposed_at: super::instant(r, "proposed_at")?, auto: r.get("auto")? })
+        .query_row("SELECT proposed_at, auto, why FROM rotation_proposals WHERE key_id = ?1", [key_id], |r| {
+            Ok(Proposal { proposed_at: super::instant(r, "proposed_at")?, auto: r.get("auto")?, why: r.get("why")? })
         })
         .optional()?)
 }
