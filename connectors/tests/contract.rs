@@ -130,8 +130,10 @@ async fn connectors_and_stand_ins_follow_the_providers_specs() {
     creds.insert(keyward_connectors::providers::TYPED_PASSWORD, keyward_fakes::estate::FASTLY_PASSWORD.into());
     let fastly = keyward_connectors::providers::get("fastly").unwrap().rotation.open(&settings, &creds).await.unwrap();
     let old = {
-        let s = estate.fastly.provider().state.lock().unwrap();
-        let t = &s.automation_tokens[0];
+        let mut s = estate.fastly.provider().state.lock().unwrap();
+        // Still in force (an expired token's successor would be refused).
+        let t = &mut s.automation_tokens[0];
+        t.expires_at = Some(chrono::Utc::now() + chrono::Duration::days(90));
         KeyRef { external_id: t.id.clone(), owner: None, kind: "automation_token".into(), name: t.name.clone() }
     };
     assert_eq!(fastly.refusal(&old).await.unwrap(), None);

@@ -65,6 +65,12 @@ pub(crate) fn datadog_estate(keys: usize) -> (tokio::runtime::Runtime, keyward_f
     let rt = tokio::runtime::Runtime::new().unwrap();
     let estate = rt.block_on(keyward_fakes::estate::Estate::start(chrono::Utc::now(), keys)).unwrap();
     estate.datadog.provider().permissions.lock().unwrap().extend(["api_keys_write".into(), "api_keys_delete".into()]);
+    let home = datadog_connected(&estate);
+    (rt, estate, home)
+}
+
+/// A home with the Datadog stand-in connected as `dd`, synced.
+fn datadog_connected(estate: &keyward_fakes::estate::Estate) -> Home {
     let home = Home::initialised();
     let creds = format!(
         "api_key={}\napp_key={}\n",
@@ -77,7 +83,22 @@ pub(crate) fn datadog_estate(keys: usize) -> (tokio::runtime::Runtime, keyward_f
     );
     assert!(out.status.success(), "{}", stderr(&out));
     home.ok(&["sync"]);
-    (rt, estate, home)
+    home
+}
+
+/// An API key of the Datadog stand-in's org, as `keys list --json` shows it, that is not the
+/// one the connector signs in with.
+pub(crate) fn datadog_api_key_not_the_connectors(estate: &keyward_fakes::estate::Estate, home: &Home) -> Value {
+    let own = estate.datadog_credentials.get("api_key").to_owned();
+    let own_id =
+        estate.datadog.provider().state.lock().unwrap().api_keys.iter().find(|k| k.secret == own).map(|k| k.id.clone());
+    let keys = home.json(&["keys", "list", "--json"]);
+    keys.as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "api_key" && k["external_id"].as_str().map(str::to_owned) != own_id)
+        .unwrap()
+        .clone()
 }
 
 // case: aws:create aws:disable aws:delete
@@ -752,18 +773,7 @@ fn datadog_application_keys_of_a_service_account_or_the_connectors_user_rotate_a
         add(&other, "someone-elses".into(), None);
         (me, sa, other)
     };
-    let home = Home::initialised();
-    let creds = format!(
-        "api_key={}\napp_key={}\n",
-        estate.datadog_credentials.get("api_key"),
-        estate.datadog_credentials.get("app_key")
-    );
-    let out = home.run_with_input(
-        &["connector", "add", "datadog", "--name", "dd", "--endpoint", &estate.datadog.url(), "--credentials-stdin"],
-        &creds,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    home.ok(&["sync"]);
+    let home = datadog_connected(&estate);
     let seeded = |name: &str| -> keyward_fakes::datadog::Key {
         dd.state.lock().unwrap().app_keys.iter().find(|k| k.name == name).unwrap().clone()
     };

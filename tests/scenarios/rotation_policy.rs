@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::rotation::{datadog_estate, stderr};
+use crate::rotation::{datadog_api_key_not_the_connectors, datadog_estate, stderr};
 
 fn due(home: &keyward_tests::Home) -> Vec<Value> {
     home.json(&["rotations", "due", "--json"]).as_array().unwrap().clone()
@@ -158,17 +158,7 @@ fn the_scheduler_rotates_due_keys_a_few_at_a_time_and_proposes_the_rest_once() {
 fn a_rotation_by_hand_on_the_command_line_takes_the_policys_grace_period() {
     let (_rt, estate, home) = datadog_estate(8);
     std::fs::write(home.path().join("policy.toml"), "[provider.datadog]\nrotation_grace_hours = 5\n").unwrap();
-    let own = estate.datadog_credentials.get("api_key").to_owned();
-    let own_id =
-        estate.datadog.provider().state.lock().unwrap().api_keys.iter().find(|k| k.secret == own).map(|k| k.id.clone());
-    let keys = home.json(&["keys", "list", "--json"]);
-    let key = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "api_key" && k["external_id"].as_str().map(str::to_owned) != own_id)
-        .unwrap()
-        .clone();
+    let key = datadog_api_key_not_the_connectors(&estate, &home);
     let before = chrono::Utc::now();
     let out = home.run(&["rotate", key["id"].as_str().unwrap(), "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -198,17 +188,7 @@ fn a_broken_policy_file_starts_no_rotation() {
 #[test]
 fn an_unattended_rotation_leaves_no_file_behind_and_keeps_the_old_key_an_hour() {
     let (_rt, estate, home) = datadog_estate(8);
-    let own = estate.datadog_credentials.get("api_key").to_owned();
-    let own_id =
-        estate.datadog.provider().state.lock().unwrap().api_keys.iter().find(|k| k.secret == own).map(|k| k.id.clone());
-    let keys = home.json(&["keys", "list", "--json"]);
-    let used = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "api_key" && k["external_id"].as_str().map(str::to_owned) != own_id)
-        .unwrap()
-        .clone();
+    let used = datadog_api_key_not_the_connectors(&estate, &home);
     let secret = {
         let s = estate.datadog.provider().state.lock().unwrap();
         s.api_keys.iter().find(|k| k.id == used["external_id"].as_str().unwrap()).unwrap().secret.clone()
