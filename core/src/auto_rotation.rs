@@ -83,7 +83,7 @@ pub fn due(vault: &Vault, policy: &Policy, now: DateTime<Utc>) -> Result<Vec<Due
         }
         let made = journal::made_by_rotation_at(vault.conn(), &key.id)?;
         let age_days = time::age_days(made.map_or(created, |m| m.max(created)), now);
-        if limits.auto == AutoRotation::Off || age_days <= limits.rotate_after() {
+        if age_days <= limits.rotate_after() {
             continue;
         }
         let last = journal::last_of_key(vault.conn(), &key.id)?;
