@@ -544,12 +544,16 @@ pub(crate) async fn abort(vault: &mut Vault, id: &str, progress: &(dyn Fn(&str) 
             _ if r.state == "grace" => Some("undo_handover"),
             _ => Some("undo_create"),
         };
-        let tx = vault.write()?;
-        journal::set_state(&tx, id, "running", None, Some("aborted by the user"), Utc::now())?;
-        if let Some(first) = first {
-            journal::begin_step(&tx, id, first, Utc::now())?;
+        {
+            // In a block of its own: a transaction in scope across the await below would make
+            // this future not `Send` (the desktop's commands need it to be).
+            let tx = vault.write()?;
+            journal::set_state(&tx, id, "running", None, Some("aborted by the user"), Utc::now())?;
+            if let Some(first) = first {
+                journal::begin_step(&tx, id, first, Utc::now())?;
+            }
+            tx.commit()?;
         }
-        tx.commit()?;
         if let Some(first) = first {
             crash_point(first, "begin");
         }

@@ -354,3 +354,75 @@ pub async fn verify_shadow_key(state: State<'_, AppState>, id: String) -> Result
         () = locked => Err(Error::Vault(api::VaultError::Locked).into()),
     }
 }
+
+/// What rotating a key would do: the owner's keys at the provider, the steps, the lines the
+/// hand-over changes (values masked), the files left to the user, or why it cannot go ahead.
+/// Nothing is changed. It asks the provider, so it runs on a handle of its own.
+#[tauri::command]
+pub async fn plan_rotation(state: State<'_, AppState>, key_id: String) -> Result<api::RotationPlanView> {
+    let home = state.home.clone();
+    let mut vault = state.detached().await?;
+    let grace = api::policy_grace(&home, &vault, &key_id)?;
+    Ok(api::plan_rotation(&mut vault, &key_id, &api::RotationOptions { grace, ..Default::default() }).await?)
+}
+
+fn rotation_progress_to(app: tauri::AppHandle) -> impl Fn(&str) + Send + Sync {
+    move |line| {
+        let _ = app.emit("rotation-progress", line.to_owned());
+    }
+}
+
+/// Rotates a key, after a native confirmation: each step as a `rotation-progress` event, the
+/// policy's grace period, the hand-over the plan showed. The new secret never crosses IPC.
+#[tauri::command]
+pub async fn rotate_key(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    key_id: String,
+) -> Result<api::RotationView> {
+    let home = state.home.clone();
+    let key = state.with_vault(|v| api::key(v, &key_id)).await?;
+    let grace = state.with_vault(|v| api::policy_grace(&home, v, &key_id)).await?;
+    let text = format!(
+        "Rotate {} key \"{}\"?\n\nA new key is made and checked before the old one is touched, the files the plan \
+         showed get the new key, and the old key is deleted after {} h.",
+        key.provider,
+        crate::confirm::shown(&key.name),
+        grace.as_secs() / 3_600
+    );
+    if !crate::confirm::ask(&app, "Keyward: rotate a key", &text, "_Rotate").await {
+        return Err(crate::confirm::declined("rotation"));
+    }
+    let mut vault = state.detached().await?;
+    let opts = api::RotationOptions { grace, ..Default::default() };
+    Ok(api::rotate(&mut vault, &key_id, &opts, &rotation_progress_to(app)).await?)
+}
+
+/// Every rotation, newest first (the app's banner shows the unfinished ones).
+#[tauri::command]
+pub async fn list_rotations(state: State<'_, AppState>) -> Result<Vec<api::RotationView>> {
+    state.with_vault(|v| api::list_rotations(v)).await
+}
+
+/// Goes on with an unfinished rotation (after a crash or a failed step), reconciling with the
+/// provider first.
+#[tauri::command]
+pub async fn resume_rotation(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<api::RotationView> {
+    let mut vault = state.detached().await?;
+    Ok(api::resume_rotation(&mut vault, &id, &rotation_progress_to(app)).await?)
+}
+
+/// Undoes an unfinished rotation: the old key comes back, the new one goes.
+#[tauri::command]
+pub async fn abort_rotation(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<api::RotationView> {
+    let mut vault = state.detached().await?;
+    Ok(api::abort_rotation(&mut vault, &id, &rotation_progress_to(app)).await?)
+}

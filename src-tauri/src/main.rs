@@ -81,6 +81,11 @@ fn main() -> anyhow::Result<()> {
             commands::verify_shadow_key,
             commands::activity_log,
             commands::verify_activity_log,
+            commands::plan_rotation,
+            commands::rotate_key,
+            commands::list_rotations,
+            commands::resume_rotation,
+            commands::abort_rotation,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {

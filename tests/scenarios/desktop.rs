@@ -474,3 +474,92 @@ fn the_vault_locks_on_demand_and_when_left_alone() {
     app.wait_for("[data-testid=passphrase]", Duration::from_secs(20)).unwrap();
     assert!(!app.source().unwrap().contains("lock-me"));
 }
+
+/// Clicks what `css` finds once the click lands (the window re-renders as it loads the vault).
+fn click_when_ready(app: &Session, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = app.wait_for(css, Duration::from_secs(20)).unwrap();
+        match app.click(&found[0]) {
+            Ok(()) => return,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("retrying a click on {css}: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
+}
+
+/// Waits until the page's text holds `words`.
+fn wait_for_text(app: &Session, words: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = app.page_text().unwrap();
+        if text.contains(words) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "the window never said {words:?}:\n{text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Rotation in the window: a rotation a crash left unfinished is shown in a banner at start
+/// and aborted from it (the old key kept, the new one gone); a key's Rotate action shows the
+/// plan, asks natively, shows each step, and ends in the grace period with the new key held;
+/// the new secret never reaches the page.
+#[test]
+fn a_key_is_rotated_from_the_window_and_an_unfinished_rotation_is_aborted_from_its_banner() {
+    let Some(driver) = prerequisites() else { return };
+    let _heavy = keyward_tests::heavy_test();
+    let (_rt, estate, home) = crate::rotation::datadog_estate(12);
+    let dd = estate.datadog.provider();
+    let chosen = crate::rotation::datadog_api_key_not_the_connectors(&estate, &home);
+    let own = estate.datadog_credentials.get("api_key").to_owned();
+    let crashed = home
+        .json(&["keys", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kind"] == "api_key" && k["id"] != chosen["id"])
+        .find(|k| dd.state.lock().unwrap().api_keys.iter().any(|d| d.id == k["external_id"] && d.secret != own))
+        .unwrap()
+        .clone();
+    // A rotation killed after its new key was made: unfinished in the vault.
+    let mut crashing = home.command(&["rotate", crashed["id"].as_str().unwrap(), "--yes"]);
+    crashing.env("KEYWARD_ROTATION_CRASH", "verify:begin");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&crashing.output().unwrap().status), Some(9));
+    let made = home.json(&["rotations", "list", "--json"])[0]["new_external_id"].as_str().unwrap().to_owned();
+    let ids = || -> Vec<String> { dd.state.lock().unwrap().api_keys.iter().map(|k| k.id.clone()).collect() };
+    assert!(ids().contains(&made));
+
+    let (_driver, url) = start_driver(&driver, &home);
+    let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
+    let input = app.wait_for("[data-testid=passphrase]", Duration::from_secs(30)).unwrap()[0].clone();
+    app.type_into(&input, PASSPHRASE).unwrap();
+    app.click(&app.find_all("[data-testid=unlock]").unwrap()[0]).unwrap();
+    let banner = app.wait_for("[data-testid=rotation-banner]", Duration::from_secs(20)).unwrap()[0].clone();
+    assert!(app.text(&banner).unwrap().contains(crashed["external_id"].as_str().unwrap()));
+    click_when_ready(&app, "[data-testid=abort-rotation]");
+    wait_for_text(&app, "Rolled back: aborted by the user", Duration::from_secs(30));
+    assert!(app.find_all("[data-testid=rotation-banner]").unwrap().is_empty(), "the banner is gone");
+    assert!(!ids().contains(&made) && ids().contains(&crashed["external_id"].as_str().unwrap().to_owned()));
+
+    // The Rotate action: the plan, a native confirmation, each step, the result.
+    click_when_ready(&app, &format!("tr[data-key-id=\"{}\"] [data-testid=rotate]", chosen["id"].as_str().unwrap()));
+    let plan = app.wait_for("[data-testid=rotation-steps]", Duration::from_secs(30)).unwrap()[0].clone();
+    assert!(app.text(&plan).unwrap().contains("create a new key"), "{}", app.text(&plan).unwrap());
+    click_when_ready(&app, "[data-testid=confirm-rotate]");
+    webdriver::answer_native_dialog("Keyward: rotate a key", "alt+r").unwrap();
+    let said = wait_for_text(&app, "Rotated:", Duration::from_secs(60));
+    assert!(said.contains("is deleted after"), "the policy's grace period: {said}");
+    let steps = app.find_all("[data-testid=rotation-progress] li").unwrap();
+    assert!(steps.len() >= 3, "each step is shown: {}", steps.len());
+    let r = home.json(&["rotations", "list", "--json"])[0].clone();
+    assert_eq!(r["state"], "grace", "{r:#}");
+    let new_secret = {
+        let s = dd.state.lock().unwrap();
+        s.api_keys.iter().find(|k| k.id == r["new_external_id"]).unwrap().secret.clone()
+    };
+    assert!(!app.source().unwrap().contains(&new_secret), "the new secret is not in the page");
+}

@@ -12,6 +12,8 @@ import type { KeyView as Key } from "../bindings/KeyView";
 import type { LogCheck } from "../bindings/LogCheck";
 import type { PolicyView } from "../bindings/PolicyView";
 import type { ProviderView as Provider } from "../bindings/ProviderView";
+import type { RotationPlanView as RotationPlan } from "../bindings/RotationPlanView";
+import type { RotationView as Rotation } from "../bindings/RotationView";
 import type { ScanProgress } from "../bindings/ScanProgress";
 import type { ScanSettings } from "../bindings/ScanSettings";
 import type { ScanView } from "../bindings/ScanView";
@@ -28,6 +30,8 @@ export type {
   LogCheck,
   PolicyView,
   Provider,
+  Rotation,
+  RotationPlan,
   ScanProgress,
   ScanSettings,
   ScanView,
@@ -113,4 +117,9 @@ export const ipc = {
   verifyShadow: (id: string) => invoke<ShadowKey>("verify_shadow_key", { id }),
   activity: () => invoke<Activity[]>("activity_log"),
   verifyActivity: () => invoke<LogCheck>("verify_activity_log"),
+  planRotation: (keyId: string) => invoke<RotationPlan>("plan_rotation", { keyId }),
+  rotate: (keyId: string) => invoke<Rotation>("rotate_key", { keyId }),
+  rotations: () => invoke<Rotation[]>("list_rotations"),
+  resumeRotation: (id: string) => invoke<Rotation>("resume_rotation", { id }),
+  abortRotation: (id: string) => invoke<Rotation>("abort_rotation", { id }),
 };
