@@ -87,6 +87,7 @@ fn expected(now: DateTime<Utc>) -> Expected {
         fire("apigw_stage_no_access_logs", stage.into());
         fire("apigw_stage_no_throttling", stage.into());
     }
+    fire("apigw_stage_no_waf", "us-east-1/rest0001/prod".into());
 
     // ---- Datadog.
     let disabled: BTreeSet<&str> = dd.users.iter().filter(|u| u.disabled).map(|u| u.id.as_str()).collect();

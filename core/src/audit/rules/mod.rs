@@ -6,6 +6,7 @@ pub mod apigw_key_no_usage_plan;
 pub mod apigw_route_no_auth;
 pub mod apigw_stage_no_access_logs;
 pub mod apigw_stage_no_throttling;
+pub mod apigw_stage_no_waf;
 pub mod app_key_unscoped;
 pub mod atlas_key_no_access_list;
 pub mod atlas_key_org_owner;
@@ -52,6 +53,7 @@ pub static ALL_RULES: &[&dyn Rule] = &[
     &apigw_key_no_usage_plan::ApigwKeyNoUsagePlan,
     &apigw_stage_no_throttling::ApigwStageNoThrottling,
     &apigw_stage_no_access_logs::ApigwStageNoAccessLogs,
+    &apigw_stage_no_waf::ApigwStageNoWaf,
     &key_expired_still_listed::KeyExpiredStillListed,
     &key_disabled_not_deleted::KeyDisabledNotDeleted,
     &key_no_expiry::KeyNoExpiry,
