@@ -77,16 +77,27 @@ pub trait Rotator: Send + Sync {
         new_id: &'a str,
         secret: &'a Secret,
     ) -> BoxFuture<'a, Result<Liveness, ConnectorError>>;
-    /// Turns a key off without deleting it (undone by [`Rotator::enable`]).
-    fn disable<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>>;
-    /// Turns a disabled key back on (a rollback).
-    fn enable<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>>;
+    /// Turns a key off without deleting it (undone by [`Rotator::enable`]). The engine calls it
+    /// only where the provider's `Rotation::disable` is supported; the default says it cannot.
+    fn disable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(async { Err(cannot_disable()) })
+    }
+    /// Turns a disabled key back on (a rollback); called, and defaulted, as [`Rotator::disable`].
+    fn enable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(async { Err(cannot_disable()) })
+    }
     /// The provider ids of the keys the connector itself signs in with (where the provider can
     /// tell): rotating one would lock Keyward out of the account until its credentials are
     /// handed over, so the engine refuses it.
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>>;
     /// Deletes a key; deleting one already gone is not an error.
     fn delete<'a>(&'a self, key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>>;
+}
+
+/// What [`Rotator::disable`] and [`Rotator::enable`] answer at a provider whose keys cannot be
+/// disabled (its registry entry says why: `Rotation::disable`).
+fn cannot_disable() -> ConnectorError {
+    ConnectorError::new("rotation", crate::ErrorKind::Unsupported, "this provider's keys cannot be disabled")
 }
 
 /// Opens the rotation calls of a connected account from stored settings and credentials.

@@ -312,18 +312,6 @@ impl Rotator for Datadog {
         })
     }
 
-    fn disable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async {
-            Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, "Datadog keys cannot be disabled"))
-        })
-    }
-
-    fn enable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async {
-            Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, "Datadog keys cannot be disabled"))
-        })
-    }
-
     /// The API keys and application keys whose last four characters are those of the
     /// connector's own pair (Datadog shows no more of a key in a listing).
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {

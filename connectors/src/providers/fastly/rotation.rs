@@ -230,14 +230,6 @@ impl Rotator for FastlyRotator {
         })
     }
 
-    fn disable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async { Err(unsupported("Fastly tokens cannot be disabled, only revoked")) })
-    }
-
-    fn enable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async { Err(unsupported("Fastly tokens cannot be disabled, only revoked")) })
-    }
-
     /// The connector's own token (what `GET /tokens/self` answers as).
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
         Box::pin(async move {

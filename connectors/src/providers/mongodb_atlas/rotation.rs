@@ -157,18 +157,6 @@ impl Rotator for Atlas {
         })
     }
 
-    fn disable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async {
-            Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, "Atlas secrets cannot be disabled"))
-        })
-    }
-
-    fn enable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async {
-            Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, "Atlas secrets cannot be disabled"))
-        })
-    }
-
     /// With a service account, every secret of that account: which one is the connector's can
     /// only be guessed from a masked value, and a new secret would cut the connector's own to 7
     /// days anyway. With an API key, that key.

@@ -283,18 +283,6 @@ impl Rotator for NewRelic {
         })
     }
 
-    fn disable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async {
-            Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, "New Relic keys cannot be disabled"))
-        })
-    }
-
-    fn enable<'a>(&'a self, _key: &'a KeyRef) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async {
-            Err(ConnectorError::new(PROVIDER_ID, ErrorKind::Unsupported, "New Relic keys cannot be disabled"))
-        })
-    }
-
     /// The user key whose value is the connector's (New Relic shows one's own keys whole).
     fn signs_in_with(&self) -> BoxFuture<'_, Result<Vec<String>, ConnectorError>> {
         Box::pin(async move {
