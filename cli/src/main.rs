@@ -123,6 +123,18 @@ enum Command {
         /// Also send what is new to the webhooks, as the scheduled audit does
         #[arg(long)]
         notify: bool,
+        /// Only findings of rules serving these practices (comma-separated): authentication,
+        /// authorization, access-control, encryption, gateway, central-oauth, monitoring,
+        /// input-validation, rate-limiting, ddos-protection, regular-audits, zero-trust
+        #[arg(long, value_delimiter = ',')]
+        practice: Vec<String>,
+        /// Only findings breaking these benchmark controls (comma-separated), e.g. cis-aws-1.14,
+        /// fsbp-apigateway.4
+        #[arg(long, value_delimiter = ',')]
+        control: Vec<String>,
+        /// Print, per practice, how many keys, resources and accounts pass and fail
+        #[arg(long)]
+        practices: bool,
     },
     /// Write the findings as a report: json, csv, sarif (code scanning), ocsf (SIEM) or html
     Report {
@@ -135,6 +147,12 @@ enum Command {
         /// States to include, comma-separated: open, acknowledged, snoozed, resolved, all
         #[arg(long, value_delimiter = ',', default_value = "open,acknowledged,snoozed")]
         state: Vec<String>,
+        /// Only findings of rules serving these practices (comma-separated)
+        #[arg(long, value_delimiter = ',')]
+        practice: Vec<String>,
+        /// Only findings breaking these benchmark controls (comma-separated)
+        #[arg(long, value_delimiter = ',')]
+        control: Vec<String>,
     },
     /// Run the scheduled jobs (syncs, audit, notifications) until interrupted
     Daemon {
@@ -790,7 +808,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = api::reveal_key(&vault, &id)?;
             println!("{}", secret.expose());
         }
-        Command::Audit { json, notify } => {
+        Command::Audit { json, notify, practice, control, practices } => {
+            let filter = api::practice_filter(&practice, &control)?;
             let mut vault = open(&home)?;
             if notify {
                 let summary = runtime()?.block_on(api::audit_and_notify(
@@ -801,7 +820,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Default::default(),
                 ))?;
                 if json {
-                    output::findings(&api::list_findings(&vault, api::FindingState::FIRING)?, true)?;
+                    let firing = api::list_findings(&vault, api::FindingState::FIRING)?;
+                    output::findings(&firing.into_iter().filter(|f| filter.keeps(f)).collect::<Vec<_>>(), true)?;
                 } else {
                     println!("{summary}");
                 }
@@ -811,7 +831,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(problem) = &report.policy_problem {
                 eprintln!("warning: {problem}; the previous policy stays in force");
             }
-            output::findings(&report.findings, json)?;
+            if practices {
+                output::practices(&api::practices(&vault)?, json)?;
+                return Ok(());
+            }
+            let shown: Vec<_> = report.findings.into_iter().filter(|f| filter.keeps(f)).collect();
+            output::findings(&shown, json)?;
             if !json {
                 println!(
                     "{} new, {} escalated, {} resolved since the last audit.",
@@ -830,10 +855,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Daemon { max_jitter } => daemon(&home, max_jitter)?,
         Command::Schedule(cmd) => schedule_cmd(&home, cmd)?,
         Command::Notify(cmd) => notify_cmd(&home, cmd)?,
-        Command::Report { format, out, state } => {
+        Command::Report { format, out, state, practice, control } => {
+            let filter = api::practice_filter(&practice, &control)?;
             let vault = open(&home)?;
             let format = api::ReportFormat::parse(&format).expect("clap checked the format");
-            let text = api::report(&vault, format, &states(&state)?)?;
+            let text = api::report(&vault, format, &states(&state)?, &filter)?;
             match out {
                 None => print!("{text}"),
                 Some(path) => {

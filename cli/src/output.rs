@@ -153,6 +153,34 @@ pub fn findings(findings: &[FindingView], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Per practice: what its rules judge and what fails.
+pub fn practices(practices: &[keyward_core::api::PracticeSummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(practices)?);
+        return Ok(());
+    }
+    let tally = |t: &keyward_core::api::Tally| {
+        if t.judged == 0 { "-".to_owned() } else { format!("{} of {} fail", t.failing, t.judged) }
+    };
+    table(
+        &["PRACTICE", "KEYS", "RESOURCES", "ACCOUNTS", "CONTROLS", "RULES"],
+        practices
+            .iter()
+            .map(|p| {
+                vec![
+                    p.id.clone(),
+                    tally(&p.keys),
+                    tally(&p.resources),
+                    tally(&p.accounts),
+                    if p.controls.is_empty() { "-".into() } else { p.controls.join(" ") },
+                    if p.rules.is_empty() { "no rule yet".into() } else { p.rules.len().to_string() },
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
 /// Scheduled jobs.
 pub fn jobs(jobs: &[keyward_core::api::jobs::JobView]) {
     table(

@@ -128,6 +128,10 @@ pub struct FindingView {
     pub note: Option<String>,
     /// The key's name, for key findings (keys registered by hand have no provider id to show).
     pub key_name: Option<String>,
+    /// The practices its rule serves (`rate-limiting`, …; see `audit::practice`).
+    pub practices: Vec<String>,
+    /// The benchmark controls it breaks (`cis-aws-1.14`, …), for its provider.
+    pub controls: Vec<String>,
 }
 
 /// One entry of a finding's history.
@@ -389,7 +393,10 @@ impl<T> OptionalFound<T> for Result<T, Error> {
 
 /// A finding's view from its row: its state parsed, its rule's remediation added.
 fn view(r: store::FindingRow) -> FindingView {
+    let meta = crate::audit::rules::meta_of(&r.rule_id);
     FindingView {
+        practices: meta.map(|m| m.practice_ids().into_iter().map(str::to_owned).collect()).unwrap_or_default(),
+        controls: meta.map(|m| m.controls_for(&r.provider).map(str::to_owned).collect()).unwrap_or_default(),
         id: r.id,
         remediation: remediation_of(&r.rule_id).to_owned(),
         rule_id: r.rule_id,

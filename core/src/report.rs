@@ -4,7 +4,8 @@
 //! and per rule.
 //!
 //! Every format carries, per finding: the key (name and provider id), provider, account, owner,
-//! rule, severity, state and remediation. Nothing here reads a secret; text from providers (key
+//! rule, severity, state, remediation, and the practices and benchmark controls it breaks (see
+//! [`crate::audit::practice`]); the HTML report adds, per practice, what passes and fails. Nothing here reads a secret; text from providers (key
 //! names, details) is escaped for the format it lands in, and CSV cells that a spreadsheet would
 //! run as a formula are neutralised.
 
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::audit::Severity;
+use crate::audit::practice::{self, PracticeSummary};
 use crate::audit::rules::ALL_RULES;
 use crate::findings::{FindingView, State};
 use crate::time;
@@ -80,20 +82,21 @@ fn subject(r: &ReportRow) -> String {
     }
 }
 
-/// Renders `rows` (generated at `now`) in `format`.
-pub fn render(format: Format, rows: &[ReportRow], now: DateTime<Utc>) -> String {
+/// Renders `rows` (generated at `now`) in `format`; `practices` is the standing of each practice
+/// (the HTML report's practice section).
+pub fn render(format: Format, rows: &[ReportRow], practices: &[PracticeSummary], now: DateTime<Utc>) -> String {
     match format {
         Format::Json => serde_json::to_string_pretty(rows).expect("rows serialize") + "\n",
         Format::Csv => csv(rows),
         Format::Sarif => serde_json::to_string_pretty(&sarif(rows)).expect("sarif serializes") + "\n",
         Format::Ocsf => serde_json::to_string_pretty(&ocsf(rows, now)).expect("ocsf serializes") + "\n",
-        Format::Html => html(rows, now),
+        Format::Html => html(rows, practices, now),
     }
 }
 
 // ---------------------------------------------------------------- CSV
 
-const CSV_HEADER: [&str; 17] = [
+const CSV_HEADER: [&str; 19] = [
     "id",
     "severity",
     "state",
@@ -111,6 +114,8 @@ const CSV_HEADER: [&str; 17] = [
     "first_seen_at",
     "last_seen_at",
     "resolution",
+    "practices",
+    "controls",
 ];
 
 /// RFC 4180 quoting; a cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR first) gets
@@ -143,6 +148,8 @@ fn csv(rows: &[ReportRow]) -> String {
             f.first_seen_at.clone(),
             f.last_seen_at.clone(),
             o(&f.resolution),
+            f.practices.join(" "),
+            f.controls.join(" "),
         ];
         out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
@@ -175,6 +182,12 @@ fn sarif(rows: &[ReportRow]) -> Value {
         .iter()
         .map(|r| {
             let m = r.meta();
+            // Code-scanning UIs filter by tag: the practices and controls are tags too.
+            let tags: Vec<&str> = ["security", "secrets"]
+                .into_iter()
+                .chain(m.practice_ids())
+                .chain(m.controls.iter().map(|c| c.control))
+                .collect();
             json!({
                 "id": m.id,
                 "name": m.id,
@@ -183,7 +196,12 @@ fn sarif(rows: &[ReportRow]) -> Value {
                 "help": {"text": m.remediation, "markdown": format!("**What to do:** {}", m.remediation)},
                 "helpUri": m.references.first().copied().unwrap_or("https://github.com/keyward"),
                 "defaultConfiguration": {"level": sarif_level(m.severity.as_str())},
-                "properties": {"security-severity": security_severity(m.severity), "tags": ["security", "secrets"]},
+                "properties": {
+                    "security-severity": security_severity(m.severity),
+                    "tags": tags,
+                    "practices": m.practice_ids(),
+                    "controls": m.controls.iter().map(|c| c.control).collect::<Vec<_>>(),
+                },
             })
         })
         .collect();
@@ -230,6 +248,8 @@ fn sarif(rows: &[ReportRow]) -> Value {
                     "firstSeen": f.first_seen_at,
                     "lastSeen": f.last_seen_at,
                     "weight": f.weight,
+                    "practices": f.practices,
+                    "controls": f.controls,
                 },
             });
             if let Some(i) = crate::audit::rules::position(&f.rule_id) {
@@ -336,7 +356,14 @@ fn ocsf(rows: &[ReportRow], now: DateTime<Utc>) -> Value {
                 "remediation": {"desc": f.remediation, "references": m.map(|m| m.references.to_vec()).unwrap_or_default()},
                 "risk_score": f.weight,
                 "comment": f.note,
-                "unmapped": {"keyward_state": f.state.as_str(), "resolution": f.resolution},
+                // OCSF's Detection Finding has no compliance object; like Prowler's output, the
+                // mapping goes in `unmapped`: benchmark → control numbers.
+                "unmapped": {
+                    "keyward_state": f.state.as_str(),
+                    "resolution": f.resolution,
+                    "practices": f.practices,
+                    "compliance": practice::controls_by_benchmark(&f.controls),
+                },
             })
         })
         .collect();
@@ -408,7 +435,7 @@ fn chart(title: &str, counts: &BTreeMap<String, BTreeMap<String, usize>>) -> Str
     svg
 }
 
-fn html(rows: &[ReportRow], now: DateTime<Utc>) -> String {
+fn html(rows: &[ReportRow], practices: &[PracticeSummary], now: DateTime<Utc>) -> String {
     let mut by_provider: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut by_rule: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
@@ -433,7 +460,8 @@ th,td{{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertica
 th{{background:#f4f4f5}} .sev{{font-weight:600;text-transform:uppercase;font-size:.75rem}}
 .critical{{color:#7f1d1d}} .high{{color:#dc2626}} .medium{{color:#b45309}} .low{{color:#2563eb}}
 .summary span{{display:inline-block;margin-right:1.5rem}} figure{{margin:1rem 0}} figcaption{{font-weight:600}}
-.charts{{display:flex;flex-wrap:wrap;gap:2rem}} small{{color:#555}}
+.charts{{display:flex;flex-wrap:wrap;gap:2rem}} small{{color:#555}} h2{{font-size:1.15rem;margin-top:2rem}}
+.fail{{color:#b91c1c;font-weight:600}} .pass{{color:#15803d}} td.num{{white-space:nowrap}}
 </style></head><body>
 <h1>Keyward findings report</h1>
 <p><small>Generated {} by Keyward {} · {} findings</small></p>
@@ -448,8 +476,10 @@ th{{background:#f4f4f5}} .sev{{font-weight:600;text-transform:uppercase;font-siz
     out.push_str("</p>\n<div class=\"charts\">");
     out.push_str(&chart("Findings per provider", &by_provider));
     out.push_str(&chart("Findings per rule", &by_rule));
+    out.push_str("</div>\n");
+    practice_section(&mut out, rows, practices);
     out.push_str(
-        "</div>\n<table><thead><tr><th>Severity</th><th>State</th><th>Rule</th><th>Provider / account</th>\
+        "<h2 id=\"findings\">Findings</h2>\n<table><thead><tr><th>Severity</th><th>State</th><th>Rule</th><th>Provider / account</th>\
 <th>Key</th><th>Owner</th><th>Detail</th><th>What to do</th></tr></thead><tbody>\n",
     );
     for r in rows {
@@ -460,11 +490,13 @@ th{{background:#f4f4f5}} .sev{{font-weight:600;text-transform:uppercase;font-siz
         };
         let _ = writeln!(
             out,
-            "<tr><td class=\"sev {sev}\">{sev}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{} / {}</td>\
+            "<tr id=\"finding-{}\"><td class=\"sev {sev}\">{sev}</td><td>{}</td><td>{}<br><small>{}</small>{}</td><td>{} / {}</td>\
              <td>{key}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            f.id,
             esc(f.state.as_str()),
             esc(&f.title),
             esc(&f.rule_id),
+            mapping(&f.practices, &f.controls),
             esc(&f.provider),
             esc(&f.account),
             esc(f.owner.as_deref().unwrap_or("—")),
@@ -475,6 +507,103 @@ th{{background:#f4f4f5}} .sev{{font-weight:600;text-transform:uppercase;font-siz
     }
     out.push_str("</tbody></table>\n</body></html>\n");
     out
+}
+
+/// A finding's practices and controls, under its rule.
+fn mapping(practices: &[String], controls: &[String]) -> String {
+    let mut out = String::new();
+    if !practices.is_empty() {
+        let _ = write!(out, "<br><small>practice: {}</small>", esc(&practices.join(", ")));
+    }
+    if !controls.is_empty() {
+        let names: Vec<String> = controls
+            .iter()
+            .map(|c| practice::control(c).map_or_else(|| c.clone(), |c| format!("{} {}", short_benchmark(c), c.number)))
+            .collect();
+        let _ = write!(out, "<br><small>breaks: {}</small>", esc(&names.join(", ")));
+    }
+    out
+}
+
+fn short_benchmark(c: &practice::Control) -> &'static str {
+    if c.id.starts_with("cis-") { "CIS AWS" } else { "AWS FSBP" }
+}
+
+fn tally(t: &practice::Tally) -> String {
+    if t.judged == 0 {
+        return "—".to_owned();
+    }
+    let pass = t.judged - t.failing;
+    let fail = if t.failing > 0 { format!("<span class=\"fail\">{} fail</span>", t.failing) } else { "0 fail".into() };
+    format!("<span class=\"pass\">{pass} pass</span> · {fail}")
+}
+
+/// Per practice: how many keys, resources and accounts its rules judge, how many fail, the
+/// controls behind it, and links down to the findings in this report that break it.
+fn practice_section(out: &mut String, rows: &[ReportRow], practices: &[PracticeSummary]) {
+    if practices.is_empty() {
+        return;
+    }
+    let in_report = |p: &PracticeSummary| -> Vec<&ReportRow> {
+        rows.iter().filter(|r| r.finding.practices.contains(&p.id)).collect()
+    };
+    out.push_str(
+        "<h2 id=\"practices\">Practices</h2>\n<table><thead><tr><th>Practice</th><th>Keys</th><th>Resources</th>\
+<th>Accounts</th><th>Benchmark controls</th><th>Rules</th></tr></thead><tbody>\n",
+    );
+    for p in practices {
+        let in_report = in_report(p);
+        let name = if in_report.is_empty() {
+            esc(&p.title)
+        } else {
+            format!("<a href=\"#practice-{}\">{}</a>", esc(&p.id), esc(&p.title))
+        };
+        let rules = if p.rules.is_empty() { "no rule yet".to_owned() } else { esc(&p.rules.join(", ")) };
+        let controls: Vec<String> = p
+            .controls
+            .iter()
+            .filter_map(|c| practice::control(c))
+            .map(|c| format!("{} {}", short_benchmark(c), c.number))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}<br><small>{}</small></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td>{}</td><td><small>{rules}</small></td></tr>",
+            esc(&p.id),
+            tally(&p.keys),
+            tally(&p.resources),
+            tally(&p.accounts),
+            esc(&controls.join(", ")),
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    for p in practices {
+        let in_report = in_report(p);
+        if in_report.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<h3 id=\"practice-{}\">{}: {} findings</h3><ul>",
+            esc(&p.id),
+            esc(&p.title),
+            in_report.len()
+        );
+        for r in in_report {
+            let f = &r.finding;
+            let what = r.finding.key_name.clone().unwrap_or_else(|| subject(r));
+            let _ = writeln!(
+                out,
+                "<li><a href=\"#finding-{}\">{}</a> <small>{} · {} / {}</small></li>",
+                f.id,
+                esc(&what),
+                esc(&f.rule_id),
+                esc(&f.provider),
+                esc(&f.account)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
 }
 
 #[cfg(test)]
@@ -504,6 +633,8 @@ mod tests {
                 resolution: None,
                 note: None,
                 key_name: Some(name.into()),
+                practices: vec!["authentication".into()],
+                controls: vec!["cis-aws-1.14".into()],
             },
             places: Vec::new(),
         }
@@ -520,9 +651,28 @@ mod tests {
 
     #[test]
     fn html_escapes_provider_text_and_has_no_script() {
-        let out = html(&[row("key_unused", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>")], Utc::now());
+        let rows = [row("key_unused", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>")];
+        let practices = practice::summarise(&crate::audit::Snapshot::default(), &[]);
+        let out = html(&rows, &practices, Utc::now());
         assert!(!out.contains("<script") && !out.contains("<img"), "{out}");
         assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(out.contains("Findings per provider") && out.contains("Findings per rule"));
+    }
+
+    #[test]
+    fn html_lists_every_practice_and_links_a_finding_from_the_practices_it_breaks() {
+        let rows = [row("key_unused", "old-key", "unused for 90 days")];
+        let practices = practice::summarise(&crate::audit::Snapshot::default(), &[]);
+        let out = html(&rows, &practices, Utc::now());
+        for p in crate::audit::practice::ALL_PRACTICES {
+            assert!(out.contains(p.title()), "{} missing", p.id());
+        }
+        // The row says authentication (see `row`): the practice links down to the finding.
+        assert!(out.contains("<a href=\"#practice-authentication\">"), "{out}");
+        assert!(out.contains("<h3 id=\"practice-authentication\">"));
+        assert!(out.contains("<a href=\"#finding-1\">old-key</a>"));
+        assert!(out.contains("<tr id=\"finding-1\">"));
+        assert!(out.contains("CIS AWS 1.14"), "the control is named under the rule");
+        assert!(!out.contains("<a href=\"#practice-encryption\">"), "no link to a practice without findings here");
     }
 }

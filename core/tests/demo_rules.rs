@@ -88,6 +88,12 @@ fn expected(now: DateTime<Utc>) -> Expected {
         fire("apigw_stage_no_throttling", stage.into());
     }
     fire("apigw_stage_no_waf", "us-east-1/rest0001/prod".into());
+    fire("apigw_stage_execution_logs_off", "us-east-1/rest0001/prod".into());
+    fire("apigw_method_no_auth", "us-east-1/rest0001/root01/GET".into());
+    fire("apigw_api_key_only_auth", "us-east-1/rest0001/ord001/GET".into());
+    fire("apigw_method_no_validation", "us-east-1/rest0001/ord001/POST".into());
+    fire("apigw_domain_weak_tls", "us-east-1/api.orders.example".into());
+    fire("apigw_route_no_central_authorizer", "us-east-1/http0002".into());
 
     // ---- Datadog.
     let disabled: BTreeSet<&str> = dd.users.iter().filter(|u| u.disabled).map(|u| u.id.as_str()).collect();
@@ -279,4 +285,33 @@ async fn every_rule_fires_exactly_where_the_table_says() {
     // Every finding was accounted for by the table.
     let total: usize = want.values().map(BTreeSet::len).sum();
     assert_eq!(report.findings.len(), total);
+
+    // Every finding is about something its rule says it judges: the practice counts (what
+    // passes, what fails) are built on those declarations.
+    use keyward_core::audit::practice::Judges;
+    use keyward_core::audit::{AuditContext, Policy, Subject, evaluate};
+    let snap = api::snapshot(&vault).unwrap();
+    let policy = Policy::default();
+    for f in evaluate(&snap, &AuditContext { now: anchor, policy: &policy }) {
+        let within = f.rule.judges.iter().any(|j| match (j, f.subject) {
+            (Judges::Keys(p), Subject::Key(k) | Subject::OwnerOf(k)) => {
+                p.is_empty() || p.contains(&k.provider.as_str())
+            }
+            (Judges::Accounts(p), Subject::Root(a) | Subject::Account(a)) => {
+                p.is_empty() || p.contains(&a.provider.as_str())
+            }
+            (Judges::Resources(kinds), Subject::Resource(r)) => kinds.contains(&r.kind.as_str()),
+            _ => false,
+        });
+        assert!(within, "{} fired for {:?}, which its `judges` does not cover", f.rule.id, f.subject);
+    }
+    // And each practice's failing things are among the judged ones.
+    for p in api::practices(&vault).unwrap() {
+        for t in [&p.keys, &p.resources, &p.accounts] {
+            assert!(t.failing <= t.judged, "{}: {t:?}", p.id);
+        }
+        if !p.rules.is_empty() {
+            assert!(p.keys.judged + p.resources.judged + p.accounts.judged > 0, "{}: the demo judges nothing", p.id);
+        }
+    }
 }

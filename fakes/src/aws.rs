@@ -1,7 +1,9 @@
 //! A small AWS stand-in for the demo workspace (tests use moto, the real emulator): IAM's query
 //! protocol (form POST, XML answers, `Marker` paging) for the calls the IAM connector makes, and
-//! API Gateway's REST (`/apikeys`, `/usageplans`, `/restapis`) and V2 (`/v2/apis`) JSON
-//! shapes, as the botocore models in `shared/specs` describe them. Requests must be signed
+//! API Gateway's REST (`/apikeys`, `/usageplans`, `/restapis` with resources, methods and
+//! validators, `/domainnames`) and V2 (`/v2/apis` with routes, stages and authorizers,
+//! `/v2/domainnames`) JSON shapes, as the botocore models in `shared/specs` describe them. The
+//! demo's gateway posture has one instance of each shape a gateway rule judges. Requests must be signed
 //! (SigV4 header) with the demo access key; the signature itself is not verified. Errors are
 //! IAM's `<ErrorResponse>` (throttling is a 400 `Throttling`) and API Gateway's
 //! `{"message"}` with `x-amzn-ErrorType` (429 with `Retry-After`).
@@ -218,14 +220,64 @@ impl Aws {
             ["restapis"] => json!({"item": [{"id": "rest0001", "name": "orders"}]}),
             ["restapis", "rest0001", "stages"] => json!({"item": [{
                 "stageName": "prod", "deploymentId": "dep1", "tracingEnabled": false,
-                "methodSettings": {"*/*": {"throttlingBurstLimit": 0, "throttlingRateLimit": 0.0}},
+                "methodSettings": {"*/*": {"throttlingBurstLimit": 0, "throttlingRateLimit": 0.0, "loggingLevel": "OFF"}},
             }]}),
+            // `/` GET open; `/orders` GET behind a key alone, POST with IAM and an unvalidated
+            // body model; `/orders/{id}` PUT with a Lambda authorizer and a validated body.
+            ["restapis", "rest0001", "resources"] => json!({"item": [
+                {"id": "root01", "path": "/", "resourceMethods": {
+                    "GET": {"httpMethod": "GET", "authorizationType": "NONE", "apiKeyRequired": false},
+                }},
+                {"id": "ord001", "parentId": "root01", "pathPart": "orders", "path": "/orders", "resourceMethods": {
+                    "GET": {"httpMethod": "GET", "authorizationType": "NONE", "apiKeyRequired": true},
+                    "POST": {"httpMethod": "POST", "authorizationType": "AWS_IAM", "apiKeyRequired": false,
+                             "requestModels": {"application/json": "Order"}},
+                }},
+                {"id": "ord002", "parentId": "ord001", "pathPart": "{id}", "path": "/orders/{id}", "resourceMethods": {
+                    "PUT": {"httpMethod": "PUT", "authorizationType": "CUSTOM", "authorizerId": "auth01",
+                            "apiKeyRequired": false, "requestValidatorId": "val001",
+                            "requestModels": {"application/json": "Order"}},
+                }},
+            ]}),
+            ["restapis", "rest0001", "requestvalidators"] => json!({"item": [
+                {"id": "val001", "name": "body", "validateRequestBody": true, "validateRequestParameters": false},
+            ]}),
+            ["domainnames"] => json!({"item": [{
+                "domainName": "api.orders.example", "securityPolicy": "TLS_1_0",
+                "endpointConfiguration": {"types": ["REGIONAL"]}, "domainNameStatus": "AVAILABLE",
+            }]}),
+            ["v2", "domainnames"] => json!({"items": [
+                {"domainName": "api.orders.example", "domainNameConfigurations": [
+                    {"endpointType": "REGIONAL", "securityPolicy": "TLS_1_0"}]},
+                {"domainName": "hooks.example", "domainNameConfigurations": [
+                    {"endpointType": "REGIONAL", "securityPolicy": "TLS_1_2"}],
+                 "mutualTlsAuthentication": {"truststoreUri": "s3://demo-truststore/ca.pem"}},
+            ]}),
             ["v2", "apis"] => json!({"items": [{
                 "apiId": "http0001", "name": "public-api", "protocolType": "HTTP",
                 "apiEndpoint": "https://http0001.execute-api.us-east-1.amazonaws.com",
                 "routeSelectionExpression": "$request.method $request.path",
                 "corsConfiguration": {"allowOrigins": ["*"], "allowCredentials": true},
+            }, {
+                "apiId": "http0002", "name": "webhooks", "protocolType": "HTTP",
+                "apiEndpoint": "https://http0002.execute-api.us-east-1.amazonaws.com",
+                "routeSelectionExpression": "$request.method $request.path",
             }]}),
+            // Every route behind a Lambda authorizer: guarded, but by no central issuer.
+            ["v2", "apis", "http0002", "routes"] => json!({"items": [
+                {"routeId": "r-hook", "routeKey": "POST /hook", "authorizationType": "CUSTOM",
+                 "authorizerId": "lam001", "apiKeyRequired": false},
+            ]}),
+            ["v2", "apis", "http0002", "authorizers", "lam001"] => json!({
+                "authorizerId": "lam001", "name": "hook-signature", "authorizerType": "REQUEST",
+                "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hook-auth/invocations",
+                "identitySource": ["$request.header.X-Signature"], "authorizerPayloadFormatVersion": "2.0",
+            }),
+            ["v2", "apis", "http0002", "stages"] => json!({"items": [
+                {"stageName": "$default", "autoDeploy": true,
+                 "accessLogSettings": {"destinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:hooks", "format": "$context.requestId"},
+                 "defaultRouteSettings": {"throttlingBurstLimit": 20, "throttlingRateLimit": 10.0}},
+            ]}),
             ["v2", "apis", "http0001", "routes"] => json!({"items": [
                 {"routeId": "r-open", "routeKey": "GET /status", "authorizationType": "NONE", "apiKeyRequired": false},
                 {"routeId": "r-iam", "routeKey": "POST /orders", "authorizationType": "AWS_IAM", "apiKeyRequired": false},

@@ -32,6 +32,7 @@ pub use session::Session;
 
 // The types the front ends hold, from the modules behind this one.
 pub use crate::activity::{Activity, LogCheck};
+pub use crate::audit::practice::{Filter as PracticeFilter, PracticeSummary, Tally};
 pub use crate::connector::{ConnectorSettings, Credentials};
 pub use crate::inventory::NewKey;
 pub use crate::report::Format as ReportFormat;
@@ -842,10 +843,52 @@ pub fn reopen_finding(vault: &mut Vault, id: i64) -> Result<FindingView, Error> 
     Ok(f)
 }
 
-/// A report of the findings in `states` (every state when empty), rendered in `format`.
-pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingState]) -> Result<String, Error> {
+/// Per practice, the keys, resources and accounts its rules judge and how many of them the
+/// firing findings fail.
+pub fn practices(vault: &Vault) -> Result<Vec<PracticeSummary>, Error> {
+    Ok(crate::audit::practice::summarise(&snapshot(vault)?, &findings::list(vault, FindingState::FIRING)?))
+}
+
+/// Parses `--practice` and `--control` values into a filter; an unknown name is an error that
+/// lists the known ones.
+pub fn practice_filter(practices: &[String], controls: &[String]) -> Result<PracticeFilter, Error> {
+    use crate::audit::practice::{ALL_PRACTICES, CONTROLS, Practice, control};
+    let mut filter = PracticeFilter::default();
+    for p in practices {
+        filter.practices.push(Practice::parse(p).ok_or_else(|| Error::Invalid {
+            field: "practice",
+            reason: format!(
+                "no practice {p:?}; the practices are {}",
+                ALL_PRACTICES.iter().map(|p| p.id()).collect::<Vec<_>>().join(", ")
+            ),
+        })?);
+    }
+    for c in controls {
+        filter.controls.push(
+            control(&c.to_ascii_lowercase())
+                .ok_or_else(|| Error::Invalid {
+                    field: "control",
+                    reason: format!(
+                        "no control {c:?}; the controls are {}",
+                        CONTROLS.iter().map(|c| c.id).collect::<Vec<_>>().join(", ")
+                    ),
+                })?
+                .id,
+        );
+    }
+    Ok(filter)
+}
+
+/// A report of the findings in `states` (every state when empty) that `filter` keeps, rendered in
+/// `format`.
+pub fn report(
+    vault: &Vault,
+    format: crate::report::Format,
+    states: &[FindingState],
+    filter: &PracticeFilter,
+) -> Result<String, Error> {
     let mut rows = Vec::new();
-    for f in findings::list(vault, states)? {
+    for f in findings::list(vault, states)?.into_iter().filter(|f| filter.keeps(f)) {
         let exposures = match (f.rule_id.as_str(), &f.key_id, &f.resource) {
             ("key_exposed_in_file", Some(key), _) => exposure::consumers(vault, key)?,
             ("unknown_key_found", _, Some(shadow)) => exposure::of_shadow_key(vault, shadow)?,
@@ -862,7 +905,7 @@ pub fn report(vault: &Vault, format: crate::report::Format, states: &[FindingSta
             .collect();
         rows.push(crate::report::ReportRow { finding: f, places });
     }
-    let text = crate::report::render(format, &rows, Utc::now());
+    let text = crate::report::render(format, &rows, &practices(vault)?, Utc::now());
     activity::record(
         vault,
         Entry::new("export", "ok").detail(format!(

@@ -6,6 +6,7 @@
 //! measure against (days, switches, severities) comes from the [`Policy`].
 
 pub mod policy;
+pub mod practice;
 pub mod rules;
 
 use std::borrow::Cow;
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 pub use policy::{Policy, PolicyError, Thresholds};
+pub use practice::Practice;
 
 use crate::model::{Account, ApiKey, Owner, Resource};
 
@@ -74,6 +76,12 @@ pub struct RuleMeta {
     pub remediation: &'static str,
     /// Where to read more.
     pub references: &'static [&'static str],
+    /// The practices it serves (at least one; see [`practice`]).
+    pub practices: &'static [Practice],
+    /// The benchmark controls its findings break, where one applies.
+    pub controls: &'static [practice::ControlMapping],
+    /// What it looks at, so a practice can count what passes.
+    pub judges: &'static [practice::Judges],
 }
 
 /// A fast, non-cryptographic hasher (FNV-1a) for the rules' lookups of owners and accounts:

@@ -84,4 +84,12 @@ note: string | null,
 /**
  * The key's name, for key findings (keys registered by hand have no provider id to show).
  */
-key_name: string | null, };
+key_name: string | null, 
+/**
+ * The practices its rule serves (`rate-limiting`, …; see `audit::practice`).
+ */
+practices: Array<string>, 
+/**
+ * The benchmark controls it breaks (`cis-aws-1.14`, …), for its provider.
+ */
+controls: Array<string>, };

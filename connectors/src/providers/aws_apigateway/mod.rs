@@ -1,7 +1,9 @@
 //! AWS API Gateway, through the official SDKs: REST API keys (enabled, dates, stage keys, the
 //! usage plans that throttle and meter them) and the posture facts that decide how exposed an
-//! API is — REST stages (access logs, throttling, WAF) and HTTP/WebSocket APIs (routes without
-//! authorization, stages without access logs or throttling, CORS `*` with credentials).
+//! API is — REST stages (access logs, execution logging, throttling, WAF), REST methods
+//! (authorization, API key, request validation), custom domains (TLS policy, mutual TLS) and
+//! HTTP/WebSocket APIs (routes and their authorizers, stages without access logs or throttling,
+//! CORS `*` with credentials). The posture reads are in `posture`.
 //!
 //! API Gateway is regional: every configured region is listed (default: every commercial
 //! region; regions the account has not enabled are skipped and reported in the facts).
@@ -120,10 +122,11 @@ impl ApiGateway {
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
         let mut inventory = Inventory::default();
         let mut skipped = Vec::new();
+        let mut not_read = Vec::new();
         let total = self.regions.len();
         for (i, region) in self.regions.iter().enumerate() {
             progress(Progress { phase: "regions", done: i, total: Some(total) });
-            match self.region(region, &mut inventory).await {
+            match self.region(region, &mut inventory, &mut not_read).await {
                 Ok(()) => {}
                 Err((e, code)) if region_disabled(&e, code.as_deref()) => skipped.push(region.clone()),
                 Err((e, _)) => return Err(e),
@@ -135,12 +138,18 @@ impl ApiGateway {
         inventory.facts = json!({
             "regions": self.regions,
             "regions_not_enabled": skipped,
+            "posture_not_read": not_read,
             "unsupported": ["last use (API Gateway records no last use for keys)"],
         });
         Ok(inventory)
     }
 
-    async fn region(&self, region: &str, inv: &mut Inventory) -> Result<(), (ConnectorError, Option<String>)> {
+    async fn region(
+        &self,
+        region: &str,
+        inv: &mut Inventory,
+        not_read: &mut Vec<String>,
+    ) -> Result<(), (ConnectorError, Option<String>)> {
         let v1 = self.v1(region);
         macro_rules! call {
             ($req:expr, $op:literal) => {
@@ -228,12 +237,14 @@ impl ApiGateway {
             let page = call!(v1.get_rest_apis().limit(500).set_position(position.clone()), "GetRestApis");
             for api in page.items() {
                 let api_id = api.id().unwrap_or_default();
+                let api_name = api.name().unwrap_or(api_id);
                 let stages = call!(v1.get_stages().rest_api_id(api_id), "GetStages");
                 for st in stages.item() {
                     let name = st.stage_name().unwrap_or_default();
                     let throttled = st.method_settings().is_some_and(|m| {
                         m.values().any(|s| s.throttling_rate_limit() > 0.0 || s.throttling_burst_limit() > 0)
                     });
+                    let logging = posture::execution_logging(st.method_settings());
                     inv.resources.push(Resource {
                         kind: "apigw_rest_stage",
                         external_id: format!("{region}/{api_id}/{name}"),
@@ -246,8 +257,25 @@ impl ApiGateway {
                             "web_acl": st.web_acl_arn(),
                             "client_certificate": st.client_certificate_id().is_some(),
                             "tracing": st.tracing_enabled(),
+                            "deployment_id": st.deployment_id(),
+                            "execution_logging": logging.level,
+                            "execution_logging_methods": logging.methods,
+                            "data_trace": logging.data_trace,
+                            "cache_data_encrypted": logging.cache_data_encrypted,
                         }),
                     });
+                }
+                let deployed: Vec<&str> = stages
+                    .item()
+                    .iter()
+                    .filter(|s| s.deployment_id().is_some())
+                    .filter_map(|s| s.stage_name())
+                    .collect();
+                let api = posture::RestApi { region, id: api_id, name: api_name, deployed_stages: &deployed };
+                match posture::rest_methods(&v1, &api, inv).await {
+                    Ok(()) => {}
+                    Err(e) if posture::denied(&e.0) => not_read.push(format!("{region} {api_id} methods: {}", e.0)),
+                    Err(e) => return Err(e),
                 }
             }
             position = page.position().map(str::to_owned);
@@ -274,20 +302,8 @@ impl ApiGateway {
                 let api_name = api.name().unwrap_or(api_id);
                 let cors = api.cors_configuration();
                 let origins: Vec<String> = cors.map(|c| c.allow_origins().to_vec()).unwrap_or_default();
-                inv.resources.push(Resource {
-                    kind: "apigw_api",
-                    external_id: format!("{region}/{api_id}"),
-                    name: api_name.to_owned(),
-                    region: Some(region.to_owned()),
-                    details: json!({
-                        "protocol": api.protocol_type().map(|p| p.as_str().to_owned()),
-                        "endpoint": api.api_endpoint(),
-                        "execute_api_endpoint_disabled": api.disable_execute_api_endpoint(),
-                        "cors_allow_origins": origins,
-                        "cors_allow_credentials": cors.and_then(|c| c.allow_credentials()),
-                        "cors_wildcard_with_credentials": origins.iter().any(|o| o == "*") && cors.and_then(|c| c.allow_credentials()) == Some(true),
-                    }),
-                });
+                let mut route_authorization: std::collections::BTreeMap<String, usize> = Default::default();
+                let mut authorizer_ids: Vec<String> = Vec::new();
                 let mut rt = None;
                 loop {
                     let routes = call2!(
@@ -297,6 +313,12 @@ impl ApiGateway {
                     for r in routes.items() {
                         let auth =
                             r.authorization_type().map(|a| a.as_str().to_owned()).unwrap_or_else(|| "NONE".into());
+                        *route_authorization.entry(auth.clone()).or_default() += 1;
+                        if let Some(id) = r.authorizer_id()
+                            && !authorizer_ids.iter().any(|a| a == id)
+                        {
+                            authorizer_ids.push(id.to_owned());
+                        }
                         inv.resources.push(Resource {
                             kind: "apigw_route",
                             external_id: format!("{region}/{api_id}/{}", r.route_id().unwrap_or_default()),
@@ -317,6 +339,30 @@ impl ApiGateway {
                         break;
                     }
                 }
+                let authorizers = match posture::authorizers(&v2, api_id, &authorizer_ids).await {
+                    Ok(a) => Some(a),
+                    Err(e) if posture::denied(&e.0) => {
+                        not_read.push(format!("{region} {api_id} authorizers: {}", e.0));
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
+                inv.resources.push(Resource {
+                    kind: "apigw_api",
+                    external_id: format!("{region}/{api_id}"),
+                    name: api_name.to_owned(),
+                    region: Some(region.to_owned()),
+                    details: json!({
+                        "protocol": api.protocol_type().map(|p| p.as_str().to_owned()),
+                        "endpoint": api.api_endpoint(),
+                        "execute_api_endpoint_disabled": api.disable_execute_api_endpoint(),
+                        "cors_allow_origins": origins,
+                        "cors_allow_credentials": cors.and_then(|c| c.allow_credentials()),
+                        "cors_wildcard_with_credentials": origins.iter().any(|o| o == "*") && cors.and_then(|c| c.allow_credentials()) == Some(true),
+                        "route_authorization": route_authorization,
+                        "authorizers": authorizers,
+                    }),
+                });
                 let mut stt = None;
                 loop {
                     let stages = call2!(
@@ -353,10 +399,17 @@ impl ApiGateway {
                 break;
             }
         }
+
+        match posture::domains(&v1, &v2, region, inv).await {
+            Ok(()) => {}
+            Err(e) if posture::denied(&e.0) => not_read.push(format!("{region} custom domains: {}", e.0)),
+            Err(e) => return Err(e),
+        }
         Ok(())
     }
 }
 
+mod posture;
 mod provider;
 mod rotation;
 pub use provider::PROVIDER;

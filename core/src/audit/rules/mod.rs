@@ -2,8 +2,14 @@
 
 use super::{Rule, RuleMeta};
 
+pub mod apigw_api_key_only_auth;
+pub mod apigw_domain_weak_tls;
 pub mod apigw_key_no_usage_plan;
+pub mod apigw_method_no_auth;
+pub mod apigw_method_no_validation;
 pub mod apigw_route_no_auth;
+pub mod apigw_route_no_central_authorizer;
+pub mod apigw_stage_execution_logs_off;
 pub mod apigw_stage_no_access_logs;
 pub mod apigw_stage_no_throttling;
 pub mod apigw_stage_no_waf;
@@ -43,6 +49,8 @@ pub static ALL_RULES: &[&dyn Rule] = &[
     &key_owner_removed::KeyOwnerRemoved,
     &key_rejected_by_provider::KeyRejectedByProvider,
     &apigw_route_no_auth::ApigwRouteNoAuth,
+    &apigw_method_no_auth::ApigwMethodNoAuth,
+    &apigw_api_key_only_auth::ApigwApiKeyOnlyAuth,
     &atlas_key_no_access_list::AtlasKeyNoAccessList,
     &app_key_unscoped::AppKeyUnscoped,
     &key_expiring::KeyExpiring,
@@ -54,6 +62,10 @@ pub static ALL_RULES: &[&dyn Rule] = &[
     &apigw_stage_no_throttling::ApigwStageNoThrottling,
     &apigw_stage_no_access_logs::ApigwStageNoAccessLogs,
     &apigw_stage_no_waf::ApigwStageNoWaf,
+    &apigw_stage_execution_logs_off::ApigwStageExecutionLogsOff,
+    &apigw_domain_weak_tls::ApigwDomainWeakTls,
+    &apigw_method_no_validation::ApigwMethodNoValidation,
+    &apigw_route_no_central_authorizer::ApigwRouteNoCentralAuthorizer,
     &key_expired_still_listed::KeyExpiredStillListed,
     &key_disabled_not_deleted::KeyDisabledNotDeleted,
     &key_no_expiry::KeyNoExpiry,
@@ -140,6 +152,27 @@ mod tests {
             assert!(!m.rationale.is_empty(), "{}: rationale", m.id);
             assert!(!m.remediation.is_empty(), "{}: remediation", m.id);
             assert!(m.id.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}: id is snake_case", m.id);
+            assert!(!m.practices.is_empty(), "{}: serves at least one practice", m.id);
+            assert!(!m.judges.is_empty(), "{}: says what it judges", m.id);
+            for c in m.controls {
+                assert!(crate::audit::practice::control(c.control).is_some(), "{}: unknown control {}", m.id, c.control);
+            }
+        }
+    }
+
+    #[test]
+    fn every_control_is_mapped_by_a_rule_and_every_practice_id_parses_back() {
+        use crate::audit::practice::{ALL_PRACTICES, CONTROLS, Practice};
+        for c in CONTROLS {
+            assert!(
+                ALL_RULES.iter().any(|r| r.meta().controls.iter().any(|m| m.control == c.id)),
+                "control {} is listed but no rule maps to it",
+                c.id
+            );
+            assert!(c.id.starts_with("cis-aws-") || c.id.starts_with("fsbp-"), "{}: id names its benchmark", c.id);
+        }
+        for p in ALL_PRACTICES {
+            assert_eq!(Practice::parse(p.id()), Some(p));
         }
     }
 }

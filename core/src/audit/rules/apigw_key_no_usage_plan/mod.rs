@@ -1,6 +1,7 @@
 //! `apigw_key_no_usage_plan`: an enabled API Gateway API key in no usage plan — nothing throttles
 //! or meters it (and for REST APIs it cannot be used for a method that requires a key).
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A key outside every usage plan has no quota or throttle of its own: nothing limits what a leaked copy can do, and nothing meters it.",
     remediation: "Add the key to a usage plan with a throttle and quota that fit its consumer, or delete it if nothing uses it.",
     references: &["https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html"],
+    practices: &[Practice::RateLimiting, Practice::Gateway],
+    controls: &[],
+    judges: &[Judges::Keys(&["aws_apigateway"])],
 };
 
 impl Rule for ApigwKeyNoUsagePlan {

@@ -1,6 +1,7 @@
 //! `apigw_route_no_auth`: an API Gateway HTTP or WebSocket route anyone can call: no authorizer
 //! and no API key required.
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -13,6 +14,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A route with neither an authorizer nor a required API key is public: anyone who finds the endpoint can call the integration behind it.",
     remediation: "Attach an authorizer (IAM, JWT or Lambda) to the route, or require an API key, unless it is meant to be public — then say so in its name or tags.",
     references: &["https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control.html"],
+    practices: &[Practice::Authentication, Practice::Gateway],
+    controls: &[ControlMapping { control: "fsbp-apigateway.8", providers: &[] }],
+    judges: &[Judges::Resources(&["apigw_route"])],
 };
 
 impl Rule for ApigwRouteNoAuth {

@@ -1,6 +1,7 @@
 //! `apigw_stage_no_access_logs`: an API Gateway stage (REST, HTTP or WebSocket) that writes no
 //! access log, so a key's misuse leaves no trace.
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -13,6 +14,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "Without access logs there is no record of which key called what and from where: a leaked key's use cannot be traced or scoped.",
     remediation: "Turn on access logging for the stage to a CloudWatch Logs group (or Firehose), including the caller and API key id.",
     references: &["https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html"],
+    practices: &[Practice::Monitoring],
+    controls: &[ControlMapping { control: "fsbp-apigateway.9", providers: &[] }],
+    judges: &[Judges::Resources(&["apigw_rest_stage", "apigw_stage"])],
 };
 
 /// REST stages and HTTP/WebSocket stages.

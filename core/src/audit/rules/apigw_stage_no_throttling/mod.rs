@@ -2,6 +2,7 @@
 //! key can drive unbounded traffic (and cost) to the backend.
 
 use crate::audit::rules::apigw_stage_no_access_logs::is_stage;
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "Without a rate or burst limit, a leaked key or a runaway client can send as much traffic as the account allows, running up cost and load.",
     remediation: "Set default route (or method) throttling on the stage, and per-key limits through usage plans.",
     references: &["https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html"],
+    practices: &[Practice::RateLimiting, Practice::DdosProtection],
+    controls: &[],
+    judges: &[Judges::Resources(&["apigw_rest_stage", "apigw_stage"])],
 };
 
 impl Rule for ApigwStageNoThrottling {

@@ -3,6 +3,7 @@
 //! the seed's "DDoS protection" practice, AWS Foundational Security Best Practices APIGateway.4).
 //! HTTP and WebSocket stages cannot take a web ACL, so only REST stages are judged.
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -18,6 +19,9 @@ static META: RuleMeta = RuleMeta {
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/apigateway-controls.html#apigateway-4",
     ],
+    practices: &[Practice::DdosProtection],
+    controls: &[ControlMapping { control: "fsbp-apigateway.4", providers: &[] }],
+    judges: &[Judges::Resources(&["apigw_rest_stage"])],
 };
 
 impl Rule for ApigwStageNoWaf {

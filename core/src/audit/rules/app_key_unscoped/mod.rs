@@ -1,6 +1,7 @@
 //! `app_key_unscoped`: a live Datadog application key with no scopes, which Datadog treats as
 //! "every permission of its owner" — an admin's unscoped key is an admin credential.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "An application key with no scopes carries every permission its owner has, now and later: a key made for one dashboard script can delete monitors or read every API key.",
     remediation: "Create a scoped application key with only the permissions the integration uses, switch the consumer to it, then delete the unscoped key.",
     references: &["https://docs.datadoghq.com/account_management/api-app-keys/#scopes"],
+    practices: &[Practice::Authorization],
+    controls: &[],
+    judges: &[Judges::Keys(&["datadog"])],
 };
 
 impl Rule for AppKeyUnscoped {

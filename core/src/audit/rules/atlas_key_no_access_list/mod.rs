@@ -1,6 +1,7 @@
 //! `atlas_key_no_access_list`: a MongoDB Atlas programmatic API key with no API access list, in
 //! an organization that does not require one — the key works from any IP address.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -15,6 +16,9 @@ static META: RuleMeta = RuleMeta {
     references: &[
         "https://www.mongodb.com/docs/atlas/configure-api-access/#require-an-ip-access-list-for-the-atlas-administration-api",
     ],
+    practices: &[Practice::AccessControl, Practice::ZeroTrust],
+    controls: &[],
+    judges: &[Judges::Keys(&["mongodb_atlas"])],
 };
 
 impl Rule for AtlasKeyNoAccessList {

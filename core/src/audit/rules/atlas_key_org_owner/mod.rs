@@ -1,6 +1,7 @@
 //! `atlas_key_org_owner`: a MongoDB Atlas API key or service account with the Organization Owner
 //! role — it can create users, delete clusters and change billing across every project.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "Organization Owner is Atlas's highest role: a leaked key with it can delete every cluster, add users and read every project's data.",
     remediation: "Give the integration a project-level or read-only role that covers what it does, then remove ORG_OWNER from the key.",
     references: &["https://www.mongodb.com/docs/atlas/reference/user-roles/#organization-roles"],
+    practices: &[Practice::Authorization],
+    controls: &[],
+    judges: &[Judges::Keys(&["mongodb_atlas"])],
 };
 
 impl Rule for AtlasKeyOrgOwner {

@@ -1,6 +1,7 @@
 //! `fastly_token_all_services`: a Fastly token not limited to any service, so whatever its scope
 //! allows, it allows on every service of the account, including ones created later.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A token limited to the services it works on cannot touch the others if it leaks; an unlimited one reaches every service, present and future.",
     remediation: "Create a replacement token limited to the services the integration uses, switch over, then delete this one.",
     references: &["https://docs.fastly.com/en/guides/using-api-tokens#creating-api-tokens"],
+    practices: &[Practice::Authorization],
+    controls: &[],
+    judges: &[Judges::Keys(&["fastly"])],
 };
 
 impl Rule for FastlyTokenAllServices {

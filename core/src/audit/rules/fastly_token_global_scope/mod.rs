@@ -1,6 +1,7 @@
 //! `fastly_token_global_scope`: a Fastly token with the `global` scope — write access to every
 //! configuration the token's user can reach.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A global-scope token can change and deploy service configuration: a leaked one can redirect traffic or disable security features.",
     remediation: "Use global:read for tools that only read, purge_select or purge_all for purging, and keep global tokens short-lived and limited to the services they change.",
     references: &["https://docs.fastly.com/en/guides/using-api-tokens#understanding-api-token-scopes"],
+    practices: &[Practice::Authorization],
+    controls: &[],
+    judges: &[Judges::Keys(&["fastly"])],
 };
 
 impl Rule for FastlyTokenGlobalScope {

@@ -6,6 +6,7 @@
 //! it switch off (or first saw it off), or since the provider's last update of it (API Gateway
 //! reports one), whichever is earlier.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 use crate::model::KeyStatus;
@@ -22,6 +23,9 @@ static META: RuleMeta = RuleMeta {
     references: &[
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#Using_RotateAccessKey",
     ],
+    practices: &[Practice::RegularAudits],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyDisabledNotDeleted {

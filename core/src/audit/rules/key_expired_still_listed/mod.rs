@@ -1,6 +1,7 @@
 //! `key_expired_still_listed`: the provider still lists a key past its expiry. Harmless by
 //! itself, but it clutters the inventory and hides whether the consumer was ever moved.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "An expired key that stays listed looks like a working credential to whoever reads the list, and its consumers may be failing quietly.",
     remediation: "Check that nothing still sends the expired key (errors at its consumers), then delete it at the provider.",
     references: &["https://docs.datadoghq.com/account_management/api-app-keys/"],
+    practices: &[Practice::RegularAudits],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyExpiredStillListed {

@@ -2,6 +2,7 @@
 //! policy's three reminders, 30/7/1 days by default: low, medium, high), so the engine notifies
 //! at each step, and it resolves itself when the key is rotated or deleted.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -15,6 +16,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A key that expires while something still uses it is an outage; one rotated in a hurry is often rotated badly.",
     remediation: "Create the replacement now, move every consumer to it, then delete the old key before it expires.",
     references: &["https://docs.datadoghq.com/account_management/api-app-keys/"],
+    practices: &[Practice::RegularAudits],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyExpiring {

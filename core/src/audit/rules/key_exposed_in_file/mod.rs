@@ -1,6 +1,7 @@
 //! `key_exposed_in_file`: a secret Keyward holds or lists sits in plaintext in a file on this
 //! machine (or in a repository's history): anyone who reads the file, a backup or a push has it.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -16,6 +17,9 @@ static META: RuleMeta = RuleMeta {
         "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html",
         "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/removing-sensitive-data-from-a-repository",
     ],
+    practices: &[Practice::Authentication],
+    controls: &[],
+    judges: &[Judges::Keys(&[]), Judges::Accounts(&[])],
 };
 
 fn places(places: &[&str]) -> String {

@@ -1,6 +1,7 @@
 //! `key_never_used`: an active key never used and created more than N days ago (default 7).
 //! Only keys whose provider reports use count: for the others, "no last use" means "unknown".
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A key created and never used was probably not needed, or was handed to someone who never set it up: it is a credential with no purpose.",
     remediation: "Find out who asked for it; delete it if nobody needs it.",
     references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html"],
+    practices: &[Practice::AccessControl],
+    controls: &[ControlMapping { control: "cis-aws-1.11", providers: &["aws"] }],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyNeverUsed {

@@ -2,6 +2,7 @@
 //! supports expiry are judged (Datadog personal and service access tokens, Atlas service-account
 //! secrets, Fastly tokens); a key that cannot expire is not the user's fault.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -18,6 +19,9 @@ static META: RuleMeta = RuleMeta {
         "https://docs.fastly.com/en/guides/using-api-tokens",
         "https://docs.datadoghq.com/account_management/personal-access-tokens/",
     ],
+    practices: &[Practice::ZeroTrust],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 /// Whether the provider lets keys of this kind carry an expiry.

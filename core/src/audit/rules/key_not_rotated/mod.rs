@@ -1,5 +1,6 @@
 //! `key_not_rotated`: an active key created more than N days ago (default 90).
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, days_detail};
 use crate::model::ApiKey;
 
@@ -15,6 +16,9 @@ static META: RuleMeta = RuleMeta {
     references: &[
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console",
     ],
+    practices: &[Practice::Authentication, Practice::RegularAudits],
+    controls: &[ControlMapping { control: "cis-aws-1.14", providers: &["aws"] }],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyNotRotated {

@@ -1,6 +1,7 @@
 //! `key_owner_removed`: a live key whose owner the provider reports disabled (someone who left,
 //! a deactivated user) — the key keeps working without anyone responsible for it.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -13,6 +14,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "Keys of people who left keep working: the person may still hold a copy, and nobody on the team knows what depends on the key.",
     remediation: "Find the key's consumers, move them to a key owned by a current team member or service account, then delete this key.",
     references: &["https://docs.datadoghq.com/account_management/users/#disable-existing-users"],
+    practices: &[Practice::AccessControl],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyOwnerRemoved {

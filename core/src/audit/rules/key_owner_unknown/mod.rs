@@ -2,6 +2,7 @@
 //! ingest key, a Fastly automation token, a key registered without an owner. Someone must be
 //! asked before it is rotated; nobody is.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -17,6 +18,9 @@ static META: RuleMeta = RuleMeta {
     references: &[
         "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html#25-secret-lifecycle",
     ],
+    practices: &[Practice::RegularAudits],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyOwnerUnknown {

@@ -3,6 +3,7 @@
 //! Either something still sends a dead key and fails, or the inventory lists a key that no longer
 //! exists; both need a person.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -16,6 +17,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A key its provider no longer accepts is either revoked while something still uses it (and fails), or was registered with the wrong secret: the inventory no longer tells the truth about it.",
     remediation: "Find where it is still used (`keyward exposures --key ID`) and move those places to a live key; then delete it from the inventory, or register it again with the right secret if it was mistyped.",
     references: &["https://linear.app/docs/api-and-webhooks"],
+    practices: &[Practice::RegularAudits],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyRejectedByProvider {

@@ -1,6 +1,7 @@
 //! `key_unused`: an active key last used more than N days ago (default 45). Keys never used
 //! are `key_never_used`'s, not this rule's.
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, days_detail};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A key nobody uses is pure risk: it can only be used by someone who should not have it.",
     remediation: "Deactivate the key; delete it if nothing complains within a few days.",
     references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html"],
+    practices: &[Practice::AccessControl],
+    controls: &[ControlMapping { control: "cis-aws-1.12", providers: &["aws"] }],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for KeyUnused {

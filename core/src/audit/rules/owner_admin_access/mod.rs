@@ -1,6 +1,7 @@
 //! `owner_admin_access`: an active key whose owner has administrator access
 //! (AWS `AdministratorAccess`, or any policy that allows `*` on `*`, directly or through a group).
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -13,6 +14,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A long-lived key with administrator rights turns any leak into a full account compromise.",
     remediation: "Give the workload a role or a user with only the permissions it needs; keep administrators on short-lived credentials (SSO) without access keys.",
     references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"],
+    practices: &[Practice::Authorization],
+    controls: &[ControlMapping { control: "cis-aws-1.16", providers: &["aws"] }],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for OwnerAdminAccess {

@@ -4,6 +4,7 @@
 //! rotated out; both staying active means a rotation was never finished. Other providers let
 //! an owner hold many keys by design, so the rule applies to `aws` only.
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, FastMap, Finding, Rule, RuleMeta, Severity, Snapshot};
 use crate::model::ApiKey;
 
@@ -17,6 +18,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "Two active keys for one user usually means a rotation was started and never finished: the old key is still valid.",
     remediation: "Find which key the user's consumers still use, move them to the newer key, then deactivate the older one.",
     references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"],
+    practices: &[Practice::AccessControl],
+    controls: &[ControlMapping { control: "cis-aws-1.13", providers: &["aws"] }],
+    judges: &[Judges::Keys(&["aws"])],
 };
 
 impl Rule for OwnerTwoActiveKeys {

@@ -1,6 +1,7 @@
 //! `provider_reports_leak`: the provider itself reports that a live key leaked (Datadog's leaked
 //! key detection on API keys and access tokens).
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -14,6 +15,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "The provider found this key somewhere public (a repository, a paste): anyone may be using it now.",
     remediation: "Rotate it now: create a replacement, switch the consumers, revoke the leaked key, then review the provider's audit trail for use you do not recognise.",
     references: &["https://docs.datadoghq.com/account_management/api-app-keys/#leaked-key-detection"],
+    practices: &[Practice::Monitoring, Practice::Authentication],
+    controls: &[],
+    judges: &[Judges::Keys(&["datadog"])],
 };
 
 impl Rule for ProviderReportsLeak {

@@ -1,5 +1,6 @@
 //! `root_access_key`: an AWS account whose root user has an access key.
 
+use crate::audit::practice::{ControlMapping, Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -12,6 +13,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "The root user can do anything, including closing the account, and cannot be limited by IAM policies; a root key should not exist.",
     remediation: "Sign in as root, delete its access keys, and use IAM roles or users for programmatic access.",
     references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html"],
+    practices: &[Practice::AccessControl, Practice::ZeroTrust],
+    controls: &[ControlMapping { control: "cis-aws-1.4", providers: &["aws"] }],
+    judges: &[Judges::Accounts(&["aws"])],
 };
 
 impl Rule for RootAccessKey {

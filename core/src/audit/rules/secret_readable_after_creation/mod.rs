@@ -2,6 +2,7 @@
 //! read its metadata (Datadog API keys, New Relic ingest keys and one's own user keys, API
 //! Gateway keys). Every such reader is a possible leak, so these keys deserve short lives.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity};
 use crate::model::ApiKey;
 
@@ -18,6 +19,9 @@ static META: RuleMeta = RuleMeta {
         "https://docs.datadoghq.com/account_management/api-app-keys/#api-keys",
         "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys/",
     ],
+    practices: &[Practice::Encryption, Practice::AccessControl],
+    controls: &[],
+    judges: &[Judges::Keys(&[])],
 };
 
 impl Rule for SecretReadableAfterCreation {

@@ -1,6 +1,7 @@
 //! `unknown_key_found`: the scan found a key Keyward does not manage — nobody audits its age,
 //! use or owner until it is linked to an inventoried key or dismissed.
 
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, SHADOW_KEY, Severity, Snapshot};
 
 /// The rule.
@@ -13,6 +14,9 @@ static META: RuleMeta = RuleMeta {
     rationale: "A key nobody inventoried is a key nobody rotates, revokes when its owner leaves, or notices when it leaks; finding it in a file also means it is exposed there.",
     remediation: "Find out whose key it is. If it belongs to a provider you connect, link it to the inventoried key (`keyward shadow link`); if it should not exist, revoke it at the provider and remove it from the file; if it is a test fixture, dismiss it.",
     references: &["https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html"],
+    practices: &[Practice::RegularAudits],
+    controls: &[],
+    judges: &[Judges::Resources(&[crate::audit::SHADOW_KEY])],
 };
 
 impl Rule for UnknownKeyFound {
