@@ -67,6 +67,8 @@ function finding(over: Partial<Finding>): Finding {
     resource: null,
     first_seen_at: "2026-06-01T00:00:00Z",
     last_seen_at: "2026-06-01T00:00:00Z",
+    practices: [],
+    controls: [],
     snoozed_until: null,
     resolution: null,
     note: null,
