@@ -43,6 +43,8 @@ def main():
     p.add_argument("--apigateway", action="store_true", help="also seed API Gateway (REST keys, usage plans, V1/V2 APIs)")
     p.add_argument("--apigateway-rotation", type=int, default=0, metavar="N",
                    help="with --apigateway: N more REST keys in us-east-1 to rotate, each in one or two usage plans")
+    p.add_argument("--apigateway-posture", action="store_true",
+                   help="also seed, in us-east-1, one of each shape the gateway rules judge (truth: apigateway_posture)")
     args = p.parse_args()
 
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -146,9 +148,12 @@ def main():
     if apigateway is not None and args.apigateway_rotation:
         apigateway["rotation"] = seed_apigateway_rotation(f"http://127.0.0.1:{port}", args.apigateway_rotation)
 
+    posture = seed_apigateway_posture(f"http://127.0.0.1:{port}") if args.apigateway_posture else None
+
     with open(args.truth, "w") as f:
         json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out,
-                   "account_id": ACCOUNT, "apigateway": apigateway, "operator": operator}, f)
+                   "account_id": ACCOUNT, "apigateway": apigateway, "apigateway_posture": posture,
+                   "operator": operator}, f)
 
     if args.auth:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
@@ -219,6 +224,142 @@ def seed_apigateway(endpoint, rng):
         truth["stages"].append({"external_id": f"{region}/{http['ApiId']}/live", "access_logs": False, "throttling": False})
         truth["stages"].append({"external_id": f"{region}/{http['ApiId']}/audited", "access_logs": True, "throttling": True})
     return truth
+
+
+def seed_apigateway_posture(endpoint):
+    """One of each shape the API Gateway rules judge, in us-east-1, through boto3: REST methods
+    open, behind a key alone, IAM, Cognito and Lambda authorizers, with and without request
+    validators; an API never deployed; stages with and without WAF, access logs, throttling and
+    execution logging; custom domains with TLS 1.0 and 1.2 (REST and HTTP); HTTP APIs with JWT,
+    IAM, Lambda and no authorizers; a WebSocket API with a key-only and an open route.
+
+    Returns, per rule, the resource ids it must fire for, written from the shapes seeded here
+    (not from what Keyward reports)."""
+    import boto3
+
+    region = "us-east-1"
+    creds = dict(aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x", endpoint_url=endpoint,
+                 region_name=region)
+    v1 = boto3.client("apigateway", **creds)
+    v2 = boto3.client("apigatewayv2", **creds)
+    waf = boto3.client("wafv2", **creds)
+    fires = {rule: set() for rule in [
+        "apigw_method_no_auth", "apigw_api_key_only_auth", "apigw_method_no_validation", "apigw_stage_no_waf",
+        "apigw_stage_execution_logs_off", "apigw_stage_no_access_logs", "apigw_stage_no_throttling",
+        "apigw_domain_weak_tls", "apigw_route_no_auth", "apigw_route_no_central_authorizer"]}
+    details = {}
+
+    # ---- REST: one API with every kind of method, deployed to three stages.
+    api = v1.create_rest_api(name="shop", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = [r for r in v1.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+    items = v1.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
+    v1.create_model(restApiId=api, name="Item", contentType="application/json", schema="{}")
+    body = v1.create_request_validator(restApiId=api, name="body", validateRequestBody=True,
+                                       validateRequestParameters=False)["id"]
+    params = v1.create_request_validator(restApiId=api, name="params", validateRequestBody=False,
+                                         validateRequestParameters=True)["id"]
+    cognito = v1.create_authorizer(restApiId=api, name="users", type="COGNITO_USER_POOLS",
+                                   providerARNs=[f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{region}_shop"],
+                                   identitySource="method.request.header.Authorization")["id"]
+    lam = v1.create_authorizer(restApiId=api, name="partners", type="TOKEN",
+                               authorizerUri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                                             f"arn:aws:lambda:{region}:{ACCOUNT}:function:auth/invocations",
+                               identitySource="method.request.header.Authorization")["id"]
+    model = {"application/json": "Item"}
+    methods = [  # (resource, verb, put_method arguments, rules that fire)
+        (root, "GET", dict(authorizationType="NONE"), ["apigw_method_no_auth"]),
+        (items, "GET", dict(authorizationType="NONE", apiKeyRequired=True), ["apigw_api_key_only_auth"]),
+        (items, "POST", dict(authorizationType="AWS_IAM", requestModels=model), ["apigw_method_no_validation"]),
+        (items, "PUT", dict(authorizationType="COGNITO_USER_POOLS", authorizerId=cognito, requestModels=model,
+                            requestValidatorId=body), []),
+        (items, "PATCH", dict(authorizationType="CUSTOM", authorizerId=lam, requestModels=model,
+                              requestValidatorId=params), ["apigw_method_no_validation"]),
+        (items, "DELETE", dict(authorizationType="AWS_IAM", apiKeyRequired=True), []),
+    ]
+    for resource, verb, kwargs, rules in methods:
+        v1.put_method(restApiId=api, resourceId=resource, httpMethod=verb, **kwargs)
+        v1.put_integration(restApiId=api, resourceId=resource, httpMethod=verb, type="MOCK")
+        for rule in rules:
+            fires[rule].add(f"{region}/{api}/{resource}/{verb}")
+    # Deploy once (moto replaces a stage a second deployment names), then shape each stage.
+    deployment = v1.create_deployment(restApiId=api, stageName="prod")["id"]
+    v1.create_stage(restApiId=api, stageName="dev", deploymentId=deployment)
+    v1.create_stage(restApiId=api, stageName="qa", deploymentId=deployment)
+    replace = lambda path, value: {"op": "replace", "path": path, "value": value}
+    v1.update_stage(restApiId=api, stageName="prod", patchOperations=[
+        replace("/*/*/logging/loglevel", "ERROR"),
+        replace("/*/*/throttling/rateLimit", "50"),
+        replace("/*/*/throttling/burstLimit", "100"),
+        replace("/accessLogSettings/destinationArn", f"arn:aws:logs:{region}:{ACCOUNT}:log-group:shop"),
+        replace("/accessLogSettings/format", "$context.requestId"),
+    ])
+    acl = waf.create_web_acl(Name="shop", Scope="REGIONAL", DefaultAction={"Allow": {}},
+                             VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
+                                               "MetricName": "shop"})["Summary"]["ARN"]
+    waf.associate_web_acl(WebACLArn=acl, ResourceArn=f"arn:aws:apigateway:{region}::/restapis/{api}/stages/prod")
+    # qa: everything OFF but one method that logs its errors: not "logs nothing".
+    v1.update_stage(restApiId=api, stageName="qa", patchOperations=[
+        replace("/*/*/logging/loglevel", "OFF"), replace("/items/GET/logging/loglevel", "ERROR")])
+    for stage in ["dev", "qa"]:
+        for rule in ["apigw_stage_no_waf", "apigw_stage_no_access_logs"]:
+            fires[rule].add(f"{region}/{api}/{stage}")
+    # Writing a method setting fills in the default throttling (moto: 1000 requests/s), so only
+    # dev, which has none, is unthrottled.
+    fires["apigw_stage_no_throttling"].add(f"{region}/{api}/dev")
+    fires["apigw_stage_execution_logs_off"].add(f"{region}/{api}/dev")
+
+    # An API with an open method that was never deployed: nobody can call it.
+    draft = v1.create_rest_api(name="draft")["id"]
+    draft_root = v1.get_resources(restApiId=draft)["items"][0]["id"]
+    v1.put_method(restApiId=draft, resourceId=draft_root, httpMethod="GET", authorizationType="NONE")
+
+    # ---- Custom domains: TLS 1.0 and 1.2, REST and HTTP.
+    v1.create_domain_name(domainName="legacy.shop.example", securityPolicy="TLS_1_0",
+                          regionalCertificateArn=f"arn:aws:acm:{region}:{ACCOUNT}:certificate/legacy",
+                          endpointConfiguration={"types": ["REGIONAL"]})
+    v1.create_domain_name(domainName="www.shop.example", securityPolicy="TLS_1_2",
+                          certificateArn=f"arn:aws:acm:{region}:{ACCOUNT}:certificate/www",
+                          endpointConfiguration={"types": ["EDGE"]})
+    v2.create_domain_name(DomainName="hooks.shop.example", DomainNameConfigurations=[{
+        "CertificateArn": f"arn:aws:acm:{region}:{ACCOUNT}:certificate/hooks", "EndpointType": "REGIONAL",
+        "SecurityPolicy": "TLS_1_0"}])
+    v2.create_domain_name(DomainName="mtls.shop.example", DomainNameConfigurations=[{
+        "CertificateArn": f"arn:aws:acm:{region}:{ACCOUNT}:certificate/mtls", "EndpointType": "REGIONAL",
+        "SecurityPolicy": "TLS_1_2"}], MutualTlsAuthentication={"TruststoreUri": "s3://shop-truststore/ca.pem"})
+    fires["apigw_domain_weak_tls"] |= {f"{region}/legacy.shop.example", f"{region}/hooks.shop.example"}
+
+    # ---- HTTP APIs: JWT, IAM, Lambda and no authorizer; a WebSocket API.
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{region}_shop"
+    for name, routes in [("jwt", [("GET /orders", "JWT"), ("GET /health", "NONE")]),
+                         ("iam", [("GET /internal", "AWS_IAM")]),
+                         ("lambda", [("POST /hook", "CUSTOM")]),
+                         ("open", [("GET /status", "NONE")])]:
+        http = v2.create_api(Name=f"{name}-api", ProtocolType="HTTP")["ApiId"]
+        authorizer = None
+        if any(a == "JWT" for _, a in routes):
+            authorizer = v2.create_authorizer(ApiId=http, AuthorizerType="JWT", Name="shop-users",
+                                              IdentitySource=["$request.header.Authorization"],
+                                              JwtConfiguration={"Issuer": issuer, "Audience": ["shop-web"]})["AuthorizerId"]
+            details[f"{region}/{http}"] = {"jwt_issuer": issuer, "jwt_audience": ["shop-web"]}
+        if any(a == "CUSTOM" for _, a in routes):
+            authorizer = v2.create_authorizer(ApiId=http, AuthorizerType="REQUEST", Name="signature",
+                                              IdentitySource=["$request.header.X-Signature"],
+                                              AuthorizerUri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                                                            f"arn:aws:lambda:{region}:{ACCOUNT}:function:sig/invocations",
+                                              AuthorizerPayloadFormatVersion="2.0", EnableSimpleResponses=True)["AuthorizerId"]
+        for key, auth in routes:
+            kwargs = {"AuthorizerId": authorizer} if auth in ("JWT", "CUSTOM") else {}
+            route = v2.create_route(ApiId=http, RouteKey=key, AuthorizationType=auth, **kwargs)["RouteId"]
+            if auth == "NONE":
+                fires["apigw_route_no_auth"].add(f"{region}/{http}/{route}")
+        if not any(a in ("JWT", "AWS_IAM") for _, a in routes):
+            fires["apigw_route_no_central_authorizer"].add(f"{region}/{http}")
+    ws = v2.create_api(Name="live", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")["ApiId"]
+    keyed = v2.create_route(ApiId=ws, RouteKey="$connect", AuthorizationType="NONE", ApiKeyRequired=True)["RouteId"]
+    open_ws = v2.create_route(ApiId=ws, RouteKey="sendmessage", AuthorizationType="NONE")["RouteId"]
+    fires["apigw_api_key_only_auth"].add(f"{region}/{ws}/{keyed}")
+    fires["apigw_route_no_auth"].add(f"{region}/{ws}/{open_ws}")
+    return {"fires": {rule: sorted(ids) for rule, ids in fires.items()}, "authorizers": details}
 
 
 def seed_apigateway_rotation(endpoint, n):

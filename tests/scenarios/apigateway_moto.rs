@@ -63,3 +63,63 @@ fn api_gateway_keys_and_posture_match_what_was_seeded() {
     }
     assert!(resources.iter().any(|r| r["kind"] == "apigw_rest_stage"), "REST stages too");
 }
+
+/// Issue 17's proof: every gateway rule fires exactly where `estate.py --apigateway-posture`
+/// seeded its shape, and nowhere else; what the connector read (methods, validators, stage
+/// method settings, domains, authorizers) is in the inventory; the practice filters select them.
+#[test]
+fn every_gateway_rule_fires_exactly_on_the_shapes_seeded_for_it() {
+    let moto = MotoEstate::start(0, 3, &["--no-root-key", "--apigateway-posture"]);
+    let truth = &moto.truth["apigateway_posture"];
+    let mut home = Home::initialised();
+    moto.configure(&mut home);
+    home.ok(&["connector", "add", "aws_apigateway", "--name", "gw", "--regions", "us-east-1"]);
+    home.ok(&["sync"]);
+    let findings = home.json(&["audit", "--json"]);
+    let findings = findings.as_array().unwrap();
+    let mut problems = Vec::new();
+    for (rule, want) in truth["fires"].as_object().unwrap() {
+        let mut want: Vec<&str> = want.as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        let mut got: Vec<&str> =
+            findings.iter().filter(|f| f["rule_id"] == rule.as_str()).filter_map(|f| f["resource"].as_str()).collect();
+        want.sort();
+        got.sort();
+        assert!(!want.is_empty(), "{rule}: the estate seeds a case for it");
+        if want != got {
+            problems.push(format!("{rule}: seeded {want:?}, fired {got:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let resources = home.json(&["resources", "--json"]);
+    let resources = resources.as_array().unwrap();
+    let kind = |k: &str| resources.iter().filter(|r| r["kind"] == k).count();
+    assert_eq!(kind("apigw_rest_method"), 7, "six methods of the deployed API and the draft's one");
+    assert_eq!(kind("apigw_domain"), 4, "two REST and two HTTP custom domains");
+    let put = resources.iter().find(|r| r["name"] == "shop PUT /items").expect("the Cognito method");
+    assert_eq!(put["details"]["authorization_type"], "COGNITO_USER_POOLS");
+    assert_eq!(put["details"]["request_validator"]["body"], true);
+    assert_eq!(put["details"]["deployed_stages"].as_array().unwrap().len(), 3, "{put}");
+    let mtls = resources.iter().find(|r| r["name"] == "mtls.shop.example").unwrap();
+    assert_eq!(mtls["details"]["mutual_tls"], true);
+    assert_eq!(mtls["details"]["security_policies"], serde_json::json!(["TLS_1_2"]));
+    for (api, want) in truth["authorizers"].as_object().unwrap() {
+        let r = resources.iter().find(|r| r["external_id"] == api.as_str()).unwrap();
+        let jwt = &r["details"]["authorizers"][0];
+        assert_eq!(jwt["type"], "JWT");
+        assert_eq!(jwt["jwt_issuer"], want["jwt_issuer"]);
+        assert_eq!(jwt["jwt_audience"], want["jwt_audience"]);
+    }
+
+    // The mapping: WAF findings break FSBP APIGateway.4, and a control filter finds exactly them.
+    let waf = home.json(&["audit", "--json", "--control", "fsbp-apigateway.4"]);
+    let waf: Vec<&str> = waf.as_array().unwrap().iter().filter_map(|f| f["resource"].as_str()).collect();
+    assert_eq!(waf.len(), truth["fires"]["apigw_stage_no_waf"].as_array().unwrap().len(), "{waf:?}");
+    let auth = home.json(&["audit", "--json", "--practice", "authentication"]);
+    let rules: std::collections::BTreeSet<&str> =
+        auth.as_array().unwrap().iter().filter_map(|f| f["rule_id"].as_str()).collect();
+    assert_eq!(
+        rules.into_iter().collect::<Vec<_>>(),
+        ["apigw_api_key_only_auth", "apigw_method_no_auth", "apigw_route_no_auth"]
+    );
+}

@@ -86,7 +86,65 @@ fn reports_validate_and_carry_every_finding() {
     for provider in ["aws", "aws_apigateway", "datadog", "mongodb_atlas", "fastly", "newrelic"] {
         assert!(html.contains(&format!(">{provider}<")), "{provider} charted");
     }
-    assert_eq!(html.matches("<tr><td class=\"sev").count(), firing);
+    assert_eq!(html.matches("<tr id=\"finding-").count(), firing);
+
+    // Every format says which practices and benchmark controls a finding breaks (issue 17): an
+    // IAM key over 90 days breaks CIS AWS 1.14; the same rule on a Datadog key breaks no CIS
+    // control, only the practice.
+    let not_rotated = |provider: &str| {
+        rows.iter()
+            .find(|r| r["rule_id"] == "key_not_rotated" && r["provider"] == provider)
+            .unwrap_or_else(|| panic!("the demo has an old {provider} key"))
+    };
+    assert_eq!(not_rotated("aws")["controls"], serde_json::json!(["cis-aws-1.14"]));
+    assert_eq!(not_rotated("datadog")["controls"], serde_json::json!([]));
+    assert_eq!(not_rotated("datadog")["practices"], serde_json::json!(["authentication", "regular-audits"]));
+    assert!(rows.iter().all(|r| !r["practices"].as_array().unwrap().is_empty()), "every finding serves a practice");
+    let cis = events
+        .iter()
+        .find(|e| {
+            e["finding_info"]["types"][0] == "key_not_rotated"
+                && e["unmapped"]["compliance"].as_object().is_some_and(|c| !c.is_empty())
+        })
+        .expect("an OCSF event with its CIS control");
+    assert_eq!(
+        cis["unmapped"]["compliance"]["CIS Amazon Web Services Foundations Benchmark v3.0.0"],
+        serde_json::json!(["1.14"])
+    );
+    let waf = results.iter().find(|r| r["ruleId"] == "apigw_stage_no_waf").expect("SARIF result");
+    assert_eq!(waf["properties"]["controls"], serde_json::json!(["fsbp-apigateway.4"]));
+    let rule = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "apigw_stage_no_waf")
+        .unwrap();
+    assert!(rule["properties"]["tags"].as_array().unwrap().iter().any(|t| t == "ddos-protection"), "{rule}");
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",practices,controls"), "{header}");
+    assert!(csv.contains(",authentication regular-audits,cis-aws-1.14\r\n"));
+    assert!(
+        html.contains("<h2 id=\"practices\">Practices</h2>")
+            && html.contains("<a href=\"#practice-input-validation\">")
+    );
+    // Filters: only the findings of a practice, or of a control.
+    let of_practice = home.json(&["audit", "--json", "--practice", "input-validation"]);
+    let of_practice = of_practice.as_array().unwrap();
+    assert!(
+        !of_practice.is_empty() && of_practice.iter().all(|f| f["rule_id"] == "apigw_method_no_validation"),
+        "{of_practice:?}"
+    );
+    let of_control = home.json(&["audit", "--json", "--control", "CIS-AWS-1.14"]);
+    let of_control = of_control.as_array().unwrap();
+    assert!(!of_control.is_empty());
+    assert!(of_control.iter().all(|f| f["rule_id"] == "key_not_rotated" && f["provider"] == "aws"), "{of_control:?}");
+    let out = home.run(&["audit", "--practice", "speed"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no practice \"speed\"") && err.contains("rate-limiting"), "{err}");
+    let practices = home.json(&["audit", "--practices", "--json"]);
+    let validation = practices.as_array().unwrap().iter().find(|p| p["id"] == "input-validation").unwrap();
+    assert_eq!(validation["resources"]["failing"], of_practice.len(), "{validation}");
+    assert!(validation["resources"]["judged"].as_u64().unwrap() > validation["resources"]["failing"].as_u64().unwrap());
 
     // Standard output without --out; an unknown format is a usage error.
     let stdout = home.ok(&["report", "--format", "json"]);
