@@ -64,6 +64,12 @@ pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView
     state.with_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await
 }
 
+/// Per practice: what its rules judge and what fails (the Findings view's practice table).
+#[tauri::command]
+pub async fn list_practices(state: State<'_, AppState>) -> Result<Vec<api::PracticeSummary>> {
+    state.with_vault(|v| api::practices(v)).await
+}
+
 #[tauri::command]
 pub async fn run_audit(state: State<'_, AppState>) -> Result<AuditReport> {
     let home = state.home.clone();

@@ -60,6 +60,7 @@ fn main() -> anyhow::Result<()> {
             commands::explore_demo,
             commands::list_keys,
             commands::list_findings,
+            commands::list_practices,
             commands::run_audit,
             commands::finding_history,
             commands::acknowledge_finding,

@@ -226,6 +226,29 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     }
     app.wait_for("[data-testid=reopen]", Duration::from_secs(20)).unwrap();
 
+    // Practices (issue 17): the table says what passes and fails per practice; a practice opens
+    // exactly its findings, and "show all" brings the rest back.
+    app.click(&app.find_all("details.practices summary").unwrap()[0]).unwrap();
+    assert_eq!(app.find_all("[data-testid=practice-row]").unwrap().len(), 12);
+    let firing = home.json(&["findings", "list", "--json"]);
+    let firing = firing.as_array().unwrap();
+    let validation =
+        firing.iter().filter(|f| f["practices"].as_array().unwrap().iter().any(|p| p == "input-validation")).count();
+    assert!(validation > 0, "the demo has an unvalidated method");
+    click_when_ready(&app, "[data-practice=input-validation] [data-testid=practice-open]");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.find_all("[data-testid=finding-row]").unwrap().len() != validation {
+        assert!(Instant::now() < deadline, "the practice did not narrow the findings");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(app.page_text().unwrap().contains("apigw_method_no_validation"));
+    click_when_ready(&app, "[data-testid=practice-clear]");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.find_all("[data-testid=finding-row]").unwrap().len() != firing.len() {
+        assert!(Instant::now() < deadline, "show all did not bring the findings back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     // Exposure: the demo project's scan, as the CLI sees it; a shadow key dismissed in the
     // window reaches the vault; no secret reaches the webview.
     app.click(&app.find_all("[data-testid=tab-exposure]").unwrap()[0]).unwrap();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  findingsOfPractice,
+  practiceTally,
   daysSince,
   exposurePlace,
   filterKeys,
@@ -145,5 +147,21 @@ describe("scan labels", () => {
   it("places history hits at their commit", () => {
     expect(exposurePlace({ path: "/p/.env", line: 3, revision: null })).toBe("/p/.env:3");
     expect(exposurePlace({ path: "/r/a.py", line: 1, revision: "0123456789abcdef" })).toBe("/r/a.py:1 @ 0123456789");
+  });
+});
+
+describe("practices", () => {
+  it("keeps the findings of the chosen practice, or all", () => {
+    const list = [
+      finding({ id: 1, practices: ["authentication", "regular-audits"] }),
+      finding({ id: 2, practices: ["rate-limiting"] }),
+    ];
+    expect(findingsOfPractice(list, null).map((f) => f.id)).toEqual([1, 2]);
+    expect(findingsOfPractice(list, "rate-limiting").map((f) => f.id)).toEqual([2]);
+    expect(findingsOfPractice(list, "encryption")).toEqual([]);
+  });
+  it("says what fails out of what is judged", () => {
+    expect(practiceTally({ judged: 40, failing: 3 })).toBe("3 of 40 fail");
+    expect(practiceTally({ judged: 0, failing: 0 })).toBe("—");
   });
 });

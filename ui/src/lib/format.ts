@@ -41,6 +41,16 @@ export function sortFindings(findings: Finding[]): Finding[] {
   );
 }
 
+/** The findings of one practice (all of them when none is chosen). */
+export function findingsOfPractice(findings: Finding[], practice: string | null): Finding[] {
+  return practice === null ? findings : findings.filter((f) => f.practices.includes(practice));
+}
+
+/** "3 of 40 fail" for what a practice judges, "—" when it judges none of them. */
+export function practiceTally(t: { judged: number; failing: number }): string {
+  return t.judged === 0 ? "—" : `${t.failing} of ${t.judged} fail`;
+}
+
 /** Riskiest keys first (then most findings), then by provider and name. */
 export function sortKeys(keys: Key[]): Key[] {
   return [...keys].sort(

@@ -11,6 +11,7 @@ import type { FindingView as Finding } from "../bindings/FindingView";
 import type { KeyView as Key } from "../bindings/KeyView";
 import type { LogCheck } from "../bindings/LogCheck";
 import type { PolicyView } from "../bindings/PolicyView";
+import type { PracticeSummary as Practice } from "../bindings/PracticeSummary";
 import type { ProviderView as Provider } from "../bindings/ProviderView";
 import type { RotationPlanView as RotationPlan } from "../bindings/RotationPlanView";
 import type { RotationView as Rotation } from "../bindings/RotationView";
@@ -29,6 +30,7 @@ export type {
   Key,
   LogCheck,
   PolicyView,
+  Practice,
   Provider,
   Rotation,
   RotationPlan,
@@ -96,6 +98,7 @@ export const ipc = {
   demo: (passphrase: string | null) => invoke<Status>("explore_demo", { passphrase }),
   keys: () => invoke<Key[]>("list_keys"),
   findings: () => invoke<Finding[]>("list_findings"),
+  practices: () => invoke<Practice[]>("list_practices"),
   sync: () => invoke<SyncOutcome[]>("run_sync"),
   cancelSync: () => invoke<void>("cancel_sync"),
   audit: () => invoke<AuditReport>("run_audit"),
