@@ -292,19 +292,27 @@ pub fn resources(resources: &[ResourceView], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A resource's facts as `name=value` words (the JSON is in `--json`).
+/// A resource's facts as `name=value` words (the JSON is in `--json`): lists as `a|b`, nested
+/// objects as `(name=value …)`.
 fn facts(details: &serde_json::Value) -> String {
     match details {
-        serde_json::Value::Object(map) if !map.is_empty() => map
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}={s}"),
-                serde_json::Value::Null => format!("{k}=-"),
-                other => format!("{k}={other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            map.iter().map(|(k, v)| format!("{k}={}", words(v))).collect::<Vec<_>>().join(", ")
+        }
         serde_json::Value::Object(_) | serde_json::Value::Null => "-".into(),
+        other => words(other),
+    }
+}
+
+fn words(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        serde_json::Value::Array(items) if items.is_empty() => "none".into(),
+        serde_json::Value::Array(items) => items.iter().map(words).collect::<Vec<_>>().join("|"),
+        serde_json::Value::Object(map) => {
+            format!("({})", map.iter().map(|(k, v)| format!("{k}={}", words(v))).collect::<Vec<_>>().join(" "))
+        }
         other => other.to_string(),
     }
 }

@@ -548,7 +548,8 @@ fn practice_section(out: &mut String, rows: &[ReportRow], practices: &[PracticeS
         rows.iter().filter(|r| r.finding.practices.contains(&p.id)).collect()
     };
     out.push_str(
-        "<h2 id=\"practices\">Practices</h2>\n<table><thead><tr><th>Practice</th><th>Keys</th><th>Resources</th>\
+        "<h2 id=\"practices\">Practices</h2>\n<p><small>Counted over everything the rules judge now and every \
+firing finding; the links go to the findings in this report.</small></p>\n<table><thead><tr><th>Practice</th><th>Keys</th><th>Resources</th>\
 <th>Accounts</th><th>Benchmark controls</th><th>Rules</th></tr></thead><tbody>\n",
     );
     for p in practices {

@@ -297,7 +297,7 @@ def seed_apigateway_posture(endpoint):
                              VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
                                                "MetricName": "shop"})["Summary"]["ARN"]
     waf.associate_web_acl(WebACLArn=acl, ResourceArn=f"arn:aws:apigateway:{region}::/restapis/{api}/stages/prod")
-    # qa: everything OFF but one method that logs its errors: not "logs nothing".
+    # qa: everything OFF but one method that logs its errors.
     v1.update_stage(restApiId=api, stageName="qa", patchOperations=[
         replace("/*/*/logging/loglevel", "OFF"), replace("/items/GET/logging/loglevel", "ERROR")])
     for stage in ["dev", "qa"]:
@@ -306,7 +306,8 @@ def seed_apigateway_posture(endpoint):
     # Writing a method setting fills in the default throttling (moto: 1000 requests/s), so only
     # dev, which has none, is unthrottled.
     fires["apigw_stage_no_throttling"].add(f"{region}/{api}/dev")
-    fires["apigw_stage_execution_logs_off"].add(f"{region}/{api}/dev")
+    # qa logs one method: the stage's default (*/*) still logs nothing.
+    fires["apigw_stage_execution_logs_off"] |= {f"{region}/{api}/dev", f"{region}/{api}/qa"}
 
     # An API with an open method that was never deployed: nobody can call it.
     draft = v1.create_rest_api(name="draft")["id"]
@@ -352,7 +353,8 @@ def seed_apigateway_posture(endpoint):
             route = v2.create_route(ApiId=http, RouteKey=key, AuthorizationType=auth, **kwargs)["RouteId"]
             if auth == "NONE":
                 fires["apigw_route_no_auth"].add(f"{region}/{http}/{route}")
-        if not any(a in ("JWT", "AWS_IAM") for _, a in routes):
+        # Authorized, but by no central issuer (an API with only open routes is route_no_auth's).
+        if any(a == "CUSTOM" for _, a in routes) and not any(a in ("JWT", "AWS_IAM") for _, a in routes):
             fires["apigw_route_no_central_authorizer"].add(f"{region}/{http}")
     ws = v2.create_api(Name="live", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")["ApiId"]
     keyed = v2.create_route(ApiId=ws, RouteKey="$connect", AuthorizationType="NONE", ApiKeyRequired=True)["RouteId"]

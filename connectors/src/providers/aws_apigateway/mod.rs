@@ -122,11 +122,10 @@ impl ApiGateway {
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
         let mut inventory = Inventory::default();
         let mut skipped = Vec::new();
-        let mut not_read = Vec::new();
         let total = self.regions.len();
         for (i, region) in self.regions.iter().enumerate() {
             progress(Progress { phase: "regions", done: i, total: Some(total) });
-            match self.region(region, &mut inventory, &mut not_read).await {
+            match self.region(region, &mut inventory).await {
                 Ok(()) => {}
                 Err((e, code)) if region_disabled(&e, code.as_deref()) => skipped.push(region.clone()),
                 Err((e, _)) => return Err(e),
@@ -138,18 +137,12 @@ impl ApiGateway {
         inventory.facts = json!({
             "regions": self.regions,
             "regions_not_enabled": skipped,
-            "posture_not_read": not_read,
             "unsupported": ["last use (API Gateway records no last use for keys)"],
         });
         Ok(inventory)
     }
 
-    async fn region(
-        &self,
-        region: &str,
-        inv: &mut Inventory,
-        not_read: &mut Vec<String>,
-    ) -> Result<(), (ConnectorError, Option<String>)> {
+    async fn region(&self, region: &str, inv: &mut Inventory) -> Result<(), (ConnectorError, Option<String>)> {
         let v1 = self.v1(region);
         macro_rules! call {
             ($req:expr, $op:literal) => {
@@ -272,11 +265,7 @@ impl ApiGateway {
                     .filter_map(|s| s.stage_name())
                     .collect();
                 let api = posture::RestApi { region, id: api_id, name: api_name, deployed_stages: &deployed };
-                match posture::rest_methods(&v1, &api, inv).await {
-                    Ok(()) => {}
-                    Err(e) if posture::denied(&e.0) => not_read.push(format!("{region} {api_id} methods: {}", e.0)),
-                    Err(e) => return Err(e),
-                }
+                posture::rest_methods(&v1, &api, inv).await?;
             }
             position = page.position().map(str::to_owned);
             if position.is_none() {
@@ -303,7 +292,7 @@ impl ApiGateway {
                 let cors = api.cors_configuration();
                 let origins: Vec<String> = cors.map(|c| c.allow_origins().to_vec()).unwrap_or_default();
                 let mut route_authorization: std::collections::BTreeMap<String, usize> = Default::default();
-                let mut authorizer_ids: Vec<String> = Vec::new();
+                let mut authorizer_ids: std::collections::BTreeSet<String> = Default::default();
                 let mut rt = None;
                 loop {
                     let routes = call2!(
@@ -314,10 +303,8 @@ impl ApiGateway {
                         let auth =
                             r.authorization_type().map(|a| a.as_str().to_owned()).unwrap_or_else(|| "NONE".into());
                         *route_authorization.entry(auth.clone()).or_default() += 1;
-                        if let Some(id) = r.authorizer_id()
-                            && !authorizer_ids.iter().any(|a| a == id)
-                        {
-                            authorizer_ids.push(id.to_owned());
+                        if let Some(id) = r.authorizer_id() {
+                            authorizer_ids.insert(id.to_owned());
                         }
                         inv.resources.push(Resource {
                             kind: "apigw_route",
@@ -339,14 +326,7 @@ impl ApiGateway {
                         break;
                     }
                 }
-                let authorizers = match posture::authorizers(&v2, api_id, &authorizer_ids).await {
-                    Ok(a) => Some(a),
-                    Err(e) if posture::denied(&e.0) => {
-                        not_read.push(format!("{region} {api_id} authorizers: {}", e.0));
-                        None
-                    }
-                    Err(e) => return Err(e),
-                };
+                let authorizers = posture::authorizers(&v2, api_id, &authorizer_ids).await?;
                 inv.resources.push(Resource {
                     kind: "apigw_api",
                     external_id: format!("{region}/{api_id}"),
@@ -400,11 +380,7 @@ impl ApiGateway {
             }
         }
 
-        match posture::domains(&v1, &v2, region, inv).await {
-            Ok(()) => {}
-            Err(e) if posture::denied(&e.0) => not_read.push(format!("{region} custom domains: {}", e.0)),
-            Err(e) => return Err(e),
-        }
+        posture::domains(&v1, &v2, region, inv).await?;
         Ok(())
     }
 }

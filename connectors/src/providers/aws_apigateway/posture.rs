@@ -3,11 +3,12 @@
 //! custom domains (TLS policy, mutual TLS) and the authorizers of HTTP/WebSocket routes. The
 //! audit's gateway rules judge these; nothing here reads a secret.
 //!
-//! A read the credentials are not allowed to make is not fatal: the key inventory is what the
-//! connector is for, so a denied posture read is named in the inventory's `posture_not_read`
-//! facts and the rest goes on.
+//! A posture read fails the sync as the key reads do (an access denied names the permission):
+//! leaving a denied kind out would make its resources look removed, and their findings resolved.
+//! A listing that pages past [`MAX_PAGES`] or repeats its position is refused, so a hostile
+//! endpoint cannot keep a sync looping.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
@@ -15,6 +16,7 @@ use aws_sdk_apigateway::types::MethodSetting;
 use serde_json::{Value, json};
 
 use crate::aws::classify;
+use crate::paging::MAX_PAGES;
 use crate::{ConnectorError, ErrorKind, Inventory, Resource};
 
 type Failure = (ConnectorError, Option<String>);
@@ -28,9 +30,16 @@ where
     (classify(op, e), code)
 }
 
-/// Whether a posture read failed only because the credentials may not make it.
-pub(super) fn denied(e: &ConnectorError) -> bool {
-    matches!(e.kind, ErrorKind::PermissionDenied)
+/// The next page's position, refused when the listing runs past [`MAX_PAGES`] or hands back a
+/// position it already gave.
+fn next(op: &'static str, pages: &mut HashSet<String>, position: Option<&str>) -> Result<Option<String>, Failure> {
+    let Some(p) = position else { return Ok(None) };
+    if pages.len() >= MAX_PAGES || !pages.insert(p.to_owned()) {
+        let detail =
+            format!("{op} kept paging (more than {MAX_PAGES} pages, or a position repeated); nothing was stored");
+        return Err((ConnectorError::new(super::provider::PROVIDER.id, ErrorKind::Malformed, detail), None));
+    }
+    Ok(Some(p.to_owned()))
 }
 
 /// A stage's execution logging, from its method settings.
@@ -78,6 +87,7 @@ pub(super) async fn rest_methods(
     inv: &mut Inventory,
 ) -> Result<(), Failure> {
     let mut validators: HashMap<String, Value> = HashMap::new();
+    let mut pages = HashSet::new();
     let mut position = None;
     loop {
         let page = v1
@@ -100,12 +110,13 @@ pub(super) async fn rest_methods(
                 }),
             );
         }
-        position = page.position().map(str::to_owned);
+        position = next("GetRequestValidators", &mut pages, page.position())?;
         if position.is_none() {
             break;
         }
     }
 
+    let mut pages = HashSet::new();
     let mut position = None;
     loop {
         let page = v1
@@ -124,6 +135,8 @@ pub(super) async fn rest_methods(
             methods.sort_by(|a, b| a.0.cmp(b.0));
             for (verb, m) in methods {
                 let verb = m.http_method().unwrap_or(verb);
+                // A method without its fields (an answer that ignored `embed=methods`) keeps them
+                // null: the rules judge only what was said.
                 let mut models: Vec<&String> = m.request_models().into_iter().flat_map(|r| r.keys()).collect();
                 models.sort();
                 let validator = m.request_validator_id().map(|id| {
@@ -138,9 +151,9 @@ pub(super) async fn rest_methods(
                         "api_id": api.id,
                         "path": path,
                         "http_method": verb,
-                        "authorization_type": m.authorization_type().unwrap_or("NONE"),
+                        "authorization_type": m.authorization_type(),
                         "authorizer_id": m.authorizer_id(),
-                        "api_key_required": m.api_key_required().unwrap_or(false),
+                        "api_key_required": m.api_key_required(),
                         "request_models": models,
                         "request_validator": validator,
                         "deployed_stages": api.deployed_stages,
@@ -148,7 +161,7 @@ pub(super) async fn rest_methods(
                 });
             }
         }
-        position = page.position().map(str::to_owned);
+        position = next("GetResources", &mut pages, page.position())?;
         if position.is_none() {
             break;
         }
@@ -162,12 +175,19 @@ pub(super) async fn rest_methods(
 pub(super) async fn authorizers(
     v2: &aws_sdk_apigatewayv2::Client,
     api_id: &str,
-    ids: &[String],
+    ids: &BTreeSet<String>,
 ) -> Result<Vec<Value>, Failure> {
     let mut out = Vec::new();
     for id in ids {
-        let a =
-            v2.get_authorizer().api_id(api_id).authorizer_id(id).send().await.map_err(|e| fail("GetAuthorizer", e))?;
+        let a = match v2.get_authorizer().api_id(api_id).authorizer_id(id).send().await {
+            Ok(a) => a,
+            // A route naming an authorizer that is gone: say so rather than fail the sync.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found_exception()) => {
+                out.push(json!({"id": id, "missing": true}));
+                continue;
+            }
+            Err(e) => return Err(fail("GetAuthorizer", e)),
+        };
         out.push(json!({
             "id": id,
             "name": a.name(),
@@ -188,7 +208,8 @@ pub(super) async fn domains(
     region: &str,
     inv: &mut Inventory,
 ) -> Result<(), Failure> {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut pages = HashSet::new();
     let mut position = None;
     loop {
         let page = v1
@@ -200,7 +221,7 @@ pub(super) async fn domains(
             .map_err(|e| fail("GetDomainNames", e))?;
         for d in page.items() {
             let name = d.domain_name().unwrap_or_default();
-            seen.push(name.to_owned());
+            seen.insert(name.to_owned());
             inv.resources.push(Resource {
                 kind: "apigw_domain",
                 external_id: format!("{region}/{name}"),
@@ -214,11 +235,12 @@ pub(super) async fn domains(
                 }),
             });
         }
-        position = page.position().map(str::to_owned);
+        position = next("GetDomainNames", &mut pages, page.position())?;
         if position.is_none() {
             break;
         }
     }
+    let mut pages = HashSet::new();
     let mut token = None;
     loop {
         let page = v2
@@ -230,10 +252,9 @@ pub(super) async fn domains(
             .map_err(|e| fail("GetDomainNames", e))?;
         for d in page.items() {
             let name = d.domain_name().unwrap_or_default();
-            if seen.iter().any(|s| s == name) {
+            if !seen.insert(name.to_owned()) {
                 continue;
             }
-            seen.push(name.to_owned());
             let configs = d.domain_name_configurations();
             inv.resources.push(Resource {
                 kind: "apigw_domain",
@@ -248,7 +269,7 @@ pub(super) async fn domains(
                 }),
             });
         }
-        token = page.next_token().map(str::to_owned);
+        token = next("GetDomainNames (V2)", &mut pages, page.next_token())?;
         if token.is_none() {
             break;
         }

@@ -4,7 +4,7 @@
 //! headers, and whoever holds one is "authenticated".
 
 use crate::audit::practice::{Judges, Practice};
-use crate::audit::rules::apigw_method_no_auth::deployed;
+use crate::audit::rules::apigw_method_no_auth::{deployed, preflight};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -33,7 +33,9 @@ impl Rule for ApigwApiKeyOnlyAuth {
         snapshot
             .resources
             .iter()
-            .filter(|r| r.details["authorization_type"] == "NONE" && r.details["api_key_required"] == true)
+            .filter(|r| {
+                r.details["authorization_type"] == "NONE" && r.details["api_key_required"] == true && !preflight(&r.details)
+            })
             .filter_map(|r| match r.kind.as_str() {
                 "apigw_rest_method" => {
                     let stages = deployed(&r.details)?;

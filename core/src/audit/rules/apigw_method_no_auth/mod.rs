@@ -23,6 +23,12 @@ static META: RuleMeta = RuleMeta {
     judges: &[Judges::Resources(&["apigw_rest_method"])],
 };
 
+/// A CORS preflight (`OPTIONS`) carries no credentials by design: browsers send it without
+/// them, so it is `NONE` on every API that allows cross-origin calls and is not judged.
+pub(crate) fn preflight(details: &serde_json::Value) -> bool {
+    details["http_method"] == "OPTIONS"
+}
+
 /// A method callers can reach: its API has a stage with a deployment.
 pub(crate) fn deployed(details: &serde_json::Value) -> Option<Vec<&str>> {
     let stages: Vec<&str> = details["deployed_stages"].as_array()?.iter().filter_map(|s| s.as_str()).collect();
@@ -40,6 +46,7 @@ impl Rule for ApigwMethodNoAuth {
             .iter()
             .filter(|r| {
                 r.kind == "apigw_rest_method"
+                    && !preflight(&r.details)
                     && r.details["authorization_type"] == "NONE"
                     && r.details["api_key_required"] == false
             })
@@ -74,6 +81,12 @@ mod tests {
             resource("apigw_rest_method", "IAM", m("AWS_IAM", false, json!(["prod"]))),
             resource("apigw_rest_method", "COGNITO", m("COGNITO_USER_POOLS", false, json!(["prod"]))),
             resource("apigw_rest_method", "UNDEPLOYED", m("NONE", false, json!([]))),
+            resource(
+                "apigw_rest_method",
+                "PREFLIGHT",
+                json!({"http_method": "OPTIONS", "authorization_type": "NONE", "api_key_required": false, "deployed_stages": ["prod"]}),
+            ),
+            resource("apigw_rest_method", "UNREAD", json!({"authorization_type": null, "api_key_required": null, "deployed_stages": ["prod"]})),
             resource("apigw_route", "ROUTE", m("NONE", false, json!(["prod"]))),
         ];
         assert_eq!(fired(&ApigwMethodNoAuth, &snap), vec!["OPEN"]);

@@ -1,8 +1,9 @@
 //! `apigw_route_no_central_authorizer`: an HTTP API none of whose routes use a JWT authorizer or
 //! IAM (issue 17: the central-OAuth practice; informational). A JWT authorizer hands token
 //! checking to one OAuth/OIDC issuer; IAM to AWS's. An HTTP API that authorizes with Lambda
-//! authorizers (or not at all) checks callers its own way, route by route. Open routes are
-//! `apigw_route_no_auth`'s; this rule says the API has no central authority at all.
+//! authorizers checks callers its own way, route by route. An API whose routes are all open has
+//! no authorizer to centralise: its routes are `apigw_route_no_auth`'s, and this rule does not
+//! say the same thing again.
 
 use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
@@ -36,7 +37,8 @@ impl Rule for ApigwRouteNoCentralAuthorizer {
                 // Collected since issue 17; an API synced before is not judged on a guess.
                 let by_type = r.details["route_authorization"].as_object()?;
                 let routes: u64 = by_type.values().filter_map(|n| n.as_u64()).sum();
-                if routes == 0 || by_type.contains_key("JWT") || by_type.contains_key("AWS_IAM") {
+                let authorized = by_type.keys().any(|k| k != "NONE");
+                if routes == 0 || !authorized || by_type.contains_key("JWT") || by_type.contains_key("AWS_IAM") {
                     return None;
                 }
                 let mut kinds: Vec<String> = by_type.iter().map(|(k, n)| format!("{n} {k}")).collect();
@@ -63,6 +65,7 @@ mod tests {
             resource("apigw_api", "JWT", api("HTTP", json!({"JWT": 1, "NONE": 3}))),
             resource("apigw_api", "IAM", api("HTTP", json!({"AWS_IAM": 1}))),
             resource("apigw_api", "EMPTY", api("HTTP", json!({}))),
+            resource("apigw_api", "ALL_OPEN", api("HTTP", json!({"NONE": 2}))),
             resource("apigw_api", "WEBSOCKET", api("WEBSOCKET", json!({"NONE": 1}))),
             resource("apigw_api", "UNREAD", json!({"protocol": "HTTP"})),
         ];

@@ -1,6 +1,7 @@
-//! `apigw_stage_execution_logs_off`: a REST stage whose method settings log nothing — `*/*`
-//! logging `OFF` (API Gateway's default) and no method logging on its own (issue 17: the
-//! monitoring practice; AWS Foundational Security Best Practices APIGateway.1). Access logs say
+//! `apigw_stage_execution_logs_off`: a REST stage whose `*/*` method settings log nothing —
+//! logging `OFF`, API Gateway's default (issue 17: the monitoring practice; AWS Foundational
+//! Security Best Practices APIGateway.1, which judges the stage's default the same way). Methods
+//! that log on their own are named in the detail: the rest of the stage is still unlogged. Access logs say
 //! who called; execution logs say what API Gateway did with the call (authorizer results,
 //! validation failures, throttling), which is what an incident needs. A stage synced before the
 //! field existed is not judged.
@@ -36,10 +37,22 @@ impl Rule for ApigwStageExecutionLogsOff {
             .resources
             .iter()
             .filter(|r| r.kind == "apigw_rest_stage" && r.details["execution_logging"] == "OFF")
-            .filter(|r| {
-                r.details["execution_logging_methods"].as_object().is_none_or(|m| m.values().all(|l| l == "OFF"))
+            .map(|r| {
+                let mut logging: Vec<&str> = r.details["execution_logging_methods"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, level)| *level != "OFF")
+                    .map(|(method, _)| method.as_str())
+                    .collect();
+                logging.sort();
+                let detail = if logging.is_empty() {
+                    format!("{}: execution logging OFF for every method", r.name)
+                } else {
+                    format!("{}: execution logging OFF for */*; only {} log", r.name, logging.join(", "))
+                };
+                Finding::for_resource(&META, r, detail)
             })
-            .map(|r| Finding::for_resource(&META, r, format!("{}: execution logging OFF for every method", r.name)))
             .collect()
     }
 }
@@ -66,6 +79,8 @@ mod tests {
             resource("apigw_rest_stage", "UNREAD", json!({"access_logs": false})),
             resource("apigw_stage", "HTTP", json!({"execution_logging": "OFF"})),
         ];
-        assert_eq!(fired(&ApigwStageExecutionLogsOff, &snap), vec!["OFF"]);
+        assert_eq!(fired(&ApigwStageExecutionLogsOff, &snap), vec!["OFF", "OFF_BUT_ONE"]);
+        let found = ApigwStageExecutionLogsOff.evaluate(&snap, &ctx());
+        assert!(found[1].detail.ends_with("only items/GET log"), "{}", found[1].detail);
     }
 }

@@ -1,7 +1,7 @@
 //! `apigw_stage_no_access_logs`: an API Gateway stage (REST, HTTP or WebSocket) that writes no
 //! access log, so a key's misuse leaves no trace.
 
-use crate::audit::practice::{ControlMapping, Judges, Practice};
+use crate::audit::practice::{Judges, Practice};
 use crate::audit::{AuditContext, Finding, Rule, RuleMeta, Severity, Snapshot};
 
 /// The rule.
@@ -15,7 +15,7 @@ static META: RuleMeta = RuleMeta {
     remediation: "Turn on access logging for the stage to a CloudWatch Logs group (or Firehose), including the caller and API key id.",
     references: &["https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html"],
     practices: &[Practice::Monitoring],
-    controls: &[ControlMapping { control: "fsbp-apigateway.9", providers: &[] }],
+    controls: &[],
     judges: &[Judges::Resources(&["apigw_rest_stage", "apigw_stage"])],
 };
 
