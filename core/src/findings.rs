@@ -179,11 +179,6 @@ impl AuditRun {
     }
 }
 
-/// The remediation text of a registered rule (empty for a rule this build no longer has).
-pub fn remediation_of(rule_id: &str) -> &'static str {
-    audit::rules::meta_of(rule_id).map(|m| m.remediation).unwrap_or_default()
-}
-
 struct Stored {
     id: i64,
     state: State,
@@ -391,14 +386,14 @@ impl<T> OptionalFound<T> for Result<T, Error> {
     }
 }
 
-/// A finding's view from its row: its state parsed, its rule's remediation added.
+/// A finding's view from its row: its state parsed, its rule's remediation, practices and controls added.
 fn view(r: store::FindingRow) -> FindingView {
     let meta = crate::audit::rules::meta_of(&r.rule_id);
     FindingView {
         practices: meta.map(|m| m.practice_ids().into_iter().map(str::to_owned).collect()).unwrap_or_default(),
         controls: meta.map(|m| m.controls_for(&r.provider).map(str::to_owned).collect()).unwrap_or_default(),
         id: r.id,
-        remediation: remediation_of(&r.rule_id).to_owned(),
+        remediation: meta.map(|m| m.remediation).unwrap_or_default().to_owned(),
         rule_id: r.rule_id,
         severity: r.severity,
         weight: r.weight,

@@ -209,12 +209,8 @@ pub enum Judges {
 
 impl RuleMeta {
     /// The control ids a finding of this rule for `provider` breaks.
-    pub fn controls_for(&self, provider: &str) -> impl Iterator<Item = &'static str> + '_ {
-        let provider = provider.to_owned();
-        self.controls
-            .iter()
-            .filter(move |m| m.providers.is_empty() || m.providers.contains(&provider.as_str()))
-            .map(|m| m.control)
+    pub fn controls_for<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = &'static str> + 'a {
+        self.controls.iter().filter(move |m| m.providers.is_empty() || m.providers.contains(&provider)).map(|m| m.control)
     }
 
     /// The practice ids this rule serves.

@@ -222,18 +222,14 @@ pub(super) async fn domains(
         for d in page.items() {
             let name = d.domain_name().unwrap_or_default();
             seen.insert(name.to_owned());
-            inv.resources.push(Resource {
-                kind: "apigw_domain",
-                external_id: format!("{region}/{name}"),
-                name: name.to_owned(),
-                region: Some(region.to_owned()),
-                details: json!({
-                    "api": "rest",
-                    "security_policies": d.security_policy().map(|p| vec![p.as_str()]).unwrap_or_default(),
-                    "endpoint_types": d.endpoint_configuration().map(|e| e.types().iter().map(|t| t.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
-                    "mutual_tls": d.mutual_tls_authentication().and_then(|m| m.truststore_uri()).is_some(),
-                }),
-            });
+            inv.resources.push(domain(
+                region,
+                name,
+                "rest",
+                d.security_policy().map(|p| vec![p.as_str()]).unwrap_or_default(),
+                d.endpoint_configuration().map(|e| e.types().iter().map(|t| t.as_str()).collect()).unwrap_or_default(),
+                d.mutual_tls_authentication().and_then(|m| m.truststore_uri()).is_some(),
+            ));
         }
         position = next("GetDomainNames", &mut pages, page.position())?;
         if position.is_none() {
@@ -256,18 +252,14 @@ pub(super) async fn domains(
                 continue;
             }
             let configs = d.domain_name_configurations();
-            inv.resources.push(Resource {
-                kind: "apigw_domain",
-                external_id: format!("{region}/{name}"),
-                name: name.to_owned(),
-                region: Some(region.to_owned()),
-                details: json!({
-                    "api": "http",
-                    "security_policies": configs.iter().filter_map(|c| c.security_policy()).map(|p| p.as_str()).collect::<Vec<_>>(),
-                    "endpoint_types": configs.iter().filter_map(|c| c.endpoint_type()).map(|t| t.as_str()).collect::<Vec<_>>(),
-                    "mutual_tls": d.mutual_tls_authentication().and_then(|m| m.truststore_uri()).is_some(),
-                }),
-            });
+            inv.resources.push(domain(
+                region,
+                name,
+                "http",
+                configs.iter().filter_map(|c| c.security_policy()).map(|p| p.as_str()).collect(),
+                configs.iter().filter_map(|c| c.endpoint_type()).map(|t| t.as_str()).collect(),
+                d.mutual_tls_authentication().and_then(|m| m.truststore_uri()).is_some(),
+            ));
         }
         token = next("GetDomainNames (V2)", &mut pages, page.next_token())?;
         if token.is_none() {
@@ -275,4 +267,20 @@ pub(super) async fn domains(
         }
     }
     Ok(())
+}
+
+/// One custom domain, as V1 and V2 describe it alike.
+fn domain(region: &str, name: &str, api: &str, policies: Vec<&str>, endpoint_types: Vec<&str>, mtls: bool) -> Resource {
+    Resource {
+        kind: "apigw_domain",
+        external_id: format!("{region}/{name}"),
+        name: name.to_owned(),
+        region: Some(region.to_owned()),
+        details: json!({
+            "api": api,
+            "security_policies": policies,
+            "endpoint_types": endpoint_types,
+            "mutual_tls": mtls,
+        }),
+    }
 }
