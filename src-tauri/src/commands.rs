@@ -150,7 +150,7 @@ pub async fn explore_demo(
         state.create(passphrase.filter(|p| !p.is_empty()).map(Secret::new)).await?;
     }
     // The demo syncs too: it takes the window's one sync slot.
-    let _turn = state.sync.start()?;
+    let _turn = state.sync.start(DEMO_TICKET)?;
     // Locking the vault stops it too: no handle outlives the lock.
     let locked = state.session.closed();
     let mut vault = state.detached().await?;
@@ -186,9 +186,12 @@ struct ProgressEvent {
     total: Option<usize>,
 }
 
+/// The demo's sync ticket: the window's are 1 to 2^32, so no Cancel of a sync names it.
+const DEMO_TICKET: u64 = 0;
+
 #[tauri::command]
-pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Vec<SyncOutcome>> {
-    let turn = state.sync.start()?;
+pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>, ticket: u64) -> Result<Vec<SyncOutcome>> {
+    let turn = state.sync.start(ticket)?;
     // Locking the vault stops the sync too.
     let locked = state.session.closed();
     let mut vault = state.detached().await?;
@@ -226,9 +229,10 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
 
 /// Stops the sync in progress, if any: what it had not finished is not stored.
 #[tauri::command]
-pub async fn cancel_sync(state: State<'_, AppState>) -> Result<()> {
-    // Seen by the sync however long it waited for the vault first; nothing to stop, nothing kept.
-    state.sync.cancel();
+pub async fn cancel_sync(state: State<'_, AppState>, ticket: u64) -> Result<()> {
+    // Seen by the sync however long it waited for the vault first, and by a sync this Cancel
+    // overtook on its way in; never by another.
+    state.sync.cancel(ticket);
     Ok(())
 }
 

@@ -109,12 +109,21 @@ impl AppState {
 }
 
 /// The window runs one sync at a time: a second Sync while one runs is refused (two would race
-/// for the same runs and share one Cancel), and Cancel reaches only the sync in progress — a
-/// Cancel pressed while none runs is not kept to stop the next one. Each sync has a token of its
-/// own, so a Cancel can never land on the sync that starts after it.
+/// for the same runs and share one Cancel). The window names each sync it asks for with a ticket,
+/// and Cancel names the ticket it is for: it reaches that sync and no other. Tauri runs commands
+/// concurrently, so a Cancel clicked at once can arrive before its sync has taken the slot; it is
+/// kept for that ticket alone, never for the sync that starts after it.
 #[derive(Default)]
 pub struct SyncSlot {
-    current: std::sync::Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
+    state: std::sync::Mutex<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The running sync's ticket and its cancel flag.
+    current: Option<(u64, Arc<std::sync::atomic::AtomicBool>)>,
+    /// A Cancel that came before its sync started.
+    cancelled_early: Option<u64>,
 }
 
 /// The slot held by the sync in progress; freed when dropped.
@@ -124,25 +133,30 @@ pub struct SyncTurn<'a> {
 }
 
 impl SyncSlot {
-    /// The slot; a conflict while a sync already holds it.
-    pub fn start(&self) -> Result<SyncTurn<'_>, Error> {
-        let mut current = self.current.lock().expect("not poisoned");
-        if current.is_some() {
+    /// The slot for the sync with `ticket`; a conflict while a sync already holds it.
+    pub fn start(&self, ticket: u64) -> Result<SyncTurn<'_>, Error> {
+        let mut slot = self.state.lock().expect("not poisoned");
+        if slot.current.is_some() {
             return Err(Error::Conflict("a sync is already running in this window; wait for it or cancel it".into()));
         }
-        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        *current = Some(cancel.clone());
+        let early = slot.cancelled_early.take() == Some(ticket);
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(early));
+        slot.current = Some((ticket, cancel.clone()));
         Ok(SyncTurn { slot: self, cancel })
     }
 
-    /// Asks the sync in progress to stop; false when none runs.
-    pub fn cancel(&self) -> bool {
-        match &*self.current.lock().expect("not poisoned") {
-            Some(token) => {
+    /// Asks the sync with `ticket` to stop; false when it is not running (yet, or any more).
+    pub fn cancel(&self, ticket: u64) -> bool {
+        let mut slot = self.state.lock().expect("not poisoned");
+        match &slot.current {
+            Some((running, token)) if *running == ticket => {
                 token.store(true, std::sync::atomic::Ordering::Release);
                 true
             }
-            None => false,
+            _ => {
+                slot.cancelled_early = Some(ticket);
+                false
+            }
         }
     }
 }
@@ -156,7 +170,7 @@ impl SyncTurn<'_> {
 
 impl Drop for SyncTurn<'_> {
     fn drop(&mut self) {
-        *self.slot.current.lock().expect("not poisoned") = None;
+        self.slot.state.lock().expect("not poisoned").current = None;
     }
 }
 
@@ -167,14 +181,30 @@ mod tests {
     #[test]
     fn one_sync_at_a_time_and_cancel_reaches_only_the_running_one() {
         let slot = SyncSlot::default();
-        assert!(!slot.cancel(), "nothing to cancel");
-        let turn = slot.start().expect("free");
+        assert!(!slot.cancel(1), "nothing to cancel");
+        let turn = slot.start(2).expect("free");
         assert!(!turn.cancelled(), "a Cancel pressed while no sync ran is not kept");
-        assert!(slot.start().is_err(), "a second sync is refused while one runs");
-        assert!(slot.cancel());
+        assert!(slot.start(3).is_err(), "a second sync is refused while one runs");
+        assert!(!slot.cancel(3), "a Cancel for another sync does not stop this one");
+        assert!(!turn.cancelled());
+        assert!(slot.cancel(2));
         assert!(turn.cancelled());
         drop(turn);
-        let next = slot.start().expect("free again");
+        let next = slot.start(4).expect("free again");
         assert!(!next.cancelled(), "the last sync's Cancel does not stop the next");
+    }
+
+    #[test]
+    fn a_cancel_that_overtakes_its_sync_stops_that_sync_and_no_later_one() {
+        let slot = SyncSlot::default();
+        assert!(!slot.cancel(7), "its sync has not taken the slot yet");
+        let turn = slot.start(7).expect("free");
+        assert!(turn.cancelled(), "the early Cancel is seen as soon as the sync starts");
+        drop(turn);
+        let next = slot.start(8).expect("free again");
+        assert!(!next.cancelled());
+        drop(next);
+        assert!(!slot.cancel(8), "a Cancel after its sync ended");
+        assert!(!slot.start(9).expect("free").cancelled(), "is not kept for the next sync");
     }
 }

@@ -99,8 +99,9 @@ export const ipc = {
   keys: () => invoke<Key[]>("list_keys"),
   findings: () => invoke<Finding[]>("list_findings"),
   practices: () => invoke<Practice[]>("list_practices"),
-  sync: () => invoke<SyncOutcome[]>("run_sync"),
-  cancelSync: () => invoke<void>("cancel_sync"),
+  /** `ticket` names this sync, so its Cancel reaches it and no other. */
+  sync: (ticket: number) => invoke<SyncOutcome[]>("run_sync", { ticket }),
+  cancelSync: (ticket: number) => invoke<void>("cancel_sync", { ticket }),
   audit: () => invoke<AuditReport>("run_audit"),
   history: (id: number) => invoke<FindingEvent[]>("finding_history", { id }),
   acknowledge: (id: number, note: string | null) => invoke<Finding>("acknowledge_finding", { id, note }),
