@@ -1,17 +1,60 @@
-//! Provider formats: which byte ranges of a file look like a key, and whose.
+//! Provider formats: which byte ranges of a file look like a key, whose, and how sure that is.
 //!
 //! One Aho-Corasick pass finds every literal anchor at once — token prefixes (`AKIA`, `NRAK-`,
-//! `lin_api_`, `ghp_`...) and context words (`datadog`, `fastly`, `atlas`...). A prefix is
-//! checked in place; a context word opens a window of a few lines around it (a key in YAML sits
-//! under its parent's name) where formats without a prefix are looked for: Datadog's 32/40 hex
-//! keys, Fastly tokens, Atlas private keys, AWS secret keys, New Relic license keys. So a hex
-//! hash, a UUID or a base64 blob far from any such word is never a hit. Nothing here allocates
-//! per byte, and nothing is a regex: each format is a character class and a length.
+//! `glpat-`, `AIza`...), structures (`-----BEGIN `, `mongodb+srv://`) and context words
+//! (`datadog`, `fastly`, `atlas`...). A prefix is checked in place: a character class and a
+//! length, never a regex. Formats without a prefix — Datadog's 32/40 hex keys, Fastly tokens,
+//! Atlas private keys, AWS secret keys, New Relic license keys, Twilio auth tokens — are what
+//! make a sweep noisy: a hex id is everywhere. So such a token is a key only where it is the
+//! value of a key-like field (`api_key: …`, `DD_API_KEY=…`, `--api-key …`, `"apiKey": "…"`,
+//! `DD-API-KEY: …`) and the provider is named in that field's name, on its line, or as a parent
+//! section of a structured file (`datadog:` → `api_key:`, `[datadog]`, `"datadog": {`). A hex
+//! token in free text or in another field (`trace_id=`, `commit`, `sha256:`) beside a provider's
+//! name is not a key. Each detection says how sure it is ([`Confidence`]). Nothing here
+//! allocates per byte.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-/// How many lines before and after a context word are searched.
+/// How many lines around an AWS access key id its secret is looked for.
 pub const NEAR_LINES: usize = 3;
+/// A parent section is followed at most this far (lines), so a hostile file cannot make one
+/// context word cost the whole file.
+const SECTION_LINES: usize = 256;
+
+/// How sure a detection is that the token is a key of that provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub enum Confidence {
+    /// Its own format (a distinctive prefix or structure), or a secret Keyward holds.
+    High,
+    /// A provider's shape, as the value of a key-like field whose name or parent section names
+    /// the provider.
+    Medium,
+    /// A guess: a provider's shape in a key-like field, the provider named only elsewhere on
+    /// the line (or an access key id beside it).
+    Low,
+}
+
+impl Confidence {
+    /// `high`, `medium` or `low`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+
+    /// The confidence a stored word names (an unknown word, from a vault edited by hand, is low).
+    pub fn parse(word: &str) -> Self {
+        match word {
+            "high" => Confidence::High,
+            "medium" => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+}
 
 /// One key-shaped range of a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,25 +71,33 @@ pub struct Detection {
     pub secret: bool,
     /// How many leading bytes are format, not secret, and may be shown (`ghp_`, `NRAK-`).
     pub shown_prefix: usize,
-    /// Found by its own format (0) or by a context word nearby (1): when both claim the same
-    /// bytes (`NRAK-…` is also 32 URL-safe characters near `fastly`), the format wins.
-    pub by_context: bool,
+    /// How sure this is. When two detections claim the same bytes (`NRAK-…` is also 32
+    /// URL-safe characters in a Fastly field), the surer one is kept.
+    pub confidence: Confidence,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Class {
     /// `A-Za-z0-9`
     Alnum,
+    /// `A-Za-z`
+    Alpha,
     /// `A-Z0-9`
     Upper,
     /// `0-9a-f`
     Hex,
+    /// `0-9a-fA-F`
+    HexAny,
     /// `a-z0-9`
     Lower,
     /// `A-Za-z0-9+/`
     Base64,
     /// `A-Za-z0-9_-`
     Url,
+    /// `A-Za-z0-9_=-`
+    UrlPad,
+    /// `0-9`
+    Digit,
     /// `A-Za-z0-9-`
     Dashed,
     /// `A-Za-z0-9/`
@@ -58,11 +109,15 @@ enum Class {
 fn in_class(c: Class, b: u8) -> bool {
     match c {
         Class::Alnum => b.is_ascii_alphanumeric(),
+        Class::Alpha => b.is_ascii_alphabetic(),
         Class::Upper => b.is_ascii_uppercase() || b.is_ascii_digit(),
         Class::Hex => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        Class::HexAny => b.is_ascii_hexdigit(),
         Class::Lower => b.is_ascii_lowercase() || b.is_ascii_digit(),
         Class::Base64 => b.is_ascii_alphanumeric() || b == b'+' || b == b'/',
         Class::Url => b.is_ascii_alphanumeric() || b == b'_' || b == b'-',
+        Class::UrlPad => b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'=',
+        Class::Digit => b.is_ascii_digit(),
         Class::Dashed => b.is_ascii_alphanumeric() || b == b'-',
         Class::Path => b.is_ascii_alphanumeric() || b == b'/',
         Class::Uuid => b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-',
@@ -73,7 +128,19 @@ fn in_class(c: Class, b: u8) -> bool {
 // same bytes the held-secret pass reads as one token.
 use super::index::is_token_byte as wordish;
 
+/// A part of a token after its prefix's first run.
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    /// These exact bytes.
+    Lit(&'static str),
+    /// A run of a class, of a length in a range.
+    Run(Class, usize, usize),
+    /// These parts, or nothing.
+    Opt(&'static [Seg]),
+}
+
 /// A token that starts with a literal.
+#[derive(Debug)]
 struct Prefixed {
     anchor: &'static str,
     provider: &'static str,
@@ -82,8 +149,11 @@ struct Prefixed {
     class: Class,
     min: usize,
     max: usize,
+    /// What follows the first run (`SG.` 22 `.` 43; an Anthropic key's closing `AA`).
+    tail: &'static [Seg],
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn p(
     anchor: &'static str,
     provider: &'static str,
@@ -93,52 +163,142 @@ const fn p(
     min: usize,
     max: usize,
 ) -> Prefixed {
-    Prefixed { anchor, provider, kind, secret, class, min, max }
+    Prefixed { anchor, provider, kind, secret, class, min, max, tail: &[] }
 }
 
+impl Prefixed {
+    const fn then(self, tail: &'static [Seg]) -> Self {
+        Prefixed { tail, ..self }
+    }
+}
+
+use Class::*;
+use Seg::{Lit, Opt, Run};
+
+/// GitLab's routable tokens end `.01.` and nine base-36 characters (older ones without `01.`).
+const GITLAB_ROUTABLE: &[Seg] = &[Opt(&[Lit("."), Opt(&[Lit("01.")]), Run(Lower, 9, 9)])];
+/// Base64 padding.
+const PADDING: &[Seg] = &[Opt(&[Lit("="), Opt(&[Lit("="), Opt(&[Lit("=")])])])];
+
+/// Every format with a prefix. Shapes from the vendors' documentation and the public rule sets
+/// of gitleaks, trufflehog and Kingfisher (read for the shapes; the patterns are our own).
 static PREFIXED: &[Prefixed] = &[
-    p("AKIA", "aws", "access_key_id", false, Class::Upper, 16, 16),
-    p("ASIA", "aws", "temporary_access_key_id", false, Class::Upper, 16, 16),
-    p("ddpat_", "datadog", "personal_access_token", true, Class::Url, 32, 64),
-    p("ddsat_", "datadog", "service_access_token", true, Class::Url, 32, 64),
-    p("mdb_sa_id_", "mongodb_atlas", "service_account_id", false, Class::Hex, 24, 24),
-    p("mdb_sa_sk_", "mongodb_atlas", "service_account_secret", true, Class::Url, 32, 64),
-    p("NRAK-", "newrelic", "user_key", true, Class::Upper, 27, 27),
-    p("NRII-", "newrelic", "insert_key", true, Class::Url, 24, 40),
-    p("lin_api_", "linear", "api_key", true, Class::Alnum, 40, 40),
-    p("ghp_", "github", "personal_access_token", true, Class::Alnum, 36, 36),
-    p("gho_", "github", "oauth_token", true, Class::Alnum, 36, 36),
-    p("ghu_", "github", "user_to_server_token", true, Class::Alnum, 36, 36),
-    p("ghs_", "github", "server_to_server_token", true, Class::Alnum, 36, 36),
-    p("ghr_", "github", "refresh_token", true, Class::Alnum, 36, 36),
-    p("github_pat_", "github", "fine_grained_token", true, Class::Url, 82, 82),
-    p("sk_live_", "stripe", "secret_key", true, Class::Alnum, 24, 247),
-    p("rk_live_", "stripe", "restricted_key", true, Class::Alnum, 24, 247),
-    p("sk_test_", "stripe", "test_secret_key", true, Class::Alnum, 24, 247),
-    p("sk-proj-", "openai", "project_key", true, Class::Url, 40, 200),
-    p("sk-svcacct-", "openai", "service_account_key", true, Class::Url, 40, 200),
-    p("sk-admin-", "openai", "admin_key", true, Class::Url, 40, 200),
-    p("xoxb-", "slack", "bot_token", true, Class::Dashed, 20, 250),
-    p("xoxp-", "slack", "user_token", true, Class::Dashed, 20, 250),
-    p("xoxa-", "slack", "app_token", true, Class::Dashed, 20, 250),
-    p("xoxr-", "slack", "refresh_token", true, Class::Dashed, 20, 250),
-    p("xoxs-", "slack", "session_token", true, Class::Dashed, 20, 250),
-    p("xapp-", "slack", "app_level_token", true, Class::Dashed, 20, 250),
-    p("hooks.slack.com/services/", "slack", "webhook_url", true, Class::Path, 40, 80),
+    p("AKIA", "aws", "access_key_id", false, Upper, 16, 16),
+    p("ASIA", "aws", "temporary_access_key_id", false, Upper, 16, 16),
+    p("ddpat_", "datadog", "personal_access_token", true, Url, 32, 64),
+    p("ddsat_", "datadog", "service_access_token", true, Url, 32, 64),
+    p("mdb_sa_id_", "mongodb_atlas", "service_account_id", false, Hex, 24, 24),
+    p("mdb_sa_sk_", "mongodb_atlas", "service_account_secret", true, Url, 32, 64),
+    p("NRAK-", "newrelic", "user_key", true, Upper, 27, 27),
+    p("NRII-", "newrelic", "insert_key", true, Url, 24, 40),
+    p("lin_api_", "linear", "api_key", true, Alnum, 40, 40),
+    p("ghp_", "github", "personal_access_token", true, Alnum, 36, 36),
+    p("gho_", "github", "oauth_token", true, Alnum, 36, 36),
+    p("ghu_", "github", "user_to_server_token", true, Alnum, 36, 36),
+    p("ghs_", "github", "server_to_server_token", true, Alnum, 36, 36),
+    p("ghr_", "github", "refresh_token", true, Alnum, 36, 36),
+    p("github_pat_", "github", "fine_grained_token", true, Url, 82, 82),
+    p("sk_live_", "stripe", "secret_key", true, Alnum, 24, 247),
+    p("rk_live_", "stripe", "restricted_key", true, Alnum, 24, 247),
+    p("sk_test_", "stripe", "test_secret_key", true, Alnum, 24, 247),
+    p("whsec_", "stripe", "webhook_secret", true, Alnum, 32, 64),
+    p("sk-proj-", "openai", "project_key", true, Url, 40, 200),
+    p("sk-svcacct-", "openai", "service_account_key", true, Url, 40, 200),
+    p("sk-admin-", "openai", "admin_key", true, Url, 40, 200),
+    p("sk-ant-api03-", "anthropic", "api_key", true, Url, 93, 93).then(&[Lit("AA")]),
+    p("sk-ant-admin01-", "anthropic", "admin_key", true, Url, 93, 93).then(&[Lit("AA")]),
+    p("xoxb-", "slack", "bot_token", true, Dashed, 20, 250),
+    p("xoxp-", "slack", "user_token", true, Dashed, 20, 250),
+    p("xoxa-", "slack", "app_token", true, Dashed, 20, 250),
+    p("xoxr-", "slack", "refresh_token", true, Dashed, 20, 250),
+    p("xoxs-", "slack", "session_token", true, Dashed, 20, 250),
+    p("xapp-", "slack", "app_level_token", true, Dashed, 20, 250),
+    p("hooks.slack.com/services/", "slack", "webhook_url", true, Path, 40, 80),
+    p("AIza", "google", "api_key", true, Url, 35, 35),
+    p("GOCSPX-", "google", "oauth_client_secret", true, Url, 28, 28),
+    p("SG.", "sendgrid", "api_key", true, Url, 20, 24).then(&[Lit("."), Run(Url, 39, 50)]),
+    p("npm_", "npm", "access_token", true, Alnum, 36, 36),
+    p("pypi-AgEIcHlwaS5vcmc", "pypi", "upload_token", true, Url, 50, 1000),
+    p("rubygems_", "rubygems", "api_key", true, Hex, 48, 48),
+    p("dckr_pat_", "docker", "personal_access_token", true, Url, 27, 32),
+    p("dckr_oat_", "docker", "organization_access_token", true, Url, 27, 32),
+    p("glpat-", "gitlab", "personal_access_token", true, Url, 20, 300).then(GITLAB_ROUTABLE),
+    p("glptt-", "gitlab", "pipeline_trigger_token", true, Url, 20, 40),
+    p("glrt-", "gitlab", "runner_token", true, Url, 20, 310).then(GITLAB_ROUTABLE),
+    p("GR1348941", "gitlab", "runner_registration_token", true, Url, 20, 20),
+    p("glcbt-", "gitlab", "ci_job_token", true, Url, 22, 26),
+    p("gloas-", "gitlab", "oauth_app_secret", true, Url, 64, 64),
+    p("glft-", "gitlab", "feed_token", true, Url, 20, 20),
+    p("glimt-", "gitlab", "incoming_mail_token", true, Url, 25, 25),
+    p("glagent-", "gitlab", "agent_token", true, Url, 50, 50),
+    p("gldt-", "gitlab", "deploy_token", true, Url, 20, 20),
+    p("hf_", "huggingface", "access_token", true, Alpha, 34, 34),
+    p("api_org_", "huggingface", "org_token", true, Alpha, 34, 34),
+    p("shpat_", "shopify", "access_token", true, HexAny, 32, 32),
+    p("shpca_", "shopify", "custom_app_token", true, HexAny, 32, 32),
+    p("shppa_", "shopify", "private_app_token", true, HexAny, 32, 32),
+    p("shpss_", "shopify", "shared_secret", true, HexAny, 32, 32),
+    p("AccountKey=", "azure", "storage_account_key", true, Base64, 86, 86).then(&[Lit("==")]),
+    p("dop_v1_", "digitalocean", "personal_access_token", true, Hex, 64, 64),
+    p("doo_v1_", "digitalocean", "oauth_token", true, Hex, 64, 64),
+    p("dor_v1_", "digitalocean", "refresh_token", true, Hex, 64, 64),
+    p("dp.pt.", "doppler", "personal_token", true, Alnum, 40, 44),
+    p("dp.ct.", "doppler", "cli_token", true, Alnum, 40, 44),
+    p("dp.sa.", "doppler", "service_account_token", true, Alnum, 40, 44),
+    p("dp.scim.", "doppler", "scim_token", true, Alnum, 40, 44),
+    p("dp.audit.", "doppler", "audit_token", true, Alnum, 40, 44),
+    p("PMAK-", "postman", "api_key", true, HexAny, 24, 24).then(&[Lit("-"), Run(HexAny, 34, 34)]),
+    p("pul-", "pulumi", "access_token", true, Lower, 40, 40),
+    p("glc_", "grafana", "cloud_token", true, Base64, 32, 400).then(PADDING),
+    p("glsa_", "grafana", "service_account_token", true, Alnum, 32, 32).then(&[Lit("_"), Run(HexAny, 8, 8)]),
+    p("sntryu_", "sentry", "user_token", true, Hex, 64, 64),
+    p("ATATT3", "atlassian", "api_token", true, UrlPad, 186, 186),
+    p("dapi", "databricks", "access_token", true, Hex, 32, 32).then(&[Opt(&[Lit("-"), Run(Digit, 1, 1)])]),
+    p("HRKU-AA", "heroku", "api_key", true, Url, 58, 58),
+    p("sq0atp-", "square", "access_token", true, Url, 22, 60),
+    p("sq0csp-", "square", "oauth_secret", true, Url, 43, 43),
+    p("AGE-SECRET-KEY-1", "age", "secret_key", true, Upper, 58, 58),
+    p("hvs.", "vault", "service_token", true, Url, 90, 256),
+    p("hvb.", "vault", "batch_token", true, Url, 138, 300),
+    p("bkua_", "buildkite", "access_token", true, Lower, 40, 40),
+    p("sbp_", "supabase", "access_token", true, Lower, 40, 40),
+    p("ops_eyJ", "1password", "service_account_token", true, Base64, 250, 4096).then(PADDING),
+    p("ntn_", "notion", "integration_token", true, Alnum, 46, 46),
+    p("CFPAT-", "contentful", "personal_access_token", true, Url, 43, 43),
+    p("dt0c01.", "dynatrace", "api_token", true, Upper, 24, 24).then(&[Lit("."), Run(Upper, 64, 64)]),
+    p("pnu_", "prefect", "api_key", true, Alnum, 36, 36),
+    p("r8_", "replicate", "api_token", true, Url, 37, 37),
+    p("gsk_", "groq", "api_key", true, Alnum, 48, 52),
+    p("pplx-", "perplexity", "api_key", true, Alnum, 48, 48),
+    p("figd_", "figma", "personal_access_token", true, Url, 40, 40),
+    p("pscale_tkn_", "planetscale", "service_token", true, Url, 32, 64),
+    p("pscale_pw_", "planetscale", "password", true, Url, 32, 64),
+    p("pscale_oauth_", "planetscale", "oauth_token", true, Url, 32, 64),
+    p("shippo_live_", "shippo", "api_token", true, HexAny, 40, 40),
+    p("shippo_test_", "shippo", "test_api_token", true, HexAny, 40, 40),
+    p("CLOJARS_", "clojars", "deploy_token", true, Lower, 60, 60),
+    p("AKCp", "artifactory", "api_key", true, Alnum, 69, 69),
+    p("fo1_", "flyio", "access_token", true, Url, 43, 43),
+    p("sgp_", "sourcegraph", "access_token", true, Url, 40, 57),
+    p("sk.eyJ", "mapbox", "secret_token", true, Url, 32, 237).then(&[Lit("."), Run(Url, 20, 30)]),
+    p("v1.0-", "cloudflare", "origin_ca_key", true, Hex, 24, 24).then(&[Lit("-"), Run(Hex, 146, 146)]),
+    p("tskey-api-", "tailscale", "api_key", true, Dashed, 20, 128),
+    p("tskey-auth-", "tailscale", "auth_key", true, Dashed, 20, 128),
+    p("tskey-client-", "tailscale", "oauth_client_secret", true, Dashed, 20, 128),
 ];
 
-/// A format without a prefix, looked for near a context word.
+/// A format without a prefix, looked for in the fields of a provider's context.
 struct Near {
     kind: &'static str,
     secret: bool,
     class: Class,
     len: usize,
-    /// Text (lowercase) that must come shortly before the token on its line, where the format
-    /// alone is too common (Atlas public keys are eight lowercase letters).
-    after: Option<&'static str>,
+    /// Text (lowercase) the field's name must hold, where the shape alone is too common
+    /// (Atlas public keys are eight lowercase letters: `public_key`).
+    name_has: Option<&'static str>,
 }
 
-/// Context words of one provider and what to look for around them.
+/// Context words of one provider and what to look for in its fields.
 struct Context {
     provider: &'static str,
     words: &'static [&'static str],
@@ -146,52 +306,106 @@ struct Context {
 }
 
 const fn n(kind: &'static str, secret: bool, class: Class, len: usize) -> Near {
-    Near { kind, secret, class, len, after: None }
+    Near { kind, secret, class, len, name_has: None }
 }
 
 static CONTEXTS: &[Context] = &[
     Context {
         provider: "datadog",
         words: &["datadog", "dd_api_key", "dd_app_key", "dd_application_key", "dd-api-key", "dd-application-key"],
-        near: &[n("api_key", true, Class::Hex, 32), n("application_key", true, Class::Hex, 40)],
+        near: &[n("api_key", true, Hex, 32), n("application_key", true, Hex, 40)],
     },
-    Context { provider: "fastly", words: &["fastly"], near: &[n("api_token", true, Class::Url, 32)] },
+    Context { provider: "fastly", words: &["fastly"], near: &[n("api_token", true, Url, 32)] },
     Context {
         provider: "mongodb_atlas",
         words: &["atlas", "mongodb"],
         near: &[
-            n("private_key", true, Class::Uuid, 36),
-            Near { kind: "public_key", secret: false, class: Class::Lower, len: 8, after: Some("public") },
+            n("private_key", true, Uuid, 36),
+            Near { kind: "public_key", secret: false, class: Lower, len: 8, name_has: Some("public") },
         ],
     },
     Context {
         provider: "newrelic",
         words: &["newrelic", "new_relic", "new-relic", "nr_license", "nria_license"],
-        near: &[n("license_key", true, Class::Hex, 40)],
+        near: &[n("license_key", true, Hex, 40)],
     },
     Context {
         provider: "aws",
         words: &["aws_secret", "secret_access_key", "secretaccesskey"],
-        near: &[n("secret_access_key", true, Class::Base64, 40)],
+        near: &[n("secret_access_key", true, Base64, 40)],
+    },
+    Context {
+        provider: "twilio",
+        words: &["twilio"],
+        near: &[
+            Near { kind: "auth_token", secret: true, class: Hex, len: 32, name_has: Some("token") },
+            Near { kind: "api_key_secret", secret: true, class: Alnum, len: 32, name_has: Some("secret") },
+        ],
     },
 ];
 
 /// Index of the AWS context (an access key id also opens it: its secret is usually next to it).
 const AWS_CONTEXT: usize = 4;
 
+/// Field names (lowercase, without `_`, `-`, `.`) whose value is a key: a name must end with
+/// one of these. `trace_id`, `span`, `sha256`, `commit`, `etag`, `checksum` and `integrity` do
+/// not, so a hex value there is never a key.
+const KEY_NAMES: &[&str] = &[
+    "apikey",
+    "appkey",
+    "applicationkey",
+    "secretkey",
+    "privatekey",
+    "publickey",
+    "licensekey",
+    "licencekey",
+    "accesskey",
+    "authkey",
+    "fastlykey",
+    "insertkey",
+    "ingestkey",
+    "token",
+    "secret",
+    "license",
+    "licence",
+];
+
 /// Anchors that need more than a prefix.
 #[derive(Clone, Copy, Debug)]
 enum Special {
-    /// `-----BEGIN ... PRIVATE KEY-----`
+    /// `-----BEGIN ... PRIVATE KEY-----` (a Google service account's, inside its JSON).
     PrivateKey,
     /// New Relic license keys: 36 hex then `NRAL`.
     NewRelicLicense,
     /// OpenAI's older keys: `sk-` 20 alnum `T3BlbkFJ` 20 alnum.
     OpenAiLegacy,
+    /// Terraform Cloud / Enterprise tokens: 14 `.atlasv1.` 60–70.
+    TerraformToken,
+    /// A database URL with a password: `scheme://user:password@host`.
+    ConnectionString,
 }
 
-static SPECIALS: &[(&str, Special)] =
-    &[("-----BEGIN ", Special::PrivateKey), ("NRAL", Special::NewRelicLicense), ("T3BlbkFJ", Special::OpenAiLegacy)];
+static SPECIALS: &[(&str, Special)] = &[
+    ("-----BEGIN ", Special::PrivateKey),
+    ("NRAL", Special::NewRelicLicense),
+    ("T3BlbkFJ", Special::OpenAiLegacy),
+    (".atlasv1.", Special::TerraformToken),
+    ("mongodb+srv://", Special::ConnectionString),
+    ("mongodb://", Special::ConnectionString),
+    ("postgres://", Special::ConnectionString),
+    ("postgresql://", Special::ConnectionString),
+    ("mysql://", Special::ConnectionString),
+    ("mariadb://", Special::ConnectionString),
+    ("redis://", Special::ConnectionString),
+    ("rediss://", Special::ConnectionString),
+    ("amqp://", Special::ConnectionString),
+    ("amqps://", Special::ConnectionString),
+];
+
+/// How many distinct formats the scan knows (prefixed, structured, and by context).
+pub fn format_count() -> usize {
+    PREFIXED.len() + SPECIALS.len() + CONTEXTS.iter().map(|c| c.near.len()).sum::<usize>()
+}
 
 #[derive(Clone, Copy, Debug)]
 enum Anchor {
@@ -217,6 +431,12 @@ impl Detector {
     pub fn new() -> Self {
         let mut patterns: Vec<&str> = Vec::new();
         let mut what = Vec::new();
+        // Structures and prefixes before context words: where two anchors start at the same
+        // byte (`mongodb+srv://` and `mongodb`), the first listed is the one found.
+        for (lit, s) in SPECIALS {
+            patterns.push(lit);
+            what.push(Anchor::Special(*s));
+        }
         for (i, pf) in PREFIXED.iter().enumerate() {
             patterns.push(pf.anchor);
             what.push(Anchor::Prefix(i));
@@ -226,10 +446,6 @@ impl Detector {
                 patterns.push(w);
                 what.push(Anchor::Context(i));
             }
-        }
-        for (lit, s) in SPECIALS {
-            patterns.push(lit);
-            what.push(Anchor::Special(*s));
         }
         let anchors = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -243,45 +459,106 @@ impl Detector {
     /// duplicates.
     pub fn detect(&self, buf: &[u8], out: &mut Vec<Detection>) {
         out.clear();
-        // Per context: where its last window ended, so overlapping windows are searched once.
+        // Per context: how far its regions were searched, so overlapping ones are searched once.
         let mut searched_to = [0usize; CONTEXTS.len()];
         for m in self.anchors.find_iter(buf) {
             match self.what[m.pattern().as_usize()] {
                 Anchor::Prefix(i) => {
                     let pf = &PREFIXED[i];
-                    // Prefixes are case-sensitive; the automaton is not (for context words).
-                    if &buf[m.start()..m.end()] != pf.anchor.as_bytes() {
-                        continue;
-                    }
-                    // A URL's host follows `//`; every other prefix starts a word.
-                    if pf.class != Class::Path && m.start() > 0 && wordish(buf[m.start() - 1]) {
-                        continue;
-                    }
-                    let body_end = run_end(buf, m.end(), pf.class);
-                    let len = body_end - m.end();
-                    if len < pf.min || len > pf.max || (body_end < buf.len() && wordish(buf[body_end])) {
-                        continue;
-                    }
-                    out.push(Detection {
-                        start: m.start(),
-                        end: body_end,
-                        provider: pf.provider,
-                        kind: pf.kind,
-                        secret: pf.secret,
-                        shown_prefix: pf.anchor.len(),
-                        by_context: false,
-                    });
-                    if pf.provider == "aws" {
-                        search_near(buf, m.start(), AWS_CONTEXT, &mut searched_to[AWS_CONTEXT], out);
+                    if let Some(d) = prefixed(buf, m.start(), m.end(), pf) {
+                        out.push(d);
+                        if pf.provider == "aws" {
+                            search_partner(buf, m.start(), &mut searched_to[AWS_CONTEXT], out);
+                        }
                     }
                 }
-                Anchor::Context(i) => search_near(buf, m.start(), i, &mut searched_to[i], out),
+                Anchor::Context(i) => search_context(buf, m.start(), m.end(), i, &mut searched_to[i], out),
                 Anchor::Special(s) => special(buf, m.start(), m.end(), s, out),
             }
         }
-        out.sort_unstable_by_key(|d| (d.start, d.end, d.by_context));
+        out.sort_unstable_by_key(|d| (d.start, d.end, d.confidence));
         out.dedup_by(|a, b| a.start == b.start && a.end == b.end);
     }
+}
+
+/// The token a prefix anchor at `start..end` begins, if its body has the format's shape.
+fn prefixed(buf: &[u8], start: usize, end: usize, pf: &Prefixed) -> Option<Detection> {
+    // Prefixes are case-sensitive; the automaton is not (for context words).
+    if &buf[start..end] != pf.anchor.as_bytes() {
+        return None;
+    }
+    // A URL's host follows `//`; every other prefix starts a word.
+    if pf.class != Path && start > 0 && wordish(buf[start - 1]) {
+        return None;
+    }
+    let first = run_end_max(buf, end, pf.class, pf.max);
+    if first - end < pf.min {
+        return None;
+    }
+    let j = segments(buf, first, pf.tail)?;
+    if j < buf.len() && wordish(buf[j]) {
+        return None;
+    }
+    // Documentation's placeholders (`ghp_xxxx…`, `AIzaXXXX…`) are not keys.
+    if pf.secret && !varied(&buf[end..j]) {
+        return None;
+    }
+    Some(Detection {
+        start,
+        end: j,
+        provider: pf.provider,
+        kind: pf.kind,
+        secret: pf.secret,
+        shown_prefix: pf.anchor.len(),
+        confidence: Confidence::High,
+    })
+}
+
+/// Where `segs` end when they match from `j`.
+fn segments(buf: &[u8], mut j: usize, segs: &[Seg]) -> Option<usize> {
+    for seg in segs {
+        match *seg {
+            Lit(lit) => {
+                if !buf[j..].starts_with(lit.as_bytes()) {
+                    return None;
+                }
+                j += lit.len();
+            }
+            Run(class, min, max) => {
+                let e = run_end_max(buf, j, class, max);
+                if e - j < min {
+                    return None;
+                }
+                j = e;
+            }
+            Opt(inner) => {
+                if let Some(e) = segments(buf, j, inner) {
+                    j = e;
+                }
+            }
+        }
+    }
+    Some(j)
+}
+
+/// Whether a secret's body varies as a random one does: at least eight distinct bytes in a
+/// body of sixteen or more (a random one of 16 alphanumerics has about 13).
+fn varied(body: &[u8]) -> bool {
+    if body.len() < 16 {
+        return true;
+    }
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for &b in body {
+        if !seen[b as usize] {
+            seen[b as usize] = true;
+            distinct += 1;
+            if distinct >= 8 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn run_end(buf: &[u8], from: usize, class: Class) -> usize {
@@ -292,7 +569,156 @@ fn run_end(buf: &[u8], from: usize, class: Class) -> usize {
     j
 }
 
-/// The window of [`NEAR_LINES`] lines around `at`.
+/// Where a run of `class` from `from` ends, reading at most `max + 1` bytes (one more than a
+/// format allows, so a longer run is seen to continue).
+fn run_end_max(buf: &[u8], from: usize, class: Class, max: usize) -> usize {
+    let limit = buf.len().min(from.saturating_add(max));
+    let mut j = from;
+    while j < limit && in_class(class, buf[j]) {
+        j += 1;
+    }
+    j
+}
+
+/// The line holding `at`: its start and end (before the newline).
+fn line_of(buf: &[u8], at: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+    (start, end)
+}
+
+/// Where a region searched around a context word lies, which says how sure its hits are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Region {
+    /// The context word's own line.
+    Line,
+    /// The body of a section the context word heads.
+    Section,
+    /// Lines around an AWS access key id.
+    Partner,
+    /// The line after a context word, when it holds a `value` field (its name is the word's).
+    Sibling,
+}
+
+/// The line after the one ending at `le`, when it starts with a `value` field.
+fn value_line_after(buf: &[u8], le: usize) -> Option<(usize, usize)> {
+    let ns = le + 1;
+    if ns >= buf.len() {
+        return None;
+    }
+    let ne = memchr::memchr(b'\n', &buf[ns..]).map_or(buf.len(), |i| ns + i);
+    let t = buf[ns..ne].iter().position(|b| !matches!(b, b' ' | b'\t' | b'-' | b'"' | b'\'')).map_or(ne, |p| ns + p);
+    (buf[t..ne].len() >= 5 && buf[t..t + 5].eq_ignore_ascii_case(b"value")).then_some((ns, ne))
+}
+
+/// A context word at `at..word_end`: its line, and the section it heads if it heads one.
+fn search_context(buf: &[u8], at: usize, word_end: usize, ctx: usize, searched_to: &mut usize, out: &mut Vec<Detection>) {
+    let (ls, le) = line_of(buf, at);
+    if ls >= *searched_to {
+        search_region(buf, ls, le, ctx, Region::Line, out);
+        *searched_to = le;
+        // `- name: DD_API_KEY` then `value: …` (Kubernetes, ECS): the value's line.
+        if let Some((ns, ne)) = value_line_after(buf, le) {
+            search_region(buf, ns, ne, ctx, Region::Sibling, out);
+            *searched_to = ne;
+        }
+    }
+    if let Some((s, e)) = section(buf, at, word_end, ls, le) {
+        let s = s.max(*searched_to);
+        if s < e {
+            search_region(buf, s, e, ctx, Region::Section, out);
+            *searched_to = e;
+        }
+    }
+}
+
+/// The AWS secret of an access key id at `at`: on its line, or in a key-like field within
+/// [`NEAR_LINES`] lines.
+fn search_partner(buf: &[u8], at: usize, searched_to: &mut usize, out: &mut Vec<Detection>) {
+    let (mut start, end) = window(buf, at);
+    start = start.max(*searched_to);
+    if start >= end {
+        return;
+    }
+    *searched_to = end;
+    search_region(buf, start, end, AWS_CONTEXT, Region::Partner, out);
+}
+
+/// The lines a section headed at `at` spans after its header line `ls..le`: YAML
+/// (`datadog:` and the lines indented under it), INI/TOML (`[datadog]` to the next `[`), and
+/// braces (`"datadog": {`, `provider "datadog" {` to the matching `}`). `None` when the line
+/// heads nothing or the word is not in the header's name.
+fn section(buf: &[u8], at: usize, word_end: usize, ls: usize, le: usize) -> Option<(usize, usize)> {
+    let line = &buf[ls..le];
+    // Cut a trailing comment (` # …`) and blanks.
+    let mut t = line.len();
+    if let Some(h) = memchr::memmem::find(line, b" #") {
+        t = h;
+    }
+    while t > 0 && line[t - 1].is_ascii_whitespace() {
+        t -= 1;
+    }
+    let lead = line.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    if t <= lead {
+        return None;
+    }
+    let (first, last) = (line[lead], line[t - 1]);
+    let word_at = at - ls;
+    let body_start = (le + 1).min(buf.len());
+    enum Kind {
+        Indent(usize),
+        Ini,
+        Braces,
+    }
+    let kind = if last == b':' && word_at < t {
+        Kind::Indent(lead)
+    } else if first == b'[' && last == b']' && word_end - ls < t {
+        Kind::Ini
+    } else if last == b'{' && word_end - ls < t {
+        Kind::Braces
+    } else {
+        return None;
+    };
+    let mut depth = 1i64;
+    let mut pos = body_start;
+    let mut lines = 0;
+    while pos < buf.len() && lines < SECTION_LINES {
+        let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let l = &buf[pos..end];
+        let indent = l.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let blank = indent == l.len() || l[indent..].iter().all(u8::is_ascii_whitespace);
+        match kind {
+            Kind::Indent(parent) => {
+                if !blank && indent <= parent {
+                    break;
+                }
+            }
+            Kind::Ini => {
+                if !blank && l[indent] == b'[' {
+                    break;
+                }
+            }
+            Kind::Braces => {
+                for &b in l {
+                    match b {
+                        b'{' => depth += 1,
+                        b'}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                if depth <= 0 {
+                    pos = end;
+                    break;
+                }
+            }
+        }
+        pos = (end + 1).min(buf.len());
+        lines += 1;
+    }
+    (pos > body_start).then_some((body_start, pos.min(buf.len())))
+}
+
+/// The [`NEAR_LINES`] lines around `at`.
 fn window(buf: &[u8], at: usize) -> (usize, usize) {
     let mut start = at;
     for _ in 0..=NEAR_LINES {
@@ -320,13 +746,8 @@ fn window(buf: &[u8], at: usize) -> (usize, usize) {
     (start, end.min(buf.len()))
 }
 
-fn search_near(buf: &[u8], at: usize, ctx: usize, searched_to: &mut usize, out: &mut Vec<Detection>) {
-    let (mut start, end) = window(buf, at);
-    start = start.max(*searched_to);
-    if start >= end {
-        return;
-    }
-    *searched_to = end;
+/// Every token of a context's shapes in `start..end` that is the value of a key-like field.
+fn search_region(buf: &[u8], start: usize, end: usize, ctx: usize, region: Region, out: &mut Vec<Detection>) {
     let c = &CONTEXTS[ctx];
     for near in c.near {
         let mut i = start;
@@ -337,7 +758,11 @@ fn search_near(buf: &[u8], at: usize, ctx: usize, searched_to: &mut usize, out: 
             }
             let j = run_end(&buf[..end], i, near.class);
             let bounded = (i == 0 || !wordish(buf[i - 1])) && (j >= buf.len() || !wordish(buf[j]));
-            if bounded && j - i == near.len && shaped(near.class, &buf[i..j]) && follows(buf, i, near.after) {
+            if bounded
+                && j - i == near.len
+                && shaped(near.class, &buf[i..j])
+                && let Some(confidence) = judged(buf, i, j, c, near, region)
+            {
                 out.push(Detection {
                     start: i,
                     end: j,
@@ -345,7 +770,7 @@ fn search_near(buf: &[u8], at: usize, ctx: usize, searched_to: &mut usize, out: 
                     kind: near.kind,
                     secret: near.secret,
                     shown_prefix: 0,
-                    by_context: true,
+                    confidence,
                 });
             }
             i = j;
@@ -353,31 +778,213 @@ fn search_near(buf: &[u8], at: usize, ctx: usize, searched_to: &mut usize, out: 
     }
 }
 
+/// Whether the token `i..j` of a context's shape is a key, and how sure that is: the value of
+/// a key-like field, the provider named in the field's name or by the region.
+fn judged(buf: &[u8], i: usize, j: usize, c: &Context, near: &Near, region: Region) -> Option<Confidence> {
+    let (ls, _) = line_of(buf, i);
+    let field = field_before(buf, ls, i);
+    let named = field.as_ref().is_some_and(|f| c.words.iter().any(|w| contains_ci(&buf[f.start..f.end], w)));
+    // An AWS secret on its access key id's own line needs no name (the console's
+    // `Access key ID,Secret access key` CSV).
+    if region == Region::Partner && field.is_none() {
+        let (_, le) = line_of(buf, i);
+        let id_on_line = memchr::memmem::find(&buf[ls..le], b"AKIA").is_some()
+            || memchr::memmem::find(&buf[ls..le], b"ASIA").is_some();
+        return (id_on_line && matches!(buf.get(j), None | Some(b',' | b'\n' | b'\r' | b' ' | b'\t' | b'"')))
+            .then_some(Confidence::Medium);
+    }
+    let field = field?;
+    let name = &buf[field.start..field.end];
+    if !key_like(name) {
+        return None;
+    }
+    if let Some(has) = near.name_has
+        && !contains_ci(name, has)
+    {
+        return None;
+    }
+    // A value after a space only (`--api-key v`, `DD_API_KEY v`) needs a flag or a named field:
+    // `token abc` in prose is not an assignment.
+    if field.spaced && !(name.starts_with(b"-") || named) {
+        return None;
+    }
+    match region {
+        Region::Sibling if !named => None,
+        Region::Section | Region::Sibling => Some(Confidence::Medium),
+        _ => Some(if named { Confidence::Medium } else { Confidence::Low }),
+    }
+}
+
+/// A field's name in a buffer.
+struct Field {
+    start: usize,
+    end: usize,
+    /// Separated from its value by blanks only (a flag, `KEY value`).
+    spaced: bool,
+}
+
+fn name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// The name of the field whose value starts at `at` on a line starting at `ls`: `name = v`,
+/// `name: v`, `"name": "v"`, `name := v`, `name => v`, `config["name"] = v`, `--name=v`,
+/// `--name v`, `<name>v`, a header `Name: v`; for a `value` field, its sibling's name
+/// (`- name: DD_API_KEY` / `value: …`, `{"name": "DD_API_KEY", "value": …}`). `None` when the
+/// value is free text.
+fn field_before(buf: &[u8], ls: usize, at: usize) -> Option<Field> {
+    let mut i = at;
+    if i > ls && matches!(buf[i - 1], b'"' | b'\'' | b'`') {
+        i -= 1;
+    }
+    let value_from = i;
+    while i > ls && matches!(buf[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    let spaced;
+    if i > ls && buf[i - 1] == b'>' && !(i >= ls + 2 && buf[i - 2] == b'=') {
+        // <name>value
+        let end = i - 1;
+        let mut s = end;
+        while s > ls && name_byte(buf[s - 1]) {
+            s -= 1;
+        }
+        return (s < end && s > ls && buf[s - 1] == b'<').then_some(Field { start: s, end, spaced: false });
+    } else if i > ls && matches!(buf[i - 1], b'=' | b':' | b'>') {
+        let mut k = 0;
+        while i > ls && k < 2 && matches!(buf[i - 1], b'=' | b':' | b'>') {
+            i -= 1;
+            k += 1;
+        }
+        spaced = false;
+    } else if i < value_from {
+        spaced = true;
+    } else {
+        return None;
+    }
+    while i > ls && matches!(buf[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i > ls && buf[i - 1] == b']' {
+        i -= 1;
+    }
+    if i > ls && matches!(buf[i - 1], b'"' | b'\'' | b'`') {
+        i -= 1;
+    }
+    let end = i;
+    while i > ls && name_byte(buf[i - 1]) {
+        i -= 1;
+    }
+    if i == end {
+        return None;
+    }
+    let field = Field { start: i, end, spaced };
+    if !spaced && buf[i..end].eq_ignore_ascii_case(b"value") {
+        // The sibling's name: on this line before it, or on the line above.
+        let above = if ls > 0 { line_of(buf, ls - 1).0 } else { ls };
+        return sibling_name(buf, above, i).or(Some(field));
+    }
+    Some(field)
+}
+
+/// The value of the last `name`/`key` field in `from..to` (the name of a `value` field).
+fn sibling_name(buf: &[u8], from: usize, to: usize) -> Option<Field> {
+    let hay = &buf[from..to];
+    let mut best = None;
+    for word in [&b"name"[..], b"key"] {
+        for p in memchr::memmem::find_iter(hay, word) {
+            let mut k = from + p + word.len();
+            if from + p > 0 && name_byte(buf[from + p - 1]) || k < to && name_byte(buf[k]) {
+                continue;
+            }
+            while k < to && matches!(buf[k], b'"' | b'\'' | b' ' | b'\t') {
+                k += 1;
+            }
+            if k >= to || !matches!(buf[k], b':' | b'=') {
+                continue;
+            }
+            k += 1;
+            while k < to && matches!(buf[k], b'"' | b'\'' | b' ' | b'\t') {
+                k += 1;
+            }
+            let s = k;
+            while k < to && name_byte(buf[k]) {
+                k += 1;
+            }
+            if k > s && best.as_ref().is_none_or(|b: &Field| s > b.start) {
+                best = Some(Field { start: s, end: k, spaced: false });
+            }
+        }
+    }
+    best
+}
+
+/// Whether a field's name says its value is a key (see [`KEY_NAMES`]).
+fn key_like(name: &[u8]) -> bool {
+    let mut norm = [0u8; 64];
+    let mut n = 0;
+    // The last 64 name bytes are enough: names end with what they hold.
+    for &b in name.iter().rev() {
+        if matches!(b, b'_' | b'-' | b'.') {
+            continue;
+        }
+        if n == norm.len() {
+            break;
+        }
+        norm[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    norm[..n].reverse();
+    let norm = &norm[..n];
+    KEY_NAMES.iter().any(|k| norm.ends_with(k.as_bytes()))
+}
+
+fn contains_ci(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// Extra shape checks a class alone cannot express.
 fn shaped(class: Class, token: &[u8]) -> bool {
     match class {
-        Class::Uuid => token.iter().enumerate().all(|(i, &b)| (b == b'-') == matches!(i, 8 | 13 | 18 | 23)),
+        Uuid => token.iter().enumerate().all(|(i, &b)| (b == b'-') == matches!(i, 8 | 13 | 18 | 23)),
         // A 40-character path or word is not an AWS secret: real ones mix cases and digits.
-        Class::Base64 => {
+        Base64 => {
             token.iter().any(u8::is_ascii_uppercase)
                 && token.iter().any(u8::is_ascii_lowercase)
                 && token.iter().any(u8::is_ascii_digit)
         }
-        Class::Url => token.iter().any(u8::is_ascii_digit) && token.iter().any(u8::is_ascii_alphabetic),
+        Url | Alnum => {
+            token.iter().any(u8::is_ascii_digit) && token.iter().any(u8::is_ascii_alphabetic) && varied(token)
+        }
+        Hex => varied(token),
         _ => true,
     }
 }
 
-/// Whether `word` (lowercase) appears in the 40 bytes before `at` on the same line.
-fn follows(buf: &[u8], at: usize, word: Option<&str>) -> bool {
-    let Some(word) = word else { return true };
-    let from = at.saturating_sub(40);
-    let before = &buf[from..at];
-    let line = match memchr::memrchr(b'\n', before) {
-        Some(nl) => &before[nl + 1..],
-        None => before,
-    };
-    line.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+/// Passwords in documentation's connection strings: not a leak.
+const PLACEHOLDER_PASSWORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "changeme",
+    "example",
+    "test",
+    "user",
+    "username",
+    "your_password",
+    "yourpassword",
+    "mypassword",
+    "db_password",
+    "dbpassword",
+];
+
+fn placeholder_password(p: &[u8]) -> bool {
+    p.len() < 3
+        || matches!(p[0], b'$' | b'{' | b'<' | b'%' | b'[' | b'(')
+        || p.iter().all(|&b| b == b'*' || b == b'x' || b == b'X' || b == b'.')
+        || PLACEHOLDER_PASSWORDS.iter().any(|w| p.eq_ignore_ascii_case(w.as_bytes()))
 }
 
 fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detection>) {
@@ -399,14 +1006,20 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
             if body_end - header_end < 64 {
                 return;
             }
+            // Inside a Google service account's JSON key file, it is that account's key.
+            let before = &buf[start.saturating_sub(24)..start];
+            let around = &buf[start.saturating_sub(4096)..buf.len().min(body_end + 4096)];
+            let gcp = find(before, b"\"private_key\"").is_some()
+                && (find(around, b"\"service_account\"").is_some() || find(around, b"gserviceaccount.com").is_some());
+            let (provider, kind) = if gcp { ("gcp", "service_account_key") } else { ("private_key", "private_key") };
             out.push(Detection {
                 start,
                 end: body_end,
-                provider: "private_key",
-                kind: "private_key",
+                provider,
+                kind,
                 secret: true,
                 shown_prefix: header_end - start,
-                by_context: false,
+                confidence: Confidence::High,
             });
         }
         Special::NewRelicLicense => {
@@ -414,7 +1027,7 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                 return;
             }
             let from = start - 36;
-            let ok = buf[from..start].iter().all(|&b| in_class(Class::Hex, b))
+            let ok = buf[from..start].iter().all(|&b| in_class(Hex, b))
                 && (from == 0 || !wordish(buf[from - 1]))
                 && (end >= buf.len() || !wordish(buf[end]));
             if ok {
@@ -425,7 +1038,7 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                     kind: "license_key",
                     secret: true,
                     shown_prefix: 0,
-                    by_context: false,
+                    confidence: Confidence::High,
                 });
             }
         }
@@ -447,11 +1060,86 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                     kind: "api_key",
                     secret: true,
                     shown_prefix: 3,
-                    by_context: false,
+                    confidence: Confidence::High,
                 });
             }
         }
+        Special::TerraformToken => {
+            // 14 letters and digits, `.atlasv1.`, then 60–70 of `A-Za-z0-9_=-`.
+            if &buf[start..end] != b".atlasv1." || start < 14 {
+                return;
+            }
+            let from = start - 14;
+            let mut j = end;
+            while j < buf.len() && j - end <= 70 && (in_class(Url, buf[j]) || buf[j] == b'=') {
+                j += 1;
+            }
+            let ok = buf[from..start].iter().all(|&b| in_class(Alnum, b))
+                && (from == 0 || !wordish(buf[from - 1]))
+                && (60..=70).contains(&(j - end))
+                && (j >= buf.len() || !wordish(buf[j]))
+                && varied(&buf[end..j]);
+            if ok {
+                out.push(Detection {
+                    start: from,
+                    end: j,
+                    provider: "terraform",
+                    kind: "api_token",
+                    secret: true,
+                    shown_prefix: 0,
+                    confidence: Confidence::High,
+                });
+            }
+        }
+        Special::ConnectionString => connection_string(buf, start, end, out),
     }
+}
+
+/// `scheme://user:password@host…`: the token is the URL up to the end of its password, shown
+/// up to the password. A MongoDB URL to `*.mongodb.net` is an Atlas database user's.
+fn connection_string(buf: &[u8], start: usize, end: usize, out: &mut Vec<Detection>) {
+    let scheme = &buf[start..end];
+    // Schemes are lowercase here (the automaton is not case-sensitive); `xmongodb://` is
+    // something else.
+    if scheme.iter().any(u8::is_ascii_uppercase) || (start > 0 && buf[start - 1].is_ascii_alphanumeric()) {
+        return;
+    }
+    // The authority ends at a slash, a blank, a quote or a bracket; at most 512 bytes.
+    let limit = buf.len().min(end + 512);
+    let auth_end = buf[end..limit]
+        .iter()
+        .position(|&c| {
+            c.is_ascii_whitespace() || matches!(c, b'/' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'?' | b'#' | b'\\')
+        })
+        .map_or(limit, |p| end + p);
+    let authority = &buf[end..auth_end];
+    let Some(at) = memchr::memrchr(b'@', authority) else { return };
+    let Some(colon) = memchr::memchr(b':', &authority[..at]) else { return };
+    let password = &authority[colon + 1..at];
+    if placeholder_password(password) {
+        return;
+    }
+    let host = &authority[at + 1..];
+    let family = match scheme {
+        b"mongodb+srv://" | b"mongodb://" => "mongodb",
+        b"postgres://" | b"postgresql://" => "postgres",
+        b"mysql://" | b"mariadb://" => "mysql",
+        b"redis://" | b"rediss://" => "redis",
+        _ => "amqp",
+    };
+    let atlas = family == "mongodb" && host.split(|&b| b == b',').any(|h| {
+        let h = h.split(|&b| b == b':').next().unwrap_or_default();
+        h.len() > 12 && h[h.len() - 12..].eq_ignore_ascii_case(b".mongodb.net")
+    });
+    out.push(Detection {
+        start,
+        end: end + at,
+        provider: if atlas { "mongodb_atlas" } else { family },
+        kind: if atlas { "database_user_password" } else { "connection_string" },
+        secret: true,
+        shown_prefix: colon + 1 + (end - start),
+        confidence: Confidence::High,
+    });
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -462,10 +1150,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn kinds(text: &str) -> Vec<(String, String, String)> {
+    fn found(text: &str) -> Vec<Detection> {
         let mut out = Vec::new();
         Detector::new().detect(text.as_bytes(), &mut out);
-        out.iter().map(|d| (d.provider.to_owned(), d.kind.to_owned(), text[d.start..d.end].to_owned())).collect()
+        out
+    }
+
+    fn kinds(text: &str) -> Vec<(String, String, String)> {
+        found(text).iter().map(|d| (d.provider.to_owned(), d.kind.to_owned(), text[d.start..d.end].to_owned())).collect()
     }
 
     fn one(text: &str, provider: &str, kind: &str, token: &str) {
@@ -473,30 +1165,80 @@ mod tests {
         assert_eq!(found, vec![(provider.to_owned(), kind.to_owned(), token.to_owned())], "in {text:?}");
     }
 
-    #[test]
-    fn every_prefixed_format() {
-        let cases = [
-            ("aws", "access_key_id", "AKIAIOSFODNN7EXAMPLE"),
-            ("datadog", "personal_access_token", "ddpat_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0cDe2f"),
-            ("datadog", "service_access_token", "ddsat_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0cDe2f"),
-            ("mongodb_atlas", "service_account_id", "mdb_sa_id_0123456789abcdef01234567"),
-            ("mongodb_atlas", "service_account_secret", "mdb_sa_sk_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0c"),
-            ("newrelic", "user_key", "NRAK-ABCDEFGHIJ0123456789KLMNOPQ"),
-            ("newrelic", "insert_key", "NRII-Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z"),
-            ("newrelic", "license_key", "0123456789abcdef0123456789abcdef0123NRAL"),
-            ("linear", "api_key", "lin_api_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0cDe2f"),
-            ("github", "personal_access_token", "ghp_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0c"),
-            ("stripe", "secret_key", "sk_live_Ab3dEf7hIj9kLm1nOp2qRs4t"),
-            ("openai", "project_key", "sk-proj-Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0cDe2f"),
-            ("openai", "api_key", "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"),
-            ("slack", "bot_token", "xoxb-123456789012-1234567890123-Ab3dEf7hIj9kLm1nOp2q"),
-            ("slack", "webhook_url", "hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
-        ];
-        for (provider, kind, token) in cases {
-            one(&format!("export TOKEN=\"{token}\"\n"), provider, kind, token);
+    fn confidence(text: &str) -> Vec<Confidence> {
+        found(text).iter().map(|d| d.confidence).collect()
+    }
+
+    fn charset(class: Class) -> &'static str {
+        match class {
+            Alnum => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            Alpha => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+            Upper => "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+            Hex => "0123456789abcdef",
+            HexAny => "0123456789abcdefABCDEF",
+            Lower => "abcdefghijklmnopqrstuvwxyz0123456789",
+            Base64 => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            Url => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+            UrlPad => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-=",
+            Digit => "0123456789",
+            Dashed => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-",
+            Path => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/",
+            Uuid => "0123456789abcdef",
         }
-        let hook = "hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
-        one(&format!("url: https://{hook}\n"), "slack", "webhook_url", hook);
+    }
+
+    /// `n` characters of a class, varied as a random token is (a stride through its set).
+    fn body(class: Class, n: usize, seed: usize) -> String {
+        let set = charset(class).as_bytes();
+        (0..n).map(|i| set[(i * 5 + seed) % set.len()] as char).collect()
+    }
+
+    /// A token of the format, its first run `len` long, later runs at their shortest or longest,
+    /// optional parts left out.
+    fn sample(pf: &Prefixed, len: usize, longest: bool) -> String {
+        let mut s = format!("{}{}", pf.anchor, body(pf.class, len, 3));
+        for (k, seg) in pf.tail.iter().enumerate() {
+            match *seg {
+                Lit(l) => s.push_str(l),
+                Run(class, min, max) => s.push_str(&body(class, if longest { max } else { min }, 11 + k)),
+                Opt(_) => {}
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn every_prefixed_format_is_found_bounded_and_not_a_placeholder() {
+        for pf in PREFIXED {
+            let what = format!("{} {}", pf.provider, pf.kind);
+            for (len, longest) in [(pf.min, false), (pf.max, true)] {
+                let token = sample(pf, len, longest);
+                one(&format!("export TOKEN=\"{token}\"\n"), pf.provider, pf.kind, &token);
+                // Inside a longer word on either side: not this format.
+                if pf.class != Path {
+                    let glued = format!("x{token}");
+                    assert!(!kinds(&glued).iter().any(|k| k.1 == pf.kind), "{what}: {glued}");
+                }
+                if longest {
+                    let longer = format!("{token}x");
+                    assert!(!kinds(&longer).iter().any(|k| k.1 == pf.kind), "{what}: {longer}");
+                }
+            }
+            let short = sample(pf, pf.min - 1, false);
+            assert!(!kinds(&format!("t = {short}\n")).iter().any(|k| k.1 == pf.kind), "{what}: {short}");
+            if pf.secret && pf.min >= 16 {
+                let fill = if in_class(pf.class, b'x') { "x" } else { &charset(pf.class)[..1] };
+                let mut placeholder = format!("{}{}", pf.anchor, fill.repeat(pf.min));
+                for seg in pf.tail {
+                    match *seg {
+                        Lit(l) => placeholder.push_str(l),
+                        Run(class, min, _) => placeholder.push_str(&charset(class)[..1].repeat(min)),
+                        Opt(_) => {}
+                    }
+                }
+                assert!(kinds(&format!("TOKEN={placeholder}\n")).is_empty(), "{what}: {placeholder}");
+            }
+        }
     }
 
     #[test]
@@ -508,27 +1250,137 @@ mod tests {
     }
 
     #[test]
-    fn datadog_keys_need_context_on_a_nearby_line() {
-        let api = "0123456789abcdef0123456789abcdef";
-        let app = "0123456789abcdef0123456789abcdef01234567";
-        one(&format!("DD_API_KEY={api}\n"), "datadog", "api_key", api);
-        // YAML: the context is the parent, two lines up.
-        one(&format!("datadog:\n  site: datadoghq.eu\n  api_key: {api}\n"), "datadog", "api_key", api);
-        one(&format!("dd_app_key = '{app}'"), "datadog", "application_key", app);
-        // The same hex with no context is a hash.
-        assert!(kinds(&format!("md5: {api}\nsha1: {app}\n")).is_empty());
-        // Context too far away.
-        assert!(kinds(&format!("datadog\n\n\n\n\n\nhash {api}\n")).is_empty());
+    fn documented_shapes_of_the_named_formats() {
+        // Shapes as the vendors document them (bodies made up).
+        let cases = [
+            ("google", "api_key", "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
+            ("sendgrid", "api_key", "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"),
+            ("npm", "access_token", "npm_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0c"),
+            ("gitlab", "personal_access_token", "glpat-Ab3dEf7hIj9kLm1nOp2q"),
+            ("gitlab", "personal_access_token", "glpat-Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zCw.01.1203afake"),
+            ("databricks", "access_token", "dapi0123456789abcdef0123456789abcdef-2"),
+            ("huggingface", "access_token", "hf_AbcdEfghIjklMnopQrstUvwxYzabCdefGh"),
+            ("shopify", "access_token", "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"),
+            ("docker", "personal_access_token", "dckr_pat_Ab3dEf7hIj9kLm1nOp2qRs4tUv6"),
+            ("digitalocean", "personal_access_token", &format!("dop_v1_{}", body(Hex, 64, 1))),
+            ("postman", "api_key", "PMAK-0123456789abcdef01234567-0123456789abcdef0123456789abcdef01"),
+        ];
+        for (provider, kind, token) in cases {
+            one(&format!("KEY={token}\n"), provider, kind, token);
+        }
+        let age = format!("AGE-SECRET-KEY-1{}", body(Upper, 58, 7));
+        one(&format!("{age}\n"), "age", "secret_key", &age);
+        let anthropic = format!("sk-ant-api03-{}AA", body(Url, 93, 4));
+        one(&format!("ANTHROPIC_API_KEY={anthropic}\n"), "anthropic", "api_key", &anthropic);
+        let azure = format!("AccountKey={}==", body(Base64, 86, 2));
+        let conn = format!("DefaultEndpointsProtocol=https;AccountName=acme;{azure};EndpointSuffix=core.windows.net");
+        one(&conn, "azure", "storage_account_key", &azure);
+        let tf = format!("token = \"abcdefgh012345.atlasv1.{}\"", body(Url, 67, 5));
+        assert_eq!(kinds(&tf)[0].0, "terraform");
+    }
+
+    #[test]
+    fn a_google_service_account_key_file_is_that_account_s_key() {
+        let pem = format!("-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n", body(Base64, 120, 1));
+        let json = format!(
+            "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"acme\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"{pem}\",\n  \"client_email\": \"ci@acme.iam.gserviceaccount.com\"\n}}\n",
+            body(Hex, 40, 2)
+        );
+        let got = kinds(&json);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("gcp", "service_account_key"));
+        // The same block anywhere else is a private key.
+        let bare = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", body(Base64, 120, 1));
+        assert_eq!(kinds(&bare)[0].0, "private_key");
+    }
+
+    #[test]
+    fn connection_strings_with_passwords_are_found_and_shown_without_them() {
+        let text = "MONGODB_URI=mongodb+srv://app:S3cr3tPw0rd@cluster0.ab1cd.mongodb.net/prod?retryWrites=true\n";
+        one(text, "mongodb_atlas", "database_user_password", "mongodb+srv://app:S3cr3tPw0rd");
+        let d = &found(text)[0];
+        assert_eq!(&text[d.start..d.start + d.shown_prefix], "mongodb+srv://app:");
+        one("DATABASE_URL=postgres://billing:hunter2x@db.internal:5432/app", "postgres", "connection_string", "postgres://billing:hunter2x");
+        one("url: redis://:Pa55w0rd@cache:6379/0", "redis", "connection_string", "redis://:Pa55w0rd");
+        one("amqps://svc:Zq9xPw@mq.example.com", "amqp", "connection_string", "amqps://svc:Zq9xPw");
+        // Not leaks: placeholders, templates, no password, someone's word `xpostgres://`.
+        for decoy in [
+            "postgres://user:password@localhost/db",
+            "postgresql://app:${DB_PASSWORD}@db/app",
+            "mongodb://admin:<password>@host",
+            "mysql://root:****@127.0.0.1",
+            "postgres://db.example.com/app",
+            "mongodb://host1,host2/?replicaSet=rs0",
+            "redis://cache:6379",
+            "see xpostgres://a:b1c2d3@h",
+        ] {
+            assert!(kinds(decoy).is_empty(), "{decoy}");
+        }
+    }
+
+    const API: &str = "9f86d081884c7d659a2feaa0c55ad015";
+    const APP: &str = "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12";
+
+    #[test]
+    fn datadog_keys_are_the_values_of_key_fields_where_datadog_is_named() {
+        one(&format!("DD_API_KEY={API}\n"), "datadog", "api_key", API);
+        // YAML: the provider is the parent, two lines up.
+        one(&format!("datadog:\n  site: datadoghq.eu\n  api_key: {API}\n"), "datadog", "api_key", API);
+        one(&format!("dd_app_key = '{APP}'"), "datadog", "application_key", APP);
+        one(&format!("[datadog]\napi_host = \"https://api.datadoghq.com\"\napp_key = \"{APP}\"\n"), "datadog", "application_key", APP);
+        one(&format!("{{\n  \"datadog\": {{\n    \"site\": \"datadoghq.com\",\n    \"apiKey\": \"{API}\"\n  }}\n}}\n"), "datadog", "api_key", API);
+        one(&format!("provider \"datadog\" {{\n  api_key = \"{API}\"\n  app_key = var.app\n}}\n"), "datadog", "api_key", API);
+        one(&format!("curl -H \"DD-API-KEY: {API}\" https://api.datadoghq.com/api/v1/validate"), "datadog", "api_key", API);
+        one(&format!("datadog-agent run --api-key {API}"), "datadog", "api_key", API);
+        one(&format!("<datadog><apiKey>{API}</apiKey></datadog>"), "datadog", "api_key", API);
+        // Kubernetes and ECS: the field is `value`, its name is a sibling.
+        one(&format!("env:\n  - name: DD_API_KEY\n    value: \"{API}\"\n"), "datadog", "api_key", API);
+        one(&format!("{{\"name\": \"DD_API_KEY\", \"value\": \"{API}\"}}"), "datadog", "api_key", API);
+        // Nested deeper under the section, and a comment after the header.
+        one(&format!("integrations:\n  datadog:  # prod\n    keys:\n      api_key: {API}\nother: 1\n"), "datadog", "api_key", API);
+    }
+
+    #[test]
+    fn hex_ids_beside_a_provider_s_name_are_not_keys() {
+        let decoys = [
+            // Log lines around a pasted block: trace and span ids.
+            format!("2026-11-30T10:00:00Z INFO datadog trace_id={API} span_id=1234\n"),
+            format!("level=info msg=\"sent to datadog\" dd.trace_id={API}\n"),
+            // Commit hashes near a comment naming the provider.
+            format!("# datadog credentials rotated\nSee commit {APP} for the change.\n"),
+            format!("datadog: bumped the agent (commit {APP})\n"),
+            // Checksums, digests, etags, lockfile integrity, request ids.
+            format!("datadog-agent.tar.gz sha256:{API}{API}\n"),
+            format!("datadog:\n  image_digest: {APP}\n  etag: \"{API}\"\n  checksum: {API}\n"),
+            format!("\"node_modules/dd-trace\": {{ \"integrity\": \"sha1-{APP}\", \"resolved\": \"https://r/datadog\" }}\n"),
+            format!("newrelic request_id={APP}\n"),
+            format!("fastly: purged surrogate key {API}\n"),
+            "atlas cluster id 5f1b2c3d4e5f60718293a4b5 uuid 1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b\n".to_owned(),
+            // Prose: `token` followed by a hex word is not an assignment.
+            format!("The datadog token {API} was revoked.\n"),
+            // The section ends where the indentation does.
+            format!("datadog:\n  site: eu\ncache:\n  api_key: {API}\n"),
+            // Too far: a comment is not a parent section.
+            format!("# datadog\n\napi_key = {API}\n"),
+        ];
+        for text in decoys {
+            assert_eq!(kinds(&text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn confidence_says_how_the_provider_was_named() {
+        assert_eq!(confidence("GITHUB_TOKEN=ghp_Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zAb0c"), [Confidence::High]);
+        assert_eq!(confidence(&format!("DD_API_KEY={API}")), [Confidence::Medium]);
+        assert_eq!(confidence(&format!("datadog:\n  api_key: {API}")), [Confidence::Medium]);
+        // The provider only elsewhere on the line: a guess.
+        assert_eq!(confidence(&format!("datadog: api_key={API} env=prod")), [Confidence::Low]);
     }
 
     #[test]
     fn other_context_formats() {
-        one(
-            "FASTLY_API_TOKEN=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\n",
-            "fastly",
-            "api_token",
-            "Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z",
-        );
+        one("FASTLY_API_TOKEN=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\n", "fastly", "api_token", "Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z");
+        one("fastly:\n  service: www\n  token: Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\n", "fastly", "api_token", "Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z");
         let found = kinds("atlas:\n  public_key: kwinvent\n  private_key: 1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b\n");
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].1, "public_key");
@@ -543,12 +1395,17 @@ mod tests {
             "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
         );
         assert_eq!(pair.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["access_key_id", "secret_access_key"]);
+        // The console's CSV: no names, the id on the same line.
+        let csv = kinds("Access key ID,Secret access key\nAKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+        assert_eq!(csv.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["access_key_id", "secret_access_key"]);
+        one("TWILIO_AUTH_TOKEN=9f86d081884c7d659a2feaa0c55ad015\n", "twilio", "auth_token", "9f86d081884c7d659a2feaa0c55ad015");
+        one("twilio:\n  api_secret: Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\n", "twilio", "api_key_secret", "Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z");
     }
 
     #[test]
     fn a_format_beats_a_context_guess_for_the_same_bytes() {
         one(
-            "FASTLY_API_TOKEN=x\nNEW_RELIC_API_KEY=NRAK-ABCDEFGHIJ0123456789KLMNOPQ\n",
+            "FASTLY_API_TOKEN=NRAK-ABCDEFGHIJ0123456789KLMNOPQ\n",
             "newrelic",
             "user_key",
             "NRAK-ABCDEFGHIJ0123456789KLMNOPQ",
@@ -566,6 +1423,9 @@ blob SGVsbG8gV29ybGQhIFRoaXMgaXMgYSBiYXNlNjQgYmxvYiB0aGF0IGlzIGxvbmc=
 wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 -----BEGIN RSA PRIVATE KEY-----
 -----END RSA PRIVATE KEY-----
+GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+key: AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX
+webhook: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX
 ";
         assert_eq!(kinds(decoys), vec![]);
     }
@@ -581,14 +1441,42 @@ wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
     }
 
     #[test]
+    fn a_section_is_followed_only_so_far() {
+        // A hostile file: one header, then more lines than a section is followed.
+        let mut text = String::from("datadog:\n");
+        for _ in 0..SECTION_LINES + 10 {
+            text.push_str("  filler: 1\n");
+        }
+        text.push_str(&format!("  api_key: {API}\n"));
+        assert!(kinds(&text).is_empty());
+        // Unbalanced braces end at the bound too.
+        let braces = format!("\"datadog\": {{\n{}", "{\n".repeat(10_000));
+        assert!(kinds(&braces).is_empty());
+    }
+
+    #[test]
     fn hostile_bytes_do_not_panic() {
         let mut buf = vec![0xffu8; 10_000];
-        buf.extend_from_slice(b"datadog AKIA NRAL T3BlbkFJ -----BEGIN ");
+        buf.extend_from_slice(b"datadog AKIA NRAL T3BlbkFJ -----BEGIN .atlasv1. mongodb://a:b@ datadog:\n[");
         let mut out = Vec::new();
         Detector::new().detect(&buf, &mut out);
-        Detector::new().detect(b"NRAL", &mut out);
-        Detector::new().detect(b"T3BlbkFJ", &mut out);
-        Detector::new().detect(b"-----BEGIN ", &mut out);
-        assert!(out.is_empty());
+        for edge in [
+            &b"NRAL"[..],
+            b"T3BlbkFJ",
+            b"-----BEGIN ",
+            b".atlasv1.",
+            b"mongodb+srv://",
+            b"mongodb://u:p@",
+            b"datadog:",
+            b"datadog {",
+            b"[datadog]",
+            b"=value datadog",
+            b"value: datadog",
+            b"AKIAIOSFODNN7EXAMPLE",
+            b"AccountKey=",
+            b"SG.",
+        ] {
+            Detector::new().detect(edge, &mut out);
+        }
     }
 }

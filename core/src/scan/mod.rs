@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-pub use detect::{Detection, Detector};
+pub use detect::{Confidence, Detection, Detector};
 pub use index::{Evidence, Fingerprint, Index, Target};
 
 /// What to scan and how.
@@ -83,6 +83,8 @@ pub struct Hit {
     pub kind: String,
     /// Whether the token is a secret (not an id).
     pub secret: bool,
+    /// How sure it is that the token is a key (a secret Keyward holds is sure).
+    pub confidence: Confidence,
     /// The token's keyed fingerprint (see [`Index::fingerprint`]).
     pub fingerprint: Fingerprint,
     /// The inventoried key or credential it is, and how sure that is.
@@ -580,6 +582,11 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         } else {
             index.by_last4(d.provider, d.kind, text).map(|t| (t.clone(), Evidence::Last4))
         };
+        // A token that is a key Keyward holds, or an id it lists, is sure whatever its shape said.
+        let confidence = match &inventory {
+            Some((_, Evidence::Secret | Evidence::Id)) => Confidence::High,
+            _ => d.confidence,
+        };
         out.push(Hit {
             path: path.to_owned(),
             line: lines.line_of(buf, d.start),
@@ -587,6 +594,7 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
             provider: d.provider.to_owned(),
             kind: d.kind.to_owned(),
             secret: d.secret,
+            confidence,
             fingerprint,
             inventory,
             label: label(token, d.shown_prefix, d.secret),
@@ -603,6 +611,7 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
             provider: t.provider.clone(),
             kind: t.kind.clone(),
             secret: true,
+            confidence: Confidence::High,
             fingerprint: fp,
             inventory: Some((t.clone(), Evidence::Secret)),
             label: label(&buf[start..end], 0, true),

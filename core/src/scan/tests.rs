@@ -388,7 +388,9 @@ fn excerpts_hide_passwords_and_tokens_cut_at_their_edges() {
     ];
     write(dir.path(), "notes.txt", lines.join("\n"));
     let (hits, _) = run(&Options::new(vec![dir.path().into()]), &empty());
-    assert_eq!(hits.len(), lines.len(), "{hits:?}");
+    // Every token, and the database URL's password as a connection string.
+    assert_eq!(hits.len(), lines.len() + 1, "{hits:?}");
+    assert!(hits.iter().any(|h| h.kind == "connection_string" && h.excerpt == "DB=postgres://app:…@db/app GH=ghp_…Ab0c"));
     for h in &hits {
         for kept in ["hunter2", "s3cr3tpw", "correct-horse", "Tr0ub4dor", &tail[54..], &tail[..8]] {
             assert!(!h.excerpt.contains(kept), "{kept:?} in {:?}", h.excerpt);
