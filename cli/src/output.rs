@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use keyward_core::api::SyncProgress;
 use keyward_core::api::{
-    CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, Home, KeyView, ResourceView, ShadowKeyView,
+    CheckView, ConnectorView, ExposureView, FindingEvent, FindingView, Home, KeyView, NotKeyView, ResourceView,
+    ShadowKeyView,
 };
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -375,7 +376,7 @@ pub fn hits(hits: &[ExposureView]) {
         return;
     }
     table(
-        &["PLACE", "PROVIDER", "KIND", "KEY", "MATCH", "EXCERPT"],
+        &["PLACE", "PROVIDER", "KIND", "KEY", "MATCH", "SURE", "EXCERPT"],
         hits.iter()
             .map(|h| {
                 vec![
@@ -384,6 +385,7 @@ pub fn hits(hits: &[ExposureView]) {
                     h.kind.clone(),
                     h.inventory_key_id.clone().or(h.held_as.clone()).unwrap_or_else(|| "unknown".into()),
                     dash(&h.evidence).to_owned(),
+                    h.confidence.as_str().to_owned(),
                     h.excerpt.clone(),
                 ]
             })
@@ -414,13 +416,35 @@ pub fn exposures(list: &[ExposureView]) {
     );
 }
 
+pub fn not_keys(list: &[NotKeyView]) {
+    if list.is_empty() {
+        println!("No tokens marked not a key: `keyward shadow not-a-key ID` marks one.");
+        return;
+    }
+    table(
+        &["ID", "PROVIDER", "KIND", "TOKEN", "WHERE", "MARKED"],
+        list.iter()
+            .map(|n| {
+                vec![
+                    n.id.to_string(),
+                    n.provider.clone(),
+                    n.kind.clone(),
+                    n.redacted.clone(),
+                    dash(&n.place).to_owned(),
+                    n.marked_at.clone(),
+                ]
+            })
+            .collect(),
+    );
+}
+
 pub fn shadow_keys(list: &[ShadowKeyView]) {
     if list.is_empty() {
         println!("No unknown keys found: `keyward scan` looks for them.");
         return;
     }
     table(
-        &["ID", "PROVIDER", "KIND", "TOKEN", "STATUS", "PLACES", "FIRST PLACE", "CHECKED"],
+        &["ID", "PROVIDER", "KIND", "TOKEN", "SURE", "STATUS", "PLACES", "FIRST PLACE", "CHECKED"],
         list.iter()
             .map(|s| {
                 vec![
@@ -428,6 +452,7 @@ pub fn shadow_keys(list: &[ShadowKeyView]) {
                     s.provider.clone(),
                     s.kind.clone(),
                     s.redacted.clone(),
+                    s.confidence.map_or("-", |c| c.as_str()).to_owned(),
                     s.linked_key_id.as_ref().map_or_else(|| s.status.clone(), |k| format!("linked to {k}")),
                     s.exposures.to_string(),
                     dash(&s.first_place).to_owned(),

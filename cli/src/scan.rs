@@ -93,6 +93,25 @@ pub enum ShadowCmd {
         /// The shadow key's id
         id: String,
     },
+    /// Not a key at all (an id, a hash that looks like one): removed, and later scans leave it out
+    #[command(name = "not-a-key")]
+    NotAKey {
+        /// The shadow key's id
+        id: String,
+    },
+    /// The tokens marked not a key
+    #[command(name = "not-keys")]
+    NotKeys {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a token off the not-a-key list: the next scan reports it again
+    #[command(name = "is-a-key")]
+    IsAKey {
+        /// Its id on the list (see `shadow not-keys`)
+        id: i64,
+    },
 }
 
 /// Where liveness checks go: the providers' public APIs, or `KEYWARD_VERIFY_URL_<PROVIDER>`
@@ -168,6 +187,19 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
     }
     for (p, e) in &view.errors {
         eprintln!("warning: could not read {}: {}", safe(p), safe(e));
+    }
+    if view.not_keys > 0 {
+        eprintln!(
+            "left out {}: marked not a key (`keyward shadow not-keys`)",
+            count(view.not_keys as u64, "hit", "hits")
+        );
+    }
+    let guesses = view.hits.iter().filter(|h| h.confidence == api::Confidence::Low).count();
+    if guesses > 0 {
+        eprintln!(
+            "{} a guess (SURE low: a provider's shape, the provider named only elsewhere on the line): `keyward shadow link` confirms one, `keyward shadow not-a-key` dismisses it for good",
+            count(guesses as u64, "hit is", "hits are")
+        );
     }
     if view.error_count > view.errors.len() as u64 {
         eprintln!("warning: {} more files could not be read", view.error_count - view.errors.len() as u64);
@@ -303,6 +335,22 @@ pub fn shadow(home: &Home, cmd: ShadowCmd) -> anyhow::Result<()> {
         ShadowCmd::Verify { id } => {
             let v = crate::runtime()?.block_on(api::verify_shadow_key(&mut vault, &id, &endpoints()))?;
             println!("{} {} {}: {}", v.provider, v.redacted, v.id, v.verify_result.as_deref().unwrap_or("-"));
+        }
+        ShadowCmd::NotAKey { id } => {
+            api::mark_not_a_key(&mut vault, &id)?;
+            println!("Marked {id} not a key: later scans leave it out (`keyward shadow not-keys` lists them).");
+        }
+        ShadowCmd::NotKeys { json } => {
+            let list = api::list_not_keys(&vault)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                output::not_keys(&list);
+            }
+        }
+        ShadowCmd::IsAKey { id } => {
+            api::unmark_not_a_key(&vault, id)?;
+            println!("Took {id} off the not-a-key list: the next scan that finds it reports it.");
         }
     }
     Ok(())

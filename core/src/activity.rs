@@ -280,7 +280,7 @@ mod tests {
             "UPDATE activity SET subject = 'nobody' WHERE id = 2;
              ALTER TABLE activity DROP COLUMN mac; ALTER TABLE vault_meta DROP COLUMN recovery_master;
              DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
-             DROP TABLE rotations;
+             DROP TABLE rotations; DROP TABLE not_keys; ALTER TABLE exposures DROP COLUMN confidence;
              PRAGMA user_version = 5;",
         );
         drop(v);
@@ -304,7 +304,7 @@ mod tests {
                ('2026-11-01T00:00:00.000Z', 'verify', 'datadog', 's1', 'live'),
                ('2026-11-01T00:00:01.000Z', 'verify', 'fastly', 's2', 'rejected');
              DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
-             DROP TABLE rotations;
+             DROP TABLE rotations; DROP TABLE not_keys; ALTER TABLE exposures DROP COLUMN confidence;
              PRAGMA user_version = 5;",
         );
         drop(v);

@@ -16,7 +16,7 @@ use crate::audit::{ExposureFact, SHADOW_KEY};
 use crate::connector;
 use crate::inventory;
 use crate::model::Resource;
-use crate::scan::{Fingerprint, Hit, Index, Options, Summary, Target};
+use crate::scan::{Confidence, Fingerprint, Hit, Index, Options, Summary, Target};
 use crate::store::exposures as store;
 use crate::vault::Vault;
 
@@ -125,6 +125,8 @@ pub struct Recorded {
     pub gone: usize,
     /// Shadow keys seen for the first time.
     pub new_shadow: usize,
+    /// Hits left out because the user marked their token "not a key".
+    pub not_keys: usize,
     /// The exposure each hit is stored as, in the hits' order.
     pub exposures: Vec<i64>,
 }
@@ -171,7 +173,13 @@ pub fn record(
     let before = store::current_places(&tx)?;
     let current: std::collections::HashSet<i64> = before.iter().map(|p| p.id).collect();
     let mut found: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    let not_keys = store::not_key_fingerprints(&tx)?;
     for h in hits {
+        // A token the user said is not a key stays out, unless it is one Keyward holds.
+        if h.inventory.is_none() && not_keys.contains(h.fingerprint.as_slice()) {
+            out.not_keys += 1;
+            continue;
+        }
         let (mut key_id, connector, mut evidence, held_as) = match &h.inventory {
             Some((t, e)) => (t.key_id.clone(), t.connector.clone(), Some(e.as_str()), Some(t.label.clone())),
             None => (None, None, None, None),
@@ -223,6 +231,7 @@ pub fn record(
                 shadow_id: shadow_id.as_deref(),
                 label: &h.label,
                 excerpt: &h.excerpt,
+                confidence: h.confidence.as_str(),
                 seen_at: now,
             },
         )?;
@@ -283,6 +292,8 @@ pub struct Exposure {
     pub label: String,
     /// Redacted line.
     pub excerpt: String,
+    /// How sure the scan was that the token is a key.
+    pub confidence: Confidence,
     /// First seen.
     pub first_seen_at: DateTime<Utc>,
     /// Last seen.
@@ -308,6 +319,7 @@ fn from_row(r: store::ExposureRow) -> Exposure {
         shadow_id: r.shadow_id,
         label: r.label,
         excerpt: r.excerpt,
+        confidence: Confidence::parse(&r.confidence),
         first_seen_at: r.first_seen_at.unwrap_or_default(),
         last_seen_at: r.last_seen_at.unwrap_or_default(),
         gone_at: r.gone_at_set.then(|| r.gone_at.unwrap_or_default()),
@@ -359,6 +371,8 @@ pub struct ShadowKey {
     pub exposures: u64,
     /// The first current exposure's place (`path:line`).
     pub first_place: Option<String>,
+    /// The surest confidence of its current exposures (`None` without any).
+    pub confidence: Option<Confidence>,
     /// The last liveness check's result, and when.
     pub verified: Option<(DateTime<Utc>, String)>,
     /// First seen.
@@ -392,6 +406,7 @@ fn shadow_keys_where(vault: &Vault, id: Option<&str>) -> Result<Vec<ShadowKey>, 
             last_seen_at: r.last_seen_at.unwrap_or_default(),
             exposures: r.exposures,
             first_place: r.first_place,
+            confidence: r.confidence.as_deref().map(Confidence::parse),
             verified: match (r.verified_at_set, r.verify_result) {
                 (true, Some(result)) => Some((r.verified_at.unwrap_or_default(), result)),
                 _ => None,
@@ -434,6 +449,58 @@ pub fn dismiss(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A found token the user said is not a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotKey {
+    /// Its id on the list.
+    pub id: i64,
+    /// The provider its shape suggested.
+    pub provider: String,
+    /// The kind its shape suggested.
+    pub kind: String,
+    /// Redacted token.
+    pub label: String,
+    /// Where it was when marked (`path:line`).
+    pub place: Option<String>,
+    /// When it was marked.
+    pub marked_at: DateTime<Utc>,
+}
+
+/// Marks a shadow key's token "not a key" (a hash, an id, a fixture that only looks like one):
+/// the shadow key and its places are removed, and later scans leave the token out wherever
+/// they find it. Its keyed fingerprint is what is kept, never the token.
+pub fn mark_not_a_key(vault: &mut Vault, shadow_id: &str, now: DateTime<Utc>) -> Result<(), Error> {
+    let tx = vault.write()?;
+    if !store::mark_not_a_key(&tx, shadow_id, now)? {
+        return Err(Error::NotFound { what: "shadow key", id: shadow_id.to_owned() });
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The tokens marked not a key, newest first.
+pub fn not_keys(vault: &Vault) -> Result<Vec<NotKey>, Error> {
+    Ok(store::not_keys(vault.conn())?
+        .into_iter()
+        .map(|r| NotKey {
+            id: r.id,
+            provider: r.provider,
+            kind: r.kind,
+            label: r.label,
+            place: r.place,
+            marked_at: r.marked_at.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Takes a token off the not-a-key list: the next scan that finds it reports it again.
+pub fn unmark_not_a_key(vault: &Vault, id: i64) -> Result<(), Error> {
+    if !store::unmark_not_a_key(vault.conn(), id)? {
+        return Err(Error::NotFound { what: "not-a-key entry", id: id.to_string() });
+    }
+    Ok(())
+}
+
 /// What the audit judges of the scans: current exposures of held or listed secrets, and
 /// unmanaged shadow keys with current exposures (as resources of kind [`SHADOW_KEY`]).
 pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), Error> {
@@ -453,7 +520,14 @@ pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), 
         store::shadow_keys_with_current_secret(vault.conn())?.into_iter().collect();
     let shadows = shadow_keys(vault)?
         .into_iter()
-        .filter(|s| s.status == "unmanaged" && s.exposures > 0 && secret_shadows.contains(&s.id))
+        // A guess (low confidence everywhere it was found) is shown, not alerted on: the user
+        // confirms it by linking it, or marks it not a key.
+        .filter(|s| {
+            s.status == "unmanaged"
+                && s.exposures > 0
+                && secret_shadows.contains(&s.id)
+                && s.confidence.is_some_and(|c| c != Confidence::Low)
+        })
         .map(|s| Resource {
             provider: s.provider,
             account: "scan".into(),
@@ -461,7 +535,8 @@ pub fn audit_facts(vault: &Vault) -> Result<(Vec<ExposureFact>, Vec<Resource>), 
             external_id: s.id,
             name: s.label,
             region: None,
-            details: serde_json::json!({"kind": s.kind, "exposures": s.exposures, "first_place": s.first_place}),
+            details: serde_json::json!({"kind": s.kind, "exposures": s.exposures, "first_place": s.first_place,
+                "confidence": s.confidence.map(Confidence::as_str)}),
         })
         .collect();
     Ok((facts, shadows))

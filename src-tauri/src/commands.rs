@@ -270,6 +270,24 @@ pub async fn dismiss_shadow_key(state: State<'_, AppState>, id: String) -> Resul
     state.with_vault(|v| api::dismiss_shadow_key(v, &id)).await
 }
 
+/// Marks a found token "not a key": later scans leave it out.
+#[tauri::command]
+pub async fn mark_not_a_key(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.with_vault(|v| api::mark_not_a_key(v, &id)).await
+}
+
+/// The tokens marked not a key.
+#[tauri::command]
+pub async fn list_not_keys(state: State<'_, AppState>) -> Result<Vec<api::NotKeyView>> {
+    state.with_vault(|v| api::list_not_keys(v)).await
+}
+
+/// Takes a token off the not-a-key list.
+#[tauri::command]
+pub async fn unmark_not_a_key(state: State<'_, AppState>, id: i64) -> Result<()> {
+    state.with_vault(|v| api::unmark_not_a_key(v, id)).await
+}
+
 /// Every provider, from the registry (the UI copies no list of them).
 #[tauri::command]
 pub fn list_providers() -> Vec<api::ProviderView> {

@@ -373,3 +373,98 @@ fn found_keys_are_checked_only_with_consent_and_logged() {
         }
     }
 }
+
+/// Issue 16, as a user meets it: a tree of logs, docs and configs where hex ids stand beside
+/// provider names. Only the planted keys are reported, each saying how sure it is; a guess
+/// raises no finding; a token marked "not a key" stays out of later scans until taken back.
+#[test]
+fn only_keys_are_reported_with_their_confidence_and_not_a_key_is_remembered() {
+    const API: &str = "3f2c8a91d47be6055c19e0b7a4d28f6e";
+    const GUESS: &str = "b8e1f04c7a9d2365e0c4b19f8a7d6e52";
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const COMMIT: &str = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+    const FIXTURE: &str = "ghp_NotAKeyFixture0123456789abcdefghijkl";
+    let home = Home::initialised();
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    std::fs::write(
+        p.join("agent.log"),
+        format!(
+            "2026-11-30T10:00:00Z INFO datadog trace_id={TRACE} span_id=991\n\
+             2026-11-30T10:00:01Z INFO pasted config:\n  datadog:\n    api_key: {API}\n\
+             2026-11-30T10:00:02Z INFO datadog trace_id={TRACE}\n\
+             2026-11-30T10:00:03Z WARN datadog: api_key={GUESS} rejected\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(p.join("CHANGELOG.md"), format!("# datadog credentials\n\nSee commit {COMMIT} for the rotation.\n"))
+        .unwrap();
+    std::fs::write(p.join("package-lock.json"), format!("{{\"dd-trace\": {{\"integrity\": \"sha1-{COMMIT}\"}}}}\n"))
+        .unwrap();
+    std::fs::write(p.join("fixture.txt"), format!("token: {FIXTURE}\n")).unwrap();
+    let root = p.to_str().unwrap();
+
+    let scan = |home: &Home| {
+        let out = home.command(&["scan", root, "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let hits: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got: Vec<(String, u64, String, String)> = hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["path"].as_str().unwrap().rsplit('/').next().unwrap().to_owned(),
+                    h["line"].as_u64().unwrap(),
+                    h["kind"].as_str().unwrap().to_owned(),
+                    h["confidence"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        (got, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (got, stderr) = scan(&home);
+    assert_eq!(
+        got,
+        vec![
+            ("agent.log".into(), 4, "api_key".into(), "medium".into()),
+            ("agent.log".into(), 6, "api_key".into(), "low".into()),
+            ("fixture.txt".into(), 1, "personal_access_token".into(), "high".into()),
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 hit is a guess"), "{stderr}");
+
+    // The guess is listed but raises no finding; the named key and the token do.
+    let shadows = home.json(&["shadow", "list", "--json"]);
+    let conf = |c: &str| shadows.as_array().unwrap().iter().filter(|s| s["confidence"] == c).count();
+    assert_eq!((conf("high"), conf("medium"), conf("low")), (1, 1, 1), "{shadows}");
+    let findings = home.json(&["findings", "list", "--json"]);
+    let unknown: Vec<&Value> =
+        findings.as_array().unwrap().iter().filter(|f| f["rule_id"] == "unknown_key_found").collect();
+    assert_eq!(unknown.len(), 2, "{unknown:?}");
+    assert!(unknown.iter().any(|f| f["detail"].as_str().unwrap().contains("(likely")), "{unknown:?}");
+
+    // The fixture is no key: marked, it is gone now and from every later scan.
+    let fixture = shadows.as_array().unwrap().iter().find(|s| s["provider"] == "github").unwrap();
+    let out = home.run(&["shadow", "not-a-key", fixture["id"].as_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(home.json(&["shadow", "list", "--json"]).as_array().unwrap().len(), 2);
+    let (got, stderr) = scan(&home);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(stderr.contains("left out 1 hit: marked not a key"), "{stderr}");
+    let marked = home.json(&["shadow", "not-keys", "--json"]);
+    let entry = &marked.as_array().unwrap()[0];
+    assert_eq!(entry["place"].as_str().unwrap(), format!("{}:1", p.join("fixture.txt").display()));
+    assert!(!marked.to_string().contains(FIXTURE), "the token itself is never kept: {marked}");
+    let activity = home.json(&["activity", "--json"]);
+    assert!(activity.to_string().contains("shadow.not_a_key"), "{activity}");
+
+    // Taken back: reported again.
+    let out = home.run(&["shadow", "is-a-key", &entry["id"].to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (got, _) = scan(&home);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(home.run(&["shadow", "not-a-key", "no-such-id"]).status.code() == Some(1));
+}

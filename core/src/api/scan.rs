@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Home;
 use crate::exposure::{self, Exposure, ShadowKey};
+pub use crate::scan::Confidence;
 use crate::scan::{self, Detector, Options, Progress};
 use crate::vault::Vault;
 use crate::{Error, time};
@@ -157,6 +158,8 @@ pub struct ScanView {
     pub gone: usize,
     /// Unknown keys seen for the first time.
     pub new_shadow_keys: usize,
+    /// Hits left out because their token was marked "not a key".
+    pub not_keys: usize,
     /// Files skipped as binary.
     pub binary: u64,
     /// Files skipped as too large.
@@ -284,6 +287,7 @@ fn finish(
         new: recorded.new,
         gone: recorded.gone,
         new_shadow_keys: recorded.new_shadow,
+        not_keys: recorded.not_keys,
         binary: summary.binary,
         too_large: summary.too_large,
         symlinks_out: summary.symlinks_out,
@@ -370,6 +374,9 @@ pub struct ExposureView {
     pub redacted: String,
     /// The line around it, every key on it redacted.
     pub excerpt: String,
+    /// How sure the scan was that the token is a key: `high` (its own format, or a secret
+    /// Keyward holds), `medium` (a provider's shape in a field named for it), `low` (a guess).
+    pub confidence: Confidence,
     /// First seen.
     pub first_seen_at: String,
     /// Last seen.
@@ -399,6 +406,7 @@ impl From<Exposure> for ExposureView {
             shadow_key_id: e.shadow_id,
             redacted: e.label,
             excerpt: e.excerpt,
+            confidence: e.confidence,
             first_seen_at: time::to_string(e.first_seen_at),
             last_seen_at: time::to_string(e.last_seen_at),
             gone_at: e.gone_at.map(time::to_string),
@@ -440,6 +448,9 @@ pub struct ShadowKeyView {
     pub exposures: u64,
     /// Where it was first found (`path:line`).
     pub first_place: Option<String>,
+    /// The surest confidence of its current places; `low` ones are guesses and raise no
+    /// finding until linked. `null` when it has no current place.
+    pub confidence: Option<Confidence>,
     /// How it can be checked with its provider, or why it cannot.
     pub check: String,
     /// Whether a check can be made (the provider has a harmless read for it).
@@ -471,6 +482,7 @@ impl From<ShadowKey> for ShadowKeyView {
             linked_key_id: s.linked_key_id,
             exposures: s.exposures,
             first_place: s.first_place,
+            confidence: s.confidence,
             first_seen_at: time::to_string(s.first_seen_at),
             last_seen_at: time::to_string(s.last_seen_at),
         }
@@ -496,6 +508,61 @@ pub fn link_shadow_key(vault: &mut Vault, shadow_id: &str, key_id: &str) -> Resu
 pub fn dismiss_shadow_key(vault: &Vault, shadow_id: &str) -> Result<(), Error> {
     exposure::dismiss(vault, shadow_id)?;
     crate::activity::record(vault, crate::activity::Entry::new("shadow.dismiss", "ok").subject(shadow_id));
+    Ok(())
+}
+
+/// A found token the user said is not a key.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct NotKeyView {
+    /// Its id on the list (for `unmark_not_a_key`).
+    pub id: i64,
+    /// The provider its shape suggested.
+    pub provider: String,
+    /// The kind its shape suggested.
+    pub kind: String,
+    /// Redacted token.
+    pub redacted: String,
+    /// Where it was when marked (`path:line`).
+    pub place: Option<String>,
+    /// When it was marked.
+    pub marked_at: String,
+}
+
+/// Marks a shadow key's token "not a key": it and its places are removed, and later scans
+/// leave the token out (by its keyed fingerprint) wherever they find it.
+pub fn mark_not_a_key(vault: &mut Vault, shadow_id: &str) -> Result<(), Error> {
+    let shadow = exposure::shadow_key_view(vault, shadow_id)?;
+    exposure::mark_not_a_key(vault, shadow_id, Utc::now())?;
+    crate::activity::record(
+        vault,
+        crate::activity::Entry::new("shadow.not_a_key", "ok")
+            .provider(&shadow.provider)
+            .subject(shadow_id)
+            .detail(format!("{} {} {}", shadow.provider, shadow.kind, shadow.label)),
+    );
+    Ok(())
+}
+
+/// The tokens marked not a key, newest first.
+pub fn list_not_keys(vault: &Vault) -> Result<Vec<NotKeyView>, Error> {
+    Ok(exposure::not_keys(vault)?
+        .into_iter()
+        .map(|n| NotKeyView {
+            id: n.id,
+            provider: n.provider,
+            kind: n.kind,
+            redacted: n.label,
+            place: n.place,
+            marked_at: time::to_string(n.marked_at),
+        })
+        .collect())
+}
+
+/// Takes a token off the not-a-key list: the next scan that finds it reports it again.
+pub fn unmark_not_a_key(vault: &Vault, id: i64) -> Result<(), Error> {
+    exposure::unmark_not_a_key(vault, id)?;
+    crate::activity::record(vault, crate::activity::Entry::new("shadow.is_a_key", "ok").subject(id.to_string()));
     Ok(())
 }
 

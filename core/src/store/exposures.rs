@@ -1,7 +1,8 @@
-//! The `exposures`, `shadow_keys` and `scan_runs` tables: what the scans found (a key at a path
-//! and line), the found keys Keyward does not manage, and the runs that found them. Kept
-//! together because a scan's recording writes all three in one transaction, and a shadow key is
-//! read with the count and first place of its current exposures.
+//! The `exposures`, `shadow_keys`, `not_keys` and `scan_runs` tables: what the scans found (a
+//! key at a path and line), the found keys Keyward does not manage, the found tokens the user
+//! said are not keys, and the runs that found them. Kept together because a scan's recording
+//! writes them in one transaction, and a shadow key is read with the count and first place of
+//! its current exposures.
 //!
 //! How a place is stored is this module's business: a path that is not UTF-8 keeps its bytes in
 //! `path_bytes` beside its text, and a hit not in git history has the empty `revision`.
@@ -86,6 +87,8 @@ pub(crate) struct ExposureRow {
     pub shadow_id: Option<String>,
     pub label: String,
     pub excerpt: String,
+    /// `high`, `medium` or `low`.
+    pub confidence: String,
     pub first_seen_at: Option<DateTime<Utc>>,
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Whether a scan marked it gone (`gone_at` is set, even to text that is not an instant).
@@ -94,7 +97,7 @@ pub(crate) struct ExposureRow {
 }
 
 const EXPOSURE_COLUMNS: &str = "id, path, line, revision, provider, kind, secret, key_id, connector, evidence, held_as,
-    shadow_id, label, excerpt, first_seen_at, last_seen_at, gone_at, path_bytes";
+    shadow_id, label, excerpt, confidence, first_seen_at, last_seen_at, gone_at, path_bytes";
 
 fn exposure_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExposureRow> {
     Ok(ExposureRow {
@@ -112,6 +115,7 @@ fn exposure_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExposureRow> {
         shadow_id: r.get("shadow_id")?,
         label: r.get("label")?,
         excerpt: r.get("excerpt")?,
+        confidence: r.get("confidence")?,
         first_seen_at: super::instant(r, "first_seen_at")?,
         last_seen_at: super::instant(r, "last_seen_at")?,
         gone_at_set: r.get::<_, Option<String>>("gone_at")?.is_some(),
@@ -157,6 +161,8 @@ pub(crate) struct NewExposure<'a> {
     pub shadow_id: Option<&'a str>,
     pub label: &'a str,
     pub excerpt: &'a str,
+    /// `high`, `medium` or `low`.
+    pub confidence: &'a str,
     pub seen_at: DateTime<Utc>,
 }
 
@@ -165,10 +171,11 @@ pub(crate) struct NewExposure<'a> {
 pub(crate) fn upsert_exposure(conn: &Connection, e: &NewExposure<'_>) -> Result<i64, Error> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO exposures (fingerprint, path, line, revision, provider, kind, secret, key_id, connector, evidence,
-             held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at, path_bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)
+             held_as, shadow_id, label, excerpt, first_seen_at, last_seen_at, path_bytes, confidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17)
          ON CONFLICT (fingerprint, path, line, revision) DO UPDATE SET
              key_id = excluded.key_id, connector = excluded.connector, evidence = excluded.evidence,
+             confidence = excluded.confidence,
              held_as = excluded.held_as, shadow_id = excluded.shadow_id, excerpt = excluded.excerpt,
              last_seen_at = excluded.last_seen_at, path_bytes = excluded.path_bytes,
              first_seen_at = CASE WHEN exposures.gone_at IS NULL THEN exposures.first_seen_at ELSE excluded.first_seen_at END,
@@ -193,6 +200,7 @@ pub(crate) fn upsert_exposure(conn: &Connection, e: &NewExposure<'_>) -> Result<
             e.excerpt,
             crate::time::to_string(e.seen_at),
             path_bytes(e.path),
+            e.confidence,
         ],
         |r| r.get("id"),
     )?)
@@ -374,6 +382,8 @@ pub(crate) struct ShadowKeyRow {
     pub exposures: u64,
     /// The first current exposure's place (`path:line`), by path and line.
     pub first_place: Option<String>,
+    /// The surest confidence of its current exposures (`None` without any).
+    pub confidence: Option<String>,
     /// Whether a liveness check was recorded (`verified_at` is set, even to text that is not an
     /// instant).
     pub verified_at_set: bool,
@@ -390,6 +400,9 @@ pub(crate) fn shadow_keys(conn: &Connection, only: Option<&str>) -> Result<Vec<S
                 (SELECT COUNT(*) FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL) AS exposures,
                 (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL ORDER BY e.path, e.line LIMIT 1)
                     AS first_place,
+                (SELECT CASE WHEN COUNT(*) = 0 THEN NULL WHEN SUM(e.confidence = 'high') > 0 THEN 'high'
+                             WHEN SUM(e.confidence = 'medium') > 0 THEN 'medium' ELSE 'low' END
+                   FROM exposures e WHERE e.shadow_id = s.id AND e.gone_at IS NULL) AS confidence,
                 s.verified_at AS verified_at, s.verify_result AS verify_result
          FROM shadow_keys s WHERE ?1 IS NULL OR s.id = ?1
          ORDER BY s.status = 'unmanaged' DESC, s.provider, s.kind, s.first_seen_at",
@@ -407,6 +420,7 @@ pub(crate) fn shadow_keys(conn: &Connection, only: Option<&str>) -> Result<Vec<S
                 last_seen_at: super::instant(r, "last_seen_at")?,
                 exposures: r.get::<_, i64>("exposures")? as u64,
                 first_place: r.get("first_place")?,
+                confidence: r.get("confidence")?,
                 verified_at_set: r.get::<_, Option<String>>("verified_at")?.is_some(),
                 verified_at: super::instant(r, "verified_at")?,
                 verify_result: r.get("verify_result")?,
@@ -457,4 +471,64 @@ pub(crate) fn set_verification(conn: &Connection, id: &str, at: DateTime<Utc>, r
         params![at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), result, id],
     )?;
     Ok(())
+}
+
+// --- not_keys ---
+
+/// A found token the user said is not a key.
+#[derive(Debug, Clone)]
+pub(crate) struct NotKeyRow {
+    pub id: i64,
+    pub provider: String,
+    pub kind: String,
+    pub label: String,
+    pub place: Option<String>,
+    pub marked_at: Option<DateTime<Utc>>,
+}
+
+/// Marks a shadow key's token "not a key": its fingerprint joins `not_keys` and the shadow key
+/// and its exposures are removed. `false` when there is no such shadow key.
+pub(crate) fn mark_not_a_key(conn: &Connection, shadow_id: &str, at: DateTime<Utc>) -> Result<bool, Error> {
+    let n = conn.execute(
+        "INSERT INTO not_keys (fingerprint, provider, kind, label, place, marked_at)
+         SELECT s.fingerprint, s.provider, s.kind, s.label,
+                (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id ORDER BY e.gone_at IS NOT NULL, e.path, e.line LIMIT 1),
+                ?2
+         FROM shadow_keys s WHERE s.id = ?1
+         ON CONFLICT (fingerprint) DO NOTHING",
+        params![shadow_id, crate::time::to_string(at)],
+    )?;
+    conn.execute("DELETE FROM exposures WHERE shadow_id = ?1", [shadow_id])?;
+    let removed = conn.execute("DELETE FROM shadow_keys WHERE id = ?1", [shadow_id])?;
+    Ok(n > 0 || removed > 0)
+}
+
+/// Every token marked not a key, newest first.
+pub(crate) fn not_keys(conn: &Connection) -> Result<Vec<NotKeyRow>, Error> {
+    let mut stmt = conn
+        .prepare("SELECT id, provider, kind, label, place, marked_at FROM not_keys ORDER BY marked_at DESC, id DESC")?;
+    Ok(stmt
+        .query_map([], |r| {
+            Ok(NotKeyRow {
+                id: r.get("id")?,
+                provider: r.get("provider")?,
+                kind: r.get("kind")?,
+                label: r.get("label")?,
+                place: r.get("place")?,
+                marked_at: super::instant(r, "marked_at")?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The fingerprints scans leave out.
+pub(crate) fn not_key_fingerprints(conn: &Connection) -> Result<std::collections::HashSet<Vec<u8>>, Error> {
+    let mut stmt = conn.prepare("SELECT fingerprint FROM not_keys")?;
+    Ok(stmt.query_map([], |r| r.get("fingerprint"))?.collect::<Result<_, _>>()?)
+}
+
+/// Takes a token off the not-a-key list (the next scan reports it again); `false` when there is
+/// no such entry.
+pub(crate) fn unmark_not_a_key(conn: &Connection, id: i64) -> Result<bool, Error> {
+    Ok(conn.execute("DELETE FROM not_keys WHERE id = ?1", [id])? > 0)
 }

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_leases.sql"),
     include_str!("migrations/0009_rotations.sql"),
     include_str!("migrations/0010_rotation_proposals.sql"),
+    include_str!("migrations/0011_scan_confidence.sql"),
 ];
 
 /// The schema that added the activity log's MACs: migrating to it chains the entries there.

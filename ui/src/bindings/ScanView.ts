@@ -38,6 +38,10 @@ gone: number,
  */
 new_shadow_keys: number, 
 /**
+ * Hits left out because their token was marked "not a key".
+ */
+not_keys: number, 
+/**
  * Files skipped as binary.
  */
 binary: number, 

@@ -10,6 +10,7 @@ import type { FindingEvent } from "../bindings/FindingEvent";
 import type { FindingView as Finding } from "../bindings/FindingView";
 import type { KeyView as Key } from "../bindings/KeyView";
 import type { LogCheck } from "../bindings/LogCheck";
+import type { NotKeyView as NotKey } from "../bindings/NotKeyView";
 import type { PolicyView } from "../bindings/PolicyView";
 import type { PracticeSummary as Practice } from "../bindings/PracticeSummary";
 import type { ProviderView as Provider } from "../bindings/ProviderView";
@@ -29,6 +30,7 @@ export type {
   FindingEvent,
   Key,
   LogCheck,
+  NotKey,
   PolicyView,
   Practice,
   Provider,
@@ -114,6 +116,9 @@ export const ipc = {
   shadowKeys: () => invoke<ShadowKey[]>("list_shadow_keys"),
   linkShadow: (id: string, key: string) => invoke<void>("link_shadow_key", { id, key }),
   dismissShadow: (id: string) => invoke<void>("dismiss_shadow_key", { id }),
+  markNotAKey: (id: string) => invoke<void>("mark_not_a_key", { id }),
+  notKeys: () => invoke<NotKey[]>("list_not_keys"),
+  unmarkNotAKey: (id: number) => invoke<void>("unmark_not_a_key", { id }),
   providers: () => invoke<Provider[]>("list_providers"),
   scanSettings: () => invoke<ScanSettings>("get_scan_settings"),
   saveScanSettings: (settings: ScanSettings) => invoke<ScanSettings>("save_scan_settings", { settings }),

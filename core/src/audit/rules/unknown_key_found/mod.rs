@@ -12,7 +12,7 @@ static META: RuleMeta = RuleMeta {
     title: "Unmanaged key found in a file",
     severity: Severity::High,
     rationale: "A key nobody inventoried is a key nobody rotates, revokes when its owner leaves, or notices when it leaks; finding it in a file also means it is exposed there.",
-    remediation: "Find out whose key it is. If it belongs to a provider you connect, link it to the inventoried key (`keyward shadow link`); if it should not exist, revoke it at the provider and remove it from the file; if it is a test fixture, dismiss it.",
+    remediation: "Find out whose key it is. If it belongs to a provider you connect, link it to the inventoried key (`keyward shadow link`); if it should not exist, revoke it at the provider and remove it from the file; if it is a test fixture, dismiss it; if it is no key at all (an id, a hash), mark it `keyward shadow not-a-key` and later scans leave it out.",
     references: &["https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html"],
     practices: &[Practice::RegularAudits],
     controls: &[],
@@ -34,7 +34,9 @@ impl Rule for UnknownKeyFound {
                 let place = r.details["first_place"].as_str().unwrap_or("?");
                 let kind = r.details["kind"].as_str().unwrap_or("key");
                 let more = if n > 1 { format!(" and {} more", n - 1) } else { String::new() };
-                Finding::for_resource(&META, r, format!("{} {kind} {} in {place}{more}", r.provider, r.name))
+                // A provider's shape in a field named for it, not its own format: said so.
+                let likely = if r.details["confidence"] == "medium" { " (likely: its shape, in a field named for it)" } else { "" };
+                Finding::for_resource(&META, r, format!("{} {kind} {} in {place}{more}{likely}", r.provider, r.name))
             })
             .collect()
     }
@@ -60,5 +62,8 @@ mod tests {
         let found = UnknownKeyFound.evaluate(&snap, &ctx());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].detail, "github personal_access_token ghp_…Ab0c in /p/.env:1 and 1 more");
+        snap.resources[0].details["confidence"] = "medium".into();
+        let found = UnknownKeyFound.evaluate(&snap, &ctx());
+        assert!(found[0].detail.ends_with("(likely: its shape, in a field named for it)"), "{}", found[0].detail);
     }
 }
