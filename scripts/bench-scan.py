@@ -14,6 +14,7 @@ cache); medians are reported.
 """
 
 import argparse
+import collections
 import json
 import os
 import statistics
@@ -36,12 +37,28 @@ RG_PATTERNS = [
     r"(?i)(atlas|mongodb).*public.{0,30}\b[a-z0-9]{8}\b",
     r"\bNRAK-[A-Z0-9]{27}\b|\bNRII-[A-Za-z0-9_-]{24,40}\b|\b[0-9a-f]{36}NRAL\b",
     r"(?i)(newrelic|new_relic|new-relic|nr_license|nria_license).*\b[0-9a-f]{40}\b",
+    r"(?i)twilio.*\b([0-9a-f]{32}|[A-Za-z0-9]{32})\b",
     r"\blin_api_[A-Za-z0-9]{40}\b",
     r"\bgh[pousr]_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{82}\b",
-    r"\b[sr]k_(live|test)_[A-Za-z0-9]{24,247}\b",
-    r"\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,200}\b|\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b",
-    r"\bxox[bpars]-[A-Za-z0-9-]{20,250}\b|\bxapp-[A-Za-z0-9-]{20,250}\b|hooks\.slack\.com/services/[A-Za-z0-9/]{40,80}",
+    r"\b[sr]k_(live|test)_[A-Za-z0-9]{24,}\b|\bwhsec_[A-Za-z0-9]{32,64}\b",
+    r"\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}\b|\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b",
+    r"\bxox[bpars]-[A-Za-z0-9-]{20,}\b|\bxapp-[A-Za-z0-9-]{20,}\b|hooks\.slack\.com/services/[A-Za-z0-9/]{40,80}",
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    # Issue 16's formats (open-ended where Keyward caps a length: what one would write for rg).
+    r"\bAIza[A-Za-z0-9_-]{35}\b|\bGOCSPX-[A-Za-z0-9_-]{28}\b|\bSG\.[A-Za-z0-9_-]{20,24}\.[A-Za-z0-9_-]{39,50}\b",
+    r"\bnpm_[A-Za-z0-9]{36}\b|\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|\brubygems_[0-9a-f]{48}\b|\bdckr_[po]at_[A-Za-z0-9_-]{27,32}\b",
+    r"\bgl(pat|rt)-[A-Za-z0-9_-]{20,}(\.(01\.)?[0-9a-z]{9})?\b|\bgl(ptt|dt|ft|cbt|imt|agent|oas)-[A-Za-z0-9_-]{20,64}\b|\bGR1348941[A-Za-z0-9_-]{20}\b",
+    r"\bsk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA\b|\bhf_[A-Za-z]{34}\b|\bapi_org_[A-Za-z]{34}\b",
+    r"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}\b|AccountKey=[A-Za-z0-9+/]{86}==|\bdo[por]_v1_[0-9a-f]{64}\b",
+    r"\bdp\.(pt|ct|sa|scim|audit)\.[A-Za-z0-9]{40,44}\b|\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b|\bpul-[a-z0-9]{40}\b",
+    r"\bglc_[A-Za-z0-9+/]{32,}={0,3}|\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|\bsntryu_[0-9a-f]{64}\b|\bATATT3[A-Za-z0-9_=-]{186}",
+    r"\bdapi[0-9a-f]{32}(-[0-9])?\b|\bHRKU-AA[A-Za-z0-9_-]{58}\b|\bsq0(atp-[A-Za-z0-9_-]{22,60}|csp-[A-Za-z0-9_-]{43})\b|\bAGE-SECRET-KEY-1[A-Z0-9]{58}\b",
+    r"\bhv[sb]\.[A-Za-z0-9_-]{90,}\b|\b(bkua|sbp)_[a-z0-9]{40}\b|\bops_eyJ[A-Za-z0-9+/]{250,}={0,3}|\bntn_[A-Za-z0-9]{46}\b|\bCFPAT-[A-Za-z0-9_-]{43}\b",
+    r"\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}\b|\bpnu_[A-Za-z0-9]{36}\b|\br8_[A-Za-z0-9_-]{37}\b|\bgsk_[A-Za-z0-9]{48,52}\b|\bpplx-[A-Za-z0-9]{48}\b",
+    r"\bfigd_[A-Za-z0-9_-]{40}\b|\bpscale_(tkn|pw|oauth)_[A-Za-z0-9_-]{32,64}\b|\bshippo_(live|test)_[a-fA-F0-9]{40}\b|\bCLOJARS_[a-z0-9]{60}\b",
+    r"\bAKCp[A-Za-z0-9]{69}\b|\bfo1_[A-Za-z0-9_-]{43}\b|\bsgp_[A-Za-z0-9_-]{40,57}\b|\btskey-(api|auth|client)-[A-Za-z0-9-]{20,}\b",
+    r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}\b|\bsk\.eyJ[A-Za-z0-9_-]{32,}\.[A-Za-z0-9_-]{20,30}\b|\bv1\.0-[0-9a-f]{24}-[0-9a-f]{146}\b",
+    r"\b(mongodb(\+srv)?|postgres(ql)?|mysql|mariadb|rediss?|amqps?)://[^:@/\s]*:[^@/\s]+@",
 ]
 
 
@@ -57,24 +74,30 @@ def ensure_corpus(a):
 
 
 def score(name, hits, manifest, tree, secs, mib, subset=None):
-    """hits: set of (relative path, line)."""
-    keys = {(k["path"], k["line"]) for k in manifest["keys"] if subset is None or k["path"].split("/")[0] in subset}
-    decoys = {(d["path"], d["line"]) for d in manifest["decoys"] if subset is None or d["path"].split("/")[0] in subset}
-    found = keys & hits
-    off = hits - keys
-    on_decoys = hits & decoys
-    missed = sorted(keys - hits)
+    """hits: a Counter of (relative path, line) -> hits there. A planted line counts as found when
+    a hit is on it; every hit beyond the planted keys of its line is a false positive (so a decoy
+    on a key's own line counts too)."""
+    keep = lambda p: subset is None or p.split("/")[0] in subset
+    planted = collections.Counter((k["path"], k["line"]) for k in manifest["keys"] if keep(k["path"]))
+    decoy_class = {(d["path"], d["line"]): d["kind"] for d in manifest["decoys"] if keep(d["path"])}
+    found = sum(min(n, hits.get(place, 0)) for place, n in planted.items())
+    lines_found = sum(1 for place in planted if hits.get(place, 0) > 0)
+    false = sum(max(0, n - planted.get(place, 0)) for place, n in hits.items())
+    on_decoys = collections.Counter(decoy_class[p] for p in hits if p in decoy_class)
+    missed = sorted(p for p in planted if hits.get(p, 0) == 0)
+    total = sum(hits.values())
     return {
         "tool": name,
         "seconds": round(secs, 3),
         "mib": round(mib, 1),
         "mib_per_s": round(mib / secs, 1),
-        "planted": len(keys),
-        "recall_pct": round(100 * len(found) / max(1, len(keys)), 2),
-        "hits": len(hits),
-        "hits_off_planted_lines": len(off),
-        "hits_on_decoys": len(on_decoys),
-        "precision_pct": round(100 * len(found) / max(1, len(hits)), 2),
+        "planted": sum(planted.values()),
+        "recall_pct": round(100 * lines_found / max(1, len(planted)), 2),
+        "hits": total,
+        "false_hits": false,
+        "hits_on_decoys": sum(on_decoys.values()),
+        "decoy_hits_by_class": dict(on_decoys.most_common()),
+        "precision_pct": round(100 * (total - false) / max(1, total), 2),
         "missed_examples": [f"{p}:{l}" for p, l in missed[:5]],
     }
 
@@ -99,11 +122,14 @@ def keyward(a, tree, mib):
     print(out.strip())
     median = [l for l in out.splitlines() if l.startswith("median")][0]
     secs = float(median.split()[1])
-    hits = set()
+    hits = collections.Counter()
+    confidence = collections.Counter()
     with open(hits_file) as f:
         for line in f:
-            path, ln, _, _ = line.rstrip("\n").split("\t")
-            hits.add((os.path.relpath(path, tree), int(ln)))
+            path, ln, _, _, sure = line.rstrip("\n").split("\t")
+            hits[(os.path.relpath(path, tree), int(ln))] += 1
+            confidence[sure] += 1
+    print(f"keyward hits by confidence: {dict(confidence)}")
     return secs, hits
 
 
@@ -117,10 +143,10 @@ def ripgrep(a, tree):
         return subprocess.run(cmd, cwd=tree, capture_output=True, text=True).stdout
 
     secs, out = median_run(run, a.runs)
-    hits = set()
+    hits = collections.Counter()
     for line in out.splitlines():
         path, ln, _ = line.split(":", 2)
-        hits.add((os.path.normpath(path), int(ln)))
+        hits[(os.path.normpath(path), int(ln))] += 1
     return secs, hits
 
 
@@ -145,10 +171,10 @@ def detect_secrets(a, tree, manifest):
     t = time.perf_counter()
     out = subprocess.run([ds, "scan", "--all-files", *subset], cwd=tree, capture_output=True, text=True, check=True).stdout
     secs = time.perf_counter() - t
-    hits = set()
+    hits = collections.Counter()
     for path, results in json.loads(out)["results"].items():
         for r in results:
-            hits.add((os.path.normpath(path), r["line_number"]))
+            hits[(os.path.normpath(path), r["line_number"])] += 1
     return secs, hits, set(subset), total / (1024 * 1024)
 
 
@@ -179,10 +205,10 @@ def main():
     print(json.dumps(results, indent=2))
     kw, rg = results[0], results[1]
     print(f"\nkeyward / ripgrep throughput: {kw['mib_per_s'] / rg['mib_per_s']:.2f}x")
-    print("| tool | MiB | median s | MiB/s | recall | hits off planted lines | hits on decoys |")
-    print("|---|---|---|---|---|---|---|")
+    print("| tool | MiB | median s | MiB/s | recall | precision | false hits | of which on decoy lines |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['tool']} | {r['mib']} | {r['seconds']} | {r['mib_per_s']} | {r['recall_pct']} % | {r['hits_off_planted_lines']} | {r['hits_on_decoys']} |")
+        print(f"| {r['tool']} | {r['mib']} | {r['seconds']} | {r['mib_per_s']} | {r['recall_pct']} % | {r['precision_pct']} % | {r['false_hits']} | {r['hits_on_decoys']} |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 //!     cargo bench -p keyward-core --bench scan -- CORPUS_DIR [RUNS] [--hits FILE] [--held N]
 //!
 //! Prints one line per run (seconds, MiB/s) and the median; `--hits` writes the last run's hits
-//! as `path<TAB>line<TAB>provider<TAB>kind` lines; `--held N` puts N made-up secrets in the
+//! as `path<TAB>line<TAB>provider<TAB>kind<TAB>confidence` lines; `--held N` puts N made-up secrets in the
 //! index, so the keyed-hash pass over every token is measured too.
 
 use std::io::Write;
@@ -62,7 +62,8 @@ fn main() {
     if let (Some(path), Some(hits)) = (flag("--hits"), last) {
         let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("hits file"));
         for h in hits {
-            writeln!(f, "{}\t{}\t{}\t{}", h.path.display(), h.line, h.provider, h.kind).expect("write");
+            writeln!(f, "{}\t{}\t{}\t{}\t{}", h.path.display(), h.line, h.provider, h.kind, h.confidence.as_str())
+                .expect("write");
         }
     }
 }
