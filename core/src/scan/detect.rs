@@ -461,6 +461,7 @@ impl Detector {
         out.clear();
         // Per context: how far its regions were searched, so overlapping ones are searched once.
         let mut searched_to = [0usize; CONTEXTS.len()];
+        let mut ends = EndSearch::default();
         for m in self.anchors.find_iter(buf) {
             match self.what[m.pattern().as_usize()] {
                 Anchor::Prefix(i) => {
@@ -473,7 +474,7 @@ impl Detector {
                     }
                 }
                 Anchor::Context(i) => search_context(buf, m.start(), m.end(), i, &mut searched_to[i], out),
-                Anchor::Special(s) => special(buf, m.start(), m.end(), s, out),
+                Anchor::Special(s) => special(buf, m.start(), m.end(), s, &mut ends, out),
             }
         }
         out.sort_unstable_by_key(|d| (d.start, d.end, d.confidence));
@@ -613,6 +614,12 @@ fn value_line_after(buf: &[u8], le: usize) -> Option<(usize, usize)> {
 
 /// A context word at `at..word_end`: its line, and the section it heads if it heads one.
 fn search_context(buf: &[u8], at: usize, word_end: usize, ctx: usize, searched_to: &mut usize, out: &mut Vec<Detection>) {
+    // Regions end at a line's end: a word before `searched_to` is on a line already searched
+    // (and any section it heads lies in the one searched), so many words on one long line cost
+    // one pass.
+    if at < *searched_to {
+        return;
+    }
     let (ls, le) = line_of(buf, at);
     if ls >= *searched_to {
         search_region(buf, ls, le, ctx, Region::Line, out);
@@ -635,6 +642,9 @@ fn search_context(buf: &[u8], at: usize, word_end: usize, ctx: usize, searched_t
 /// The AWS secret of an access key id at `at`: on its line, or in a key-like field within
 /// [`NEAR_LINES`] lines.
 fn search_partner(buf: &[u8], at: usize, searched_to: &mut usize, out: &mut Vec<Detection>) {
+    if at < *searched_to {
+        return;
+    }
     let (mut start, end) = window(buf, at);
     start = start.max(*searched_to);
     if start >= end {
@@ -750,6 +760,9 @@ fn window(buf: &[u8], at: usize) -> (usize, usize) {
 fn search_region(buf: &[u8], start: usize, end: usize, ctx: usize, region: Region, out: &mut Vec<Detection>) {
     let c = &CONTEXTS[ctx];
     for near in c.near {
+        // Regions start at a line's start; the line of each candidate is followed forward, so a
+        // long line is read once, not once per candidate on it.
+        let mut line = LineCursor::new(buf, start);
         let mut i = start;
         while i < end {
             if !in_class(near.class, buf[i]) {
@@ -761,7 +774,7 @@ fn search_region(buf: &[u8], start: usize, end: usize, ctx: usize, region: Regio
             if bounded
                 && j - i == near.len
                 && shaped(near.class, &buf[i..j])
-                && let Some(confidence) = judged(buf, i, j, c, near, region)
+                && let Some(confidence) = judged(buf, i, j, line.at(i), c, near, region)
             {
                 out.push(Detection {
                     start: i,
@@ -778,19 +791,53 @@ fn search_region(buf: &[u8], start: usize, end: usize, ctx: usize, region: Regio
     }
 }
 
+/// The line of increasing offsets in a buffer, and whether an AWS access key id is on it.
+struct LineCursor<'b> {
+    buf: &'b [u8],
+    start: usize,
+    end: usize,
+    aws_id: Option<bool>,
+}
+
+/// One line as [`LineCursor`] sees it.
+struct Line {
+    start: usize,
+    end: usize,
+    aws_id: bool,
+}
+
+impl<'b> LineCursor<'b> {
+    fn new(buf: &'b [u8], start: usize) -> Self {
+        let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |p| start + p);
+        Self { buf, start, end, aws_id: None }
+    }
+
+    /// The line holding `i` (never before the last one asked for).
+    fn at(&mut self, i: usize) -> Line {
+        while i > self.end && self.end < self.buf.len() {
+            self.start = self.end + 1;
+            self.end = memchr::memchr(b'\n', &self.buf[self.start..]).map_or(self.buf.len(), |p| self.start + p);
+            self.aws_id = None;
+        }
+        let (start, end, buf) = (self.start, self.end, self.buf);
+        let aws_id = *self.aws_id.get_or_insert_with(|| {
+            let l = &buf[start..end];
+            memchr::memmem::find(l, b"AKIA").is_some() || memchr::memmem::find(l, b"ASIA").is_some()
+        });
+        Line { start, end, aws_id }
+    }
+}
+
 /// Whether the token `i..j` of a context's shape is a key, and how sure that is: the value of
 /// a key-like field, the provider named in the field's name or by the region.
-fn judged(buf: &[u8], i: usize, j: usize, c: &Context, near: &Near, region: Region) -> Option<Confidence> {
-    let (ls, _) = line_of(buf, i);
-    let field = field_before(buf, ls, i);
+fn judged(buf: &[u8], i: usize, j: usize, line: Line, c: &Context, near: &Near, region: Region) -> Option<Confidence> {
+    let field = field_before(buf, line.start, i);
     let named = field.as_ref().is_some_and(|f| c.words.iter().any(|w| contains_ci(&buf[f.start..f.end], w)));
     // An AWS secret on its access key id's own line needs no name (the console's
     // `Access key ID,Secret access key` CSV).
     if region == Region::Partner && field.is_none() {
-        let (_, le) = line_of(buf, i);
-        let id_on_line = memchr::memmem::find(&buf[ls..le], b"AKIA").is_some()
-            || memchr::memmem::find(&buf[ls..le], b"ASIA").is_some();
-        return (id_on_line && matches!(buf.get(j), None | Some(b',' | b'\n' | b'\r' | b' ' | b'\t' | b'"')))
+        debug_assert!(line.end >= j);
+        return (line.aws_id && matches!(buf.get(j), None | Some(b',' | b'\n' | b'\r' | b' ' | b'\t' | b'"')))
             .then_some(Confidence::Medium);
     }
     let field = field?;
@@ -872,7 +919,8 @@ fn field_before(buf: &[u8], ls: usize, at: usize) -> Option<Field> {
         i -= 1;
     }
     let end = i;
-    while i > ls && name_byte(buf[i - 1]) {
+    // Names are short; a run of 128 name bytes is read as its last 128.
+    while i > ls && end - i < 128 && name_byte(buf[i - 1]) {
         i -= 1;
     }
     if i == end {
@@ -881,7 +929,10 @@ fn field_before(buf: &[u8], ls: usize, at: usize) -> Option<Field> {
     let field = Field { start: i, end, spaced };
     if !spaced && buf[i..end].eq_ignore_ascii_case(b"value") {
         // The sibling's name: on this line before it, or on the line above.
-        let above = if ls > 0 { line_of(buf, ls - 1).0 } else { ls };
+        // The sibling is close by: at most 256 bytes back (this line and the one above), so long
+        // lines of `value`s stay linear.
+        let lo = i.saturating_sub(256);
+        let above = if ls > lo { memchr::memrchr(b'\n', &buf[lo..ls - 1]).map_or(lo, |p| lo + p + 1) } else { lo };
         return sibling_name(buf, above, i).or(Some(field));
     }
     Some(field)
@@ -987,7 +1038,47 @@ fn placeholder_password(p: &[u8]) -> bool {
         || PLACEHOLDER_PASSWORDS.iter().any(|w| p.eq_ignore_ascii_case(w.as_bytes()))
 }
 
-fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detection>) {
+/// Where the next `-----END ` is, remembered across the headers of one buffer: a file of a
+/// million `-----BEGIN PRIVATE KEY-----` lines and no end is read once, not once per header.
+#[derive(Default)]
+struct EndSearch {
+    /// The next end found, at or after `clear_to`.
+    next: Option<usize>,
+    /// Up to here there is no end (other than `next`).
+    clear_to: usize,
+}
+
+impl EndSearch {
+    const END: &'static [u8] = b"-----END ";
+
+    /// The first end wholly in `from..limit`.
+    fn find(&mut self, buf: &[u8], from: usize, limit: usize) -> Option<usize> {
+        if let Some(e) = self.next
+            && e >= from
+        {
+            return (e + Self::END.len() <= limit).then_some(e);
+        }
+        let s = from.max(self.clear_to);
+        if s >= limit {
+            return None;
+        }
+        match find(&buf[s..limit], Self::END) {
+            Some(p) => {
+                self.next = Some(s + p);
+                self.clear_to = s + p;
+                Some(s + p)
+            }
+            None => {
+                self.next = None;
+                // An end may start in the last bytes and finish past the limit.
+                self.clear_to = self.clear_to.max(limit.saturating_sub(Self::END.len() - 1));
+                None
+            }
+        }
+    }
+}
+
+fn special(buf: &[u8], start: usize, end: usize, s: Special, ends: &mut EndSearch, out: &mut Vec<Detection>) {
     match s {
         Special::PrivateKey => {
             if &buf[start..end] != b"-----BEGIN " {
@@ -1001,8 +1092,7 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, out: &mut Vec<Detec
                 return;
             }
             // The secret is the block; a header without a body (documentation) is not a key.
-            let body_end = find(&buf[header_end..buf.len().min(header_end + 16 * 1024)], b"-----END ")
-                .map_or(header_end, |i| header_end + i);
+            let body_end = ends.find(buf, header_end, buf.len().min(header_end + 16 * 1024)).unwrap_or(header_end);
             if body_end - header_end < 64 {
                 return;
             }
@@ -1452,6 +1542,30 @@ webhook: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXX
         // Unbalanced braces end at the bound too.
         let braces = format!("\"datadog\": {{\n{}", "{\n".repeat(10_000));
         assert!(kinds(&braces).is_empty());
+    }
+
+    /// Inputs whose cost would grow with the square of their size if any per-candidate or
+    /// per-anchor step read its whole line or searched ahead again: each is read about once
+    /// (a quadratic pass over these would not finish in the test's lifetime).
+    #[test]
+    fn long_lines_and_repeated_anchors_stay_linear() {
+        let n = 100_000;
+        let mut line = String::with_capacity(n * 60);
+        for k in 0..n {
+            // Varied hex, so each token is a candidate that gets judged (and is no key: `value`
+            // has no named sibling).
+            let h = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            line.push_str(&format!("datadog value={h:016x}{:016x} AKIA{k:016} ", h.rotate_left(17)));
+        }
+        let mut out = Vec::new();
+        Detector::new().detect(line.as_bytes(), &mut out);
+        assert!(out.iter().all(|d| d.kind == "access_key_id"));
+        let headers = "-----BEGIN PRIVATE KEY-----\n".repeat(n);
+        Detector::new().detect(headers.as_bytes(), &mut out);
+        assert!(out.is_empty());
+        let sections = "datadog:\n".repeat(n);
+        Detector::new().detect(sections.as_bytes(), &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
