@@ -254,11 +254,14 @@ fn finish(
     summary: &scan::Summary,
     started: chrono::DateTime<Utc>,
 ) -> Result<ScanView, Error> {
+    let recording = std::time::Instant::now();
     let recorded = exposure::record(vault, options, hits, summary, started, Utc::now())?;
     tracing::info!(
         files = summary.progress.files,
         bytes = summary.progress.bytes,
         hits = hits.len(),
+        scan_ms = summary.elapsed.as_millis() as u64,
+        record_ms = recording.elapsed().as_millis() as u64,
         new = recorded.new,
         gone = recorded.gone,
         errors = summary.error_count,
