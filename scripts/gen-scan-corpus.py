@@ -209,7 +209,9 @@ class Gen:
         if choice == 13:
             return [f"insert_key: NRII-{m(URL, 32)}"], [(0, "newrelic", "insert_key")]
         if choice == 14:
-            return [f"license_key: {s(HEX, 36)}NRAL"], [(0, "newrelic", "license_key")]
+            # Older keys are 36 hex; today's end `FFFFNRAL`, the EU's start `eu01xx`.
+            key = r.choice([f"{s(HEX, 36)}NRAL", f"{s(HEX, 32)}FFFFNRAL", f"eu01xx{s(HEX, 26)}FFFFNRAL"])
+            return [f"license_key: {key}"], [(0, "newrelic", "license_key")]
         if choice == 15:
             return ["newrelic:", "  app_name: checkout", f"  license_key: {s(HEX, 40)}"], [(2, "newrelic", "license_key")]
         if choice == 16:

@@ -471,8 +471,14 @@ pub struct NotKey {
 /// they find it. Its keyed fingerprint is what is kept, never the token.
 pub fn mark_not_a_key(vault: &mut Vault, shadow_id: &str, now: DateTime<Utc>) -> Result<(), Error> {
     let tx = vault.write()?;
-    if !store::mark_not_a_key(&tx, shadow_id, now)? {
-        return Err(Error::NotFound { what: "shadow key", id: shadow_id.to_owned() });
+    match store::mark_not_a_key(&tx, shadow_id, now)? {
+        store::NotAKey::Marked => {}
+        store::NotAKey::Missing => return Err(Error::NotFound { what: "shadow key", id: shadow_id.to_owned() }),
+        store::NotAKey::Linked => {
+            return Err(Error::Conflict(format!(
+                "shadow key {shadow_id} is linked to an inventoried key: its places are that key's consumers, so it is a key"
+            )));
+        }
     }
     tx.commit()?;
     Ok(())
@@ -573,7 +579,8 @@ pub fn recover_token(
             continue;
         };
         let mut found = Vec::new();
-        detector.detect(&buf, &mut found);
+        // As the scan read it: a file named for a provider is that provider's context.
+        detector.detect_named(&buf, e.path.file_name().and_then(|n| n.to_str()), &mut found);
         let Some(hit) = found.iter().find(|d| index.fingerprint(&buf[d.start..d.end]) == *fp) else { continue };
         let token = String::from_utf8_lossy(&buf[hit.start..hit.end]).into_owned();
         let line_of = |at: usize| memchr::memchr_iter(b'\n', &buf[..at]).count();

@@ -268,6 +268,21 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
         assert!(Instant::now() < deadline, "the dismissal did not reach the vault");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Each found key says how sure the scan is; the other one, marked "not a key", leaves the
+    // list for the not-a-key list, in the vault as in the window.
+    for cell in app.find_all("[data-testid=shadow-confidence]").unwrap() {
+        let sure = app.text(&cell).unwrap();
+        assert!(["high", "medium", "guess"].contains(&sure.as_str()), "{sure:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.find_all("[data-testid=not-a-key]").unwrap().len() != 1 {
+        assert!(Instant::now() < deadline, "the dismissed key still offers its actions");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.click(&app.find_all("[data-testid=not-a-key]").unwrap()[0]).unwrap();
+    app.wait_for("[data-testid=not-key-row]", Duration::from_secs(20)).unwrap();
+    assert_eq!(home.json(&["shadow", "not-keys", "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(home.json(&["shadow", "list", "--json"]).as_array().unwrap().len(), 1);
     // A project folder added in the window is in the scan's settings; a missing one is refused.
     let folder = tempfile::tempdir().unwrap();
     let input = app.find_all("[data-testid=new-folder]").unwrap()[0].clone();

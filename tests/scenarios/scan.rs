@@ -467,4 +467,26 @@ fn only_keys_are_reported_with_their_confidence_and_not_a_key_is_remembered() {
     let (got, _) = scan(&home);
     assert_eq!(got.len(), 3, "{got:?}");
     assert!(home.run(&["shadow", "not-a-key", "no-such-id"]).status.code() == Some(1));
+
+    // A found key linked to an inventoried one is a key: "not a key" is refused, and its
+    // places stay that key's consumers.
+    let held = home.run_with_input(&["keys", "add", "--provider", "linear", "--name", "ci"], LINEAR);
+    assert!(held.status.success());
+    std::fs::write(p.join("linear.env"), format!("LINEAR_API_KEY={LINEAR_OLD}\n")).unwrap();
+    scan(&home);
+    let shadows = home.json(&["shadow", "list", "--json"]);
+    let old = shadows.as_array().unwrap().iter().find(|s| s["provider"] == "linear").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = home.json(&["keys", "list", "--json"]).as_array().unwrap()[0]["id"].as_str().unwrap().to_owned();
+    assert!(home.run(&["shadow", "link", &old, &key]).status.success());
+    let refused = home.run(&["shadow", "not-a-key", &old]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("linked"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(home.json(&["exposures", "--key", &key, "--json"]).as_array().unwrap().len(), 1);
 }

@@ -98,6 +98,8 @@ enum Class {
     UrlPad,
     /// `0-9`
     Digit,
+    /// `A-Za-z0-9+/=_-`: base64 of either alphabet, padded (Sentry org tokens, Fly macaroons)
+    Any64,
     /// `A-Za-z0-9-`
     Dashed,
     /// `A-Za-z0-9/`
@@ -118,6 +120,7 @@ fn in_class(c: Class, b: u8) -> bool {
         Class::Url => b.is_ascii_alphanumeric() || b == b'_' || b == b'-',
         Class::UrlPad => b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'=',
         Class::Digit => b.is_ascii_digit(),
+        Class::Any64 => b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'),
         Class::Dashed => b.is_ascii_alphanumeric() || b == b'-',
         Class::Path => b.is_ascii_alphanumeric() || b == b'/',
         Class::Uuid => b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-',
@@ -207,6 +210,8 @@ static PREFIXED: &[Prefixed] = &[
     p("sk-admin-", "openai", "admin_key", true, Url, 40, 200),
     p("sk-ant-api03-", "anthropic", "api_key", true, Url, 93, 93).then(&[Lit("AA")]),
     p("sk-ant-admin01-", "anthropic", "admin_key", true, Url, 93, 93).then(&[Lit("AA")]),
+    p("sk-ant-oat01-", "anthropic", "oauth_access_token", true, Url, 40, 400),
+    p("sk-ant-ort01-", "anthropic", "oauth_refresh_token", true, Url, 40, 400),
     p("xoxb-", "slack", "bot_token", true, Dashed, 20, 250),
     p("xoxp-", "slack", "user_token", true, Dashed, 20, 250),
     p("xoxa-", "slack", "app_token", true, Dashed, 20, 250),
@@ -231,6 +236,8 @@ static PREFIXED: &[Prefixed] = &[
     p("glft-", "gitlab", "feed_token", true, Url, 20, 20),
     p("glimt-", "gitlab", "incoming_mail_token", true, Url, 25, 25),
     p("glagent-", "gitlab", "agent_token", true, Url, 50, 50),
+    p("glsoat-", "gitlab", "scim_oauth_token", true, Url, 20, 20),
+    p("glffct-", "gitlab", "feature_flags_client_token", true, Url, 20, 20),
     p("gldt-", "gitlab", "deploy_token", true, Url, 20, 20),
     p("hf_", "huggingface", "access_token", true, Alpha, 34, 34),
     p("api_org_", "huggingface", "org_token", true, Alpha, 34, 34),
@@ -247,11 +254,14 @@ static PREFIXED: &[Prefixed] = &[
     p("dp.sa.", "doppler", "service_account_token", true, Alnum, 40, 44),
     p("dp.scim.", "doppler", "scim_token", true, Alnum, 40, 44),
     p("dp.audit.", "doppler", "audit_token", true, Alnum, 40, 44),
+    // `dp.st.` 40–44, or `dp.st.<environment slug>.` 40–44.
+    p("dp.st.", "doppler", "service_token", true, Url, 2, 44).then(&[Opt(&[Lit("."), Run(Alnum, 40, 44)])]),
     p("PMAK-", "postman", "api_key", true, HexAny, 24, 24).then(&[Lit("-"), Run(HexAny, 34, 34)]),
     p("pul-", "pulumi", "access_token", true, Lower, 40, 40),
     p("glc_", "grafana", "cloud_token", true, Base64, 32, 400).then(PADDING),
     p("glsa_", "grafana", "service_account_token", true, Alnum, 32, 32).then(&[Lit("_"), Run(HexAny, 8, 8)]),
     p("sntryu_", "sentry", "user_token", true, Hex, 64, 64),
+    p("sntrys_", "sentry", "org_token", true, Any64, 89, 471),
     p("ATATT3", "atlassian", "api_token", true, UrlPad, 186, 186),
     p("dapi", "databricks", "access_token", true, Hex, 32, 32).then(&[Opt(&[Lit("-"), Run(Digit, 1, 1)])]),
     p("HRKU-AA", "heroku", "api_key", true, Url, 58, 58),
@@ -262,7 +272,7 @@ static PREFIXED: &[Prefixed] = &[
     p("hvb.", "vault", "batch_token", true, Url, 138, 300),
     p("bkua_", "buildkite", "access_token", true, Lower, 40, 40),
     p("sbp_", "supabase", "access_token", true, Lower, 40, 40),
-    p("ops_eyJ", "1password", "service_account_token", true, Base64, 250, 4096).then(PADDING),
+    p("ops_eyJ", "1password", "service_account_token", true, Base64, 50, 4096).then(PADDING),
     p("ntn_", "notion", "integration_token", true, Alnum, 46, 46),
     p("CFPAT-", "contentful", "personal_access_token", true, Url, 43, 43),
     p("dt0c01.", "dynatrace", "api_token", true, Upper, 24, 24).then(&[Lit("."), Run(Upper, 64, 64)]),
@@ -271,6 +281,7 @@ static PREFIXED: &[Prefixed] = &[
     p("gsk_", "groq", "api_key", true, Alnum, 48, 52),
     p("pplx-", "perplexity", "api_key", true, Alnum, 48, 48),
     p("figd_", "figma", "personal_access_token", true, Url, 40, 40),
+    p("figp_", "figma", "personal_access_token", true, UrlPad, 40, 54),
     p("pscale_tkn_", "planetscale", "service_token", true, Url, 32, 64),
     p("pscale_pw_", "planetscale", "password", true, Url, 32, 64),
     p("pscale_oauth_", "planetscale", "oauth_token", true, Url, 32, 64),
@@ -279,12 +290,15 @@ static PREFIXED: &[Prefixed] = &[
     p("CLOJARS_", "clojars", "deploy_token", true, Lower, 60, 60),
     p("AKCp", "artifactory", "api_key", true, Alnum, 69, 69),
     p("fo1_", "flyio", "access_token", true, Url, 43, 43),
+    p("fm2_", "flyio", "macaroon", true, Any64, 100, 4096),
+    p("fm1a_", "flyio", "macaroon", true, Any64, 100, 4096),
+    p("fm1r_", "flyio", "macaroon", true, Any64, 100, 4096),
     p("sgp_", "sourcegraph", "access_token", true, Url, 40, 57),
     p("sk.eyJ", "mapbox", "secret_token", true, Url, 32, 237).then(&[Lit("."), Run(Url, 20, 30)]),
     p("v1.0-", "cloudflare", "origin_ca_key", true, Hex, 24, 24).then(&[Lit("-"), Run(Hex, 146, 146)]),
-    p("tskey-api-", "tailscale", "api_key", true, Dashed, 20, 128),
-    p("tskey-auth-", "tailscale", "auth_key", true, Dashed, 20, 128),
-    p("tskey-client-", "tailscale", "oauth_client_secret", true, Dashed, 20, 128),
+    p("tskey-api-", "tailscale", "api_key", true, Url, 20, 128),
+    p("tskey-auth-", "tailscale", "auth_key", true, Url, 20, 128),
+    p("tskey-client-", "tailscale", "oauth_client_secret", true, Url, 20, 128),
 ];
 
 /// A format without a prefix, looked for in the fields of a provider's context.
@@ -331,7 +345,7 @@ static CONTEXTS: &[Context] = &[
     },
     Context {
         provider: "aws",
-        words: &["aws_secret", "secret_access_key", "secretaccesskey"],
+        words: &["aws_secret", "secret_access_key", "secretaccesskey", "aws-secret", "secret-access-key"],
         near: &[n("secret_access_key", true, Base64, 40)],
     },
     Context {
@@ -389,7 +403,6 @@ static SPECIALS: &[(&str, Special)] = &[
     ("-----BEGIN ", Special::PrivateKey),
     ("NRAL", Special::NewRelicLicense),
     ("T3BlbkFJ", Special::OpenAiLegacy),
-    (".atlasv1.", Special::TerraformToken),
     ("mongodb+srv://", Special::ConnectionString),
     ("mongodb://", Special::ConnectionString),
     ("postgres://", Special::ConnectionString),
@@ -402,9 +415,13 @@ static SPECIALS: &[(&str, Special)] = &[
     ("amqps://", Special::ConnectionString),
 ];
 
+/// Terraform's infix, found apart from the automaton: an earlier anchor that starts before it
+/// and overlaps it (`…sg.atlasv1.`, where `SG.` starts) would hide it there.
+const TERRAFORM_INFIX: &[u8] = b".atlasv1.";
+
 /// How many distinct formats the scan knows (prefixed, structured, and by context).
 pub fn format_count() -> usize {
-    PREFIXED.len() + SPECIALS.len() + CONTEXTS.iter().map(|c| c.near.len()).sum::<usize>()
+    PREFIXED.len() + SPECIALS.len() + 1 + CONTEXTS.iter().map(|c| c.near.len()).sum::<usize>()
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -462,10 +479,30 @@ impl Detector {
     /// Every key-shaped range in `buf` (replacing what `out` held), sorted by start, without
     /// duplicates.
     pub fn detect(&self, buf: &[u8], out: &mut Vec<Detection>) {
+        self.detect_named(buf, None, out);
+    }
+
+    /// As [`Detector::detect`], for a file called `name`: a file named for a provider
+    /// (`datadog.yaml`, `newrelic.yml`, `newrelic.js`) is that provider's context throughout,
+    /// as a section is.
+    pub fn detect_named(&self, buf: &[u8], name: Option<&str>, out: &mut Vec<Detection>) {
         out.clear();
-        // Per context: how far its regions were searched, so overlapping ones are searched once.
+        // Per context: how far its regions were searched, so overlapping ones are searched once;
+        // and how far its nearby lines were (guesses, which never stop a surer search).
         let mut searched_to = [0usize; CONTEXTS.len()];
+        let mut near_to = [0usize; CONTEXTS.len()];
         let mut ends = EndSearch::default();
+        if let Some(name) = name.filter(|n| n.len() <= 255) {
+            for (i, c) in CONTEXTS.iter().enumerate() {
+                if c.words.iter().any(|w| contains_ci(name.as_bytes(), w)) {
+                    search_region(buf, 0, buf.len(), i, Region::Section, out);
+                    searched_to[i] = buf.len();
+                }
+            }
+        }
+        for at in memchr::memmem::find_iter(buf, TERRAFORM_INFIX) {
+            special(buf, at, at + TERRAFORM_INFIX.len(), Special::TerraformToken, &mut ends, out);
+        }
         for m in self.anchors.find_iter(buf) {
             match self.what[m.pattern().as_usize()] {
                 Anchor::Prefix(i) => {
@@ -477,7 +514,9 @@ impl Detector {
                         }
                     }
                 }
-                Anchor::Context(i) => search_context(buf, m.start(), m.end(), i, &mut searched_to[i], out),
+                Anchor::Context(i) => {
+                    search_context(buf, m.start(), m.end(), i, &mut searched_to[i], &mut near_to[i], out)
+                }
                 Anchor::Special(s) => special(buf, m.start(), m.end(), s, &mut ends, out),
             }
         }
@@ -549,16 +588,18 @@ fn segments(buf: &[u8], mut j: usize, segs: &[Seg]) -> Option<usize> {
 /// Whether a secret's body varies as a random one does: at least eight distinct bytes in a
 /// body of sixteen or more (a random one of 16 alphanumerics has about 13).
 fn varied(body: &[u8]) -> bool {
-    if body.len() < 16 {
-        return true;
-    }
+    body.len() < 16 || distinct_at_least(body, 8)
+}
+
+/// Whether `body` holds at least `n` distinct bytes.
+fn distinct_at_least(body: &[u8], n: usize) -> bool {
     let mut seen = [false; 256];
     let mut distinct = 0;
     for &b in body {
         if !seen[b as usize] {
             seen[b as usize] = true;
             distinct += 1;
-            if distinct >= 8 {
+            if distinct >= n {
                 return true;
             }
         }
@@ -603,6 +644,8 @@ enum Region {
     Partner,
     /// The line after a context word, when it holds a `value` field (its name is the word's).
     Sibling,
+    /// Lines within [`NEAR_LINES`] of a context word: a key-like field there is a guess.
+    Near,
 }
 
 /// The line after the one ending at `le`, when it starts with a `value` field.
@@ -617,7 +660,15 @@ fn value_line_after(buf: &[u8], le: usize) -> Option<(usize, usize)> {
 }
 
 /// A context word at `at..word_end`: its line, and the section it heads if it heads one.
-fn search_context(buf: &[u8], at: usize, word_end: usize, ctx: usize, searched_to: &mut usize, out: &mut Vec<Detection>) {
+fn search_context(
+    buf: &[u8],
+    at: usize,
+    word_end: usize,
+    ctx: usize,
+    searched_to: &mut usize,
+    near_to: &mut usize,
+    out: &mut Vec<Detection>,
+) {
     // Regions end at a line's end: a word before `searched_to` is on a line already searched
     // (and any section it heads lies in the one searched), so many words on one long line cost
     // one pass.
@@ -625,6 +676,15 @@ fn search_context(buf: &[u8], at: usize, word_end: usize, ctx: usize, searched_t
         return;
     }
     let (ls, le) = line_of(buf, at);
+    // Key-like fields a few lines away (`from datadog import initialize` above `"api_key": …`,
+    // a `## datadog` comment above `api_key:`): guesses, searched once, never in the way of a
+    // surer search of the same lines (the surer hit wins the same bytes).
+    let (ws, we) = window(buf, at);
+    let ws = ws.max(*near_to);
+    if ws < we {
+        search_region(buf, ws, we, ctx, Region::Near, out);
+        *near_to = we;
+    }
     if ls >= *searched_to {
         search_region(buf, ls, le, ctx, Region::Line, out);
         *searched_to = le;
@@ -703,7 +763,8 @@ fn section(buf: &[u8], at: usize, word_end: usize, ls: usize, le: usize) -> Opti
         let blank = indent == l.len() || l[indent..].iter().all(u8::is_ascii_whitespace);
         match kind {
             Kind::Indent(parent) => {
-                if !blank && indent <= parent {
+                // A comment at any indentation does not end the section.
+                if !blank && indent <= parent && l[indent] != b'#' {
                     break;
                 }
             }
@@ -804,6 +865,7 @@ struct LineCursor<'b> {
 }
 
 /// One line as [`LineCursor`] sees it.
+#[derive(Clone, Copy)]
 struct Line {
     start: usize,
     end: usize,
@@ -836,7 +898,7 @@ impl<'b> LineCursor<'b> {
 /// a key-like field, the provider named in the field's name or by the region.
 fn judged(buf: &[u8], i: usize, j: usize, line: Line, c: &Context, near: &Near, region: Region) -> Option<Confidence> {
     let field = field_before(buf, line.start, i);
-    let named = field.as_ref().is_some_and(|f| c.words.iter().any(|w| contains_ci(&buf[f.start..f.end], w)));
+    let named = field.as_ref().is_some_and(|f| names_provider(&buf[f.start..f.end], c));
     // An AWS secret on its access key id's own line needs no name (the console's
     // `Access key ID,Secret access key` CSV).
     if region == Region::Partner && field.is_none() {
@@ -859,11 +921,61 @@ fn judged(buf: &[u8], i: usize, j: usize, line: Line, c: &Context, near: &Near, 
     if field.spaced && !(name.starts_with(b"-") || named) {
         return None;
     }
-    match region {
-        Region::Sibling if !named => None,
-        Region::Section | Region::Sibling => Some(Confidence::Medium),
-        _ => Some(if named { Confidence::Medium } else { Confidence::Low }),
+    if named {
+        return Some(Confidence::Medium);
     }
+    match region {
+        Region::Sibling => None,
+        // An access key id within a few lines: its secret.
+        Region::Section | Region::Partner => Some(Confidence::Medium),
+        // On the word's line: sure when the field is a flag of that command, or the word is in
+        // the same run of text as the field (`https://api.datadoghq.com/…?api_key=…`, minified
+        // `{"datadog":{"apiKey":"…"}}`).
+        Region::Line if name.starts_with(b"-") || same_run_names(buf, field.start, j, line, c) => {
+            Some(Confidence::Medium)
+        }
+        Region::Line | Region::Near => Some(Confidence::Low),
+    }
+}
+
+/// Whether a field's name holds one of the provider's words, ignoring `_`, `-` and `.`
+/// (`aws-secret-access-key` is `aws_secret_access_key`).
+fn names_provider(name: &[u8], c: &Context) -> bool {
+    let mut norm = [0u8; 128];
+    let n = normalize(name, &mut norm);
+    c.words.iter().any(|w| {
+        let mut wn = [0u8; 64];
+        let k = normalize(w.as_bytes(), &mut wn);
+        k > 0 && norm[..n].windows(k).any(|x| x == &wn[..k])
+    })
+}
+
+/// `name` lowercased without `_`, `-` and `.` into `out` (its last `out.len()` bytes at most);
+/// returns the length.
+fn normalize(name: &[u8], out: &mut [u8]) -> usize {
+    let mut n = 0;
+    for &b in name.iter().rev() {
+        if matches!(b, b'_' | b'-' | b'.') {
+            continue;
+        }
+        if n == out.len() {
+            break;
+        }
+        out[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    out[..n].reverse();
+    n
+}
+
+/// Whether a provider's word is in the run of non-blank text (at most 256 bytes either way)
+/// that holds the field at `from` and its value ending at `to`.
+fn same_run_names(buf: &[u8], from: usize, to: usize, line: Line, c: &Context) -> bool {
+    let lo = line.start.max(from.saturating_sub(256));
+    let hi = line.end.min(to + 256);
+    let start = buf[lo..from].iter().rposition(u8::is_ascii_whitespace).map_or(lo, |p| lo + p + 1);
+    let end = buf[to..hi].iter().position(u8::is_ascii_whitespace).map_or(hi, |p| to + p);
+    c.words.iter().any(|w| contains_ci(&buf[start..end], w))
 }
 
 /// A field's name in a buffer.
@@ -902,10 +1014,10 @@ fn field_before(buf: &[u8], ls: usize, at: usize) -> Option<Field> {
         }
         return (s < end && s > ls && buf[s - 1] == b'<').then_some(Field { start: s, end, spaced: false });
     } else if i > ls && matches!(buf[i - 1], b'=' | b':' | b'>') {
-        let mut k = 0;
-        while i > ls && k < 2 && matches!(buf[i - 1], b'=' | b':' | b'>') {
+        // `=`, `:`, `=>`, `:=`, `==`, and Make's `?=` / `+=`.
+        i -= 1;
+        if i > ls && matches!(buf[i - 1], b'=' | b':' | b'?' | b'+') {
             i -= 1;
-            k += 1;
         }
         spaced = false;
     } else if i < value_from {
@@ -946,7 +1058,7 @@ fn field_before(buf: &[u8], ls: usize, at: usize) -> Option<Field> {
 fn sibling_name(buf: &[u8], from: usize, to: usize) -> Option<Field> {
     let hay = &buf[from..to];
     let mut best = None;
-    for word in [&b"name"[..], b"key"] {
+    for word in [&b"name"[..], b"Name", b"NAME", b"key", b"Key", b"KEY"] {
         for p in memchr::memmem::find_iter(hay, word) {
             let mut k = from + p + word.len();
             if from + p > 0 && name_byte(buf[from + p - 1]) || k < to && name_byte(buf[k]) {
@@ -976,23 +1088,32 @@ fn sibling_name(buf: &[u8], from: usize, to: usize) -> Option<Field> {
 
 /// Whether a field's name says its value is a key (see [`KEY_NAMES`]).
 fn key_like(name: &[u8]) -> bool {
-    let mut norm = [0u8; 64];
-    let mut n = 0;
     // The last 64 name bytes are enough: names end with what they hold.
-    for &b in name.iter().rev() {
-        if matches!(b, b'_' | b'-' | b'.') {
-            continue;
-        }
-        if n == norm.len() {
-            break;
-        }
-        norm[n] = b.to_ascii_lowercase();
-        n += 1;
+    let mut buf = [0u8; 64];
+    let n = normalize(name, &mut buf);
+    let mut norm = &buf[..n];
+    // `DD_API_KEY_2`, `DATADOG_API_KEY_PROD`, `api_keys`: a qualifier after the key word.
+    while let [rest @ .., d] = norm
+        && d.is_ascii_digit()
+    {
+        norm = rest;
     }
-    norm[..n].reverse();
-    let norm = &norm[..n];
+    for q in QUALIFIERS {
+        if let Some(rest) = norm.strip_suffix(q.as_bytes())
+            && KEY_NAMES.iter().any(|k| rest.ends_with(k.as_bytes()))
+        {
+            return true;
+        }
+    }
     KEY_NAMES.iter().any(|k| norm.ends_with(k.as_bytes()))
 }
+
+/// What may follow a key word in a field's name (after digits are dropped): environments,
+/// regions, generations, plurals.
+const QUALIFIERS: &[&str] = &[
+    "s", "prod", "production", "staging", "stage", "stg", "dev", "development", "test", "qa", "uat", "eu", "us",
+    "old", "new", "next", "prev", "previous", "primary", "secondary", "backup", "local", "live", "v",
+];
 
 fn contains_ci(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
@@ -1012,6 +1133,13 @@ fn shaped(class: Class, token: &[u8]) -> bool {
             token.iter().any(u8::is_ascii_digit) && token.iter().any(u8::is_ascii_alphabetic) && varied(token)
         }
         Hex => varied(token),
+        // Atlas public keys: eight random lowercase letters, not `changeme` or `xxxxxxxx`.
+        Lower => {
+            distinct_at_least(token, 5)
+                && !["changeme", "disabled", "password", "username", "publickey", "required"]
+                    .iter()
+                    .any(|w| token.eq_ignore_ascii_case(w.as_bytes()))
+        }
         _ => true,
     }
 }
@@ -1033,6 +1161,12 @@ const PLACEHOLDER_PASSWORDS: &[&str] = &[
     "mypassword",
     "db_password",
     "dbpassword",
+    // Images' and tutorials' defaults (RabbitMQ's `guest`, the Postgres image's example).
+    "guest",
+    "postgres",
+    "root",
+    "admin",
+    "mysecretpassword",
 ];
 
 fn placeholder_password(p: &[u8]) -> bool {
@@ -1117,11 +1251,15 @@ fn special(buf: &[u8], start: usize, end: usize, s: Special, ends: &mut EndSearc
             });
         }
         Special::NewRelicLicense => {
+            // 40 characters ending `NRAL`: 36 hex (`…FFFFNRAL` today, lowercase in older keys),
+            // or `eu01xx` and 30 hex for the EU region.
             if &buf[start..end] != b"NRAL" || start < 36 {
                 return;
             }
             let from = start - 36;
-            let ok = buf[from..start].iter().all(|&b| in_class(Hex, b))
+            let body = &buf[from..start];
+            let hex = |b: &[u8]| b.iter().all(u8::is_ascii_hexdigit);
+            let ok = (hex(body) || body.starts_with(b"eu01xx") && hex(&body[6..]))
                 && (from == 0 || !wordish(buf[from - 1]))
                 && (end >= buf.len() || !wordish(buf[end]));
             if ok {
@@ -1209,11 +1347,16 @@ fn connection_string(buf: &[u8], start: usize, end: usize, out: &mut Vec<Detecti
     let authority = &buf[end..auth_end];
     let Some(at) = memchr::memrchr(b'@', authority) else { return };
     let Some(colon) = memchr::memchr(b':', &authority[..at]) else { return };
+    let user = &authority[..colon];
     let password = &authority[colon + 1..at];
-    if placeholder_password(password) {
+    // A password that is its user's name (`postgres:postgres`) is a default, not a leak.
+    if placeholder_password(password) || password.eq_ignore_ascii_case(user) {
         return;
     }
     let host = &authority[at + 1..];
+    // On this machine only (`localhost`, loopback): a developer's local database, a guess.
+    let host_name = host.split(|&b| b == b':' || b == b',').next().unwrap_or_default();
+    let local = [&b"localhost"[..], b"127.0.0.1", b"[::1]", b"0.0.0.0"].iter().any(|l| host_name.eq_ignore_ascii_case(l));
     let family = match scheme {
         b"mongodb+srv://" | b"mongodb://" => "mongodb",
         b"postgres://" | b"postgresql://" => "postgres",
@@ -1232,7 +1375,7 @@ fn connection_string(buf: &[u8], start: usize, end: usize, out: &mut Vec<Detecti
         kind: if atlas { "database_user_password" } else { "connection_string" },
         secret: true,
         shown_prefix: colon + 1 + (end - start),
-        confidence: Confidence::High,
+        confidence: if local { Confidence::Low } else { Confidence::High },
     });
 }
 
@@ -1275,6 +1418,7 @@ mod tests {
             Url => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
             UrlPad => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-=",
             Digit => "0123456789",
+            Any64 => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-",
             Dashed => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-",
             Path => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/",
             Uuid => "0123456789abcdef",
@@ -1397,6 +1541,8 @@ mod tests {
         one("DATABASE_URL=postgres://billing:hunter2x@db.internal:5432/app", "postgres", "connection_string", "postgres://billing:hunter2x");
         one("url: redis://:Pa55w0rd@cache:6379/0", "redis", "connection_string", "redis://:Pa55w0rd");
         one("amqps://svc:Zq9xPw@mq.example.com", "amqp", "connection_string", "amqps://svc:Zq9xPw");
+        // A developer's local database: a guess.
+        assert_eq!(confidence("postgres://app:Zq9xPw77@localhost:5432/app"), [Confidence::Low]);
         // Not leaks: placeholders, templates, no password, someone's word `xpostgres://`.
         for decoy in [
             "postgres://user:password@localhost/db",
@@ -1407,6 +1553,10 @@ mod tests {
             "mongodb://host1,host2/?replicaSet=rs0",
             "redis://cache:6379",
             "see xpostgres://a:b1c2d3@h",
+            "amqp://guest:guest@localhost:5672/",
+            "postgres://postgres:postgres@db:5432/app",
+            "postgres://postgres:mysecretpassword@db",
+            "mysql://root:root@127.0.0.1",
         ] {
             assert!(kinds(decoy).is_empty(), "{decoy}");
         }
@@ -1452,14 +1602,79 @@ mod tests {
             "atlas cluster id 5f1b2c3d4e5f60718293a4b5 uuid 1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b\n".to_owned(),
             // Prose: `token` followed by a hex word is not an assignment.
             format!("The datadog token {API} was revoked.\n"),
-            // The section ends where the indentation does.
-            format!("datadog:\n  site: eu\ncache:\n  api_key: {API}\n"),
-            // Too far: a comment is not a parent section.
-            format!("# datadog\n\napi_key = {API}\n"),
         ];
         for text in decoys {
             assert_eq!(kinds(&text), vec![], "{text}");
         }
+    }
+
+    #[test]
+    fn key_fields_a_few_lines_from_a_provider_s_name_are_guesses() {
+        for text in [
+            // The section ends where the indentation does: `cache`'s key only stands near.
+            format!("datadog:\n  site: eu\ncache:\n  api_key: {API}\n"),
+            // A comment is not a parent section.
+            format!("# datadog\n\napi_key = {API}\n"),
+            // Datadog's own snippet: the import names it, the dict holds the key.
+            format!("from datadog import initialize\n\noptions = {{\"api_key\": \"{API}\"}}\n"),
+        ] {
+            assert_eq!(confidence(&text), [Confidence::Low], "{text}");
+        }
+        // Further than three lines: nothing.
+        assert!(kinds(&format!("# datadog\n\n\n\n\napi_key = {API}\n")).is_empty());
+    }
+
+    #[test]
+    fn a_file_named_for_a_provider_is_its_context() {
+        // /etc/datadog-agent/datadog.yaml: the key at the top level, Datadog named in comments
+        // far above it; newrelic.yml's `license_key` under an anchor.
+        let agent = format!("{}api_key: {API}\n", "## @param site\n#\n# site: datadoghq.com\n\n".repeat(3));
+        let mut out = Vec::new();
+        Detector::new().detect_named(agent.as_bytes(), Some("datadog.yaml"), &mut out);
+        assert_eq!(out.iter().map(|d| (d.kind, d.confidence)).collect::<Vec<_>>(), [("api_key", Confidence::Medium)]);
+        // Without its name: a guess, from the `datadoghq.com` comment two lines up.
+        Detector::new().detect(agent.as_bytes(), &mut out);
+        assert_eq!(out.iter().map(|d| d.confidence).collect::<Vec<_>>(), [Confidence::Low]);
+        let nr = format!("common: &default_settings\n  license_key: '{APP}'\n  app_name: shop\n");
+        Detector::new().detect_named(nr.as_bytes(), Some("newrelic.yml"), &mut out);
+        assert_eq!(out.iter().map(|d| d.kind).collect::<Vec<_>>(), ["license_key"]);
+    }
+
+    #[test]
+    fn names_with_qualifiers_flags_urls_and_other_syntaxes() {
+        for text in [
+            format!("DATADOG_API_KEY_PROD={API}"),
+            format!("DD_API_KEY_2={API}"),
+            format!("DD_API_KEY ?= {API}"),
+            format!("datadog:\n  api_keys: {API}"),
+            format!("Environment:\n  - Name: DD_API_KEY\n    Value: {API}\n"),
+            format!("curl \"https://api.datadoghq.com/api/v1/validate?api_key={API}\""),
+            format!("{{\"datadog\":{{\"apiKey\":\"{API}\"}}}}"),
+            format!("datadog-agent run --api-key {API}"),
+            format!("datadog:\n# the key\n  api_key: {API}\n"),
+        ] {
+            assert_eq!(confidence(&text), [Confidence::Medium], "{text}");
+        }
+        // GitHub Actions' inputs, hyphenated.
+        let gha = "aws-secret-access-key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert_eq!(confidence(gha), [Confidence::Medium]);
+        // Terraform's AWS provider: the secret next to its access key id.
+        let tf = "provider \"aws\" {\n  access_key = \"AKIAIOSFODNN7EXAMPLE\"\n  secret_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"\n}\n";
+        assert_eq!(confidence(tf), [Confidence::High, Confidence::Medium]);
+    }
+
+    #[test]
+    fn new_relic_license_keys_of_today() {
+        for key in ["521e73ff57f3f750e78e265f181c750aFFFFNRAL", "eu01xx3dcd5aa75093308dc1fc2bcb59FFFFNRAL"] {
+            one(&format!("NEW_RELIC_LICENSE_KEY={key}\n"), "newrelic", "license_key", key);
+        }
+    }
+
+    #[test]
+    fn terraform_tokens_are_found_whatever_stands_before_their_infix() {
+        // `…Sg.atlasv1.`: `SG.` starts first, and is no SendGrid key.
+        let tf = format!("Ab3dEf7hIj9kSg.atlasv1.{}", body(Url, 67, 5));
+        assert_eq!(kinds(&format!("token = \"{tf}\"")), vec![("terraform".into(), "api_token".into(), tf)]);
     }
 
     #[test]

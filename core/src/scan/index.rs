@@ -119,18 +119,23 @@ impl Index {
         self.targets.len() - 1
     }
 
-    /// Adds a held secret. Secrets shorter than 12 bytes are not indexed: too many innocent
-    /// tokens would share their length and hash for nothing.
+    /// Adds a held secret. Its fingerprint always joins the index, so a format the detector
+    /// finds (`SG.….…`, `hvs.…`, `AccountKey=…==`, a 300-byte PyPI token) is matched to it. The
+    /// held-secret pass, which hashes every long-enough run of token bytes, looks only for
+    /// secrets of 12 to 255 token bytes: shorter ones would make too many innocent tokens share
+    /// their length, and others cannot be one run.
     pub fn add_secret(&mut self, secret: &str, target: Target) {
         let len = secret.len();
-        if !(12..256).contains(&len) || !secret.bytes().all(is_token_byte) {
+        if len == 0 {
             return;
         }
         let fp = self.fingerprint(secret.as_bytes());
         let t = self.push(target);
         self.digests.insert(fp, t);
-        self.lengths[len / 64] |= 1 << (len % 64);
-        self.min_len = self.min_len.min(len);
+        if (12..256).contains(&len) && secret.bytes().all(is_token_byte) {
+            self.lengths[len / 64] |= 1 << (len % 64);
+            self.min_len = self.min_len.min(len);
+        }
     }
 
     /// Adds a fingerprint Keyward already knows (a found key the user linked to an inventoried
@@ -267,8 +272,9 @@ mod tests {
     fn finds_held_secrets_by_hash_only() {
         let mut idx = Index::new(&[7; 32]);
         idx.add_secret("lin_api_0123456789abcdefghij0123456789abcdefghij", target("k1"));
+        // Too short for the held-secret pass (its fingerprint is kept, for formats found).
         idx.add_secret("short", target("never"));
-        assert_eq!(idx.secrets(), 1);
+        assert_eq!(idx.secrets(), 2);
         let text = b"LINEAR=lin_api_0123456789abcdefghij0123456789abcdefghij\nurl https://x.test/v1/lin_api_0123456789abcdefghij0123456789abcdefghij/q\nlin_api_0123456789abcdefghij0123456789abcdefghiX";
         let mut out = Vec::new();
         idx.held_in(text, &mut out);

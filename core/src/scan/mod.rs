@@ -496,6 +496,8 @@ impl Drop for Flush<'_> {
 struct Scratch {
     buf: Vec<u8>,
     found: Vec<Detection>,
+    /// Each detection's fingerprint and inventory match, in `found`'s order.
+    matched: Vec<(Fingerprint, Option<(Target, Evidence)>)>,
     held: Vec<(usize, usize, Fingerprint)>,
     spans: Vec<Span>,
 }
@@ -553,24 +555,15 @@ pub fn scan_bytes(buf: &[u8], detector: &Detector, index: &Index) -> Vec<Hit> {
 
 /// Finds every hit in one buffer and appends it to `out`.
 fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &mut Scratch, out: &mut Vec<Hit>) {
-    detector.detect(buf, &mut s.found);
+    // A file named for a provider (`datadog.yaml`, `newrelic.yml`) is that provider's context.
+    let name = path.file_name().and_then(|n| n.to_str());
+    detector.detect_named(buf, name, &mut s.found);
     index.held_in(buf, &mut s.held);
-    // A held secret a format already found is reported once, as that format's hit.
-    let found = &s.found;
-    s.held.retain(|&(start, end, _)| !found.iter().any(|d| d.start < end && start < d.end));
     if s.found.is_empty() && s.held.is_empty() {
         return;
     }
-    s.spans.clear();
-    s.spans.extend(s.found.iter().map(|d| Span {
-        start: d.start,
-        end: d.end,
-        shown_prefix: d.shown_prefix,
-        secret: d.secret,
-    }));
-    s.spans.extend(s.held.iter().map(|&(start, end, _)| Span { start, end, shown_prefix: 0, secret: true }));
-    s.spans.sort_unstable_by_key(|sp| sp.start);
-    let mut lines = LineCounter::default();
+    // Each detection's fingerprint and inventory match, once.
+    s.matched.clear();
     for d in &s.found {
         let token = &buf[d.start..d.end];
         let fingerprint = index.fingerprint(token);
@@ -582,6 +575,34 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         } else {
             index.by_last4(d.provider, d.kind, text).map(|t| (t.clone(), Evidence::Last4))
         };
+        s.matched.push((fingerprint, inventory));
+    }
+    // A held secret inside a format that matches nothing Keyward holds (`redis://:<held>@…`) is
+    // reported as the held secret; otherwise a held secret a format found is that format's hit.
+    if !s.held.is_empty() {
+        let held = Overlaps::new(s.held.iter().map(|&(a, b, _)| (a, b)));
+        let keep: Vec<bool> =
+            s.found.iter().zip(&s.matched).map(|(d, (_, inv))| inv.is_some() || !held.any(d.start, d.end)).collect();
+        let mut kept = keep.iter();
+        s.found.retain(|_| *kept.next().expect("one flag per detection"));
+        let mut kept = keep.iter();
+        s.matched.retain(|_| *kept.next().expect("one flag per detection"));
+        let found = Overlaps::new(s.found.iter().map(|d| (d.start, d.end)));
+        s.held.retain(|&(start, end, _)| !found.any(start, end));
+    }
+    s.spans.clear();
+    s.spans.extend(s.found.iter().map(|d| Span {
+        start: d.start,
+        end: d.end,
+        shown_prefix: d.shown_prefix,
+        secret: d.secret,
+    }));
+    s.spans.extend(s.held.iter().map(|&(start, end, _)| Span { start, end, shown_prefix: 0, secret: true }));
+    s.spans.sort_unstable_by_key(|sp| (sp.start, sp.end));
+    let spans = Overlaps::new(s.spans.iter().map(|sp| (sp.start, sp.end)));
+    let mut lines = LineCounter::default();
+    for (d, (fingerprint, inventory)) in s.found.iter().zip(s.matched.drain(..)) {
+        let token = &buf[d.start..d.end];
         // A token that is a key Keyward holds, or an id it lists, is sure whatever its shape said.
         let confidence = match &inventory {
             Some((_, Evidence::Secret | Evidence::Id)) => Confidence::High,
@@ -598,7 +619,7 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
             fingerprint,
             inventory,
             label: label(token, d.shown_prefix, d.secret),
-            excerpt: excerpt(buf, d.start, &s.spans),
+            excerpt: excerpt(buf, d.start, &s.spans, &spans),
         });
     }
     let mut lines = LineCounter::default();
@@ -615,8 +636,43 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
             fingerprint: fp,
             inventory: Some((t.clone(), Evidence::Secret)),
             label: label(&buf[start..end], 0, true),
-            excerpt: excerpt(buf, start, &s.spans),
+            excerpt: excerpt(buf, start, &s.spans, &spans),
         });
+    }
+}
+
+/// Ranges sorted by start, asked which of them cross a range: a binary search on the running
+/// maximum of their ends, then a walk over the ranges that start before its end. Linear overall
+/// where a per-hit scan of every range would be quadratic in the hits of one file.
+struct Overlaps {
+    ranges: Vec<(usize, usize)>,
+    /// `max_end[k]`: the largest end among `ranges[..=k]`.
+    max_end: Vec<usize>,
+}
+
+impl Overlaps {
+    fn new(ranges: impl Iterator<Item = (usize, usize)>) -> Self {
+        let mut ranges: Vec<(usize, usize)> = ranges.collect();
+        ranges.sort_unstable();
+        let mut max_end = Vec::with_capacity(ranges.len());
+        let mut m = 0;
+        for &(_, e) in &ranges {
+            m = m.max(e);
+            max_end.push(m);
+        }
+        Self { ranges, max_end }
+    }
+
+    /// Indices of the ranges crossing `from..to`.
+    fn crossing(&self, from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {
+        let first = self.max_end.partition_point(|&e| e <= from);
+        (first..self.ranges.len())
+            .take_while(move |&k| self.ranges[k].0 < to)
+            .filter(move |&k| self.ranges[k].1 > from)
+    }
+
+    fn any(&self, from: usize, to: usize) -> bool {
+        self.crossing(from, to).next().is_some()
     }
 }
 
@@ -647,7 +703,11 @@ pub fn label(token: &[u8], shown_prefix: usize, secret: bool) -> String {
     }
     let prefix = String::from_utf8_lossy(&token[..shown_prefix.min(token.len())]);
     let rest = token.len() - shown_prefix.min(token.len());
-    if shown_prefix == 0 && rest >= 24 || shown_prefix > 0 && rest >= 20 && !prefix.starts_with("-----") {
+    // A private key's header and a connection string's `scheme://user:` show nothing of what
+    // follows: a password's last characters are not what a provider shows of it.
+    if shown_prefix == 0 && rest >= 24
+        || shown_prefix > 0 && rest >= 20 && !prefix.starts_with("-----") && !prefix.contains("://")
+    {
         format!("{prefix}…{}", String::from_utf8_lossy(&token[token.len() - 4..]))
     } else {
         format!("{prefix}…")
@@ -658,12 +718,23 @@ const EXCERPT_CONTEXT: usize = 48;
 
 /// The hit's line, at most [`EXCERPT_CONTEXT`] bytes either side of the token, with every span
 /// on it replaced by its label.
-fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
-    let line_start = memchr::memrchr(b'\n', &buf[..at]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+fn excerpt(buf: &[u8], at: usize, spans: &[Span], crossing: &Overlaps) -> String {
+    // The token that starts here (spans are sorted by start and end).
+    let k = spans.partition_point(|s| s.start < at);
+    let token_end_raw = spans.get(k).filter(|s| s.start == at).map_or(at, |s| s.end);
+    // The line's edges, looked for only as far as the excerpt reaches: a line of a million
+    // hits is not read once per hit. Past that reach, an edge stands just beyond it.
+    let lo = at.saturating_sub(EXCERPT_CONTEXT + 1);
+    let line_start = match memchr::memrchr(b'\n', &buf[lo..at]) {
+        Some(i) => lo + i + 1,
+        None if lo == 0 => 0,
+        None => lo - 1,
+    };
+    let hi = buf.len().min(token_end_raw + EXCERPT_CONTEXT + 1);
+    let line_end = memchr::memchr(b'\n', &buf[at..hi]).map_or(hi, |i| at + i);
     let from = line_start.max(at.saturating_sub(EXCERPT_CONTEXT));
     // Extend to the end of the token that starts here, then some context.
-    let token_end = spans.iter().find(|s| s.start == at).map_or(at, |s| s.end.min(line_end));
+    let token_end = token_end_raw.min(line_end);
     let to = line_end.min(token_end + EXCERPT_CONTEXT);
     let mut out = String::new();
     if from > line_start {
@@ -674,7 +745,7 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
     // characters as often as not: never shown.
     let cut_left = from > line_start && index::is_token_byte(buf[from - 1]);
     let cut_right = to < line_end && index::is_token_byte(buf[to]);
-    for sp in spans.iter().filter(|sp| sp.start < to && sp.end > from) {
+    for sp in crossing.crossing(from, to).map(|k| &spans[k]) {
         if sp.start > i {
             push_clean(&mut out, &buf[i..sp.start], cut_left && i == from, false);
         }
@@ -693,7 +764,10 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span]) -> String {
     if i < to {
         push_clean(&mut out, &buf[i..to], cut_left && i == from, cut_right);
     }
-    if i.max(to) < line_end {
+    // More of the line follows (`line_end` may stand in just past the excerpt's reach, and a
+    // token may reach past it: ask the bytes).
+    let shown_to = i.max(to);
+    if shown_to < buf.len() && buf[shown_to] != b'\n' && memchr::memchr(b'\n', &buf[at..shown_to]).is_none() {
         out.push('…');
     }
     mask_credentials(out.trim())

@@ -488,3 +488,44 @@ fn keys_deleted_from_the_worktree_or_stashed_are_found_with_their_commit() {
         "a commit named for each: {history:?}"
     );
 }
+
+/// A held secret is matched whatever its shape: a format with dots (SendGrid) by the format's
+/// fingerprint, and a held password inside a connection string as the held secret (not as an
+/// unmanaged database URL).
+#[test]
+fn held_secrets_of_every_shape_are_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let sendgrid = "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";
+    let held_password = "Zq9xPw7vUt5sRq3pOn1m";
+    write(dir.path(), "app.env", format!("SENDGRID_API_KEY={sendgrid}\nREDIS_URL=redis://:{held_password}@cache:6379/0\n"));
+    let mut index = empty();
+    let target = |id: &str| Target {
+        key_id: Some(id.into()),
+        provider: "held".into(),
+        kind: "api_key".into(),
+        connector: None,
+        label: id.into(),
+    };
+    index.add_secret(sendgrid, target("sg"));
+    index.add_secret(held_password, target("redis"));
+    let (hits, _) = run(&Options::new(vec![dir.path().into()]), &index);
+    let mut held: Vec<(u64, String)> = hits
+        .iter()
+        .map(|h| (h.line, h.inventory.as_ref().and_then(|(t, _)| t.key_id.clone()).unwrap_or_default()))
+        .collect();
+    held.sort();
+    assert_eq!(held, vec![(1, "sg".into()), (2, "redis".into())], "{hits:?}");
+    assert!(hits.iter().all(|h| h.confidence == Confidence::High));
+}
+
+/// A line of a hundred thousand keys is read about once per key, not once per key per key
+/// (excerpts look for the line's edges only as far as they reach).
+#[test]
+fn a_line_of_many_keys_stays_linear() {
+    let dir = tempfile::tempdir().unwrap();
+    let line: String = (0..100_000).map(|k| format!("AKIA{k:016} ")).collect();
+    write(dir.path(), "ids.txt", &line);
+    let (hits, _) = run(&Options::new(vec![dir.path().into()]), &empty());
+    assert_eq!(hits.len(), 100_000);
+    assert!(hits[50_000].excerpt.starts_with('…') && hits[50_000].excerpt.ends_with('…'), "{}", hits[50_000].excerpt);
+}

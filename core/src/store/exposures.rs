@@ -486,10 +486,28 @@ pub(crate) struct NotKeyRow {
     pub marked_at: Option<DateTime<Utc>>,
 }
 
+/// What marking a shadow key "not a key" did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotAKey {
+    /// Its fingerprint joined `not_keys`; it and its exposures are removed.
+    Marked,
+    /// No such shadow key.
+    Missing,
+    /// It is linked to an inventoried key (its places are that key's consumers): left alone.
+    Linked,
+}
+
 /// Marks a shadow key's token "not a key": its fingerprint joins `not_keys` and the shadow key
-/// and its exposures are removed. `false` when there is no such shadow key.
-pub(crate) fn mark_not_a_key(conn: &Connection, shadow_id: &str, at: DateTime<Utc>) -> Result<bool, Error> {
-    let n = conn.execute(
+/// and its exposures are removed — never one linked to a key, nor an exposure that carries one.
+pub(crate) fn mark_not_a_key(conn: &Connection, shadow_id: &str, at: DateTime<Utc>) -> Result<NotAKey, Error> {
+    let status: Option<String> =
+        conn.query_row("SELECT status FROM shadow_keys WHERE id = ?1", [shadow_id], |r| r.get(0)).optional()?;
+    match status.as_deref() {
+        None => return Ok(NotAKey::Missing),
+        Some("linked") => return Ok(NotAKey::Linked),
+        Some(_) => {}
+    }
+    conn.execute(
         "INSERT INTO not_keys (fingerprint, provider, kind, label, place, marked_at)
          SELECT s.fingerprint, s.provider, s.kind, s.label,
                 (SELECT e.path || ':' || e.line FROM exposures e WHERE e.shadow_id = s.id ORDER BY e.gone_at IS NOT NULL, e.path, e.line LIMIT 1),
@@ -498,9 +516,9 @@ pub(crate) fn mark_not_a_key(conn: &Connection, shadow_id: &str, at: DateTime<Ut
          ON CONFLICT (fingerprint) DO NOTHING",
         params![shadow_id, crate::time::to_string(at)],
     )?;
-    conn.execute("DELETE FROM exposures WHERE shadow_id = ?1", [shadow_id])?;
-    let removed = conn.execute("DELETE FROM shadow_keys WHERE id = ?1", [shadow_id])?;
-    Ok(n > 0 || removed > 0)
+    conn.execute("DELETE FROM exposures WHERE shadow_id = ?1 AND key_id IS NULL", [shadow_id])?;
+    conn.execute("DELETE FROM shadow_keys WHERE id = ?1", [shadow_id])?;
+    Ok(NotAKey::Marked)
 }
 
 /// Every token marked not a key, newest first.
