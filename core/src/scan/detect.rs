@@ -469,7 +469,7 @@ impl Detector {
             .match_kind(MatchKind::LeftmostFirst)
             // A DFA, although there are over a hundred anchors (where the crate would pick an
             // NFA by default): one table lookup per byte, about three times the NFA's speed on the
-            // scan corpus (257 → 820 MiB/s, docs/benchmarks.md).
+            // scan corpus (257 → 818 MiB/s, docs/benchmarks.md).
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("the anchor set is valid");
