@@ -501,7 +501,7 @@ pub(crate) enum NotAKey {
 /// and its exposures are removed — never one linked to a key, nor an exposure that carries one.
 pub(crate) fn mark_not_a_key(conn: &Connection, shadow_id: &str, at: DateTime<Utc>) -> Result<NotAKey, Error> {
     let status: Option<String> =
-        conn.query_row("SELECT status FROM shadow_keys WHERE id = ?1", [shadow_id], |r| r.get(0)).optional()?;
+        conn.query_row("SELECT status FROM shadow_keys WHERE id = ?1", [shadow_id], |r| r.get("status")).optional()?;
     match status.as_deref() {
         None => return Ok(NotAKey::Missing),
         Some("linked") => return Ok(NotAKey::Linked),
