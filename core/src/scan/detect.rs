@@ -154,6 +154,8 @@ struct Prefixed {
     max: usize,
     /// What follows the first run (`SG.` 22 `.` 43; an Anthropic key's closing `AA`).
     tail: &'static [Seg],
+    /// A last check of the whole body (after the prefix), where segments cannot say it.
+    check: Option<fn(&[u8]) -> bool>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -166,12 +168,16 @@ const fn p(
     min: usize,
     max: usize,
 ) -> Prefixed {
-    Prefixed { anchor, provider, kind, secret, class, min, max, tail: &[] }
+    Prefixed { anchor, provider, kind, secret, class, min, max, tail: &[], check: None }
 }
 
 impl Prefixed {
     const fn then(self, tail: &'static [Seg]) -> Self {
         Prefixed { tail, ..self }
+    }
+
+    const fn checked(self, check: fn(&[u8]) -> bool) -> Self {
+        Prefixed { check: Some(check), ..self }
     }
 }
 
@@ -255,7 +261,9 @@ static PREFIXED: &[Prefixed] = &[
     p("dp.scim.", "doppler", "scim_token", true, Alnum, 40, 44),
     p("dp.audit.", "doppler", "audit_token", true, Alnum, 40, 44),
     // `dp.st.` 40–44, or `dp.st.<environment slug>.` 40–44.
-    p("dp.st.", "doppler", "service_token", true, Url, 2, 44).then(&[Opt(&[Lit("."), Run(Alnum, 40, 44)])]),
+    p("dp.st.", "doppler", "service_token", true, Url, 2, 44)
+        .then(&[Opt(&[Lit("."), Run(Alnum, 40, 44)])])
+        .checked(doppler_service_token),
     p("PMAK-", "postman", "api_key", true, HexAny, 24, 24).then(&[Lit("-"), Run(HexAny, 34, 34)]),
     p("pul-", "pulumi", "access_token", true, Lower, 40, 40),
     p("glc_", "grafana", "cloud_token", true, Base64, 32, 400).then(PADDING),
@@ -316,6 +324,9 @@ struct Near {
 struct Context {
     provider: &'static str,
     words: &'static [&'static str],
+    /// Names (before the first `.`) of the provider's own config files, context throughout:
+    /// `datadog.yaml`, `newrelic.yml`, `newrelic.js`.
+    files: &'static [&'static str],
     near: &'static [Near],
 }
 
@@ -326,12 +337,14 @@ const fn n(kind: &'static str, secret: bool, class: Class, len: usize) -> Near {
 static CONTEXTS: &[Context] = &[
     Context {
         provider: "datadog",
+        files: &["datadog"],
         words: &["datadog", "dd_api_key", "dd_app_key", "dd_application_key", "dd-api-key", "dd-application-key"],
         near: &[n("api_key", true, Hex, 32), n("application_key", true, Hex, 40)],
     },
-    Context { provider: "fastly", words: &["fastly"], near: &[n("api_token", true, Url, 32)] },
+    Context { provider: "fastly", files: &["fastly"], words: &["fastly"], near: &[n("api_token", true, Url, 32)] },
     Context {
         provider: "mongodb_atlas",
+        files: &[],
         words: &["atlas", "mongodb"],
         near: &[
             n("private_key", true, Uuid, 36),
@@ -340,16 +353,19 @@ static CONTEXTS: &[Context] = &[
     },
     Context {
         provider: "newrelic",
+        files: &["newrelic", "newrelic-infra"],
         words: &["newrelic", "new_relic", "new-relic", "nr_license", "nria_license"],
         near: &[n("license_key", true, Hex, 40)],
     },
     Context {
         provider: "aws",
+        files: &[],
         words: &["aws_secret", "secret_access_key", "secretaccesskey", "aws-secret", "secret-access-key"],
         near: &[n("secret_access_key", true, Base64, 40)],
     },
     Context {
         provider: "twilio",
+        files: &["twilio"],
         words: &["twilio"],
         near: &[
             Near { kind: "auth_token", secret: true, class: Hex, len: 32, name_has: Some("token") },
@@ -492,9 +508,9 @@ impl Detector {
         let mut searched_to = [0usize; CONTEXTS.len()];
         let mut near_to = [0usize; CONTEXTS.len()];
         let mut ends = EndSearch::default();
-        if let Some(name) = name.filter(|n| n.len() <= 255) {
+        if let Some(stem) = name.and_then(|n| n.split('.').find(|part| !part.is_empty())) {
             for (i, c) in CONTEXTS.iter().enumerate() {
-                if c.words.iter().any(|w| contains_ci(name.as_bytes(), w)) {
+                if c.files.iter().any(|f| stem.eq_ignore_ascii_case(f)) {
                     search_region(buf, 0, buf.len(), i, Region::Section, out);
                     searched_to[i] = buf.len();
                 }
@@ -540,6 +556,9 @@ fn prefixed(buf: &[u8], start: usize, end: usize, pf: &Prefixed) -> Option<Detec
         return None;
     }
     let j = segments(buf, first, pf.tail)?;
+    if pf.check.is_some_and(|check| !check(&buf[end..j])) {
+        return None;
+    }
     if j < buf.len() && wordish(buf[j]) {
         return None;
     }
@@ -556,6 +575,14 @@ fn prefixed(buf: &[u8], start: usize, end: usize, pf: &Prefixed) -> Option<Detec
         shown_prefix: pf.anchor.len(),
         confidence: Confidence::High,
     })
+}
+
+/// `dp.st.`'s body: 40–44 letters and digits, or an environment slug, `.`, and those.
+fn doppler_service_token(body: &[u8]) -> bool {
+    match memchr::memchr(b'.', body) {
+        Some(dot) => (2..=35).contains(&dot),
+        None => (40..=44).contains(&body.len()) && body.iter().all(u8::is_ascii_alphanumeric),
+    }
 }
 
 /// Where `segs` end when they match from `j`.
@@ -679,9 +706,12 @@ fn search_context(
     // Key-like fields a few lines away (`from datadog import initialize` above `"api_key": …`,
     // a `## datadog` comment above `api_key:`): guesses, searched once, never in the way of a
     // surer search of the same lines (the surer hit wins the same bytes).
+    // Only a word standing alone: `atlas` in `Atlassian` names nothing.
+    let alone = (at == 0 || !buf[at - 1].is_ascii_alphabetic())
+        && (word_end >= buf.len() || !buf[word_end].is_ascii_alphabetic());
     let (ws, we) = window(buf, at);
     let ws = ws.max(*near_to);
-    if ws < we {
+    if alone && ws < we {
         search_region(buf, ws, we, ctx, Region::Near, out);
         *near_to = we;
     }
@@ -971,6 +1001,8 @@ fn normalize(name: &[u8], out: &mut [u8]) -> usize {
 /// Whether a provider's word is in the run of non-blank text (at most 256 bytes either way)
 /// that holds the field at `from` and its value ending at `to`.
 fn same_run_names(buf: &[u8], from: usize, to: usize, line: Line, c: &Context) -> bool {
+    // A `value`'s name may be its sibling's, on the line above: the run is on the value's line.
+    let from = from.max(line.start);
     let lo = line.start.max(from.saturating_sub(256));
     let hi = line.end.min(to + 256);
     let start = buf[lo..from].iter().rposition(u8::is_ascii_whitespace).map_or(lo, |p| lo + p + 1);
@@ -1099,10 +1131,16 @@ fn key_like(name: &[u8]) -> bool {
         norm = rest;
     }
     for q in QUALIFIERS {
-        if let Some(rest) = norm.strip_suffix(q.as_bytes())
-            && KEY_NAMES.iter().any(|k| rest.ends_with(k.as_bytes()))
-        {
-            return true;
+        if let Some(mut rest) = norm.strip_suffix(q.as_bytes()) {
+            // `api_key_2_prod`: digits before the qualifier too.
+            while let [r @ .., d] = rest
+                && d.is_ascii_digit()
+            {
+                rest = r;
+            }
+            if KEY_NAMES.iter().any(|k| rest.ends_with(k.as_bytes())) {
+                return true;
+            }
         }
     }
     KEY_NAMES.iter().any(|k| norm.ends_with(k.as_bytes()))
@@ -1136,7 +1174,7 @@ fn shaped(class: Class, token: &[u8]) -> bool {
         // Atlas public keys: eight random lowercase letters, not `changeme` or `xxxxxxxx`.
         Lower => {
             distinct_at_least(token, 5)
-                && !["changeme", "disabled", "password", "username", "publickey", "required"]
+                && !["changeme", "disabled", "password", "username", "required"]
                     .iter()
                     .any(|w| token.eq_ignore_ascii_case(w.as_bytes()))
         }
@@ -1356,7 +1394,8 @@ fn connection_string(buf: &[u8], start: usize, end: usize, out: &mut Vec<Detecti
     let host = &authority[at + 1..];
     // On this machine only (`localhost`, loopback): a developer's local database, a guess.
     let host_name = host.split(|&b| b == b':' || b == b',').next().unwrap_or_default();
-    let local = [&b"localhost"[..], b"127.0.0.1", b"[::1]", b"0.0.0.0"].iter().any(|l| host_name.eq_ignore_ascii_case(l));
+    let local = host.starts_with(b"[::1]")
+        || [&b"localhost"[..], b"127.0.0.1", b"0.0.0.0"].iter().any(|l| host_name.eq_ignore_ascii_case(l));
     let family = match scheme {
         b"mongodb+srv://" | b"mongodb://" => "mongodb",
         b"postgres://" | b"postgresql://" => "postgres",
@@ -1448,6 +1487,10 @@ mod tests {
     #[test]
     fn every_prefixed_format_is_found_bounded_and_not_a_placeholder() {
         for pf in PREFIXED {
+            // A format with a check of its own has its own test (`second_review_shapes`).
+            if pf.check.is_some() {
+                continue;
+            }
             let what = format!("{} {}", pf.provider, pf.kind);
             for (len, longest) in [(pf.min, false), (pf.max, true)] {
                 let token = sample(pf, len, longest);
@@ -1632,9 +1675,9 @@ mod tests {
         let mut out = Vec::new();
         Detector::new().detect_named(agent.as_bytes(), Some("datadog.yaml"), &mut out);
         assert_eq!(out.iter().map(|d| (d.kind, d.confidence)).collect::<Vec<_>>(), [("api_key", Confidence::Medium)]);
-        // Without its name: a guess, from the `datadoghq.com` comment two lines up.
+        // Without its name: nothing (`datadoghq.com` in a comment is no word of its own).
         Detector::new().detect(agent.as_bytes(), &mut out);
-        assert_eq!(out.iter().map(|d| d.confidence).collect::<Vec<_>>(), [Confidence::Low]);
+        assert!(out.is_empty(), "{out:?}");
         let nr = format!("common: &default_settings\n  license_key: '{APP}'\n  app_name: shop\n");
         Detector::new().detect_named(nr.as_bytes(), Some("newrelic.yml"), &mut out);
         assert_eq!(out.iter().map(|d| d.kind).collect::<Vec<_>>(), ["license_key"]);
@@ -1661,6 +1704,23 @@ mod tests {
         // Terraform's AWS provider: the secret next to its access key id.
         let tf = "provider \"aws\" {\n  access_key = \"AKIAIOSFODNN7EXAMPLE\"\n  secret_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"\n}\n";
         assert_eq!(confidence(tf), [Confidence::High, Confidence::Medium]);
+    }
+
+    #[test]
+    fn second_review_shapes() {
+        // Doppler: a slug and its token, or nothing (a method call, a host name).
+        for st in [format!("dp.st.prd.{}", body(Alnum, 42, 3)), format!("dp.st.{}", body(Alnum, 40, 5))] {
+            one(&format!("DOPPLER_TOKEN={st}"), "doppler", "service_token", &st);
+        }
+        assert!(kinds("x = dp.st.mean()\nurl: https://dp.st.example.com/\n").is_empty());
+        // `atlas` inside `Atlassian` names nothing nearby; a file named for another tool is no context.
+        let uuid = "6f1c2a9e-1b4d-4c8e-9f3a-2d5b7e8c1a04";
+        assert!(kinds(&format!("# Atlassian\nwebhook_token = {uuid}\n")).is_empty());
+        let mut out = Vec::new();
+        Detector::new().detect_named(format!("webhook_token: {uuid}\n").as_bytes(), Some("atlassian-connect.json"), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(confidence("postgres://app:Zq9xPw77@[::1]:5432/app"), [Confidence::Low]);
+        assert_eq!(confidence(&format!("DD_API_KEY_2_PROD={API}")), [Confidence::Medium]);
     }
 
     #[test]
@@ -1808,6 +1868,9 @@ webhook: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXX
             b"AKIAIOSFODNN7EXAMPLE",
             b"AccountKey=",
             b"SG.",
+            // A `value` named by its sibling on the line above, the provider on its own line.
+            b"name: API_KEY\nvalue: 9f86d081884c7d659a2feaa0c55ad015 datadog",
+            b"- name: API_KEY\n  value: \"9f86d081884c7d659a2feaa0c55ad015\"  # datadog",
         ] {
             Detector::new().detect(edge, &mut out);
         }

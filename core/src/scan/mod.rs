@@ -500,6 +500,8 @@ struct Scratch {
     matched: Vec<(Fingerprint, Option<(Target, Evidence)>)>,
     held: Vec<(usize, usize, Fingerprint)>,
     spans: Vec<Span>,
+    /// Connection strings a held password inside them replaced.
+    bare: Vec<(usize, usize)>,
 }
 
 /// Read outcome of one file.
@@ -541,6 +543,8 @@ struct Span {
     end: usize,
     shown_prefix: usize,
     secret: bool,
+    /// Shown as `…` alone: a held password that stood in a connection string.
+    bare: bool,
 }
 
 /// What a scan does with one file's bytes (formats, held secrets, labels, excerpts), without a
@@ -583,6 +587,11 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         let held = Overlaps::new(s.held.iter().map(|&(a, b, _)| (a, b)));
         let keep: Vec<bool> =
             s.found.iter().zip(&s.matched).map(|(d, (_, inv))| inv.is_some() || !held.any(d.start, d.end)).collect();
+        // A password is not shown by its last characters, even when it is a held secret.
+        s.bare.clear();
+        s.bare.extend(
+            s.found.iter().zip(&keep).filter(|(d, kept)| !**kept && d.kind.ends_with("connection_string") || !**kept && d.kind == "database_user_password").map(|(d, _)| (d.start, d.end)),
+        );
         let mut kept = keep.iter();
         s.found.retain(|_| *kept.next().expect("one flag per detection"));
         let mut kept = keep.iter();
@@ -596,8 +605,16 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         end: d.end,
         shown_prefix: d.shown_prefix,
         secret: d.secret,
+        bare: false,
     }));
-    s.spans.extend(s.held.iter().map(|&(start, end, _)| Span { start, end, shown_prefix: 0, secret: true }));
+    let bare = Overlaps::new(s.bare.drain(..));
+    s.spans.extend(s.held.iter().map(|&(start, end, _)| Span {
+        start,
+        end,
+        shown_prefix: 0,
+        secret: true,
+        bare: bare.any(start, end),
+    }));
     s.spans.sort_unstable_by_key(|sp| (sp.start, sp.end));
     let spans = Overlaps::new(s.spans.iter().map(|sp| (sp.start, sp.end)));
     let mut lines = LineCounter::default();
@@ -635,7 +652,7 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
             confidence: Confidence::High,
             fingerprint: fp,
             inventory: Some((t.clone(), Evidence::Secret)),
-            label: label(&buf[start..end], 0, true),
+            label: if bare.any(start, end) { "…".to_owned() } else { label(&buf[start..end], 0, true) },
             excerpt: excerpt(buf, start, &s.spans, &spans),
         });
     }
@@ -753,7 +770,7 @@ fn excerpt(buf: &[u8], at: usize, spans: &[Span], crossing: &Overlaps) -> String
         if start == sp.start {
             // The whole token is replaced by its label (for a private key: its header).
             let end = sp.end.min(buf.len());
-            let shown = label(&buf[sp.start..end], sp.shown_prefix, sp.secret);
+            let shown = if sp.bare { "…".to_owned() } else { label(&buf[sp.start..end], sp.shown_prefix, sp.secret) };
             let shown_on_line: String = shown.lines().next().unwrap_or_default().to_owned();
             out.push_str(&shown_on_line);
         } else {

@@ -496,7 +496,8 @@ fn keys_deleted_from_the_worktree_or_stashed_are_found_with_their_commit() {
 fn held_secrets_of_every_shape_are_matched() {
     let dir = tempfile::tempdir().unwrap();
     let sendgrid = "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";
-    let held_password = "Zq9xPw7vUt5sRq3pOn1m";
+    // Long enough that a held secret's label would show its last four characters.
+    let held_password = "Zq9xPw7vUt5sRq3pOn1mLk9jHg";
     write(dir.path(), "app.env", format!("SENDGRID_API_KEY={sendgrid}\nREDIS_URL=redis://:{held_password}@cache:6379/0\n"));
     let mut index = empty();
     let target = |id: &str| Target {
@@ -516,6 +517,10 @@ fn held_secrets_of_every_shape_are_matched() {
     held.sort();
     assert_eq!(held, vec![(1, "sg".into()), (2, "redis".into())], "{hits:?}");
     assert!(hits.iter().all(|h| h.confidence == Confidence::High));
+    // A password shows nothing of itself, held or not.
+    let redis = hits.iter().find(|h| h.line == 2).unwrap();
+    assert_eq!(redis.label, "…");
+    assert!(!redis.excerpt.contains("Lk9jHg") && !redis.excerpt.contains("jHg"), "{}", redis.excerpt);
 }
 
 /// A line of a hundred thousand keys is read about once per key, not once per key per key
