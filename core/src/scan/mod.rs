@@ -590,7 +590,13 @@ fn scan_buffer(buf: &[u8], path: &Path, detector: &Detector, index: &Index, s: &
         // A password is not shown by its last characters, even when it is a held secret.
         s.bare.clear();
         s.bare.extend(
-            s.found.iter().zip(&keep).filter(|(d, kept)| !**kept && d.kind.ends_with("connection_string") || !**kept && d.kind == "database_user_password").map(|(d, _)| (d.start, d.end)),
+            s.found
+                .iter()
+                .zip(&keep)
+                .filter(|(d, kept)| {
+                    !**kept && (d.kind.ends_with("connection_string") || d.kind == "database_user_password")
+                })
+                .map(|(d, _)| (d.start, d.end)),
         );
         let mut kept = keep.iter();
         s.found.retain(|_| *kept.next().expect("one flag per detection"));
