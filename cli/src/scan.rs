@@ -197,7 +197,7 @@ pub fn scan(home: &Home, args: ScanArgs) -> anyhow::Result<()> {
     let guesses = view.hits.iter().filter(|h| h.confidence == api::Confidence::Low).count();
     if guesses > 0 {
         eprintln!(
-            "{} a guess (SURE low: a provider's shape, the provider named only elsewhere on the line): `keyward shadow link` confirms one, `keyward shadow not-a-key` dismisses it for good",
+            "{} a guess (SURE low: a provider's shape, the provider named only elsewhere on the line or a few lines away): `keyward shadow link` confirms one, `keyward shadow not-a-key` dismisses it for good",
             count(guesses as u64, "hit is", "hits are")
         );
     }
