@@ -359,7 +359,9 @@ static CONTEXTS: &[Context] = &[
     },
     Context {
         provider: "aws",
-        files: &[],
+        // s3cmd's `.s3cfg` writes its options alphabetically: `secret_key` lands far below
+        // `access_key`.
+        files: &["s3cfg"],
         words: &["aws_secret", "secret_access_key", "secretaccesskey", "aws-secret", "secret-access-key"],
         near: &[n("secret_access_key", true, Base64, 40)],
     },
@@ -1721,6 +1723,20 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(confidence("postgres://app:Zq9xPw77@[::1]:5432/app"), [Confidence::Low]);
         assert_eq!(confidence(&format!("DD_API_KEY_2_PROD={API}")), [Confidence::Medium]);
+    }
+
+    #[test]
+    fn an_s3cfg_file_is_aws_context() {
+        let cfg = format!(
+            "[default]\naccess_key = AKIAIOSFODNN7EXAMPLE\n{}secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+            "bucket_location = US\nhost_base = s3.amazonaws.com\n".repeat(4)
+        );
+        let mut out = Vec::new();
+        Detector::new().detect_named(cfg.as_bytes(), Some(".s3cfg"), &mut out);
+        assert_eq!(
+            out.iter().map(|d| (d.kind, d.confidence)).collect::<Vec<_>>(),
+            [("access_key_id", Confidence::High), ("secret_access_key", Confidence::Medium)]
+        );
     }
 
     #[test]
