@@ -437,11 +437,6 @@ static SPECIALS: &[(&str, Special)] = &[
 /// and overlaps it (`…sg.atlasv1.`, where `SG.` starts) would hide it there.
 const TERRAFORM_INFIX: &[u8] = b".atlasv1.";
 
-/// How many distinct formats the scan knows (prefixed, structured, and by context).
-pub fn format_count() -> usize {
-    PREFIXED.len() + SPECIALS.len() + 1 + CONTEXTS.iter().map(|c| c.near.len()).sum::<usize>()
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Anchor {
     Prefix(usize),
@@ -636,16 +631,8 @@ fn distinct_at_least(body: &[u8], n: usize) -> bool {
     false
 }
 
-fn run_end(buf: &[u8], from: usize, class: Class) -> usize {
-    let mut j = from;
-    while j < buf.len() && in_class(class, buf[j]) {
-        j += 1;
-    }
-    j
-}
-
-/// Where a run of `class` from `from` ends, reading at most `max + 1` bytes (one more than a
-/// format allows, so a longer run is seen to continue).
+/// Where a run of `class` from `from` ends, reading at most `max` bytes (a format's longest:
+/// a run that goes on leaves a class byte next, which the word-boundary check refuses).
 fn run_end_max(buf: &[u8], from: usize, class: Class, max: usize) -> usize {
     let limit = buf.len().min(from.saturating_add(max));
     let mut j = from;
@@ -866,7 +853,7 @@ fn search_region(buf: &[u8], start: usize, end: usize, ctx: usize, region: Regio
                 i += 1;
                 continue;
             }
-            let j = run_end(&buf[..end], i, near.class);
+            let j = run_end_max(&buf[..end], i, near.class, usize::MAX);
             let bounded = (i == 0 || !wordish(buf[i - 1])) && (j >= buf.len() || !wordish(buf[j]));
             if bounded
                 && j - i == near.len
