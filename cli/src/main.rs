@@ -310,6 +310,21 @@ struct ConnectorAdd {
     /// The provider's URL instead of the public one (Atlas for Government, a proxy, an emulator)
     #[arg(long)]
     endpoint: Option<String>,
+    /// AWS: every account of the Organization these credentials manage, through a role in each
+    #[arg(long)]
+    organization: bool,
+    /// AWS with --organization: the role to assume in member accounts [default: OrganizationAccountAccessRole]
+    #[arg(long)]
+    role_name: Option<String>,
+    /// AWS with --organization: the external id the role's trust policy requires
+    #[arg(long)]
+    external_id: Option<String>,
+    /// AWS with --organization: only these account ids, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    accounts: Vec<String>,
+    /// AWS with --organization: not these account ids, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    exclude_accounts: Vec<String>,
     /// Read credentials as field=value lines from standard input instead of the environment
     #[arg(long)]
     credentials_stdin: bool,
@@ -641,6 +656,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             settings.set("org_id", a.org_id);
             settings.set("account_ids", a.account_id);
             settings.set("endpoint", a.endpoint);
+            settings.set("organization", a.organization);
+            settings.set("role_name", a.role_name);
+            settings.set("external_id", a.external_id);
+            settings.set("accounts", a.accounts);
+            settings.set("exclude_accounts", a.exclude_accounts);
             let c = api::add_connector(&mut vault, &a.name, &a.provider, settings, &credentials)?;
             println!(
                 "Added connector {} ({}). Check it with `keyward connector test {}`, then run `keyward sync`.",
@@ -757,14 +777,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let mut failed = Vec::new();
             for (name, outcome) in &outcomes {
+                if let Ok(r) = outcome {
+                    for warning in &r.warnings {
+                        eprintln!("keyward: warning: {name}: {warning}");
+                    }
+                }
                 match outcome {
                     Ok(r) => println!(
-                        "{name}: {} keys ({} new, {} changed, {} removed) in {:.1} s",
+                        "{name}: {} keys ({} new, {} changed, {} removed) in {:.1} s{}",
                         r.seen,
                         r.added,
                         r.changed,
                         r.removed,
-                        r.elapsed_ms as f64 / 1000.0
+                        r.elapsed_ms as f64 / 1000.0,
+                        r.api_calls.map(|n| format!(", {n} API calls")).unwrap_or_default()
                     ),
                     Err(e) => failed.push(format!("{name}: {e}")),
                 }

@@ -22,7 +22,7 @@ pub use providers::mongodb_atlas as atlas;
 pub use providers::{datadog, fastly, linear, newrelic};
 
 pub use error::{ConnectorError, ErrorKind};
-pub use model::{Check, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey, Resource};
+pub use model::{Calls, Check, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey, Resource};
 
 /// A JSON string field, or `""` (provider answers are `serde_json::Value`s).
 pub(crate) fn str_of(v: &serde_json::Value) -> String {

@@ -147,6 +147,34 @@ pub struct Inventory {
     pub resources: Vec<Resource>,
     /// Account-level facts (Atlas `apiAccessListRequired`, what a listing could cover...).
     pub facts: serde_json::Value,
+    /// The requests the listing sent to the provider's API, retries included; empty when the
+    /// connector does not count them.
+    pub calls: Calls,
+    /// Parts the listing could not read this time (an organization's member accounts, by id).
+    /// Keys whose `details.account_id` is one of them, and owners named `<id>/…`, are kept as
+    /// they were: a part that failed is not a part whose keys were deleted.
+    pub unreached: Vec<String>,
+    /// What went wrong without failing the listing, in words (an account whose role is missing).
+    pub warnings: Vec<String>,
+}
+
+/// Requests sent to a provider's API, by operation (`iam:ListAccessKeys`...). Rate limits are
+/// per request, so these are what a large estate pays for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calls(pub std::collections::BTreeMap<String, u64>);
+
+impl Calls {
+    /// Every request, whatever the operation.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// Adds another count to this one (the accounts of an organization, one by one).
+    pub fn add(&mut self, other: &Calls) {
+        for (op, n) in &other.0 {
+            *self.0.entry(op.clone()).or_default() += n;
+        }
+    }
 }
 
 /// Progress of a long listing, reported as work completes.

@@ -24,6 +24,9 @@ type Shared = Arc<Mutex<Script>>;
 
 const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 const USERS: &[&str] = &["ana", "bob", "cyd"];
+/// Whether GenerateCredentialReport was asked before (shared by the tests of this binary: each
+/// test still sees the report ready after at most one poll).
+static REPORT_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn form(body: &str) -> HashMap<String, String> {
     body.split('&')
@@ -90,17 +93,51 @@ fn answer(params: &HashMap<String, String>) -> String {
                  <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetAccessKeyLastUsedResponse>"
             )
         }
-        "ListAttachedUserPolicies" => {
-            let items = if user == "cyd" {
-                vec!["<member><PolicyName>AdministratorAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member>".to_owned(),
-                     "<member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member>".to_owned()]
-            } else {
-                vec![]
-            };
-            page(action, "AttachedPolicies", &items, marker)
+        "GetAccountAuthorizationDetails" => {
+            // One user per page; cyd holds AdministratorAccess and ReadOnlyAccess.
+            let details: Vec<String> = USERS
+                .iter()
+                .map(|u| {
+                    let attached = if *u == "cyd" {
+                        "<member><PolicyName>AdministratorAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member>\
+                         <member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member>"
+                    } else {
+                        ""
+                    };
+                    user_xml(u).replace("</member>", &format!("<AttachedManagedPolicies>{attached}</AttachedManagedPolicies></member>"))
+                })
+                .collect();
+            page(action, "UserDetailList", &details, marker)
         }
-        "ListUserPolicies" => page(action, "PolicyNames", &[], marker),
-        "ListGroupsForUser" => page(action, "Groups", &[], marker),
+        "GenerateCredentialReport" => {
+            // AWS answers STARTED until the report is built; this fake, the first time.
+            let state =
+                if REPORT_ASKED.swap(true, std::sync::atomic::Ordering::Relaxed) { "COMPLETE" } else { "STARTED" };
+            format!(
+                "<GenerateCredentialReportResponse xmlns=\"{NS}\"><GenerateCredentialReportResult><State>{state}</State>\
+                 </GenerateCredentialReportResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GenerateCredentialReportResponse>"
+            )
+        }
+        "GetCredentialReport" => {
+            use base64::Engine as _;
+            // Built 2024-03-01 at noon: bob's second key (03-02) is newer, so the report cannot
+            // tell its last use.
+            let csv = format!(
+                "user,arn,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,\
+                 access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,\
+                 access_key_2_last_used_region,access_key_2_last_used_service\n\
+                 <root_account>,arn:aws:iam::210987654321:root,false,2019-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n\
+                 ana,arn:aws:iam::210987654321:user/ana,true,2024-03-01T10:00:00+00:00,2025-01-02T03:04:05+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A\n\
+                 bob,arn:aws:iam::210987654321:user/bob,true,2024-03-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n\
+                 cyd,arn:aws:iam::210987654321:user/cyd,true,2024-03-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n"
+            );
+            format!(
+                "<GetCredentialReportResponse xmlns=\"{NS}\"><GetCredentialReportResult><Content>{}</Content>\
+                 <ReportFormat>text/csv</ReportFormat><GeneratedTime>2024-03-01T12:00:00Z</GeneratedTime></GetCredentialReportResult>\
+                 <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCredentialReportResponse>",
+                base64::engine::general_purpose::STANDARD.encode(csv)
+            )
+        }
         "GetAccountSummary" => format!(
             "<GetAccountSummaryResponse xmlns=\"{NS}\"><GetAccountSummaryResult><SummaryMap>\
              <entry><key>AccountAccessKeysPresent</key><value>1</value></entry><entry><key>Users</key><value>3</value></entry>\
@@ -164,9 +201,20 @@ async fn every_list_is_followed_across_pages() {
     let ids: Vec<&str> = inv.keys.iter().map(|k| k.external_id.as_str()).collect();
     assert_eq!(ids, ["AKIAANA0", "AKIABOB0", "AKIABOB1", "AKIACYD0"]);
     let log = script.lock().unwrap().log.clone();
-    assert!(log.contains(&"ListUsers 1".to_owned()) && log.contains(&"ListUsers 2".to_owned()), "{log:?}");
+    assert!(
+        log.contains(&"GetAccountAuthorizationDetails 1".to_owned())
+            && log.contains(&"GetAccountAuthorizationDetails 2".to_owned()),
+        "{log:?}"
+    );
     assert!(log.contains(&"ListAccessKeys 1".to_owned()), "bob's second key is on page two: {log:?}");
-    assert!(log.contains(&"ListAttachedUserPolicies 1".to_owned()), "{log:?}");
+    // Only the key newer than the report is asked about one by one; no per-user policy calls.
+    let asked: Vec<&String> = log.iter().filter(|l| l.starts_with("GetAccessKeyLastUsed")).collect();
+    assert_eq!(asked.len(), 1, "{log:?}");
+    assert!(!log.iter().any(|l| l.starts_with("ListAttachedUserPolicies") || l.starts_with("ListUsers")), "{log:?}");
+    assert!(!log.iter().any(|l| l.starts_with("GetAccountSummary")), "the report's root row tells: {log:?}");
+    // Every request is counted, by operation.
+    assert_eq!(inv.calls.total() as usize, log.len(), "{:?} against {log:?}", inv.calls);
+    assert_eq!(inv.calls.0.get("iam:ListAccessKeys"), Some(&4), "{:?}", inv.calls);
 
     let ana = &inv.keys[0];
     assert_eq!(ana.owner.as_deref(), Some("ana"));
@@ -180,7 +228,7 @@ async fn every_list_is_followed_across_pages() {
     let admin: Vec<_> = inv.owners.iter().filter(|o| o.admin_via.is_some()).map(|o| o.name.as_str()).collect();
     assert_eq!(admin, ["cyd"]);
     assert_eq!(inv.keys[3].scopes, ["policy:AdministratorAccess", "policy:ReadOnlyAccess"]);
-    assert_eq!(inv.root_access_key, Some(true));
+    assert_eq!(inv.root_access_key, Some(true), "an inactive root key is a key");
     assert_eq!(inv.account_id.as_deref(), Some("210987654321"));
     assert_eq!(progress.lock().unwrap().last(), Some(&(3, Some(3))));
 }
@@ -188,30 +236,50 @@ async fn every_list_is_followed_across_pages() {
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk() {
     let script = Shared::default();
-    script.lock().unwrap().fail.insert("ListUsers".into(), vec![(400, "Throttling"), (400, "Throttling")]);
+    script
+        .lock()
+        .unwrap()
+        .fail
+        .insert("GetAccountAuthorizationDetails".into(), vec![(400, "Throttling"), (400, "Throttling")]);
     let iam = connect(&serve(script.clone()).await).await;
     let inv = iam.inventory(&|_| {}).await.unwrap();
     assert_eq!(inv.keys.len(), 4);
-    let first_pages = script.lock().unwrap().log.iter().filter(|l| *l == "ListUsers").count();
+    let first_pages = script.lock().unwrap().log.iter().filter(|l| *l == "GetAccountAuthorizationDetails").count();
     assert_eq!(first_pages, 3, "two throttled attempts, then success");
+    assert_eq!(inv.calls.0.get("iam:GetAccountAuthorizationDetails"), Some(&5), "retries are counted too");
 }
 
 #[tokio::test]
 async fn access_denied_is_classified_and_names_the_call() {
     let script = Shared::default();
-    script.lock().unwrap().fail.insert("GetAccountSummary".into(), vec![(403, "AccessDenied")]);
+    script.lock().unwrap().fail.insert("ListAccessKeys".into(), vec![(403, "AccessDenied")]);
     let iam = connect(&serve(script).await).await;
     let err = iam.inventory(&|_| {}).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::PermissionDenied);
-    assert!(err.to_string().contains("GetAccountSummary failed: AccessDenied"), "{err}");
+    assert!(err.to_string().contains("ListAccessKeys failed: AccessDenied"), "{err}");
     assert!(!err.to_string().contains("fake/secret"));
 }
 
 #[tokio::test]
 async fn rejected_credentials_are_unauthenticated() {
     let script = Shared::default();
-    script.lock().unwrap().fail.insert("ListUsers".into(), vec![(403, "InvalidClientTokenId")]);
+    script.lock().unwrap().fail.insert("GetAccountAuthorizationDetails".into(), vec![(403, "InvalidClientTokenId")]);
     let iam = connect(&serve(script).await).await;
     let err = iam.inventory(&|_| {}).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthenticated);
+}
+
+#[tokio::test]
+async fn without_the_credential_report_last_use_is_read_key_by_key() {
+    let script = Shared::default();
+    script.lock().unwrap().fail.insert("GenerateCredentialReport".into(), vec![(403, "AccessDenied")]);
+    let iam = connect(&serve(script.clone()).await).await;
+    let inv = iam.inventory(&|_| {}).await.unwrap();
+    let used = inv.keys[0].last_used.as_ref().expect("ana's key was used");
+    assert_eq!(used.service.as_deref(), Some("s3"));
+    let log = script.lock().unwrap().log.clone();
+    assert_eq!(log.iter().filter(|l| l.starts_with("GetAccessKeyLastUsed")).count(), 4, "{log:?}");
+    assert!(log.iter().any(|l| l == "GetAccountSummary"), "root's keys from the summary instead: {log:?}");
+    assert_eq!(inv.facts["last_use"]["from"], "GetAccessKeyLastUsed, key by key");
+    assert!(inv.facts["last_use"]["why"].as_str().unwrap().contains("AccessDenied"), "{}", inv.facts);
 }

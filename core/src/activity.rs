@@ -281,6 +281,7 @@ mod tests {
              ALTER TABLE activity DROP COLUMN mac; ALTER TABLE vault_meta DROP COLUMN recovery_master;
              DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
              DROP TABLE rotations; DROP TABLE not_keys; ALTER TABLE exposures DROP COLUMN confidence;
+             ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation;
              PRAGMA user_version = 5;",
         );
         drop(v);
@@ -305,6 +306,7 @@ mod tests {
                ('2026-11-01T00:00:01.000Z', 'verify', 'fastly', 's2', 'rejected');
              DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
              DROP TABLE rotations; DROP TABLE not_keys; ALTER TABLE exposures DROP COLUMN confidence;
+             ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation;
              PRAGMA user_version = 5;",
         );
         drop(v);

@@ -104,6 +104,9 @@ pub struct Account {
     pub root_access_key: Option<bool>,
     /// Account-level facts from the latest sync (JSON).
     pub facts: serde_json::Value,
+    /// For a member account of an organization's connector: its name (`account_id` is its id,
+    /// `account` the connector). `None` for a connector's own account.
+    pub member: Option<String>,
 }
 
 /// A posture resource (an API Gateway stage, route or API) from a connector.

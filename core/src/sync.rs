@@ -45,6 +45,12 @@ pub struct SyncReport {
     pub removed: usize,
     /// Wall time of the run, in milliseconds.
     pub elapsed_ms: u128,
+    /// Requests sent to the provider's API, retries included (`None`: its connector does not
+    /// count them).
+    pub api_calls: Option<u64>,
+    /// What went wrong without failing the sync (an organization's account that could not be
+    /// read, whose keys were kept as they were).
+    pub warnings: Vec<String>,
 }
 
 /// Asks the connector's provider for its inventory.
@@ -106,6 +112,28 @@ pub fn recover_interrupted(vault: &Vault) -> Result<usize, Error> {
 pub fn fail(vault: &Vault, run_id: i64, error: &Error) -> Result<(), Error> {
     store::sync_runs::fail(vault.conn(), run_id, Utc::now(), &error.to_string(), false)?;
     Ok(())
+}
+
+/// The connector's new facts, where the entry of each member account the sync could not read
+/// keeps what the previous sync learned of it (its root user's keys), marked with why it failed.
+fn facts_keeping_unreached(new: &serde_json::Value, old: &serde_json::Value, unreached: &[String]) -> serde_json::Value {
+    let mut facts = new.clone();
+    let (Some(entries), Some(before)) =
+        (facts.get_mut("accounts").and_then(|a| a.as_array_mut()), old.get("accounts").and_then(|a| a.as_array()))
+    else {
+        return facts;
+    };
+    for entry in entries.iter_mut().filter(|e| e["account_id"].as_str().is_some_and(|id| unreached.iter().any(|u| u == id))) {
+        let Some(previous) = before.iter().find(|b| b["account_id"] == entry["account_id"]) else { continue };
+        if let (Some(entry), Some(previous)) = (entry.as_object_mut(), previous.as_object()) {
+            for (k, v) in previous {
+                if k != "failed" {
+                    entry.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    facts
 }
 
 /// The stored form of a key's compared fields, in [`store::inventory::SYNCED`] order.
@@ -183,15 +211,18 @@ pub fn apply(
             store::inventory::update_synced(&tx, &synced)?;
         }
     }
-    for gone in existing.into_values().filter(|k| k.removed_at.is_none()) {
+    // A part the provider could not read this time (an organization's account whose role is
+    // missing) is not a part whose keys were deleted.
+    let unreached = |k: &StoredKey| k.part().is_some_and(|p| inventory.unreached.contains(&p));
+    for gone in existing.into_values().filter(|k| k.removed_at.is_none() && !unreached(k)) {
         store::inventory::mark_removed(&tx, &gone.id, now)?;
         note(&gone.id, "removed", None, None, None)?;
         removed += 1;
     }
 
-    store::inventory::replace_owners(&tx, connector.id, &inventory.owners, now)?;
+    store::inventory::replace_owners(&tx, connector.id, &inventory.owners, now, &inventory.unreached)?;
     store::inventory::replace_resources(&tx, connector.id, &inventory.resources, now)?;
-    let facts = inventory.facts.to_string();
+    let facts = facts_keeping_unreached(&inventory.facts, &connector.facts, &inventory.unreached).to_string();
     let account = store::connectors::SyncedAccount {
         account_id: inventory.account_id.as_deref(),
         root_access_key: inventory.root_access_key,
@@ -200,7 +231,8 @@ pub fn apply(
     };
     store::connectors::record_sync(&tx, connector.id, &account)?;
     let elapsed_ms = started.elapsed().as_millis();
-    let counts = store::sync_runs::Counts { seen: inventory.keys.len(), added, changed, removed };
+    let counts =
+        store::sync_runs::Counts { seen: inventory.keys.len(), added, changed, removed, calls: &inventory.calls };
     store::sync_runs::succeed(&tx, run_id, Utc::now(), &counts)?;
     tx.commit()?;
     Ok(SyncReport {
@@ -211,5 +243,7 @@ pub fn apply(
         changed,
         removed,
         elapsed_ms,
+        api_calls: (!inventory.calls.0.is_empty()).then(|| inventory.calls.total()),
+        warnings: inventory.warnings.clone(),
     })
 }

@@ -1,5 +1,6 @@
 //! A small AWS stand-in for the demo workspace (tests use moto, the real emulator): IAM's query
-//! protocol (form POST, XML answers, `Marker` paging) for the calls the IAM connector makes, and
+//! protocol (form POST, XML answers, `Marker` paging) for the calls the IAM connector makes (the
+//! authorization details, the credential report as AWS writes it, each user's keys), and
 //! API Gateway's REST (`/apikeys`, `/usageplans`, `/restapis` with resources, methods and
 //! validators, `/domainnames`) and V2 (`/v2/apis` with routes, stages and authorizers,
 //! `/v2/domainnames`) JSON shapes, as the botocore models in `shared/specs` describe them. The
@@ -82,6 +83,45 @@ pub struct Aws {
     pub state: Mutex<State>,
 }
 
+/// IAM's credential report as AWS writes it: a root row, then one row per user with the
+/// creation time (`last_rotated`) and last use of the key in each of two slots.
+fn credential_report(state: &State) -> String {
+    let date = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let mut csv = String::from(
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,\
+         mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,\
+         access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,\
+         access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,\
+         cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n",
+    );
+    let root_key = if state.root_key { "true,2020-01-01T00:00:00+00:00" } else { "false,N/A" };
+    csv += &format!(
+        "<root_account>,arn:aws:iam::{ACCOUNT}:root,2020-01-01T00:00:00+00:00,not_supported,N/A,not_supported,\
+         not_supported,true,{root_key},N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+    );
+    for u in &state.users {
+        let mut row = format!(
+            "{0},arn:aws:iam::{ACCOUNT}:user/{0},2020-01-01T00:00:00+00:00,false,not_supported,N/A,N/A,false",
+            u.name
+        );
+        for slot in 0..2 {
+            row += &match u.keys.get(slot) {
+                Some(k) => {
+                    let used = match &k.last_used {
+                        Some((at, service, region)) => format!("{},{region},{service}", date(*at)),
+                        None => "N/A,N/A,N/A".into(),
+                    };
+                    format!(",{},{},{used}", k.active, date(k.created))
+                }
+                None => ",false,N/A,N/A,N/A,N/A".into(),
+            };
+        }
+        csv += &row;
+        csv += ",false,N/A,false,N/A\n";
+    }
+    csv
+}
+
 impl Aws {
     /// A fake account.
     pub fn new(state: State) -> Self {
@@ -160,22 +200,42 @@ impl Aws {
                     owner.name
                 )
             }
-            "ListAttachedUserPolicies" => {
-                let admin = user.is_some_and(|u| u.admin);
+            "GetAccountAuthorizationDetails" => {
+                let admin = "<AttachedManagedPolicies><member><PolicyName>AdministratorAccess</PolicyName>\
+                             <PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member></AttachedManagedPolicies>";
                 page(
-                    "AttachedPolicies",
-                    admin
-                        .then(|| {
-                            "<member><PolicyName>AdministratorAccess</PolicyName>\
-                             <PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member>"
-                                .to_owned()
+                    "UserDetailList",
+                    state
+                        .users
+                        .iter()
+                        .map(|u| {
+                            format!(
+                                "<member><Path>/</Path><UserName>{0}</UserName><UserId>AIDA{0}</UserId>\
+                                 <Arn>arn:aws:iam::{ACCOUNT}:user/{0}</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate>\
+                                 <UserPolicyList/><GroupList/>{1}</member>",
+                                u.name,
+                                if u.admin { admin } else { "<AttachedManagedPolicies/>" }
+                            )
                         })
-                        .into_iter()
                         .collect(),
                 )
             }
-            "ListUserPolicies" => page("PolicyNames", Vec::new()),
-            "ListGroupsForUser" => page("Groups", Vec::new()),
+            "GenerateCredentialReport" => format!(
+                "<GenerateCredentialReportResponse xmlns=\"{NS}\"><GenerateCredentialReportResult><State>COMPLETE</State>\
+                 </GenerateCredentialReportResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata>\
+                 </GenerateCredentialReportResponse>"
+            ),
+            "GetCredentialReport" => {
+                use base64::Engine as _;
+                let csv = credential_report(&state);
+                format!(
+                    "<GetCredentialReportResponse xmlns=\"{NS}\"><GetCredentialReportResult><Content>{}</Content>\
+                     <ReportFormat>text/csv</ReportFormat><GeneratedTime>{}</GeneratedTime></GetCredentialReportResult>\
+                     <ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCredentialReportResponse>",
+                    base64::engine::general_purpose::STANDARD.encode(csv),
+                    ts(Utc::now())
+                )
+            }
             "GetAccountSummary" => format!(
                 "<GetAccountSummaryResponse xmlns=\"{NS}\"><GetAccountSummaryResult><SummaryMap>\
                  <entry><key>AccountAccessKeysPresent</key><value>{}</value></entry>\

@@ -40,6 +40,12 @@ def main():
     p.add_argument("--auth", action="store_true")
     p.add_argument("--operator", action="store_true",
                    help="also create an administrator whose key pair the truth holds (for --auth: the connector's identity)")
+    p.add_argument("--org-accounts", type=int, default=0, metavar="N",
+                   help="also make ACCOUNT an Organization's management account with N member accounts, plus a "
+                        "suspended one and one without OrganizationAccountAccessRole (truth: organization)")
+    p.add_argument("--org-users", type=int, default=20, metavar="M", help="IAM users in each member account")
+    p.add_argument("--throttle", type=int, default=0, metavar="N",
+                   help="answer every Nth ListAccessKeys and AssumeRole with IAM's 400 Throttling (as AWS does under load)")
     p.add_argument("--apigateway", action="store_true", help="also seed API Gateway (REST keys, usage plans, V1/V2 APIs)")
     p.add_argument("--apigateway-rotation", type=int, default=0, metavar="N",
                    help="with --apigateway: N more REST keys in us-east-1 to rotate, each in one or two usage plans")
@@ -55,10 +61,87 @@ def main():
     from moto.iam.models import AccessKeyLastUsed, iam_backends
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+    patch_credential_report()
     iam = iam_backends[ACCOUNT]["aws"]
     # Half a day past each whole day keeps the floor of every age stable while the test runs.
     now = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=12)
     rng = random.Random(args.seed)
+
+    truth, keys_out = seed_users(iam, args.users, rng, now)
+    organization = seed_organization(args, rng, now) if args.org_accounts else None
+    if args.throttle:
+        patch_throttling(args.throttle)
+
+    operator = None
+    if args.operator:
+        iam.create_user("us-east-1", "keyward-operator")
+        iam.attach_user_policy(ADMIN_ARN, "keyward-operator")
+        key = iam.create_access_key("keyward-operator")
+        operator = {"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}
+        keys_out.append({"external_id": key.access_key_id, "owner": "keyward-operator", "status": "active",
+                         "created_days": 0, "used_days": None})
+        truth.append(["owner_admin_access", "keyward-operator", key.access_key_id])
+
+    if args.root_key:
+        iam.account_summary._account_access_keys_present = 1
+        truth.append(["root_access_key", "root", None])
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]
+    apigateway = seed_apigateway(f"http://127.0.0.1:{port}", rng) if args.apigateway else None
+    if apigateway is not None and args.apigateway_rotation:
+        apigateway["rotation"] = seed_apigateway_rotation(f"http://127.0.0.1:{port}", args.apigateway_rotation)
+
+    posture = seed_apigateway_posture(f"http://127.0.0.1:{port}") if args.apigateway_posture else None
+
+    with open(args.truth, "w") as f:
+        json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out,
+                   "account_id": ACCOUNT, "organization": organization, "apigateway": apigateway, "apigateway_posture": posture,
+                   "operator": operator}, f)
+
+    if args.auth:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        ActionAuthenticatorMixin.request_count = 0
+
+    print(f"PORT {port}", flush=True)
+    # Serve until the test closes our stdin (or dies), taking commands that change the estate.
+    for line in sys.stdin:
+        words = line.split()
+        if words and words[0] == "delete_key":
+            iam.delete_access_key(words[2], words[1])
+        elif words and words[0] == "deactivate_key":
+            iam.update_access_key(words[1], words[2], "Inactive")
+        elif words and words[0] == "keys":
+            # The user's keys as IAM holds them now: `KEYS id:Active id:Inactive`.
+            # `keys USER` in ACCOUNT, or `keys ACCOUNT/USER` in a member account.
+            account, _, user = words[1].rpartition("/")
+            held = iam_backends[account or ACCOUNT]["aws"].list_access_keys(user)
+            print("KEYS " + " ".join(f"{k.access_key_id}:{k.status}" for k in held), flush=True)
+            continue
+        elif words and words[0] == "delete_role":
+            # A member account's OrganizationAccountAccessRole deleted (someone tidied up).
+            iam_backends[words[1]]["aws"].delete_role("OrganizationAccountAccessRole")
+        elif words and words[0] == "throttled":
+            print(f"THROTTLED {THROTTLED['refused']}", flush=True)
+            continue
+        elif words and words[0] == "apikeys":
+            # The REST API keys of a region as API Gateway holds them now, values included.
+            print("APIKEYS " + json.dumps(api_keys(words[1])), flush=True)
+            continue
+        else:
+            print(f"ERR unknown command {line!r}", flush=True)
+            continue
+        print("OK", flush=True)
+    server.stop()
+
+
+def seed_users(iam, users, rng, now, owner_prefix=""):
+    """One account's IAM: groups and a customer policy that grant admin in every way the rule
+    reads, then `users` users with 0-2 keys of every age and use. Returns the findings the rules
+    must report and the keys, owners named `owner_prefix + user`."""
+    from moto.iam.models import AccessKeyLastUsed
 
     iam.create_group("admins")
     iam.attach_group_policy(ADMIN_ARN, "admins")
@@ -70,7 +153,6 @@ def main():
 
     truth = []
     keys_out = []
-    owners_with_two = []
     for i in range(args.users):
         user = f"user-{i:05d}"
         iam.create_user("us-east-1", user)
@@ -110,77 +192,144 @@ def main():
                 used = min(rng.choice(USED_DAYS), created)
                 key.last_used = AccessKeyLastUsed(timestamp=now - timedelta(days=used), service="s3", region="eu-west-1")
             kid = key.access_key_id
-            keys_out.append({"external_id": kid, "owner": user, "status": status.lower(), "created_days": created, "used_days": used})
+            keys_out.append({"external_id": kid, "owner": owner_prefix + user, "status": status.lower(), "created_days": created, "used_days": used})
             if status != "Active":
                 continue
             active_ids.append(kid)
             if created > THRESHOLDS["key_not_rotated"]:
-                truth.append(["key_not_rotated", user, kid])
+                truth.append(["key_not_rotated", owner_prefix + user, kid])
             if used is not None and used > THRESHOLDS["key_unused"]:
-                truth.append(["key_unused", user, kid])
+                truth.append(["key_unused", owner_prefix + user, kid])
             if used is None and created > THRESHOLDS["key_never_used"]:
-                truth.append(["key_never_used", user, kid])
+                truth.append(["key_never_used", owner_prefix + user, kid])
             if admin:
-                truth.append(["owner_admin_access", user, kid])
+                truth.append(["owner_admin_access", owner_prefix + user, kid])
         if len(active_ids) >= 2:
-            truth.append(["owner_two_active_keys", user, None])
-            owners_with_two.append(user)
+            truth.append(["owner_two_active_keys", owner_prefix + user, None])
+    return truth, keys_out
 
-    operator = None
-    if args.operator:
-        iam.create_user("us-east-1", "keyward-operator")
-        iam.attach_user_policy(ADMIN_ARN, "keyward-operator")
-        key = iam.create_access_key("keyward-operator")
-        operator = {"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}
-        keys_out.append({"external_id": key.access_key_id, "owner": "keyward-operator", "status": "active",
-                         "created_days": 0, "used_days": None})
-        truth.append(["owner_admin_access", "keyward-operator", key.access_key_id])
 
-    if args.root_key:
-        iam.account_summary._account_access_keys_present = 1
-        truth.append(["root_access_key", "root", None])
+def seed_organization(args, rng, now):
+    """An AWS Organization managed by ACCOUNT: `--org-accounts` member accounts of
+    `--org-users` users each (moto creates OrganizationAccountAccessRole in each), one more
+    account that is suspended, and one whose role was deleted. Returns the truth per account."""
+    from moto.iam.models import iam_backends
+    from moto.organizations.models import organizations_backends
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    port = server.get_host_and_port()[1]
-    apigateway = seed_apigateway(f"http://127.0.0.1:{port}", rng) if args.apigateway else None
-    if apigateway is not None and args.apigateway_rotation:
-        apigateway["rotation"] = seed_apigateway_rotation(f"http://127.0.0.1:{port}", args.apigateway_rotation)
-
-    posture = seed_apigateway_posture(f"http://127.0.0.1:{port}") if args.apigateway_posture else None
-
-    with open(args.truth, "w") as f:
-        json.dump({"findings": sorted(truth, key=lambda t: (t[0], t[1], t[2] or "")), "keys": keys_out,
-                   "account_id": ACCOUNT, "apigateway": apigateway, "apigateway_posture": posture,
-                   "operator": operator}, f)
-
-    if args.auth:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-        ActionAuthenticatorMixin.request_count = 0
-
-    print(f"PORT {port}", flush=True)
-    # Serve until the test closes our stdin (or dies), taking commands that change the estate.
-    for line in sys.stdin:
-        words = line.split()
-        if words and words[0] == "delete_key":
-            iam.delete_access_key(words[2], words[1])
-        elif words and words[0] == "deactivate_key":
-            iam.update_access_key(words[1], words[2], "Inactive")
-        elif words and words[0] == "keys":
-            # The user's keys as IAM holds them now: `KEYS id:Active id:Inactive`.
-            held = iam.list_access_keys(words[1])
-            print("KEYS " + " ".join(f"{k.access_key_id}:{k.status}" for k in held), flush=True)
+    patch_assume_role()
+    org = organizations_backends[ACCOUNT]["aws"]
+    org.create_organization("us-east-1", FeatureSet="ALL")
+    out = {"accounts": [], "suspended": None, "no_role": None}
+    for n in range(args.org_accounts + 2):
+        name = f"member-{n:02d}"
+        account = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+        account_id = account["AccountId"]
+        iam = iam_backends[account_id]["aws"]
+        if n == args.org_accounts:
+            org.close_account(AccountId=account_id)
+            out["suspended"] = {"account_id": account_id, "account_name": name}
             continue
-        elif words and words[0] == "apikeys":
-            # The REST API keys of a region as API Gateway holds them now, values included.
-            print("APIKEYS " + json.dumps(api_keys(words[1])), flush=True)
-            continue
+        truth, keys = seed_users(iam, args.org_users, rng, now, owner_prefix=f"{account_id}/")
+        root = n % 2 == 0
+        if root:
+            iam.account_summary._account_access_keys_present = 1
+        entry = {"account_id": account_id, "account_name": name, "findings": truth, "keys": keys, "root_key": root}
+        if n == args.org_accounts + 1:
+            iam.delete_role("OrganizationAccountAccessRole")
+            out["no_role"] = entry
         else:
-            print(f"ERR unknown command {line!r}", flush=True)
-            continue
-        print("OK", flush=True)
-    server.stop()
+            out["accounts"].append(entry)
+    return out
+
+
+def patch_throttling(every):
+    """Every `every`th ListAccessKeys and AssumeRole request is refused with `Throttling` (HTTP
+    400), IAM's and STS's answer to too many requests; the counts are reported on stdin's
+    `throttled` command."""
+    from moto.iam.exceptions import IAMException
+    from moto.iam.responses import IamResponse
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.responses import TokenResponse
+
+    def throttled(handler, error):
+        def serve(self):
+            THROTTLED["seen"] += 1
+            if THROTTLED["seen"] % every == 0:
+                THROTTLED["refused"] += 1
+                raise error("Throttling", "Rate exceeded")
+            return handler(self)
+        return serve
+
+    IamResponse.list_access_keys = throttled(IamResponse.list_access_keys, IAMException)
+    TokenResponse.assume_role = throttled(TokenResponse.assume_role, STSClientError)
+
+
+THROTTLED = {"seen": 0, "refused": 0}
+
+
+def patch_assume_role():
+    """moto's AssumeRole lets anyone assume any role, existing or not; AWS refuses a role that does
+    not exist (or does not trust the caller) with AccessDenied. Make moto refuse a missing one."""
+    import re
+
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend
+
+    plain = STSBackend.assume_role
+
+    def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs):
+        found = re.match(r"arn:aws:iam::([0-9]{12}):role/(.+)$", role_arn)
+        if found:
+            account, name = found.groups()
+            if not any(r.name == name for r in iam_backends[account]["aws"].get_roles()):
+                raise STSClientError("AccessDenied", f"User: arn:aws:iam::{self.account_id}:root is not authorized "
+                                     f"to perform: sts:AssumeRole on resource: {role_arn}")
+        return plain(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    STSBackend.assume_role = assume_role
+
+
+def patch_credential_report():
+    """Makes moto's IAM credential report AWS's in the three ways a sync reads it: moto stamps every
+    report 2015-02-02 (so no key would be older than it), leaves each key's last-used region and
+    service `not_supported`, and writes no `<root_account>` row. AWS's format:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"""
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.iam.models import IAMBackend, User
+    from moto.iam.responses import IamResponse
+
+    plain_csv = User.to_csv
+
+    def to_csv(self):
+        row = plain_csv(self).rstrip("\n").split(",")
+        for n, key in enumerate(self.access_keys[:2]):
+            used = key.last_used
+            if used is not None and getattr(used, "service", None):
+                row[8 + 5 * n + 3], row[8 + 5 * n + 4] = used.region, used.service
+        return ",".join(row) + "\n"
+
+    plain_generate = IAMBackend.generate_report
+
+    def generate_report(self):
+        if not self.credential_report:
+            self.report_generated_at = utcnow()
+        plain_generate(self)
+
+    def get_credential_report(self):
+        report = self.backend.get_credential_report()
+        header, rows = report.split("\n", 1)
+        keys = "true,2020-01-01T00:00:00+00:00" if self.backend.account_summary._account_access_keys_present else "false,N/A"
+        root = (f"<root_account>,arn:aws:iam::{self.backend.account_id}:root,2020-01-01T00:00:00+00:00,not_supported,N/A,"
+                f"not_supported,not_supported,true,{keys},N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A")
+        generated = self.backend.report_generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ActionResult({"Content": f"{header}\n{root}\n{rows}", "ReportFormat": "text/csv",
+                             "GeneratedTime": generated})
+
+    User.to_csv = to_csv
+    IAMBackend.generate_report = generate_report
+    IamResponse.get_credential_report = get_credential_report
 
 
 def seed_apigateway(endpoint, rng):

@@ -30,6 +30,12 @@ fn triples(findings: &serde_json::Value, owner_key: &str, id_key: usize) -> BTre
         .collect()
 }
 
+/// The `N API calls` a `keyward sync` line reports.
+fn api_calls(out: &str) -> u64 {
+    let before = out.split(" API calls").next().unwrap_or_else(|| panic!("no call count in {out:?}"));
+    before.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no call count in {out:?}"))
+}
+
 fn estate_users() -> usize {
     std::env::var("KEYWARD_ESTATE_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
 }
@@ -48,6 +54,10 @@ fn audit_of_a_moto_estate_matches_the_seeded_truth_for_every_rule() {
     let started = std::time::Instant::now();
     let out = home.ok(&["sync"]);
     eprintln!("sync of {users} users: {:.1} s — {}", started.elapsed().as_secs_f64(), out.trim());
+    // About one IAM call per user (ListAccessKeys) plus a constant: the authorization details,
+    // the credential report, and the last use of any key the report cannot place.
+    let calls = api_calls(&out);
+    assert!(calls <= users as u64 * 105 / 100 + 10, "{calls} calls for {users} users: {out}");
 
     // Every key, with its owner, status and dates.
     let keys = home.json(&["keys", "list", "--json"]);
@@ -176,4 +186,151 @@ fn an_unreachable_endpoint_fails_as_transport_not_as_a_hang() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("ListUsers failed"), "{err}");
+}
+
+#[test]
+fn an_organization_is_read_account_by_account_and_an_account_that_fails_keeps_its_keys() {
+    // Throttling on every 7th ListAccessKeys and AssumeRole: the SDK's retries absorb it.
+    let mut moto = MotoEstate::start(12, 5, &["--org-accounts", "3", "--org-users", "15", "--throttle", "7"]);
+    let org = moto.truth["organization"].clone();
+    let management = moto.truth["account_id"].as_str().unwrap().to_owned();
+    let mut home = Home::initialised();
+    moto.configure(&mut home);
+    // case: aws:organization
+    home.ok(&["connector", "add", "aws", "--name", "org", "--organization"]);
+    let checks = home.json(&["connector", "test", "org", "--json"]);
+    assert!(checks.as_array().unwrap().iter().all(|c| c["ok"] == true), "{checks}");
+
+    let out = home.run(&["sync"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(moto.throttled() > 0, "the estate throttled nothing");
+    // The account without the role is named, with why; the sync still lands.
+    let no_role = &org["no_role"];
+    let (lost_id, lost_name) = (no_role["account_id"].as_str().unwrap(), no_role["account_name"].as_str().unwrap());
+    assert!(
+        stderr.contains(&format!("account {lost_id} ({lost_name})")) && stderr.contains("AccessDenied"),
+        "{stderr}"
+    );
+
+    // Every key of every readable account, its owner `account/user`, its account named.
+    let mut want_keys = Vec::new();
+    let mut want_findings = BTreeSet::new();
+    let prefix = |owner: &str| format!("{management}/{owner}");
+    for k in moto.truth["keys"].as_array().unwrap() {
+        want_keys.push((k.clone(), management.clone(), "master".to_owned(), prefix(k["owner"].as_str().unwrap())));
+    }
+    for t in triples(&moto.truth["findings"], "owner", 2) {
+        if t.0 == "root_access_key" {
+            want_findings.insert((t.0, format!("{management}/root"), None));
+        } else {
+            want_findings.insert((t.0, prefix(&t.1), t.2));
+        }
+    }
+    for account in org["accounts"].as_array().unwrap() {
+        let (id, name) = (account["account_id"].as_str().unwrap(), account["account_name"].as_str().unwrap());
+        for k in account["keys"].as_array().unwrap() {
+            want_keys.push((k.clone(), id.to_owned(), name.to_owned(), k["owner"].as_str().unwrap().to_owned()));
+        }
+        want_findings.extend(triples(&account["findings"], "owner", 2));
+        if account["root_key"] == true {
+            want_findings.insert(("root_access_key".to_owned(), format!("{id}/root"), None));
+        }
+    }
+    let keys = home.json(&["keys", "list", "--json"]);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), want_keys.len(), "{stdout}");
+    for (t, id, name, owner) in &want_keys {
+        let k = keys.iter().find(|k| k["external_id"] == t["external_id"]).unwrap_or_else(|| panic!("missing {t}"));
+        assert_eq!(k["account"], "org");
+        assert_eq!(k["owner"], owner.as_str());
+        assert_eq!(k["details"]["account_id"], id.as_str(), "{k}");
+        assert_eq!(k["details"]["account_name"], name.as_str(), "{k}");
+        assert_eq!(k["status"], t["status"]);
+        assert_eq!(k["age_days"], t["created_days"], "{t}");
+        assert_eq!(k["last_used_at"].is_null(), t["used_days"].is_null(), "{t}");
+    }
+
+    // The findings of each account, root users judged account by account.
+    let findings = home.json(&["audit", "--json"]);
+    let got: BTreeSet<Triple> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let owner = f["owner"].as_str().unwrap_or("").to_owned();
+            let owner = if f["rule_id"] == "root_access_key" {
+                let detail = f["detail"].as_str().unwrap();
+                let id = detail.split_whitespace().find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()));
+                format!("{}/root", id.unwrap_or_else(|| panic!("{detail}")))
+            } else {
+                owner
+            };
+            (f["rule_id"].as_str().unwrap().to_owned(), owner, f["external_id"].as_str().map(str::to_owned))
+        })
+        .collect();
+    let missing: Vec<_> = want_findings.difference(&got).take(10).collect();
+    let extra: Vec<_> = got.difference(&want_findings).take(10).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+
+    // case: aws:organization_rotation
+    // A member account's key is rotated in that account, through its role.
+    let member = &org["accounts"][1];
+    let theirs = |owner: &str| -> Vec<&serde_json::Value> {
+        member["keys"].as_array().unwrap().iter().filter(|k| k["owner"] == owner).collect()
+    };
+    let one = member["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| {
+            let held = theirs(k["owner"].as_str().unwrap());
+            held.len() == 1 && held[0]["status"] == "active"
+        })
+        .expect("a member user with one active key");
+    let (owner, old) = (one["owner"].as_str().unwrap(), one["external_id"].as_str().unwrap());
+    let old_id = keys.iter().find(|k| k["external_id"] == old).unwrap()["id"].as_str().unwrap().to_owned();
+    let rotated = home.run(&["rotate", &old_id, "--yes", "--grace", "0"]);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let held = moto.keys_of(owner);
+    assert_eq!(held.len(), 1, "the old key is deleted in its own account: {held:?}");
+    assert!(held[0].0 != old && held[0].1, "{held:?}");
+    home.ok(&["sync"]);
+    let new_key = home.json(&["keys", "list", "--json"]);
+    let new_key = new_key.as_array().unwrap().iter().find(|k| k["external_id"] == held[0].0.as_str()).unwrap().clone();
+    assert_eq!(new_key["owner"], owner);
+    assert_eq!(new_key["has_secret"], true);
+
+    // The suspended account is skipped and said so; the failed one is recorded with why.
+    let connectors = home.json(&["connector", "list", "--json"]);
+    let facts = &connectors[0]["facts"]["accounts"];
+    let entry = |id: &serde_json::Value| facts.as_array().unwrap().iter().find(|a| a["account_id"] == *id).cloned();
+    let suspended = entry(&org["suspended"]["account_id"]).expect("the suspended account is listed");
+    assert!(suspended["skipped"].as_str().unwrap().contains("suspended"), "{suspended}");
+    assert!(entry(&no_role["account_id"]).unwrap()["failed"].as_str().unwrap().contains("AccessDenied"));
+
+    // An account read before that fails now keeps its keys, owners and findings as they were.
+    let judged = |audit: &serde_json::Value| -> BTreeSet<(String, Option<String>, String)> {
+        let rows = audit.as_array().unwrap().iter();
+        rows.map(|f| {
+            let rule = f["rule_id"].as_str().unwrap().to_owned();
+            (rule, f["external_id"].as_str().map(str::to_owned), f["detail"].as_str().unwrap().to_owned())
+        })
+        .collect()
+    };
+    let before = judged(&home.json(&["audit", "--json"]));
+    let held = home.json(&["keys", "list", "--json"]).as_array().unwrap().len();
+    let gone = org["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    moto.tell(&format!("delete_role {gone}"));
+    let out = home.run(&["sync"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("0 removed"), "{stdout}");
+    assert!(stderr.contains(&format!("account {gone} (")), "{stderr}");
+    assert_eq!(home.json(&["keys", "list", "--json"]).as_array().unwrap().len(), held);
+    let audit = home.json(&["audit", "--json"]);
+    assert_eq!(judged(&audit), before);
+    let root = format!("the root user of account {gone}");
+    let kept = audit.as_array().unwrap().iter().any(|f| f["detail"].as_str().is_some_and(|d| d.starts_with(&root)));
+    assert_eq!(kept, org["accounts"][0]["root_key"] == true, "the failed account's root finding is kept");
 }

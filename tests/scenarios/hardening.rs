@@ -157,7 +157,8 @@ fn rows_changed_in_the_file_are_not_obeyed() {
          ALTER TABLE exposures DROP COLUMN path_bytes; ALTER TABLE activity DROP COLUMN mac;
          ALTER TABLE vault_meta DROP COLUMN recovery_master; DROP TABLE leases; DROP TABLE rotation_proposals;
          DROP TABLE rotation_events; DROP TABLE rotation_handovers; DROP TABLE rotations; DROP TABLE not_keys;
-         ALTER TABLE exposures DROP COLUMN confidence; PRAGMA user_version = 4;",
+         ALTER TABLE exposures DROP COLUMN confidence;
+             ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(db);

@@ -152,7 +152,7 @@ fn an_iam_key_is_rotated_through_its_grace_period_and_the_new_secret_is_the_one_
     };
     let checks = test(&signed);
     assert_eq!(
-        checks[0]["what"], "iam:ListUsers",
+        checks[0]["what"], "iam:GetAccountAuthorizationDetails",
         "STS accepted the new pair, then IAM answered as its user: {checks}"
     );
     signed.set_env("AWS_SECRET_ACCESS_KEY", "wrong-secret-wrong-secret-wrong-secret-00");

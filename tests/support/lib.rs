@@ -184,6 +184,16 @@ impl MotoEstate {
         assert_eq!(line.trim(), "OK", "estate.py answered {line:?} to {command:?}");
     }
 
+    /// How many requests the estate refused with `Throttling` (`--throttle`).
+    pub fn throttled(&mut self) -> u64 {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "throttled").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line.trim().strip_prefix("THROTTLED ").and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{line:?}"))
+    }
+
     /// The access keys IAM holds for `user` now: (id, active).
     pub fn keys_of(&mut self, user: &str) -> Vec<(String, bool)> {
         let stdin = self.stdin.as_mut().unwrap();

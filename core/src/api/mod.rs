@@ -659,16 +659,28 @@ pub fn snapshot(vault: &Vault) -> Result<Snapshot, Error> {
     let keys = inventory::list(vault)?.into_iter().filter(|k| k.removed_at.is_none()).collect();
     let owners = crate::store::inventory::owners(vault.conn())?;
     let mut resources = crate::store::inventory::resources(vault.conn())?;
-    let accounts = connector::list(vault)?
-        .into_iter()
-        .map(|c| Account {
+    let mut accounts = Vec::new();
+    for c in connector::list(vault)? {
+        // An organization's connector: each member account judged for its own root user.
+        if let Some(members) = c.facts.get("accounts").and_then(|a| a.as_array()) {
+            accounts.extend(members.iter().filter(|m| m.get("root_access_key").is_some()).map(|m| Account {
+                provider: c.provider.clone(),
+                account: c.name.clone(),
+                account_id: m["account_id"].as_str().map(str::to_owned),
+                root_access_key: m["root_access_key"].as_bool(),
+                facts: serde_json::Value::Null,
+                member: Some(m["account_name"].as_str().unwrap_or_default().to_owned()),
+            }));
+        }
+        accounts.push(Account {
             provider: c.provider,
             account: c.name,
             account_id: c.account_id,
             root_access_key: c.root_access_key,
             facts: c.facts,
-        })
-        .collect();
+            member: None,
+        });
+    }
     let (exposures, shadows) = crate::exposure::audit_facts(vault)?;
     resources.extend(shadows);
     Ok(Snapshot { keys, owners, accounts, resources, exposures })

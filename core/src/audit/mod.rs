@@ -310,7 +310,10 @@ impl<'a> Finding<'a> {
             Subject::OwnerOf(k) => {
                 format!("{id}|owner:{}/{}/{}", k.provider, k.account, k.owner.as_deref().unwrap_or(""))
             }
-            Subject::Root(a) => format!("{id}|owner:{}/{}/root", a.provider, a.account),
+            Subject::Root(a) => match (&a.member, &a.account_id) {
+                (Some(_), Some(member)) => format!("{id}|owner:{}/{}/{member}/root", a.provider, a.account),
+                _ => format!("{id}|owner:{}/{}/root", a.provider, a.account),
+            },
             Subject::Account(a) => format!("{id}|account:{}/{}", a.provider, a.account),
             Subject::Resource(r) => format!("{id}|resource:{}/{}/{}/{}", r.provider, r.account, r.kind, r.external_id),
         }

@@ -415,6 +415,7 @@ mod tests {
             account: "prod".into(),
             account_id: None,
             root_access_key: Some(false),
+            member: None,
             facts: serde_json::json!({}),
         }];
         snap.resources = vec![

@@ -175,6 +175,15 @@ pub(crate) struct StoredKey {
     pub fields: SyncedFields,
 }
 
+impl StoredKey {
+    /// The account the key belongs to within its connector (an organization's member account),
+    /// from its stored details.
+    pub(crate) fn part(&self) -> Option<String> {
+        let details: serde_json::Value = serde_json::from_str(self.fields.0[SYNCED.len() - 1].as_deref()?).ok()?;
+        details.get("account_id")?.as_str().map(str::to_owned)
+    }
+}
+
 /// Every key of a connector, removed ones included.
 pub(crate) fn keys_of_connector(conn: &Connection, connector_id: i64) -> Result<Vec<StoredKey>, Error> {
     let mut stmt = conn.prepare(&format!(
@@ -313,9 +322,27 @@ pub(crate) fn replace_owners(
     connector_id: i64,
     owners: &[keyward_connectors::OwnerFacts],
     at: DateTime<Utc>,
+    keep: &[String],
 ) -> Result<(), Error> {
     let at = time::to_string(at);
-    conn.execute("DELETE FROM owners WHERE connector_id = ?1", [connector_id])?;
+    if keep.is_empty() {
+        conn.execute("DELETE FROM owners WHERE connector_id = ?1", [connector_id])?;
+    } else {
+        // Owners of the parts the sync could not read (`<account id>/<user>`) stay as they were.
+        let mut names = conn.prepare("SELECT name FROM owners WHERE connector_id = ?1")?;
+        let stale: Vec<String> = names
+            .query_map([connector_id], |r| r.get::<_, String>("name"))?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|n| {
+                !keep.iter().any(|part| n.strip_prefix(part.as_str()).is_some_and(|rest| rest.starts_with('/')))
+            })
+            .collect();
+        let mut delete = conn.prepare_cached("DELETE FROM owners WHERE connector_id = ?1 AND name = ?2")?;
+        for name in stale {
+            delete.execute(params![connector_id, name])?;
+        }
+    }
     let mut insert = conn.prepare_cached(
         "INSERT OR REPLACE INTO owners (connector_id, name, admin_via, disabled, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;

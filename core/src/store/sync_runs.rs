@@ -49,18 +49,20 @@ pub(crate) fn fail(
 }
 
 /// What a sync run that landed counted.
-pub(crate) struct Counts {
+pub(crate) struct Counts<'a> {
     pub seen: usize,
     pub added: usize,
     pub changed: usize,
     pub removed: usize,
+    /// Requests sent to the provider, where its connector counts them.
+    pub calls: &'a keyward_connectors::Calls,
 }
 
 /// Records run `id` as ended well, with its counts.
 pub(crate) fn succeed(conn: &Connection, id: i64, at: DateTime<Utc>, counts: &Counts) -> Result<(), Error> {
     conn.execute(
         "UPDATE sync_runs SET finished_at = ?2, status = 'ok', keys_seen = ?3, keys_added = ?4, keys_changed = ?5,
-             keys_removed = ?6
+             keys_removed = ?6, api_calls = ?7, api_calls_by_operation = ?8
          WHERE id = ?1",
         params![
             id,
@@ -68,7 +70,9 @@ pub(crate) fn succeed(conn: &Connection, id: i64, at: DateTime<Utc>, counts: &Co
             counts.seen as i64,
             counts.added as i64,
             counts.changed as i64,
-            counts.removed as i64
+            counts.removed as i64,
+            (!counts.calls.0.is_empty()).then(|| counts.calls.total() as i64),
+            (!counts.calls.0.is_empty()).then(|| serde_json::to_string(&counts.calls.0).expect("counts serialize")),
         ],
     )?;
     Ok(())

@@ -5,9 +5,11 @@
 //! backoff on throttling all come with it, and users expect Keyward to find credentials exactly
 //! where the AWS CLI does.
 //!
-//! The listing walks ListUsers → ListAccessKeys → GetAccessKeyLastUsed for every key, with bounded
-//! concurrency per user. To tell whether a key's owner is an administrator it reads the user's
-//! attached, inline and group policies; GetAccountSummary tells whether the root user has keys.
+//! IAM is throttled per account, so the listing is shaped by its call count: every user's
+//! policies and groups come from a few pages of GetAccountAuthorizationDetails, every key's last
+//! use (and the root user's keys) from the credential report, and only ListAccessKeys — the one
+//! source of key ids — is called per user, a bounded number at once. About one call per user in
+//! all, where reading each user's policies and each key's last use made five.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,6 +26,8 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::{ConnectorError, ErrorKind, Inventory, KeyStatus, LastUse, OwnerFacts, Progress, RemoteKey};
+use authorization::Authorization;
+use credential_report::{CredentialReport, Placed};
 
 const PROVIDER_ID: &str = provider::PROVIDER.id;
 
@@ -63,7 +67,9 @@ pub(crate) async fn load_config(settings: &AwsSettings) -> aws_config::SdkConfig
     // Large accounts get throttled: retry more than the SDK's default 3 attempts, unless the
     // user chose a number (AWS_MAX_ATTEMPTS or the profile's max_attempts, read by the SDK).
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
-        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(6));
+        // Adaptive: the client also slows its own sending rate once throttled, instead of
+        // only backing off each request.
+        loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(6));
     }
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
@@ -86,6 +92,8 @@ pub(crate) async fn load_config(settings: &AwsSettings) -> aws_config::SdkConfig
 /// A connected IAM client.
 pub struct AwsIam {
     client: Client,
+    /// Every request this client sends, retries included.
+    counter: calls::CallCounter,
     concurrency: usize,
     /// Managed policy ARN → whether it allows `*` on `*`; customer policies are shared by users.
     managed: Mutex<HashMap<String, bool>>,
@@ -98,9 +106,20 @@ impl AwsIam {
     /// `AWS_ENDPOINT_URL`) and builds the client. No request is made yet.
     pub async fn connect(settings: &AwsSettings) -> Self {
         let config = load_config(settings).await;
+        Self::from_conf(
+            aws_sdk_iam::config::Builder::from(&config),
+            calls::CallCounter::default(),
+            settings.concurrency,
+        )
+    }
+
+    /// A client of this configuration (an organization's member account, under its role),
+    /// counting its requests in `counter`.
+    fn from_conf(conf: aws_sdk_iam::config::Builder, counter: calls::CallCounter, concurrency: usize) -> Self {
         Self {
-            client: Client::new(&config),
-            concurrency: settings.concurrency.max(1),
+            client: Client::from_conf(conf.interceptor(counter.clone()).build()),
+            counter,
+            concurrency: concurrency.max(1),
             managed: Mutex::default(),
             groups: Mutex::default(),
         }
@@ -110,12 +129,28 @@ impl AwsIam {
     pub async fn check(&self) -> Result<Vec<crate::Check>, ConnectorError> {
         let outcomes = [
             (
-                "iam:ListUsers",
-                self.client.list_users().max_items(1).send().await.err().map(|e| classify("ListUsers", e)),
+                "iam:GetAccountAuthorizationDetails",
+                self.client
+                    .get_account_authorization_details()
+                    .filter(aws_sdk_iam::types::EntityType::User)
+                    .max_items(1)
+                    .send()
+                    .await
+                    .err()
+                    .map(|e| classify("GetAccountAuthorizationDetails", e)),
             ),
             (
-                "iam:GetAccountSummary",
-                self.client.get_account_summary().send().await.err().map(|e| classify("GetAccountSummary", e)),
+                "iam:ListAccessKeys",
+                self.client.list_access_keys().max_items(1).send().await.err().map(|e| classify("ListAccessKeys", e)),
+            ),
+            (
+                "iam:GenerateCredentialReport",
+                self.client
+                    .generate_credential_report()
+                    .send()
+                    .await
+                    .err()
+                    .map(|e| classify("GenerateCredentialReport", e)),
             ),
         ];
         let mut checks = Vec::new();
@@ -136,24 +171,37 @@ impl AwsIam {
         Ok(checks)
     }
 
-    /// Lists every IAM user's access keys with last use and the owner's admin status.
+    /// Lists every IAM user's access keys with last use and the owner's admin status: the
+    /// account's authorization details and credential report once, then `ListAccessKeys` per
+    /// user (the only source of key ids), and `GetAccessKeyLastUsed` only for a key the report
+    /// cannot place.
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
-        let users: Vec<aws_sdk_iam::types::User> = all_items!(self.client.list_users(), "ListUsers")?;
-        let account_id = users.first().and_then(|u| account_from_arn(u.arn()));
-        let total = users.len();
+        progress(Progress { phase: "authorization details", done: 0, total: None });
+        let account = self.authorization().await?;
+        progress(Progress { phase: "credential report", done: 0, total: None });
+        let report = credential_report::fetch(&self.client).await?;
+        let root_access_key = match report.as_ref().ok().and_then(CredentialReport::root_has_keys) {
+            Some(has) => has,
+            None => self.root_access_key().await?,
+        };
+        let account_id = account
+            .users
+            .first()
+            .and_then(|u| u.arn())
+            .and_then(account_from_arn)
+            .or_else(|| report.as_ref().ok().and_then(|r| r.account_id.clone()));
+        let total = account.users.len();
         progress(Progress { phase: "users", done: 0, total: Some(total) });
 
-        let root_access_key = self.root_access_key().await?;
-
         let done = AtomicUsize::new(0);
+        let asked = AtomicUsize::new(0);
         // The futures are built eagerly into a Vec: a stream of closures here would make the
         // caller's future fail the `Send` check (rust-lang/rust#64552), and they are lazy anyway.
-        let names: Vec<String> = users.iter().map(|u| u.user_name().to_owned()).collect();
-        let mut tasks = Vec::with_capacity(names.len());
-        for name in names {
-            let done = &done;
+        let mut tasks = Vec::with_capacity(total);
+        for user in &account.users {
+            let (done, asked, account, report) = (&done, &asked, &account, report.as_ref().ok());
             tasks.push(async move {
-                let result = self.user(name).await;
+                let result = self.user(account, user, report, asked).await;
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(Progress { phase: "users", done: n, total: Some(total) });
                 result
@@ -162,13 +210,27 @@ impl AwsIam {
         let per_user: Vec<(Vec<RemoteKey>, OwnerFacts)> =
             stream::iter(tasks).buffer_unordered(self.concurrency).try_collect().await?;
 
-        let mut inventory = Inventory { account_id, root_access_key: Some(root_access_key), ..Default::default() };
+        let last_use = match &report {
+            Ok(r) => serde_json::json!({
+                "from": "credential report",
+                "report_generated_at": r.generated_at.to_rfc3339(),
+                "keys_asked_one_by_one": asked.load(Ordering::Relaxed),
+            }),
+            Err(why) => serde_json::json!({"from": "GetAccessKeyLastUsed, key by key", "why": why.0}),
+        };
+        let mut inventory = Inventory {
+            account_id,
+            root_access_key: Some(root_access_key),
+            facts: serde_json::json!({ "last_use": last_use }),
+            ..Default::default()
+        };
         for (keys, owner) in per_user {
             inventory.keys.extend(keys);
             inventory.owners.push(owner);
         }
         inventory.keys.sort_by(|a, b| a.external_id.cmp(&b.external_id));
         inventory.owners.sort_by(|a, b| a.name.cmp(&b.name));
+        inventory.calls = self.counter.calls();
         Ok(inventory)
     }
 
@@ -177,14 +239,31 @@ impl AwsIam {
         Ok(summary.summary_map().and_then(|m| m.get(&SummaryKeyType::AccountAccessKeysPresent)).is_some_and(|n| *n > 0))
     }
 
-    async fn user(&self, user: String) -> Result<(Vec<RemoteKey>, OwnerFacts), ConnectorError> {
+    /// One user's keys and what their owner may do. `asked` counts the keys whose last use the
+    /// report could not tell.
+    async fn user(
+        &self,
+        account: &Authorization,
+        detail: &aws_sdk_iam::types::UserDetail,
+        report: Option<&CredentialReport>,
+        asked: &AtomicUsize,
+    ) -> Result<(Vec<RemoteKey>, OwnerFacts), ConnectorError> {
+        let user = detail.user_name().unwrap_or_default().to_owned();
         let metas: Vec<_> = all_items!(self.client.list_access_keys().user_name(&user), "ListAccessKeys")?;
-
-        let (admin_via, policies) = self.admin_via(&user).await?;
+        let (admin_via, policies) = self.grants(account, detail).await?;
+        let created: Vec<Option<DateTime<Utc>>> = metas.iter().map(|m| m.create_date().and_then(to_chrono)).collect();
         let mut keys = Vec::with_capacity(metas.len());
-        for meta in metas {
+        for (i, meta) in metas.iter().enumerate() {
             let Some(id) = meta.access_key_id() else { continue };
-            let last_used = self.last_used(id).await?;
+            let siblings: Vec<DateTime<Utc>> =
+                created.iter().enumerate().filter(|(j, _)| *j != i).filter_map(|(_, c)| *c).collect();
+            let last_used = match report.map(|r| r.place(&user, created[i], &siblings)) {
+                Some(Placed::Yes(used)) => used,
+                Some(Placed::No) | None => {
+                    asked.fetch_add(1, Ordering::Relaxed);
+                    self.last_used(id).await?
+                }
+            };
             keys.push(RemoteKey {
                 external_id: id.to_owned(),
                 name: id.to_owned(),
@@ -193,7 +272,7 @@ impl AwsIam {
                     Some(StatusType::Active) => KeyStatus::Active,
                     _ => KeyStatus::Inactive,
                 },
-                created_at: meta.create_date().and_then(to_chrono),
+                created_at: created[i],
                 last_used,
                 usage_tracked: true,
                 expires_at: None,
@@ -219,47 +298,6 @@ impl AwsIam {
             let at = lu.last_used_date().and_then(to_chrono)?;
             Some(LastUse { at, service: not_na(Some(lu.service_name())), region: not_na(Some(lu.region())) })
         }))
-    }
-
-    /// Reads the user's attached, inline and group policies. Returns why the user is an
-    /// administrator (if so) and the policies as normalised scopes plus the raw listing.
-    async fn admin_via(&self, user: &str) -> Result<(Option<String>, Policies), ConnectorError> {
-        let mut reasons = Vec::new();
-        let mut policies = Policies::default();
-
-        let attached: Vec<AttachedPolicy> =
-            all_items!(self.client.list_attached_user_policies().user_name(user), "ListAttachedUserPolicies")?;
-        for policy in &attached {
-            let (name, arn) = (policy.policy_name().unwrap_or_default(), policy.policy_arn().unwrap_or_default());
-            policies.push(format!("policy:{name}"), serde_json::json!({"type": "attached", "name": name, "arn": arn}));
-        }
-        reasons.extend(self.attached_reasons(&attached).await?);
-
-        let inline: Vec<String> = all_items!(self.client.list_user_policies().user_name(user), "ListUserPolicies")?;
-        for name in &inline {
-            let doc = self
-                .client
-                .get_user_policy()
-                .user_name(user)
-                .policy_name(name)
-                .send()
-                .await
-                .map_err(|e| classify("GetUserPolicy", e))?;
-            policies.push(format!("inline:{name}"), serde_json::json!({"type": "inline", "name": name}));
-            reasons.extend(inline_reason(name, doc.policy_document()));
-        }
-
-        let groups: Vec<_> = all_items!(self.client.list_groups_for_user().user_name(user), "ListGroupsForUser")?;
-        for group in &groups {
-            let name = group.group_name();
-            policies.push(format!("group:{name}"), serde_json::json!({"type": "group", "name": name}));
-            if let Some(why) = self.group_admin_via(name).await? {
-                reasons.push(format!("group {name}: {why}"));
-            }
-        }
-
-        let admin_via = (!reasons.is_empty()).then(|| reasons.join("; "));
-        Ok((admin_via, policies))
     }
 
     async fn group_admin_via(&self, group: &str) -> Result<Option<String>, ConnectorError> {
@@ -327,7 +365,7 @@ impl AwsIam {
 }
 
 #[derive(Default)]
-struct Policies {
+pub(crate) struct Policies {
     normalised: Vec<String>,
     raw: serde_json::Value,
 }
@@ -531,8 +569,14 @@ mod tests {
     }
 }
 
+mod authorization;
+mod calls;
+mod credential_report;
+mod organization;
 pub(crate) mod provider;
 mod rotation;
+pub use organization::{AwsOrganization, DEFAULT_ROLE, OrganizationSettings};
 pub use provider::PROVIDER;
 
 crate::source_for!(AwsIam);
+crate::source_for!(AwsOrganization);

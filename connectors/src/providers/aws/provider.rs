@@ -17,12 +17,40 @@ pub const PROVIDER: Provider = Provider {
         Setting { flag: "--profile", key: "profile", help: "the named profile of ~/.aws/config to use" },
         Setting { flag: "--region", key: "region", help: "the region the SDK signs for (IAM is global)" },
         Setting { flag: "--endpoint", key: "endpoint", help: "the IAM/STS URL instead of AWS's (a stand-in)" },
+        Setting {
+            flag: "--organization",
+            key: "organization",
+            help: "every account of the AWS Organization the credentials manage, through a role in each",
+        },
+        Setting {
+            flag: "--role-name",
+            key: "role_name",
+            help: "with --organization: the role assumed in member accounts [default: OrganizationAccountAccessRole]",
+        },
+        Setting {
+            flag: "--external-id",
+            key: "external_id",
+            help: "with --organization: the external id the role's trust policy requires",
+        },
+        Setting { flag: "--accounts", key: "accounts", help: "with --organization: only these account ids" },
+        Setting {
+            flag: "--exclude-accounts",
+            key: "exclude_accounts",
+            help: "with --organization: not these account ids",
+        },
     ],
-    inventory: Support::Yes("IAM users' access keys, their last use, and their owners' policies and groups"),
+    inventory: Support::Yes(
+        "IAM users' access keys (ListAccessKeys per user), their last use (the credential report) and their owners' \
+         policies and groups (GetAccountAuthorizationDetails); with --organization, every account of the Organization \
+         through a role in each",
+    ),
     connect: Some(Connect { validate, open }),
     ids_in_files: &["access_key"],
     cloud_partition: Some(PARTITION),
-    check: Support::Yes("STS GetCallerIdentity, then one read of each IAM call the inventory makes"),
+    check: Support::Yes(
+        "one read of each IAM call the inventory makes; with --organization, ListAccounts and AssumeRole into one \
+         member account",
+    ),
     // Probed only at AWS (or the configured endpoint): STS is global.
     verify_found: VerifyFound::Yes {
         kind: "secret_access_key",
@@ -72,6 +100,15 @@ pub(crate) struct Stored {
     #[serde(default)]
     pub(crate) regions: Vec<String>,
     pub(crate) endpoint: Option<String>,
+    /// Every account of an organization, through a role in each.
+    #[serde(default)]
+    pub(crate) organization: bool,
+    pub(crate) role_name: Option<String>,
+    pub(crate) external_id: Option<String>,
+    #[serde(default)]
+    pub(crate) accounts: Vec<String>,
+    #[serde(default)]
+    pub(crate) exclude_accounts: Vec<String>,
 }
 
 impl Stored {
@@ -79,6 +116,16 @@ impl Stored {
     /// is in its MAC-covered settings), given for this sync with the key its local stand-in
     /// accepts; AWS connectors store none, and every other uses the SDK's credential chain
     /// whatever it is handed.
+    /// Which accounts of the organization, when it is one.
+    pub(crate) fn organization(&self) -> Option<super::OrganizationSettings> {
+        self.organization.then(|| super::OrganizationSettings {
+            role_name: self.role_name.clone(),
+            external_id: self.external_id.clone(),
+            accounts: self.accounts.clone(),
+            exclude_accounts: self.exclude_accounts.clone(),
+        })
+    }
+
     pub(crate) fn sdk(&self, s: &Settings, c: &Credentials) -> super::AwsSettings {
         super::AwsSettings {
             profile: self.profile.clone(),
@@ -107,20 +154,74 @@ pub(crate) fn validate(s: &Settings) -> Result<(), SettingError> {
     if let Some(profile) = &stored.profile {
         check_profile(profile)?;
     }
+    check_organization(&stored)
+}
+
+/// The organization's options: only with `--organization`, and of the shapes IAM accepts.
+fn check_organization(stored: &Stored) -> Result<(), SettingError> {
+    let given = [
+        ("role_name", stored.role_name.is_some()),
+        ("external_id", stored.external_id.is_some()),
+        ("accounts", !stored.accounts.is_empty()),
+        ("exclude_accounts", !stored.exclude_accounts.is_empty()),
+    ];
+    if !stored.organization {
+        if let Some((field, _)) = given.iter().find(|(_, set)| *set) {
+            return Err(SettingError { field, reason: "applies only with --organization".into() });
+        }
+        return Ok(());
+    }
+    if let Some(role) = &stored.role_name {
+        // IAM role names: 1-64 of letters, digits and +=,.@_-
+        let ok = (1..=64).contains(&role.len())
+            && role.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+        if !ok {
+            return Err(SettingError {
+                field: "role_name",
+                reason: format!("{role:?} is not an IAM role name (1-64 letters, digits and +=,.@_-)"),
+            });
+        }
+    }
+    if let Some(id) = &stored.external_id {
+        // STS: 2-1224 characters of letters, digits and +=,.@:/-
+        let ok = (2..=1224).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+        if !ok {
+            return Err(SettingError {
+                field: "external_id",
+                reason: "an external id is 2-1224 letters, digits and +=,.@:/-_".into(),
+            });
+        }
+    }
+    for (field, ids) in [("accounts", &stored.accounts), ("exclude_accounts", &stored.exclude_accounts)] {
+        if let Some(bad) = ids.iter().find(|id| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(SettingError { field, reason: format!("{bad:?} is not an AWS account id (12 digits)") });
+        }
+    }
     Ok(())
 }
 
 fn open<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Source>, ConnectorError>> {
     Box::pin(async move {
         let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        Ok(Box::new(super::AwsIam::connect(&stored.sdk(s, c)).await) as Box<dyn Source>)
+        let sdk = stored.sdk(s, c);
+        Ok(match stored.organization() {
+            Some(org) => Box::new(super::AwsOrganization::connect(&sdk, org).await) as Box<dyn Source>,
+            None => Box::new(super::AwsIam::connect(&sdk).await) as Box<dyn Source>,
+        })
     })
 }
 
 fn open_rotator<'a>(s: &'a Settings, c: &'a Credentials) -> BoxFuture<'a, Result<Box<dyn Rotator>, ConnectorError>> {
     Box::pin(async move {
         let stored: Stored = s.read().map_err(|e| e.at(PROVIDER.id))?;
-        Ok(Box::new(super::rotation::IamRotator::connect(&stored.sdk(s, c)).await) as Box<dyn Rotator>)
+        let sdk = stored.sdk(s, c);
+        Ok(match stored.organization() {
+            Some(org) => {
+                Box::new(super::organization::OrganizationRotator::connect(&sdk, org).await) as Box<dyn Rotator>
+            }
+            None => Box::new(super::rotation::IamRotator::connect(&sdk).await) as Box<dyn Rotator>,
+        })
     })
 }
 

@@ -34,6 +34,12 @@ impl IamRotator {
             endpoint: settings.endpoint_url.clone(),
         }
     }
+
+    /// The rotation calls of an organization's member account, through a role assumed in it
+    /// (the connector signs in elsewhere, so no key here is its own).
+    pub(crate) fn member(conf: aws_sdk_iam::config::Builder, endpoint: Option<String>) -> Self {
+        Self { credentials: None, client: Client::from_conf(conf.build()), endpoint }
+    }
 }
 
 fn user_of(key: &KeyRef) -> Result<&str, ConnectorError> {

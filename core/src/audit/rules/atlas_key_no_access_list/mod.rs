@@ -65,6 +65,7 @@ mod tests {
             account: "atlas".into(),
             account_id: None,
             root_access_key: None,
+            member: None,
             facts: serde_json::json!({ "api_access_list_required": required }),
         }
     }

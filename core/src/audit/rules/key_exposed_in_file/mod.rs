@@ -54,7 +54,7 @@ impl Rule for KeyExposedInFile {
             .iter()
             .filter_map(|k| by_key.get(k.id.as_str()).map(|p| Finding::for_key(&META, k, places(p))))
             .collect();
-        out.extend(snapshot.accounts.iter().filter_map(|a| {
+        out.extend(snapshot.accounts.iter().filter(|a| a.member.is_none()).filter_map(|a| {
             by_connector
                 .get(a.account.as_str())
                 .map(|p| Finding::for_account(&META, a, format!("the connector's own credential {}", places(p))))
@@ -77,6 +77,7 @@ mod tests {
             account: "prod".into(),
             account_id: None,
             root_access_key: None,
+            member: None,
             facts: serde_json::json!({}),
         }];
         let fact = |key: Option<&str>, connector: Option<&str>, place: &str| ExposureFact {

@@ -29,9 +29,10 @@ impl Rule for RootAccessKey {
             .iter()
             .filter(|a| a.root_access_key == Some(true))
             .map(|a| {
-                let detail = match &a.account_id {
-                    Some(id) => format!("the root user of account {id} has an access key"),
-                    None => "the root user of this account has an access key".into(),
+                let detail = match (&a.account_id, &a.member) {
+                    (Some(id), Some(name)) => format!("the root user of account {id} ({name}) has an access key"),
+                    (Some(id), None) => format!("the root user of account {id} has an access key"),
+                    _ => "the root user of this account has an access key".into(),
                 };
                 Finding::for_root(&META, a, detail)
             })
@@ -52,6 +53,7 @@ mod tests {
             account_id: Some("123456789012".into()),
             root_access_key: root,
             facts: serde_json::Value::Null,
+            member: None,
         }
     }
 
@@ -63,6 +65,24 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].account(), "prod");
         assert_eq!(f[0].external_id(), None);
+    }
+
+    #[test]
+    fn each_member_account_of_an_organization_is_its_own_finding() {
+        let member = |id: &str, name: &str| Account {
+            account_id: Some(id.into()),
+            member: Some(name.into()),
+            ..account("org", Some(true))
+        };
+        let mut snap = snapshot(vec![]);
+        snap.accounts = vec![member("111111111111", "prod"), member("222222222222", "dev"), account("org", None)];
+        let f = RootAccessKey.evaluate(&snap, &ctx());
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].detail, "the root user of account 111111111111 (prod) has an access key");
+        assert_ne!(f[0].fingerprint(), f[1].fingerprint(), "one finding per account, not one per connector");
+        // A single account keeps the fingerprint it always had (its findings' history with it).
+        snap.accounts = vec![account("prod", Some(true))];
+        assert!(RootAccessKey.evaluate(&snap, &ctx())[0].fingerprint().ends_with("|owner:aws/prod/root"));
     }
 
     #[test]
