@@ -63,7 +63,6 @@ fn answer(params: &HashMap<String, String>) -> String {
     let marker = params.get("Marker").map(String::as_str);
     let user = params.get("UserName").cloned().unwrap_or_default();
     match action {
-        "ListUsers" => page(action, "Users", &USERS.iter().map(|u| user_xml(u)).collect::<Vec<_>>(), marker),
         "ListAccessKeys" => {
             // bob has two keys (two pages), the others one.
             let n = if user == "bob" { 2 } else { 1 };

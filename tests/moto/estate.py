@@ -153,7 +153,7 @@ def seed_users(iam, users, rng, now, owner_prefix=""):
 
     truth = []
     keys_out = []
-    for i in range(args.users):
+    for i in range(users):
         user = f"user-{i:05d}"
         iam.create_user("us-east-1", user)
         roll = rng.random()

@@ -185,7 +185,7 @@ fn an_unreachable_endpoint_fails_as_transport_not_as_a_hang() {
     let out = home.run(&["sync"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("ListUsers failed"), "{err}");
+    assert!(err.contains("GetAccountAuthorizationDetails failed"), "{err}");
 }
 
 #[test]

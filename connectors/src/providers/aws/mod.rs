@@ -127,22 +127,23 @@ impl AwsIam {
 
     /// Checks the credentials and the IAM read permissions the inventory needs.
     pub async fn check(&self) -> Result<Vec<crate::Check>, ConnectorError> {
+        let details = self
+            .client
+            .get_account_authorization_details()
+            .filter(aws_sdk_iam::types::EntityType::User)
+            .max_items(1)
+            .send()
+            .await;
+        // ListAccessKeys is asked about a user the details named: without one it would ask for
+        // the caller's own keys, which a role (or a user moto does not know) has none of.
+        let first_user = details.as_ref().ok().and_then(|d| d.user_detail_list().first()?.user_name().map(str::to_owned));
+        let keys = match first_user {
+            Some(user) => self.client.list_access_keys().user_name(user).max_items(1).send().await.err(),
+            None => None,
+        };
         let outcomes = [
-            (
-                "iam:GetAccountAuthorizationDetails",
-                self.client
-                    .get_account_authorization_details()
-                    .filter(aws_sdk_iam::types::EntityType::User)
-                    .max_items(1)
-                    .send()
-                    .await
-                    .err()
-                    .map(|e| classify("GetAccountAuthorizationDetails", e)),
-            ),
-            (
-                "iam:ListAccessKeys",
-                self.client.list_access_keys().max_items(1).send().await.err().map(|e| classify("ListAccessKeys", e)),
-            ),
+            ("iam:GetAccountAuthorizationDetails", details.err().map(|e| classify("GetAccountAuthorizationDetails", e))),
+            ("iam:ListAccessKeys", keys.map(|e| classify("ListAccessKeys", e))),
             (
                 "iam:GenerateCredentialReport",
                 self.client
