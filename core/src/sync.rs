@@ -213,14 +213,15 @@ pub fn apply(
     }
     // A part the provider could not read this time (an organization's account whose role is
     // missing) is not a part whose keys were deleted.
-    let unreached = |k: &StoredKey| k.part().is_some_and(|p| inventory.unreached.contains(&p));
+    let parts: std::collections::HashSet<&str> = inventory.unreached.iter().map(String::as_str).collect();
+    let unreached = |k: &StoredKey| k.part().is_some_and(|p| parts.contains(p.as_str()));
     for gone in existing.into_values().filter(|k| k.removed_at.is_none() && !unreached(k)) {
         store::inventory::mark_removed(&tx, &gone.id, now)?;
         note(&gone.id, "removed", None, None, None)?;
         removed += 1;
     }
 
-    store::inventory::replace_owners(&tx, connector.id, &inventory.owners, now, &inventory.unreached)?;
+    store::inventory::replace_owners(&tx, connector.id, &inventory.owners, now, &parts)?;
     store::inventory::replace_resources(&tx, connector.id, &inventory.resources, now)?;
     let facts = facts_keeping_unreached(&inventory.facts, &connector.facts, &inventory.unreached).to_string();
     let account = store::connectors::SyncedAccount {

@@ -182,11 +182,13 @@ def seed_users(iam, users, rng, now, owner_prefix=""):
 
         n_keys = rng.choices([0, 1, 2], weights=[10, 60, 30])[0]
         active_ids = []
-        for _ in range(n_keys):
+        for slot in range(n_keys):
             status = "Active" if rng.random() < 0.85 else "Inactive"
             key = iam.create_access_key(user, status=status)
             created = rng.choice(CREATED_DAYS)
-            key.create_date = now - timedelta(days=created)
+            # A second apart: AWS creates one key at a time, and the credential report tells a
+            # user's two keys apart by their creation second.
+            key.create_date = now - timedelta(days=created, seconds=slot)
             used = None
             if rng.random() >= 0.25:
                 used = min(rng.choice(USED_DAYS), created)

@@ -57,7 +57,7 @@ fn audit_of_a_moto_estate_matches_the_seeded_truth_for_every_rule() {
     // About one IAM call per user (ListAccessKeys) plus a constant: the authorization details,
     // the credential report, and the last use of any key the report cannot place.
     let calls = api_calls(&out);
-    assert!(calls <= users as u64 * 105 / 100 + 10, "{calls} calls for {users} users: {out}");
+    assert!(calls <= users as u64 + 10, "{calls} calls for {users} users: {out}");
 
     // Every key, with its owner, status and dates.
     let keys = home.json(&["keys", "list", "--json"]);
@@ -73,6 +73,9 @@ fn audit_of_a_moto_estate_matches_the_seeded_truth_for_every_rule() {
         assert_eq!(k["age_days"], t["created_days"], "{t}");
         assert_eq!(k["last_used_at"].is_null(), t["used_days"].is_null(), "{t}");
         if !t["used_days"].is_null() {
+            // This key's own last use, not its owner's other key's.
+            let used = chrono::DateTime::parse_from_rfc3339(k["last_used_at"].as_str().unwrap()).unwrap();
+            assert_eq!((chrono::Utc::now() - used.with_timezone(&chrono::Utc)).num_days(), t["used_days"], "{t}");
             assert_eq!(k["last_used_service"], "s3");
             assert_eq!(k["last_used_region"], "eu-west-1");
         }
@@ -295,9 +298,10 @@ fn an_organization_is_read_account_by_account_and_an_account_that_fails_keeps_it
     let held = moto.keys_of(owner);
     assert_eq!(held.len(), 1, "the old key is deleted in its own account: {held:?}");
     assert!(held[0].0 != old && held[0].1, "{held:?}");
-    home.ok(&["sync"]);
+    // No sync yet: the new key is in the vault as the rotation put it, without its account's details.
+    let new_id = held[0].0.clone();
     let new_key = home.json(&["keys", "list", "--json"]);
-    let new_key = new_key.as_array().unwrap().iter().find(|k| k["external_id"] == held[0].0.as_str()).unwrap().clone();
+    let new_key = new_key.as_array().unwrap().iter().find(|k| k["external_id"] == new_id.as_str()).unwrap().clone();
     assert_eq!(new_key["owner"], owner);
     assert_eq!(new_key["has_secret"], true);
 
@@ -319,17 +323,22 @@ fn an_organization_is_read_account_by_account_and_an_account_that_fails_keeps_it
         .collect()
     };
     let before = judged(&home.json(&["audit", "--json"]));
-    let held = home.json(&["keys", "list", "--json"]).as_array().unwrap().len();
+    let listed = home.json(&["keys", "list", "--json"]).as_array().unwrap().len();
+    // Account 0 has a root key; account 1 holds the key just rotated (no details from a sync yet).
     let gone = org["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    let rotated_in = org["accounts"][1]["account_id"].as_str().unwrap().to_owned();
     moto.tell(&format!("delete_role {gone}"));
+    moto.tell(&format!("delete_role {rotated_in}"));
     let out = home.run(&["sync"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("0 removed"), "{stdout}");
     assert!(stderr.contains(&format!("account {gone} (")), "{stderr}");
-    assert_eq!(home.json(&["keys", "list", "--json"]).as_array().unwrap().len(), held);
+    assert_eq!(home.json(&["keys", "list", "--json"]).as_array().unwrap().len(), listed);
     let audit = home.json(&["audit", "--json"]);
     assert_eq!(judged(&audit), before);
+    let kept = home.json(&["keys", "list", "--json"]);
+    assert!(kept.as_array().unwrap().iter().any(|k| k["external_id"] == new_id.as_str()), "the rotated key is kept");
     let root = format!("the root user of account {gone}");
     let kept = audit.as_array().unwrap().iter().any(|f| f["detail"].as_str().is_some_and(|d| d.starts_with(&root)));
     assert_eq!(kept, org["accounts"][0]["root_key"] == true, "the failed account's root finding is kept");

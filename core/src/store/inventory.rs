@@ -178,9 +178,16 @@ pub(crate) struct StoredKey {
 impl StoredKey {
     /// The account the key belongs to within its connector (an organization's member account),
     /// from its stored details.
+    /// A key a rotation made has no details until a sync reads it: its owner (`<account>/<user>`)
+    /// names the account then.
     pub(crate) fn part(&self) -> Option<String> {
-        let details: serde_json::Value = serde_json::from_str(self.fields.0[SYNCED.len() - 1].as_deref()?).ok()?;
-        details.get("account_id")?.as_str().map(str::to_owned)
+        let details =
+            self.fields.0[SYNCED.len() - 1].as_deref().and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok());
+        if let Some(id) = details.as_ref().and_then(|d| d.get("account_id")?.as_str()) {
+            return Some(id.to_owned());
+        }
+        let (account, _) = self.fields.0[1].as_deref()?.split_once('/')?;
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_owned())
     }
 }
 
@@ -322,7 +329,7 @@ pub(crate) fn replace_owners(
     connector_id: i64,
     owners: &[keyward_connectors::OwnerFacts],
     at: DateTime<Utc>,
-    keep: &[String],
+    keep: &std::collections::HashSet<&str>,
 ) -> Result<(), Error> {
     let at = time::to_string(at);
     if keep.is_empty() {
@@ -334,9 +341,7 @@ pub(crate) fn replace_owners(
             .query_map([connector_id], |r| r.get::<_, String>("name"))?
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
-            .filter(|n| {
-                !keep.iter().any(|part| n.strip_prefix(part.as_str()).is_some_and(|rest| rest.starts_with('/')))
-            })
+            .filter(|n| !n.split_once('/').is_some_and(|(part, _)| keep.contains(part)))
             .collect();
         let mut delete = conn.prepare_cached("DELETE FROM owners WHERE connector_id = ?1 AND name = ?2")?;
         for name in stale {

@@ -21,6 +21,8 @@ use crate::{ConnectorError, ErrorKind, LastUse};
 const ROOT: &str = "<root_account>";
 /// How many times `GenerateCredentialReport` is asked before giving up on the report.
 const POLLS: usize = 30;
+/// The most columns a report may have (AWS writes 22).
+const MAX_COLUMNS: usize = 64;
 /// The largest report read (AWS: one row of ~300 bytes per user, 5,000 users at most by default).
 const MAX_BYTES: usize = 64 << 20;
 
@@ -41,6 +43,8 @@ pub(crate) struct CredentialReport {
     /// When AWS built it: keys created later are not in it.
     pub(crate) generated_at: DateTime<Utc>,
     users: HashMap<String, [Slot; 2]>,
+    /// Users named by more than one row: not placed.
+    ambiguous: std::collections::HashSet<String>,
     root: Option<[Slot; 2]>,
     /// The account, from the root row's ARN.
     pub(crate) account_id: Option<String>,
@@ -66,6 +70,9 @@ impl CredentialReport {
     /// times of the user's other keys.
     pub(crate) fn place(&self, user: &str, created: Option<DateTime<Utc>>, siblings: &[DateTime<Utc>]) -> Placed {
         let (Some(created), Some(slots)) = (created, self.users.get(user)) else { return Placed::No };
+        if self.ambiguous.contains(user) {
+            return Placed::No;
+        }
         let second = created.timestamp();
         if created > self.generated_at || siblings.iter().any(|s| s.timestamp() == second) {
             return Placed::No;
@@ -117,11 +124,12 @@ pub(crate) async fn fetch(client: &Client) -> Result<Result<CredentialReport, Un
     Ok(parse(text, generated_at).map_err(Unusable))
 }
 
-/// Permission missing becomes [`Unusable`]; anything else stays an error.
+/// A report that cannot be had (no permission, throttled, expired, still in progress) leaves
+/// last use to be read key by key; only credentials refused fail the listing.
 fn usable_or(e: ConnectorError) -> Result<Result<CredentialReport, Unusable>, ConnectorError> {
     match e.kind {
-        ErrorKind::PermissionDenied => Ok(Err(Unusable(e.message))),
-        _ => Err(e),
+        ErrorKind::Unauthenticated => Err(e),
+        _ => Ok(Err(Unusable(e.message))),
     }
 }
 
@@ -129,6 +137,9 @@ fn usable_or(e: ConnectorError) -> Result<Result<CredentialReport, Unusable>, Co
 pub(crate) fn parse(text: &str, generated_at: DateTime<Utc>) -> Result<CredentialReport, String> {
     let mut rows = text.lines().filter(|l| !l.trim().is_empty()).map(split_csv);
     let header = rows.next().ok_or("the credential report has no header")?;
+    if header.len() > MAX_COLUMNS {
+        return Err(format!("the credential report has {} columns (at most {MAX_COLUMNS} are read)", header.len()));
+    }
     let column = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| format!("the credential report has no {name} column"))
     };
@@ -144,10 +155,16 @@ pub(crate) fn parse(text: &str, generated_at: DateTime<Utc>) -> Result<Credentia
             column(&format!("access_key_{n}_last_used_region"))?,
         ]);
     }
-    let mut report = CredentialReport { generated_at, users: HashMap::new(), root: None, account_id: None };
+    let mut report = CredentialReport {
+        generated_at,
+        users: HashMap::new(),
+        ambiguous: Default::default(),
+        root: None,
+        account_id: None,
+    };
     for (line, row) in rows.enumerate() {
         let cell = |i: usize| row.get(i).map(String::as_str).unwrap_or("");
-        if row.len() < header.len() {
+        if row.len() != header.len() {
             return Err(format!("credential report row {} has {} of {} columns", line + 2, row.len(), header.len()));
         }
         let slots = [0, 1].map(|n| {
@@ -165,8 +182,9 @@ pub(crate) fn parse(text: &str, generated_at: DateTime<Utc>) -> Result<Credentia
         if cell(user) == ROOT {
             report.account_id = super::account_from_arn(cell(arn));
             report.root = Some(slots);
-        } else {
-            report.users.insert(cell(user).to_owned(), slots);
+        } else if report.users.insert(cell(user).to_owned(), slots).is_some() {
+            // Two rows for one name: neither can be trusted to be that user's.
+            report.ambiguous.insert(cell(user).to_owned());
         }
     }
     Ok(report)
@@ -183,7 +201,8 @@ fn value(s: &str) -> Option<String> {
     (!s.is_empty() && !matches!(s, "N/A" | "no_information" | "not_supported")).then(|| s.to_owned())
 }
 
-/// One CSV line's fields (RFC 4180 quoting: IAM user names may hold a comma).
+/// One CSV line's fields (RFC 4180 quoting: IAM user names may hold a comma), at most one more
+/// than [`MAX_COLUMNS`]: a line of a million commas is refused, not split.
 fn split_csv(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut field = String::new();
@@ -196,6 +215,7 @@ fn split_csv(line: &str) -> Vec<String> {
                 chars.next();
             }
             ('"', _) => quoted = !quoted,
+            (',', false) if fields.len() > MAX_COLUMNS => break,
             (',', false) => fields.push(std::mem::take(&mut field)),
             _ => field.push(c),
         }
@@ -273,6 +293,12 @@ mod tests {
         assert!(parse("user,arn\nana,x\n", Utc::now()).unwrap_err().contains("access_key_1_active"));
         let short = format!("{HEADER}\nana,arn\n");
         assert!(parse(&short, Utc::now()).unwrap_err().contains("row 2 has 2 of 22"));
+        // An unquoted comma in a name would shift every column after it: refused, not misread.
+        let shifted = ANA.replacen("ana,", "ana,,", 1);
+        assert!(parse(&format!("{HEADER}\n{shifted}\n"), Utc::now()).unwrap_err().contains("23 of 22"));
+        assert!(parse(&",".repeat(1 << 20), Utc::now()).unwrap_err().contains("columns"));
+        // Two rows for one user: neither is trusted.
+        assert_eq!(report(&[ANA, ANA]).place("ana", Some(at("2024-03-01T10:00:00Z")), &[]), Placed::No);
         // Dates that are not dates are none, never a panic.
         let odd = ANA.replace("2026-05-30T08:00:00+00:00", "9999-99-99T99:99:99+99:99");
         assert_eq!(report(&[&odd]).place("ana", Some(at("2024-03-01T10:00:00Z")), &[]), Placed::Yes(None));

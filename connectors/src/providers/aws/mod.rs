@@ -136,13 +136,17 @@ impl AwsIam {
             .await;
         // ListAccessKeys is asked about a user the details named: without one it would ask for
         // the caller's own keys, which a role (or a user moto does not know) has none of.
-        let first_user = details.as_ref().ok().and_then(|d| d.user_detail_list().first()?.user_name().map(str::to_owned));
+        let first_user =
+            details.as_ref().ok().and_then(|d| d.user_detail_list().first()?.user_name().map(str::to_owned));
         let keys = match first_user {
             Some(user) => self.client.list_access_keys().user_name(user).max_items(1).send().await.err(),
             None => None,
         };
         let outcomes = [
-            ("iam:GetAccountAuthorizationDetails", details.err().map(|e| classify("GetAccountAuthorizationDetails", e))),
+            (
+                "iam:GetAccountAuthorizationDetails",
+                details.err().map(|e| classify("GetAccountAuthorizationDetails", e)),
+            ),
             ("iam:ListAccessKeys", keys.map(|e| classify("ListAccessKeys", e))),
             (
                 "iam:GenerateCredentialReport",

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_iam::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_organizations::types::AccountState;
 use futures_util::{StreamExt, stream};
 
 use super::calls::CallCounter;
@@ -93,16 +93,23 @@ impl AwsOrganization {
         let wanted: BTreeSet<&str> = self.organization.accounts.iter().map(String::as_str).collect();
         let excluded: BTreeSet<&str> = self.organization.exclude_accounts.iter().map(String::as_str).collect();
         let (mut members, mut skipped) = (Vec::new(), Vec::new());
+        let mut seen = BTreeSet::new();
         for a in accounts {
             let (Some(id), name) = (a.id(), a.name().unwrap_or_default()) else { continue };
+            // Ids become owner prefixes (`<id>/<user>`) and role ARNs: only AWS's 12 digits, once.
+            if !is_account_id(id) || !seen.insert(id.to_owned()) {
+                continue;
+            }
+            // `State` replaces the retired `Status`; either says whether the account is active.
+            let state = a.state().map(|s| s.as_str()).or_else(|| a.status().map(|s| s.as_str()));
             let why = if !wanted.is_empty() && !wanted.contains(id) {
                 None // not asked for: not mentioned either
             } else if excluded.contains(id) {
                 Some("excluded by the connector's settings".to_owned())
-            } else if a.status() != Some(&AccountStatus::Active) {
+            } else if state != Some(AccountState::Active.as_str()) {
                 Some(format!(
                     "{}: its IAM cannot be read",
-                    a.status().map(|s| s.as_str().to_ascii_lowercase()).unwrap_or_else(|| "no status".into())
+                    state.map(str::to_ascii_lowercase).unwrap_or_else(|| "no state given".into())
                 ))
             } else {
                 members.push(Member { id: id.to_owned(), name: name.to_owned() });
@@ -136,7 +143,7 @@ impl AwsOrganization {
             Ok((members, _)) => {
                 checks.push(crate::Check {
                     what: "organizations:ListAccounts".into(),
-                    ok: true,
+                    ok: !members.is_empty(),
                     detail: format!("{} active accounts to read", members.len()),
                 });
                 members
@@ -169,6 +176,17 @@ impl AwsOrganization {
     pub async fn inventory(&self, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Inventory, ConnectorError> {
         progress(Progress { phase: "organization accounts", done: 0, total: None });
         let (members, skipped) = self.members().await?;
+        if members.is_empty() {
+            // Reading nothing must not look like an organization whose keys were all deleted.
+            return Err(ConnectorError::new(
+                super::PROVIDER_ID,
+                ErrorKind::Config,
+                format!(
+                    "no active account of the organization to read (left out: {})",
+                    serde_json::Value::from(skipped)
+                ),
+            ));
+        }
         let own = self
             .sts()
             .get_caller_identity()
@@ -222,7 +240,7 @@ impl AwsOrganization {
                 }
             }
         }
-        if total > 0 && failures.len() == total {
+        if failures.len() == total {
             let first = failures.swap_remove(0);
             return Err(ConnectorError::new(
                 super::PROVIDER_ID,
@@ -285,13 +303,24 @@ impl OrganizationRotator {
 
     /// The key's account's rotator, and the key as that account names it.
     async fn at(&self, key: &KeyRef) -> Result<(std::sync::Arc<IamRotator>, KeyRef), ConnectorError> {
-        let Some((account, user)) = key.owner.as_deref().and_then(|o| o.split_once('/')) else {
+        let parts = key.owner.as_deref().and_then(|o| o.split_once('/'));
+        let Some((account, user)) = parts.filter(|(account, _)| is_account_id(account)) else {
             return Err(ConnectorError::new(
                 super::PROVIDER_ID,
                 ErrorKind::Config,
                 format!("key {} has no owner of the form <account id>/<user>: not rotated", key.external_id),
             ));
         };
+        let settings = &self.org.organization;
+        if settings.exclude_accounts.iter().any(|a| a == account)
+            || (!settings.accounts.is_empty() && !settings.accounts.iter().any(|a| a == account))
+        {
+            return Err(ConnectorError::new(
+                super::PROVIDER_ID,
+                ErrorKind::Config,
+                format!("account {account} is not one this connector reads: key {} not rotated", key.external_id),
+            ));
+        }
         let local = KeyRef { owner: Some(user.to_owned()), ..key.clone() };
         let (own_id, own) = self.own().await?;
         if own_id.as_deref() == Some(account) {
@@ -333,7 +362,14 @@ impl Rotator for OrganizationRotator {
     ) -> BoxFuture<'a, Result<crate::liveness::Liveness, ConnectorError>> {
         Box::pin(async move {
             let (rotator, key) = self.at(old).await?;
-            rotator.verify(&key, new_id, secret).await
+            let account = old.owner.as_deref().and_then(|o| o.split_once('/')).map(|(a, _)| a).unwrap_or_default();
+            // The new key must act as its user in the key's own account.
+            Ok(match rotator.verify(&key, new_id, secret).await? {
+                crate::liveness::Liveness::Live(Some(arn)) if arn.contains(&format!(":iam::{account}:user/")) => {
+                    crate::liveness::Liveness::Live(Some(arn))
+                }
+                _ => crate::liveness::Liveness::Rejected,
+            })
         })
     }
 
@@ -363,6 +399,11 @@ impl Rotator for OrganizationRotator {
     }
 }
 
+/// AWS's account ids: twelve digits.
+pub(crate) fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Adds one account's inventory to the organization's.
 fn merge(into: &mut Inventory, account: Inventory, member: &Member) {
     let qualify = |user: &str| format!("{}/{user}", member.id);
@@ -378,8 +419,7 @@ fn merge(into: &mut Inventory, account: Inventory, member: &Member) {
 }
 
 /// Credentials of a role in a member account, assumed again shortly before they expire. They
-/// are held only in memory.
-#[derive(Debug)]
+/// are held only in memory, and its `Debug` shows only the role.
 struct AssumedRole {
     sts: aws_sdk_sts::Client,
     arn: String,
@@ -426,6 +466,12 @@ impl AssumedRole {
             expiry,
             "keyward-assume-role",
         ))
+    }
+}
+
+impl std::fmt::Debug for AssumedRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumedRole").field("arn", &self.arn).finish_non_exhaustive()
     }
 }
 
