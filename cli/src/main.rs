@@ -245,7 +245,7 @@ enum Command {
 #[derive(Subcommand)]
 enum ConnectorCmd {
     /// Connect a provider account
-    Add(ConnectorAdd),
+    Add(Box<ConnectorAdd>),
     /// List connectors
     List {
         /// Print JSON

@@ -121,15 +121,13 @@ fn answer(params: &HashMap<String, String>) -> String {
             use base64::Engine as _;
             // Built 2024-03-01 at noon: bob's second key (03-02) is newer, so the report cannot
             // tell its last use.
-            let csv = format!(
-                "user,arn,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,\
+            let csv = "user,arn,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,\
                  access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,\
                  access_key_2_last_used_region,access_key_2_last_used_service\n\
                  <root_account>,arn:aws:iam::210987654321:root,false,2019-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n\
                  ana,arn:aws:iam::210987654321:user/ana,true,2024-03-01T10:00:00+00:00,2025-01-02T03:04:05+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A\n\
                  bob,arn:aws:iam::210987654321:user/bob,true,2024-03-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n\
-                 cyd,arn:aws:iam::210987654321:user/cyd,true,2024-03-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n"
-            );
+                 cyd,arn:aws:iam::210987654321:user/cyd,true,2024-03-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A\n";
             format!(
                 "<GetCredentialReportResponse xmlns=\"{NS}\"><GetCredentialReportResult><Content>{}</Content>\
                  <ReportFormat>text/csv</ReportFormat><GeneratedTime>2024-03-01T12:00:00Z</GeneratedTime></GetCredentialReportResult>\

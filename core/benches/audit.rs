@@ -62,6 +62,7 @@ fn snapshot(n: usize) -> Snapshot {
             account_id: Some("123456789012".into()),
             root_access_key: Some(*provider == "aws"),
             facts: json!({"api_access_list_required": false}),
+            member: None,
         });
     }
     for i in 0..owners_per_account {
