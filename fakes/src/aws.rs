@@ -146,20 +146,6 @@ impl Aws {
             )
         };
         let xml = match action {
-            "ListUsers" => page(
-                "Users",
-                state
-                    .users
-                    .iter()
-                    .map(|u| {
-                        format!(
-                            "<member><Path>/</Path><UserName>{0}</UserName><UserId>AIDA{0}</UserId>\
-                             <Arn>arn:aws:iam::{ACCOUNT}:user/{0}</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate></member>",
-                            u.name
-                        )
-                    })
-                    .collect(),
-            ),
             "ListAccessKeys" => {
                 let Some(u) = user else { return self.iam_error(404, "NoSuchEntity") };
                 page(
