@@ -178,6 +178,7 @@ pub(crate) struct StoredKey {
 impl StoredKey {
     /// The account the key belongs to within its connector (an organization's member account),
     /// from its stored details.
+    ///
     /// A key a rotation made has no details until a sync reads it: its owner (`<account>/<user>`)
     /// names the account then.
     pub(crate) fn part(&self) -> Option<String> {
