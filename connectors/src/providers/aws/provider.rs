@@ -194,7 +194,7 @@ fn check_organization(stored: &Stored) -> Result<(), SettingError> {
         }
     }
     for (field, ids) in [("accounts", &stored.accounts), ("exclude_accounts", &stored.exclude_accounts)] {
-        if let Some(bad) = ids.iter().find(|id| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit())) {
+        if let Some(bad) = ids.iter().find(|id| !super::organization::is_account_id(id)) {
             return Err(SettingError { field, reason: format!("{bad:?} is not an AWS account id (12 digits)") });
         }
     }
