@@ -282,6 +282,7 @@ mod tests {
              DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
              DROP TABLE rotations; DROP TABLE not_keys; ALTER TABLE exposures DROP COLUMN confidence;
              ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation;
+            ALTER TABLE audit_runs DROP COLUMN open_critical; ALTER TABLE audit_runs DROP COLUMN open_high; ALTER TABLE audit_runs DROP COLUMN open_medium; ALTER TABLE audit_runs DROP COLUMN open_low; ALTER TABLE audit_runs DROP COLUMN risk;
              PRAGMA user_version = 5;",
         );
         drop(v);
@@ -307,6 +308,7 @@ mod tests {
              DROP TABLE leases; DROP TABLE rotation_proposals; DROP TABLE rotation_events; DROP TABLE rotation_handovers;
              DROP TABLE rotations; DROP TABLE not_keys; ALTER TABLE exposures DROP COLUMN confidence;
              ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation;
+            ALTER TABLE audit_runs DROP COLUMN open_critical; ALTER TABLE audit_runs DROP COLUMN open_high; ALTER TABLE audit_runs DROP COLUMN open_medium; ALTER TABLE audit_runs DROP COLUMN open_low; ALTER TABLE audit_runs DROP COLUMN risk;
              PRAGMA user_version = 5;",
         );
         drop(v);

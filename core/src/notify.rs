@@ -34,6 +34,7 @@ use crate::{Error, time};
 /// The user's notification preferences.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct Preferences {
     /// Findings below this severity are not notified (expiry reminders always are).
     pub min_severity: String,
@@ -290,6 +291,7 @@ fn take_pending(vault: &mut Vault) -> Result<Vec<(&'static str, FindingView)>, E
 
 /// A webhook as shown to users (never its URL's secret part, never its key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct WebhookView {
     /// Name.
     pub name: String,
@@ -469,6 +471,7 @@ impl Default for Retry {
 
 /// One delivery's outcome, for the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct Delivery {
     /// `desktop` or `webhook:<name>`.
     pub channel: String,

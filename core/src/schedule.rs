@@ -205,6 +205,7 @@ fn cron_culprit<E>(fields: &[&str], parse: impl Fn(&[&str]) -> Result<cron::Sche
 
 /// A job, its schedule and its last run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct JobView {
     /// `audit`, `scan` or `sync:<connector>`.
     pub id: String,

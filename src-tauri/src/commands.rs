@@ -190,7 +190,12 @@ struct ProgressEvent {
 const DEMO_TICKET: u64 = 0;
 
 #[tauri::command]
-pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>, ticket: u64) -> Result<Vec<SyncOutcome>> {
+pub async fn run_sync(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    ticket: u64,
+    connector: Option<String>,
+) -> Result<Vec<SyncOutcome>> {
     let turn = state.sync.start(ticket)?;
     // Locking the vault stops the sync too.
     let locked = state.session.closed();
@@ -205,7 +210,7 @@ pub async fn run_sync(app: tauri::AppHandle, state: State<'_, AppState>, ticket:
             () = locked => {}
         }
     };
-    let outcomes = api::sync_cancellable(&mut vault, None, &progress_to(app), cancelled).await;
+    let outcomes = api::sync_cancellable(&mut vault, connector.as_deref(), &progress_to(app), cancelled).await;
     drop(turn);
     let outcomes = outcomes?;
     Ok(outcomes
@@ -336,7 +341,11 @@ pub async fn save_scan_settings(
 /// files, bytes, hits), then audits; returns the scan without its hits (the view lists
 /// exposures).
 #[tauri::command]
-pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<api::ScanView> {
+pub async fn run_scan(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    running: State<'_, RunningScan>,
+) -> Result<api::ScanView> {
     let home = state.home.clone();
     let progress = move |p: api::ScanProgress| {
         let _ = app.emit("scan-progress", p);
@@ -346,17 +355,22 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     let locked = state.session.closed();
     let vault = state.detached().await?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let was_locked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    *running.0.lock().expect("not poisoned") = Some(stop.clone());
     let watcher = {
-        let stop = stop.clone();
+        let (stop, was_locked) = (stop.clone(), was_locked.clone());
         tauri::async_runtime::spawn(async move {
             locked.await;
+            was_locked.store(true, std::sync::atomic::Ordering::Relaxed);
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         })
     };
     let walked = tauri::async_runtime::spawn_blocking(move || {
         let mut vault = vault;
+        // Cancel stops the walk at its next file: what it read is stored and audited (a
+        // stopped scan marks nothing gone).
         let view = api::scan(&home, &mut vault, &api::ScanRequest::default(), &progress, &stop)?;
-        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if was_locked.load(std::sync::atomic::Ordering::Relaxed) {
             // Locked during the walk: what it read is stored (a stopped scan marks nothing
             // gone), and nothing more is done with the vault.
             return Err(Error::Vault(api::VaultError::Locked));
@@ -366,9 +380,26 @@ pub async fn run_scan(app: tauri::AppHandle, state: State<'_, AppState>) -> Resu
     })
     .await;
     watcher.abort();
+    running.0.lock().expect("not poisoned").take();
     let mut view = walked.map_err(|e| UiError::new("internal", e.to_string()))??;
     view.hits.clear();
     Ok(view)
+}
+
+/// The window's running scan, for its Cancel.
+#[derive(Default)]
+pub struct RunningScan(std::sync::Mutex<Option<std::sync::Arc<std::sync::atomic::AtomicBool>>>);
+
+/// Stops the window's running scan at its next file; false when none runs.
+#[tauri::command]
+pub fn cancel_scan(running: State<'_, RunningScan>) -> bool {
+    match running.0.lock().expect("not poisoned").as_ref() {
+        Some(stop) => {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Checks a found key at its provider (only with the user's consent for that provider).

@@ -102,6 +102,52 @@ async fn show(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> 
     shown.is_ok() && rx.await.unwrap_or(false)
 }
 
+/// Asks where to save a file, in a native save dialog over the window (the page never names a
+/// path, so a compromised page cannot overwrite one); `None` when cancelled or when another
+/// dialog is showing. Overwriting an existing file is confirmed by the dialog itself.
+pub async fn save_as(app: &tauri::AppHandle, title: &str, suggested: &str) -> Option<std::path::PathBuf> {
+    use std::sync::atomic::Ordering;
+    if SHOWING.swap(true, Ordering::SeqCst) {
+        return None;
+    }
+    let chosen = choose_file(app, title, suggested).await;
+    SHOWING.store(false, Ordering::SeqCst);
+    chosen
+}
+
+#[cfg(not(target_os = "linux"))]
+async fn choose_file(_: &tauri::AppHandle, _: &str, _: &str) -> Option<std::path::PathBuf> {
+    None
+}
+
+#[cfg(target_os = "linux")]
+async fn choose_file(app: &tauri::AppHandle, title: &str, suggested: &str) -> Option<std::path::PathBuf> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let window = app.get_webview_window("main");
+    let (title, suggested) = (title.to_owned(), suggested.to_owned());
+    let shown = app.run_on_main_thread(move || {
+        use gtk::prelude::*;
+        let parent = window.and_then(|w| w.gtk_window().ok());
+        let dialog = gtk::FileChooserDialog::with_buttons(
+            Some(&title),
+            parent.as_ref(),
+            gtk::FileChooserAction::Save,
+            &[("_Cancel", gtk::ResponseType::Cancel), ("_Save", gtk::ResponseType::Accept)],
+        );
+        dialog.set_do_overwrite_confirmation(true);
+        dialog.set_current_name(&suggested);
+        let answer = dialog.run();
+        let path = (answer == gtk::ResponseType::Accept).then(|| dialog.filename()).flatten();
+        // SAFETY: the dialog was created here, is no longer running, and nothing else holds it.
+        unsafe { dialog.destroy() };
+        let _ = tx.send(path);
+    });
+    if shown.is_err() {
+        return None;
+    }
+    rx.await.ok().flatten()
+}
+
 /// The refusal when the user said no.
 pub fn declined(what: &str) -> UiError {
     UiError::new("declined", format!("{what}: not confirmed"))

@@ -4,9 +4,11 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod background;
+mod clipboard;
 mod commands;
 mod confirm;
 mod error;
+mod manage;
 mod state;
 
 use keyward_core::api::Home;
@@ -34,6 +36,7 @@ fn main() -> anyhow::Result<()> {
         .plugin(navigation_guard())
         .manage(state)
         .manage(confirm::RevealLimit::default())
+        .manage(commands::RunningScan::default())
         .setup(|app| {
             let handle = app.handle().clone();
             let has_tray = background::tray(&handle);
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
             commands::get_scan_settings,
             commands::save_scan_settings,
             commands::run_scan,
+            commands::cancel_scan,
             commands::verify_shadow_key,
             commands::activity_log,
             commands::verify_activity_log,
@@ -90,6 +94,28 @@ fn main() -> anyhow::Result<()> {
             commands::list_rotations,
             commands::resume_rotation,
             commands::abort_rotation,
+            clipboard::copy_key,
+            manage::key_detail,
+            manage::health_history,
+            manage::tag_key,
+            manage::list_connectors,
+            manage::add_connector,
+            manage::test_connector,
+            manage::remove_connector,
+            manage::add_key,
+            manage::check_key,
+            manage::list_jobs,
+            manage::set_job,
+            manage::next_fires,
+            manage::notification_preferences,
+            manage::change_notification_preferences,
+            manage::list_webhooks,
+            manage::add_webhook,
+            manage::remove_webhook,
+            manage::test_webhook,
+            manage::list_deliveries,
+            manage::export_report,
+            manage::export_view,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {

@@ -158,7 +158,8 @@ fn rows_changed_in_the_file_are_not_obeyed() {
          ALTER TABLE vault_meta DROP COLUMN recovery_master; DROP TABLE leases; DROP TABLE rotation_proposals;
          DROP TABLE rotation_events; DROP TABLE rotation_handovers; DROP TABLE rotations; DROP TABLE not_keys;
          ALTER TABLE exposures DROP COLUMN confidence;
-             ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation; PRAGMA user_version = 4;",
+             ALTER TABLE sync_runs DROP COLUMN api_calls; ALTER TABLE sync_runs DROP COLUMN api_calls_by_operation;
+            ALTER TABLE audit_runs DROP COLUMN open_critical; ALTER TABLE audit_runs DROP COLUMN open_high; ALTER TABLE audit_runs DROP COLUMN open_medium; ALTER TABLE audit_runs DROP COLUMN open_low; ALTER TABLE audit_runs DROP COLUMN risk; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(db);

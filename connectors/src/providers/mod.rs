@@ -114,6 +114,33 @@ pub struct Setting {
     pub key: &'static str,
     /// What it means for this provider.
     pub help: &'static str,
+    /// What kind of value it holds, so a form can be generated from it.
+    pub kind: SettingKind,
+}
+
+/// What kind of value a setting holds (the CLI's flag and the app's form field follow it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// One word or URL (`--site datadoghq.eu`).
+    Text,
+    /// Several words (`--regions eu-west-1,us-east-1`).
+    List,
+    /// Several whole numbers (`--account-id 1,2`).
+    Numbers,
+    /// On or off (`--organization`).
+    Flag,
+}
+
+impl SettingKind {
+    /// Its name for front ends (`text`, `list`, `numbers`, `flag`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SettingKind::Text => "text",
+            SettingKind::List => "list",
+            SettingKind::Numbers => "numbers",
+            SettingKind::Flag => "flag",
+        }
+    }
 }
 
 /// Whether a provider's API allows something.

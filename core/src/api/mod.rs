@@ -7,6 +7,7 @@ mod notifications;
 mod rotation;
 mod scan;
 mod session;
+mod views;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use notifications::*;
 pub use rotation::*;
 pub use scan::*;
 pub use session::Session;
+pub use views::*;
 
 // The types the front ends hold, from the modules behind this one.
 pub use crate::activity::{Activity, LogCheck};
@@ -125,6 +127,9 @@ pub struct SettingView {
     pub flag: &'static str,
     /// What it means for this provider.
     pub help: &'static str,
+    /// What kind of value it holds: `text`, `list`, `numbers` or `flag` (the form's field).
+    #[cfg_attr(feature = "bindings", ts(type = "\"text\" | \"list\" | \"numbers\" | \"flag\""))]
+    pub kind: &'static str,
 }
 
 /// Every provider Keyward knows, in the order users see.
@@ -151,7 +156,11 @@ pub fn providers() -> Vec<ProviderView> {
                     set.iter().map(|c| CredentialFieldView { field: c.field, label: c.label, env: c.env }).collect()
                 })
                 .collect(),
-            settings: p.settings.iter().map(|s| SettingView { key: s.key, flag: s.flag, help: s.help }).collect(),
+            settings: p
+                .settings
+                .iter()
+                .map(|s| SettingView { key: s.key, flag: s.flag, help: s.help, kind: s.kind.name() })
+                .collect(),
         })
         .collect()
 }
@@ -390,6 +399,7 @@ impl KeyView {
 
 /// A connector as shown to users.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ConnectorView {
     /// Name.
     pub name: String,
@@ -400,6 +410,7 @@ pub struct ConnectorView {
     /// Region (AWS, New Relic).
     pub region: Option<String>,
     /// Settings, as stored (never a secret).
+    #[cfg_attr(feature = "bindings", ts(type = "Record<string, unknown>"))]
     pub settings: ConnectorSettings,
     /// Which credential fields are stored (names only).
     pub credential_fields: Vec<String>,
@@ -408,9 +419,28 @@ pub struct ConnectorView {
     /// Last successful sync.
     pub last_sync_at: Option<String>,
     /// Account-level facts from the latest sync.
+    #[cfg_attr(feature = "bindings", ts(type = "unknown"))]
     pub facts: serde_json::Value,
     /// False when its settings were changed outside Keyward: it will not sync until re-added.
     pub settings_intact: bool,
+    /// Its latest sync run (also a failed or running one), when it ever ran.
+    pub last_run: Option<SyncRunView>,
+}
+
+/// A connector's latest sync run.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct SyncRunView {
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// `running`, `ok` or `failed`.
+    pub status: String,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+    /// Keys it saw.
+    pub keys_seen: i64,
+    /// Requests it sent to the provider (where counted).
+    pub api_calls: Option<i64>,
 }
 
 impl From<&Connector> for ConnectorView {
@@ -426,12 +456,20 @@ impl From<&Connector> for ConnectorView {
             last_sync_at: c.last_sync_at.map(time::to_string),
             facts: c.facts.clone(),
             settings_intact: c.settings_intact,
+            last_run: None,
         }
     }
 }
 
 fn connector_view(vault: &Vault, c: &Connector) -> Result<ConnectorView, Error> {
     let mut view = ConnectorView::from(c);
+    view.last_run = crate::store::sync_runs::last_of(vault.conn(), c.id)?.map(|r| SyncRunView {
+        started_at: r.started_at,
+        status: r.status,
+        error: r.error,
+        keys_seen: r.keys_seen,
+        api_calls: r.api_calls,
+    });
     // A tampered connector is still listed (with `settings_intact` false), never unsealed.
     if c.settings_intact {
         view.credential_fields = connector::credentials(vault, c)?.names().map(str::to_owned).collect();
@@ -483,6 +521,7 @@ pub fn connector_removal(vault: &Vault, name: &str) -> Result<connector::Removal
 
 /// One check of `connector test`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct CheckView {
     /// What was checked (`credentials`, a permission...).
     pub what: String,
@@ -1127,6 +1166,15 @@ async fn check_registered_key(vault: &mut Vault, id: &str, demo: Option<&crate::
     );
     outcome?;
     key_view(vault, &inventory::get(vault, id)?)
+}
+
+/// A key's secret for the clipboard: like [`reveal_key`], recorded as a copy in the activity log
+/// before it is handed out.
+pub fn copy_key(vault: &Vault, id: &str) -> Result<Secret, Error> {
+    let secret = inventory::reveal(vault, id)?;
+    activity::record_before(vault, Entry::new("key.copy", "ok").subject(id), Utc::now())?;
+    tracing::info!(key_id = %id, "secret copied");
+    Ok(secret)
 }
 
 /// Reveals a key's secret. The caller shows it to the user and nowhere else.

@@ -90,10 +90,17 @@ pub(crate) fn insert_run(
     Ok(conn.last_insert_rowid())
 }
 
-/// Sets how many findings an audit run opened and resolved.
+/// Sets how many findings an audit run opened and resolved, and what it left open (by severity,
+/// and the open findings' weights summed) for the dashboard's risk over time.
 pub(crate) fn finish_run(conn: &Connection, run: i64, opened: usize, resolved: usize) -> Result<(), Error> {
     conn.execute(
-        "UPDATE audit_runs SET opened = ?2, resolved = ?3 WHERE id = ?1",
+        "UPDATE audit_runs SET opened = ?2, resolved = ?3,
+           open_critical = (SELECT COUNT(*) FROM findings WHERE state = 'open' AND severity = 'critical'),
+           open_high = (SELECT COUNT(*) FROM findings WHERE state = 'open' AND severity = 'high'),
+           open_medium = (SELECT COUNT(*) FROM findings WHERE state = 'open' AND severity = 'medium'),
+           open_low = (SELECT COUNT(*) FROM findings WHERE state = 'open' AND severity = 'low'),
+           risk = (SELECT COALESCE(SUM(weight), 0) FROM findings WHERE state = 'open')
+         WHERE id = ?1",
         params![run, opened as i64, resolved as i64],
     )?;
     Ok(())
@@ -371,4 +378,36 @@ pub(crate) fn open_by_weight(conn: &Connection) -> Result<Vec<RiskRow>, Error> {
 pub(crate) fn count_firing(conn: &Connection) -> Result<usize, Error> {
     let n: i64 = conn.query_row("SELECT COUNT(*) AS n FROM findings WHERE state <> 'resolved'", [], |r| r.get("n"))?;
     Ok(n as usize)
+}
+
+/// What one audit left open, for the dashboard's risk over time.
+#[derive(Debug, Clone)]
+pub(crate) struct HealthRow {
+    pub at: String,
+    pub critical: i64,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub risk: i64,
+}
+
+/// The last `limit` audits that recorded what they left open, oldest first.
+pub(crate) fn health(conn: &Connection, limit: usize) -> Result<Vec<HealthRow>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT at, open_critical, open_high, open_medium, open_low, risk FROM audit_runs
+         WHERE risk IS NOT NULL ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok(HealthRow {
+            at: r.get("at")?,
+            critical: r.get("open_critical")?,
+            high: r.get("open_high")?,
+            medium: r.get("open_medium")?,
+            low: r.get("open_low")?,
+            risk: r.get("risk")?,
+        })
+    })?;
+    let mut rows = rows.collect::<Result<Vec<_>, _>>()?;
+    rows.reverse();
+    Ok(rows)
 }

@@ -522,3 +522,29 @@ pub(crate) fn external_ids_with_secret(conn: &Connection, connector_id: i64) -> 
     )?;
     Ok(stmt.query_map([connector_id], |r| r.get("external_id"))?.collect::<Result<Vec<_>, _>>()?)
 }
+
+/// One row of a key's `key_history`.
+#[derive(Debug, Clone)]
+pub(crate) struct HistoryEntry {
+    pub at: String,
+    pub change: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// What syncs and the user changed on a key, oldest first.
+pub(crate) fn history_of(conn: &Connection, key_id: &str) -> Result<Vec<HistoryEntry>, Error> {
+    let mut stmt = conn
+        .prepare("SELECT at, change, field, old_value, new_value FROM key_history WHERE key_id = ?1 ORDER BY at, id")?;
+    let rows = stmt.query_map([key_id], |r| {
+        Ok(HistoryEntry {
+            at: r.get("at")?,
+            change: r.get("change")?,
+            field: r.get("field")?,
+            old_value: r.get("old_value")?,
+            new_value: r.get("new_value")?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

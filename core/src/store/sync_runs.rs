@@ -77,3 +77,33 @@ pub(crate) fn succeed(conn: &Connection, id: i64, at: DateTime<Utc>, counts: &Co
     )?;
     Ok(())
 }
+
+/// A connector's latest sync run, as the connectors page shows it.
+pub(crate) struct LastRow {
+    pub started_at: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub keys_seen: i64,
+    pub api_calls: Option<i64>,
+}
+
+/// The latest run of a connector, if it ever ran.
+pub(crate) fn last_of(conn: &Connection, connector_id: i64) -> Result<Option<LastRow>, Error> {
+    use rusqlite::OptionalExtension as _;
+    Ok(conn
+        .query_row(
+            "SELECT started_at, status, error, keys_seen, api_calls FROM sync_runs WHERE connector_id = ?1
+             ORDER BY id DESC LIMIT 1",
+            [connector_id],
+            |r| {
+                Ok(LastRow {
+                    started_at: r.get("started_at")?,
+                    status: r.get("status")?,
+                    error: r.get("error")?,
+                    keys_seen: r.get("keys_seen")?,
+                    api_calls: r.get("api_calls")?,
+                })
+            },
+        )
+        .optional()?)
+}

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_rotation_proposals.sql"),
     include_str!("migrations/0011_scan_confidence.sql"),
     include_str!("migrations/0012_sync_calls.sql"),
+    include_str!("migrations/0013_audit_health.sql"),
 ];
 
 /// The schema that added the activity log's MACs: migrating to it chains the entries there.

@@ -20,6 +20,15 @@ import type { ScanProgress } from "../bindings/ScanProgress";
 import type { ScanSettings } from "../bindings/ScanSettings";
 import type { ScanView } from "../bindings/ScanView";
 import type { ShadowKeyView as ShadowKey } from "../bindings/ShadowKeyView";
+import type { KeyDetailView as KeyDetail } from "../bindings/KeyDetailView";
+import type { KeyChangeView as KeyChange } from "../bindings/KeyChangeView";
+import type { HealthPoint } from "../bindings/HealthPoint";
+import type { ConnectorView as Connector } from "../bindings/ConnectorView";
+import type { CheckView as Check } from "../bindings/CheckView";
+import type { JobView as Job } from "../bindings/JobView";
+import type { Preferences } from "../bindings/Preferences";
+import type { WebhookView as Webhook } from "../bindings/WebhookView";
+import type { Delivery } from "../bindings/Delivery";
 export type { RiskPart } from "../bindings/RiskPart";
 export type { State as FindingState } from "../bindings/State";
 export type {
@@ -40,6 +49,15 @@ export type {
   ScanSettings,
   ScanView,
   ShadowKey,
+  KeyDetail,
+  KeyChange,
+  HealthPoint,
+  Connector,
+  Check,
+  Job,
+  Preferences,
+  Webhook,
+  Delivery,
 };
 
 export interface UiError {
@@ -102,7 +120,8 @@ export const ipc = {
   findings: () => invoke<Finding[]>("list_findings"),
   practices: () => invoke<Practice[]>("list_practices"),
   /** `ticket` names this sync, so its Cancel reaches it and no other. */
-  sync: (ticket: number) => invoke<SyncOutcome[]>("run_sync", { ticket }),
+  /** `connector`: that one only (all when absent). */
+  sync: (ticket: number, connector?: string) => invoke<SyncOutcome[]>("run_sync", { ticket, connector: connector ?? null }),
   cancelSync: (ticket: number) => invoke<void>("cancel_sync", { ticket }),
   audit: () => invoke<AuditReport>("run_audit"),
   history: (id: number) => invoke<FindingEvent[]>("finding_history", { id }),
@@ -112,6 +131,8 @@ export const ipc = {
   policy: () => invoke<PolicyView>("get_policy"),
   savePolicy: (text: string) => invoke<PolicyView>("save_policy", { text }),
   reveal: (id: string) => invoke<string>("reveal_key", { id }),
+  /** The shell copies it to the clipboard itself (and clears it after 30 s): it never reaches the page. */
+  copyKey: (id: string) => invoke<void>("copy_key", { id }),
   exposures: () => invoke<Exposure[]>("list_exposures"),
   shadowKeys: () => invoke<ShadowKey[]>("list_shadow_keys"),
   linkShadow: (id: string, key: string) => invoke<void>("link_shadow_key", { id, key }),
@@ -123,6 +144,8 @@ export const ipc = {
   scanSettings: () => invoke<ScanSettings>("get_scan_settings"),
   saveScanSettings: (settings: ScanSettings) => invoke<ScanSettings>("save_scan_settings", { settings }),
   scan: () => invoke<ScanView>("run_scan"),
+  /** Stops the running scan at its next file; what it read is kept. */
+  cancelScan: () => invoke<boolean>("cancel_scan"),
   verifyShadow: (id: string) => invoke<ShadowKey>("verify_shadow_key", { id }),
   activity: () => invoke<Activity[]>("activity_log"),
   verifyActivity: () => invoke<LogCheck>("verify_activity_log"),
@@ -131,4 +154,30 @@ export const ipc = {
   rotations: () => invoke<Rotation[]>("list_rotations"),
   resumeRotation: (id: string) => invoke<Rotation>("resume_rotation", { id }),
   abortRotation: (id: string) => invoke<Rotation>("abort_rotation", { id }),
+  keyDetail: (id: string) => invoke<KeyDetail>("key_detail", { id }),
+  healthHistory: () => invoke<HealthPoint[]>("health_history"),
+  tagKey: (id: string, add: string[], remove: string[]) => invoke<Key>("tag_key", { id, add, remove }),
+  connectors: () => invoke<Connector[]>("list_connectors"),
+  addConnector: (name: string, provider: string, settings: Record<string, string>, credentials: Record<string, string>) =>
+    invoke<Connector>("add_connector", { name, provider, settings, credentials }),
+  testConnector: (name: string) => invoke<Check[]>("test_connector", { name }),
+  removeConnector: (name: string) => invoke<{ keys: number; findings: number }>("remove_connector", { name }),
+  addKey: (k: { provider: string; name: string; owner: string | null; expiresAt: string | null; tags: string[]; secret: string }) =>
+    invoke<Key>("add_key", k),
+  checkKey: (id: string) => invoke<Key>("check_key", { id }),
+  jobs: () => invoke<Job[]>("list_jobs"),
+  setJob: (id: string, cron: string | null, enabled: boolean | null) => invoke<void>("set_job", { id, cron, enabled }),
+  nextFires: (cron: string) => invoke<string[]>("next_fires", { cron }),
+  preferences: () => invoke<Preferences>("notification_preferences"),
+  changePreferences: (changes: { min_severity?: string; quiet_hours?: string; digest?: string; desktop?: string }) =>
+    invoke<Preferences>("change_notification_preferences", { changes }),
+  webhooks: () => invoke<Webhook[]>("list_webhooks"),
+  addWebhook: (name: string, kind: string, url: string) =>
+    invoke<{ webhook: Webhook; signing_key: string | null }>("add_webhook", { name, kind, url }),
+  removeWebhook: (name: string) => invoke<void>("remove_webhook", { name }),
+  testWebhook: (name: string) => invoke<Delivery>("test_webhook", { name }),
+  deliveries: () => invoke<Delivery[]>("list_deliveries"),
+  /** Both ask where to save in a native dialog; null when the user cancelled. */
+  exportReport: (format: string) => invoke<string | null>("export_report", { format }),
+  exportView: (format: "csv" | "json", text: string) => invoke<string | null>("export_view", { format, text }),
 };

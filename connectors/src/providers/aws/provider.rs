@@ -3,7 +3,7 @@
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credentials, InFiles, ProbeRequest, Provider, Rotation, Rotator, Setting, SettingError,
-    Settings, Source, Support, VerifyFound,
+    SettingKind, Settings, Source, Support, VerifyFound,
 };
 use crate::{ConnectorError, ErrorKind};
 
@@ -14,29 +14,53 @@ pub const PROVIDER: Provider = Provider {
     // The SDK's credential chain: environment, profile, SSO, instance role.
     credentials: &[],
     settings: &[
-        Setting { flag: "--profile", key: "profile", help: "the named profile of ~/.aws/config to use" },
-        Setting { flag: "--region", key: "region", help: "the region the SDK signs for (IAM is global)" },
-        Setting { flag: "--endpoint", key: "endpoint", help: "the IAM/STS URL instead of AWS's (a stand-in)" },
+        Setting {
+            flag: "--profile",
+            key: "profile",
+            help: "the named profile of ~/.aws/config to use",
+            kind: SettingKind::Text,
+        },
+        Setting {
+            flag: "--region",
+            key: "region",
+            help: "the region the SDK signs for (IAM is global)",
+            kind: SettingKind::Text,
+        },
+        Setting {
+            flag: "--endpoint",
+            key: "endpoint",
+            help: "the IAM/STS URL instead of AWS's (a stand-in)",
+            kind: SettingKind::Text,
+        },
         Setting {
             flag: "--organization",
             key: "organization",
             help: "every account of the AWS Organization the credentials manage, through a role in each",
+            kind: SettingKind::Flag,
         },
         Setting {
             flag: "--role-name",
             key: "role_name",
             help: "with --organization: the role assumed in member accounts [default: OrganizationAccountAccessRole]",
+            kind: SettingKind::Text,
         },
         Setting {
             flag: "--external-id",
             key: "external_id",
             help: "with --organization: the external id the role's trust policy requires",
+            kind: SettingKind::Text,
         },
-        Setting { flag: "--accounts", key: "accounts", help: "with --organization: only these account ids" },
+        Setting {
+            flag: "--accounts",
+            key: "accounts",
+            help: "with --organization: only these account ids",
+            kind: SettingKind::List,
+        },
         Setting {
             flag: "--exclude-accounts",
             key: "exclude_accounts",
             help: "with --organization: not these account ids",
+            kind: SettingKind::List,
         },
     ],
     inventory: Support::Yes(

@@ -2,7 +2,8 @@
 
 use crate::ConnectorError;
 use crate::providers::{
-    BoxFuture, Connect, Credentials, Provider, Rotation, Rotator, Setting, Settings, Source, Support, VerifyFound,
+    BoxFuture, Connect, Credentials, Provider, Rotation, Rotator, Setting, SettingKind, Settings, Source, Support,
+    VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -11,14 +12,25 @@ pub const PROVIDER: Provider = Provider {
     name: "Amazon API Gateway",
     credentials: &[],
     settings: &[
-        Setting { flag: "--profile", key: "profile", help: "the named profile of ~/.aws/config to use" },
-        Setting { flag: "--region", key: "region", help: "the region the SDK starts in" },
+        Setting {
+            flag: "--profile",
+            key: "profile",
+            help: "the named profile of ~/.aws/config to use",
+            kind: SettingKind::Text,
+        },
+        Setting { flag: "--region", key: "region", help: "the region the SDK starts in", kind: SettingKind::Text },
         Setting {
             flag: "--regions",
             key: "regions",
             help: "the regions to inventory (default: every commercial region)",
+            kind: SettingKind::List,
         },
-        Setting { flag: "--endpoint", key: "endpoint", help: "the API Gateway URL instead of AWS's (a stand-in)" },
+        Setting {
+            flag: "--endpoint",
+            key: "endpoint",
+            help: "the API Gateway URL instead of AWS's (a stand-in)",
+            kind: SettingKind::Text,
+        },
     ],
     inventory: Support::Yes("REST API keys with their usage plans, and REST/HTTP API posture (stages, routes, WAF)"),
     connect: Some(Connect { validate: crate::providers::aws::provider::validate, open }),

@@ -4,7 +4,7 @@ use crate::ConnectorError;
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Rotator, Setting,
-    SettingError, Settings, Source, Support, VerifyFound,
+    SettingError, SettingKind, Settings, Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -25,11 +25,13 @@ pub const PROVIDER: Provider = Provider {
             flag: "--site",
             key: "site",
             help: "the Datadog site (datadoghq.com, datadoghq.eu, us3.datadoghq.com, …)",
+            kind: SettingKind::Text,
         },
         Setting {
             flag: "--endpoint",
             key: "endpoint",
             help: "the API's URL instead of the site's (a proxy, a stand-in)",
+            kind: SettingKind::Text,
         },
     ],
     inventory: Support::Yes("API keys, application keys, personal and service access tokens, users"),

@@ -6,7 +6,7 @@ use crate::ConnectorError;
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Rotator, Setting,
-    SettingError, Settings, Source, Support, VerifyFound,
+    SettingError, SettingKind, Settings, Source, Support, VerifyFound,
 };
 
 /// The public API.
@@ -21,6 +21,7 @@ pub const PROVIDER: Provider = Provider {
         flag: "--endpoint",
         key: "endpoint",
         help: "the API's URL instead of api.fastly.com (a proxy, a stand-in)",
+        kind: SettingKind::Text,
     }],
     inventory: Support::Yes("user and automation tokens of the customer account"),
     connect: Some(Connect { validate, open }),

@@ -2,8 +2,8 @@
 
 use crate::ConnectorError;
 use crate::providers::{
-    BoxFuture, Connect, Credential, Credentials, IsKey, Provider, Rotation, Rotator, Setting, SettingError, Settings,
-    Source, Support, VerifyFound,
+    BoxFuture, Connect, Credential, Credentials, IsKey, Provider, Rotation, Rotator, Setting, SettingError,
+    SettingKind, Settings, Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -41,11 +41,17 @@ pub const PROVIDER: Provider = Provider {
         ],
     ],
     settings: &[
-        Setting { flag: "--org-id", key: "org_id", help: "the Atlas organization id (required)" },
+        Setting {
+            flag: "--org-id",
+            key: "org_id",
+            help: "the Atlas organization id (required)",
+            kind: SettingKind::Text,
+        },
         Setting {
             flag: "--endpoint",
             key: "endpoint",
             help: "the Admin API's URL (Atlas for Government, a proxy, a stand-in)",
+            kind: SettingKind::Text,
         },
     ],
     inventory: Support::Yes("the organization's API keys and service-account secrets, with access lists"),

@@ -6,7 +6,7 @@ use crate::ConnectorError;
 use crate::liveness::Liveness;
 use crate::providers::{
     BoxFuture, Connect, Credential, Credentials, IsKey, ProbeRequest, Provider, Rotation, Rotator, Setting,
-    SettingError, Settings, Source, Support, VerifyFound,
+    SettingError, SettingKind, Settings, Source, Support, VerifyFound,
 };
 
 /// See [`crate::providers`].
@@ -20,16 +20,23 @@ pub const PROVIDER: Provider = Provider {
         is_key: IsKey::AnyKind,
     }]],
     settings: &[
-        Setting { flag: "--region", key: "region", help: "the New Relic region: us, eu or jp" },
+        Setting {
+            flag: "--region",
+            key: "region",
+            help: "the New Relic region: us, eu or jp",
+            kind: SettingKind::Text,
+        },
         Setting {
             flag: "--account-id",
             key: "account_ids",
             help: "an account to list (repeat; default: every account the key sees)",
+            kind: SettingKind::Numbers,
         },
         Setting {
             flag: "--endpoint",
             key: "endpoint",
             help: "the NerdGraph URL instead of the region's (a proxy, a stand-in)",
+            kind: SettingKind::Text,
         },
     ],
     inventory: Support::Yes("NerdGraph apiAccess.keySearch: user and ingest keys"),

@@ -1,0 +1,241 @@
+//! What the desktop app's pages need beyond the CLI's listings: a key's whole story on one page,
+//! what each audit left open (the dashboard's risk over time), a schedule's next fire times, and a
+//! connector form's typed-in settings read the way the CLI's flags are. They live here, not in the
+//! shell, so the rules (which findings belong to a key, what a setting's text means) are the
+//! core's and one test covers both front ends.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{ExposureView, FindingView, KeyView, RotationView};
+use crate::connector::ConnectorSettings;
+use crate::vault::Vault;
+use crate::{Error, store, time};
+
+/// One change a sync (or the user) made to a key.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct KeyChangeView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// `added`, `changed`, `removed`, `reappeared` or `registered`.
+    pub change: String,
+    /// The field that changed (`status`, `scopes`…), for `changed`.
+    pub field: Option<String>,
+    /// Its value before.
+    pub old_value: Option<String>,
+    /// Its value after.
+    pub new_value: Option<String>,
+}
+
+/// A key's whole story: the key, what its provider said of it, its findings, its history, where
+/// it is used and its rotations. Never a secret: reveal stays its own, confirmed, command.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct KeyDetailView {
+    /// The key as the inventory lists it.
+    pub key: KeyView,
+    /// The provider's own value for its scopes, before Keyward normalised them.
+    #[cfg_attr(feature = "bindings", ts(type = "unknown"))]
+    pub raw_scopes: serde_json::Value,
+    /// Whether its owner still exists at the provider (the latest sync listed them); null when
+    /// it has no owner or was registered by hand, so nobody can tell.
+    pub owner_exists: Option<bool>,
+    /// Its findings in every state, and its owner's (a key inherits its owner's risk).
+    pub findings: Vec<FindingView>,
+    /// What syncs and the user changed on it, oldest first.
+    pub history: Vec<KeyChangeView>,
+    /// Where the scan found its secret or id.
+    pub consumers: Vec<ExposureView>,
+    /// Its rotations, newest first.
+    pub rotations: Vec<RotationView>,
+}
+
+/// A key's whole story (see [`KeyDetailView`]).
+pub fn key_detail(vault: &Vault, id: &str) -> Result<KeyDetailView, Error> {
+    let stored = crate::inventory::get(vault, id)?;
+    let key = super::key(vault, id)?;
+    let owner_exists = match (&stored.owner, key.account.as_str()) {
+        (None, _) | (_, "manual") => None,
+        (Some(owner), account) => {
+            let owners = store::inventory::owners(vault.conn())?;
+            let listed = owners.iter().any(|o| o.account == account && o.provider == stored.provider);
+            // A connector whose syncs list no owners cannot tell whether this one exists.
+            listed.then(|| owners.iter().any(|o| o.account == account && &o.name == owner))
+        }
+    };
+    let findings = crate::findings::list(vault, &[])?
+        .into_iter()
+        .filter(|f| {
+            f.key_id.as_deref() == Some(id)
+                || (f.key_id.is_none()
+                    && f.resource.is_none()
+                    && f.owner.is_some()
+                    && f.owner == stored.owner
+                    && f.account == key.account
+                    && f.provider == key.provider)
+        })
+        .collect();
+    let history = store::inventory::history_of(vault.conn(), id)?
+        .into_iter()
+        .map(|h| KeyChangeView {
+            at: h.at,
+            change: h.change,
+            field: h.field,
+            old_value: h.old_value,
+            new_value: h.new_value,
+        })
+        .collect();
+    let mut rotations: Vec<RotationView> = super::list_rotations(vault)?
+        .into_iter()
+        .filter(|r| r.key_id == id || r.new_key_id.as_deref() == Some(id))
+        .collect();
+    rotations.reverse();
+    Ok(KeyDetailView {
+        raw_scopes: stored.raw_scopes.clone(),
+        owner_exists,
+        findings,
+        history,
+        consumers: super::key_consumers(vault, id)?,
+        rotations,
+        key,
+    })
+}
+
+/// What one audit left open: the dashboard's risk over time.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct HealthPoint {
+    /// When the audit ran (RFC 3339).
+    pub at: String,
+    /// Open critical findings after it.
+    pub critical: i64,
+    /// Open high findings.
+    pub high: i64,
+    /// Open medium findings.
+    pub medium: i64,
+    /// Open low findings.
+    pub low: i64,
+    /// Every key's risk score added up (the open findings' weights).
+    pub risk: i64,
+}
+
+/// The last `limit` audits' health, oldest first. Audits from before Keyward kept it are left
+/// out rather than shown as zero.
+pub fn health_history(vault: &Vault, limit: usize) -> Result<Vec<HealthPoint>, Error> {
+    Ok(store::findings::health(vault.conn(), limit)?
+        .into_iter()
+        .map(|h| HealthPoint {
+            at: h.at,
+            critical: h.critical,
+            high: h.high,
+            medium: h.medium,
+            low: h.low,
+            risk: h.risk,
+        })
+        .collect())
+}
+
+/// The next `n` times a cron expression fires after `after` (RFC 3339, UTC), or why it is not
+/// one (the same parser the scheduler uses).
+pub fn next_fires(cron: &str, after: DateTime<Utc>, n: usize) -> Result<Vec<String>, Error> {
+    let schedule = crate::schedule::parse_cron(cron)?;
+    Ok(schedule.after(&after).take(n).map(time::to_string).collect())
+}
+
+/// A connector's settings from what a form holds, each read as its registry entry's kind says
+/// (the CLI's flags are typed the same way): text trimmed, lists split at commas and spaces,
+/// numbers parsed, flags `true`. Empty fields are left unset; a key the provider does not read
+/// is refused, so a form cannot store what no connector checks.
+pub fn connector_settings(provider: &str, form: &BTreeMap<String, String>) -> Result<ConnectorSettings, Error> {
+    use keyward_connectors::providers::SettingKind;
+    let entry = keyward_connectors::providers::get(provider)
+        .ok_or_else(|| Error::Invalid { field: "provider", reason: format!("{provider:?} is not a provider") })?;
+    let mut settings = ConnectorSettings::default();
+    for (key, text) in form {
+        let setting = entry.settings.iter().find(|s| s.key == key).ok_or_else(|| Error::Invalid {
+            field: "settings",
+            reason: format!("{} has no setting {key:?}", entry.name),
+        })?;
+        let text = text.trim();
+        let words = || text.split([',', ' ', '\n']).map(str::trim).filter(|w| !w.is_empty());
+        let value = match setting.kind {
+            SettingKind::Text if text.is_empty() => serde_json::Value::Null,
+            SettingKind::Text => text.into(),
+            SettingKind::List => words().map(|w| serde_json::Value::from(w.to_owned())).collect(),
+            SettingKind::Numbers => words()
+                .map(|w| {
+                    w.parse::<i64>().map(serde_json::Value::from).map_err(|_| Error::Invalid {
+                        field: "settings",
+                        reason: format!("{}: {w:?} is not a whole number", setting.flag),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .into(),
+            SettingKind::Flag => match text {
+                "true" | "on" => true.into(),
+                "" | "false" | "off" => false.into(),
+                other => {
+                    return Err(Error::Invalid {
+                        field: "settings",
+                        reason: format!("{}: {other:?} is not on or off", setting.flag),
+                    });
+                }
+            },
+        };
+        settings.set(key, value);
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_form_is_read_as_the_registry_types_each_setting() {
+        let s = connector_settings(
+            "aws",
+            &form(&[
+                ("profile", " prod "),
+                ("organization", "true"),
+                ("accounts", "111111111111, 222222222222"),
+                ("region", ""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.text("profile"), Some("prod"));
+        assert_eq!(s.get("organization"), Some(&serde_json::Value::Bool(true)));
+        assert_eq!(s.get("accounts"), Some(&serde_json::json!(["111111111111", "222222222222"])));
+        assert_eq!(s.get("region"), None, "an empty field is unset");
+        let n = connector_settings("newrelic", &form(&[("account_ids", "1 2")])).unwrap();
+        assert_eq!(n.get("account_ids"), Some(&serde_json::json!([1, 2])));
+    }
+
+    #[test]
+    fn a_form_cannot_store_what_no_connector_reads() {
+        let e = connector_settings("datadog", &form(&[("demo", "true")])).unwrap_err();
+        assert!(e.to_string().contains("no setting \"demo\""), "{e}");
+        let e = connector_settings("newrelic", &form(&[("account_ids", "12x")])).unwrap_err();
+        assert!(e.to_string().contains("not a whole number"), "{e}");
+        let e = connector_settings("aws", &form(&[("organization", "maybe")])).unwrap_err();
+        assert!(e.to_string().contains("not on or off"), "{e}");
+        assert!(connector_settings("nope", &form(&[])).is_err());
+    }
+
+    #[test]
+    fn next_fires_are_in_order_and_a_bad_expression_is_refused() {
+        let after = time::parse("2026-12-02T10:30:00Z").unwrap();
+        let fires = next_fires("0 */6 * * *", after, 5).unwrap();
+        assert_eq!(fires.len(), 5);
+        assert!(fires[0].starts_with("2026-12-02T12:00:00"), "{fires:?}");
+        assert!(fires[4].starts_with("2026-12-03T12:00:00"), "{fires:?}");
+        assert!(next_fires("every tuesday", after, 5).is_err());
+    }
+}

@@ -1,0 +1,312 @@
+//! The commands of the app's management pages: a key's whole story, the dashboard's history,
+//! connectors, keys registered by hand, schedules, notifications and webhooks, and exports. Like
+//! `commands`, each calls one `keyward_core::api` function; what asks a provider runs on a
+//! detached handle, and what writes a file or sends data somewhere new is chosen or confirmed in a
+//! native dialog the page cannot click.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use keyward_core::api::{self, Credentials};
+use keyward_core::{Error, Secret};
+use serde::Serialize;
+use tauri::State;
+
+use crate::confirm::{self, shown};
+use crate::error::UiError;
+use crate::state::AppState;
+
+type Result<T> = std::result::Result<T, UiError>;
+
+#[tauri::command]
+pub async fn key_detail(state: State<'_, AppState>, id: String) -> Result<api::KeyDetailView> {
+    state.with_vault(|v| api::key_detail(v, &id)).await
+}
+
+/// What the last audits left open, oldest first (at most a year of daily audits).
+#[tauri::command]
+pub async fn health_history(state: State<'_, AppState>) -> Result<Vec<api::HealthPoint>> {
+    state.with_vault(|v| api::health_history(v, 366)).await
+}
+
+#[tauri::command]
+pub async fn tag_key(
+    state: State<'_, AppState>,
+    id: String,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Result<api::KeyView> {
+    state.with_vault(|v| api::tag_key(v, &id, &add, &remove)).await
+}
+
+#[tauri::command]
+pub async fn list_connectors(state: State<'_, AppState>) -> Result<Vec<api::ConnectorView>> {
+    state.with_vault(|v| api::list_connectors(v)).await
+}
+
+/// Adds a connector from the form: settings as typed (read as the registry types them) and the
+/// credentials, which are sealed at once and never sent back. A connector pointed at an endpoint
+/// of the page's choosing would send requests signed with the user's credentials there, so an
+/// endpoint is confirmed outside the page.
+#[tauri::command]
+pub async fn add_connector(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    provider: String,
+    settings: BTreeMap<String, String>,
+    credentials: BTreeMap<String, String>,
+) -> Result<api::ConnectorView> {
+    let settings = api::connector_settings(&provider, &settings)?;
+    if let Some(endpoint) = settings.text("endpoint") {
+        let text = format!(
+            "Send connector \"{}\"'s requests, signed with its credentials, to\n\n{}\n\ninstead of {}'s own address?",
+            shown(&name),
+            shown(endpoint),
+            shown(&provider)
+        );
+        if !confirm::ask(&app, "Keyward: a connector endpoint", &text, "_Use it").await {
+            return Err(confirm::declined("connector endpoint"));
+        }
+    }
+    let mut typed = Credentials::default();
+    for (field, value) in credentials {
+        typed.insert(&field, Secret::new(value));
+    }
+    state.with_vault(|v| api::add_connector(v, &name, &provider, settings, &typed)).await
+}
+
+/// Checks a connector's credentials and permissions at its provider (on a handle of its own).
+#[tauri::command]
+pub async fn test_connector(state: State<'_, AppState>, name: String) -> Result<Vec<api::CheckView>> {
+    let locked = state.session.closed();
+    let mut vault = state.detached().await?;
+    tokio::select! {
+        checks = api::test_connector(&mut vault, &name) => Ok(checks?),
+        () = locked => Err(Error::Vault(api::VaultError::Locked).into()),
+    }
+}
+
+/// What removing a connector did.
+#[derive(Serialize)]
+pub struct Removed {
+    keys: usize,
+    findings: usize,
+}
+
+/// Removes a connector once the user confirms what goes with it (outside the page).
+#[tauri::command]
+pub async fn remove_connector(app: tauri::AppHandle, state: State<'_, AppState>, name: String) -> Result<Removed> {
+    let what = state.with_vault(|v| api::connector_removal(v, &name)).await?;
+    let text = format!(
+        "Remove connector \"{}\"?\n\nIts {} keys become removed and {} firing findings resolve; their history is kept.",
+        shown(&name),
+        what.keys,
+        what.findings
+    );
+    if !confirm::ask(&app, "Keyward: remove a connector", &text, "_Remove").await {
+        return Err(confirm::declined("remove connector"));
+    }
+    let done = state.with_vault(|v| api::remove_connector(v, &name)).await?;
+    Ok(Removed { keys: done.keys, findings: done.findings })
+}
+
+/// Registers a key by hand with its secret (typed into a masked field, sealed at once).
+#[tauri::command]
+pub async fn add_key(
+    state: State<'_, AppState>,
+    provider: String,
+    name: String,
+    owner: Option<String>,
+    expires_at: Option<String>,
+    tags: Vec<String>,
+    secret: String,
+) -> Result<api::KeyView> {
+    let expires_at = match expires_at.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        None => None,
+        Some(text) => Some(expiry(text)?),
+    };
+    let owner = owner.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty());
+    let new = api::NewKey { provider, name, owner, expires_at, secret: Secret::new(secret) };
+    state
+        .with_vault(|v| {
+            let key = api::add_key(v, new)?;
+            if tags.is_empty() { Ok(key) } else { api::tag_key(v, &key.id, &tags, &[]) }
+        })
+        .await
+}
+
+/// An expiry as a date (`2027-03-01`, the end of that day in UTC) or an RFC 3339 time.
+fn expiry(text: &str) -> Result<chrono::DateTime<Utc>> {
+    if let Some(t) = api::parse_time(text) {
+        return Ok(t);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| UiError::new("invalid", format!("expiry {:?}: a date such as 2027-03-01", shown(text))))
+}
+
+/// Asks the provider whether a key registered by hand still works, where it can tell (Linear).
+#[tauri::command]
+pub async fn check_key(state: State<'_, AppState>, id: String) -> Result<api::KeyView> {
+    let locked = state.session.closed();
+    let mut vault = state.detached().await?;
+    tokio::select! {
+        checked = api::check_key(&mut vault, &id) => Ok(checked?),
+        () = locked => Err(Error::Vault(api::VaultError::Locked).into()),
+    }
+}
+
+#[tauri::command]
+pub async fn list_jobs(state: State<'_, AppState>) -> Result<Vec<api::jobs::JobView>> {
+    state.with_vault(|v| api::jobs::list_jobs(v)).await
+}
+
+/// Changes a job's schedule or turns it on or off; the scheduler picks it up at its next wake.
+#[tauri::command]
+pub async fn set_job(
+    state: State<'_, AppState>,
+    id: String,
+    cron: Option<String>,
+    enabled: Option<bool>,
+) -> Result<()> {
+    state.with_vault(|v| api::jobs::set_job(v, &id, cron.as_deref(), enabled)).await
+}
+
+/// The next five times a cron expression fires, to show beside the field as it is typed.
+#[tauri::command]
+pub fn next_fires(cron: String) -> Result<Vec<String>> {
+    Ok(api::next_fires(&cron, Utc::now(), 5)?)
+}
+
+#[tauri::command]
+pub async fn notification_preferences(state: State<'_, AppState>) -> Result<api::Preferences> {
+    state.with_vault(|v| api::notification_preferences(v)).await
+}
+
+/// The form's fields, as the CLI's flags read them (`22-7`, `off`, `on`).
+#[derive(serde::Deserialize)]
+pub struct PreferenceForm {
+    min_severity: Option<String>,
+    quiet_hours: Option<String>,
+    digest: Option<String>,
+    desktop: Option<String>,
+}
+
+#[tauri::command]
+pub async fn change_notification_preferences(
+    state: State<'_, AppState>,
+    changes: PreferenceForm,
+) -> Result<api::Preferences> {
+    let changes = api::PreferenceChanges {
+        min_severity: changes.min_severity,
+        quiet_hours: changes.quiet_hours,
+        digest: changes.digest,
+        desktop: changes.desktop,
+    };
+    state.with_vault(|v| api::change_notification_preferences(v, &changes)).await
+}
+
+#[tauri::command]
+pub async fn list_webhooks(state: State<'_, AppState>) -> Result<Vec<api::WebhookView>> {
+    state.with_vault(|v| api::list_webhooks(v)).await
+}
+
+/// A webhook added, and its generated signing key (shown once).
+#[derive(Serialize)]
+pub struct AddedWebhook {
+    webhook: api::WebhookView,
+    signing_key: Option<String>,
+}
+
+/// Adds a webhook once the user confirms, outside the page, where findings will be sent: a page
+/// that could add one unasked could send the inventory's findings anywhere.
+#[tauri::command]
+pub async fn add_webhook(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    kind: String,
+    url: String,
+) -> Result<AddedWebhook> {
+    let host = tauri::Url::parse(url.trim()).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let text = format!(
+        "Send Keyward's notifications of risky keys (names, owners, findings; never a secret) to {} ({})?",
+        shown(&host),
+        shown(&kind)
+    );
+    if !confirm::ask(&app, "Keyward: add a webhook", &text, "_Add").await {
+        return Err(confirm::declined("webhook"));
+    }
+    let url = Secret::new(url.trim().to_owned());
+    let added = state.with_vault(|v| api::add_webhook(v, &name, &kind, &url, None)).await?;
+    Ok(AddedWebhook { webhook: added.view, signing_key: added.generated_key.map(|k| k.expose().to_owned()) })
+}
+
+#[tauri::command]
+pub async fn remove_webhook(state: State<'_, AppState>, name: String) -> Result<()> {
+    state.with_vault(|v| api::remove_webhook(v, &name)).await
+}
+
+/// Sends a test notification to one webhook and returns its delivery.
+#[tauri::command]
+pub async fn test_webhook(state: State<'_, AppState>, name: String) -> Result<api::Delivery> {
+    let vault = state.detached().await?;
+    // The delivery borrows the vault across its awaits, and a vault is not shared between
+    // threads: it runs to the end on a thread of its own (bounded by the delivery's retries).
+    let delivered =
+        tauri::async_runtime::spawn_blocking(move || tauri::async_runtime::block_on(api::test_webhook(&vault, &name)))
+            .await
+            .map_err(|e| UiError::new("internal", e.to_string()))?;
+    Ok(delivered?)
+}
+
+#[tauri::command]
+pub async fn list_deliveries(state: State<'_, AppState>) -> Result<Vec<api::Delivery>> {
+    state.with_vault(|v| api::deliveries(v, 200)).await
+}
+
+/// Writes a findings report in `format` to a file the user picks in a native save dialog (the
+/// page never names a path, so it cannot overwrite one); returns the path written.
+#[tauri::command]
+pub async fn export_report(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    format: String,
+) -> Result<Option<String>> {
+    let chosen = api::ReportFormat::parse(&format).ok_or_else(|| {
+        UiError::new("invalid", format!("report format {:?}: json, csv, sarif, ocsf or html", shown(&format)))
+    })?;
+    let text = state.with_vault(|v| api::report(v, chosen, &[], &api::PracticeFilter::default())).await?;
+    save(&app, &format!("keyward-findings.{}", extension(&format)), text.as_bytes()).await
+}
+
+/// Writes the rows the inventory shows (prepared by the page: names, owners, dates, never a
+/// secret) to a file the user picks in a native save dialog.
+#[tauri::command]
+pub async fn export_view(app: tauri::AppHandle, format: String, text: String) -> Result<Option<String>> {
+    if !matches!(format.as_str(), "csv" | "json") {
+        return Err(UiError::new("invalid", "export format: csv or json"));
+    }
+    save(&app, &format!("keyward-keys.{format}"), text.as_bytes()).await
+}
+
+fn extension(format: &str) -> &str {
+    match format {
+        "sarif" => "sarif.json",
+        "ocsf" => "ocsf.json",
+        other => other,
+    }
+}
+
+/// Asks where to save and writes there (readable by the user alone); `None` when cancelled.
+async fn save(app: &tauri::AppHandle, suggested: &str, bytes: &[u8]) -> Result<Option<String>> {
+    let Some(path) = confirm::save_as(app, "Keyward: save", suggested).await else {
+        return Ok(None);
+    };
+    api::files::write_atomically(&path, bytes)
+        .map_err(|e| UiError::new("io", format!("{}: {e}", shown(&path.display().to_string()))))?;
+    Ok(Some(path.display().to_string()))
+}

@@ -1,0 +1,111 @@
+// The app's shared state, one small store per concern: the session (lock state, what is busy,
+// what went wrong), the vault's data the views read, and where the user is. Views import these
+// and call their actions; only `ipc` talks to the shell.
+import { ipc, isUiError, type Exposure, type Finding, type Key, type LogCheck, type NotKey, type Practice, type Provider, type Rotation, type ShadowKey, type Status } from "./ipc";
+import type { KeyFilter } from "./inventory";
+
+export function explain(e: unknown): string {
+  return isUiError(e) ? e.message : e instanceof Error ? e.message : String(e);
+}
+
+/** Lock state, the one busy label, the last error and notice. */
+class Session {
+  status = $state<Status | null>(null);
+  busy = $state<string | null>(null);
+  error = $state<string | null>(null);
+  notice = $state<string | null>(null);
+  providers = $state<Provider[]>([]);
+
+  get unlocked() {
+    return this.status?.unlocked === true;
+  }
+
+  /** Runs one user action: shows it as busy, its failure as the error. */
+  async act(label: string, f: () => Promise<void>): Promise<void> {
+    this.busy = label;
+    this.error = null;
+    try {
+      await f();
+    } catch (e) {
+      this.error = explain(e);
+    } finally {
+      this.busy = null;
+    }
+  }
+}
+
+/** What the views show from the vault; dropped whole on lock. */
+class VaultData {
+  keys = $state.raw<Key[]>([]);
+  findings = $state.raw<Finding[]>([]);
+  practices = $state.raw<Practice[]>([]);
+  exposures = $state.raw<Exposure[]>([]);
+  shadows = $state.raw<ShadowKey[]>([]);
+  notKeys = $state.raw<NotKey[]>([]);
+  logCheck = $state<LogCheck | null>(null);
+  rotations = $state.raw<Rotation[]>([]);
+
+  get unfinished() {
+    return this.rotations.filter((r) => r.state === "running" || r.state === "failed");
+  }
+
+  async refresh() {
+    [this.keys, this.findings, this.practices, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
+      await Promise.all([
+        ipc.keys(),
+        ipc.findings(),
+        ipc.practices(),
+        ipc.exposures(),
+        ipc.shadowKeys(),
+        ipc.notKeys(),
+        ipc.verifyActivity(),
+        ipc.rotations(),
+      ]);
+  }
+
+  keyName(id: string | null): string | null {
+    return id ? (this.keys.find((k) => k.id === id)?.name ?? id) : null;
+  }
+
+  forget() {
+    this.keys = [];
+    this.findings = [];
+    this.practices = [];
+    this.exposures = [];
+    this.shadows = [];
+    this.notKeys = [];
+    this.logCheck = null;
+    this.rotations = [];
+  }
+}
+
+export type View =
+  | "dashboard"
+  | "keys"
+  | "findings"
+  | "exposure"
+  | "connectors"
+  | "add-key"
+  | "schedules"
+  | "notifications"
+  | "reports"
+  | "policy"
+  | "log";
+
+/** Where the user is: the view, the inventory's filter, the key open in detail. */
+class Place {
+  view = $state<View>("keys");
+  filter = $state<KeyFilter>({});
+  /** The key whose detail is open, over the current view. */
+  keyId = $state<string | null>(null);
+
+  /** Opens the inventory showing exactly what `filter` keeps (a drill-down). */
+  drill(filter: KeyFilter) {
+    this.filter = { ...filter };
+    this.view = "keys";
+  }
+}
+
+export const session = new Session();
+export const data = new VaultData();
+export const place = new Place();

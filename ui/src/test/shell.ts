@@ -1,0 +1,140 @@
+// A fake of the Tauri shell for component tests: each command answers from a table the test
+// fills, every call is recorded, and unknown commands fail loudly (a view calling a command the
+// shell does not have is a bug the test should see).
+import { vi } from "vitest";
+import type { Finding, Key, Provider } from "../lib/ipc";
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+export const calls: { command: string; args: Record<string, unknown> }[] = [];
+export const handlers = new Map<string, Handler>();
+
+vi.mock("@tauri-apps/api/core", () => ({
+  invoke: async (command: string, args: Record<string, unknown> = {}) => {
+    calls.push({ command, args });
+    const h = handlers.get(command);
+    if (!h) throw { code: "unknown_command", message: `the fake shell has no ${command}` };
+    return h(args);
+  },
+}));
+vi.mock("@tauri-apps/api/event", () => ({ listen: async () => () => {} }));
+
+// jsdom lays nothing out: no ResizeObserver, and every element is 0 px high (so a virtualised
+// list draws its overscan only).
+globalThis.ResizeObserver ??= class {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+};
+
+export function reset() {
+  calls.length = 0;
+  handlers.clear();
+  localStorage.clear();
+}
+
+export function answer(command: string, value: unknown | Handler) {
+  handlers.set(command, typeof value === "function" ? (value as Handler) : () => structuredClone(value));
+}
+
+export function called(command: string) {
+  return calls.filter((c) => c.command === command);
+}
+
+export function key(over: Partial<Key> = {}): Key {
+  return {
+    id: "k1",
+    provider: "aws",
+    account: "prod",
+    external_id: "AKIAEXAMPLE1",
+    name: "AKIAEXAMPLE1",
+    owner: "alice",
+    status: "active",
+    created_at: "2026-01-01T00:00:00Z",
+    age_days: 200,
+    last_used_at: null,
+    last_used_service: null,
+    last_used_region: null,
+    usage_tracked: true,
+    expires_at: null,
+    scopes: [],
+    has_secret: false,
+    first_seen_at: "2026-01-02T00:00:00Z",
+    last_seen_at: "2026-06-01T00:00:00Z",
+    removed_at: null,
+    open_findings: 0,
+    risk: 0,
+    risk_parts: [],
+    tags: [],
+    kind: "access_key",
+    secret_readable: false,
+    details: {},
+    checked_at: null,
+    check_result: null,
+    ...over,
+  };
+}
+
+export function finding(over: Partial<Finding> = {}): Finding {
+  return {
+    id: 1,
+    rule_id: "key_not_rotated",
+    severity: "medium",
+    weight: 5,
+    state: "open",
+    key_id: "k1",
+    provider: "aws",
+    account: "prod",
+    external_id: "AKIAEXAMPLE1",
+    owner: "alice",
+    resource: null,
+    title: "Key not rotated within the policy period",
+    detail: "200 days old",
+    remediation: "Rotate it",
+    first_seen_at: "2026-06-01T00:00:00Z",
+    last_seen_at: "2026-06-01T00:00:00Z",
+    snoozed_until: null,
+    resolution: null,
+    note: null,
+    key_name: "AKIAEXAMPLE1",
+    practices: [],
+    controls: [],
+    ...over,
+  };
+}
+
+export const providers: Provider[] = [
+  {
+    id: "datadog",
+    name: "Datadog",
+    connectable: true,
+    not_connectable_why: null,
+    verify_found: "GET /api/v1/validate",
+    credentials: [[{ field: "api_key", label: "API key", env: "DD_API_KEY" }, { field: "app_key", label: "Application key", env: "DD_APP_KEY" }]],
+    settings: [
+      { key: "site", flag: "--site", help: "the Datadog site", kind: "text" },
+      { key: "endpoint", flag: "--endpoint", help: "a stand-in", kind: "text" },
+    ],
+  },
+  {
+    id: "aws",
+    name: "AWS",
+    connectable: true,
+    not_connectable_why: null,
+    verify_found: null,
+    credentials: [],
+    settings: [
+      { key: "profile", flag: "--profile", help: "the named profile", kind: "text" },
+      { key: "organization", flag: "--organization", help: "every account", kind: "flag" },
+      { key: "accounts", flag: "--accounts", help: "only these", kind: "list" },
+    ],
+  },
+  {
+    id: "linear",
+    name: "Linear",
+    connectable: false,
+    not_connectable_why: "Linear's API cannot list keys.",
+    verify_found: "viewer { id }",
+    credentials: [],
+    settings: [],
+  },
+];
