@@ -227,6 +227,7 @@ pub struct JobView {
     pub next_fire_at: Option<String>,
     /// The process running it now, if any ("keyward daemon (pid 4242 on build-1)").
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "bindings", ts(optional))]
     pub running_in: Option<String>,
 }
 

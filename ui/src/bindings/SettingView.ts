@@ -15,4 +15,8 @@ flag: string,
 /**
  * What it means for this provider.
  */
-help: string, };
+help: string, 
+/**
+ * What kind of value it holds: `text`, `list`, `numbers` or `flag` (the form's field).
+ */
+kind: "text" | "list" | "numbers" | "flag", };
