@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { ageBand, applyFilter, exportKeys, indexKeys, riskBand, sortRows, usageOf, expiresWithin } from "./inventory";
+import { readThreshold, writeThreshold } from "./policy";
+import { groupFindings } from "./findings";
+import { scopeWords } from "./words";
+import type { Finding, Key } from "./ipc";
+
+const DAY = 86_400_000;
+const now = Date.parse("2026-12-01T00:00:00Z");
+
+function key(over: Partial<Key>): Key {
+  return {
+    id: "k", provider: "aws", account: "prod", external_id: null, name: "n", owner: null, status: "active", created_at: null,
+    age_days: null, last_used_at: null, last_used_service: null, last_used_region: null, usage_tracked: false, expires_at: null,
+    scopes: [], has_secret: false, first_seen_at: "", last_seen_at: "", removed_at: null, open_findings: 0, risk: 0, risk_parts: [],
+    tags: [], kind: null, secret_readable: false, details: {}, checked_at: null, check_result: null, ...over,
+  };
+}
+
+describe("bands", () => {
+  it("puts every age, risk and use in exactly one band, at the edges too", () => {
+    expect([0, 29, 30, 89, 90, 364, 365, null].map(ageBand)).toEqual(["0-30", "0-30", "30-90", "30-90", "90-180", "180-365", "365+", "unknown"]);
+    expect([0, 1, 4, 5, 9, 10, 500].map(riskBand)).toEqual(["none", "low", "low", "medium", "medium", "high", "high"]);
+    expect(usageOf(key({ usage_tracked: true }), now)).toBe("never");
+    expect(usageOf(key({ usage_tracked: false }), now)).toBe("unknown");
+    expect(usageOf(key({ last_used_at: new Date(now - 91 * DAY).toISOString() }), now)).toBe("unused");
+    expect(usageOf(key({ last_used_at: new Date(now - 89 * DAY).toISOString() }), now)).toBe("used");
+    expect(expiresWithin(key({ expires_at: new Date(now - DAY).toISOString() }), 1, now)).toBe(true);
+    expect(expiresWithin(key({ expires_at: new Date(now + 8 * DAY).toISOString() }), 7, now)).toBe(false);
+  });
+});
+
+describe("applyFilter", () => {
+  const keys = [
+    key({ id: "a", tags: ["prod"], has_secret: true, owner: "alice" }),
+    key({ id: "b", provider: "datadog", status: "inactive", expires_at: new Date(now - DAY).toISOString() }),
+    key({ id: "c", name: "Deploy-Bot", open_findings: 2, risk: 10 }),
+  ];
+  const findings = [
+    { id: 1, key_id: "a", state: "acknowledged", rule_id: "key_unused", severity: "low" },
+    { id: 2, key_id: "c", state: "open", rule_id: "key_not_rotated", severity: "high" },
+  ] as Finding[];
+  const index = indexKeys(keys, findings, ["b"]);
+  const ids = (f: Parameters<typeof applyFilter>[1]) => applyFilter(index, f, now).map((r) => r.key.id);
+
+  it("keeps what each filter says and nothing else", () => {
+    expect(ids({})).toEqual(["a", "b", "c"]);
+    expect(ids({ query: "deploy" })).toEqual(["c"]);
+    expect(ids({ query: "PROD" })).toEqual(["a", "b", "c"]); // account prod
+    expect(ids({ tag: "prod" })).toEqual(["a"]);
+    expect(ids({ managed: true })).toEqual(["a"]);
+    expect(ids({ managed: false })).toEqual(["b", "c"]);
+    expect(ids({ status: "inactive" })).toEqual(["b"]);
+    expect(ids({ rule: "key_not_rotated" })).toEqual(["c"]);
+    expect(ids({ rule: "key_unused" })).toEqual([]); // acknowledged is not open
+    expect(ids({ severity: "high" })).toEqual(["c"]);
+    expect(ids({ exposed: true })).toEqual(["b"]);
+    expect(ids({ risky: true })).toEqual(["c"]);
+    expect(ids({ owner: "alice", provider: "aws" })).toEqual(["a"]);
+    expect(ids({ hideSettled: true })).toEqual(["c"]); // a: only acknowledged findings; b: expired
+    expect(ids({ ids: ["b", "zz"] })).toEqual(["b"]);
+  });
+});
+
+describe("sortRows", () => {
+  const ids = (keys: Key[], sort: Parameters<typeof sortRows>[1]) => {
+    const index = indexKeys(keys, []);
+    return Array.from(sortRows(index, sort), (i) => index.rows[i].key.id);
+  };
+  it("sorts every column both ways, ties by name", () => {
+    const keys = [
+      key({ id: "a", name: "b", provider: "fastly", owner: null, age_days: 3 }),
+      key({ id: "b", name: "a", provider: "aws", owner: "zed", age_days: null }),
+      key({ id: "c", name: "c", provider: "aws", owner: "amy", age_days: 3 }),
+    ];
+    expect(ids(keys, { column: "provider", descending: false })).toEqual(["b", "c", "a"]);
+    expect(ids(keys, { column: "provider", descending: true })).toEqual(["a", "b", "c"]);
+    expect(ids(keys, { column: "owner", descending: false })).toEqual(["c", "b", "a"]);
+    expect(ids(keys, { column: "name", descending: true })).toEqual(["c", "a", "b"]);
+    expect(ids(keys, { column: "age", descending: false })).toEqual(["a", "c", "b"]);
+    expect(ids(keys, { column: "age", descending: true })).toEqual(["a", "c", "b"]);
+  });
+  it("sorts risk numerically, and puts missing values last either way", () => {
+    const keys = [key({ id: "a", risk: 2 }), key({ id: "b", risk: 10 }), key({ id: "c", risk: 2, open_findings: 3 })];
+    expect(ids(keys, { column: "risk", descending: true })).toEqual(["b", "c", "a"]);
+    const dated = [key({ id: "x" }), key({ id: "y", last_used_at: "2026-01-01T00:00:00Z" }), key({ id: "z", last_used_at: "2026-06-01T00:00:00Z" })];
+    expect(ids(dated, { column: "last_used", descending: true })).toEqual(["z", "y", "x"]);
+    expect(ids(dated, { column: "last_used", descending: false })).toEqual(["y", "z", "x"]);
+  });
+});
+
+describe("exportKeys", () => {
+  it("quotes CSV, keeps formulas as text and carries no secret field", () => {
+    const csv = exportKeys([key({ id: "a", name: '=HYPERLINK("x"), "b"', tags: ["t1", "t2"] })], "csv");
+    const [header, row] = csv.trim().split("\r\n");
+    expect(header).not.toMatch(/secret/);
+    expect(row).toContain(`"'=HYPERLINK(""x""), ""b"""`);
+    expect(row).toContain("t1;t2");
+    expect(JSON.parse(exportKeys([key({ id: "a" })], "json"))[0]).not.toHaveProperty("details");
+  });
+});
+
+describe("policy form", () => {
+  const text = "# top\n[defaults]\nnot_rotated_days = 90   # key_not_rotated\nunused_days = 45\n\n[provider.datadog]\nnot_rotated_days = 180\n";
+  it("reads and writes [defaults] only, keeping comments and other sections", () => {
+    expect(readThreshold(text, "not_rotated_days")).toBe(90);
+    expect(readThreshold(text, "disabled_days")).toBeNull();
+    const changed = writeThreshold(text, "not_rotated_days", "30");
+    expect(changed).toContain("not_rotated_days = 30   # key_not_rotated");
+    expect(changed).toContain("[provider.datadog]\nnot_rotated_days = 180");
+    expect(readThreshold(writeThreshold(text, "disabled_days", "10"), "disabled_days")).toBe(10);
+    expect(writeThreshold(text, "unused_days", "")).not.toContain("unused_days");
+    expect(writeThreshold(text, "unused_days", "4x")).toBe(text);
+    expect(readThreshold(writeThreshold("", "unused_days", "5"), "unused_days")).toBe(5);
+  });
+});
+
+describe("words", () => {
+  it("says what scopes allow", () => {
+    expect(scopeWords("admin")).toContain("full administrator");
+    expect(scopeWords("project:abc:GROUP_OWNER")).toBe("project abc, as GROUP OWNER");
+    expect(scopeWords("remote_config:read")).toBe("read remote configuration");
+  });
+  it("groups findings in the order they come", () => {
+    const f = (id: number, rule: string) => ({ id, rule_id: rule, title: rule, key_id: null, resource: null, owner: null, account: "a", provider: "p" }) as unknown as Finding;
+    expect(groupFindings([f(1, "b"), f(2, "a"), f(3, "b")], "rule").map((g) => [g.label, g.findings.length])).toEqual([["b (b)", 2], ["a (a)", 1]]);
+  });
+});
