@@ -36,6 +36,7 @@ impl Host for DesktopHost {
         Box::pin(async move {
             let out = self.inner.run(job).await;
             let _ = self.app.emit("inventory-changed", ());
+            tray_status(&self.app, None).await;
             out
         })
     }
@@ -116,9 +117,11 @@ pub fn tray(app: &AppHandle) -> bool {
     use tauri::tray::TrayIconBuilder;
     let built = (|| -> tauri::Result<()> {
         let open = MenuItem::with_id(app, "open", "Open Keyward", true, None::<&str>)?;
+        let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
+        let scan = MenuItem::with_id(app, "scan", "Scan now", true, None::<&str>)?;
         let lock = MenuItem::with_id(app, "lock", "Lock", true, None::<&str>)?;
         let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-        let menu = Menu::with_items(app, &[&open, &lock, &quit])?;
+        let menu = Menu::with_items(app, &[&open, &sync, &scan, &lock, &quit])?;
         let mut tray =
             TrayIconBuilder::with_id("keyward").tooltip("Keyward").menu(&menu).on_menu_event(|app, event| match event
                 .id
@@ -129,6 +132,10 @@ pub fn tray(app: &AppHandle) -> bool {
                         let _ = w.show();
                         let _ = w.set_focus();
                     }
+                }
+                // Run by the window (hidden or not), so their progress and Cancel are its own.
+                "sync" | "scan" => {
+                    let _ = app.emit("tray-action", event.id.as_ref());
                 }
                 "lock" => lock_now(app),
                 "quit" => app.exit(0),
@@ -147,4 +154,32 @@ pub fn tray(app: &AppHandle) -> bool {
             false
         }
     }
+}
+
+/// The tray's tooltip and label: how many high and critical findings are open (when unlocked),
+/// and the work in progress the window reports (a sync's connector and count, a scan's files).
+pub async fn tray_status(app: &AppHandle, progress: Option<&str>) {
+    let Some(tray) = app.tray_by_id("keyward") else { return };
+    let state = app.state::<AppState>();
+    let serious = if state.session.is_open().await {
+        state
+            .session
+            .with(|v| keyward_core::api::list_findings(v, &[keyward_core::api::FindingState::Open]))
+            .await
+            .ok()
+            .map(|f| f.iter().filter(|f| matches!(f.severity.as_str(), "high" | "critical")).count())
+    } else {
+        None
+    };
+    let mut tooltip = match serious {
+        Some(0) => "Keyward: no high or critical findings".to_owned(),
+        Some(n) => format!("Keyward: {n} high or critical finding{}", if n == 1 { "" } else { "s" }),
+        None => "Keyward (locked)".to_owned(),
+    };
+    if let Some(p) = progress.filter(|p| !p.is_empty()) {
+        tooltip.push_str(" · ");
+        tooltip.extend(p.chars().filter(|c| !c.is_control()).take(120));
+    }
+    let _ = tray.set_tooltip(Some(&tooltip));
+    let _ = tray.set_title(serious.filter(|n| *n > 0).map(|n| n.to_string()).as_deref());
 }

@@ -116,6 +116,7 @@ fn main() -> anyhow::Result<()> {
             manage::list_deliveries,
             manage::export_report,
             manage::export_view,
+            manage::tray_status,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {

@@ -310,3 +310,11 @@ async fn save(app: &tauri::AppHandle, suggested: &str, bytes: &[u8]) -> Result<O
         .map_err(|e| UiError::new("io", format!("{}: {e}", shown(&path.display().to_string()))))?;
     Ok(Some(path.display().to_string()))
 }
+
+/// Updates the tray's tooltip: the open high and critical findings, and `progress` (what the
+/// window is doing), after the window refreshes and as long work reports.
+#[tauri::command]
+pub async fn tray_status(app: tauri::AppHandle, progress: Option<String>) -> Result<()> {
+    crate::background::tray_status(&app, progress.as_deref()).await;
+    Ok(())
+}

@@ -7,6 +7,7 @@ mod aws_moto;
 mod cli;
 mod daemon;
 mod desktop;
+mod desktop_pages;
 mod faults;
 mod hardening;
 mod providers;

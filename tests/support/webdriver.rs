@@ -148,6 +148,24 @@ pub fn answer_native_dialog(title: &str, keys: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Types `text` into the focused field of the native dialog titled `title` (a save dialog's name).
+pub fn type_into_native_dialog(title: &str, text: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let window = loop {
+        let out = std::process::Command::new("xdotool").args(["search", "--onlyvisible", "--name", title]).output()?;
+        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned) {
+            break id;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no dialog titled {title:?} appeared");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let status = std::process::Command::new("xdotool")
+        .args(["windowfocus", "--sync", &window, "type", "--delay", "20", "--clearmodifiers", text])
+        .status()?;
+    anyhow::ensure!(status.success(), "xdotool could not type into the dialog");
+    Ok(())
+}
+
 /// Whether a native dialog titled `title` is showing.
 pub fn native_dialog_shown(title: &str) -> bool {
     std::process::Command::new("xdotool")

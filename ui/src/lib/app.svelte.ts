@@ -90,7 +90,8 @@ export type View =
   | "notifications"
   | "reports"
   | "policy"
-  | "log";
+  | "log"
+  | "settings";
 
 /** Where the user is: the view, the inventory's filter, the key open in detail. */
 class Place {
@@ -98,6 +99,8 @@ class Place {
   filter = $state<KeyFilter>({});
   /** The key whose detail is open, over the current view. */
   keyId = $state<string | null>(null);
+  /** A scan runs: its Cancel shows. */
+  scanning = $state(false);
 
   /** Opens the inventory showing exactly what `filter` keeps (a drill-down). */
   drill(filter: KeyFilter) {
@@ -109,3 +112,17 @@ class Place {
 export const session = new Session();
 export const data = new VaultData();
 export const place = new Place();
+
+/** Scans this machine now (the Exposure view's button and the tray's "Scan now"). */
+export async function scanNow(): Promise<void> {
+  place.scanning = true;
+  try {
+    await session.act("Scanning", async () => {
+      const v = await ipc.scan();
+      await data.refresh();
+      session.notice = `Scanned ${v.files} files (${(v.bytes / 1048576).toFixed(1)} MiB) in ${(v.elapsed_ms / 1000).toFixed(1)} s${v.cancelled ? " (cancelled: what was read is kept)" : ""}: ${v.new} new, ${v.gone} gone, ${v.new_shadow_keys} unknown keys. Skipped ${v.binary} binary and ${v.too_large} large files.`;
+    });
+  } finally {
+    place.scanning = false;
+  }
+}

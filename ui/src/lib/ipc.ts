@@ -180,4 +180,6 @@ export const ipc = {
   /** Both ask where to save in a native dialog; null when the user cancelled. */
   exportReport: (format: string) => invoke<string | null>("export_report", { format }),
   exportView: (format: "csv" | "json", text: string) => invoke<string | null>("export_view", { format, text }),
+  /** The tray's tooltip: the shell counts the findings itself; `progress` is what runs. */
+  trayStatus: (progress: string | null) => invoke<void>("tray_status", { progress }),
 };
