@@ -4,6 +4,7 @@
 #   make test   install what the tests need, then run every test (CI calls this)
 #   make desktop  release build of keyward-desktop at $(CARGO_TARGET_DIR or target)/release/
 #   make cli    release build of the `keyward` CLI alone (no web UI build)
+#   make package  the .deb (desktop app, CLI, desktop entry, icon) in $(CARGO_TARGET_DIR or target)/debian/
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 MOTO_VENV ?= $(HOME)/.cache/keyward/venv-moto
@@ -11,7 +12,7 @@ export MOTO_VENV
 export KEYWARD_MOTO_PYTHON := $(MOTO_VENV)/bin/python
 export TZ := UTC
 
-.PHONY: run test desktop deps test-deps ui cli check-layering check-provider-literals check-supply-chain
+.PHONY: run test desktop package deps test-deps ui cli check-layering check-provider-literals check-supply-chain
 
 deps:
 	scripts/install-deps.sh
@@ -27,6 +28,10 @@ cli: deps
 
 desktop: deps ui
 	cargo build --release -p keyward-cli -p keyward-desktop
+
+package: desktop
+	scripts/install-deps.sh --package
+	scripts/package.sh
 
 run: desktop
 	scripts/run.sh $(TARGET_DIR)/release

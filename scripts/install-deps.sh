@@ -2,12 +2,15 @@
 # Installs everything Keyward needs to build, run and test on a fresh Debian 12 / Ubuntu machine.
 # Idempotent: each step is skipped when what it installs is already there.
 #   scripts/install-deps.sh          build + run deps (apt, npm packages for ui/)
-#   scripts/install-deps.sh --test   also the test deps (Xvfb, keyring daemon, WebDriver, moto)
+#   scripts/install-deps.sh --test   also the test deps (Xvfb, keyring daemon, WebDriver, moto, cargo-deb)
+#   scripts/install-deps.sh --package  also cargo-deb (`make package`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_package=0
+[ "${1:-}" = "--test" ] && want_test=1 && want_package=1
+[ "${1:-}" = "--package" ] && want_package=1
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -65,4 +68,10 @@ if [ "$want_test" = 1 ]; then
     echo "==> cargo install cargo-deny"
     cargo install cargo-deny --version 0.20.2 --locked -q
   fi
+fi
+
+# The .deb (`make package`, and the test that installs it); ~2 minutes to build on 2 cores, once.
+if [ "$want_package" = 1 ] && ! cargo deb --version 2>/dev/null | grep -q '^3\.'; then
+  echo "==> cargo install cargo-deb"
+  cargo install cargo-deb --version 3.6.0 --locked -q
 fi

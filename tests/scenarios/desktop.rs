@@ -541,7 +541,8 @@ pub(crate) fn search(app: &Session, text: &str) {
 pub(crate) fn open_key(app: &Session, id: &str, name: &str) {
     click_when_ready(app, "[data-testid=tab-keys]");
     search(app, name);
-    click_when_ready(app, &format!("tr[data-key-id=\"{id}\"]"));
+    // The name cell: WebKit's driver does not click a table row itself ("not interactable").
+    click_when_ready(app, &format!("tr[data-key-id=\"{id}\"] td.name"));
     app.wait_for("[data-testid=key-fields]", Duration::from_secs(20)).unwrap();
 }
 

@@ -10,6 +10,7 @@ mod desktop;
 mod desktop_pages;
 mod faults;
 mod hardening;
+mod package;
 mod providers;
 mod reliability;
 mod reports;

@@ -1,7 +1,7 @@
 // The health dashboard's numbers, each paired with the inventory filter that shows exactly the
 // keys behind it: a number the user cannot open is a number they cannot act on.
 import type { Finding, Key, ShadowKey } from "./ipc";
-import { AGE_BANDS, type KeyFilter, ageBand, expiresWithin, usageOf, EXPIRY_WINDOWS } from "./inventory";
+import { AGE_BANDS, type KeyFilter, ageBand, expiresWithin, hasExpired, usageOf, EXPIRY_WINDOWS } from "./inventory";
 
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 
@@ -18,7 +18,7 @@ export interface Health {
   bySeverity: Bar[];
   /** Keys per age band. */
   ages: Bar[];
-  /** Keys expiring within 30, 7 and 1 days (expired included). */
+  /** Keys expired, and expiring within 30, 7 and 1 days. */
   expiring: Bar[];
   /** Unused (over 90 days) and never used keys. */
   usage: Bar[];
@@ -38,6 +38,7 @@ export function health(keys: Key[], findings: Finding[], shadows: ShadowKey[], n
   let never = 0;
   let unused = 0;
   const expiring = EXPIRY_WINDOWS.map(() => 0);
+  let expired = 0;
   for (const k of keys) {
     providers.set(k.provider, (providers.get(k.provider) ?? 0) + 1);
     const band = ageBand(k.age_days);
@@ -47,6 +48,7 @@ export function health(keys: Key[], findings: Finding[], shadows: ShadowKey[], n
     const u = usageOf(k, now);
     if (u === "never") never++;
     if (u === "unused") unused++;
+    if (hasExpired(k, now)) expired++;
     EXPIRY_WINDOWS.forEach((d, i) => {
       if (expiresWithin(k, d, now)) expiring[i]++;
     });
@@ -62,9 +64,10 @@ export function health(keys: Key[], findings: Finding[], shadows: ShadowKey[], n
     byProvider: [...providers].sort((a, b) => b[1] - a[1]).map(([p, n]) => ({ label: p, value: n, filter: { provider: p } })),
     bySeverity: SEVERITIES.map((s) => ({ label: s, value: severity.get(s)?.size ?? 0, filter: { severity: s } })),
     ages: AGE_BANDS.map((b) => ({ label: b.label, value: ages.get(b.id) ?? 0, filter: { age: b.id } })),
-    expiring: [...EXPIRY_WINDOWS]
-      .reverse()
-      .map((d) => ({ label: `${d} day${d === 1 ? "" : "s"}`, value: expiring[EXPIRY_WINDOWS.indexOf(d)], filter: { expiresWithin: d } })),
+    expiring: [
+      { label: "expired", value: expired, filter: { expired: true } },
+      ...EXPIRY_WINDOWS.map((d, i) => ({ label: `within ${d} day${d === 1 ? "" : "s"}`, value: expiring[i], filter: { expiresWithin: d } })),
+    ],
     usage: [
       { label: "unused 90+ days", value: unused, filter: { usage: "unused" } },
       { label: "never used", value: never, filter: { usage: "never" } },

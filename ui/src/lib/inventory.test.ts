@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ageBand, applyFilter, exportKeys, indexKeys, riskBand, sortRows, usageOf, expiresWithin } from "./inventory";
+import { ageBand, applyFilter, exportKeys, indexKeys, riskBand, sortRows, usageOf, expiresWithin, hasExpired } from "./inventory";
 import { readThreshold, writeThreshold } from "./policy";
 import { groupFindings } from "./findings";
 import { scopeWords } from "./words";
@@ -25,7 +25,9 @@ describe("bands", () => {
     expect(usageOf(key({ usage_tracked: false }), now)).toBe("unknown");
     expect(usageOf(key({ last_used_at: new Date(now - 91 * DAY).toISOString() }), now)).toBe("unused");
     expect(usageOf(key({ last_used_at: new Date(now - 89 * DAY).toISOString() }), now)).toBe("used");
-    expect(expiresWithin(key({ expires_at: new Date(now - DAY).toISOString() }), 1, now)).toBe(true);
+    expect(expiresWithin(key({ expires_at: new Date(now - DAY).toISOString() }), 1, now)).toBe(false);
+    expect(hasExpired(key({ expires_at: new Date(now - DAY).toISOString() }), now)).toBe(true);
+    expect(expiresWithin(key({ expires_at: new Date(now + DAY / 2).toISOString() }), 1, now)).toBe(true);
     expect(expiresWithin(key({ expires_at: new Date(now + 8 * DAY).toISOString() }), 7, now)).toBe(false);
   });
 });

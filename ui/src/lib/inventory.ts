@@ -15,7 +15,7 @@ export const AGE_BANDS = [
 ] as const;
 export type AgeBand = (typeof AGE_BANDS)[number]["id"];
 
-/** Expiry windows: keys that expire within N days (expired ones included). */
+/** Expiry windows: keys that expire within N days (not those already expired). */
 export const EXPIRY_WINDOWS = [1, 7, 30] as const;
 
 /** Risk bands over a key's risk score. */
@@ -40,8 +40,10 @@ export interface KeyFilter {
   status?: "active" | "inactive";
   risk?: RiskBand;
   age?: AgeBand;
-  /** Expires within this many days (or has expired). */
+  /** Expires within this many days (and has not expired yet). */
   expiresWithin?: number;
+  /** Has expired. */
+  expired?: boolean;
   /** Has an open finding of this rule. */
   rule?: string;
   /** Has an open finding of this severity. */
@@ -71,6 +73,7 @@ export function filterChips(f: KeyFilter): { field: keyof KeyFilter; label: stri
   if (f.risk) add("risk", `risk: ${RISK_BANDS.find((b) => b.id === f.risk)?.label}`);
   if (f.age) add("age", `age: ${AGE_BANDS.find((b) => b.id === f.age)?.label}`);
   if (f.expiresWithin !== undefined) add("expiresWithin", `expires within ${f.expiresWithin} d`);
+  if (f.expired) add("expired", "expired");
   if (f.rule) add("rule", `finding: ${f.rule}`);
   if (f.severity) add("severity", `${f.severity} findings`);
   if (f.tag) add("tag", `tag: ${f.tag}`);
@@ -159,10 +162,16 @@ export function usageOf(k: Key, now: number): Usage {
   return k.usage_tracked ? "never" : "unknown";
 }
 
-/** Whether `k` expires within `days` days of `now` (or has expired already). */
+/** Whether `k` expires within `days` days of `now` (and has not expired yet). */
 export function expiresWithin(k: Key, days: number, now: number): boolean {
   if (!k.expires_at) return false;
-  return Date.parse(k.expires_at) - now <= days * DAY;
+  const left = Date.parse(k.expires_at) - now;
+  return left > 0 && left <= days * DAY;
+}
+
+/** Whether `k` has expired by `now`. */
+export function hasExpired(k: Key, now: number): boolean {
+  return k.expires_at !== null && Date.parse(k.expires_at) <= now;
 }
 
 /** The rows `f` keeps, in `order` (a permutation from [`sortRows`]; the index's order when
@@ -188,7 +197,8 @@ export function applyFilter(index: KeyIndex, f: KeyFilter, now: number, order?: 
     if (f.status && k.status !== f.status) continue;
     if (risk && (k.risk < risk.min || k.risk > risk.max)) continue;
     if (band && (band.id === "unknown" ? k.age_days !== null : k.age_days === null || k.age_days < band.min || k.age_days >= band.max)) continue;
-    if (expiry !== null && !(r.expires <= expiry)) continue;
+    if (expiry !== null && !(r.expires > now && r.expires <= expiry)) continue;
+    if (f.expired && !(r.expires <= now)) continue;
     if (f.rule && !r.rules?.has(f.rule)) continue;
     if (f.severity && !r.severities?.has(f.severity)) continue;
     if (f.tag && !k.tags.includes(f.tag)) continue;
