@@ -70,8 +70,8 @@ if [ "$want_test" = 1 ]; then
   fi
 fi
 
-# The .deb (`make package`, and the test that installs it); ~2 minutes to build on 2 cores, once.
-if [ "$want_package" = 1 ] && ! cargo deb --version 2>/dev/null | grep -q '^3\.'; then
+# The .deb (`make package`, and the test that installs it); ~1.5 minutes to build on 2 cores, once.
+if [ "$want_package" = 1 ] && ! cargo deb --version 2>/dev/null | grep -q '^cargo-deb 3\.'; then
   echo "==> cargo install cargo-deb"
-  cargo install cargo-deb --version 3.6.0 --locked -q
+  cargo install cargo-deb --version 3.8.0 --locked -q
 fi

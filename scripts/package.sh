@@ -20,8 +20,8 @@ if ! cargo deb --version >/dev/null 2>&1; then
   exit 1
 fi
 mkdir -p "$output"
-# --no-strip for dev builds: stripping a debug binary takes longer than it saves.
-strip=()
-[ "$profile" = dev ] && strip=(--no-strip)
-cargo deb -p keyward-desktop --no-build --profile "$profile" "${strip[@]}" --output "$output" -q
+# Dev builds (the test's): no stripping and fast compression, which take longer than they save.
+quick=()
+[ "$profile" = dev ] && quick=(--no-strip --fast)
+cargo deb -p keyward-desktop --no-build --profile "$profile" "${quick[@]}" --output "$output" -q >&2
 ls -t "$output"/keyward_*.deb | head -1

@@ -82,6 +82,7 @@ pub fn lock_now(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         app.state::<AppState>().lock().await;
+        crate::clipboard::forget(&app);
         let _ = app.emit("vault-locked", ());
     });
 }
@@ -162,12 +163,7 @@ pub async fn tray_status(app: &AppHandle, progress: Option<&str>) {
     let Some(tray) = app.tray_by_id("keyward") else { return };
     let state = app.state::<AppState>();
     let serious = if state.session.is_open().await {
-        state
-            .session
-            .with(|v| keyward_core::api::list_findings(v, &[keyward_core::api::FindingState::Open]))
-            .await
-            .ok()
-            .map(|f| f.iter().filter(|f| matches!(f.severity.as_str(), "high" | "critical")).count())
+        state.session.with(|v| keyward_core::api::open_serious_findings(v)).await.ok()
     } else {
         None
     };

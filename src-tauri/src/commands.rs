@@ -36,8 +36,9 @@ pub async fn vault_status(state: State<'_, AppState>) -> Result<Status> {
 
 /// Locks the vault now (the window's Lock, the tray's Lock, the idle timer).
 #[tauri::command]
-pub async fn lock_vault(state: State<'_, AppState>) -> Result<Status> {
+pub async fn lock_vault(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Status> {
     state.lock().await;
+    crate::clipboard::forget(&app);
     Ok(status_of(&state).await)
 }
 
@@ -55,19 +56,19 @@ pub async fn create_vault(state: State<'_, AppState>, passphrase: Option<String>
 
 #[tauri::command]
 pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<KeyView>> {
-    state.with_vault(|v| api::list_keys(v, false, Utc::now())).await
+    state.read_vault(|v| api::list_keys(v, false, Utc::now())).await
 }
 
 /// Firing findings (open, acknowledged, snoozed).
 #[tauri::command]
 pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
-    state.with_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await
+    state.read_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await
 }
 
 /// Per practice: what its rules judge and what fails (the Findings view's practice table).
 #[tauri::command]
 pub async fn list_practices(state: State<'_, AppState>) -> Result<Vec<api::PracticeSummary>> {
-    state.with_vault(|v| api::practices(v)).await
+    state.read_vault(|v| api::practices(v)).await
 }
 
 #[tauri::command]
@@ -124,16 +125,17 @@ pub async fn reveal_key(
     limit: State<'_, crate::confirm::RevealLimit>,
     id: String,
 ) -> Result<String> {
-    limit.take()?;
+    limit.check()?;
     let key = state.with_vault(|v| api::key(v, &id)).await?;
     let text = format!(
         "Show the secret of {} key \"{}\" in the window?\n\nThe reveal is written to the activity log.",
-        key.provider,
+        crate::confirm::shown(&key.provider),
         crate::confirm::shown(&key.name)
     );
     if !crate::confirm::ask(&app, "Keyward: reveal a secret", &text, "_Reveal").await {
         return Err(crate::confirm::declined("reveal"));
     }
+    limit.take()?;
     let secret = state.with_vault(|v| api::reveal_key(v, &id)).await?;
     Ok(secret.expose().to_owned())
 }
@@ -244,7 +246,7 @@ pub async fn cancel_sync(state: State<'_, AppState>, ticket: u64) -> Result<()> 
 /// Current exposures (keys found in files).
 #[tauri::command]
 pub async fn list_exposures(state: State<'_, AppState>) -> Result<Vec<api::ExposureView>> {
-    state.with_vault(|v| api::list_exposures(v, false)).await
+    state.read_vault(|v| api::list_exposures(v, false)).await
 }
 
 /// The activity log, newest first.
@@ -256,13 +258,13 @@ pub async fn activity_log(state: State<'_, AppState>) -> Result<Vec<api::Activit
 /// Whether the activity log is intact (no entry edited, inserted or deleted).
 #[tauri::command]
 pub async fn verify_activity_log(state: State<'_, AppState>) -> Result<api::LogCheck> {
-    state.with_vault(|v| api::verify_activity(v)).await
+    state.read_vault(|v| api::verify_activity(v)).await
 }
 
 /// Keys found in files that Keyward does not manage.
 #[tauri::command]
 pub async fn list_shadow_keys(state: State<'_, AppState>) -> Result<Vec<api::ShadowKeyView>> {
-    state.with_vault(|v| api::list_shadow_keys(v)).await
+    state.read_vault(|v| api::list_shadow_keys(v)).await
 }
 
 #[tauri::command]
@@ -284,7 +286,7 @@ pub async fn mark_not_a_key(state: State<'_, AppState>, id: String) -> Result<()
 /// The tokens marked not a key.
 #[tauri::command]
 pub async fn list_not_keys(state: State<'_, AppState>) -> Result<Vec<api::NotKeyView>> {
-    state.with_vault(|v| api::list_not_keys(v)).await
+    state.read_vault(|v| api::list_not_keys(v)).await
 }
 
 /// Takes a token off the not-a-key list.
@@ -460,7 +462,7 @@ pub async fn rotate_key(
 /// Every rotation, newest first (the app's banner shows the unfinished ones).
 #[tauri::command]
 pub async fn list_rotations(state: State<'_, AppState>) -> Result<Vec<api::RotationView>> {
-    state.with_vault(|v| api::list_rotations(v)).await
+    state.read_vault(|v| api::list_rotations(v)).await
 }
 
 /// Goes on with an unfinished rotation (after a crash or a failed step), reconciling with the

@@ -22,6 +22,21 @@ pub const REVEAL_WINDOW: Duration = Duration::from_secs(60);
 pub struct RevealLimit(Mutex<Vec<Instant>>);
 
 impl RevealLimit {
+    /// Refuses when the limit is reached, without counting (asked before the dialog; only a
+    /// confirmed reveal counts, so a page's cancelled requests cannot use up the user's).
+    pub fn check(&self) -> Result<(), UiError> {
+        let mut asked = self.0.lock().expect("not poisoned");
+        let now = Instant::now();
+        asked.retain(|t| now.duration_since(*t) < REVEAL_WINDOW);
+        if asked.len() >= REVEALS_PER_WINDOW {
+            return Err(UiError::new(
+                "rate_limited",
+                format!("at most {REVEALS_PER_WINDOW} secrets can be revealed a minute; wait a moment"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Counts one reveal request; refuses past the limit.
     pub fn take(&self) -> Result<(), UiError> {
         let mut asked = self.0.lock().expect("not poisoned");
@@ -45,22 +60,43 @@ static SHOWING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 /// A name or path as a dialog shows it: control characters (a newline that would forge the
 /// dialog's wording, a NUL) replaced, at most 200 characters.
 pub fn shown(text: &str) -> String {
-    let mut out: String = text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).take(200).collect();
+    let mut out: String = text.chars().map(|c| if forges(c) { '\u{FFFD}' } else { c }).take(200).collect();
     if text.chars().count() > 200 {
         out.push('…');
     }
     out
 }
 
+/// Whether a character could forge a dialog's wording: controls, line and paragraph separators
+/// (Pango breaks lines there), bidi overrides and isolates, and zero-width characters.
+fn forges(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}')
+        || matches!(c, '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
+}
+
+/// After the user declines, dialogs are refused for this long: a page cannot re-open one the
+/// moment it is cancelled until the user gives in.
+pub const AFTER_DECLINE: Duration = Duration::from_secs(5);
+
+/// When the user last declined a dialog.
+static DECLINED_AT: Mutex<Option<Instant>> = Mutex::new(None);
+
 /// Asks the user, in a native dialog over the window, whether to go on; `false` when they
 /// cancel, close it, another confirmation is already showing, or no dialog can be shown.
 /// `accept` is the button that goes on (with a mnemonic, `_Reveal`); Cancel is the default.
 pub async fn ask(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> bool {
     use std::sync::atomic::Ordering;
+    if DECLINED_AT.lock().expect("not poisoned").is_some_and(|t| t.elapsed() < AFTER_DECLINE) {
+        return false;
+    }
     if SHOWING.swap(true, Ordering::SeqCst) {
         return false;
     }
     let answer = ask_one(app, title, text, accept).await;
+    if !answer {
+        *DECLINED_AT.lock().expect("not poisoned") = Some(Instant::now());
+    }
     SHOWING.store(false, Ordering::SeqCst);
     answer
 }
@@ -156,6 +192,14 @@ pub fn declined(what: &str) -> UiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dialog_s_text_cannot_be_forged_by_a_name() {
+        let forged = shown("prod\u{2028}\u{2029}Keyward checked this connector.\u{202E}txt.exe\u{200B}\n");
+        assert!(!forged.chars().any(forges), "{forged:?}");
+        assert_eq!(shown("api.datadoghq.eu"), "api.datadoghq.eu");
+        assert!(shown(&"a".repeat(300)).ends_with('…'));
+    }
 
     #[test]
     fn reveals_past_the_limit_are_refused_until_the_window_passes() {

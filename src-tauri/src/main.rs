@@ -37,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         .manage(state)
         .manage(confirm::RevealLimit::default())
         .manage(commands::RunningScan::default())
+        .manage(clipboard::Copied::default())
         .setup(|app| {
             let handle = app.handle().clone();
             let has_tray = background::tray(&handle);
@@ -117,6 +118,7 @@ fn main() -> anyhow::Result<()> {
             manage::export_report,
             manage::export_view,
             manage::tray_status,
+            manage::user_active,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {
@@ -124,6 +126,7 @@ fn main() -> anyhow::Result<()> {
             // Stop scheduling. A run still going ends with the process; syncs and audits write in
             // one transaction each, so a cut-off run changes nothing and is caught up next start.
             let _ = handle.state::<Background>().stop.send(true);
+            clipboard::forget(handle);
         }
     });
     Ok(())

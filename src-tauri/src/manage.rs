@@ -59,9 +59,16 @@ pub async fn add_connector(
 ) -> Result<api::ConnectorView> {
     let settings = api::connector_settings(&provider, &settings)?;
     if let Some(endpoint) = settings.text("endpoint") {
+        // The host on a line of its own, whole: a long name cut short could hide where the
+        // credentials go (api.datadoghq.com.<…>.evil.example).
+        let host = tauri::Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        if host.is_empty() || host.len() > 100 {
+            return Err(UiError::new("invalid", "endpoint: a URL whose host is at most 100 characters"));
+        }
         let text = format!(
-            "Send connector \"{}\"'s requests, signed with its credentials, to\n\n{}\n\ninstead of {}'s own address?",
+            "Send connector \"{}\"'s requests, signed with its credentials, to the host\n\n{}\n\n({}) instead of {}'s own address?",
             shown(&name),
+            shown(&host),
             shown(endpoint),
             shown(&provider)
         );
@@ -231,16 +238,22 @@ pub async fn add_webhook(
     kind: String,
     url: String,
 ) -> Result<AddedWebhook> {
-    let host = tauri::Url::parse(url.trim()).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    // The whole URL, not only its host: on a shared host (hooks.slack.com) the path says whose
+    // workspace receives the findings. The dialog is outside the page, so showing it is safe.
+    let url = url.trim().to_owned();
+    if url.chars().count() > 180 || tauri::Url::parse(&url).is_err() {
+        return Err(UiError::new("invalid", "webhook URL: an http(s) URL of at most 180 characters"));
+    }
     let text = format!(
-        "Send Keyward's notifications of risky keys (names, owners, findings; never a secret) to {} ({})?",
-        shown(&host),
+        "Send Keyward's notifications of risky keys (names, owners, findings; never a secret) to\n\n{}\n\nas webhook \"{}\" ({})?",
+        shown(&url),
+        shown(&name),
         shown(&kind)
     );
     if !confirm::ask(&app, "Keyward: add a webhook", &text, "_Add").await {
         return Err(confirm::declined("webhook"));
     }
-    let url = Secret::new(url.trim().to_owned());
+    let url = Secret::new(url);
     let added = state.with_vault(|v| api::add_webhook(v, &name, &kind, &url, None)).await?;
     Ok(AddedWebhook { webhook: added.view, signing_key: added.generated_key.map(|k| k.expose().to_owned()) })
 }
@@ -253,14 +266,17 @@ pub async fn remove_webhook(state: State<'_, AppState>, name: String) -> Result<
 /// Sends a test notification to one webhook and returns its delivery.
 #[tauri::command]
 pub async fn test_webhook(state: State<'_, AppState>, name: String) -> Result<api::Delivery> {
+    let locked = state.session.closed();
     let vault = state.detached().await?;
     // The delivery borrows the vault across its awaits, and a vault is not shared between
-    // threads: it runs to the end on a thread of its own (bounded by the delivery's retries).
-    let delivered =
-        tauri::async_runtime::spawn_blocking(move || tauri::async_runtime::block_on(api::test_webhook(&vault, &name)))
-            .await
-            .map_err(|e| UiError::new("internal", e.to_string()))?;
-    Ok(delivered?)
+    // threads: it runs on a thread of its own (bounded by the delivery's retries). Locking
+    // answers the window at once; that thread's handle closes when its delivery is logged.
+    let delivery =
+        tauri::async_runtime::spawn_blocking(move || tauri::async_runtime::block_on(api::test_webhook(&vault, &name)));
+    tokio::select! {
+        delivered = delivery => Ok(delivered.map_err(|e| UiError::new("internal", e.to_string()))??),
+        () = locked => Err(Error::Vault(api::VaultError::Locked).into()),
+    }
 }
 
 #[tauri::command]
@@ -317,4 +333,11 @@ async fn save(app: &tauri::AppHandle, suggested: &str, bytes: &[u8]) -> Result<O
 pub async fn tray_status(app: tauri::AppHandle, progress: Option<String>) -> Result<()> {
     crate::background::tray_status(&app, progress.as_deref()).await;
     Ok(())
+}
+
+/// The user did something in the window (a click, a key): the idle lock starts counting again.
+/// Listings the window makes on its own (after a background job) do not count.
+#[tauri::command]
+pub fn user_active(state: State<'_, AppState>) {
+    state.touch();
 }

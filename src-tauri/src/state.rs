@@ -101,6 +101,13 @@ impl AppState {
         self.session.with(f).await.map_err(Into::into)
     }
 
+    /// Reads the open vault for the window without counting as the user's activity: the window
+    /// refreshes its listings on its own after background jobs, and that must not keep an
+    /// unattended vault unlocked (the page reports real input with `user_active`).
+    pub async fn read_vault<T>(&self, f: impl FnOnce(&mut Vault) -> Result<T, Error>) -> Result<T, UiError> {
+        self.session.with(f).await.map_err(Into::into)
+    }
+
     /// A handle of its own for long work (see [`Session::detach`]).
     pub async fn detached(&self) -> Result<Vault, UiError> {
         self.touch();

@@ -216,7 +216,10 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     assert!(rows < 100, "only the rows in sight are drawn: {rows} of {}", keys.len());
     let page = app.page_text().unwrap();
     for provider in ["datadog", "mongodb_atlas", "fastly", "newrelic", "linear"] {
-        assert!(app.source().unwrap().contains(&format!("<option value=\"{provider}\">")), "{provider} in the provider filter");
+        assert!(
+            app.source().unwrap().contains(&format!("<option value=\"{provider}\">")),
+            "{provider} in the provider filter"
+        );
     }
     search(&app, "linear");
     wait_for_text(&app, "rejected", Duration::from_secs(10)); // the revoked Linear key's check is shown

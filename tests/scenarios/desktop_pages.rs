@@ -13,8 +13,9 @@ use keyward_tests::{Home, PASSPHRASE, built_binary};
 
 use crate::desktop::{click_when_ready, open_key, prerequisites, start_driver, wait_for_text};
 
-/// Where the README's screenshots go when `KEYWARD_SCREENSHOTS` names a folder (docs/ in the
-/// repository); the run takes them either way and keeps them in the temp dir otherwise.
+/// Where the README's screenshots go when `KEYWARD_SCREENSHOTS` names a folder
+/// (`KEYWARD_SCREENSHOTS=$PWD/docs` refreshes the README's); the run takes them either way and
+/// keeps them in the temp dir otherwise.
 fn screenshot(app: &Session, name: &str) {
     let dir = std::env::var_os("KEYWARD_SCREENSHOTS").map(std::path::PathBuf::from).unwrap_or_else(std::env::temp_dir);
     if let Ok(png) = app.screenshot() {
@@ -48,7 +49,9 @@ fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
                 let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
                 let length = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                    })
                     .unwrap_or(0);
                 if n == 0 || body.len() >= length {
                     break;
@@ -95,14 +98,21 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
 
     // A key found in the demo project: its detail says where, what changed, and its findings.
     let exposures = home.json(&["exposures", "--json"]);
-    let found = exposures.as_array().unwrap().iter().find(|e| !e["inventory_key_id"].is_null()).expect("a held key in files");
+    let found =
+        exposures.as_array().unwrap().iter().find(|e| !e["inventory_key_id"].is_null()).expect("a held key in files");
     let id = found["inventory_key_id"].as_str().unwrap();
     let key = keys.iter().find(|k| k["id"] == id).unwrap();
     open_key(&app, id, key["name"].as_str().unwrap());
     let consumers = app.wait_for("[data-testid=consumers]", Duration::from_secs(20)).unwrap()[0].clone();
-    assert!(app.text(&consumers).unwrap().contains(found["path"].as_str().unwrap()), "{}", app.text(&consumers).unwrap());
+    assert!(
+        app.text(&consumers).unwrap().contains(found["path"].as_str().unwrap()),
+        "{}",
+        app.text(&consumers).unwrap()
+    );
     let history = app.find_all("[data-testid=history]").unwrap()[0].clone();
-    assert!(app.text(&history).unwrap().contains("added"), "{}", app.text(&history).unwrap());
+    let told = app.text(&history).unwrap();
+    let first = if key["account"] == "manual" { "registered" } else { "added" };
+    assert!(told.contains(first), "its history starts with `{first}`: {told}");
     screenshot(&app, "key-detail");
     // Snoozed from the detail: in the vault as in the window.
     let snoozed = || home.json(&["findings", "list", "--state", "snoozed", "--json"]).as_array().unwrap().len();
@@ -116,7 +126,8 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     // stand-in: the endpoint is confirmed outside the page, the credentials never come back.
     click_when_ready(&app, "[data-testid=tab-connectors]");
     click_when_ready(&app, "[data-testid=provider-datadog]");
-    let field = |testid: &str| app.wait_for(&format!("[data-testid={testid}]"), Duration::from_secs(10)).unwrap()[0].clone();
+    let field =
+        |testid: &str| app.wait_for(&format!("[data-testid={testid}]"), Duration::from_secs(10)).unwrap()[0].clone();
     app.execute("const i = document.querySelector('[data-testid=connector-name]'); i.value = ''; i.dispatchEvent(new Event('input'));")
         .unwrap();
     app.type_into(&field("connector-name"), "dd-form").unwrap();
@@ -129,7 +140,7 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     webdriver::answer_native_dialog("Keyward: a connector endpoint", "alt+u").unwrap();
     app.wait_for("[data-connector=dd-form]", Duration::from_secs(20)).unwrap();
     click_when_ready(&app, "[data-connector=dd-form] [data-testid=sync-connector]");
-    let said = wait_for_text(&app, "dd-form: ", Duration::from_secs(60));
+    let said = wait_for_text(&app, " new, ", Duration::from_secs(60)); // the sync's summary, not its progress
     let synced = home.json(&["keys", "list", "--json"]);
     let from_form = synced.as_array().unwrap().iter().filter(|k| k["account"] == "dd-form").count();
     assert!(from_form > 0 && said.contains(&format!("dd-form: {from_form} keys")), "{said}");
@@ -170,7 +181,11 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     });
     click_when_ready(&app, "[data-job=audit] [data-testid=job-save]");
     wait_until("the schedule did not reach the vault", || {
-        home.json(&["schedule", "list", "--json"]).as_array().unwrap().iter().any(|j| j["id"] == "audit" && j["cron"] == "15 */6 * * *")
+        home.json(&["schedule", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["id"] == "audit" && j["cron"] == "15 */6 * * *")
     });
 
     // A webhook added (confirmed outside the page) and sent a test delivery.
@@ -186,7 +201,10 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     click_when_ready(&app, "[data-testid=test-webhook]");
     wait_for_text(&app, "ops-hook: delivered (HTTP 200)", Duration::from_secs(30));
     assert_eq!(seen.lock().unwrap().len(), 1, "one test delivery");
-    assert!(seen.lock().unwrap()[0].contains("x-keyward-signature") || seen.lock().unwrap()[0].to_lowercase().contains("signature"));
+    assert!(
+        seen.lock().unwrap()[0].contains("x-keyward-signature")
+            || seen.lock().unwrap()[0].to_lowercase().contains("signature")
+    );
     wait_until("the delivery log did not show it", || !app.find_all("[data-testid=delivery-row]").unwrap().is_empty());
 
     // A report written where the user says, through the native save dialog.

@@ -19,7 +19,10 @@ fn repo() -> &'static Path {
 fn the_package_holds_the_app_its_entry_and_icon_and_its_binary_starts() {
     let Some(driver) = prerequisites() else { return };
     if Command::new("cargo").args(["deb", "--version"]).output().map(|o| !o.status.success()).unwrap_or(true) {
-        assert!(std::env::var_os("KEYWARD_REQUIRE_E2E").is_none(), "cargo-deb is missing (scripts/install-deps.sh --test)");
+        assert!(
+            std::env::var_os("KEYWARD_REQUIRE_E2E").is_none(),
+            "cargo-deb is missing (scripts/install-deps.sh --test)"
+        );
         eprintln!("skipped: cargo-deb is missing");
         return;
     }

@@ -118,7 +118,8 @@ pub struct HealthPoint {
     pub medium: i64,
     /// Open low findings.
     pub low: i64,
-    /// Every key's risk score added up (the open findings' weights).
+    /// The open findings' weights added up: keys' own and their owners' once each, and the
+    /// posture findings of resources and accounts.
     pub risk: i64,
 }
 
@@ -136,6 +137,12 @@ pub fn health_history(vault: &Vault, limit: usize) -> Result<Vec<HealthPoint>, E
             risk: h.risk,
         })
         .collect())
+}
+
+/// How many high and critical findings are open: the tray's figure, one count query (it is
+/// asked during long work, twice a second at most).
+pub fn open_serious_findings(vault: &Vault) -> Result<usize, Error> {
+    store::findings::count_open_serious(vault.conn())
 }
 
 /// The next `n` times a cron expression fires after `after` (RFC 3339, UTC), or why it is not

@@ -374,6 +374,16 @@ pub(crate) fn open_by_weight(conn: &Connection) -> Result<Vec<RiskRow>, Error> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// How many high and critical findings are open (the tray's figure).
+pub(crate) fn count_open_serious(conn: &Connection) -> Result<usize, Error> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) AS n FROM findings WHERE state = 'open' AND severity IN ('high', 'critical')",
+        [],
+        |r| r.get("n"),
+    )?;
+    Ok(n as usize)
+}
+
 /// How many findings fire (open, acknowledged or snoozed).
 pub(crate) fn count_firing(conn: &Connection) -> Result<usize, Error> {
     let n: i64 = conn.query_row("SELECT COUNT(*) AS n FROM findings WHERE state <> 'resolved'", [], |r| r.get("n"))?;

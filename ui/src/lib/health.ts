@@ -53,13 +53,15 @@ export function health(keys: Key[], findings: Finding[], shadows: ShadowKey[], n
       if (expiresWithin(k, d, now)) expiring[i]++;
     });
   }
-  const live = new Set(keys.map((k) => k.id));
-  for (const f of findings) {
-    if (f.state !== "open" || !f.key_id || !live.has(f.key_id)) continue;
-    let s = severity.get(f.severity);
-    if (!s) severity.set(f.severity, (s = new Set()));
-    s.add(f.key_id);
+  // By the keys' risk parts: their own open findings and their owners', as the filter counts.
+  for (const k of keys) {
+    for (const p of k.risk_parts) {
+      let s = severity.get(p.severity);
+      if (!s) severity.set(p.severity, (s = new Set()));
+      s.add(k.id);
+    }
   }
+  void findings;
   return {
     byProvider: [...providers].sort((a, b) => b[1] - a[1]).map(([p, n]) => ({ label: p, value: n, filter: { provider: p } })),
     bySeverity: SEVERITIES.map((s) => ({ label: s, value: severity.get(s)?.size ?? 0, filter: { severity: s } })),

@@ -36,7 +36,7 @@ describe("applyFilter", () => {
   const keys = [
     key({ id: "a", tags: ["prod"], has_secret: true, owner: "alice" }),
     key({ id: "b", provider: "datadog", status: "inactive", expires_at: new Date(now - DAY).toISOString() }),
-    key({ id: "c", name: "Deploy-Bot", open_findings: 2, risk: 10 }),
+    key({ id: "c", name: "Deploy-Bot", open_findings: 1, risk: 10, risk_parts: [{ finding_id: 2, rule_id: "key_not_rotated", severity: "high", weight: 10, detail: "" }] }),
   ];
   const findings = [
     { id: 1, key_id: "a", state: "acknowledged", rule_id: "key_unused", severity: "low" },
@@ -82,6 +82,18 @@ describe("sortRows", () => {
     expect(ids(keys, { column: "age", descending: false })).toEqual(["a", "c", "b"]);
     expect(ids(keys, { column: "age", descending: true })).toEqual(["a", "c", "b"]);
   });
+  it("keeps every row when values are below zero (a provider's clock ahead, a date before 1970)", () => {
+    const keys = [
+      key({ id: "a", name: "a", age_days: 3, last_used_at: "1969-07-20T20:17:00Z" }),
+      key({ id: "b", name: "b", age_days: -1, last_used_at: "2026-01-01T00:00:00Z" }),
+      key({ id: "c", name: "c", age_days: null }),
+    ];
+    expect(ids(keys, { column: "age", descending: false })).toEqual(["b", "a", "c"]);
+    expect(ids(keys, { column: "last_used", descending: false })).toEqual(["a", "b", "c"]);
+    expect(ids(keys, { column: "owner", descending: true })).toEqual(["a", "b", "c"]);
+    expect(ageBand(-1)).toBe("0-30");
+  });
+
   it("sorts risk numerically, and puts missing values last either way", () => {
     const keys = [key({ id: "a", risk: 2 }), key({ id: "b", risk: 10 }), key({ id: "c", risk: 2, open_findings: 3 })];
     expect(ids(keys, { column: "risk", descending: true })).toEqual(["b", "c", "a"]);

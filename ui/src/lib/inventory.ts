@@ -112,22 +112,17 @@ export interface KeyIndex {
 }
 
 export function indexKeys(keys: Key[], findings: Finding[], exposedKeys: Iterable<string> = []): KeyIndex {
-  const open = new Map<string, { rules: Set<string>; severities: Set<string> }>();
+  // Open findings come from each key's risk parts: its own and its owner's, as its risk score
+  // and `open_findings` count them, so every filter and number agrees on what "open" covers.
   const quiet = new Set<string>();
   for (const f of findings) {
-    if (!f.key_id) continue;
-    if (f.state === "open") {
-      let o = open.get(f.key_id);
-      if (!o) open.set(f.key_id, (o = { rules: new Set(), severities: new Set() }));
-      o.rules.add(f.rule_id);
-      o.severities.add(f.severity);
-    } else if (f.state === "acknowledged" || f.state === "snoozed") {
-      quiet.add(f.key_id);
-    }
+    if (f.key_id && (f.state === "acknowledged" || f.state === "snoozed")) quiet.add(f.key_id);
   }
   const exposed = new Set(exposedKeys);
   const rows: Row[] = keys.map((k) => {
-    const o = open.get(k.id);
+    const o = k.risk_parts.length
+      ? { rules: new Set(k.risk_parts.map((p) => p.rule_id)), severities: new Set<string>(k.risk_parts.map((p) => p.severity)) }
+      : undefined;
     return {
       key: k,
       hay: `${k.provider}\u0000${k.account}\u0000${k.name}\u0000${k.owner ?? ""}\u0000${k.external_id ?? ""}\u0000${k.status}\u0000${k.tags.join(" ")}`.toLowerCase(),
@@ -147,6 +142,7 @@ export function indexKeys(keys: Key[], findings: Finding[], exposedKeys: Iterabl
 
 export function ageBand(days: number | null): AgeBand {
   if (days === null) return "unknown";
+  days = Math.max(0, days); // a provider's clock ahead of ours: created "in the future" is new
   return AGE_BANDS.find((b) => days >= b.min && days < b.max)?.id ?? "unknown";
 }
 
@@ -196,7 +192,7 @@ export function applyFilter(index: KeyIndex, f: KeyFilter, now: number, order?: 
     if (f.owner && k.owner !== f.owner) continue;
     if (f.status && k.status !== f.status) continue;
     if (risk && (k.risk < risk.min || k.risk > risk.max)) continue;
-    if (band && (band.id === "unknown" ? k.age_days !== null : k.age_days === null || k.age_days < band.min || k.age_days >= band.max)) continue;
+    if (band && ageBand(k.age_days) !== band.id) continue;
     if (expiry !== null && !(r.expires > now && r.expires <= expiry)) continue;
     if (f.expired && !(r.expires <= now)) continue;
     if (f.rule && !r.rules?.has(f.rule)) continue;
@@ -261,12 +257,21 @@ export function sortRows(index: KeyIndex, sort: Sort): Int32Array {
     default: {
       const column = sort.column;
       primary = textRanks(rows, (k) => (column === "owner" ? k.owner : k[column]));
+      // No owner sorts last either way, like every missing value.
+      if (column === "owner") rows.forEach((r, i) => r.key.owner === null && (primary[i] = NaN));
     }
   }
-  // Values are whole and non-negative; missing ones go past every value in either direction.
-  let max = 0;
-  for (let i = 0; i < n; i++) if (primary[i] > max) max = primary[i];
-  const top = max + 1;
+  // Shifted to start at 0 (dates before 1970 and ages below zero are values too); missing ones
+  // go past every value in either direction.
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (primary[i] < min) min = primary[i];
+    if (primary[i] > max) max = primary[i];
+  }
+  if (min === Infinity) min = max = 0;
+  for (let i = 0; i < n; i++) primary[i] -= min;
+  const top = max - min + 1;
   if ((top + 1) * n >= Number.MAX_SAFE_INTEGER) {
     // Too wide to pack exactly (not seen with real keys): compare instead.
     const at = (i: number) => (Number.isNaN(primary[i]) ? top : sort.descending ? top - 1 - primary[i] : primary[i]);

@@ -182,4 +182,6 @@ export const ipc = {
   exportView: (format: "csv" | "json", text: string) => invoke<string | null>("export_view", { format, text }),
   /** The tray's tooltip: the shell counts the findings itself; `progress` is what runs. */
   trayStatus: (progress: string | null) => invoke<void>("tray_status", { progress }),
+  /** A click or key in the window: the idle lock counts from now. */
+  userActive: () => invoke<void>("user_active"),
 };

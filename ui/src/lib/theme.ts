@@ -1,5 +1,4 @@
-// Light and dark follow the system unless the user pins one (Settings); kept in localStorage,
-// which holds nothing of the vault.
+// Light and dark follow the system unless the user pins one (Settings); kept in localStorage.
 export type Theme = "system" | "light" | "dark";
 
 export function savedTheme(): Theme {

@@ -54,6 +54,10 @@ describe("Inventory", () => {
 
   it("filters by an open finding's rule and hides settled keys", async () => {
     data.keys = keys(3);
+    data.keys = [
+      { ...data.keys[0], open_findings: 1, risk_parts: [{ finding_id: 1, rule_id: "key_unused", severity: "medium", weight: 5, detail: "" }] },
+      ...data.keys.slice(1),
+    ];
     data.findings = [finding({ id: 1, key_id: "k0", rule_id: "key_unused" }), finding({ id: 2, key_id: "k1", state: "acknowledged" })];
     render(Inventory);
     await fireEvent.change(screen.getByTestId("filter-rule"), { target: { value: "key_unused" } });
