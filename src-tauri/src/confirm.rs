@@ -75,27 +75,35 @@ fn forges(c: char) -> bool {
         || matches!(c, '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
 }
 
-/// After the user declines, dialogs are refused for this long: a page cannot re-open one the
-/// moment it is cancelled until the user gives in.
-pub const AFTER_DECLINE: Duration = Duration::from_secs(5);
+/// After this many declines within [`DECLINE_WINDOW`], dialogs are refused until the oldest
+/// leaves it: a page cannot re-open one the moment it is cancelled until the user gives in, and
+/// a user who cancels once and changes their mind is not held up.
+pub const DECLINES_PER_WINDOW: usize = 3;
+/// See [`DECLINES_PER_WINDOW`].
+pub const DECLINE_WINDOW: Duration = Duration::from_secs(60);
 
-/// When the user last declined a dialog.
-static DECLINED_AT: Mutex<Option<Instant>> = Mutex::new(None);
+/// When the user last declined dialogs.
+static DECLINED: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
 
 /// Asks the user, in a native dialog over the window, whether to go on; `false` when they
 /// cancel, close it, another confirmation is already showing, or no dialog can be shown.
 /// `accept` is the button that goes on (with a mnemonic, `_Reveal`); Cancel is the default.
 pub async fn ask(app: &tauri::AppHandle, title: &str, text: &str, accept: &str) -> bool {
     use std::sync::atomic::Ordering;
-    if DECLINED_AT.lock().expect("not poisoned").is_some_and(|t| t.elapsed() < AFTER_DECLINE) {
-        return false;
+    {
+        let mut declined = DECLINED.lock().expect("not poisoned");
+        declined.retain(|t| t.elapsed() < DECLINE_WINDOW);
+        if declined.len() >= DECLINES_PER_WINDOW {
+            tracing::warn!(title, "a dialog refused: too many declined in the last minute");
+            return false;
+        }
     }
     if SHOWING.swap(true, Ordering::SeqCst) {
         return false;
     }
     let answer = ask_one(app, title, text, accept).await;
     if !answer {
-        *DECLINED_AT.lock().expect("not poisoned") = Some(Instant::now());
+        DECLINED.lock().expect("not poisoned").push(Instant::now());
     }
     SHOWING.store(false, Ordering::SeqCst);
     answer

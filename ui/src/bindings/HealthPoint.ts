@@ -25,6 +25,7 @@ medium: number,
  */
 low: number, 
 /**
- * Every key's risk score added up (the open findings' weights).
+ * The open findings' weights added up: keys' own and their owners' once each, and the
+ * posture findings of resources and accounts.
  */
 risk: number, };
