@@ -25,20 +25,15 @@ impl RevealLimit {
     /// Refuses when the limit is reached, without counting (asked before the dialog; only a
     /// confirmed reveal counts, so a page's cancelled requests cannot use up the user's).
     pub fn check(&self) -> Result<(), UiError> {
-        let mut asked = self.0.lock().expect("not poisoned");
-        let now = Instant::now();
-        asked.retain(|t| now.duration_since(*t) < REVEAL_WINDOW);
-        if asked.len() >= REVEALS_PER_WINDOW {
-            return Err(UiError::new(
-                "rate_limited",
-                format!("at most {REVEALS_PER_WINDOW} secrets can be revealed a minute; wait a moment"),
-            ));
-        }
-        Ok(())
+        self.within(false)
     }
 
-    /// Counts one reveal request; refuses past the limit.
+    /// Counts one reveal; refuses past the limit.
     pub fn take(&self) -> Result<(), UiError> {
+        self.within(true)
+    }
+
+    fn within(&self, count: bool) -> Result<(), UiError> {
         let mut asked = self.0.lock().expect("not poisoned");
         let now = Instant::now();
         asked.retain(|t| now.duration_since(*t) < REVEAL_WINDOW);
@@ -48,7 +43,9 @@ impl RevealLimit {
                 format!("at most {REVEALS_PER_WINDOW} secrets can be revealed a minute; wait a moment"),
             ));
         }
-        asked.push(now);
+        if count {
+            asked.push(now);
+        }
         Ok(())
     }
 }

@@ -198,13 +198,7 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     let (_driver, url) = start_driver(&driver, &home);
     let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
 
-    // Nothing configured: the first-run card offers the demo. A passphrase keeps the test off the
-    // keychain, as the CLI's KEYWARD_PASSPHRASE does.
-    let explore = app.wait_for("[data-testid=explore-demo]", Duration::from_secs(30)).unwrap()[0].clone();
-    let input = app.find_all("[data-testid=create-form] input[type=password]").unwrap()[0].clone();
-    app.type_into(&input, PASSPHRASE).unwrap();
-    app.click(&explore).unwrap();
-    app.wait_for("[data-testid=keys-table]", Duration::from_secs(60)).unwrap();
+    explore_demo(&app);
 
     // The window shows what the CLI reads from the same home.
     let keys = home.json(&["keys", "list", "--json"]);
@@ -525,6 +519,16 @@ fn the_vault_locks_on_demand_and_when_left_alone() {
     unlock();
     app.wait_for("[data-testid=passphrase]", Duration::from_secs(20)).unwrap();
     assert!(!app.source().unwrap().contains("lock-me"));
+}
+
+/// Nothing configured: the first-run card offers the demo, explored with a passphrase (which
+/// keeps the test off the keychain, as the CLI's KEYWARD_PASSPHRASE does).
+pub(crate) fn explore_demo(app: &Session) {
+    let explore = app.wait_for("[data-testid=explore-demo]", Duration::from_secs(30)).unwrap()[0].clone();
+    let input = app.find_all("[data-testid=create-form] input[type=password]").unwrap()[0].clone();
+    app.type_into(&input, PASSPHRASE).unwrap();
+    app.click(&explore).unwrap();
+    app.wait_for("[data-testid=keys-table]", Duration::from_secs(60)).unwrap();
 }
 
 /// Types `text` into the inventory's search (replacing what was there).

@@ -9,9 +9,9 @@ use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
 use keyward_tests::webdriver::{self, Session};
-use keyward_tests::{Home, PASSPHRASE, built_binary};
+use keyward_tests::{Home, built_binary};
 
-use crate::desktop::{click_when_ready, open_key, prerequisites, start_driver, wait_for_text};
+use crate::desktop::{click_when_ready, explore_demo, open_key, prerequisites, start_driver, wait_for_text};
 
 /// Where the README's screenshots go when `KEYWARD_SCREENSHOTS` names a folder
 /// (`KEYWARD_SCREENSHOTS=$PWD/docs` refreshes the README's); the run takes them either way and
@@ -74,11 +74,7 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     let (_driver, url) = start_driver(&driver, &home);
     let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
 
-    let explore = app.wait_for("[data-testid=explore-demo]", Duration::from_secs(30)).unwrap()[0].clone();
-    let input = app.find_all("[data-testid=create-form] input[type=password]").unwrap()[0].clone();
-    app.type_into(&input, PASSPHRASE).unwrap();
-    app.click(&explore).unwrap();
-    app.wait_for("[data-testid=keys-table]", Duration::from_secs(60)).unwrap();
+    explore_demo(&app);
     screenshot(&app, "inventory");
     let keys = home.json(&["keys", "list", "--json"]);
     let keys = keys.as_array().unwrap();
@@ -227,5 +223,33 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     click_when_ready(&app, "[data-testid=tab-exposure]");
     app.wait_for("[data-testid=exposures-table]", Duration::from_secs(20)).unwrap();
     screenshot(&app, "exposure");
+
+    // Every view fits the default 1200 px window: no horizontal scrollbar anywhere.
+    for view in [
+        "dashboard",
+        "keys",
+        "findings",
+        "exposure",
+        "connectors",
+        "add-key",
+        "schedules",
+        "notifications",
+        "reports",
+        "policy",
+        "log",
+        "settings",
+    ] {
+        click_when_ready(&app, &format!("[data-testid=tab-{view}]"));
+        std::thread::sleep(Duration::from_millis(700)); // loaded and laid out
+        let overflow = app
+            .execute(
+                "const wide = [...document.querySelectorAll('main, main *')].filter((e) => e.scrollWidth > e.clientWidth + 1
+                   && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX));
+                 const page = document.documentElement.scrollWidth > window.innerWidth + 1;
+                 return (page ? ['page'] : []).concat(wide.map((e) => e.tagName + '.' + e.className)).join(', ');",
+            )
+            .unwrap();
+        assert_eq!(overflow, "", "{view} scrolls sideways at 1200 px");
+    }
     drop(rt);
 }

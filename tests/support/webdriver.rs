@@ -132,15 +132,7 @@ impl Drop for Session {
 /// outside the page, which WebDriver cannot reach): focuses it and types `keys` as a user would
 /// (`alt+r` for a `_Reveal` button, `Escape` to cancel). Waits up to 20 s for it to appear.
 pub fn answer_native_dialog(title: &str, keys: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let window = loop {
-        let out = std::process::Command::new("xdotool").args(["search", "--onlyvisible", "--name", title]).output()?;
-        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned) {
-            break id;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "no dialog titled {title:?} appeared");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let window = native_dialog(title)?;
     let status = std::process::Command::new("xdotool")
         .args(["windowfocus", "--sync", &window, "key", "--clearmodifiers", keys])
         .status()?;
@@ -148,17 +140,22 @@ pub fn answer_native_dialog(title: &str, keys: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Types `text` into the focused field of the native dialog titled `title` (a save dialog's name).
-pub fn type_into_native_dialog(title: &str, text: &str) -> anyhow::Result<()> {
+/// The X window of the native dialog titled `title`, once it shows (20 s at most).
+fn native_dialog(title: &str) -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
-    let window = loop {
+    loop {
         let out = std::process::Command::new("xdotool").args(["search", "--onlyvisible", "--name", title]).output()?;
         if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned) {
-            break id;
+            return Ok(id);
         }
         anyhow::ensure!(Instant::now() < deadline, "no dialog titled {title:?} appeared");
         std::thread::sleep(Duration::from_millis(200));
-    };
+    }
+}
+
+/// Types `text` into the focused field of the native dialog titled `title` (a save dialog's name).
+pub fn type_into_native_dialog(title: &str, text: &str) -> anyhow::Result<()> {
+    let window = native_dialog(title)?;
     let status = std::process::Command::new("xdotool")
         .args(["windowfocus", "--sync", &window, "type", "--delay", "20", "--clearmodifiers", text])
         .status()?;

@@ -103,6 +103,10 @@ pub struct ProviderView {
     pub credentials: Vec<Vec<CredentialFieldView>>,
     /// The settings a connector reads.
     pub settings: Vec<SettingView>,
+    /// What its connector reads, with which calls (the permissions it needs, and why).
+    pub reads: Option<&'static str>,
+    /// What a rotation does there (create, disable, delete), or why it cannot.
+    pub rotation: Vec<String>,
 }
 
 /// One credential field of a provider's connector.
@@ -161,6 +165,21 @@ pub fn providers() -> Vec<ProviderView> {
                 .iter()
                 .map(|s| SettingView { key: s.key, flag: s.flag, help: s.help, kind: s.kind.name() })
                 .collect(),
+            reads: match p.inventory {
+                Support::Yes(calls) => Some(calls),
+                Support::No(_) => None,
+            },
+            rotation: [
+                ("create", &p.rotation.create),
+                ("disable", &p.rotation.disable),
+                ("delete", &p.rotation.delete),
+            ]
+            .into_iter()
+            .map(|(step, s)| match s {
+                Support::Yes(how) => format!("{step}: {how}"),
+                Support::No(why) => format!("{step}: not possible ({why})"),
+            })
+            .collect(),
         })
         .collect()
 }

@@ -34,4 +34,12 @@ credentials: Array<Array<CredentialFieldView>>,
 /**
  * The settings a connector reads.
  */
-settings: Array<SettingView>, };
+settings: Array<SettingView>, 
+/**
+ * What its connector reads, with which calls (the permissions it needs, and why).
+ */
+reads: string | null, 
+/**
+ * What a rotation does there (create, disable, delete), or why it cannot.
+ */
+rotation: Array<string>, };

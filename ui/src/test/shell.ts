@@ -114,6 +114,8 @@ export const providers: Provider[] = [
       { key: "site", flag: "--site", help: "the Datadog site", kind: "text" },
       { key: "endpoint", flag: "--endpoint", help: "a stand-in", kind: "text" },
     ],
+    reads: "API and application keys (GET /api/v2/api_keys, /api/v2/application_keys)",
+    rotation: ["create: POST /api/v2/api_keys", "disable: not possible (Datadog keys cannot be disabled)", "delete: DELETE /api/v2/api_keys/{id}"],
   },
   {
     id: "aws",
@@ -127,6 +129,8 @@ export const providers: Provider[] = [
       { key: "organization", flag: "--organization", help: "every account", kind: "flag" },
       { key: "accounts", flag: "--accounts", help: "only these", kind: "list" },
     ],
+    reads: "IAM users' access keys",
+    rotation: [],
   },
   {
     id: "linear",
@@ -136,5 +140,7 @@ export const providers: Provider[] = [
     verify_found: "viewer { id }",
     credentials: [],
     settings: [],
+    reads: null,
+    rotation: [],
   },
 ];

@@ -31,6 +31,8 @@ describe("Connectors", () => {
     await fireEvent.click(screen.getByTestId("provider-datadog"));
     expect(screen.getByTestId("credential-api_key").getAttribute("type")).toBe("password");
     expect(screen.getByTestId("credential-app_key").getAttribute("type")).toBe("password");
+    expect(screen.getByTestId("connector-reads").textContent).toContain("GET /api/v2/api_keys");
+    expect(screen.getByTestId("connector-rotation").textContent).toContain("disable: not possible");
     await fireEvent.input(screen.getByTestId("setting-site"), { target: { value: "datadoghq.eu" } });
     await fireEvent.input(screen.getByTestId("credential-api_key"), { target: { value: "API-SECRET" } });
     await fireEvent.input(screen.getByTestId("credential-app_key"), { target: { value: "APP-SECRET" } });
