@@ -240,13 +240,16 @@ pub async fn add_webhook(
 ) -> Result<AddedWebhook> {
     // The whole URL, not only its host: on a shared host (hooks.slack.com) the path says whose
     // workspace receives the findings. The dialog is outside the page, so showing it is safe.
+    // Shown whole, in lines of 80 (Teams' URLs run past 200 characters).
     let url = url.trim().to_owned();
-    if url.chars().count() > 180 || tauri::Url::parse(&url).is_err() {
-        return Err(UiError::new("invalid", "webhook URL: an http(s) URL of at most 180 characters"));
+    if url.chars().count() > 600 || tauri::Url::parse(&url).is_err() {
+        return Err(UiError::new("invalid", "webhook URL: an http(s) URL of at most 600 characters"));
     }
+    let chars: Vec<char> = url.chars().collect();
+    let lines: Vec<String> = chars.chunks(80).map(|line| shown(&line.iter().collect::<String>())).collect();
     let text = format!(
         "Send Keyward's notifications of risky keys (names, owners, findings; never a secret) to\n\n{}\n\nas webhook \"{}\" ({})?",
-        shown(&url),
+        lines.join("\n"),
         shown(&name),
         shown(&kind)
     );
