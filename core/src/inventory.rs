@@ -74,16 +74,23 @@ pub fn add_manual(vault: &mut Vault, new: NewKey) -> Result<ApiKey, Error> {
 
 /// Replaces a key's tags (trimmed, deduplicated, sorted). Tags are the user's; syncs keep them.
 pub fn set_tags(vault: &Vault, id: &str, tags: &[String]) -> Result<Vec<String>, Error> {
+    let clean = clean_tags(tags)?;
+    let json = serde_json::to_string(&clean).expect("tags serialize");
+    if !store::inventory::set_tags(vault.conn(), id, &json)? {
+        return Err(Error::NotFound { what: "key", id: id.to_owned() });
+    }
+    Ok(clean)
+}
+
+/// Tags as stored: trimmed, empty ones dropped, sorted, once each; refused when one is over 64
+/// characters or holds a comma or a control character.
+pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, Error> {
     let mut clean: Vec<String> = tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     if let Some(bad) = clean.iter().find(|t| t.len() > 64 || t.chars().any(|c| c.is_control() || c == ',')) {
         return Err(Error::Invalid { field: "tag", reason: format!("{bad:?}: at most 64 characters, no commas") });
     }
     clean.sort();
     clean.dedup();
-    let json = serde_json::to_string(&clean).expect("tags serialize");
-    if !store::inventory::set_tags(vault.conn(), id, &json)? {
-        return Err(Error::NotFound { what: "key", id: id.to_owned() });
-    }
     Ok(clean)
 }
 

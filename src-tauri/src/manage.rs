@@ -133,6 +133,9 @@ pub async fn add_key(
         None => None,
         Some(text) => Some(expiry(text)?),
     };
+    // Tags first: a bad one must not leave the key registered without them (a retry would
+    // register it twice).
+    let tags = api::check_tags(&tags)?;
     let owner = owner.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty());
     let new = api::NewKey { provider, name, owner, expires_at, secret: Secret::new(secret) };
     state

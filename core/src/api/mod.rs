@@ -1075,6 +1075,12 @@ pub fn tag_key(vault: &Vault, id: &str, add: &[String], remove: &[String]) -> Re
     key_view(vault, &inventory::get(vault, id)?)
 }
 
+/// Tags as they would be stored, or why one is refused: checked before a key is registered with
+/// them, so a bad tag cannot leave a key registered without its tags.
+pub fn check_tags(tags: &[String]) -> Result<Vec<String>, Error> {
+    inventory::clean_tags(tags)
+}
+
 /// Lists keys with their risk (open findings and their weights); removed keys only when asked.
 pub fn list_keys(vault: &Vault, include_removed: bool, now: DateTime<Utc>) -> Result<Vec<KeyView>, Error> {
     let keys = inventory::list(vault)?;

@@ -237,6 +237,13 @@ mod tests {
     }
 
     #[test]
+    fn tags_are_checked_before_a_key_is_registered_with_them() {
+        assert_eq!(super::super::check_tags(&[" b ".into(), "a".into(), "b".into(), "".into()]).unwrap(), ["a", "b"]);
+        assert!(super::super::check_tags(&["prod,ci".into()]).is_err());
+        assert!(super::super::check_tags(&["x".repeat(65)]).is_err());
+    }
+
+    #[test]
     fn next_fires_are_in_order_and_a_bad_expression_is_refused() {
         let after = time::parse("2026-12-02T10:30:00Z").unwrap();
         let fires = next_fires("0 */6 * * *", after, 5).unwrap();
