@@ -1,6 +1,6 @@
 // The health dashboard's numbers, each paired with the inventory filter that shows exactly the
 // keys behind it: a number the user cannot open is a number they cannot act on.
-import type { Finding, Key, ShadowKey } from "./ipc";
+import type { Key, ShadowKey } from "./ipc";
 import { AGE_BANDS, type KeyFilter, ageBand, expiresWithin, hasExpired, usageOf, EXPIRY_WINDOWS } from "./inventory";
 
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -29,7 +29,7 @@ export interface Health {
   totalRisk: number;
 }
 
-export function health(keys: Key[], findings: Finding[], shadows: ShadowKey[], now: number): Health {
+export function health(keys: Key[], shadows: ShadowKey[], now: number): Health {
   const providers = new Map<string, number>();
   const ages = new Map<string, number>();
   const severity = new Map<string, Set<string>>();
@@ -61,7 +61,6 @@ export function health(keys: Key[], findings: Finding[], shadows: ShadowKey[], n
       s.add(k.id);
     }
   }
-  void findings;
   return {
     byProvider: [...providers].sort((a, b) => b[1] - a[1]).map(([p, n]) => ({ label: p, value: n, filter: { provider: p } })),
     bySeverity: SEVERITIES.map((s) => ({ label: s, value: severity.get(s)?.size ?? 0, filter: { severity: s } })),

@@ -93,7 +93,7 @@ export interface Row {
   key: Key;
   /** Lowercased text a search matches. */
   hay: string;
-  /** Open findings' rules and severities (its own). */
+  /** Open findings' rules and severities (its own and its owner's, from its risk parts). */
   rules: Set<string> | null;
   severities: Set<string> | null;
   /** Only acknowledged or snoozed findings, none open. */
@@ -292,12 +292,6 @@ export function sortRows(index: KeyIndex, sort: Sort): Int32Array {
   const order = new Int32Array(n);
   for (let j = 0; j < n; j++) order[j] = byRank[packed[j] % n];
   return order;
-}
-
-/** The keys of `keys` that `f` keeps, sorted: the inventory's whole pipeline in one call. */
-export function shownKeys(keys: Key[], findings: Finding[], f: KeyFilter, sort: Sort, now: number): Key[] {
-  const index = indexKeys(keys, findings);
-  return applyFilter(index, f, now, sortRows(index, sort)).map((r) => r.key);
 }
 
 /** The distinct values of a field, for the filter menus. */
