@@ -225,12 +225,97 @@ pub fn add(
     find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })
 }
 
+/// What an edit changed, for the activity log and the window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edit {
+    /// The settings whose value changed, added or cleared, by name.
+    pub settings: Vec<String>,
+    /// Whether new credentials replaced the stored ones.
+    pub credentials: bool,
+    /// Whether its settings had been changed outside Keyward (so were not obeyed) and are now
+    /// trusted again, as the user saved them.
+    pub retrusted: bool,
+}
+
+/// Changes a live connector's settings, and its credentials when `credentials` is given (else the
+/// stored ones are kept, sealed as they are). Checked whole as [`add`] checks a new one, against
+/// the credentials it will have. Its name, provider and history stay; a demo connector is not
+/// edited (it goes to the demo's stand-ins). The row is rewritten in one statement with a new MAC,
+/// so the edited settings are trusted as the added ones were.
+pub fn edit(
+    vault: &mut Vault,
+    name: &str,
+    settings: &ConnectorSettings,
+    credentials: Option<&Credentials>,
+) -> Result<(Connector, Edit), Error> {
+    let c = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    if c.settings.is_demo() || settings.get(keyward_connectors::providers::DEMO).is_some() {
+        return Err(Error::Invalid {
+            field: "connector",
+            reason: format!("{name:?} is a demo connector: it goes to the demo's stand-ins and is not edited"),
+        });
+    }
+    let stored = store::sealed_credentials(vault.conn(), c.id)?;
+    if !c.settings_intact && credentials.is_none() && stored.is_some() {
+        // Its provider or settings were written without the vault's key: what is kept sealed
+        // must not go wherever they now point because the form was saved as it stood.
+        return Err(Error::Invalid {
+            field: "credentials",
+            reason: format!(
+                "connector {name:?} was changed outside Keyward: type its credentials again to trust it as you save it"
+            ),
+        });
+    }
+    let kept;
+    let effective = match credentials {
+        Some(given) => given,
+        None => {
+            kept = match stored {
+                None => Credentials::default(),
+                Some(b) => credentials_from_secret(&vault.open_sealed("connectors", "secret", &c.id.to_string(), &b)?)?,
+            };
+            &kept
+        }
+    };
+    validate(&c.provider, settings, effective)?;
+    let edit = Edit {
+        settings: changed_settings(&c.settings, settings),
+        credentials: credentials.is_some(),
+        retrusted: !c.settings_intact,
+    };
+    if edit.settings.is_empty() && !edit.credentials && !edit.retrusted {
+        return Ok((c, edit));
+    }
+    let settings_json = serde_json::to_string(settings).expect("settings serialize");
+    let sealed = match credentials {
+        Some(given) if given.names().next().is_some() => {
+            Some(Some(vault.seal("connectors", "secret", &c.id.to_string(), &credentials_to_secret(given))?))
+        }
+        Some(_) => Some(None),
+        None => None,
+    };
+    let mac = vault.connector_mac(c.id, &c.name, &c.provider, &settings_json, None);
+    store::update(vault.conn(), c.id, &settings_json, &mac, sealed.as_ref().map(Option::as_deref))?;
+    let edited = find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
+    Ok((edited, edit))
+}
+
+/// The names of the settings that differ between `before` and `after`, sorted.
+pub fn changed_settings(before: &ConnectorSettings, after: &ConnectorSettings) -> Vec<String> {
+    let mut names: Vec<String> =
+        before.keys().chain(after.keys()).filter(|k| before.get(k) != after.get(k)).map(str::to_owned).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// The connector's stored credentials (empty for providers that use their own chain).
 pub fn credentials(vault: &Vault, connector: &Connector) -> Result<Credentials, Error> {
     if !connector.settings_intact {
         return Err(Error::Conflict(format!(
             "connector {}: its provider or settings (endpoint, site, region, profile…) were changed outside Keyward \
-             since it was added, so its credentials are not used; remove it and add it again to trust the new settings",
+             since it was added, so its credentials are not used; edit it with its credentials typed again (or remove it \
+             and add it again) to trust the settings you mean",
             connector.name
         )));
     }
@@ -346,5 +431,80 @@ mod endpoint_tests {
         ] {
             assert!(check_endpoint(bad).is_err(), "{bad} was accepted");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Secret;
+    use serde_json::json;
+
+    fn vault() -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().unwrap();
+        let fast = crate::crypto::KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+        let v = Vault::create_with(&dir.path().join("vault.db"), Some(&Secret::new("pw".into())), fast).unwrap();
+        (dir, v)
+    }
+
+    fn datadog(api: &str, app: &str) -> Credentials {
+        let mut c = Credentials::default();
+        c.insert("api_key", Secret::new(api.into()));
+        c.insert("app_key", Secret::new(app.into()));
+        c
+    }
+
+    fn sealed(v: &Vault, name: &str) -> (String, String) {
+        let c = credentials(v, &find(v, name).unwrap().unwrap()).unwrap();
+        (c.get("api_key").unwrap().expose().to_owned(), c.get("app_key").unwrap().expose().to_owned())
+    }
+
+    #[test]
+    fn an_edit_keeps_or_replaces_credentials_checks_everything_first_and_retrusts_settings() {
+        let (_dir, mut v) = vault();
+        let site = |s: &str| [("site", json!(s))].into_iter().collect::<ConnectorSettings>();
+        add(&mut v, "dd", "datadog", &site("datadoghq.eu"), &datadog("a1", "b1")).unwrap();
+
+        // Settings only: the sealed credentials stay as they were.
+        let endpoint: ConnectorSettings =
+            [("site", json!("datadoghq.eu")), ("endpoint", json!("http://127.0.0.1:9"))].into_iter().collect();
+        let (c, changed) = edit(&mut v, "dd", &endpoint, None).unwrap();
+        assert_eq!(changed, Edit { settings: vec!["endpoint".into()], credentials: false, retrusted: false });
+        assert!(c.settings_intact);
+        assert_eq!(c.settings.text("endpoint"), Some("http://127.0.0.1:9"));
+        assert_eq!(sealed(&v, "dd"), ("a1".into(), "b1".into()));
+
+        // Credentials replaced whole; a partial set or a bad setting is refused and changes nothing.
+        let mut half = Credentials::default();
+        half.insert("app_key", Secret::new("b2".into()));
+        assert!(matches!(edit(&mut v, "dd", &endpoint, Some(&half)), Err(Error::Invalid { field: "credentials", .. })));
+        let remote: ConnectorSettings = [("endpoint", json!("http://example.com"))].into_iter().collect();
+        assert!(matches!(edit(&mut v, "dd", &remote, None), Err(Error::Invalid { field: "endpoint", .. })));
+        assert_eq!(find(&v, "dd").unwrap().unwrap().settings, endpoint);
+        let (_, changed) = edit(&mut v, "dd", &site("us5.datadoghq.com"), Some(&datadog("a2", "b2"))).unwrap();
+        assert_eq!(changed, Edit { settings: vec!["endpoint".into(), "site".into()], credentials: true, retrusted: false });
+        assert_eq!(sealed(&v, "dd"), ("a2".into(), "b2".into()));
+
+        // Settings changed in the file without the vault's key are not obeyed; saved again
+        // through an edit (the window confirms the endpoint first), they are trusted again.
+        v.conn().execute("UPDATE connectors SET settings = '{\"site\":\"datadoghq.com\"}' WHERE name = 'dd'", []).unwrap();
+        assert!(!find(&v, "dd").unwrap().unwrap().settings_intact);
+        assert!(credentials(&v, &find(&v, "dd").unwrap().unwrap()).is_err());
+        assert!(
+            matches!(edit(&mut v, "dd", &site("datadoghq.com"), None), Err(Error::Invalid { field: "credentials", .. })),
+            "the sealed credentials are not trusted to settings planted in the file"
+        );
+        let (c, changed) = edit(&mut v, "dd", &site("datadoghq.com"), Some(&datadog("a3", "b3"))).unwrap();
+        assert!(c.settings_intact && changed.retrusted);
+        assert_eq!(sealed(&v, "dd"), ("a3".into(), "b3".into()));
+
+        // A removed connector, an unknown one and a demo one are not edited.
+        assert!(matches!(edit(&mut v, "nope", &site("datadoghq.com"), None), Err(Error::NotFound { .. })));
+        let mut demo = site("datadoghq.com");
+        demo.set(keyward_connectors::providers::DEMO, true);
+        add(&mut v, "demo-dd", "datadog", &demo, &datadog("a3", "b3")).unwrap();
+        assert!(matches!(edit(&mut v, "demo-dd", &site("datadoghq.com"), None), Err(Error::Invalid { .. })));
+        remove(&mut v, "dd").unwrap();
+        assert!(matches!(edit(&mut v, "dd", &site("datadoghq.com"), None), Err(Error::NotFound { .. })));
     }
 }

@@ -74,6 +74,11 @@ impl Preferences {
         if self.digest_hour.is_some_and(|h| h > 23) {
             return bad("the digest hour is from 0 to 23".into());
         }
+        if let (Some(h), Some((start, end))) = (self.digest_hour, self.quiet_hours)
+            && quiet_hour(start, end, h)
+        {
+            return bad(format!("the digest at {h}:00 falls in the quiet hours {start}-{end}: choose an hour outside them"));
+        }
         Ok(())
     }
 
@@ -85,9 +90,13 @@ impl Preferences {
     /// Whether `now` falls in the quiet hours.
     pub fn quiet_at(&self, now: DateTime<Utc>) -> bool {
         let Some((start, end)) = self.quiet_hours else { return false };
-        let h = now.with_timezone(&self.offset()).hour();
-        if start < end { (start..end).contains(&h) } else { h >= start || h < end }
+        quiet_hour(start, end, now.with_timezone(&self.offset()).hour())
     }
+}
+
+/// Whether local hour `h` is in the quiet hours `[start, end)` (which may run past midnight).
+fn quiet_hour(start: u32, end: u32, h: u32) -> bool {
+    if start < end { (start..end).contains(&h) } else { h >= start || h < end }
 }
 
 /// The notification preferences.

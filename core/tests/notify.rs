@@ -200,6 +200,9 @@ async fn quiet_hours_hold_and_the_digest_gathers() {
 
     let bad = Preferences { quiet_hours: Some((7, 7)), ..Preferences::default() };
     assert!(notify::set_preferences(&dd.vault, &bad).is_err());
+    // A digest in the quiet hours would hold every finding for ever: refused.
+    let never = Preferences { quiet_hours: Some((22, 7)), digest_hour: Some(23), ..Preferences::default() };
+    assert!(notify::set_preferences(&dd.vault, &never).is_err());
     let quiet = Preferences { quiet_hours: Some((22, 7)), utc_offset_minutes: Some(0), ..Preferences::default() };
     notify::set_preferences(&dd.vault, &quiet).unwrap();
     let report = api::run_audit(&home, &mut dd.vault, t0).unwrap();

@@ -22,9 +22,77 @@ pub struct DesktopHost {
     inner: VaultHost,
 }
 
-/// Shows one notification through the OS (Freedesktop notifications on Linux).
+/// Shows one notification through the OS (Freedesktop notifications on Linux). A click on it
+/// opens the window on what it is about (see [`Clicks`]).
 fn show(app: &AppHandle, n: &Notification) -> Result<(), String> {
-    app.notification().builder().title(&n.title).body(&n.body).show().map_err(|e| e.to_string())
+    let id = app.state::<Clicks>().remember(Target::of(n));
+    app.notification().builder().id(id).title(&n.title).body(&n.body).show().map_err(|e| e.to_string())
+}
+
+/// Where clicking a notification leads: the window's `open` event. The key it is about, or
+/// Findings when it is about several (a digest) or none (an owner's finding).
+#[derive(Clone, serde::Serialize)]
+struct Target {
+    view: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+}
+
+impl Target {
+    fn of(n: &Notification) -> Self {
+        let mut keys: Vec<&str> = n.findings.iter().filter_map(|f| f.key_id.as_deref()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        match (keys.as_slice(), n.findings.iter().all(|f| f.key_id.is_some())) {
+            ([one], true) => Target { view: "keys", key: Some((*one).to_owned()) },
+            _ => Target { view: "findings", key: None },
+        }
+    }
+}
+
+/// The notifications shown, by id, with where a click on each leads. The notification plugin
+/// reports clicks (`tap`) on its one connection to the notification server; ids are this
+/// process's own, and only the latest [`Clicks::KEPT`] are remembered (older ones open the window
+/// without choosing a view).
+#[derive(Default)]
+pub struct Clicks {
+    shown: std::sync::Mutex<std::collections::BTreeMap<i32, Target>>,
+    next: std::sync::atomic::AtomicI32,
+}
+
+impl Clicks {
+    const KEPT: usize = 256;
+
+    fn remember(&self, target: Target) -> i32 {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(1);
+        let mut shown = self.shown.lock().expect("not poisoned");
+        shown.insert(id, target);
+        while shown.len() > Self::KEPT {
+            shown.pop_first();
+        }
+        id
+    }
+
+    /// Registers the click handler (once, at start).
+    pub fn listen(app: &AppHandle) {
+        let handle = app.clone();
+        let _ = app.notification().on_action(move |performed| {
+            if performed.action_id() != "tap" {
+                return;
+            }
+            let target = performed
+                .notification()
+                .and_then(|n| handle.state::<Clicks>().shown.lock().expect("not poisoned").get(&n.id()).cloned());
+            if let Some(w) = handle.get_webview_window("main") {
+                let _ = w.show();
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+            if let Some(target) = target {
+                let _ = handle.emit("open", target);
+            }
+        });
+    }
 }
 
 impl Host for DesktopHost {
@@ -87,24 +155,31 @@ pub fn lock_now(app: &AppHandle) {
     });
 }
 
-/// How long the vault may be left alone before it locks itself: `KEYWARD_IDLE_LOCK_SECS`
-/// (0: never), 15 minutes by default, as password managers do.
-fn idle_limit() -> Option<std::time::Duration> {
-    let secs = std::env::var("KEYWARD_IDLE_LOCK_SECS").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(15 * 60);
+/// How long the vault may be left alone before it locks itself: `KEYWARD_IDLE_LOCK_SECS` when
+/// set (0: never; tests and kiosks), else the vault's desktop settings (15 minutes by default, as
+/// password managers do; Settings changes it).
+fn idle_limit(state: &AppState) -> Option<std::time::Duration> {
+    let secs = match std::env::var("KEYWARD_IDLE_LOCK_SECS").ok().and_then(|s| s.parse::<u64>().ok()) {
+        Some(secs) => secs,
+        None => u64::from(state.desktop_settings().lock_after_minutes) * 60,
+    };
     (secs > 0).then(|| std::time::Duration::from_secs(secs))
 }
 
 /// Locks the vault once the user has left it alone for [`idle_limit`] (scheduled jobs do not
-/// count as use: they stop with the lock, and start again when the user unlocks).
+/// count as use: they stop with the lock, and start again when the user unlocks). The limit is
+/// read at each tick, so a change in Settings applies at once.
 pub fn idle_lock(app: &AppHandle) {
-    let Some(limit) = idle_limit() else { return };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let tick = (limit / 4).clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(30));
         loop {
-            tokio::time::sleep(tick).await;
             let state = app.state::<AppState>();
-            if state.idle_for() >= limit && state.session.is_open().await {
+            let limit = idle_limit(&state);
+            let tick = limit.map_or(std::time::Duration::from_secs(5), |l| {
+                (l / 4).clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5))
+            });
+            tokio::time::sleep(tick).await;
+            if limit.is_some_and(|l| state.idle_for() >= l) && state.session.is_open().await {
                 lock_now(&app);
             }
         }

@@ -57,19 +57,12 @@ static SHOWING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 /// A name or path as a dialog shows it: control characters (a newline that would forge the
 /// dialog's wording, a NUL) replaced, at most 200 characters.
 pub fn shown(text: &str) -> String {
-    let mut out: String = text.chars().map(|c| if forges(c) { '\u{FFFD}' } else { c }).take(200).collect();
+    let mut out: String =
+        text.chars().map(|c| if keyward_core::api::forges(c) { '\u{FFFD}' } else { c }).take(200).collect();
     if text.chars().count() > 200 {
         out.push('…');
     }
     out
-}
-
-/// Whether a character could forge a dialog's wording: controls, line and paragraph separators
-/// (Pango breaks lines there), bidi overrides and isolates, and zero-width characters.
-fn forges(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}')
-        || matches!(c, '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
 }
 
 /// After this many declines within [`DECLINE_WINDOW`], dialogs are refused until the oldest
@@ -201,7 +194,7 @@ mod tests {
     #[test]
     fn a_dialog_s_text_cannot_be_forged_by_a_name() {
         let forged = shown("prod\u{2028}\u{2029}Keyward checked this connector.\u{202E}txt.exe\u{200B}\n");
-        assert!(!forged.chars().any(forges), "{forged:?}");
+        assert!(!forged.chars().any(keyward_core::api::forges), "{forged:?}");
         assert_eq!(shown("api.datadoghq.eu"), "api.datadoghq.eu");
         assert!(shown(&"a".repeat(300)).ends_with('…'));
     }

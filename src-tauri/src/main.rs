@@ -38,10 +38,20 @@ fn main() -> anyhow::Result<()> {
         .manage(confirm::RevealLimit::default())
         .manage(commands::RunningScan::default())
         .manage(clipboard::Copied::default())
+        .manage(background::Clicks::default())
         .setup(|app| {
             let handle = app.handle().clone();
             let has_tray = background::tray(&handle);
+            background::Clicks::listen(&handle);
             background::idle_lock(&handle);
+            // Started in the tray (a setting of the vault, so only when it opened without asking).
+            let in_tray = app.state::<state::AppState>().desktop_settings().start_in_tray;
+            if has_tray
+                && in_tray
+                && let Some(window) = app.get_webview_window("main")
+            {
+                let _ = window.hide();
+            }
             app.manage(Background { stop: background::start(&handle), has_tray });
             Ok(())
         })
@@ -101,6 +111,7 @@ fn main() -> anyhow::Result<()> {
             manage::tag_key,
             manage::list_connectors,
             manage::add_connector,
+            manage::edit_connector,
             manage::test_connector,
             manage::remove_connector,
             manage::add_key,
@@ -119,6 +130,8 @@ fn main() -> anyhow::Result<()> {
             manage::export_view,
             manage::tray_status,
             manage::user_active,
+            manage::desktop_settings,
+            manage::save_desktop_settings,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|handle, event| {
@@ -148,7 +161,7 @@ fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
 }
 
 /// The background scheduler's off switch, and whether a tray exists.
-struct Background {
+pub struct Background {
     stop: tokio::sync::watch::Sender<bool>,
-    has_tray: bool,
+    pub has_tray: bool,
 }

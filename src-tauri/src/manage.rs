@@ -59,28 +59,99 @@ pub async fn add_connector(
 ) -> Result<api::ConnectorView> {
     let settings = api::connector_settings(&provider, &settings)?;
     if let Some(endpoint) = settings.text("endpoint") {
-        // The host on a line of its own, whole: a long name cut short could hide where the
-        // credentials go (api.datadoghq.com.<…>.evil.example).
-        let host = tauri::Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-        if host.is_empty() || host.len() > 100 {
-            return Err(UiError::new("invalid", "endpoint: a URL whose host is at most 100 characters"));
+        confirm_endpoint(&app, &name, &provider, endpoint, "its credentials").await?;
+    }
+    let typed = typed_credentials(credentials);
+    state.with_vault(|v| api::add_connector(v, &name, &provider, settings, &typed)).await
+}
+
+/// Changes a connector's settings, and its credentials when any are typed (else the sealed ones
+/// are kept and never leave the shell). Any change of its settings is confirmed natively, each
+/// named with its new value: an endpoint would receive its signed requests, and a narrower scope
+/// (fewer accounts, regions, an organisation off) would have the next sync mark the keys it no
+/// longer reads removed and resolve their findings, as removing the connector does. A connector
+/// whose stored settings were changed outside Keyward is confirmed too, saying so.
+#[tauri::command]
+pub async fn edit_connector(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    settings: BTreeMap<String, String>,
+    credentials: BTreeMap<String, String>,
+) -> Result<api::ConnectorView> {
+    let before = state.with_vault(|v| api::connector(v, &name)).await?;
+    let settings = api::connector_settings(&before.provider, &settings)?;
+    let changed = api::changed_settings(&before.settings, &settings);
+    if !changed.is_empty() || !before.settings_intact {
+        let mut text = format!("Change connector \"{}\" ({})?\n", shown(&name), shown(&before.provider));
+        if !before.settings_intact {
+            text.push_str("\nIts stored settings were changed outside Keyward. Saving trusts them as shown here.\n");
         }
-        let text = format!(
-            "Send connector \"{}\"'s requests, signed with its credentials, to the host\n\n{}\n\n({}) instead of {}'s own address?",
-            shown(&name),
-            shown(&host),
-            shown(endpoint),
-            shown(&provider)
-        );
-        if !confirm::ask(&app, "Keyward: a connector endpoint", &text, "_Use it").await {
-            return Err(confirm::declined("connector endpoint"));
+        for setting in &changed {
+            let value = settings.get(setting).map_or("(cleared)".to_owned(), |v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            text.push_str(&format!("\n{}: {}", shown(setting), shown(&value)));
+        }
+        if let Some(endpoint) = settings.text("endpoint")
+            && (changed.iter().any(|s| s == "endpoint") || !before.settings_intact)
+        {
+            let whose = if credentials.is_empty() { "its stored credentials" } else { "its new credentials" };
+            text.push_str(&format!(
+                "\n\nRequests signed with {whose} go to the host\n\n{}\n\ninstead of {}'s own address.",
+                shown(&endpoint_host(endpoint)?),
+                shown(&before.provider)
+            ));
+        }
+        text.push_str("\n\nKeys it no longer reads are marked removed at its next sync, and their findings resolved.");
+        if !confirm::ask(&app, "Keyward: change a connector", &text, "_Save").await {
+            return Err(confirm::declined("change a connector"));
         }
     }
+    let typed = (!credentials.is_empty()).then(|| typed_credentials(credentials));
+    state.with_vault(|v| api::edit_connector(v, &name, settings, typed.as_ref())).await
+}
+
+/// Asks, outside the page, before a new connector's requests go to an endpoint other than its
+/// provider's own.
+async fn confirm_endpoint(
+    app: &tauri::AppHandle,
+    name: &str,
+    provider: &str,
+    endpoint: &str,
+    whose: &str,
+) -> Result<()> {
+    let text = format!(
+        "Send connector \"{}\"'s requests, signed with {whose}, to the host\n\n{}\n\n({}) instead of {}'s own address?",
+        shown(name),
+        shown(&endpoint_host(endpoint)?),
+        shown(endpoint),
+        shown(provider)
+    );
+    if confirm::ask(app, "Keyward: a connector endpoint", &text, "_Use it").await {
+        Ok(())
+    } else {
+        Err(confirm::declined("connector endpoint"))
+    }
+}
+
+/// An endpoint's host, as a dialog shows it on a line of its own, whole: a long name cut short
+/// could hide where the credentials go (api.datadoghq.com.<…>.evil.example).
+fn endpoint_host(endpoint: &str) -> Result<String> {
+    let host = tauri::Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    if host.is_empty() || host.len() > 100 {
+        return Err(UiError::new("invalid", "endpoint: a URL whose host is at most 100 characters"));
+    }
+    Ok(host)
+}
+
+fn typed_credentials(fields: BTreeMap<String, String>) -> Credentials {
     let mut typed = Credentials::default();
-    for (field, value) in credentials {
+    for (field, value) in fields {
         typed.insert(&field, Secret::new(value));
     }
-    state.with_vault(|v| api::add_connector(v, &name, &provider, settings, &typed)).await
+    typed
 }
 
 /// Checks a connector's credentials and permissions at its provider (on a handle of its own).
@@ -175,13 +246,42 @@ pub async fn list_jobs(state: State<'_, AppState>) -> Result<Vec<api::jobs::JobV
 }
 
 /// Changes a job's schedule or turns it on or off; the scheduler picks it up at its next wake.
+/// Pausing one is confirmed outside the page (a paused audit tells of nothing).
 #[tauri::command]
 pub async fn set_job(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     id: String,
     cron: Option<String>,
     enabled: Option<bool>,
 ) -> Result<()> {
+    if enabled == Some(false) {
+        let text = format!(
+            "Pause the scheduled job \"{}\"?\n\nIt will not run, and tell of nothing it would have found, until it is resumed.",
+            shown(&id)
+        );
+        if !confirm::ask(&app, "Keyward: pause a job", &text, "_Pause").await {
+            return Err(confirm::declined("pause a job"));
+        }
+    }
+    if let Some(new) = cron.as_deref() {
+        let jobs = state.with_vault(|v| api::jobs::list_jobs(v)).await?;
+        if let Some(job) = jobs.iter().find(|j| j.id == id)
+            && api::jobs::runs_less_often(&job.cron, new, Utc::now())?
+        {
+            let next = api::next_fires(new, Utc::now(), 3)?;
+            let text = format!(
+                "Run the scheduled job \"{}\" less often?\n\n{} (was {})\nNext runs: {}\n\nIt tells of nothing it would have found in between.",
+                shown(&id),
+                shown(new),
+                shown(&job.cron),
+                if next.is_empty() { "none".to_owned() } else { next.join(", ") }
+            );
+            if !confirm::ask(&app, "Keyward: run a job less often", &text, "_Save").await {
+                return Err(confirm::declined("run a job less often"));
+            }
+        }
+    }
     state.with_vault(|v| api::jobs::set_job(v, &id, cron.as_deref(), enabled)).await
 }
 
@@ -207,6 +307,7 @@ pub struct PreferenceForm {
 
 #[tauri::command]
 pub async fn change_notification_preferences(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     changes: PreferenceForm,
 ) -> Result<api::Preferences> {
@@ -216,7 +317,24 @@ pub async fn change_notification_preferences(
         digest: changes.digest,
         desktop: changes.desktop,
     };
-    state.with_vault(|v| api::change_notification_preferences(v, &changes)).await
+    // What the change would silence is confirmed outside the page: a script in it must not quiet
+    // the alerts about the keys it is after.
+    let before = state.with_vault(|v| api::notification_preferences(v)).await?;
+    let silenced = api::silenced(&before, &api::preview_notification_preferences(&before, &changes)?);
+    if !silenced.is_empty() {
+        let text = format!("Change the notifications?\n\n{}", silenced.join("\n"));
+        if !confirm::ask(&app, "Keyward: quieter notifications", &text, "_Quiet them").await {
+            return Err(confirm::declined("quieter notifications"));
+        }
+    }
+    state
+        .with_vault(|v| {
+            if api::notification_preferences(v)? != before {
+                return Err(Error::Conflict("the preferences changed meanwhile; look again and save".into()));
+            }
+            api::change_notification_preferences(v, &changes)
+        })
+        .await
 }
 
 #[tauri::command]
@@ -264,8 +382,13 @@ pub async fn add_webhook(
     Ok(AddedWebhook { webhook: added.view, signing_key: added.generated_key.map(|k| k.expose().to_owned()) })
 }
 
+/// Removes a webhook, confirmed outside the page (its channel stops hearing of findings).
 #[tauri::command]
-pub async fn remove_webhook(state: State<'_, AppState>, name: String) -> Result<()> {
+pub async fn remove_webhook(app: tauri::AppHandle, state: State<'_, AppState>, name: String) -> Result<()> {
+    let text = format!("Remove webhook \"{}\"?\n\nKeyward stops sending it findings.", shown(&name));
+    if !confirm::ask(&app, "Keyward: remove a webhook", &text, "_Remove").await {
+        return Err(confirm::declined("remove a webhook"));
+    }
     state.with_vault(|v| api::remove_webhook(v, &name)).await
 }
 
@@ -346,4 +469,55 @@ pub async fn tray_status(app: tauri::AppHandle, progress: Option<String>) -> Res
 #[tauri::command]
 pub fn user_active(state: State<'_, AppState>) {
     state.touch();
+}
+
+/// The desktop settings (lock timeout, start in tray, saved filters) and whether this desktop has
+/// a tray to start in.
+#[derive(Serialize)]
+pub struct DesktopSettingsView {
+    settings: api::DesktopSettings,
+    has_tray: bool,
+}
+
+#[tauri::command]
+pub async fn desktop_settings(
+    state: State<'_, AppState>,
+    background: State<'_, crate::Background>,
+) -> Result<DesktopSettingsView> {
+    let settings = state.read_vault(|v| api::desktop_settings(v)).await?;
+    Ok(DesktopSettingsView { settings, has_tray: background.has_tray })
+}
+
+/// Saves the desktop settings. A change that keeps the vault open longer when left alone (a later
+/// lock, or none) is confirmed outside the page: a script in the page must not be able to switch
+/// the idle lock off unseen.
+#[tauri::command]
+pub async fn save_desktop_settings(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    settings: api::DesktopSettings,
+) -> Result<api::DesktopSettings> {
+    let before = state.with_vault(|v| api::desktop_settings(v)).await?;
+    if api::loosens_lock(&before, &settings) {
+        let when = match settings.lock_after_minutes {
+            0 => "never lock itself".to_owned(),
+            m => format!("lock itself only after {m} minutes without use"),
+        };
+        let text = format!("Let the vault {when}?\n\nUntil then, anyone at this computer can use it.");
+        if !confirm::ask(&app, "Keyward: the idle lock", &text, "_Allow").await {
+            return Err(confirm::declined("change the idle lock"));
+        }
+    }
+    // Written only over what was judged above: a change saved meanwhile (a tighter lock) is not
+    // overwritten by this one unconfirmed.
+    let saved = state
+        .with_vault(|v| {
+            if api::desktop_settings(v)? != before {
+                return Err(Error::Conflict("the settings changed meanwhile; look again and save".into()));
+            }
+            api::save_desktop_settings(v, &settings)
+        })
+        .await?;
+    state.remember(saved.clone());
+    Ok(saved)
 }

@@ -20,6 +20,9 @@ pub struct AppState {
     pub sync: SyncSlot,
     /// When the user last did something with the open vault (for the idle lock).
     pub last_used: std::sync::Mutex<std::time::Instant>,
+    /// The open vault's desktop settings (the idle lock reads them each tick without borrowing
+    /// the vault); the defaults while locked.
+    pub desktop: std::sync::Mutex<api::DesktopSettings>,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             locked_reason: Mutex::new(None),
             sync: SyncSlot::default(),
             last_used: std::sync::Mutex::new(std::time::Instant::now()),
+            desktop: std::sync::Mutex::new(api::DesktopSettings::default()),
         }
     }
 
@@ -54,6 +58,7 @@ impl AppState {
         match result {
             Ok(v) => {
                 self.touch();
+                self.remember(api::desktop_settings(&v).unwrap_or_default());
                 self.session.open(v).await;
                 *self.locked_reason.lock().await = None;
                 Ok(())
@@ -83,6 +88,16 @@ impl AppState {
         if self.session.close().await {
             tracing::info!("vault locked");
         }
+    }
+
+    /// Keeps `settings` as the ones in force (read at unlock, replaced when saved).
+    pub fn remember(&self, settings: api::DesktopSettings) {
+        *self.desktop.lock().expect("settings") = settings;
+    }
+
+    /// The desktop settings in force.
+    pub fn desktop_settings(&self) -> api::DesktopSettings {
+        self.desktop.lock().expect("settings").clone()
     }
 
     /// Notes a use of the vault by the user (not by a scheduled job).

@@ -2,6 +2,7 @@
 //! (open the vault, add a key, sync, audit) and returns DTOs: these `Serialize` types are the
 //! only shapes that reach JSON output or the webview, and none of them can hold a secret.
 
+mod desktop;
 pub mod jobs;
 mod notifications;
 mod rotation;
@@ -26,6 +27,7 @@ use crate::model::{Account, ApiKey, Resource};
 use crate::sync;
 use crate::{Error, policy, time};
 
+pub use desktop::*;
 pub use notifications::*;
 pub use rotation::*;
 pub use scan::*;
@@ -440,7 +442,8 @@ pub struct ConnectorView {
     /// Account-level facts from the latest sync.
     #[cfg_attr(feature = "bindings", ts(type = "unknown"))]
     pub facts: serde_json::Value,
-    /// False when its settings were changed outside Keyward: it will not sync until re-added.
+    /// False when its settings were changed outside Keyward: it will not sync until edited with its
+    /// credentials typed again (or re-added).
     pub settings_intact: bool,
     /// Its latest sync run (also a failed or running one), when it ever ran.
     pub last_run: Option<SyncRunView>,
@@ -511,6 +514,44 @@ pub fn add_connector(
     let c = connector::add(vault, name, provider, &settings, credentials)?;
     tracing::info!(connector = %c.name, provider = %c.provider, "connector added");
     activity::record(vault, Entry::new("connector.add", "ok").provider(&c.provider).subject(&c.name));
+    connector_view(vault, &c)
+}
+
+/// Changes a connector's settings, and its credentials when `credentials` is given (else the
+/// sealed ones are kept); see [`connector::edit`]. The change goes to the activity log by setting
+/// name (values are not logged: an endpoint may carry a token in its path).
+pub fn edit_connector(
+    vault: &mut Vault,
+    name: &str,
+    settings: ConnectorSettings,
+    credentials: Option<&Credentials>,
+) -> Result<ConnectorView, Error> {
+    let (c, edit) = connector::edit(vault, name, &settings, credentials)?;
+    let mut said = Vec::new();
+    if !edit.settings.is_empty() {
+        said.push(format!("settings changed: {}", edit.settings.join(", ")));
+    }
+    if edit.credentials {
+        said.push("credentials replaced".to_owned());
+    }
+    if edit.retrusted {
+        said.push("settings changed outside Keyward trusted again, as saved".to_owned());
+    }
+    if !said.is_empty() {
+        tracing::info!(connector = %c.name, provider = %c.provider, "connector edited");
+        activity::record(
+            vault,
+            Entry::new("connector.edit", "ok").provider(&c.provider).subject(&c.name).detail(said.join("; ")),
+        );
+    }
+    connector_view(vault, &c)
+}
+
+pub use connector::changed_settings;
+
+/// One live connector, as listed.
+pub fn connector(vault: &Vault, name: &str) -> Result<ConnectorView, Error> {
+    let c = connector::find(vault, name)?.ok_or_else(|| Error::NotFound { what: "connector", id: name.to_owned() })?;
     connector_view(vault, &c)
 }
 

@@ -28,7 +28,17 @@ pub fn notification_preferences(vault: &Vault) -> Result<Preferences, Error> {
 /// Applies `changes` (checked whole before anything is saved) and returns the preferences now in
 /// force.
 pub fn change_notification_preferences(vault: &Vault, changes: &PreferenceChanges) -> Result<Preferences, Error> {
-    let mut p = notify::preferences(vault)?;
+    let p = preview_notification_preferences(&notify::preferences(vault)?, changes)?;
+    notify::set_preferences(vault, &p)?;
+    Ok(p)
+}
+
+/// The preferences `changes` would make of `current`, checked, without saving them.
+pub fn preview_notification_preferences(
+    current: &Preferences,
+    changes: &PreferenceChanges,
+) -> Result<Preferences, Error> {
+    let mut p = current.clone();
     if let Some(s) = &changes.min_severity {
         p.min_severity = s.clone();
     }
@@ -63,8 +73,33 @@ pub fn change_notification_preferences(vault: &Vault, changes: &PreferenceChange
             }
         };
     }
-    notify::set_preferences(vault, &p)?;
     Ok(p)
+}
+
+/// What going from `before` to `after` would silence, in words: desktop notifications off, a
+/// higher threshold, new or other quiet hours, a digest in place of alerts. Empty when nothing
+/// is silenced. The window confirms such a change outside the page: a script in it must not be
+/// able to quiet the alerts about the keys it is after.
+pub fn silenced(before: &Preferences, after: &Preferences) -> Vec<String> {
+    let rank = |s: &str| crate::audit::Severity::parse(s).unwrap_or(crate::audit::Severity::Low);
+    let mut out = Vec::new();
+    if before.desktop && !after.desktop {
+        out.push("desktop notifications off".to_owned());
+    }
+    if rank(&after.min_severity) > rank(&before.min_severity) {
+        out.push(format!("only {} findings and above notified (was {})", after.min_severity, before.min_severity));
+    }
+    if let Some((a, b)) = after.quiet_hours
+        && after.quiet_hours != before.quiet_hours
+    {
+        out.push(format!("nothing sent from {a}:00 to {b}:00"));
+    }
+    if let Some(h) = after.digest_hour
+        && after.digest_hour != before.digest_hour
+    {
+        out.push(format!("one digest a day at {h}:00 in place of alerts as they come"));
+    }
+    out
 }
 
 /// A webhook added, and the signing key Keyward made for it when none was given (a `json`
@@ -129,4 +164,44 @@ pub async fn test_webhook(vault: &Vault, name: &str) -> Result<Delivery, Error> 
 /// The delivery log, newest first.
 pub fn deliveries(vault: &Vault, limit: usize) -> Result<Vec<Delivery>, Error> {
     notify::deliveries(vault, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_change_silences_is_told_and_what_makes_it_louder_is_not() {
+        let before = Preferences { min_severity: "medium".into(), ..Preferences::default() };
+        let change = |c: PreferenceChanges| silenced(&before, &preview_notification_preferences(&before, &c).unwrap());
+        let off = change(PreferenceChanges { desktop: Some("off".into()), ..Default::default() });
+        assert_eq!(off, ["desktop notifications off"]);
+        let higher = change(PreferenceChanges { min_severity: Some("critical".into()), ..Default::default() });
+        assert_eq!(higher, ["only critical findings and above notified (was medium)"]);
+        let quiet = change(PreferenceChanges {
+            quiet_hours: Some("22-7".into()),
+            digest: Some("8".into()),
+            ..Default::default()
+        });
+        assert_eq!(quiet.len(), 2, "{quiet:?}");
+        assert!(change(PreferenceChanges { min_severity: Some("low".into()), ..Default::default() }).is_empty());
+        assert!(
+            change(PreferenceChanges {
+                quiet_hours: Some("off".into()),
+                desktop: Some("on".into()),
+                ..Default::default()
+            })
+            .is_empty()
+        );
+        let digest = Preferences { digest_hour: Some(8), ..before.clone() };
+        let moved = silenced(&digest, &Preferences { digest_hour: Some(23), ..digest.clone() });
+        assert_eq!(moved, ["one digest a day at 23:00 in place of alerts as they come"], "a digest moved is told too");
+        assert!(
+            preview_notification_preferences(
+                &before,
+                &PreferenceChanges { digest: Some("noon".into()), ..Default::default() }
+            )
+            .is_err()
+        );
+    }
 }

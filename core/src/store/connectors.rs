@@ -96,6 +96,28 @@ pub(crate) fn sealed_credentials(conn: &Connection, id: i64) -> Result<Option<Ve
     Ok(conn.query_row("SELECT secret FROM connectors WHERE id = ?1", [id], |r| r.get("secret"))?)
 }
 
+/// Rewrites a connector's settings and their MAC, and its sealed credentials when `sealed` is
+/// given (`Some(None)`: none any more), in one statement.
+pub(crate) fn update(
+    conn: &Connection,
+    id: i64,
+    settings: &str,
+    settings_mac: &[u8],
+    sealed: Option<Option<&[u8]>>,
+) -> Result<(), Error> {
+    match sealed {
+        None => conn.execute(
+            "UPDATE connectors SET settings = ?2, settings_mac = ?3 WHERE id = ?1 AND removed_at IS NULL",
+            params![id, settings, settings_mac],
+        )?,
+        Some(secret) => conn.execute(
+            "UPDATE connectors SET settings = ?2, settings_mac = ?3, secret = ?4 WHERE id = ?1 AND removed_at IS NULL",
+            params![id, settings, settings_mac, secret],
+        )?,
+    };
+    Ok(())
+}
+
 /// Marks a connector removed: renamed (its name freed), credentials erased, a new MAC.
 pub(crate) fn mark_removed(
     conn: &Connection,

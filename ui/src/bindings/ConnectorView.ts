@@ -42,7 +42,8 @@ last_sync_at: string | null,
  */
 facts: unknown, 
 /**
- * False when its settings were changed outside Keyward: it will not sync until re-added.
+ * False when its settings were changed outside Keyward: it will not sync until edited with its
+ * credentials typed again (or re-added).
  */
 settings_intact: boolean, 
 /**

@@ -1,7 +1,7 @@
 // The app's shared state, one small store per concern: the session (lock state, what is busy,
 // what went wrong), the vault's data the views read, and where the user is. Views import these
 // and call their actions; only `ipc` talks to the shell.
-import { ipc, isUiError, type Exposure, type Finding, type Key, type LogCheck, type NotKey, type Practice, type Provider, type Rotation, type ShadowKey, type Status } from "./ipc";
+import { ipc, isUiError, type DesktopSettings, type SavedFilter, type Exposure, type Finding, type Key, type LogCheck, type NotKey, type Practice, type Provider, type Rotation, type ShadowKey, type Status } from "./ipc";
 import type { KeyFilter } from "./inventory";
 
 export function explain(e: unknown): string {
@@ -34,6 +34,9 @@ class Session {
   }
 }
 
+/** Where saved filters lived before they moved into the vault. */
+const STORED_FILTERS = "keyward.savedFilters";
+
 /** What the views show from the vault; dropped whole on lock. */
 class VaultData {
   keys = $state.raw<Key[]>([]);
@@ -44,6 +47,52 @@ class VaultData {
   notKeys = $state.raw<NotKey[]>([]);
   logCheck = $state<LogCheck | null>(null);
   rotations = $state.raw<Rotation[]>([]);
+
+  /** The desktop settings (idle lock, tray, saved filters) and whether there is a tray; null
+   * until read after an unlock. */
+  desktop = $state.raw<{ settings: DesktopSettings; has_tray: boolean } | null>(null);
+
+  async loadDesktop() {
+    this.desktop = await ipc.desktopSettings();
+    await this.adoptStoredFilters();
+  }
+
+  /** Saves a change to the desktop settings; the ones in force come back. */
+  async saveDesktop(change: Partial<DesktopSettings>) {
+    const current = this.desktop ?? (await ipc.desktopSettings());
+    const settings = await ipc.saveDesktopSettings({ ...current.settings, ...change });
+    this.desktop = { ...current, settings };
+  }
+
+  /** Filters an earlier version saved in the page's own storage move into the vault, once: the
+   * ones the vault would refuse (a name too long, a filter too large) are left behind, and the
+   * page's copy is dropped whatever happens, so a bad one cannot fail every unlock. */
+  private async adoptStoredFilters() {
+    const stored = localStorage.getItem(STORED_FILTERS);
+    if (stored === null || !this.desktop) return;
+    try {
+      let old: unknown = [];
+      try {
+        old = JSON.parse(stored);
+      } catch {
+        // unreadable: nothing to adopt
+      }
+      const kept = this.desktop.settings.saved_filters;
+      const names = new Set(kept.map((f) => f.name));
+      const adopted: SavedFilter[] = [];
+      for (const f of Array.isArray(old) ? old : []) {
+        const name = typeof f?.name === "string" ? f.name.trim() : "";
+        const filter = JSON.stringify(f?.filter ?? {});
+        if (!name || name.length > 80 || names.has(name) || filter.length > 4096 || !filter.startsWith("{")) continue;
+        names.add(name);
+        adopted.push({ name, filter });
+      }
+      const room = Math.max(0, 50 - kept.length);
+      if (adopted.length > 0 && room > 0) await this.saveDesktop({ saved_filters: [...kept, ...adopted.slice(0, room)] });
+    } finally {
+      localStorage.removeItem(STORED_FILTERS);
+    }
+  }
 
   get unfinished() {
     return this.rotations.filter((r) => r.state === "running" || r.state === "failed");
@@ -68,6 +117,7 @@ class VaultData {
   }
 
   forget() {
+    this.desktop = null;
     this.keys = [];
     this.findings = [];
     this.practices = [];

@@ -29,6 +29,8 @@ import type { JobView as Job } from "../bindings/JobView";
 import type { Preferences } from "../bindings/Preferences";
 import type { WebhookView as Webhook } from "../bindings/WebhookView";
 import type { Delivery } from "../bindings/Delivery";
+import type { DesktopSettings } from "../bindings/DesktopSettings";
+import type { SavedFilter } from "../bindings/SavedFilter";
 export type { RiskPart } from "../bindings/RiskPart";
 export type { State as FindingState } from "../bindings/State";
 export type {
@@ -58,6 +60,8 @@ export type {
   Preferences,
   Webhook,
   Delivery,
+  DesktopSettings,
+  SavedFilter,
 };
 
 export interface UiError {
@@ -160,6 +164,9 @@ export const ipc = {
   connectors: () => invoke<Connector[]>("list_connectors"),
   addConnector: (name: string, provider: string, settings: Record<string, string>, credentials: Record<string, string>) =>
     invoke<Connector>("add_connector", { name, provider, settings, credentials }),
+  /** Empty `credentials` keep the sealed ones; a changed endpoint is confirmed natively. */
+  editConnector: (name: string, settings: Record<string, string>, credentials: Record<string, string>) =>
+    invoke<Connector>("edit_connector", { name, settings, credentials }),
   testConnector: (name: string) => invoke<Check[]>("test_connector", { name }),
   removeConnector: (name: string) => invoke<{ keys: number; findings: number }>("remove_connector", { name }),
   addKey: (k: { provider: string; name: string; owner: string | null; expiresAt: string | null; tags: string[]; secret: string }) =>
@@ -184,4 +191,7 @@ export const ipc = {
   trayStatus: (progress: string | null) => invoke<void>("tray_status", { progress }),
   /** A click or key in the window: the idle lock counts from now. */
   userActive: () => invoke<void>("user_active"),
+  desktopSettings: () => invoke<{ settings: DesktopSettings; has_tray: boolean }>("desktop_settings"),
+  /** A later idle lock, or none, is confirmed in a native dialog first. */
+  saveDesktopSettings: (settings: DesktopSettings) => invoke<DesktopSettings>("save_desktop_settings", { settings }),
 };

@@ -59,4 +59,34 @@ describe("Connectors", () => {
     await fireEvent.click(await screen.findByTestId("test-connector"));
     expect((await screen.findByTestId("connector-checks")).textContent).toContain("✗ api_keys_read: grant it");
   });
+
+  it("edits a connector's settings from what is stored, keeping its sealed credentials unless new ones are typed", async () => {
+    answer("edit_connector", (args: Record<string, unknown>) => ({ ...connector, settings: args.settings }));
+    render(Connectors);
+    await fireEvent.click(await screen.findByTestId("edit-connector"));
+    expect((screen.getByTestId("connector-name") as HTMLInputElement).disabled).toBe(true);
+    expect((screen.getByTestId("setting-site") as HTMLInputElement).value).toBe("datadoghq.eu");
+    expect((screen.getByTestId("credential-api_key") as HTMLInputElement).value).toBe("");
+    expect(screen.getByTestId("keep-credentials").textContent).toContain("Leave these fields");
+    await fireEvent.input(screen.getByTestId("setting-site"), { target: { value: "us5.datadoghq.com" } });
+    await fireEvent.submit(screen.getByTestId("connector-form"));
+    await waitFor(() => expect(called("edit_connector")).toHaveLength(1));
+    expect(called("edit_connector")[0].args).toEqual({ name: "dd", settings: { site: "us5.datadoghq.com" }, credentials: {} });
+    expect(screen.queryByTestId("connector-form")).toBeNull();
+
+    await fireEvent.click(screen.getByTestId("edit-connector"));
+    await fireEvent.input(screen.getByTestId("credential-api_key"), { target: { value: "NEW-API" } });
+    await fireEvent.input(screen.getByTestId("credential-app_key"), { target: { value: "NEW-APP" } });
+    await fireEvent.submit(screen.getByTestId("connector-form"));
+    await waitFor(() => expect(called("edit_connector")).toHaveLength(2));
+    expect(called("edit_connector")[1].args.credentials).toEqual({ api_key: "NEW-API", app_key: "NEW-APP" });
+    expect(document.body.innerHTML).not.toContain("NEW-API");
+  });
+
+  it("offers no edit of a demo connector", async () => {
+    answer("list_connectors", [{ ...connector, settings: { demo: true } }]);
+    render(Connectors);
+    await screen.findByTestId("test-connector");
+    expect(screen.queryByTestId("edit-connector")).toBeNull();
+  });
 });

@@ -104,4 +104,41 @@ describe("Inventory", () => {
     expect(lines[0]).not.toContain("secret");
     expect(session.notice).toBe("Exported 2 keys to /home/u/keys.csv.");
   });
+
+  it("saves a filter in the vault, applies it, forgets it, and adopts the ones the page kept before", async () => {
+    data.keys = keys(6);
+    const vault = { settings: { lock_after_minutes: 15, start_in_tray: false, saved_filters: [] as { name: string; filter: string }[] }, has_tray: true };
+    answer("desktop_settings", () => structuredClone(vault));
+    answer("save_desktop_settings", (args: Record<string, unknown>) => {
+      vault.settings = structuredClone(args.settings) as typeof vault.settings;
+      return structuredClone(vault.settings);
+    });
+    // An earlier version kept saved filters in the page's storage: they move into the vault.
+    localStorage.setItem("keyward.savedFilters", JSON.stringify([{ name: "old aws", filter: { provider: "aws" } }]));
+    await data.loadDesktop();
+    expect(vault.settings.saved_filters).toEqual([{ name: "old aws", filter: '{"provider":"aws"}' }]);
+    expect(localStorage.getItem("keyward.savedFilters")).toBeNull();
+
+    render(Inventory);
+    await fireEvent.change(screen.getByTestId("filter-provider"), { target: { value: "datadog" } });
+    const asked = window.prompt;
+    window.prompt = () => "  dd only ";
+    try {
+      await fireEvent.click(screen.getByTestId("save-filter"));
+      await new Promise((r) => setTimeout(r, 0));
+    } finally {
+      window.prompt = asked;
+    }
+    expect(vault.settings.saved_filters.map((f) => f.name)).toEqual(["old aws", "dd only"]);
+    expect(JSON.parse(vault.settings.saved_filters[1].filter)).toEqual({ provider: "datadog" });
+
+    await fireEvent.click(await screen.findByText("old aws"));
+    expect(place.filter).toEqual({ provider: "aws" });
+    expect(screen.getByTestId("key-count").textContent).toBe("3 of 6 keys");
+    await fireEvent.click(screen.getByLabelText("Forget old aws"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(vault.settings.saved_filters.map((f) => f.name)).toEqual(["dd only"]);
+    expect(screen.queryByText("old aws")).toBeNull();
+    data.desktop = null;
+  });
 });
