@@ -4,14 +4,12 @@ import {
   practiceTally,
   daysSince,
   exposurePlace,
-  filterKeys,
   formatAge,
   formatLastUsed,
   progressLabel,
   riskParts,
   scanProgressLabel,
   sortFindings,
-  sortKeys,
 } from "./format";
 import type { Finding, Key } from "./ipc";
 
@@ -113,21 +111,9 @@ describe("ordering and filtering", () => {
     expect(sorted.map((f) => f.severity)).toEqual(["critical", "high", "low"]);
   });
 
-  it("puts the riskiest keys first", () => {
-    const sorted = sortKeys([key({ name: "b" }), key({ name: "a", open_findings: 2 }), key({ name: "c", open_findings: 1 })]);
-    expect(sorted.map((k) => k.name)).toEqual(["a", "c", "b"]);
-    // Risk outranks the number of findings: one critical beats three lows.
+  it("says what a risk score is made of", () => {
     const parts = [{ finding_id: 1, rule_id: "root_access_key", severity: "critical" as const, weight: 25, detail: "" }];
-    const byRisk = sortKeys([key({ name: "many", open_findings: 3, risk: 6 }), key({ name: "one", open_findings: 1, risk: 25, risk_parts: parts })]);
-    expect(byRisk.map((k) => k.name)).toEqual(["one", "many"]);
-    expect(riskParts(byRisk[0])).toBe("root_access_key +25");
-  });
-
-  it("filters across columns, case-insensitively", () => {
-    const keys = [key({ name: "deploy", owner: "Ana" }), key({ name: "ci", owner: "bob", provider: "linear" })];
-    expect(filterKeys(keys, "ana").map((k) => k.name)).toEqual(["deploy"]);
-    expect(filterKeys(keys, "LINEAR").map((k) => k.name)).toEqual(["ci"]);
-    expect(filterKeys(keys, "  ")).toHaveLength(2);
+    expect(riskParts(key({ risk: 25, risk_parts: parts }))).toBe("root_access_key +25");
   });
 });
 

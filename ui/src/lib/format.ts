@@ -51,29 +51,9 @@ export function practiceTally(t: { judged: number; failing: number }): string {
   return t.judged === 0 ? "—" : `${t.failing} of ${t.judged} fail`;
 }
 
-/** Riskiest keys first (then most findings), then by provider and name. */
-export function sortKeys(keys: Key[]): Key[] {
-  return [...keys].sort(
-    (a, b) =>
-      b.risk - a.risk ||
-      b.open_findings - a.open_findings ||
-      a.provider.localeCompare(b.provider) ||
-      a.name.localeCompare(b.name),
-  );
-}
-
 /** "key_not_rotated +5 · secret_readable_after_creation +2": what a risk score is made of. */
 export function riskParts(key: Key): string {
   return key.risk_parts.map((p) => `${p.rule_id} +${p.weight}`).join(" · ");
-}
-
-/** Case-insensitive filter over the columns a user would search by. */
-export function filterKeys(keys: Key[], query: string): Key[] {
-  const q = query.trim().toLowerCase();
-  if (!q) return keys;
-  return keys.filter((k) =>
-    [k.provider, k.account, k.name, k.owner ?? "", k.external_id ?? "", k.status].some((f) => f.toLowerCase().includes(q)),
-  );
 }
 
 /** "Syncing prod: users 120/2000 (6%)". */

@@ -49,6 +49,8 @@ describe("applyFilter", () => {
     expect(ids({})).toEqual(["a", "b", "c"]);
     expect(ids({ query: "deploy" })).toEqual(["c"]);
     expect(ids({ query: "PROD" })).toEqual(["a", "b", "c"]); // account prod
+    expect(ids({ query: "ALICE" })).toEqual(["a"]); // owner, any case
+    expect(ids({ query: "  " })).toEqual(["a", "b", "c"]);
     expect(ids({ tag: "prod" })).toEqual(["a"]);
     expect(ids({ managed: true })).toEqual(["a"]);
     expect(ids({ managed: false })).toEqual(["b", "c"]);
