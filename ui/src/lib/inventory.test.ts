@@ -66,6 +66,20 @@ describe("applyFilter", () => {
   });
 });
 
+describe("reading the filter and the sort", () => {
+  it("reads each once, not once per row (the page's are reactive proxies)", () => {
+    const keys = Array.from({ length: 500 }, (_, i) => key({ id: `k${i}`, name: `n${i}`, risk: i % 9 }));
+    const index = indexKeys(keys, []);
+    let reads = 0;
+    const counted = <T extends object>(o: T) => new Proxy(o, { get: (t, p, r) => { reads++; return Reflect.get(t, p, r); } });
+    applyFilter(index, counted({ query: "n1", provider: "aws", hideSettled: true }), now);
+    expect(reads).toBeLessThan(50);
+    reads = 0;
+    sortRows(index, counted({ column: "risk", descending: true }));
+    expect(reads).toBeLessThan(10);
+  });
+});
+
 describe("sortRows", () => {
   const ids = (keys: Key[], sort: Parameters<typeof sortRows>[1]) => {
     const index = indexKeys(keys, []);
