@@ -490,7 +490,8 @@ pub async fn desktop_settings(
 
 /// Saves the desktop settings. A change that keeps the vault open longer when left alone (a later
 /// lock, or none) is confirmed outside the page: a script in the page must not be able to switch
-/// the idle lock off unseen.
+/// the idle lock off for good unseen. (While it runs it can still keep the vault awake, as the
+/// user's input is the page's word through `user_active`: a known limit, not a guarantee.)
 #[tauri::command]
 pub async fn save_desktop_settings(
     app: tauri::AppHandle,

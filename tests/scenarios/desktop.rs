@@ -2,25 +2,15 @@
 //! `keyward-desktop` against a prepared vault. `make test` runs this inside Xvfb and sets
 //! KEYWARD_REQUIRE_E2E=1, so there it cannot skip; elsewhere it skips when no display or driver.
 
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keyward_tests::webdriver::{self, Session};
+pub(crate) use keyward_tests::webdriver::start_driver;
+use keyward_tests::webdriver::{self, Session, tauri_driver};
 use keyward_tests::{Home, MotoEstate, PASSPHRASE, built_binary};
 
 const SECRET: &str = "lin_api_E2EdesktopSECRET0123456789abcdefghij";
-
-fn tauri_driver() -> Option<PathBuf> {
-    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("tauri-driver"))
-        .chain(home_bin)
-        .find(|p| p.exists())
-}
 
 pub(crate) fn prerequisites() -> Option<PathBuf> {
     let required = std::env::var_os("KEYWARD_REQUIRE_E2E").is_some();
@@ -36,35 +26,6 @@ pub(crate) fn prerequisites() -> Option<PathBuf> {
             None
         }
     }
-}
-
-pub(crate) struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub(crate) fn start_driver(driver: &PathBuf, home: &Home) -> (Driver, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let native_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(driver)
-        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-        .env("KEYWARD_HOME", home.path())
-        .envs(home.env.iter().filter(|(k, _)| k != "KEYWARD_PASSPHRASE").map(|(k, v)| (k, v)))
-        .env_remove("KEYWARD_PASSPHRASE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tauri-driver");
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "tauri-driver did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Driver(child), format!("http://127.0.0.1:{port}"))
 }
 
 #[test]
@@ -427,6 +388,69 @@ fn scheduled_audits_notify_on_the_desktop() {
     let subjects: Vec<&str> = desktop.iter().filter_map(|d| d["subject"].as_str()).collect();
     let unique: std::collections::BTreeSet<&str> = subjects.iter().copied().collect();
     assert_eq!(unique.len(), subjects.len(), "{subjects:?}");
+}
+
+/// Clicking a desktop notification opens the window on what it is about. dunst performs the
+/// notification's default action (`dunstctl action`, what a click does): the window shows the
+/// key's detail, or Findings when the notification is about an owner.
+#[test]
+fn clicking_a_notification_opens_what_it_is_about() {
+    let Some(driver) = prerequisites() else { return };
+    let _heavy = keyward_tests::heavy_test();
+    let mut home = Home::new();
+    home.ok(&["demo"]);
+    home.schedule_only_the_audit("*/2 * * * * *");
+    home.set_env("KEYWARD_MAX_JITTER_SECS", "0");
+    std::fs::write(home.path().join("policy.toml"), "[defaults]\nnot_rotated_days = 7\n").unwrap();
+    let displayed = || {
+        let out =
+            Command::new("dunstctl").args(["count", "displayed"]).output().expect("dunstctl (dunst) is installed");
+        String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap_or(0)
+    };
+    let _ = Command::new("dunstctl").arg("close-all").status(); // an earlier test's notifications
+
+    let (_driver, url) = start_driver(&driver, &home);
+    let app = Session::start(&url, &built_binary("keyward-desktop")).expect("webdriver session");
+    let input = app.wait_for("[data-testid=passphrase]", Duration::from_secs(30)).unwrap()[0].clone();
+    app.type_into(&input, PASSPHRASE).unwrap();
+    click_when_ready(&app, "[data-testid=unlock]");
+    app.wait_for("[data-testid=keys-table]", Duration::from_secs(30)).unwrap();
+    assert!(app.find_all("[data-testid=key-detail]").unwrap().is_empty());
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while displayed() == 0 {
+        assert!(Instant::now() < deadline, "no notification was shown");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let status = Command::new("dunstctl").args(["action", "0"]).status().unwrap();
+    assert!(status.success());
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let subjects: Vec<String> = loop {
+        let log = home.json(&["notify", "log", "--json"]);
+        let subjects: Vec<String> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["channel"] == "desktop")
+            .filter_map(|d| d["subject"].as_str().map(str::to_owned))
+            .collect();
+        let detail = app.find_all("[data-testid=key-detail] h2").unwrap();
+        if let Some(h) = detail.first() {
+            let name = app.text(h).unwrap();
+            assert!(
+                subjects.contains(&name),
+                "the detail of {name:?} opened, which no notification was about: {subjects:?}"
+            );
+            break subjects;
+        }
+        if !app.find_all("[data-testid=findings-table]").unwrap().is_empty() {
+            break subjects;
+        }
+        assert!(Instant::now() < deadline, "the click opened nothing");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(!subjects.is_empty());
 }
 
 /// A sync waiting on a provider that never answers can be cancelled from the window, and what

@@ -143,6 +143,31 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
     let source = app.source().unwrap();
     assert!(!source.contains(&api_key) && !source.contains(&app_key), "a credential came back to the page");
 
+    // Edited: a new endpoint (the same stand-in, another spelling) is confirmed natively, the
+    // sealed credentials are kept (the form never had them), and the connector syncs again.
+    click_when_ready(&app, "[data-connector=dd-form] [data-testid=edit-connector]");
+    let endpoint = field("setting-endpoint");
+    app.execute("const i = document.querySelector('[data-testid=setting-endpoint]'); i.value = ''; i.dispatchEvent(new Event('input'));")
+        .unwrap();
+    let moved = estate.datadog.url().replace("127.0.0.1", "localhost");
+    app.type_into(&endpoint, &moved).unwrap();
+    click_when_ready(&app, "[data-testid=add-connector]");
+    webdriver::answer_native_dialog("Keyward: change a connector", "alt+s").unwrap();
+    wait_until("the edit did not reach the vault", || {
+        home.json(&["connector", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["settings"]["endpoint"] == moved.as_str())
+    });
+    let log = home.json(&["log", "--json"]);
+    let edited = log.as_array().unwrap().iter().find(|a| a["action"] == "connector.edit").expect("the edit is logged");
+    assert_eq!(edited["detail"], "settings changed: endpoint", "{edited}");
+    click_when_ready(&app, "[data-connector=dd-form] [data-testid=sync-connector]");
+    let said = wait_for_text(&app, " new, ", Duration::from_secs(60));
+    assert!(said.contains("dd-form"), "{said}");
+    home.ok(&["connector", "test", "dd-form"]); // every check passes: the kept credentials still work
+
     // A key registered by hand, checked at the provider (the demo's Linear stand-in).
     click_when_ready(&app, "[data-testid=tab-add-key]");
     let provider = field("key-provider");
@@ -183,6 +208,12 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
             .iter()
             .any(|j| j["id"] == "audit" && j["cron"] == "15 */6 * * *")
     });
+    // Pausing a job is confirmed outside the page; declined, the job stays on.
+    click_when_ready(&app, "[data-job=audit] [data-testid=job-toggle]");
+    webdriver::answer_native_dialog("Keyward: pause a job", "Escape").unwrap();
+    wait_for_text(&app, "not confirmed", Duration::from_secs(10));
+    let audit = home.json(&["schedule", "list", "--json"]);
+    assert!(audit.as_array().unwrap().iter().any(|j| j["id"] == "audit" && j["enabled"] == true), "{audit}");
 
     // A webhook added (confirmed outside the page) and sent a test delivery.
     let (hook, seen) = receiver();
@@ -202,6 +233,10 @@ fn the_app_s_pages_drill_tell_a_key_s_story_and_manage_the_workspace() {
             || seen.lock().unwrap()[0].to_lowercase().contains("signature")
     );
     wait_until("the delivery log did not show it", || !app.find_all("[data-testid=delivery-row]").unwrap().is_empty());
+    // Removed, confirmed outside the page: its channel hears no more.
+    click_when_ready(&app, "[data-testid=remove-webhook]");
+    webdriver::answer_native_dialog("Keyward: remove a webhook", "alt+r").unwrap();
+    wait_until("the webhook was not removed", || home.ok(&["notify", "webhook", "list"]).contains("No webhooks"));
 
     // A report written where the user says, through the native save dialog.
     let out = tempfile::tempdir().unwrap();

@@ -1,9 +1,14 @@
 //! A minimal W3C WebDriver client (the handful of calls the desktop e2e needs), over
 //! reqwest's blocking client. `tauri-driver` forwards these to Debian's `WebKitWebDriver`.
 
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use crate::Home;
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -54,6 +59,11 @@ impl Session {
     /// Runs `script` in the page (as the page's own code would).
     pub fn execute(&self, script: &str) -> anyhow::Result<Value> {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
+    /// Runs `script` in the page and waits for it to call its last argument (`done(value)`).
+    pub fn execute_async(&self, script: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": []})))
     }
 
     /// Finds elements by CSS selector.
@@ -169,4 +179,54 @@ pub fn native_dialog_shown(title: &str) -> bool {
         .args(["search", "--onlyvisible", "--name", title])
         .output()
         .is_ok_and(|o| !o.stdout.is_empty())
+}
+
+/// tauri-driver, from PATH or `~/.cargo/bin`.
+pub fn tauri_driver() -> Option<PathBuf> {
+    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("tauri-driver"))
+        .chain(home_bin)
+        .find(|p| p.exists())
+}
+
+/// tauri-driver, stopped when dropped.
+pub struct Driver(Child);
+
+impl Driver {
+    /// Its process id: the app it starts is among its descendants.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts tauri-driver for `home`'s app (its env, without the passphrase: the app asks, or
+/// unlocks through the keychain); returns it and its WebDriver address.
+pub fn start_driver(driver: &Path, home: &Home) -> (Driver, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let native_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(driver)
+        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("KEYWARD_HOME", home.path())
+        .envs(home.env.iter().filter(|(k, _)| k != "KEYWARD_PASSPHRASE").map(|(k, v)| (k, v)))
+        .env_remove("KEYWARD_PASSPHRASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tauri-driver");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "tauri-driver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Driver(child), format!("http://127.0.0.1:{port}"))
 }

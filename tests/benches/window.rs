@@ -1,0 +1,355 @@
+//! Benchmark (not a test): the desktop app in a real window against a bare Tauri window (same
+//! Tauri, WebKit, config and window size, nothing of Keyward: `src-tauri/examples/bare_window.rs`),
+//! both measured by this program in the same run:
+//!
+//! - **cold start**: from the process's start (the kernel's start time) to the inventory's rows
+//!   painted (the page's `keyward:ready` mark), with 10,000 keys and with 100,000; for the bare
+//!   window, to its page painted;
+//! - **memory**: RSS and PSS summed over every process of the app (the shell, WebKit's web and
+//!   network processes, anything they start), 3 s after it is ready;
+//! - **in the window, over 100,000 keys**: a keystroke in the search box to the filtered rows
+//!   painted, and a click on a column header to the sorted rows painted.
+//!
+//! Run it with:
+//!
+//! ```sh
+//! make desktop
+//! cargo build --release -p keyward-desktop --example bare_window
+//! scripts/with-test-session.sh cargo bench -p keyward-tests --bench window -- [RUNS]
+//! ```
+//!
+//! The vaults are real: keys synced by the CLI from the providers' stand-ins (Datadog, Fastly and
+//! New Relic, a third each), then audited; the vault's key is in the session's keychain, so the
+//! app opens it at start as on a desktop (no passphrase, no KDF).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use keyward_fakes::estate::Estate;
+use keyward_tests::webdriver::{Driver, Session, start_driver, tauri_driver};
+use keyward_tests::{Home, built_binary};
+
+fn main() {
+    let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let runs = numbers.first().copied().unwrap_or(3);
+    let sizes = if numbers.len() > 1 { numbers[1..].to_vec() } else { vec![10_000, 100_000] };
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    let driver = tauri_driver().expect("tauri-driver is not installed (scripts/install-deps.sh --test)");
+    assert!(std::env::var_os("DISPLAY").is_some(), "no display: run under scripts/with-test-session.sh");
+    let app = built_binary("keyward-desktop");
+    let bare = built_binary("examples/bare_window");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+
+    let mut rows = Vec::new();
+    let empty = Home::new();
+    let bare_runs: Vec<Start> = (0..runs).map(|_| cold_start(&driver, &empty, &bare, false).0).collect();
+    let bare_start = Start::median(&bare_runs);
+    rows.push(("bare Tauri window".to_owned(), bare_start.clone()));
+
+    let mut in_window = None;
+    for &keys in &sizes {
+        let (home, _estate) = workspace(&rt, keys);
+        let mut starts = Vec::new();
+        for run in 0..runs {
+            let (start, open) = cold_start(&driver, &home, &app, true);
+            starts.push(start);
+            if run + 1 == runs && keys == largest {
+                in_window = Some(interact(&open.session));
+            }
+        }
+        let start = Start::median(&starts);
+        rows.push((format!("Keyward, {} keys", starts[0].keys), start));
+    }
+
+    println!("\n| {runs} runs, median | cold start to painted | RSS, all processes | PSS, all processes |");
+    println!("|---|---|---|---|");
+    for (what, s) in &rows {
+        println!(
+            "| {what} | {:.0} ms | {:.0} MiB ({:.2}×) | {:.0} MiB ({:.2}×) |",
+            s.ready_ms,
+            s.rss_kib / 1024.0,
+            s.rss_kib / bare_start.rss_kib,
+            s.pss_kib / 1024.0,
+            s.pss_kib / bare_start.pss_kib
+        );
+    }
+    if let Some(w) = in_window {
+        println!(
+            "\nIn the window, {largest} keys (ms: the event's own handler / to the next task / to the rows painted):"
+        );
+        let column = |f: fn(&Timing) -> f64| w.keystrokes.iter().map(f).collect::<Vec<_>>();
+        let (handler, task, painted) = (column(|t| t.handler), column(|t| t.task), column(|t| t.painted));
+        println!(
+            "- a keystroke, {} of them: median {:.1} / {:.1} / {:.1}, slowest {:.1} / {:.1} / {:.1}",
+            w.keystrokes.len(),
+            median(&handler),
+            median(&task),
+            median(&painted),
+            max(&handler),
+            max(&task),
+            max(&painted)
+        );
+        for (what, t) in &w.sorts {
+            println!("- sort by {what}: {:.1} / {:.1} / {:.1}", t.handler, t.task, t.painted);
+        }
+    }
+}
+
+/// What one cold start measured.
+#[derive(Clone)]
+struct Start {
+    ready_ms: f64,
+    rss_kib: f64,
+    pss_kib: f64,
+    keys: usize,
+}
+
+impl Start {
+    fn median(runs: &[Start]) -> Start {
+        let pick = |f: fn(&Start) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+        Start {
+            ready_ms: pick(|s| s.ready_ms),
+            rss_kib: pick(|s| s.rss_kib),
+            pss_kib: pick(|s| s.pss_kib),
+            keys: runs[0].keys,
+        }
+    }
+}
+
+/// A home whose vault holds `keys` keys synced from the stand-ins and audited, every scheduled
+/// job off (a sync at start would be measured too), opened through the keychain.
+fn workspace(rt: &tokio::runtime::Runtime, keys: usize) -> (Home, Estate) {
+    let t = Instant::now();
+    let estate = rt.block_on(Estate::start(chrono::Utc::now(), keys / 3)).unwrap();
+    let mut home = Home::new();
+    home.env.clear(); // no passphrase: the vault's key goes to the session's keychain
+    home.ok(&["init"]);
+    let credentials = |fields: &[(&str, String)]| fields.iter().map(|(k, v)| format!("{k}={v}\n")).collect::<String>();
+    let add = |provider: &str, extra: &[&str], fields: &[(&str, String)]| {
+        let mut args = vec!["connector", "add", provider, "--name", provider, "--credentials-stdin"];
+        args.extend_from_slice(extra);
+        let out = home.run_with_input(&args, &credentials(fields));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    add("datadog", &["--endpoint", &estate.datadog.url()], &estate.datadog_credentials.fields);
+    add("fastly", &["--endpoint", &estate.fastly.url()], &estate.fastly_credentials.fields);
+    let accounts = estate.newrelic_accounts.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",");
+    let graphql = format!("{}/graphql", estate.newrelic.url());
+    add("newrelic", &["--endpoint", &graphql, "--account-id", &accounts], &estate.newrelic_credentials.fields);
+    home.ok(&["sync"]);
+    home.ok(&["audit"]);
+    for job in home.json(&["schedule", "list", "--json"]).as_array().unwrap() {
+        home.ok(&["schedule", "set", job["id"].as_str().unwrap(), "--disable"]);
+    }
+    eprintln!("workspace of {keys} keys made in {:.1} s", t.elapsed().as_secs_f64());
+    (home, estate)
+}
+
+/// An app still open after its cold start: the session ends (and the app with it) before its
+/// driver (fields drop in order).
+struct Open {
+    session: Session,
+    _driver: Driver,
+}
+
+/// Starts `binary` through a fresh tauri-driver, waits for its `keyward:ready` mark, lets it
+/// settle and reads its memory. `inventory`: the page is Keyward's (its key count is read).
+fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (Start, Open) {
+    let (tauri_driver, url) = start_driver(driver, home);
+    let session = Session::start(&url, binary).expect("webdriver session");
+    let pid = app_process(tauri_driver.pid(), binary);
+    let started = process_start_ms(pid);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let ready = loop {
+        let at = session
+            .execute(
+                "const m = performance.getEntriesByName('keyward:ready')[0];
+                 return m ? (performance.timeOrigin || (Date.now() - performance.now())) + m.startTime : null;",
+            )
+            .unwrap();
+        if let Some(at) = at.as_f64() {
+            break at;
+        }
+        assert!(Instant::now() < deadline, "{} was never ready", binary.display());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let keys = if inventory {
+        let count = session.find_all("[data-testid=key-count]").unwrap();
+        let text = session.text(&count[0]).unwrap();
+        text.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    } else {
+        0
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    let (rss_kib, pss_kib) = memory(&descendants(pid));
+    let start = Start { ready_ms: ready - started, rss_kib, pss_kib, keys };
+    eprintln!(
+        "{}: ready after {:.0} ms, RSS {:.0} MiB, PSS {:.0} MiB{}",
+        binary.file_name().unwrap().to_string_lossy(),
+        start.ready_ms,
+        rss_kib / 1024.0,
+        pss_kib / 1024.0,
+        if inventory { format!(", {keys} keys") } else { String::new() }
+    );
+    (start, Open { session, _driver: tauri_driver })
+}
+
+/// What the window measured over its inventory.
+struct InWindow {
+    keystrokes: Vec<Timing>,
+    sorts: Vec<(String, Timing)>,
+}
+
+/// One event's cost in the page, in ms from its dispatch: its handler's own run, to the next task
+/// (Svelte applies the change in a microtask, so the filter or sort and the DOM update are done
+/// by then), and to the rows painted (a `setTimeout` from a `requestAnimationFrame` runs once the
+/// next frame is drawn; this includes waiting for that frame, up to 16 ms).
+struct Timing {
+    handler: f64,
+    task: f64,
+    painted: f64,
+}
+
+impl Timing {
+    fn of(v: &serde_json::Value) -> Timing {
+        let at = |i: usize| v[i].as_f64().unwrap_or(f64::NAN);
+        Timing { handler: at(0), task: at(1), painted: at(2) }
+    }
+}
+
+/// The script's end, after `t0` and the dispatch: see [`Timing`].
+const PAINTED: &str = "const handler = performance.now() - t0; let task = null;
+     setTimeout(() => { task = performance.now() - t0; }, 0);
+     requestAnimationFrame(() => setTimeout(() => done([handler, task, performance.now() - t0])));";
+
+fn interact(session: &Session) -> InWindow {
+    // Typed as a user would, a letter at a time, then erased.
+    let word = "datadog api";
+    let mut keystrokes = Vec::new();
+    let typed: Vec<String> = (1..=word.len())
+        .map(|n| word[..n].to_owned())
+        .chain((0..word.len()).rev().map(|n| word[..n].to_owned()))
+        .collect();
+    for text in &typed {
+        let ms = session
+            .execute_async(&format!(
+                "const done = arguments[arguments.length - 1];
+                 const input = document.querySelector('[data-testid=filter]');
+                 const t0 = performance.now();
+                 input.value = {text:?};
+                 input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+                 {PAINTED}"
+            ))
+            .unwrap();
+        keystrokes.push(Timing::of(&ms));
+    }
+    let shown = session.text(&session.find_all("[data-testid=key-count]").unwrap()[0]).unwrap();
+    assert!(!shown.contains(" of "), "the search was erased: every key shows again ({shown})");
+    let mut sorts = Vec::new();
+    for (column, what) in [
+        ("risk", "risk, ascending"),
+        ("risk", "risk, descending"),
+        ("name", "name"),
+        ("age", "age"),
+        ("last_used", "last use"),
+    ] {
+        let ms = session
+            .execute_async(&format!(
+                "const done = arguments[arguments.length - 1];
+                 const header = document.querySelector('[data-testid=sort-{column}]');
+                 const t0 = performance.now();
+                 header.click();
+                 {PAINTED}"
+            ))
+            .unwrap();
+        sorts.push((what.to_owned(), Timing::of(&ms)));
+    }
+    InWindow { keystrokes, sorts }
+}
+
+/// The process running `binary` among `root`'s descendants (the driver starts WebKitWebDriver,
+/// which starts the app).
+fn app_process(root: u32, binary: &Path) -> u32 {
+    let want = binary.canonicalize().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = descendants(root)
+            .into_iter()
+            .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == want));
+        if let Some(pid) = found {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "{} never started", binary.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `root` and every process below it.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Some(ppid) = stat_fields(pid).and_then(|f| f.get(1).and_then(|p| p.parse().ok())) else { continue };
+        children.entry(ppid).or_default().push(pid);
+    }
+    let mut all = vec![root];
+    let mut i = 0;
+    while i < all.len() {
+        all.extend(children.get(&all[i]).into_iter().flatten());
+        i += 1;
+    }
+    all
+}
+
+/// The fields of `/proc/PID/stat` after the command name (which may hold spaces and parentheses):
+/// state is [0], the parent [1], the start time (clock ticks after boot) [19].
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(stat[stat.rfind(')')? + 2..].split(' ').map(str::to_owned).collect())
+}
+
+/// When `pid` started, in ms since the epoch (to the kernel's clock tick, 10 ms here).
+fn process_start_ms(pid: u32) -> f64 {
+    let ticks: f64 = stat_fields(pid).unwrap()[19].parse().unwrap();
+    let hz: f64 = String::from_utf8(Command::new("getconf").arg("CLK_TCK").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let boot: f64 = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("btime ").map(|s| s.trim().parse().unwrap()))
+        .unwrap();
+    (boot + ticks / hz) * 1000.0
+}
+
+/// RSS and PSS summed over `pids`, in KiB (`/proc/PID/smaps_rollup`).
+fn memory(pids: &[u32]) -> (f64, f64) {
+    let mut rss = 0.0;
+    let mut pss = 0.0;
+    for pid in pids {
+        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
+        for line in rollup.lines() {
+            let kib = || line.split_whitespace().nth(1).and_then(|n| n.parse::<f64>().ok()).unwrap_or(0.0);
+            if line.starts_with("Rss:") {
+                rss += kib();
+            } else if line.starts_with("Pss:") {
+                pss += kib();
+            }
+        }
+    }
+    (rss, pss)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::MIN, f64::max)
+}
