@@ -21,7 +21,7 @@ pub struct AppState {
     /// When the user last did something with the open vault (for the idle lock).
     pub last_used: std::sync::Mutex<std::time::Instant>,
     /// The open vault's desktop settings (the idle lock reads them each tick without borrowing
-    /// the vault); the defaults while locked.
+    /// the vault), as read at the last unlock or save; the defaults until the first unlock.
     pub desktop: std::sync::Mutex<api::DesktopSettings>,
 }
 
