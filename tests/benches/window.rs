@@ -6,7 +6,7 @@
 //!   painted (the page's `keyward:ready` mark), with 10,000 keys and with 100,000; for the bare
 //!   window, to its page painted;
 //! - **memory**: RSS and PSS summed over every process of the app (the shell, WebKit's web and
-//!   network processes, anything they start), 3 s after it is ready;
+//!   network processes, anything they start), 3 s after it has loaded everything;
 //! - **in the window, over 100,000 keys**: a keystroke in the search box to the filtered rows
 //!   painted, and a click on a column header to the sorted rows painted.
 //!
@@ -75,6 +75,21 @@ fn main() {
             s.pss_kib / bare_start.pss_kib
         );
     }
+    println!(
+        "\n| the start's steps, ms from the process's start, median | page begins | app runs | vault state known | data loaded | rows painted |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (what, s) in &rows {
+        let ms = |v: f64| if v.is_nan() { "—".to_owned() } else { format!("{v:.0}") };
+        println!(
+            "| {what} | {} | {} | {} | {} | {:.0} |",
+            ms(s.steps[0]),
+            ms(s.steps[1]),
+            ms(s.steps[2]),
+            ms(s.steps[3]),
+            s.ready_ms
+        );
+    }
     if let Some(w) = in_window {
         println!(
             "\nIn the window, {largest} keys (ms: the event's own handler / to the next task / to the rows painted):"
@@ -94,6 +109,10 @@ fn main() {
         for (what, t) in &w.sorts {
             println!("- sort by {what}: {:.1} / {:.1} / {:.1}", t.handler, t.task, t.painted);
         }
+        println!("\nThe start's listings, each alone in the window ({largest} keys):");
+        for (command, ms, bytes) in &w.listings {
+            println!("- {command}: {ms:.0} ms, {:.1} MB of JSON", bytes / 1e6);
+        }
     }
 }
 
@@ -104,6 +123,9 @@ struct Start {
     rss_kib: f64,
     pss_kib: f64,
     keys: usize,
+    /// From the process's start, in ms: the page's navigation, and the app's marks
+    /// `keyward:mounted`, `keyward:status`, `keyward:data` (NaN where a page has none).
+    steps: [f64; 4],
 }
 
 impl Start {
@@ -113,6 +135,7 @@ impl Start {
             ready_ms: pick(|s| s.ready_ms),
             rss_kib: pick(|s| s.rss_kib),
             pss_kib: pick(|s| s.pss_kib),
+            steps: std::array::from_fn(|i| median(&runs.iter().map(|s| s.steps[i]).collect::<Vec<_>>())),
             keys: runs[0].keys,
         }
     }
@@ -175,6 +198,22 @@ fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (St
         assert!(Instant::now() < deadline, "{} was never ready", binary.display());
         std::thread::sleep(Duration::from_millis(50));
     };
+    // Memory and the window's speed are read once everything has loaded: the app draws the keys
+    // first and loads the rest behind them (`keyward:data`).
+    while inventory
+        && session.execute("return performance.getEntriesByName('keyward:data').length;").unwrap().as_u64() == Some(0)
+    {
+        assert!(Instant::now() < deadline, "{} never loaded its data", binary.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let marks = session
+        .execute(
+            "const origin = performance.timeOrigin || (Date.now() - performance.now());
+             const at = (name) => { const m = performance.getEntriesByName(name)[0]; return m ? origin + m.startTime : null; };
+             return [origin, at('keyward:mounted'), at('keyward:status'), at('keyward:data')];",
+        )
+        .unwrap();
+    let steps: [f64; 4] = std::array::from_fn(|i| marks[i].as_f64().map_or(f64::NAN, |at| at - started));
     let keys = if inventory {
         let count = session.find_all("[data-testid=key-count]").unwrap();
         let text = session.text(&count[0]).unwrap();
@@ -184,7 +223,7 @@ fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (St
     };
     std::thread::sleep(Duration::from_secs(3));
     let (rss_kib, pss_kib) = memory(&descendants(pid));
-    let start = Start { ready_ms: ready - started, rss_kib, pss_kib, keys };
+    let start = Start { ready_ms: ready - started, rss_kib, pss_kib, keys, steps };
     eprintln!(
         "{}: ready after {:.0} ms, RSS {:.0} MiB, PSS {:.0} MiB{}",
         binary.file_name().unwrap().to_string_lossy(),
@@ -198,6 +237,7 @@ fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (St
 
 /// What the window measured over its inventory.
 struct InWindow {
+    listings: Vec<(String, f64, f64)>,
     keystrokes: Vec<Timing>,
     sorts: Vec<(String, Timing)>,
 }
@@ -223,6 +263,36 @@ impl Timing {
 const PAINTED: &str = "const handler = performance.now() - t0; let task = null;
      setTimeout(() => { task = performance.now() - t0; }, 0);
      requestAnimationFrame(() => setTimeout(() => done([handler, task, performance.now() - t0])));";
+
+/// The listings the window loads at start, each asked alone once the app is ready: its time in
+/// the page (the command, the JSON across the IPC, its parsing) and its size.
+fn listings(session: &Session) -> Vec<(String, f64, f64)> {
+    let commands = [
+        "list_keys",
+        "list_findings",
+        "list_practices",
+        "list_exposures",
+        "list_shadow_keys",
+        "list_not_keys",
+        "verify_activity_log",
+        "list_rotations",
+    ];
+    commands
+        .iter()
+        .map(|command| {
+            let v = session
+                .execute_async(&format!(
+                    "const done = arguments[arguments.length - 1];
+                     const t0 = performance.now();
+                     window.__TAURI_INTERNALS__.invoke('{command}').then(
+                       (r) => done([performance.now() - t0, JSON.stringify(r).length]),
+                       (e) => done([-1, 0]));"
+                ))
+                .unwrap();
+            ((*command).to_owned(), v[0].as_f64().unwrap_or(f64::NAN), v[1].as_f64().unwrap_or(0.0))
+        })
+        .collect()
+}
 
 fn interact(session: &Session) -> InWindow {
     // Typed as a user would, a letter at a time, then erased.
@@ -266,7 +336,7 @@ fn interact(session: &Session) -> InWindow {
             .unwrap();
         sorts.push((what.to_owned(), Timing::of(&ms)));
     }
-    InWindow { keystrokes, sorts }
+    InWindow { listings: listings(session), keystrokes, sorts }
 }
 
 /// The process running `binary` among `root`'s descendants (the driver starts WebKitWebDriver,

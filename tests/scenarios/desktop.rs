@@ -486,7 +486,8 @@ fn a_sync_can_be_cancelled_in_the_window() {
             }
         }
     };
-    app.wait_for("[data-testid=keys-table], [data-testid=tab-keys]", Duration::from_secs(20)).unwrap();
+    // The keys are drawn first and the rest loads behind them: Sync is enabled once it has.
+    app.wait_for("[data-testid=sync]:not([disabled])", Duration::from_secs(20)).unwrap();
     click("[data-testid=sync]");
     click("[data-testid=cancel-sync]");
     // Well before the provider's own timeouts (two silences of 10 s) would have ended it.
