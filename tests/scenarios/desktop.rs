@@ -453,6 +453,66 @@ fn clicking_a_notification_opens_what_it_is_about() {
     assert!(!subjects.is_empty());
 }
 
+/// Start in the tray: with the setting on (in the vault) and a vault the keychain opens, the app
+/// starts with its window hidden; with it off, the window shows. Seen from X, as a user would.
+#[test]
+fn the_app_starts_in_the_tray_when_set_to() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let _heavy = keyward_tests::heavy_test();
+    let mut home = Home::new();
+    home.env.clear(); // no passphrase: the vault's key goes to the session's keychain
+    home.ok(&["init"]);
+    let set = |in_tray: bool| {
+        let vault = keyward_core::api::open(&keyward_core::api::Home::new(home.path().to_owned()), None).unwrap();
+        let settings = keyward_core::api::DesktopSettings { start_in_tray: in_tray, ..Default::default() };
+        keyward_core::api::save_desktop_settings(&vault, &settings).unwrap();
+    };
+    let windows = |visible: bool| {
+        let mut args = vec!["search"];
+        if visible {
+            args.push("--onlyvisible");
+        }
+        args.extend(["--name", "^Keyward$"]);
+        let out = Command::new("xdotool").args(&args).output().expect("xdotool is installed");
+        !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+    };
+    let start = || {
+        Command::new(built_binary("keyward-desktop"))
+            .env("KEYWARD_HOME", home.path())
+            .env_remove("KEYWARD_PASSPHRASE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
+    set(false);
+    let mut app = start();
+    wait("the window never showed", &|| windows(true));
+    let _ = app.kill();
+    let _ = app.wait();
+    wait("the window did not go with its app", &|| !windows(false));
+
+    set(true);
+    let mut app = start();
+    wait("the app never made its window", &|| windows(false));
+    // Longer than the shown window took to map above.
+    std::thread::sleep(Duration::from_secs(4));
+    let shown = windows(true);
+    let _ = app.kill();
+    let _ = app.wait();
+    assert!(!shown, "started in the tray, the window is hidden");
+}
+
 /// A sync waiting on a provider that never answers can be cancelled from the window, and what
 /// it says names the connector (issue 18: Sync stayed disabled for minutes with no way out).
 /// And the page, as a compromised one would, cannot navigate the window away to carry data out.
