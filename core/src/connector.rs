@@ -266,14 +266,16 @@ pub fn edit(
             ),
         });
     }
+    // Kept: unsealed as a sync would (the connector is intact here whenever any are stored).
     let kept;
     let effective = match credentials {
         Some(given) => given,
+        None if stored.is_none() => {
+            kept = Credentials::default();
+            &kept
+        }
         None => {
-            kept = match stored {
-                None => Credentials::default(),
-                Some(b) => credentials_from_secret(&vault.open_sealed("connectors", "secret", &c.id.to_string(), &b)?)?,
-            };
+            kept = self::credentials(vault, &c)?;
             &kept
         }
     };

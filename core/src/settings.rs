@@ -27,3 +27,21 @@ pub(crate) fn set<T: Serialize>(vault: &Vault, key: &str, value: &T) -> Result<(
     let mac = vault.row_mac("settings", &[key.as_bytes(), value.as_bytes()]);
     crate::store::settings::write(vault.conn(), key, &value, &mac)
 }
+
+/// What was added to and removed from a list setting, in words (`folders added: [...]`), for the
+/// activity log.
+pub(crate) fn list_changes<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    before: &[T],
+    after: &[T],
+    out: &mut Vec<String>,
+) {
+    let added: Vec<_> = after.iter().filter(|x| !before.contains(x)).collect();
+    let removed: Vec<_> = before.iter().filter(|x| !after.contains(x)).collect();
+    if !added.is_empty() {
+        out.push(format!("{what} added: {added:?}"));
+    }
+    if !removed.is_empty() {
+        out.push(format!("{what} removed: {removed:?}"));
+    }
+}

@@ -139,15 +139,7 @@ fn changes(before: &DesktopSettings, after: &DesktopSettings) -> Vec<String> {
         out.push(format!("start in tray {}", if after.start_in_tray { "on" } else { "off" }));
     }
     let names = |s: &DesktopSettings| s.saved_filters.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
-    let (b, a) = (names(before), names(after));
-    let added: Vec<_> = a.iter().filter(|n| !b.contains(n)).collect();
-    let removed: Vec<_> = b.iter().filter(|n| !a.contains(n)).collect();
-    if !added.is_empty() {
-        out.push(format!("filters saved: {added:?}"));
-    }
-    if !removed.is_empty() {
-        out.push(format!("filters removed: {removed:?}"));
-    }
+    crate::settings::list_changes("filters", &names(before), &names(after), &mut out);
     out
 }
 

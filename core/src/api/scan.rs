@@ -105,20 +105,11 @@ pub fn save_scan_settings(vault: &Vault, mut settings: ScanSettings) -> Result<S
 
 /// What changed between two scan settings, in words (for the activity log).
 fn settings_changes(before: &ScanSettings, after: &ScanSettings) -> Vec<String> {
-    fn diff<T: PartialEq + std::fmt::Debug>(what: &str, before: &[T], after: &[T], out: &mut Vec<String>) {
-        let added: Vec<_> = after.iter().filter(|x| !before.contains(x)).collect();
-        let removed: Vec<_> = before.iter().filter(|x| !after.contains(x)).collect();
-        if !added.is_empty() {
-            out.push(format!("{what} added: {added:?}"));
-        }
-        if !removed.is_empty() {
-            out.push(format!("{what} removed: {removed:?}"));
-        }
-    }
+    use crate::settings::list_changes;
     let mut out = Vec::new();
-    diff("folders", &before.folders, &after.folders, &mut out);
-    diff("excludes", &before.excludes, &after.excludes, &mut out);
-    diff("check consent", &before.verify, &after.verify, &mut out);
+    list_changes("folders", &before.folders, &after.folders, &mut out);
+    list_changes("excludes", &before.excludes, &after.excludes, &mut out);
+    list_changes("check consent", &before.verify, &after.verify, &mut out);
     if before.git_history != after.git_history {
         out.push(format!("git history {}", if after.git_history { "on" } else { "off" }));
     }
