@@ -6,10 +6,15 @@
 //!     cargo build --release -p keyward-desktop --example bare_window
 
 /// The page: one paragraph, and the same `keyward:ready` mark the inventory sets once its rows
-/// are painted, so one script reads both. Served by a protocol of its own (as Keyward's pages
-/// come from Tauri's), without a CSP, so its one inline script runs.
+/// are painted, so one script reads both under WebDriver. Without it, the page reports the mark
+/// to its protocol, which writes the line Keyward's shell logs for it (`window_started`). Served
+/// by a protocol of its own (as Keyward's pages come from Tauri's), without a CSP, so its one
+/// inline script runs.
 const PAGE: &str = "<!doctype html><title>bare</title><p>A bare Tauri window.</p>\
-<script>requestAnimationFrame(() => setTimeout(() => performance.mark('keyward:ready')))</script>";
+<script>requestAnimationFrame(() => setTimeout(() => {\
+const m = performance.mark('keyward:ready'), began = performance.timeOrigin;\
+fetch(`bare://localhost/started?at=${began + m.startTime}&began=${began}`);\
+}))</script>";
 
 fn main() {
     let mut context = tauri::generate_context!("../tauri.conf.json");
@@ -17,7 +22,11 @@ fn main() {
         window.url = tauri::WebviewUrl::CustomProtocol("bare://localhost/".parse().expect("the bare page's URL"));
     }
     tauri::Builder::default()
-        .register_uri_scheme_protocol("bare", |_, _| {
+        .register_uri_scheme_protocol("bare", |_, request| {
+            if request.uri().path() == "/started" {
+                let query = request.uri().query().unwrap_or_default().replace('&', " ");
+                eprintln!("keyward_desktop::startup: Rows {query}");
+            }
             tauri::http::Response::builder()
                 .header("Content-Type", "text/html")
                 .body(PAGE.as_bytes().to_vec())

@@ -2,7 +2,7 @@
 //! error. No logic lives here. Secrets cross IPC only through `reveal_key`.
 
 use chrono::Utc;
-use keyward_core::api::{self, AuditReport, FindingEvent, FindingView, KeyView, PolicyView};
+use keyward_core::api::{self, AuditReport, FindingEvent, FindingView, PolicyView};
 use keyward_core::{Error, Secret};
 use serde::Serialize;
 use tauri::{Emitter, State};
@@ -54,27 +54,42 @@ pub async fn create_vault(state: State<'_, AppState>, passphrase: Option<String>
     Ok(status_of(&state).await)
 }
 
+/// The inventory's rows (a key's page asks for the rest with `key_detail`).
 #[tauri::command]
-pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<KeyView>> {
-    state.read_vault(|v| api::list_keys(v, false, Utc::now())).await
+pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<api::KeyRow>> {
+    let rows = state.read_vault(|v| api::list_key_rows(v, Utc::now())).await;
+    crate::trim::soon();
+    rows
 }
 
-/// Firing findings (open, acknowledged, snoozed).
+/// Firing findings (open, acknowledged, snoozed): the Findings view's, loaded when it opens.
 #[tauri::command]
 pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
-    state.read_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await
+    let findings = state.read_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await;
+    crate::trim::soon();
+    findings
+}
+
+/// How many findings are open (the count beside Findings).
+#[tauri::command]
+pub async fn count_open_findings(state: State<'_, AppState>) -> Result<usize> {
+    state.read_vault(|v| api::count_open_findings(v)).await
 }
 
 /// Per practice: what its rules judge and what fails (the Findings view's practice table).
 #[tauri::command]
 pub async fn list_practices(state: State<'_, AppState>) -> Result<Vec<api::PracticeSummary>> {
-    state.read_vault(|v| api::practices(v)).await
+    let practices = state.read_vault(|v| api::practices(v)).await;
+    crate::trim::soon();
+    practices
 }
 
 #[tauri::command]
 pub async fn run_audit(state: State<'_, AppState>) -> Result<AuditReport> {
     let home = state.home.clone();
-    state.with_vault(|v| api::run_audit(&home, v, Utc::now())).await
+    let report = state.with_vault(|v| api::run_audit(&home, v, Utc::now())).await;
+    crate::trim::soon();
+    report
 }
 
 #[tauri::command]
@@ -214,6 +229,7 @@ pub async fn run_sync(
     };
     let outcomes = api::sync_cancellable(&mut vault, connector.as_deref(), &progress_to(app), cancelled).await;
     drop(turn);
+    crate::trim::soon();
     let outcomes = outcomes?;
     Ok(outcomes
         .into_iter()

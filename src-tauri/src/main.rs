@@ -10,6 +10,7 @@ mod confirm;
 mod error;
 mod manage;
 mod state;
+mod trim;
 
 use keyward_core::api::Home;
 use tauri::Manager;
@@ -28,6 +29,8 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log piped to a file or a journal stays plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let state = state::AppState::new(home()?);
     tauri::async_runtime::block_on(state.try_unlock_at_start());
@@ -73,6 +76,7 @@ fn main() -> anyhow::Result<()> {
             commands::create_vault,
             commands::explore_demo,
             commands::list_keys,
+            commands::count_open_findings,
             commands::list_findings,
             commands::list_practices,
             commands::run_audit,
@@ -130,6 +134,7 @@ fn main() -> anyhow::Result<()> {
             manage::export_view,
             manage::tray_status,
             manage::user_active,
+            manage::window_started,
             manage::desktop_settings,
             manage::save_desktop_settings,
         ])

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use keyward_core::api::{self, Credentials};
 use keyward_core::{Error, Secret};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use crate::confirm::{self, shown};
@@ -469,6 +469,32 @@ pub async fn tray_status(app: tauri::AppHandle, progress: Option<String>) -> Res
 #[tauri::command]
 pub fn user_active(state: State<'_, AppState>) {
     state.touch();
+}
+
+/// A step of the window's start, as the page saw it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartStep {
+    /// The inventory's first rows are painted.
+    Rows,
+    /// Everything the views show has loaded.
+    Loaded,
+}
+
+/// The page tells how its start went: when it began and when `step` happened, in ms since the
+/// epoch by its own clock. Logged under `keyward_desktop::startup` at `info`
+/// (`KEYWARD_LOG=keyward_desktop::startup=info`), for whoever asks why the window is slow to show
+/// keys; `tests/benches/window.rs` times starts from this line, as users start the app (WebDriver's
+/// automation adds a second to WebKit's own start). Only numbers: nothing of the vault.
+#[tauri::command]
+pub fn window_started(step: StartStep, began: f64, at: f64) {
+    if began.is_finite() && at.is_finite() {
+        tracing::info!(
+            target: "keyward_desktop::startup",
+            "{step:?} at={at:.0} began={began:.0}: {:.0} ms after the page began",
+            at - began
+        );
+    }
 }
 
 /// The desktop settings (lock timeout, start in tray, saved filters) and whether this desktop has

@@ -196,7 +196,8 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
 
     // Practices (issue 17): the table says what passes and fails per practice; a practice opens
     // exactly its findings, and "show all" brings the rest back.
-    app.click(&app.find_all("details.practices summary").unwrap()[0]).unwrap();
+    // (Listed after the findings, while the view is open.)
+    app.click(&app.wait_for("details.practices summary", Duration::from_secs(20)).unwrap()[0]).unwrap();
     assert_eq!(app.find_all("[data-testid=practice-row]").unwrap().len(), 12);
     let firing = home.json(&["findings", "list", "--json"]);
     let firing = firing.as_array().unwrap();

@@ -104,6 +104,125 @@ pub fn key_detail(vault: &Vault, id: &str) -> Result<KeyDetailView, Error> {
     })
 }
 
+/// A key as the window's inventory holds it: what its table shows, filters, sorts and exports,
+/// and nothing more. The window keeps one per key (100,000 of them), so what only the key's own
+/// page shows (the provider's details, scopes, the findings' words) is left to
+/// [`key_detail`]: at 10,000 keys this is less than half of [`KeyView`]'s JSON.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct KeyRow {
+    /// Keyward's id.
+    pub id: String,
+    /// Provider id.
+    pub provider: String,
+    /// Connector name or `manual`.
+    pub account: String,
+    /// The provider's id for the key.
+    pub external_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Owner.
+    pub owner: Option<String>,
+    /// `active` or `inactive`.
+    #[cfg_attr(feature = "bindings", ts(type = "\"active\" | \"inactive\""))]
+    pub status: &'static str,
+    /// Creation time (RFC 3339).
+    pub created_at: Option<String>,
+    /// Age in whole days at the time of listing.
+    pub age_days: Option<i64>,
+    /// Last use (RFC 3339).
+    pub last_used_at: Option<String>,
+    /// Where it was last used.
+    pub last_used_service: Option<String>,
+    /// Region of last use.
+    pub last_used_region: Option<String>,
+    /// Whether the provider reports use (if so, no `last_used_at` means never used).
+    pub usage_tracked: bool,
+    /// Expiry.
+    pub expires_at: Option<String>,
+    /// Whether the vault holds the secret.
+    pub has_secret: bool,
+    /// Open findings on this key (its own and its owner's).
+    pub open_findings: usize,
+    /// Risk score: the sum of the weights of those findings.
+    pub risk: u32,
+    /// The parts of the risk score, heaviest first, without their words.
+    pub risk_parts: Vec<RiskMark>,
+    /// No finding open, and one of its own acknowledged or snoozed: the inventory's "leave out
+    /// settled keys" toggle hides it.
+    pub settled: bool,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// What kind of credential; null when registered by hand.
+    pub kind: Option<String>,
+    /// Keys registered by hand: what the provider said when last checked.
+    pub check_result: Option<String>,
+}
+
+/// A part of a key's risk score as the inventory needs it: which rule, how bad, how much.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct RiskMark {
+    /// The rule.
+    pub rule_id: String,
+    /// Its severity.
+    #[cfg_attr(feature = "bindings", ts(type = "\"low\" | \"medium\" | \"high\" | \"critical\""))]
+    pub severity: String,
+    /// What it adds.
+    pub weight: u32,
+}
+
+impl KeyRow {
+    fn new(key: KeyView, settled: bool) -> Self {
+        Self {
+            risk_parts: key
+                .risk_parts
+                .into_iter()
+                .map(|p| RiskMark { rule_id: p.rule_id, severity: p.severity, weight: p.weight })
+                .collect(),
+            settled: settled && key.open_findings == 0,
+            id: key.id,
+            provider: key.provider,
+            account: key.account,
+            external_id: key.external_id,
+            name: key.name,
+            owner: key.owner,
+            status: key.status,
+            created_at: key.created_at,
+            age_days: key.age_days,
+            last_used_at: key.last_used_at,
+            last_used_service: key.last_used_service,
+            last_used_region: key.last_used_region,
+            usage_tracked: key.usage_tracked,
+            expires_at: key.expires_at,
+            has_secret: key.has_secret,
+            open_findings: key.open_findings,
+            risk: key.risk,
+            tags: key.tags,
+            kind: key.kind,
+            check_result: key.check_result,
+        }
+    }
+}
+
+/// The inventory's rows: the keys [`super::list_keys`] lists (removed ones left out), each cut to
+/// a [`KeyRow`].
+pub fn list_key_rows(vault: &Vault, now: DateTime<Utc>) -> Result<Vec<KeyRow>, Error> {
+    let quieted = store::findings::quieted_keys(vault.conn())?;
+    Ok(super::list_keys(vault, false, now)?
+        .into_iter()
+        .map(|k| {
+            let settled = quieted.contains(&k.id);
+            KeyRow::new(k, settled)
+        })
+        .collect())
+}
+
+/// How many findings are open: the count beside Findings, without listing them.
+pub fn count_open_findings(vault: &Vault) -> Result<usize, Error> {
+    store::findings::count_open(vault.conn())
+}
+
 /// What one audit left open: the dashboard's risk over time.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
@@ -203,6 +322,58 @@ mod tests {
 
     fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn rows_are_the_inventory_s_cut_of_each_key_and_say_which_are_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let fast = crate::crypto::KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
+        let mut v =
+            Vault::create_with(&dir.path().join("vault.db"), Some(&crate::Secret::new("pw".into())), fast).unwrap();
+        let home = super::super::Home::new(dir.path().to_path_buf());
+        let mut ids = Vec::new();
+        for name in ["quiet", "loud", "clean"] {
+            let new = crate::inventory::NewKey {
+                provider: "linear".into(),
+                name: name.into(),
+                owner: None,
+                expires_at: (name == "clean").then(|| Utc::now() + chrono::Duration::days(20)),
+                secret: crate::Secret::new(format!("lin_api_{name}0123456789abcdefghijklmnopqrstuvwxyz")),
+            };
+            ids.push(super::super::add_key(&mut v, new).unwrap().id);
+        }
+        super::super::run_audit(&home, &mut v, Utc::now()).unwrap();
+        let open_of = |v: &Vault, id: &str| {
+            crate::findings::list(v, &[crate::findings::State::Open])
+                .unwrap()
+                .into_iter()
+                .filter(|f| f.key_id.as_deref() == Some(id))
+                .map(|f| f.id)
+                .collect::<Vec<_>>()
+        };
+        let quiet = open_of(&v, &ids[0]);
+        assert!(!quiet.is_empty() && !open_of(&v, &ids[1]).is_empty(), "a key registered without expiry has findings");
+        for id in quiet {
+            crate::findings::acknowledge(&mut v, id, None, Utc::now()).unwrap();
+        }
+
+        let rows = list_key_rows(&v, Utc::now()).unwrap();
+        let keys = super::super::list_keys(&v, false, Utc::now()).unwrap();
+        assert_eq!(rows.len(), keys.len());
+        for (row, key) in rows.iter().zip(&keys) {
+            assert_eq!((&row.id, row.risk, row.open_findings), (&key.id, key.risk, key.open_findings));
+            let marks: Vec<_> = row.risk_parts.iter().map(|m| (&m.rule_id, &m.severity, m.weight)).collect();
+            let parts: Vec<_> = key.risk_parts.iter().map(|p| (&p.rule_id, &p.severity, p.weight)).collect();
+            assert_eq!(marks, parts);
+        }
+        let settled = |id: &str| rows.iter().find(|r| r.id == id).unwrap().settled;
+        assert!(settled(&ids[0]), "every finding acknowledged: settled");
+        assert!(!settled(&ids[1]), "findings open: not settled");
+        assert!(!settled(&ids[2]), "nothing acknowledged or snoozed: not settled");
+        let open = crate::findings::list(&v, &[crate::findings::State::Open]).unwrap().len();
+        assert_eq!(count_open_findings(&v).unwrap(), open);
+        let json = serde_json::to_string(&rows).unwrap();
+        assert!(!json.contains("details") && !json.contains("scopes"), "only what the table needs: {json}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! (one row per rule and subject), the history of every change to them, and the audits that
 //! reconciled them. They move together because an audit writes all three in one transaction.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -382,6 +384,21 @@ pub(crate) fn count_open_serious(conn: &Connection) -> Result<usize, Error> {
         |r| r.get("n"),
     )?;
     Ok(n as usize)
+}
+
+/// How many findings are open (the window's count beside Findings).
+pub(crate) fn count_open(conn: &Connection) -> Result<usize, Error> {
+    let n: i64 = conn.query_row("SELECT COUNT(*) AS n FROM findings WHERE state = 'open'", [], |r| r.get("n"))?;
+    Ok(n as usize)
+}
+
+/// The keys with a finding of their own acknowledged or snoozed.
+pub(crate) fn quieted_keys(conn: &Connection) -> Result<HashSet<String>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT key_id FROM findings WHERE key_id IS NOT NULL AND state IN ('acknowledged', 'snoozed')",
+    )?;
+    let keys = stmt.query_map([], |r| r.get::<_, String>("key_id"))?;
+    Ok(keys.collect::<Result<HashSet<_>, _>>()?)
 }
 
 /// How many findings fire (open, acknowledged or snoozed).

@@ -98,25 +98,50 @@ class VaultData {
     return this.rotations.filter((r) => r.state === "running" || r.state === "failed");
   }
 
+  /** Open findings, counted by the shell: the number beside Findings, without listing them. */
+  openFindings = $state(0);
+  /** Whether a view shows the findings (and practices) now: they are listed only then. At
+   * 10,000 keys they are 15.6 MB of JSON, more than the keys, that the rest of the app does not
+   * read (docs/benchmarks.md). */
+  private findingsShown = false;
+
+  /** The Findings view opens: its findings and practices load, and follow every refresh until
+   * it closes, when they are dropped. */
+  async showFindings(shown: boolean) {
+    this.findingsShown = shown;
+    if (shown) {
+      await this.loadFindings();
+    } else {
+      this.findings = [];
+      this.practices = [];
+    }
+  }
+
+  private async loadFindings() {
+    const findings = await ipc.findings();
+    if (!this.findingsShown) return;
+    this.findings = findings;
+    // After the findings: the shell judges every practice to answer (a third of a second at
+    // 10,000 keys), and only the practices table reads them.
+    const practices = await ipc.practices();
+    if (this.findingsShown) this.practices = practices;
+  }
+
   /** Reads everything the views show. `keysFirst` (at start and unlock): the keys are shown as
-   * soon as they arrive, so the inventory draws while the findings (the largest listing) and the
-   * rest load; the counts that need findings follow a moment later. */
+   * soon as they arrive, so the inventory draws while the rest loads. */
   async refresh(keysFirst = false) {
     if (keysFirst) this.keys = await ipc.keys();
-    [this.keys, this.findings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
+    [this.keys, this.openFindings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
       await Promise.all([
         keysFirst ? Promise.resolve(this.keys) : ipc.keys(),
-        ipc.findings(),
+        ipc.countOpenFindings(),
         ipc.exposures(),
         ipc.shadowKeys(),
         ipc.notKeys(),
         ipc.verifyActivity(),
         ipc.rotations(),
       ]);
-    // After the rest: the shell judges every practice to answer (a third of the start at 10,000
-    // keys, docs/benchmarks.md), and only the Findings view's practices table reads it, so the
-    // inventory is drawn without waiting for it.
-    this.practices = await ipc.practices();
+    if (this.findingsShown) await this.loadFindings();
   }
 
   keyName(id: string | null): string | null {
@@ -128,12 +153,23 @@ class VaultData {
     this.keys = [];
     this.findings = [];
     this.practices = [];
+    this.openFindings = 0;
     this.exposures = [];
     this.shadows = [];
     this.notKeys = [];
     this.logCheck = null;
     this.rotations = [];
   }
+}
+
+/** Marks a step of the start for a profiler's timeline and tells the shell, which logs it
+ * (`keyward_desktop::startup`; `tests/benches/window.rs` times starts from that line). */
+export function markStart(step: "rows" | "loaded") {
+  const mark = performance.mark(step === "rows" ? "keyward:ready" : "keyward:data");
+  const began = performance.timeOrigin;
+  ipc.windowStarted(step, began, began + mark.startTime).catch(() => {
+    // only a log line: a start is not failed for it
+  });
 }
 
 export type View =

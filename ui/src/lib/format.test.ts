@@ -31,19 +31,13 @@ function key(over: Partial<Key>): Key {
     last_used_region: null,
     usage_tracked: true,
     expires_at: null,
-    scopes: [],
     has_secret: false,
-    removed_at: null,
     open_findings: 0,
     risk: 0,
     risk_parts: [],
+    settled: false,
     tags: [],
-    first_seen_at: "2026-01-01T00:00:00Z",
-    last_seen_at: "2026-06-01T00:00:00Z",
     kind: "access_key",
-    secret_readable: false,
-    details: {},
-    checked_at: null,
     check_result: null,
     ...over,
   };
@@ -112,7 +106,7 @@ describe("ordering and filtering", () => {
   });
 
   it("says what a risk score is made of", () => {
-    const parts = [{ finding_id: 1, rule_id: "root_access_key", severity: "critical" as const, weight: 25, detail: "" }];
+    const parts = [{ rule_id: "root_access_key", severity: "critical" as const, weight: 25 }];
     expect(riskParts(key({ risk: 25, risk_parts: parts }))).toBe("root_access_key +25");
   });
 });

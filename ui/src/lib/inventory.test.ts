@@ -12,8 +12,8 @@ function key(over: Partial<Key>): Key {
   return {
     id: "k", provider: "aws", account: "prod", external_id: null, name: "n", owner: null, status: "active", created_at: null,
     age_days: null, last_used_at: null, last_used_service: null, last_used_region: null, usage_tracked: false, expires_at: null,
-    scopes: [], has_secret: false, first_seen_at: "", last_seen_at: "", removed_at: null, open_findings: 0, risk: 0, risk_parts: [],
-    tags: [], kind: null, secret_readable: false, details: {}, checked_at: null, check_result: null, ...over,
+    has_secret: false, open_findings: 0, risk: 0, risk_parts: [], settled: false,
+    tags: [], kind: null, check_result: null, ...over,
   };
 }
 
@@ -34,15 +34,11 @@ describe("bands", () => {
 
 describe("applyFilter", () => {
   const keys = [
-    key({ id: "a", tags: ["prod"], has_secret: true, owner: "alice" }),
+    key({ id: "a", tags: ["prod"], has_secret: true, owner: "alice", settled: true }),
     key({ id: "b", provider: "datadog", status: "inactive", expires_at: new Date(now - DAY).toISOString() }),
-    key({ id: "c", name: "Deploy-Bot", open_findings: 1, risk: 10, risk_parts: [{ finding_id: 2, rule_id: "key_not_rotated", severity: "high", weight: 10, detail: "" }] }),
+    key({ id: "c", name: "Deploy-Bot", open_findings: 1, risk: 10, risk_parts: [{ rule_id: "key_not_rotated", severity: "high", weight: 10 }] }),
   ];
-  const findings = [
-    { id: 1, key_id: "a", state: "acknowledged", rule_id: "key_unused", severity: "low" },
-    { id: 2, key_id: "c", state: "open", rule_id: "key_not_rotated", severity: "high" },
-  ] as Finding[];
-  const index = indexKeys(keys, findings, ["b"]);
+  const index = indexKeys(keys, ["b"]);
   const ids = (f: Parameters<typeof applyFilter>[1]) => applyFilter(index, f, now).map((r) => r.key.id);
 
   it("keeps what each filter says and nothing else", () => {

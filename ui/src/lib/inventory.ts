@@ -88,16 +88,17 @@ export function filterChips(f: KeyFilter): { field: keyof KeyFilter; label: stri
 const DAY = 86_400_000;
 
 /** A key with what the filters and sorts need, computed once per data change (a keystroke
- *  then costs one pass over plain fields: no map lookups, no date parsing). */
+ *  then costs one pass over plain fields: no map lookups, no date parsing). Kept small: there is
+ *  one per key, 100,000 of them. */
 export interface Row {
   key: Key;
   /** Lowercased text a search matches. */
   hay: string;
-  /** Open findings' rules and severities (its own and its owner's, from its risk parts). */
-  rules: Set<string> | null;
-  severities: Set<string> | null;
-  /** Only acknowledged or snoozed findings, none open. */
-  settled: boolean;
+  /** Open findings' rules (its own and its owner's, from its risk parts), each between NULs;
+   *  empty when none. */
+  rules: string;
+  /** Their severities, one bit each (`SEVERITY_BITS`). */
+  severities: number;
   /** Found in files by the scan. */
   exposed: boolean;
   /** Dates as numbers (NaN: none). */
@@ -107,28 +108,24 @@ export interface Row {
   nameRank: number;
 }
 
+const SEVERITY_BITS: Record<string, number> = { low: 1, medium: 2, high: 4, critical: 8 };
+
 export interface KeyIndex {
   rows: Row[];
 }
 
-export function indexKeys(keys: Key[], findings: Finding[], exposedKeys: Iterable<string> = []): KeyIndex {
+export function indexKeys(keys: Key[], exposedKeys: Iterable<string> = []): KeyIndex {
   // Open findings come from each key's risk parts: its own and its owner's, as its risk score
   // and `open_findings` count them, so every filter and number agrees on what "open" covers.
-  const quiet = new Set<string>();
-  for (const f of findings) {
-    if (f.key_id && (f.state === "acknowledged" || f.state === "snoozed")) quiet.add(f.key_id);
-  }
   const exposed = new Set(exposedKeys);
   const rows: Row[] = keys.map((k) => {
-    const o = k.risk_parts.length
-      ? { rules: new Set(k.risk_parts.map((p) => p.rule_id)), severities: new Set<string>(k.risk_parts.map((p) => p.severity)) }
-      : undefined;
+    let severities = 0;
+    for (const p of k.risk_parts) severities |= SEVERITY_BITS[p.severity] ?? 0;
     return {
       key: k,
       hay: `${k.provider}\u0000${k.account}\u0000${k.name}\u0000${k.owner ?? ""}\u0000${k.external_id ?? ""}\u0000${k.status}\u0000${k.tags.join(" ")}`.toLowerCase(),
-      rules: o?.rules ?? null,
-      severities: o?.severities ?? null,
-      settled: !o && quiet.has(k.id),
+      rules: k.risk_parts.length ? `\u0000${k.risk_parts.map((p) => p.rule_id).join("\u0000")}\u0000` : "",
+      severities,
       exposed: exposed.has(k.id),
       lastUsed: k.last_used_at ? Date.parse(k.last_used_at) : NaN,
       expires: k.expires_at ? Date.parse(k.expires_at) : NaN,
@@ -138,6 +135,13 @@ export function indexKeys(keys: Key[], findings: Finding[], exposedKeys: Iterabl
   const byName = rows.slice().sort((a, b) => (a.key.name < b.key.name ? -1 : a.key.name > b.key.name ? 1 : 0));
   byName.forEach((r, i) => (r.nameRank = i));
   return { rows };
+}
+
+/** The rules of the keys' open findings (their own and their owners'), for the filter's menu. */
+export function openRules(keys: Key[]): string[] {
+  const rules = new Set<string>();
+  for (const k of keys) for (const p of k.risk_parts) rules.add(p.rule_id);
+  return [...rules].sort();
 }
 
 export function ageBand(days: number | null): AgeBand {
@@ -182,6 +186,8 @@ export function applyFilter(index: KeyIndex, filter: KeyFilter, now: number, ord
   const ids = f.ids ? new Set(f.ids) : null;
   const band = f.age ? AGE_BANDS.find((b) => b.id === f.age) : null;
   const risk = f.risk ? RISK_BANDS.find((b) => b.id === f.risk) : null;
+  const rule = f.rule ? `\u0000${f.rule}\u0000` : null;
+  const severity = f.severity ? (SEVERITY_BITS[f.severity] ?? -1) : 0;
   const expiry = f.expiresWithin === undefined ? null : now + f.expiresWithin * DAY;
   const unusedBefore = now - UNUSED_DAYS * DAY;
   const keep = new Uint8Array(rows.length);
@@ -198,8 +204,8 @@ export function applyFilter(index: KeyIndex, filter: KeyFilter, now: number, ord
     if (band && ageBand(k.age_days) !== band.id) continue;
     if (expiry !== null && !(r.expires > now && r.expires <= expiry)) continue;
     if (f.expired && !(r.expires <= now)) continue;
-    if (f.rule && !r.rules?.has(f.rule)) continue;
-    if (f.severity && !r.severities?.has(f.severity)) continue;
+    if (rule && !r.rules.includes(rule)) continue;
+    if (severity && !(severity > 0 && r.severities & severity)) continue;
     if (f.tag && !k.tags.includes(f.tag)) continue;
     if (f.managed !== undefined && k.has_secret !== f.managed) continue;
     if (f.usage) {
@@ -208,7 +214,7 @@ export function applyFilter(index: KeyIndex, filter: KeyFilter, now: number, ord
     }
     if (f.exposed && !r.exposed) continue;
     if (f.risky && k.open_findings === 0) continue;
-    if (f.hideSettled && (r.settled || r.expires < now)) continue;
+    if (f.hideSettled && (k.settled || r.expires < now)) continue;
     keep[i] = 1;
   }
   const out: Row[] = [];

@@ -8,7 +8,8 @@ import type { AuditReport } from "../bindings/AuditReport";
 import type { ExposureView as Exposure } from "../bindings/ExposureView";
 import type { FindingEvent } from "../bindings/FindingEvent";
 import type { FindingView as Finding } from "../bindings/FindingView";
-import type { KeyView as Key } from "../bindings/KeyView";
+import type { KeyRow as Key } from "../bindings/KeyRow";
+import type { KeyView } from "../bindings/KeyView";
 import type { LogCheck } from "../bindings/LogCheck";
 import type { NotKeyView as NotKey } from "../bindings/NotKeyView";
 import type { PolicyView } from "../bindings/PolicyView";
@@ -40,6 +41,7 @@ export type {
   Finding,
   FindingEvent,
   Key,
+  KeyView,
   LogCheck,
   NotKey,
   PolicyView,
@@ -122,6 +124,7 @@ export const ipc = {
   demo: (passphrase: string | null) => invoke<Status>("explore_demo", { passphrase }),
   keys: () => invoke<Key[]>("list_keys"),
   findings: () => invoke<Finding[]>("list_findings"),
+  countOpenFindings: () => invoke<number>("count_open_findings"),
   practices: () => invoke<Practice[]>("list_practices"),
   /** `ticket` names this sync, so its Cancel reaches it and no other. */
   /** `connector`: that one only (all when absent). */
@@ -160,7 +163,7 @@ export const ipc = {
   abortRotation: (id: string) => invoke<Rotation>("abort_rotation", { id }),
   keyDetail: (id: string) => invoke<KeyDetail>("key_detail", { id }),
   healthHistory: () => invoke<HealthPoint[]>("health_history"),
-  tagKey: (id: string, add: string[], remove: string[]) => invoke<Key>("tag_key", { id, add, remove }),
+  tagKey: (id: string, add: string[], remove: string[]) => invoke<KeyView>("tag_key", { id, add, remove }),
   connectors: () => invoke<Connector[]>("list_connectors"),
   addConnector: (name: string, provider: string, settings: Record<string, string>, credentials: Record<string, string>) =>
     invoke<Connector>("add_connector", { name, provider, settings, credentials }),
@@ -170,8 +173,8 @@ export const ipc = {
   testConnector: (name: string) => invoke<Check[]>("test_connector", { name }),
   removeConnector: (name: string) => invoke<{ keys: number; findings: number }>("remove_connector", { name }),
   addKey: (k: { provider: string; name: string; owner: string | null; expiresAt: string | null; tags: string[]; secret: string }) =>
-    invoke<Key>("add_key", k),
-  checkKey: (id: string) => invoke<Key>("check_key", { id }),
+    invoke<KeyView>("add_key", k),
+  checkKey: (id: string) => invoke<KeyView>("check_key", { id }),
   jobs: () => invoke<Job[]>("list_jobs"),
   setJob: (id: string, cron: string | null, enabled: boolean | null) => invoke<void>("set_job", { id, cron, enabled }),
   nextFires: (cron: string) => invoke<string[]>("next_fires", { cron }),
@@ -191,6 +194,8 @@ export const ipc = {
   trayStatus: (progress: string | null) => invoke<void>("tray_status", { progress }),
   /** A click or key in the window: the idle lock counts from now. */
   userActive: () => invoke<void>("user_active"),
+  /** How the start went, for the shell's log (`keyward_desktop::startup`) and the window bench. */
+  windowStarted: (step: "rows" | "loaded", began: number, at: number) => invoke<void>("window_started", { step, began, at }),
   desktopSettings: () => invoke<{ settings: DesktopSettings; has_tray: boolean }>("desktop_settings"),
   /** A later idle lock, or none, is confirmed in a native dialog first. */
   saveDesktopSettings: (settings: DesktopSettings) => invoke<DesktopSettings>("save_desktop_settings", { settings }),

@@ -2,7 +2,7 @@
 // fills, every call is recorded, and unknown commands fail loudly (a view calling a command the
 // shell does not have is a bug the test should see).
 import { vi } from "vitest";
-import type { Finding, Key, Provider } from "../lib/ipc";
+import type { Finding, Key, KeyView, Provider } from "../lib/ipc";
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 export const calls: { command: string; args: Record<string, unknown> }[] = [];
@@ -40,6 +40,7 @@ export function called(command: string) {
   return calls.filter((c) => c.command === command);
 }
 
+/** A key as the inventory lists it. */
 export function key(over: Partial<Key> = {}): Key {
   return {
     id: "k1",
@@ -56,22 +57,32 @@ export function key(over: Partial<Key> = {}): Key {
     last_used_region: null,
     usage_tracked: true,
     expires_at: null,
-    scopes: [],
     has_secret: false,
-    first_seen_at: "2026-01-02T00:00:00Z",
-    last_seen_at: "2026-06-01T00:00:00Z",
-    removed_at: null,
     open_findings: 0,
     risk: 0,
     risk_parts: [],
+    settled: false,
     tags: [],
     kind: "access_key",
-    secret_readable: false,
-    details: {},
-    checked_at: null,
     check_result: null,
     ...over,
   };
+}
+
+/** A key as its own page shows it (`key_detail`). */
+export function keyView(over: Partial<KeyView> = {}): KeyView {
+  return {
+    ...key(),
+    scopes: [],
+    first_seen_at: "2026-01-02T00:00:00Z",
+    last_seen_at: "2026-06-01T00:00:00Z",
+    removed_at: null,
+    risk_parts: [],
+    secret_readable: false,
+    details: {},
+    checked_at: null,
+    ...over,
+  } as KeyView;
 }
 
 export function finding(over: Partial<Finding> = {}): Finding {

@@ -15,8 +15,8 @@ describe("Dashboard", () => {
     answer("health_history", [{ at: "2026-11-01T00:00:00Z", critical: 1, high: 2, medium: 0, low: 0, risk: 45 }]);
     data.keys = [
       key({ id: "a", provider: "aws", age_days: 10, expires_at: iso(3), last_used_at: iso(-1) }),
-      key({ id: "b", provider: "aws", age_days: 400, usage_tracked: true, open_findings: 1, risk: 25, risk_parts: [{ finding_id: 1, rule_id: "root_access_key", severity: "critical", weight: 25, detail: "" }] }),
-      key({ id: "c", provider: "datadog", age_days: -1, last_used_at: iso(-200), open_findings: 1, risk: 5, risk_parts: [{ finding_id: 2, rule_id: "key_not_rotated", severity: "medium", weight: 5, detail: "" }] }),
+      key({ id: "b", provider: "aws", age_days: 400, usage_tracked: true, open_findings: 1, risk: 25, risk_parts: [{ rule_id: "root_access_key", severity: "critical", weight: 25 }] }),
+      key({ id: "c", provider: "datadog", age_days: -1, last_used_at: iso(-200), open_findings: 1, risk: 5, risk_parts: [{ rule_id: "key_not_rotated", severity: "medium", weight: 5 }] }),
     ];
     data.findings = [finding({ id: 1, key_id: "b", severity: "critical" }), finding({ id: 2, key_id: "c", severity: "medium" })];
     data.shadows = [];
@@ -33,7 +33,7 @@ describe("Dashboard", () => {
     expect(screen.getByTestId("tile-critical").textContent).toContain("1");
     expect(screen.getByTestId("tile-expiring").textContent).toContain("1");
     // Each drill-down shows as many keys as its number says.
-    const index = indexKeys(data.keys, data.findings);
+    const index = indexKeys(data.keys);
     for (const testid of ["chart-provider-bar", "chart-severity-bar", "chart-age-bar", "chart-expiring-bar", "chart-usage-bar"]) {
       for (const bar of screen.getAllByTestId(testid)) {
         await fireEvent.click(bar);

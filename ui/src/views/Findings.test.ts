@@ -9,20 +9,31 @@ describe("Findings", () => {
   beforeEach(() => {
     reset();
     for (const c of ["list_keys", "list_findings", "list_practices", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
+    answer("count_open_findings", 0);
     answer("verify_activity_log", { intact: true, entries: 0, head: "ok", problem: null });
-    data.practices = [];
-    data.findings = [
+    answer("list_findings", [
       finding({ id: 1, key_id: "0190-uuid", key_name: "deploy-bot", severity: "high", rule_id: "key_unused", title: "Unused" }),
       finding({ id: 2, key_id: "0190-uuid", key_name: "deploy-bot", severity: "low" }),
       finding({ id: 3, key_id: "k3", key_name: "ci", severity: "medium", state: "acknowledged" }),
       finding({ id: 4, key_id: null, key_name: null, owner: "root", severity: "critical", state: "resolved" }),
-    ];
+    ]);
     place.keyId = null;
+  });
+
+  it("lists the findings while it is open, and drops them when it closes", async () => {
+    const view = render(Findings);
+    await screen.findAllByTestId("finding-row");
+    expect(called("list_findings")).toHaveLength(1);
+    expect(data.findings).toHaveLength(4);
+    view.unmount();
+    expect(data.findings).toHaveLength(0);
+    await data.refresh();
+    expect(called("list_findings")).toHaveLength(1);
   });
 
   it("names each key and opens it", async () => {
     render(Findings);
-    const keys = screen.getAllByTestId("finding-key");
+    const keys = await screen.findAllByTestId("finding-key");
     expect(keys[0].textContent).toBe("deploy-bot");
     expect(document.body.textContent).not.toContain("0190-uuid");
     await fireEvent.click(keys[0]);
@@ -31,7 +42,7 @@ describe("Findings", () => {
 
   it("filters by state and severity, and groups by rule or key", async () => {
     render(Findings);
-    expect(screen.getAllByTestId("finding-row")).toHaveLength(3); // resolved left out by default
+    expect(await screen.findAllByTestId("finding-row")).toHaveLength(3); // resolved left out by default
     await fireEvent.click(screen.getByTestId("state-resolved"));
     expect(screen.getAllByTestId("finding-row")).toHaveLength(4);
     await fireEvent.change(screen.getByTestId("severity-filter"), { target: { value: "high" } });
@@ -48,7 +59,7 @@ describe("Findings", () => {
   it("acknowledges the chosen findings in bulk", async () => {
     answer("acknowledge_finding", (a: Record<string, unknown>) => finding({ id: a.id as number, state: "acknowledged" }));
     render(Findings);
-    await fireEvent.click(screen.getByTestId("choose-all"));
+    await fireEvent.click(await screen.findByTestId("choose-all"));
     await fireEvent.click(screen.getByTestId("bulk-ack"));
     await waitFor(() => expect(called("acknowledge_finding").map((c) => c.args.id).sort()).toEqual([1, 2]));
   });

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/svelte";
-import { answer, called, finding, key, reset } from "../test/shell";
+import { answer, called, key, reset } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import Inventory from "./Inventory.svelte";
 
@@ -55,10 +55,10 @@ describe("Inventory", () => {
   it("filters by an open finding's rule and hides settled keys", async () => {
     data.keys = keys(3);
     data.keys = [
-      { ...data.keys[0], open_findings: 1, risk_parts: [{ finding_id: 1, rule_id: "key_unused", severity: "medium", weight: 5, detail: "" }] },
+      { ...data.keys[0], open_findings: 1, risk_parts: [{ rule_id: "key_unused", severity: "medium", weight: 5 }] },
       ...data.keys.slice(1),
     ];
-    data.findings = [finding({ id: 1, key_id: "k0", rule_id: "key_unused" }), finding({ id: 2, key_id: "k1", state: "acknowledged" })];
+    data.keys = [data.keys[0], { ...data.keys[1], settled: true }, data.keys[2]];
     render(Inventory);
     await fireEvent.change(screen.getByTestId("filter-rule"), { target: { value: "key_unused" } });
     expect(screen.getAllByTestId("key-row").map((r) => r.dataset.keyId)).toEqual(["k0"]);

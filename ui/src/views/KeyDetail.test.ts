@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { answer, called, finding, key, providers, reset } from "../test/shell";
+import { answer, called, finding, key, keyView, providers, reset } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import KeyDetail from "./KeyDetail.svelte";
 
@@ -9,7 +9,7 @@ const SECRET = "dd-secret-0123456789abcdef";
 
 function detail(over = {}) {
   return {
-    key: key({ id: "k1", provider: "datadog", name: "ci-key", has_secret: true, scopes: ["submit:data"], risk: 5, risk_parts: [{ finding_id: 7, rule_id: "key_not_rotated", severity: "medium", weight: 5, detail: "200 days old" }], details: { last_ip: "10.0.0.1" } }),
+    key: keyView({ id: "k1", provider: "datadog", name: "ci-key", has_secret: true, scopes: ["submit:data"], risk: 5, risk_parts: [{ finding_id: 7, rule_id: "key_not_rotated", severity: "medium", weight: 5, detail: "200 days old" }], details: { last_ip: "10.0.0.1" } }),
     raw_scopes: ["api_keys_write"],
     owner_exists: false,
     findings: [finding({ id: 7, key_id: "k1" })],
@@ -38,6 +38,7 @@ describe("KeyDetail", () => {
     answer("key_detail", detail());
     answer("list_keys", []);
     answer("list_findings", []);
+    answer("count_open_findings", 0);
     answer("list_practices", []);
     answer("list_exposures", []);
     answer("list_shadow_keys", []);
