@@ -481,20 +481,35 @@ pub enum StartStep {
     Loaded,
 }
 
+/// Each step is told once per run of the app: the inventory is drawn anew whenever it is opened,
+/// and a page could call this in a loop.
+static TOLD: [std::sync::atomic::AtomicBool; 2] =
+    [std::sync::atomic::AtomicBool::new(false), std::sync::atomic::AtomicBool::new(false)];
+
+/// The longest start that is logged: past it, the numbers are not a start's.
+const LONGEST_START_MS: f64 = 10.0 * 60_000.0;
+
 /// The page tells how its start went: when it began and when `step` happened, in ms since the
-/// epoch by its own clock. Logged under `keyward_desktop::startup` at `info`
-/// (`KEYWARD_LOG=keyward_desktop::startup=info`), for whoever asks why the window is slow to show
-/// keys; `tests/benches/window.rs` times starts from this line, as users start the app (WebDriver's
-/// automation adds a second to WebKit's own start). Only numbers: nothing of the vault.
+/// epoch by its own clock. Logged once per step under `keyward_desktop::startup` at `info`
+/// (`KEYWARD_LOG=warn,keyward_desktop::startup=info`), for whoever asks why the window is slow to
+/// show keys; `tests/benches/window.rs` times starts from this line, as users start the app. Only
+/// numbers, and only plausible ones (the page began within a minute of now by the shell's clock,
+/// the step after it and within ten minutes); nothing of the vault.
 #[tauri::command]
 pub fn window_started(step: StartStep, began: f64, at: f64) {
-    if began.is_finite() && at.is_finite() {
-        tracing::info!(
-            target: "keyward_desktop::startup",
-            "{step:?} at={at:.0} began={began:.0}: {:.0} ms after the page began",
-            at - began
-        );
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    let plausible = began.is_finite()
+        && at.is_finite()
+        && (now - began).abs() < LONGEST_START_MS + 60_000.0
+        && (0.0..=LONGEST_START_MS).contains(&(at - began));
+    if !plausible || TOLD[step as usize].swap(true, std::sync::atomic::Ordering::AcqRel) {
+        return;
     }
+    tracing::info!(
+        target: "keyward_desktop::startup",
+        "{step:?} at={at:.0} began={began:.0}: {:.0} ms after the page began",
+        at - began
+    );
 }
 
 /// The desktop settings (lock timeout, start in tray, saved filters) and whether this desktop has

@@ -5,24 +5,42 @@
 //! by `tests/benches/window.rs`: 244 MiB against 177 MiB once trimmed). A trim shortly after a
 //! listing, once Tauri has sent the answer and dropped it, returns every free page.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-/// A trim is due: set by a listing, cleared by the trim, so a burst of listings makes one.
-static DUE: AtomicBool = AtomicBool::new(false);
+/// When the latest trim was asked for; `None` when none is pending. One trim follows a burst of
+/// asks, `AFTER` past the last of them.
+static LATEST: Mutex<Option<Instant>> = Mutex::new(None);
 
-/// How long after a listing the trim runs: its answer is sent and freed by then.
+/// How long after the work the trim runs: its answer is sent and freed by then.
 const AFTER: Duration = Duration::from_secs(2);
 
 /// Asks for a trim after work that built a lot and freed it (a listing, a sync, an audit).
 pub fn soon() {
-    if DUE.swap(true, Ordering::AcqRel) {
+    let mut latest = LATEST.lock().unwrap_or_else(PoisonError::into_inner);
+    let pending = latest.replace(Instant::now()).is_some();
+    drop(latest);
+    if pending {
         return;
     }
     tauri::async_runtime::spawn(async {
-        tokio::time::sleep(AFTER).await;
-        DUE.store(false, Ordering::Release);
-        release();
+        loop {
+            let due = {
+                let mut latest = LATEST.lock().unwrap_or_else(PoisonError::into_inner);
+                match *latest {
+                    Some(at) if at + AFTER > Instant::now() => at + AFTER,
+                    _ => {
+                        // Cleared under the same lock as the check: an ask after this point
+                        // starts a trim of its own.
+                        *latest = None;
+                        break;
+                    }
+                }
+            };
+            tokio::time::sleep_until(due.into()).await;
+        }
+        // It walks every heap under that heap's lock: on a blocking thread, not a runtime worker.
+        let _ = tauri::async_runtime::spawn_blocking(release).await;
     });
 }
 

@@ -47,7 +47,9 @@ fn main() {
     let mut rows = Vec::new();
     let empty = Home::new();
     let bare_runs: Vec<Start> = (0..runs).map(|_| direct_start(&empty, &bare, false)).collect();
-    let (automated, _) = cold_start(&driver, &empty, &bare, false);
+    let (automated, open) = cold_start(&driver, &empty, &bare, false);
+    let floor = frame_floor(&open.session);
+    drop(open);
     let bare_start = Start::median(&bare_runs);
     rows.push(("bare Tauri window".to_owned(), bare_start.clone(), automated));
 
@@ -95,6 +97,13 @@ fn main() {
             ms(automated.steps[2]),
         );
     }
+    println!(
+        "\nThe bare window's floor: a paragraph's text changed, to painted, median of {} (ms): {:.1} / {:.1} / {:.1}",
+        floor.len(),
+        median(&floor.iter().map(|t| t.handler).collect::<Vec<_>>()),
+        median(&floor.iter().map(|t| t.task).collect::<Vec<_>>()),
+        median(&floor.iter().map(|t| t.painted).collect::<Vec<_>>()),
+    );
     if let Some(w) = in_window {
         println!(
             "\nIn the window, {largest} keys (ms: the event's own handler / to the next task / to the rows painted):"
@@ -156,7 +165,7 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
         .env("KEYWARD_HOME", home.path())
         .envs(home.env.iter().filter(|(k, _)| k != "KEYWARD_PASSPHRASE").map(|(k, v)| (k, v)))
         .env_remove("KEYWARD_PASSPHRASE")
-        .env("KEYWARD_LOG", "keyward_desktop::startup=info")
+        .env("KEYWARD_LOG", "warn,keyward_desktop::startup=info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -375,6 +384,25 @@ fn listings(session: &Session) -> Vec<(String, f64, f64)> {
                 ))
                 .unwrap();
             ((*command).to_owned(), v[0].as_f64().unwrap_or(f64::NAN), v[1].as_f64().unwrap_or(0.0))
+        })
+        .collect()
+}
+
+/// The least a change costs to reach the screen in this window system: the bare page's paragraph
+/// given a new text, timed as the inventory's keystrokes are (see [`Timing`]).
+fn frame_floor(session: &Session) -> Vec<Timing> {
+    (0..11)
+        .map(|i| {
+            let v = session
+                .execute_async(&format!(
+                    "const done = arguments[arguments.length - 1];
+                     const p = document.querySelector('p');
+                     const t0 = performance.now();
+                     p.textContent = 'A bare Tauri window, changed {i}.';
+                     {PAINTED}"
+                ))
+                .unwrap();
+            Timing::of(&v)
         })
         .collect()
 }

@@ -332,7 +332,7 @@ mod tests {
             Vault::create_with(&dir.path().join("vault.db"), Some(&crate::Secret::new("pw".into())), fast).unwrap();
         let home = super::super::Home::new(dir.path().to_path_buf());
         let mut ids = Vec::new();
-        for name in ["quiet", "loud", "clean"] {
+        for name in ["quiet", "loud", "clean", "dozing"] {
             let new = crate::inventory::NewKey {
                 provider: "linear".into(),
                 name: name.into(),
@@ -356,6 +356,10 @@ mod tests {
         for id in quiet {
             crate::findings::acknowledge(&mut v, id, None, Utc::now()).unwrap();
         }
+        for id in open_of(&v, &ids[3]) {
+            let until = Utc::now() + chrono::Duration::days(7);
+            crate::findings::snooze(&mut v, id, until, None, Utc::now()).unwrap();
+        }
 
         let rows = list_key_rows(&v, Utc::now()).unwrap();
         let keys = super::super::list_keys(&v, false, Utc::now()).unwrap();
@@ -368,12 +372,44 @@ mod tests {
         }
         let settled = |id: &str| rows.iter().find(|r| r.id == id).unwrap().settled;
         assert!(settled(&ids[0]), "every finding acknowledged: settled");
+        assert!(settled(&ids[3]), "every finding snoozed: settled");
         assert!(!settled(&ids[1]), "findings open: not settled");
         assert!(!settled(&ids[2]), "nothing acknowledged or snoozed: not settled");
         let open = crate::findings::list(&v, &[crate::findings::State::Open]).unwrap().len();
         assert_eq!(count_open_findings(&v).unwrap(), open);
-        let json = serde_json::to_string(&rows).unwrap();
-        assert!(!json.contains("details") && !json.contains("scopes"), "only what the table needs: {json}");
+        // Exactly what the table needs: no provider details, scopes or findings' words.
+        let json = serde_json::to_value(&rows).unwrap();
+        let mut fields: Vec<&str> = json[0].as_object().unwrap().keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        let mut expected = [
+            "id",
+            "provider",
+            "account",
+            "external_id",
+            "name",
+            "owner",
+            "status",
+            "created_at",
+            "age_days",
+            "last_used_at",
+            "last_used_service",
+            "last_used_region",
+            "usage_tracked",
+            "expires_at",
+            "has_secret",
+            "open_findings",
+            "risk",
+            "risk_parts",
+            "settled",
+            "tags",
+            "kind",
+            "check_result",
+        ];
+        expected.sort_unstable();
+        assert_eq!(fields, expected);
+        let loud = json.as_array().unwrap().iter().find(|r| r["id"] == ids[1].as_str()).unwrap();
+        let part: Vec<&str> = loud["risk_parts"][0].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(part, ["rule_id", "severity", "weight"], "sorted: serde_json's maps are");
     }
 
     #[test]

@@ -104,11 +104,16 @@ class VaultData {
    * 10,000 keys they are 15.6 MB of JSON, more than the keys, that the rest of the app does not
    * read (docs/benchmarks.md). */
   private findingsShown = false;
+  /** Bumped whenever the findings shown change hands (the view opens or closes, the vault locks):
+   * a listing that was asked for before is then dropped when it arrives, so it can neither bring
+   * the findings back after a lock nor overwrite a newer one. */
+  private findingsTurn = 0;
 
   /** The Findings view opens: its findings and practices load, and follow every refresh until
    * it closes, when they are dropped. */
   async showFindings(shown: boolean) {
     this.findingsShown = shown;
+    this.findingsTurn++;
     if (shown) {
       await this.loadFindings();
     } else {
@@ -118,13 +123,14 @@ class VaultData {
   }
 
   private async loadFindings() {
+    const turn = this.findingsTurn;
     const findings = await ipc.findings();
-    if (!this.findingsShown) return;
+    if (turn !== this.findingsTurn) return;
     this.findings = findings;
     // After the findings: the shell judges every practice to answer (a third of a second at
     // 10,000 keys), and only the practices table reads them.
     const practices = await ipc.practices();
-    if (this.findingsShown) this.practices = practices;
+    if (turn === this.findingsTurn) this.practices = practices;
   }
 
   /** Reads everything the views show. `keysFirst` (at start and unlock): the keys are shown as
@@ -149,6 +155,8 @@ class VaultData {
   }
 
   forget() {
+    this.findingsShown = false;
+    this.findingsTurn++;
     this.desktop = null;
     this.keys = [];
     this.findings = [];

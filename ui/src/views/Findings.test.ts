@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { answer, called, finding, reset } from "../test/shell";
-import { data, place } from "../lib/app.svelte";
+import { data, place, session } from "../lib/app.svelte";
 import Findings from "./Findings.svelte";
 
 describe("Findings", () => {
@@ -29,6 +29,29 @@ describe("Findings", () => {
     expect(data.findings).toHaveLength(0);
     await data.refresh();
     expect(called("list_findings")).toHaveLength(1);
+  });
+
+  it("leaves the session's busy label and error alone while it loads", async () => {
+    session.busy = "Syncing prod";
+    session.error = "the policy file has an error; the previous policy stays in force";
+    render(Findings);
+    await screen.findAllByTestId("finding-row");
+    expect(session.busy).toBe("Syncing prod");
+    expect(session.error).toContain("previous policy");
+    session.busy = null;
+    session.error = null;
+  });
+
+  it("drops a listing that arrives after the vault locked", async () => {
+    let arrive: (v: unknown) => void = () => {};
+    answer("list_findings", () => new Promise((r) => (arrive = r)));
+    render(Findings);
+    await waitFor(() => expect(called("list_findings")).toHaveLength(1));
+    data.forget(); // what the app does on `vault-locked`
+    arrive([finding({ id: 9 })]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(data.findings).toHaveLength(0);
+    expect(called("list_practices")).toHaveLength(0);
   });
 
   it("names each key and opens it", async () => {
