@@ -123,6 +123,7 @@ fn main() {
         for (what, t) in &w.sorts {
             println!("- sort by {what}: {:.1} / {:.1} / {:.1}", t.handler, t.task, t.painted);
         }
+        println!("- Findings opened, to its first page painted: {:.0}", w.findings);
         println!("\nThe start's listings, each alone in the window ({largest} keys):");
         for (command, ms, bytes) in &w.listings {
             println!("- {command}: {ms:.0} ms, {:.1} MB of JSON", bytes / 1e6);
@@ -332,6 +333,8 @@ fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (St
 /// What the window measured over its inventory.
 struct InWindow {
     listings: Vec<(String, f64, f64)>,
+    /// Findings opened: from the click to its first page painted, in ms.
+    findings: f64,
     keystrokes: Vec<Timing>,
     sorts: Vec<(String, Timing)>,
 }
@@ -449,7 +452,22 @@ fn interact(session: &Session) -> InWindow {
             .unwrap();
         sorts.push((what.to_owned(), Timing::of(&ms)));
     }
-    InWindow { listings: listings(session), keystrokes, sorts }
+    let listings = listings(session);
+    // The Findings view lists its findings when it opens, and draws the first page of them.
+    let findings = session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const t0 = performance.now();
+             document.querySelector('[data-testid=tab-findings]').click();
+             const poll = () => document.querySelector('[data-testid=findings-table]')
+               ? requestAnimationFrame(() => setTimeout(() => done(performance.now() - t0)))
+               : setTimeout(poll, 5);
+             poll();",
+        )
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::NAN);
+    InWindow { listings, keystrokes, sorts, findings }
 }
 
 /// The process running `binary` among `root`'s descendants (the driver starts WebKitWebDriver,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ageBand, applyFilter, exportKeys, indexKeys, riskBand, sortRows, usageOf, expiresWithin, hasExpired } from "./inventory";
 import { readThreshold, writeThreshold } from "./policy";
-import { groupFindings } from "./findings";
+import { firstFindings, groupFindings } from "./findings";
 import { scopeWords } from "./words";
 import type { Finding, Key } from "./ipc";
 
@@ -150,5 +150,18 @@ describe("words", () => {
   it("groups findings in the order they come", () => {
     const f = (id: number, rule: string) => ({ id, rule_id: rule, title: rule, key_id: null, resource: null, owner: null, account: "a", provider: "p" }) as unknown as Finding;
     expect(groupFindings([f(1, "b"), f(2, "a"), f(3, "b")], "rule").map((g) => [g.label, g.findings.length])).toEqual([["b (b)", 2], ["a (a)", 1]]);
+  });
+});
+
+describe("firstFindings", () => {
+  const f = (id: number, rule: string) => ({ id, rule_id: rule, title: rule, key_id: null, resource: null, owner: null, account: "a", provider: "p" }) as unknown as Finding;
+  const groups = groupFindings([f(1, "a"), f(2, "a"), f(3, "b"), f(4, "b"), f(5, "c")], "rule");
+
+  it("draws the first findings across groups, keeps each group's count, and says how many it left out", () => {
+    const cut = firstFindings(groups, 3);
+    expect(cut.groups.map((g) => [g.findings.map((x) => x.id), g.total])).toEqual([[[1, 2], 2], [[3], 2]]);
+    expect(cut.hidden).toBe(2);
+    expect(firstFindings(groups, 5).hidden).toBe(0);
+    expect(firstFindings(groups, 0)).toEqual({ groups: [], hidden: 5 });
   });
 });

@@ -54,6 +54,22 @@ describe("Findings", () => {
     expect(called("list_practices")).toHaveLength(0);
   });
 
+  it("draws a page of findings at a time, and a new filter starts from the first page", async () => {
+    const many = Array.from({ length: 450 }, (_, i) => finding({ id: i + 1, severity: i % 2 ? "low" : "high" }));
+    answer("list_findings", many);
+    render(Findings);
+    expect(await screen.findAllByTestId("finding-row")).toHaveLength(200);
+    await fireEvent.click(screen.getByTestId("findings-more"));
+    expect(screen.getAllByTestId("finding-row")).toHaveLength(450);
+    expect(screen.queryByTestId("findings-more")).toBeNull();
+    await fireEvent.change(screen.getByTestId("severity-filter"), { target: { value: "high" } });
+    expect(screen.getAllByTestId("finding-row")).toHaveLength(200);
+    expect(screen.getByTestId("findings-more").textContent).toBe("Show 25 more");
+    // Choosing every open finding takes those the filters keep, drawn or not.
+    await fireEvent.click(screen.getByTestId("choose-all"));
+    expect(document.body.textContent).toContain("225 chosen");
+  });
+
   it("names each key and opens it", async () => {
     render(Findings);
     const keys = await screen.findAllByTestId("finding-key");
