@@ -417,11 +417,20 @@ fn view(r: store::FindingRow) -> FindingView {
 
 /// Findings in the given states (all when empty), most severe first, then by rule order.
 pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> {
-    let mut all: Vec<FindingView> = store::all(vault.conn())?
-        .into_iter()
-        .map(view)
-        .filter(|v| states.is_empty() || states.contains(&v.state))
-        .collect();
+    Ok(ordered(store::all(vault.conn())?, states))
+}
+
+/// One key's findings in the given states (all when empty), its owner's included (a key inherits
+/// its owner's risk), ordered as [`list`]: a key's page asks for these alone.
+pub fn of_key(vault: &Vault, key: &ApiKey, states: &[State]) -> Result<Vec<FindingView>, Error> {
+    let owner = key.owner.as_deref().map(|o| (key.provider.as_str(), key.account.as_str(), o));
+    Ok(ordered(store::of_key(vault.conn(), &key.id, owner, false)?, states))
+}
+
+/// `rows` as views in `states` (all when empty), most severe first, then by rule order.
+fn ordered(rows: Vec<store::FindingRow>, states: &[State]) -> Vec<FindingView> {
+    let mut all: Vec<FindingView> =
+        rows.into_iter().map(view).filter(|v| states.is_empty() || states.contains(&v.state)).collect();
     all.sort_by_cached_key(|f| {
         (
             std::cmp::Reverse(Severity::parse(&f.severity)),
@@ -429,7 +438,7 @@ pub fn list(vault: &Vault, states: &[State]) -> Result<Vec<FindingView>, Error> 
             f.id,
         )
     });
-    Ok(all)
+    all
 }
 
 /// One finding.
@@ -570,6 +579,16 @@ pub fn risk(vault: &Vault, keys: &[ApiKey]) -> Result<HashMap<String, Vec<RiskPa
         }
     }
     Ok(by_key)
+}
+
+/// One key's risk, as [`risk`] counts it, from its own findings and its owner's alone.
+pub fn risk_of(vault: &Vault, key: &ApiKey) -> Result<Vec<RiskPart>, Error> {
+    // A key inherits its owner's findings while it is live, as in `risk`.
+    let owner = key.owner.as_deref().filter(|_| key.is_live()).map(|o| (key.provider.as_str(), key.account.as_str(), o));
+    Ok(store::of_key(vault.conn(), &key.id, owner, true)?
+        .into_iter()
+        .map(|r| RiskPart { finding_id: r.id, rule_id: r.rule_id, severity: r.severity, weight: r.weight, detail: r.detail })
+        .collect())
 }
 
 /// Used by the rule-less summary: the number of firing findings (open, acknowledged, snoozed).

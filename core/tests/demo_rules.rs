@@ -319,3 +319,39 @@ async fn every_rule_fires_exactly_where_the_table_says() {
         assert!(p.keys.judged + p.resources.judged + p.accounts.judged > 0, "{}: the demo judges nothing", p.id);
     }
 }
+
+/// A key's page and its risk ask for that key's findings alone (`findings::of_key`, `risk_of`);
+/// on the demo estate, whose owners have findings of their own, they read exactly what the
+/// listings of every finding and every key's risk read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_s_page_reads_its_own_findings_and_its_owner_s_as_the_listings_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path());
+    let mut vault = api::init(&home, Some(&Secret::new("demo".into()))).unwrap();
+    api::demo(&home, &mut vault, &|_| {}, std::future::pending()).await.unwrap();
+    api::run_audit(&home, &mut vault, Utc::now()).unwrap();
+    let all = api::list_findings(&vault, &[]).unwrap();
+    let listed = api::list_keys(&vault, true, Utc::now()).unwrap();
+    let mut owners_seen = 0;
+    for key in &listed {
+        let parts = |k: &api::KeyView| k.risk_parts.iter().map(|p| p.finding_id).collect::<Vec<_>>();
+        assert_eq!(parts(&api::key(&vault, &key.id).unwrap()), parts(key), "{}'s risk", key.name);
+        let want: Vec<i64> = all
+            .iter()
+            .filter(|f| {
+                f.key_id.as_deref() == Some(key.id.as_str())
+                    || (f.key_id.is_none()
+                        && f.resource.is_none()
+                        && f.owner.is_some()
+                        && f.owner == key.owner
+                        && f.account == key.account
+                        && f.provider == key.provider)
+            })
+            .map(|f| f.id)
+            .collect();
+        let detail = api::key_detail(&vault, &key.id).unwrap();
+        owners_seen += detail.findings.iter().filter(|f| f.key_id.is_none()).count();
+        assert_eq!(detail.findings.iter().map(|f| f.id).collect::<Vec<_>>(), want, "{}'s page", key.name);
+    }
+    assert!(owners_seen > 0, "the demo's owners have findings, so the owner's part is tested");
+}

@@ -374,6 +374,20 @@ fn listings(session: &Session) -> Vec<(String, f64, f64)> {
         "verify_activity_log",
         "list_rotations",
     ];
+    // A key's own page: its story (findings, history, consumers, rotations) asked for one key.
+    let detail = session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             invoke('list_keys').then((keys) => {
+               const t0 = performance.now();
+               return invoke('key_detail', { id: keys[keys.length >> 1].id }).then(
+                 (r) => done([performance.now() - t0, JSON.stringify(r).length]));
+             }).catch(() => done([-1, 0]));",
+        )
+        .unwrap();
+    let detail =
+        ("key_detail (one key)".to_owned(), detail[0].as_f64().unwrap_or(f64::NAN), detail[1].as_f64().unwrap_or(0.0));
     commands
         .iter()
         .map(|command| {
@@ -388,6 +402,7 @@ fn listings(session: &Session) -> Vec<(String, f64, f64)> {
                 .unwrap();
             ((*command).to_owned(), v[0].as_f64().unwrap_or(f64::NAN), v[1].as_f64().unwrap_or(0.0))
         })
+        .chain(std::iter::once(detail))
         .collect()
 }
 

@@ -1098,8 +1098,7 @@ pub fn init_policy(home: &Home) -> Result<PathBuf, Error> {
 }
 
 fn key_view(vault: &Vault, key: &ApiKey) -> Result<KeyView, Error> {
-    let parts = findings::risk(vault, std::slice::from_ref(key))?.remove(&key.id).unwrap_or_default();
-    Ok(KeyView::new(key, Utc::now(), parts))
+    Ok(KeyView::new(key, Utc::now(), findings::risk_of(vault, key)?))
 }
 
 /// One key, as the inventory lists it.

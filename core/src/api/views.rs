@@ -66,18 +66,7 @@ pub fn key_detail(vault: &Vault, id: &str) -> Result<KeyDetailView, Error> {
             listed.then(|| owners.iter().any(|o| o.account == account && &o.name == owner))
         }
     };
-    let findings = crate::findings::list(vault, &[])?
-        .into_iter()
-        .filter(|f| {
-            f.key_id.as_deref() == Some(id)
-                || (f.key_id.is_none()
-                    && f.resource.is_none()
-                    && f.owner.is_some()
-                    && f.owner == stored.owner
-                    && f.account == key.account
-                    && f.provider == key.provider)
-        })
-        .collect();
+    let findings = crate::findings::of_key(vault, &stored, &[])?;
     let history = store::inventory::history_of(vault.conn(), id)?
         .into_iter()
         .map(|h| KeyChangeView {
