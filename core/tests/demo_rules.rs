@@ -354,4 +354,27 @@ async fn a_key_s_page_reads_its_own_findings_and_its_owner_s_as_the_listings_do(
         assert_eq!(detail.findings.iter().map(|f| f.id).collect::<Vec<_>>(), want, "{}'s page", key.name);
     }
     assert!(owners_seen > 0, "the demo's owners have findings, so the owner's part is tested");
+
+    // The Findings view's listing says each rule's words once, and loses nothing.
+    let once = api::list_findings_once(&vault, &[]).unwrap();
+    assert!(
+        once.words.len() < once.findings.len() / 2,
+        "{} words for {} findings",
+        once.words.len(),
+        once.findings.len()
+    );
+    let expanded: Vec<serde_json::Value> = once
+        .findings
+        .iter()
+        .map(|f| {
+            assert!(f.remediation.is_empty() && f.practices.is_empty() && f.controls.is_empty());
+            let w = once.words.iter().find(|w| w.rule_id == f.rule_id && w.provider == f.provider).unwrap();
+            let mut f = f.clone();
+            f.remediation = w.remediation.clone();
+            f.practices = w.practices.clone();
+            f.controls = w.controls.clone();
+            serde_json::to_value(f).unwrap()
+        })
+        .collect();
+    assert_eq!(expanded, all.iter().map(|f| serde_json::to_value(f).unwrap()).collect::<Vec<_>>());
 }

@@ -64,8 +64,8 @@ pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<api::KeyRow>> {
 
 /// Firing findings (open, acknowledged, snoozed): the Findings view's, loaded when it opens.
 #[tauri::command]
-pub async fn list_findings(state: State<'_, AppState>) -> Result<Vec<FindingView>> {
-    let findings = state.read_vault(|v| api::list_findings(v, api::FindingState::FIRING)).await;
+pub async fn list_findings(state: State<'_, AppState>) -> Result<api::FindingsListing> {
+    let findings = state.read_vault(|v| api::list_findings_once(v, api::FindingState::FIRING)).await;
     crate::trim::soon();
     findings
 }

@@ -212,6 +212,54 @@ pub fn count_open_findings(vault: &Vault) -> Result<usize, Error> {
     store::findings::count_open(vault.conn())
 }
 
+/// The Findings view's listing: the findings, each without the words its rule gives every one of
+/// them alike (remediation, practices, controls), and those words once per rule and provider. At
+/// 100,000 keys the findings are 300,000, and the words were most of their 156 MB of JSON.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct FindingsListing {
+    /// The findings, their `remediation`, `practices` and `controls` left empty.
+    pub findings: Vec<FindingView>,
+    /// Those words, once per rule and provider of the findings.
+    pub words: Vec<RuleWords>,
+}
+
+/// What a rule says to every finding of it on one provider's keys.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct RuleWords {
+    /// The rule.
+    pub rule_id: String,
+    /// The provider.
+    pub provider: String,
+    /// What to do.
+    pub remediation: String,
+    /// The practices the rule serves.
+    pub practices: Vec<String>,
+    /// The benchmark controls it breaks, for this provider.
+    pub controls: Vec<String>,
+}
+
+/// The findings in `states` (all when empty) as [`FindingsListing`]: [`super::list_findings`] with
+/// each rule's words said once.
+pub fn list_findings_once(vault: &Vault, states: &[super::FindingState]) -> Result<FindingsListing, Error> {
+    let mut findings = super::list_findings(vault, states)?;
+    let mut words: BTreeMap<(String, String), RuleWords> = BTreeMap::new();
+    for f in &mut findings {
+        words.entry((f.rule_id.clone(), f.provider.clone())).or_insert_with(|| RuleWords {
+            rule_id: f.rule_id.clone(),
+            provider: f.provider.clone(),
+            remediation: std::mem::take(&mut f.remediation),
+            practices: std::mem::take(&mut f.practices),
+            controls: std::mem::take(&mut f.controls),
+        });
+        f.remediation.clear();
+        f.practices.clear();
+        f.controls.clear();
+    }
+    Ok(FindingsListing { findings, words: words.into_values().collect() })
+}
+
 /// What one audit left open: the dashboard's risk over time.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]

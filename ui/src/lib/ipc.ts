@@ -8,6 +8,7 @@ import type { AuditReport } from "../bindings/AuditReport";
 import type { ExposureView as Exposure } from "../bindings/ExposureView";
 import type { FindingEvent } from "../bindings/FindingEvent";
 import type { FindingView as Finding } from "../bindings/FindingView";
+import type { FindingsListing } from "../bindings/FindingsListing";
 import type { KeyRow as Key } from "../bindings/KeyRow";
 import type { KeyView } from "../bindings/KeyView";
 import type { LogCheck } from "../bindings/LogCheck";
@@ -112,6 +113,19 @@ export interface SyncProgress {
 
 
 
+/** The findings of a listing with their rules' words put back. */
+export function withWords(listing: FindingsListing): Finding[] {
+  const words = new Map(listing.words.map((w) => [`${w.rule_id}\u0000${w.provider}`, w]));
+  for (const f of listing.findings) {
+    const w = words.get(`${f.rule_id}\u0000${f.provider}`);
+    if (!w) continue;
+    f.remediation = w.remediation;
+    f.practices = w.practices;
+    f.controls = w.controls;
+  }
+  return listing.findings;
+}
+
 export function isUiError(e: unknown): e is UiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
@@ -123,7 +137,9 @@ export const ipc = {
   create: (passphrase: string | null) => invoke<Status>("create_vault", { passphrase }),
   demo: (passphrase: string | null) => invoke<Status>("explore_demo", { passphrase }),
   keys: () => invoke<Key[]>("list_keys"),
-  findings: () => invoke<Finding[]>("list_findings"),
+  /** The shell says each rule's words once (`FindingsListing`); each finding gets them back here,
+   * shared, not copied. */
+  findings: () => invoke<FindingsListing>("list_findings").then(withWords),
   countOpenFindings: () => invoke<number>("count_open_findings"),
   practices: () => invoke<Practice[]>("list_practices"),
   /** `ticket` names this sync, so its Cancel reaches it and no other. */

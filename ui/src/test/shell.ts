@@ -85,6 +85,17 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
   } as KeyView;
 }
 
+/** What the shell's `list_findings` answers for `findings`: each rule's words said once. */
+export function listing(findings: Finding[]) {
+  const words = new Map<string, { rule_id: string; provider: string; remediation: string; practices: string[]; controls: string[] }>();
+  const lines = findings.map((f) => {
+    const key = `${f.rule_id}\u0000${f.provider}`;
+    if (!words.has(key)) words.set(key, { rule_id: f.rule_id, provider: f.provider, remediation: f.remediation, practices: f.practices, controls: f.controls });
+    return { ...f, remediation: "", practices: [], controls: [] };
+  });
+  return { findings: lines, words: [...words.values()] };
+}
+
 export function finding(over: Partial<Finding> = {}): Finding {
   return {
     id: 1,

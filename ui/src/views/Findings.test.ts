@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { answer, called, finding, reset } from "../test/shell";
+import { answer, called, finding, listing, reset } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import Findings from "./Findings.svelte";
 
@@ -11,12 +11,12 @@ describe("Findings", () => {
     for (const c of ["list_keys", "list_findings", "list_practices", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
     answer("count_open_findings", 0);
     answer("verify_activity_log", { intact: true, entries: 0, head: "ok", problem: null });
-    answer("list_findings", [
+    answer("list_findings", listing([
       finding({ id: 1, key_id: "0190-uuid", key_name: "deploy-bot", severity: "high", rule_id: "key_unused", title: "Unused" }),
       finding({ id: 2, key_id: "0190-uuid", key_name: "deploy-bot", severity: "low" }),
       finding({ id: 3, key_id: "k3", key_name: "ci", severity: "medium", state: "acknowledged" }),
-      finding({ id: 4, key_id: null, key_name: null, owner: "root", severity: "critical", state: "resolved" }),
-    ]);
+      finding({ id: 4, key_id: null, key_name: null, owner: "root", rule_id: "root_access_key", severity: "critical", state: "resolved", remediation: "Delete the root user's key", controls: ["cis-aws-1.4"] }),
+    ]));
     place.keyId = null;
   });
 
@@ -25,6 +25,10 @@ describe("Findings", () => {
     await screen.findAllByTestId("finding-row");
     expect(called("list_findings")).toHaveLength(1);
     expect(data.findings).toHaveLength(4);
+    // Each rule's words, said once by the shell, are every finding's again.
+    expect(data.findings.find((f) => f.id === 4)?.remediation).toBe("Delete the root user's key");
+    expect(data.findings.find((f) => f.id === 4)?.controls).toEqual(["cis-aws-1.4"]);
+    expect(data.findings.find((f) => f.id === 2)?.remediation).toBe("Rotate it");
     view.unmount();
     expect(data.findings).toHaveLength(0);
     await data.refresh();
@@ -48,7 +52,7 @@ describe("Findings", () => {
     render(Findings);
     await waitFor(() => expect(called("list_findings")).toHaveLength(1));
     data.forget(); // what the app does on `vault-locked`
-    arrive([finding({ id: 9 })]);
+    arrive(listing([finding({ id: 9 })]));
     await new Promise((r) => setTimeout(r, 0));
     expect(data.findings).toHaveLength(0);
     expect(called("list_practices")).toHaveLength(0);
@@ -56,7 +60,7 @@ describe("Findings", () => {
 
   it("draws a page of findings at a time, and a new filter starts from the first page", async () => {
     const many = Array.from({ length: 450 }, (_, i) => finding({ id: i + 1, severity: i % 2 ? "low" : "high" }));
-    answer("list_findings", many);
+    answer("list_findings", listing(many));
     render(Findings);
     expect(await screen.findAllByTestId("finding-row")).toHaveLength(200);
     await fireEvent.click(screen.getByTestId("findings-more"));
