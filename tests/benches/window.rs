@@ -374,15 +374,25 @@ fn listings(session: &Session) -> Vec<(String, f64, f64)> {
         "verify_activity_log",
         "list_rotations",
     ];
-    // A key's own page: its story (findings, history, consumers, rotations) asked for one key.
+    // A key's own page: its story (findings, its owner's too, history, consumers, rotations).
     let detail = session
         .execute_async(
             "const done = arguments[arguments.length - 1];
              const invoke = window.__TAURI_INTERNALS__.invoke;
-             invoke('list_keys').then((keys) => {
-               const t0 = performance.now();
-               return invoke('key_detail', { id: keys[keys.length >> 1].id }).then(
-                 (r) => done([performance.now() - t0, JSON.stringify(r).length]));
+             invoke('list_keys').then(async (keys) => {
+               // A key with an owner (its owner's findings are read too), past the trim that
+               // follows the listing; the median of five.
+               const key = keys.slice(keys.length >> 1).find((k) => k.owner) ?? keys[keys.length >> 1];
+               await new Promise((r) => setTimeout(r, 2500));
+               const times = [];
+               let size = 0;
+               for (let i = 0; i < 5; i++) {
+                 const t0 = performance.now();
+                 size = JSON.stringify(await invoke('key_detail', { id: key.id })).length;
+                 times.push(performance.now() - t0);
+               }
+               times.sort((a, b) => a - b);
+               done([times[2], size]);
              }).catch(() => done([-1, 0]));",
         )
         .unwrap();
