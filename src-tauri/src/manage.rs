@@ -493,8 +493,8 @@ const LONGEST_START_MS: f64 = 10.0 * 60_000.0;
 /// epoch by its own clock. Logged once per step under `keyward_desktop::startup` at `info`
 /// (`KEYWARD_LOG=warn,keyward_desktop::startup=info`), for whoever asks why the window is slow to
 /// show keys; `tests/benches/window.rs` times starts from this line, as users start the app. Only
-/// numbers, and only plausible ones (the page began within a minute of now by the shell's clock,
-/// the step after it and within ten minutes); nothing of the vault.
+/// numbers, and only plausible ones (the step at most ten minutes after the page began, and the
+/// page's clock within a minute of the shell's); nothing of the vault.
 #[tauri::command]
 pub fn window_started(step: StartStep, began: f64, at: f64) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
