@@ -20,7 +20,7 @@ describe("Exposure", () => {
   beforeEach(() => {
     reset();
     session.providers = providers;
-    for (const c of ["list_findings", "list_practices", "list_not_keys", "list_rotations"]) answer(c, []);
+    for (const c of ["list_not_keys", "list_rotations"]) answer(c, []);
     answer("count_open_findings", 0);
     answer("list_keys", [key({ id: "k1", name: "release-bot", provider: "linear" })]);
     answer("list_exposures", [exposure]);

@@ -37,7 +37,6 @@ describe("KeyDetail", () => {
     place.keyId = "k1";
     answer("key_detail", detail());
     answer("list_keys", []);
-    answer("list_findings", []);
     answer("count_open_findings", 0);
     answer("list_practices", []);
     answer("list_exposures", []);

@@ -16,7 +16,7 @@ beforeEach(() => {
   session.providers = providers;
   session.notice = null;
   session.error = null;
-  for (const c of ["list_keys", "list_findings", "list_practices", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
+  for (const c of ["list_keys", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
   answer("count_open_findings", 0);
   answer("verify_activity_log", { intact: true, entries: 2, head: "ok", problem: null });
 });
