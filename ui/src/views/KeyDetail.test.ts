@@ -38,7 +38,6 @@ describe("KeyDetail", () => {
     answer("key_detail", detail());
     answer("list_keys", []);
     answer("count_open_findings", 0);
-    answer("list_practices", []);
     answer("list_exposures", []);
     answer("list_shadow_keys", []);
     answer("list_not_keys", []);
