@@ -103,6 +103,12 @@ describe("ordering and filtering", () => {
       finding({ severity: "high", rule_id: "owner_admin_access" }),
     ]);
     expect(sorted.map((f) => f.severity)).toEqual(["critical", "high", "low"]);
+    const ties = sortFindings([
+      finding({ id: 1, severity: "high", rule_id: "key_unused", external_id: "b" }),
+      finding({ id: 2, severity: "high", rule_id: "key_expiring", external_id: "c" }),
+      finding({ id: 3, severity: "high", rule_id: "key_unused", external_id: null, owner: "a" }),
+    ]);
+    expect(ties.map((f) => f.id)).toEqual([2, 3, 1]);
   });
 
   it("says what a risk score is made of", () => {

@@ -31,13 +31,16 @@ export function formatLastUsed(key: Pick<Key, "last_used_at" | "usage_tracked">,
 
 const SEVERITY_RANK: Record<Finding["severity"], number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
-/** Findings ordered most severe first, then by rule and key, stable for equal entries. */
+/** Findings ordered most severe first, then by rule and key, stable for equal entries. Texts
+ *  compare by code unit, not `localeCompare`: over 300,000 findings (100,000 keys) the locale's
+ *  collation made the sort most of the seconds Findings took to open. */
 export function sortFindings(findings: Finding[]): Finding[] {
+  const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...findings].sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-      a.rule_id.localeCompare(b.rule_id) ||
-      (a.external_id ?? a.owner ?? "").localeCompare(b.external_id ?? b.owner ?? ""),
+      text(a.rule_id, b.rule_id) ||
+      text(a.external_id ?? a.owner ?? "", b.external_id ?? b.owner ?? ""),
   );
 }
 
