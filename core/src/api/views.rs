@@ -56,7 +56,7 @@ pub struct KeyDetailView {
 /// A key's whole story (see [`KeyDetailView`]).
 pub fn key_detail(vault: &Vault, id: &str) -> Result<KeyDetailView, Error> {
     let stored = crate::inventory::get(vault, id)?;
-    let key = super::key(vault, id)?;
+    let key = super::key_view(vault, &stored)?;
     let owner_exists = match (&stored.owner, key.account.as_str()) {
         (None, _) | (_, "manual") => None,
         (Some(owner), account) => {
