@@ -26,6 +26,7 @@ fn home() -> anyhow::Result<Home> {
 fn main() -> anyhow::Result<()> {
     // SAFETY: first thing in main; no other thread exists yet.
     unsafe { keyward_core::api::harden_process() };
+    trim::fixed_thresholds();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

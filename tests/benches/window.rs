@@ -16,8 +16,18 @@
 //! ```sh
 //! make desktop
 //! cargo build --release -p keyward-desktop --example bare_window
-//! scripts/with-test-session.sh cargo bench -p keyward-tests --bench window -- [RUNS]
+//! scripts/with-test-session.sh cargo bench -p keyward-tests --bench window -- [RUNS] [KEYS...] [starts]
 //! ```
+//!
+//! `starts` measures the direct starts and their memory alone (no WebDriver; ~10 s a run). For a
+//! closer look at memory:
+//!
+//! - `KEYWARD_BENCH_APP=PATH`: another build of the app (a variant kept aside) instead of the one
+//!   in the target dir;
+//! - `KEYWARD_BENCH_SETTLE=SECS`: how long after loading the memory is read (3 s);
+//! - `KEYWARD_BENCH_SMAPS=DIR`: each process's mappings are copied there,
+//!   `scripts/smaps-summary.py DIR/*.smaps` sums them by what is mapped;
+//! - `KEYWARD_BENCH_APP_ENV="NAME=VALUE ..."`: variables for the app alone, not the bare window.
 //!
 //! The vaults are real: keys synced by the CLI from the providers' stand-ins (Datadog, Fastly and
 //! New Relic, a third each), then audited; the vault's key is in the session's keychain, so the
@@ -25,7 +35,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,22 +45,41 @@ use keyward_tests::{Home, built_binary};
 
 fn main() {
     let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    // `starts`: the direct starts and their memory alone, none of the measures under WebDriver.
+    let starts_only = std::env::args().any(|a| a == "starts");
     let runs = numbers.first().copied().unwrap_or(3);
     let sizes = if numbers.len() > 1 { numbers[1..].to_vec() } else { vec![10_000, 100_000] };
     let largest = sizes.iter().copied().max().unwrap_or(0);
     let driver = tauri_driver().expect("tauri-driver is not installed (scripts/install-deps.sh --test)");
     assert!(std::env::var_os("DISPLAY").is_some(), "no display: run under scripts/with-test-session.sh");
-    let app = built_binary("keyward-desktop");
+    let app =
+        std::env::var_os("KEYWARD_BENCH_APP").map(PathBuf::from).unwrap_or_else(|| built_binary("keyward-desktop"));
     let bare = built_binary("examples/bare_window");
     let rt = tokio::runtime::Runtime::new().unwrap();
 
     let mut rows = Vec::new();
     let empty = Home::new();
     let bare_runs: Vec<Start> = (0..runs).map(|_| direct_start(&empty, &bare, false)).collect();
+    let bare_start = Start::median(&bare_runs);
+    if starts_only {
+        for &keys in &sizes {
+            let (home, _estate) = workspace(&rt, keys);
+            let starts: Vec<Start> = (0..runs).map(|_| direct_start(&home, &app, true)).collect();
+            let s = Start::median(&starts);
+            println!(
+                "| {keys} keys, {runs} runs, median | {:.0} ms | RSS {:.0} MiB ({:.2}×) | PSS {:.0} MiB ({:.2}×) |",
+                s.ready_ms,
+                s.rss_kib / 1024.0,
+                s.rss_kib / bare_start.rss_kib,
+                s.pss_kib / 1024.0,
+                s.pss_kib / bare_start.pss_kib
+            );
+        }
+        return;
+    }
     let (automated, open) = cold_start(&driver, &empty, &bare, false);
     let floor = frame_floor(&open.session);
     drop(open);
-    let bare_start = Start::median(&bare_runs);
     rows.push(("bare Tauri window".to_owned(), bare_start.clone(), automated));
 
     let mut in_window = None;
@@ -162,7 +191,16 @@ impl Start {
 /// (`keyward_desktop::startup`, see `window_started`; the bare window writes the same), lets it
 /// settle 3 s and reads its memory.
 fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
+    // Variables for the app alone (`KEYWARD_BENCH_APP_ENV`), to try a setting against the bare
+    // window as it is.
+    let app_env: Vec<(String, String)> = if inventory {
+        let pairs = std::env::var("KEYWARD_BENCH_APP_ENV").unwrap_or_default();
+        pairs.split_whitespace().filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    } else {
+        vec![]
+    };
     let mut child = Command::new(binary)
+        .envs(app_env)
         .env("KEYWARD_HOME", home.path())
         .envs(home.env.iter().filter(|(k, _)| k != "KEYWARD_PASSPHRASE").map(|(k, v)| (k, v)))
         .env_remove("KEYWARD_PASSPHRASE")
@@ -203,7 +241,8 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
             _ => {}
         }
     }
-    std::thread::sleep(Duration::from_secs(3));
+    let settle = std::env::var("KEYWARD_BENCH_SETTLE").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    std::thread::sleep(Duration::from_secs(settle));
     let (rss_kib, pss_kib) = memory(&descendants(pid));
     let each: Vec<String> = descendants(pid)
         .into_iter()
@@ -214,6 +253,14 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
         })
         .collect();
     eprintln!("  by process, RSS/PSS MiB: {}", each.join(", "));
+    if let Some(dir) = std::env::var_os("KEYWARD_BENCH_SMAPS") {
+        // For a closer look: each process's mappings (`scripts/smaps-summary.py` sums them).
+        for p in descendants(pid) {
+            let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            let to = Path::new(&dir).join(format!("{}-{p}.smaps", name.trim()));
+            let _ = std::fs::copy(format!("/proc/{p}/smaps"), to);
+        }
+    }
     for p in descendants(pid).into_iter().rev() {
         let _ = Command::new("kill").arg(p.to_string()).status();
     }
@@ -316,7 +363,8 @@ fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (St
     } else {
         0
     };
-    std::thread::sleep(Duration::from_secs(3));
+    let settle = std::env::var("KEYWARD_BENCH_SETTLE").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    std::thread::sleep(Duration::from_secs(settle));
     let (rss_kib, pss_kib) = memory(&descendants(pid));
     let start = Start { ready_ms: ready - started, rss_kib, pss_kib, keys, steps };
     eprintln!(
