@@ -79,6 +79,33 @@ describe("Inventory", () => {
     expect(place.keyId).toBe(screen.getAllByTestId("key-row")[2].dataset.keyId);
   });
 
+  it("scrolls the rows by the scrollbar beside them, the wheel over them and the page keys", async () => {
+    data.keys = keys(5000);
+    render(Inventory);
+    const scroller = screen.getByTestId("keys-scroller");
+    const first = () => screen.getAllByTestId("key-row")[0].dataset.keyId;
+    expect(first()).toBe("k6"); // risk 6 first, then by name: k6, k13, k20…
+    scroller.scrollTop = 34 * 10 + 5;
+    await fireEvent.scroll(scroller);
+    const tenth = first();
+    expect(tenth).not.toBe("k6");
+    // The rows' box shows the 5 px of its first row scrolled past.
+    expect(screen.getAllByTestId("key-row")[0].closest(".rows")!.scrollTop).toBe(5);
+    const wheel = new WheelEvent("wheel", { deltaY: 34 * 3, cancelable: true, bubbles: true });
+    screen.getAllByTestId("key-row")[0].dispatchEvent(wheel);
+    expect(wheel.defaultPrevented).toBe(true);
+    expect(scroller.scrollTop).toBe(34 * 13 + 5);
+    // End takes the cursor to the last key shown, and Home back to the first.
+    await fireEvent.keyDown(window, { key: "End" });
+    await fireEvent.keyDown(window, { key: "Enter" });
+    expect(place.keyId).toBe(data.keys.reduce((a, k) => (k.risk < a.risk || (k.risk === a.risk && k.name > a.name) ? k : a)).id);
+    place.keyId = null;
+    await fireEvent.keyDown(window, { key: "Home" });
+    await fireEvent.keyDown(window, { key: "PageDown" });
+    await fireEvent.keyDown(window, { key: "Enter" });
+    expect(place.keyId).not.toBe("k6");
+  });
+
   it("hides a column from the chooser and remembers it", async () => {
     data.keys = keys(2);
     const { unmount } = render(Inventory);
