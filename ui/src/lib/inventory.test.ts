@@ -38,8 +38,8 @@ describe("applyFilter", () => {
     key({ id: "b", provider: "datadog", status: "inactive", expires_at: new Date(now - DAY).toISOString() }),
     key({ id: "c", name: "Deploy-Bot", open_findings: 1, risk: 10, risk_parts: [{ rule_id: "key_not_rotated", severity: "high", weight: 10 }] }),
   ];
-  const index = indexKeys(keys, ["b"]);
-  const ids = (f: Parameters<typeof applyFilter>[1]) => applyFilter(index, f, now).map((r) => r.key.id);
+  const index = indexKeys(keys);
+  const ids = (f: Parameters<typeof applyFilter>[1]) => applyFilter(index, f, now, { exposed: new Set(["b"]) }).map((r) => r.key.id);
 
   it("keeps what each filter says and nothing else", () => {
     expect(ids({})).toEqual(["a", "b", "c"]);
@@ -65,7 +65,7 @@ describe("applyFilter", () => {
 describe("reading the filter and the sort", () => {
   it("reads each once, not once per row (the page's are reactive proxies)", () => {
     const keys = Array.from({ length: 500 }, (_, i) => key({ id: `k${i}`, name: `n${i}`, risk: i % 9 }));
-    const index = indexKeys(keys, []);
+    const index = indexKeys(keys);
     let reads = 0;
     const counted = <T extends object>(o: T) => new Proxy(o, { get: (t, p, r) => { reads++; return Reflect.get(t, p, r); } });
     applyFilter(index, counted({ query: "n1", provider: "aws", hideSettled: true }), now);
@@ -78,7 +78,7 @@ describe("reading the filter and the sort", () => {
 
 describe("sortRows", () => {
   const ids = (keys: Key[], sort: Parameters<typeof sortRows>[1]) => {
-    const index = indexKeys(keys, []);
+    const index = indexKeys(keys);
     return Array.from(sortRows(index, sort), (i) => index.rows[i].key.id);
   };
   it("sorts every column both ways, ties by name", () => {

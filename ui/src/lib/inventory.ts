@@ -99,8 +99,6 @@ export interface Row {
   rules: string;
   /** Their severities, one bit each (`SEVERITY_BITS`). */
   severities: number;
-  /** Found in files by the scan. */
-  exposed: boolean;
   /** Dates as numbers (NaN: none). */
   lastUsed: number;
   expires: number;
@@ -114,10 +112,11 @@ export interface KeyIndex {
   rows: Row[];
 }
 
-export function indexKeys(keys: Key[], exposedKeys: Iterable<string> = []): KeyIndex {
+export function indexKeys(keys: Key[]): KeyIndex {
   // Open findings come from each key's risk parts: its own and its owner's, as its risk score
   // and `open_findings` count them, so every filter and number agrees on what "open" covers.
-  const exposed = new Set(exposedKeys);
+  // Which keys were found in files is not in it: the scan's results arrive after the keys and
+  // change on their own, and the index (100,000 rows) is not built again for them.
   const rows: Row[] = keys.map((k) => {
     let severities = 0;
     for (const p of k.risk_parts) severities |= SEVERITY_BITS[p.severity] ?? 0;
@@ -126,7 +125,6 @@ export function indexKeys(keys: Key[], exposedKeys: Iterable<string> = []): KeyI
       hay: `${k.provider}\u0000${k.account}\u0000${k.name}\u0000${k.owner ?? ""}\u0000${k.external_id ?? ""}\u0000${k.status}\u0000${k.tags.join(" ")}`.toLowerCase(),
       rules: k.risk_parts.length ? `\u0000${k.risk_parts.map((p) => p.rule_id).join("\u0000")}\u0000` : "",
       severities,
-      exposed: exposed.has(k.id),
       lastUsed: k.last_used_at ? Date.parse(k.last_used_at) : NaN,
       expires: k.expires_at ? Date.parse(k.expires_at) : NaN,
       nameRank: 0,
@@ -175,9 +173,14 @@ export function hasExpired(k: Key, now: number): boolean {
 }
 
 /** The rows `f` keeps, in `order` (a permutation from [`sortRows`]; the index's order when
- *  absent). Two passes, for speed over 100,000 keys: the tests run in the rows' own order (their
+ *  absent); `exposed`: the ids of the keys the scan found in files. Two passes, for speed over 100,000 keys: the tests run in the rows' own order (their
  *  strings lie together in memory), then the order picks the survivors from a byte mask. */
-export function applyFilter(index: KeyIndex, filter: KeyFilter, now: number, order?: Int32Array): Row[] {
+export function applyFilter(
+  index: KeyIndex,
+  filter: KeyFilter,
+  now: number,
+  { order, exposed }: { order?: Int32Array; exposed?: ReadonlySet<string> } = {},
+): Row[] {
   const rows = index.rows;
   // Read once, before the loop: the page's filter is a reactive proxy, and a read of it per row
   // (a dozen fields × 100,000 rows) cost ten times the filtering itself in the window.
@@ -212,7 +215,7 @@ export function applyFilter(index: KeyIndex, filter: KeyFilter, now: number, ord
       const u = Number.isNaN(r.lastUsed) ? (k.usage_tracked ? "never" : "unknown") : r.lastUsed < unusedBefore ? "unused" : "used";
       if (u !== f.usage) continue;
     }
-    if (f.exposed && !r.exposed) continue;
+    if (f.exposed && !exposed?.has(k.id)) continue;
     if (f.risky && k.open_findings === 0) continue;
     if (f.hideSettled && (k.settled || r.expires < now)) continue;
     keep[i] = 1;
