@@ -15,6 +15,23 @@ mod trim;
 use keyward_core::api::Home;
 use tauri::Manager;
 
+/// WebKit paints the page on its main thread instead of on a painting thread of its own, unless
+/// the user chose otherwise (`WEBKIT_SKIA_GPU_PAINTING_THREADS`, read by WebKitGTK 2.46 and
+/// later; an older WebKit ignores it). The painting thread holds a GL context and Skia's caches
+/// of its own: ~30 MiB in the web process at 10,000 keys, for no measured gain in this app, whose
+/// repaints are a table's rows (`tests/benches/window.rs`: a keystroke's rows and a sort reach
+/// the screen as fast either way; docs/benchmarks.md).
+///
+/// # Safety
+/// Sets a variable of the process: call it before any other thread exists.
+unsafe fn paint_on_webkit_s_main_thread() {
+    const THREADS: &str = "WEBKIT_SKIA_GPU_PAINTING_THREADS";
+    if cfg!(target_os = "linux") && std::env::var_os(THREADS).is_none() {
+        // SAFETY: the caller guarantees no other thread reads the environment meanwhile.
+        unsafe { std::env::set_var(THREADS, "0") };
+    }
+}
+
 fn home() -> anyhow::Result<Home> {
     let dir = match std::env::var_os("KEYWARD_HOME") {
         Some(d) => d.into(),
@@ -27,6 +44,8 @@ fn main() -> anyhow::Result<()> {
     // SAFETY: first thing in main; no other thread exists yet.
     unsafe { keyward_core::api::harden_process() };
     trim::fixed_thresholds();
+    // SAFETY: still before any other thread.
+    unsafe { paint_on_webkit_s_main_thread() };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
