@@ -27,7 +27,9 @@
 //! - `KEYWARD_BENCH_SETTLE=SECS`: how long after loading the memory is read (3 s);
 //! - `KEYWARD_BENCH_SMAPS=DIR`: each process's mappings are copied there,
 //!   `scripts/smaps-summary.py DIR/*.smaps` sums them by what is mapped;
-//! - `KEYWARD_BENCH_APP_ENV="NAME=VALUE ..."`: variables for the app alone, not the bare window.
+//! - `KEYWARD_BENCH_APP_ENV="NAME=VALUE ..."`: variables for the app alone, not the bare window
+//!   (`JSC_logGC=1`: JavaScriptCore's collections and heap sizes);
+//! - `KEYWARD_BENCH_STDERR=1`: the app's log (its web process's too) echoed.
 //!
 //! The vaults are real: keys synced by the CLI from the providers' stand-ins (Datadog, Fastly and
 //! New Relic, a third each), then audited; the vault's key is in the session's keychain, so the
@@ -216,6 +218,9 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let line = plain(&line);
+            if std::env::var_os("KEYWARD_BENCH_STDERR").is_some() {
+                eprintln!("  app: {line}");
+            }
             let Some(rest) = line.split("keyward_desktop::startup: ").nth(1) else { continue };
             let field = |name: &str| {
                 rest.split([' ', ':'])
