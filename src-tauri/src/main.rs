@@ -15,16 +15,18 @@ mod trim;
 use keyward_core::api::Home;
 use tauri::Manager;
 
-/// WebKit paints the page on its main thread instead of on a painting thread of its own, unless
-/// the user chose otherwise (`WEBKIT_SKIA_GPU_PAINTING_THREADS`, read by WebKitGTK 2.46 and
-/// later; an older WebKit ignores it). The painting thread holds a GL context and Skia's caches
-/// of its own: ~30 MiB in the web process at 10,000 keys, for no measured gain in this app, whose
-/// repaints are a table's rows (`tests/benches/window.rs`: a keystroke's rows and a sort reach
-/// the screen as fast either way; docs/benchmarks.md).
+/// WebKit rasterises the page's tiles in software on its CPU painting threads (WebKitGTK 2.50;
+/// on its main thread in 2.46 and 2.48; an older WebKit ignores the setting), not with GL on a
+/// GPU painting thread of its own, unless the user chose otherwise
+/// (`WEBKIT_SKIA_GPU_PAINTING_THREADS`; `=1` is WebKit's default on two cores). Compositing stays
+/// on the GPU. That thread's GL context and Skia caches were ~30 MiB of the web process at 10,000
+/// keys, and a keystroke's rows and a sort reach the screen as fast without it
+/// (`tests/benches/window.rs`, docs/benchmarks.md) — measured under Xvfb, where GL is software
+/// too; on a GPU desktop, large repaints (a HiDPI screen of rows) rasterise on the CPU instead.
 ///
 /// # Safety
 /// Sets a variable of the process: call it before any other thread exists.
-unsafe fn paint_on_webkit_s_main_thread() {
+unsafe fn paint_without_a_gpu_painting_thread() {
     const THREADS: &str = "WEBKIT_SKIA_GPU_PAINTING_THREADS";
     if cfg!(target_os = "linux") && std::env::var_os(THREADS).is_none() {
         // SAFETY: the caller guarantees no other thread reads the environment meanwhile.
@@ -45,7 +47,7 @@ fn main() -> anyhow::Result<()> {
     unsafe { keyward_core::api::harden_process() };
     trim::fixed_thresholds();
     // SAFETY: still before any other thread.
-    unsafe { paint_on_webkit_s_main_thread() };
+    unsafe { paint_without_a_gpu_painting_thread() };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

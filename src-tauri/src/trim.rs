@@ -10,9 +10,10 @@
 //!   leaves it alone. glibc raises that threshold to twice the largest block it ever mapped and
 //!   freed, so after a 6 MB answer 12 MB stayed with the shell for good: gdb's `malloc_info`
 //!   showed a worker's heap of 43 MB, 41 MB of it free and 12 MiB of it resident after the trim.
-//!   [`fixed_thresholds`] keeps both thresholds where they start.
+//!   [`fixed_thresholds`] sets both thresholds, which stops glibc from moving them.
 //!
-//! `tests/benches/window.rs` measures the shell: 186 MiB with the trim alone, 176 MiB with both.
+//! `tests/benches/window.rs` measures the shell at 10,000 keys: 186 MiB with the trim alone, 174
+//! with both (docs/benchmarks.md).
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -52,11 +53,15 @@ pub fn soon() {
     });
 }
 
-/// Fixes glibc's thresholds where they start instead of letting them follow the largest block
-/// freed: blocks of 256 KiB and more are mapped on their own and unmapped when freed, and a heap's
-/// free top past 1 MiB is returned at once. Call it first thing in `main`, before other threads.
+/// Sets glibc's thresholds, so they no longer follow the largest block freed: a request of
+/// 256 KiB or more that the heap's free space cannot serve is mapped on its own and unmapped when
+/// freed, and a heap's free top past 1 MiB is returned at once. Left alone when the user tunes
+/// glibc's allocator (`GLIBC_TUNABLES`). Call it first thing in `main`, before other threads.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn fixed_thresholds() {
+    if std::env::var_os("GLIBC_TUNABLES").is_some_and(|t| t.to_string_lossy().contains("glibc.malloc.")) {
+        return;
+    }
     // SAFETY: mallopt only sets glibc's tunables; called before any other thread allocates.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);

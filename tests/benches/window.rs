@@ -27,8 +27,9 @@
 //! - `KEYWARD_BENCH_SETTLE=SECS`: how long after loading the memory is read (3 s);
 //! - `KEYWARD_BENCH_SMAPS=DIR`: each process's mappings are copied there,
 //!   `scripts/smaps-summary.py DIR/*.smaps` sums them by what is mapped;
-//! - `KEYWARD_BENCH_APP_ENV="NAME=VALUE ..."`: variables for the app alone, not the bare window
-//!   (`JSC_logGC=1`: JavaScriptCore's collections and heap sizes);
+//! - `KEYWARD_BENCH_APP_ENV="NAME=VALUE ..."`: variables for the app alone, not the bare window,
+//!   in its direct starts (not under WebDriver; `JSC_logGC=1`: JavaScriptCore's collections and
+//!   heap sizes);
 //! - `KEYWARD_BENCH_STDERR=1`: the app's log (its web process's too) echoed.
 //!
 //! The vaults are real: keys synced by the CLI from the providers' stand-ins (Datadog, Fastly and
@@ -44,6 +45,9 @@ use std::time::{Duration, Instant};
 use keyward_fakes::estate::Estate;
 use keyward_tests::webdriver::{Driver, Session, start_driver, tauri_driver};
 use keyward_tests::{Home, built_binary};
+
+/// The WebKit setting Keyward's shell makes for itself (`src-tauri/src/main.rs`).
+const WEBKIT_PAINTING: &str = "WEBKIT_SKIA_GPU_PAINTING_THREADS";
 
 fn main() {
     let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -61,20 +65,27 @@ fn main() {
 
     let mut rows = Vec::new();
     let empty = Home::new();
-    let bare_runs: Vec<Start> = (0..runs).map(|_| direct_start(&empty, &bare, false)).collect();
+    let bare_runs: Vec<Start> = (0..runs).map(|_| direct_start(&empty, &bare, false, &[])).collect();
+    // The bare window given the WebKit setting Keyward's shell makes for itself (`src-tauri`'s
+    // `main.rs`): what of Keyward's lead over the bare window that setting alone gives.
+    let bare_as_keyward: Vec<Start> =
+        (0..runs).map(|_| direct_start(&empty, &bare, false, &[(WEBKIT_PAINTING, "0")])).collect();
+    let bare_as_keyward = Start::median(&bare_as_keyward);
     let bare_start = Start::median(&bare_runs);
     if starts_only {
         for &keys in &sizes {
             let (home, _estate) = workspace(&rt, keys);
-            let starts: Vec<Start> = (0..runs).map(|_| direct_start(&home, &app, true)).collect();
+            let starts: Vec<Start> = (0..runs).map(|_| direct_start(&home, &app, true, &[])).collect();
             let s = Start::median(&starts);
             println!(
-                "| {keys} keys, {runs} runs, median | {:.0} ms | RSS {:.0} MiB ({:.2}×) | PSS {:.0} MiB ({:.2}×) |",
+                "| {keys} keys, {runs} runs, median | {:.0} ms | RSS {:.0} MiB ({:.2}×; {:.2}× the bare window as Keyward sets WebKit) | PSS {:.0} MiB ({:.2}×; {:.2}×) |",
                 s.ready_ms,
                 s.rss_kib / 1024.0,
                 s.rss_kib / bare_start.rss_kib,
+                s.rss_kib / bare_as_keyward.rss_kib,
                 s.pss_kib / 1024.0,
-                s.pss_kib / bare_start.pss_kib
+                s.pss_kib / bare_start.pss_kib,
+                s.pss_kib / bare_as_keyward.pss_kib,
             );
         }
         return;
@@ -87,7 +98,7 @@ fn main() {
     let mut in_window = None;
     for &keys in &sizes {
         let (home, _estate) = workspace(&rt, keys);
-        let starts: Vec<Start> = (0..runs).map(|_| direct_start(&home, &app, true)).collect();
+        let starts: Vec<Start> = (0..runs).map(|_| direct_start(&home, &app, true, &[])).collect();
         let (automated, open) = cold_start(&driver, &home, &app, true);
         if keys == largest {
             in_window = Some(interact(&open.session));
@@ -111,6 +122,18 @@ fn main() {
             s.rss_kib / bare_start.rss_kib,
             s.pss_kib / 1024.0,
             s.pss_kib / bare_start.pss_kib
+        );
+    }
+    println!(
+        "\nThe bare window given Keyward's WebKit setting ({WEBKIT_PAINTING}=0): RSS {:.0} MiB, PSS {:.0} MiB; against it:",
+        bare_as_keyward.rss_kib / 1024.0,
+        bare_as_keyward.pss_kib / 1024.0
+    );
+    for (what, s, _) in rows.iter().skip(1) {
+        println!(
+            "- {what}: RSS {:.2}×, PSS {:.2}×",
+            s.rss_kib / bare_as_keyward.rss_kib,
+            s.pss_kib / bare_as_keyward.pss_kib
         );
     }
     println!(
@@ -192,7 +215,7 @@ impl Start {
 /// (`inventory`: Keyward's page) loaded everything from the lines its shell logs
 /// (`keyward_desktop::startup`, see `window_started`; the bare window writes the same), lets it
 /// settle 3 s and reads its memory.
-fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
+fn direct_start(home: &Home, binary: &Path, inventory: bool, env: &[(&str, &str)]) -> Start {
     // Variables for the app alone (`KEYWARD_BENCH_APP_ENV`), to try a setting against the bare
     // window as it is.
     let app_env: Vec<(String, String)> = if inventory {
@@ -202,6 +225,7 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
         vec![]
     };
     let mut child = Command::new(binary)
+        .envs(env.iter().copied())
         .envs(app_env)
         .env("KEYWARD_HOME", home.path())
         .envs(home.env.iter().filter(|(k, _)| k != "KEYWARD_PASSPHRASE").map(|(k, v)| (k, v)))
@@ -246,8 +270,7 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
             _ => {}
         }
     }
-    let settle = std::env::var("KEYWARD_BENCH_SETTLE").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    std::thread::sleep(Duration::from_secs(settle));
+    std::thread::sleep(settle());
     let (rss_kib, pss_kib) = memory(&descendants(pid));
     let each: Vec<String> = descendants(pid)
         .into_iter()
@@ -262,8 +285,11 @@ fn direct_start(home: &Home, binary: &Path, inventory: bool) -> Start {
         // For a closer look: each process's mappings (`scripts/smaps-summary.py` sums them).
         for p in descendants(pid) {
             let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
-            let to = Path::new(&dir).join(format!("{}-{p}.smaps", name.trim()));
-            let _ = std::fs::copy(format!("/proc/{p}/smaps"), to);
+            let name: String = name.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            let to = Path::new(&dir).join(format!("{name}-{p}.smaps"));
+            if let Err(e) = std::fs::copy(format!("/proc/{p}/smaps"), &to) {
+                eprintln!("  no copy of process {p}'s mappings: {e}");
+            }
         }
     }
     for p in descendants(pid).into_iter().rev() {
@@ -368,8 +394,7 @@ fn cold_start(driver: &Path, home: &Home, binary: &Path, inventory: bool) -> (St
     } else {
         0
     };
-    let settle = std::env::var("KEYWARD_BENCH_SETTLE").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    std::thread::sleep(Duration::from_secs(settle));
+    std::thread::sleep(settle());
     let (rss_kib, pss_kib) = memory(&descendants(pid));
     let start = Start { ready_ms: ready - started, rss_kib, pss_kib, keys, steps };
     eprintln!(
@@ -617,6 +642,12 @@ fn process_start_ms(pid: u32) -> f64 {
         std::fs::read_to_string("/proc/uptime").unwrap().split_whitespace().next().unwrap().parse().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
     (now - uptime + ticks / hz) * 1000.0
+}
+
+/// How long after loading the memory is read: `KEYWARD_BENCH_SETTLE` seconds, else 3.
+fn settle() -> Duration {
+    let secs = std::env::var("KEYWARD_BENCH_SETTLE").ok().and_then(|s| s.parse::<f64>().ok());
+    Duration::from_secs_f64(secs.filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(3.0))
 }
 
 /// RSS and PSS summed over `pids`, in KiB (`/proc/PID/smaps_rollup`).
