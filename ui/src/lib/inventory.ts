@@ -173,8 +173,9 @@ export function hasExpired(k: Key, now: number): boolean {
 }
 
 /** The rows `f` keeps, in `order` (a permutation from [`sortRows`]; the index's order when
- *  absent); `exposed`: the ids of the keys the scan found in files. Two passes, for speed over 100,000 keys: the tests run in the rows' own order (their
- *  strings lie together in memory), then the order picks the survivors from a byte mask. */
+ *  absent); `exposed`: the ids of the keys the scan found in files. Two passes, for speed over
+ *  100,000 keys: the tests run in the rows' own order (their strings lie together in memory),
+ *  then the order picks the survivors from a byte mask. */
 export function applyFilter(
   index: KeyIndex,
   filter: KeyFilter,
