@@ -56,7 +56,6 @@ fn main() {
     let runs = numbers.first().copied().unwrap_or(3);
     let sizes = if numbers.len() > 1 { numbers[1..].to_vec() } else { vec![10_000, 100_000] };
     let largest = sizes.iter().copied().max().unwrap_or(0);
-    let driver = tauri_driver().expect("tauri-driver is not installed (scripts/install-deps.sh --test)");
     assert!(std::env::var_os("DISPLAY").is_some(), "no display: run under scripts/with-test-session.sh");
     let app =
         std::env::var_os("KEYWARD_BENCH_APP").map(PathBuf::from).unwrap_or_else(|| built_binary("keyward-desktop"));
@@ -90,6 +89,7 @@ fn main() {
         }
         return;
     }
+    let driver = tauri_driver().expect("tauri-driver is not installed (scripts/install-deps.sh --test)");
     let (automated, open) = cold_start(&driver, &empty, &bare, false);
     let floor = frame_floor(&open.session);
     drop(open);

@@ -169,6 +169,46 @@ fn first_run_explores_the_demo_workspace_in_the_window() {
     assert_eq!(app.text(&count).unwrap(), format!("{} keys", keys.len()));
     let rows = app.find_all("[data-testid=key-row]").unwrap().len();
     assert!(rows < 100, "only the rows in sight are drawn: {rows} of {}", keys.len());
+
+    // The rows scroll in a real layout: the wheel over the table moves the bar beside them by 50
+    // rows, and End reaches the last key, drawn and in sight (its row index is the count's + 1).
+    let first_row = |app: &Session| -> (i64, bool) {
+        let v = app
+            .execute(
+                "const rows = [...document.querySelectorAll('[data-testid=key-row]')];
+                 const box = document.querySelector('.rows').getBoundingClientRect();
+                 const last = rows[rows.length - 1].getBoundingClientRect();
+                 return [Number(rows[0].getAttribute('aria-rowindex')), last.top < box.bottom && last.bottom > box.top];",
+            )
+            .unwrap();
+        (v[0].as_i64().unwrap(), v[1].as_bool().unwrap())
+    };
+    assert_eq!(first_row(&app).0, 2, "the first key first");
+    app.execute(
+        "document.querySelector('[data-testid=key-row]')
+           .dispatchEvent(new WheelEvent('wheel', { deltaY: 34 * 50, bubbles: true, cancelable: true }));",
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while first_row(&app).0 != 52 {
+        assert!(Instant::now() < deadline, "the wheel did not scroll the rows: first row {}", first_row(&app).0);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', cancelable: true }));").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let cursor: serde_json::Value = app
+            .execute(
+                "const c = document.querySelector('tr.cursor'); return c && Number(c.getAttribute('aria-rowindex'));",
+            )
+            .unwrap();
+        if cursor.as_i64() == Some(keys.len() as i64 + 1) && first_row(&app).1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "End did not reach the last key: {cursor}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Home', cancelable: true }));").unwrap();
     let page = app.page_text().unwrap();
     for provider in ["datadog", "mongodb_atlas", "fastly", "newrelic", "linear"] {
         assert!(
