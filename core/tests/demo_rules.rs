@@ -8,12 +8,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use keyward_core::api::{self, Home};
+use keyward_core::api::{self, Home, Vault};
 use keyward_core::audit::rules::ALL_RULES;
 use keyward_core::{Secret, time};
 use keyward_fakes::estate::{self, DEMO_KEYS};
 
 type Expected = BTreeMap<&'static str, BTreeSet<String>>;
+
+/// The demo workspace, built for real into a fresh home (kept alive by the returned dir).
+async fn demo_workspace() -> (tempfile::TempDir, Home, Vault) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path());
+    let mut vault = api::init(&home, Some(&Secret::new("demo".into()))).unwrap();
+    api::demo(&home, &mut vault, &|_| {}, std::future::pending()).await.unwrap();
+    (dir, home, vault)
+}
 
 /// Whole days from `t` to `now`, floored (the audit's measure).
 fn age(t: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
@@ -224,10 +233,7 @@ fn expected(now: DateTime<Utc>) -> Expected {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rule_fires_exactly_where_the_table_says() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = Home::new(dir.path());
-    let mut vault = api::init(&home, Some(&Secret::new("demo".into()))).unwrap();
-    api::demo(&home, &mut vault, &|_| {}, std::future::pending()).await.unwrap();
+    let (dir, home, mut vault) = demo_workspace().await;
     let anchor = api::list_connectors(&vault)
         .unwrap()
         .iter()
@@ -325,10 +331,7 @@ async fn every_rule_fires_exactly_where_the_table_says() {
 /// listings of every finding and every key's risk read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_s_page_reads_its_own_findings_and_its_owner_s_as_the_listings_do() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = Home::new(dir.path());
-    let mut vault = api::init(&home, Some(&Secret::new("demo".into()))).unwrap();
-    api::demo(&home, &mut vault, &|_| {}, std::future::pending()).await.unwrap();
+    let (_dir, home, mut vault) = demo_workspace().await;
     api::run_audit(&home, &mut vault, Utc::now()).unwrap();
     let all = api::list_findings(&vault, &[]).unwrap();
     let listed = api::list_keys(&vault, true, Utc::now()).unwrap();

@@ -246,16 +246,15 @@ pub fn list_findings_once(vault: &Vault, states: &[super::FindingState]) -> Resu
     let mut findings = super::list_findings(vault, states)?;
     let mut words: BTreeMap<(String, String), RuleWords> = BTreeMap::new();
     for f in &mut findings {
+        let (remediation, practices, controls) =
+            (std::mem::take(&mut f.remediation), std::mem::take(&mut f.practices), std::mem::take(&mut f.controls));
         words.entry((f.rule_id.clone(), f.provider.clone())).or_insert_with(|| RuleWords {
             rule_id: f.rule_id.clone(),
             provider: f.provider.clone(),
-            remediation: std::mem::take(&mut f.remediation),
-            practices: std::mem::take(&mut f.practices),
-            controls: std::mem::take(&mut f.controls),
+            remediation,
+            practices,
+            controls,
         });
-        f.remediation.clear();
-        f.practices.clear();
-        f.controls.clear();
     }
     Ok(FindingsListing { findings, words: words.into_values().collect() })
 }
