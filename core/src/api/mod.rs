@@ -8,6 +8,7 @@ mod notifications;
 mod rotation;
 mod scan;
 mod session;
+mod table;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use notifications::*;
 pub use rotation::*;
 pub use scan::*;
 pub use session::Session;
+pub use table::*;
 pub use views::*;
 
 // The types the front ends hold, from the modules behind this one.
