@@ -54,12 +54,40 @@ pub async fn create_vault(state: State<'_, AppState>, passphrase: Option<String>
     Ok(status_of(&state).await)
 }
 
-/// The inventory's rows (a key's page asks for the rest with `key_detail`).
+/// Reads the inventory's table for the window's pages of rows (a key's page asks for the rest
+/// with `key_detail`): what the window shows of it at once, the menus and the dashboard.
 #[tauri::command]
-pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<api::KeyRow>> {
-    let rows = state.read_vault(|v| api::list_key_rows(v, Utc::now())).await;
+pub async fn load_key_table(state: State<'_, AppState>) -> Result<api::KeyTableSummary> {
+    let summary = state.load_table().await;
     crate::trim::soon();
-    rows
+    summary
+}
+
+/// The most rows one page sends (the window asks for a screenful and a margin).
+const PAGE_ROWS: usize = 2_000;
+
+/// Up to `count` of the rows `filter` keeps in `sort`'s order, from the `first`.
+#[tauri::command]
+pub async fn key_table_rows(
+    state: State<'_, AppState>,
+    filter: api::KeyFilter,
+    sort: api::KeySort,
+    first: usize,
+    count: usize,
+) -> Result<api::KeyTablePage> {
+    state.with_table(|table, generation| api::KeyTablePage {
+        generation,
+        ..table.page(&filter, sort, first, count.min(PAGE_ROWS))
+    })
+}
+
+/// The names of the keys among `ids` (for the views that name a key by its id).
+#[tauri::command]
+pub async fn key_names(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    state.with_table(|table, _| table.names(&ids))
 }
 
 /// Firing findings (open, acknowledged, snoozed): the Findings view's, loaded when it opens.

@@ -428,14 +428,22 @@ pub async fn export_report(
     save(&app, &format!("keyward-findings.{}", extension(&format)), text.as_bytes()).await
 }
 
-/// Writes the rows the inventory shows (prepared by the page: names, owners, dates, never a
+/// Writes the rows the inventory shows (its filter, in its order: names, owners, dates, never a
 /// secret) to a file the user picks in a native save dialog.
 #[tauri::command]
-pub async fn export_view(app: tauri::AppHandle, format: String, text: String) -> Result<Option<String>> {
-    if !matches!(format.as_str(), "csv" | "json") {
-        return Err(UiError::new("invalid", "export format: csv or json"));
-    }
-    save(&app, &format!("keyward-keys.{format}"), text.as_bytes()).await
+pub async fn export_view(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    format: api::ExportFormat,
+    filter: api::KeyFilter,
+    sort: api::KeySort,
+) -> Result<Option<String>> {
+    let (text, _) = state.with_table(|table, _| table.export(&filter, sort, format))??;
+    let name = match format {
+        api::ExportFormat::Csv => "keyward-keys.csv",
+        api::ExportFormat::Json => "keyward-keys.json",
+    };
+    save(&app, name, text.as_bytes()).await
 }
 
 fn extension(format: &str) -> &str {

@@ -23,6 +23,18 @@ pub struct AppState {
     /// The open vault's desktop settings (the idle lock reads them each tick without borrowing
     /// the vault), as read at the last unlock or save; the defaults until the first unlock.
     pub desktop: std::sync::Mutex<api::DesktopSettings>,
+    /// The inventory's table, read at the window's last refresh; dropped on lock.
+    pub table: std::sync::Mutex<TableSlot>,
+}
+
+/// The inventory's table (see [`api::KeyTable`]) and which lock it belongs to.
+#[derive(Default)]
+pub struct TableSlot {
+    /// Locks so far: a table read before a lock is not kept after it.
+    locks: u64,
+    /// Tables kept so far: a page says which one it came from.
+    generation: u64,
+    table: Option<api::KeyTable>,
 }
 
 impl AppState {
@@ -34,6 +46,7 @@ impl AppState {
             sync: SyncSlot::default(),
             last_used: std::sync::Mutex::new(std::time::Instant::now()),
             desktop: std::sync::Mutex::new(api::DesktopSettings::default()),
+            table: std::sync::Mutex::new(TableSlot::default()),
         }
     }
 
@@ -85,8 +98,38 @@ impl AppState {
 
     /// Locks: the vault is closed and its keys dropped (zeroized); the next use asks again.
     pub async fn lock(&self) {
-        if self.session.close().await {
+        let closed = self.session.close().await;
+        let mut slot = self.table.lock().expect("table");
+        slot.locks += 1;
+        slot.table = None;
+        if closed {
             tracing::info!("vault locked");
+        }
+    }
+
+    /// Reads the inventory's table from the open vault and keeps it for the window's pages;
+    /// what the window shows of it at once.
+    pub async fn load_table(&self) -> Result<api::KeyTableSummary, UiError> {
+        let locks = self.table.lock().expect("table").locks;
+        let now = chrono::Utc::now();
+        let table = self.read_vault(|v| api::KeyTable::read(v, now)).await?;
+        let (facets, counts) = (table.facets(), table.counts());
+        let mut slot = self.table.lock().expect("table");
+        if slot.locks != locks {
+            return Err(Error::Vault(api::VaultError::Locked).into());
+        }
+        slot.generation += 1;
+        slot.table = Some(table);
+        Ok(api::KeyTableSummary { generation: slot.generation, facets, counts })
+    }
+
+    /// Runs `f` on the kept table and its generation; locked when there is none.
+    pub fn with_table<T>(&self, f: impl FnOnce(&mut api::KeyTable, u64) -> T) -> Result<T, UiError> {
+        let mut slot = self.table.lock().expect("table");
+        let generation = slot.generation;
+        match slot.table.as_mut() {
+            Some(table) => Ok(f(table, generation)),
+            None => Err(Error::Vault(api::VaultError::Locked).into()),
         }
     }
 

@@ -136,8 +136,15 @@ fn the_desktop_app_unlocks_a_prepared_vault_and_shows_its_keys_and_findings() {
     let ipc = app.execute("return window.__ipc;").unwrap();
     let ipc = ipc.as_array().unwrap();
     let commands: Vec<&str> = ipc.iter().map(|c| c[0].as_str().unwrap()).collect();
-    for expected in ["unlock_vault", "list_keys", "list_findings", "reveal_key", "activity_log", "verify_activity_log"]
-    {
+    for expected in [
+        "unlock_vault",
+        "load_key_table",
+        "key_table_rows",
+        "list_findings",
+        "reveal_key",
+        "activity_log",
+        "verify_activity_log",
+    ] {
         assert!(commands.contains(&expected), "{expected} not seen: {commands:?}");
     }
     for call in ipc {

@@ -344,8 +344,7 @@ struct ExportRow<'a> {
     tags: &'a [String],
 }
 
-const EXPORT_COLUMNS: &str =
-    "id,provider,account,external_id,name,owner,status,kind,created_at,age_days,last_used_at,expires_at,risk,open_findings,tags";
+const EXPORT_COLUMNS: &str = "id,provider,account,external_id,name,owner,status,kind,created_at,age_days,last_used_at,expires_at,risk,open_findings,tags";
 
 impl KeyTable {
     /// The table of the vault's keys at `now`: [`super::list_key_rows`], and which of them the
@@ -451,7 +450,9 @@ impl KeyTable {
             order.sort_unstable_by(|&a, &b| {
                 let (ka, kb, fa, fb) = (&rows[a as usize], &rows[b as usize], &facts[a as usize], &facts[b as usize]);
                 let primary = match sort.column {
-                    SortColumn::Risk => by(Some((ka.risk, ka.open_findings)), Some((kb.risk, kb.open_findings)), descending),
+                    SortColumn::Risk => {
+                        by(Some((ka.risk, ka.open_findings)), Some((kb.risk, kb.open_findings)), descending)
+                    }
                     SortColumn::Provider => by(Some(&ka.provider), Some(&kb.provider), descending),
                     SortColumn::Account => by(Some(&ka.account), Some(&kb.account), descending),
                     SortColumn::Owner => by(ka.owner.as_ref(), kb.owner.as_ref(), descending),
@@ -481,7 +482,8 @@ impl KeyTable {
             let ids: Option<HashSet<&str>> = filter.ids.as_ref().map(|ids| ids.iter().map(String::as_str).collect());
             self.order(sort);
             let order = &self.order.as_ref().expect("set by order").1;
-            let rows = order.iter().copied().filter(|&i| self.keeps(i as usize, filter, &query, ids.as_ref())).collect();
+            let rows =
+                order.iter().copied().filter(|&i| self.keeps(i as usize, filter, &query, ids.as_ref())).collect();
             self.selection = Some(Selection { filter: filter.clone(), sort, rows });
         }
         &self.selection.as_ref().expect("set above").rows
@@ -563,11 +565,16 @@ impl KeyTable {
         let tally = |name: String, keys: usize| KeyTally { name, keys };
         let mut by_provider: Vec<KeyTally> = providers.into_iter().map(|(p, n)| tally(p.to_owned(), n)).collect();
         by_provider.sort_by(|a, b| b.keys.cmp(&a.keys));
-        let band_id = |b: AgeBand| serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let band_id =
+            |b: AgeBand| serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         KeyCounts {
             total: self.rows.len(),
             by_provider,
-            by_severity: ["critical", "high", "medium", "low"].into_iter().zip(severities).map(|(s, n)| tally(s.to_owned(), n)).collect(),
+            by_severity: ["critical", "high", "medium", "low"]
+                .into_iter()
+                .zip(severities)
+                .map(|(s, n)| tally(s.to_owned(), n))
+                .collect(),
             by_age: AgeBand::ALL.into_iter().zip(ages).map(|(b, n)| tally(band_id(b), n)).collect(),
             expired,
             expiring: EXPIRY_WINDOWS.into_iter().zip(expiring).map(|(d, n)| tally(d.to_string(), n)).collect(),
@@ -580,7 +587,12 @@ impl KeyTable {
 
     /// The rows `filter` keeps in `sort`'s order as CSV (RFC 4180; a cell a spreadsheet would
     /// run as a formula is kept as text) or JSON, with the columns the table shows, and how many.
-    pub fn export(&mut self, filter: &KeyFilter, sort: KeySort, format: ExportFormat) -> Result<(String, usize), Error> {
+    pub fn export(
+        &mut self,
+        filter: &KeyFilter,
+        sort: KeySort,
+        format: ExportFormat,
+    ) -> Result<(String, usize), Error> {
         let places = self.select(filter, sort).to_vec();
         let rows = places.iter().map(|&i| {
             let k = &self.rows[i as usize];
@@ -819,7 +831,11 @@ mod tests {
     }
 
     fn order(t: &mut KeyTable, column: SortColumn, descending: bool) -> Vec<String> {
-        t.page(&KeyFilter::default(), KeySort { column, descending }, 0, usize::MAX).rows.into_iter().map(|k| k.id).collect()
+        t.page(&KeyFilter::default(), KeySort { column, descending }, 0, usize::MAX)
+            .rows
+            .into_iter()
+            .map(|k| k.id)
+            .collect()
     }
 
     #[test]

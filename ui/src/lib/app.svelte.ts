@@ -1,7 +1,7 @@
 // The app's shared state, one small store per concern: the session (lock state, what is busy,
 // what went wrong), the vault's data the views read, and where the user is. Views import these
 // and call their actions; only `ipc` talks to the shell.
-import { ipc, isUiError, type DesktopSettings, type SavedFilter, type Exposure, type Finding, type Key, type LogCheck, type NotKey, type Practice, type Provider, type Rotation, type ShadowKey, type Status } from "./ipc";
+import { ipc, isUiError, type DesktopSettings, type SavedFilter, type Exposure, type Finding, type KeyTableSummary, type LogCheck, type NotKey, type Practice, type Provider, type Rotation, type ShadowKey, type Status } from "./ipc";
 import type { KeyFilter } from "./inventory";
 
 export function explain(e: unknown): string {
@@ -39,7 +39,11 @@ const STORED_FILTERS = "keyward.savedFilters";
 
 /** What the views show from the vault; dropped whole on lock. */
 class VaultData {
-  keys = $state.raw<Key[]>([]);
+  /** The inventory's table as the shell holds it (its rows stay there: the inventory asks for
+   * the ones in sight): which one, the menus' values and the dashboard's counts. */
+  table = $state.raw<KeyTableSummary | null>(null);
+  /** Names of the keys the other views name by id (exposures, found keys). */
+  names = $state.raw<Record<string, string>>({});
   findings = $state.raw<Finding[]>([]);
   practices = $state.raw<Practice[]>([]);
   exposures = $state.raw<Exposure[]>([]);
@@ -139,13 +143,18 @@ class VaultData {
     );
   }
 
-  /** Reads everything the views show. `keysFirst` (at start and unlock): the keys are shown as
-   * soon as they arrive, so the inventory draws while the rest loads. */
+  /** How many keys there are. */
+  get keyCount(): number {
+    return this.table?.counts.total ?? 0;
+  }
+
+  /** Reads everything the views show. `keysFirst` (at start and unlock): the inventory's table
+   * is read first, so the inventory draws while the rest loads. */
   async refresh(keysFirst = false) {
-    if (keysFirst) this.keys = await ipc.keys();
-    [this.keys, this.openFindings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
+    if (keysFirst) this.table = await ipc.loadKeyTable();
+    [this.table, this.openFindings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
       await Promise.all([
-        keysFirst ? Promise.resolve(this.keys) : ipc.keys(),
+        keysFirst ? Promise.resolve(this.table) : ipc.loadKeyTable(),
         ipc.countOpenFindings(),
         ipc.exposures(),
         ipc.shadowKeys(),
@@ -153,18 +162,22 @@ class VaultData {
         ipc.verifyActivity(),
         ipc.rotations(),
       ]);
+    const named = [...this.exposures.map((e) => e.inventory_key_id), ...this.shadows.map((s) => s.linked_key_id)];
+    const ids = [...new Set(named.filter((id): id is string => id !== null))];
+    this.names = ids.length > 0 ? await ipc.keyNames(ids) : {};
     if (this.findingsShown) await this.loadFindings();
   }
 
   keyName(id: string | null): string | null {
-    return id ? (this.keys.find((k) => k.id === id)?.name ?? id) : null;
+    return id ? (this.names[id] ?? id) : null;
   }
 
   forget() {
     this.findingsShown = false;
     this.findingsTurn++;
     this.desktop = null;
-    this.keys = [];
+    this.table = null;
+    this.names = {};
     this.findings = [];
     this.practices = [];
     this.openFindings = 0;

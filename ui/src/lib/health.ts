@@ -1,7 +1,9 @@
 // The health dashboard's numbers, each paired with the inventory filter that shows exactly the
 // keys behind it: a number the user cannot open is a number they cannot act on.
-import type { Key, ShadowKey } from "./ipc";
-import { AGE_BANDS, type KeyFilter, ageBand, expiresWithin, hasExpired, usageOf, EXPIRY_WINDOWS } from "./inventory";
+import type { ShadowKey } from "./ipc";
+import type { KeyCounts } from "../bindings/KeyCounts";
+import type { KeyTally } from "../bindings/KeyTally";
+import { AGE_BANDS, type KeyFilter, EXPIRY_WINDOWS } from "./inventory";
 
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 
@@ -29,52 +31,25 @@ export interface Health {
   totalRisk: number;
 }
 
-export function health(keys: Key[], shadows: ShadowKey[], now: number): Health {
-  const providers = new Map<string, number>();
-  const ages = new Map<string, number>();
-  const severity = new Map<string, Set<string>>();
-  let totalRisk = 0;
-  let atRisk = 0;
-  let never = 0;
-  let unused = 0;
-  const expiring = EXPIRY_WINDOWS.map(() => 0);
-  let expired = 0;
-  for (const k of keys) {
-    providers.set(k.provider, (providers.get(k.provider) ?? 0) + 1);
-    const band = ageBand(k.age_days);
-    ages.set(band, (ages.get(band) ?? 0) + 1);
-    totalRisk += k.risk;
-    if (k.open_findings > 0) atRisk++;
-    const u = usageOf(k, now);
-    if (u === "never") never++;
-    if (u === "unused") unused++;
-    if (hasExpired(k, now)) expired++;
-    EXPIRY_WINDOWS.forEach((d, i) => {
-      if (expiresWithin(k, d, now)) expiring[i]++;
-    });
-  }
-  // By the keys' risk parts: their own open findings and their owners', as the filter counts.
-  for (const k of keys) {
-    for (const p of k.risk_parts) {
-      let s = severity.get(p.severity);
-      if (!s) severity.set(p.severity, (s = new Set()));
-      s.add(k.id);
-    }
-  }
+/** The dashboard from the shell's counts (`KeyCounts`: each the number of keys its filter here
+ * shows, checked in core/src/api/table.rs) and the keys the scan found. */
+export function health(counts: KeyCounts | null, shadows: ShadowKey[]): Health {
+  const c = counts ?? { total: 0, by_provider: [], by_severity: [], by_age: [], expired: 0, expiring: [], unused: 0, never_used: 0, at_risk: 0, total_risk: 0 };
+  const of = (tallies: KeyTally[], name: string) => tallies.find((t) => t.name === name)?.keys ?? 0;
   return {
-    byProvider: [...providers].sort((a, b) => b[1] - a[1]).map(([p, n]) => ({ label: p, value: n, filter: { provider: p } })),
-    bySeverity: SEVERITIES.map((s) => ({ label: s, value: severity.get(s)?.size ?? 0, filter: { severity: s } })),
-    ages: AGE_BANDS.map((b) => ({ label: b.label, value: ages.get(b.id) ?? 0, filter: { age: b.id } })),
+    byProvider: c.by_provider.map((p) => ({ label: p.name, value: p.keys, filter: { provider: p.name } })),
+    bySeverity: SEVERITIES.map((s) => ({ label: s, value: of(c.by_severity, s), filter: { severity: s } })),
+    ages: AGE_BANDS.map((b) => ({ label: b.label, value: of(c.by_age, b.id), filter: { age: b.id } })),
     expiring: [
-      { label: "expired", value: expired, filter: { expired: true } },
-      ...EXPIRY_WINDOWS.map((d, i) => ({ label: `within ${d} day${d === 1 ? "" : "s"}`, value: expiring[i], filter: { expiresWithin: d } })),
+      { label: "expired", value: c.expired, filter: { expired: true } },
+      ...EXPIRY_WINDOWS.map((d) => ({ label: `within ${d} day${d === 1 ? "" : "s"}`, value: of(c.expiring, String(d)), filter: { expiresWithin: d } })),
     ],
     usage: [
-      { label: "unused 90+ days", value: unused, filter: { usage: "unused" } },
-      { label: "never used", value: never, filter: { usage: "never" } },
+      { label: "unused 90+ days", value: c.unused, filter: { usage: "unused" } },
+      { label: "never used", value: c.never_used, filter: { usage: "never" } },
     ],
     unmanaged: shadows.filter((s) => s.status === "unmanaged").length,
-    atRisk: { label: "keys at risk", value: atRisk, filter: { risky: true } },
-    totalRisk,
+    atRisk: { label: "keys at risk", value: c.at_risk, filter: { risky: true } },
+    totalRisk: c.total_risk,
   };
 }

@@ -11,6 +11,10 @@ import type { FindingView as Finding } from "../bindings/FindingView";
 import type { FindingsListing } from "../bindings/FindingsListing";
 import type { KeyRow as Key } from "../bindings/KeyRow";
 import type { KeyView } from "../bindings/KeyView";
+import type { KeyFilter } from "../bindings/KeyFilter";
+import type { KeySort } from "../bindings/KeySort";
+import type { KeyTablePage } from "../bindings/KeyTablePage";
+import type { KeyTableSummary } from "../bindings/KeyTableSummary";
 import type { LogCheck } from "../bindings/LogCheck";
 import type { NotKeyView as NotKey } from "../bindings/NotKeyView";
 import type { PolicyView } from "../bindings/PolicyView";
@@ -42,6 +46,10 @@ export type {
   Finding,
   FindingEvent,
   Key,
+  KeyFilter,
+  KeySort,
+  KeyTablePage,
+  KeyTableSummary,
   KeyView,
   LogCheck,
   NotKey,
@@ -136,7 +144,11 @@ export const ipc = {
   lock: () => invoke<Status>("lock_vault"),
   create: (passphrase: string | null) => invoke<Status>("create_vault", { passphrase }),
   demo: (passphrase: string | null) => invoke<Status>("explore_demo", { passphrase }),
-  keys: () => invoke<Key[]>("list_keys"),
+  /** The shell reads and keeps the inventory's table; the window asks for pages of its rows. */
+  loadKeyTable: () => invoke<KeyTableSummary>("load_key_table"),
+  keyTableRows: (filter: KeyFilter, sort: KeySort, first: number, count: number) =>
+    invoke<KeyTablePage>("key_table_rows", { filter, sort, first, count }),
+  keyNames: (ids: string[]) => invoke<Record<string, string>>("key_names", { ids }),
   /** The shell says each rule's words once (`FindingsListing`); each finding gets them back here,
    * shared, not copied. */
   findings: () => invoke<FindingsListing>("list_findings").then(withWords),
@@ -205,7 +217,7 @@ export const ipc = {
   deliveries: () => invoke<Delivery[]>("list_deliveries"),
   /** Both ask where to save in a native dialog; null when the user cancelled. */
   exportReport: (format: string) => invoke<string | null>("export_report", { format }),
-  exportView: (format: "csv" | "json", text: string) => invoke<string | null>("export_view", { format, text }),
+  exportView: (format: "csv" | "json", filter: KeyFilter, sort: KeySort) => invoke<string | null>("export_view", { format, filter, sort }),
   /** The tray's tooltip: the shell counts the findings itself; `progress` is what runs. */
   trayStatus: (progress: string | null) => invoke<void>("tray_status", { progress }),
   /** A click or key in the window: the idle lock counts from now. */

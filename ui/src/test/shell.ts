@@ -2,7 +2,7 @@
 // fills, every call is recorded, and unknown commands fail loudly (a view calling a command the
 // shell does not have is a bug the test should see).
 import { vi } from "vitest";
-import type { Finding, Key, KeyView, Provider } from "../lib/ipc";
+import type { Finding, Key, KeyFilter, KeySort, KeyTableSummary, KeyView, Provider } from "../lib/ipc";
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 export const calls: { command: string; args: Record<string, unknown> }[] = [];
@@ -166,3 +166,45 @@ export const providers: Provider[] = [
     rotation: [],
   },
 ];
+
+/** A fake of the shell's key table over `keys`, with the few filters and orders the component
+ * tests use (the real ones are the shell's, tested in core/src/api/table.rs): answers
+ * `load_key_table`, `key_table_rows` and `key_names`, and returns the summary the window holds.
+ * An unfaked filter or order fails loudly. */
+export function keyTable(keys: Key[]): KeyTableSummary {
+  const sorted = (s: Set<string>) => [...s].sort();
+  const summary: KeyTableSummary = {
+    generation: 1,
+    facets: {
+      providers: sorted(new Set(keys.map((k) => k.provider))),
+      accounts: sorted(new Set(keys.map((k) => k.account))),
+      owners: sorted(new Set(keys.flatMap((k) => (k.owner ? [k.owner] : [])))),
+      tags: sorted(new Set(keys.flatMap((k) => k.tags))),
+      rules: sorted(new Set(keys.flatMap((k) => k.risk_parts.map((p) => p.rule_id)))),
+    },
+    counts: { total: keys.length, by_provider: [], by_severity: [], by_age: [], expired: 0, expiring: [], unused: 0, never_used: 0, at_risk: 0, total_risk: 0 },
+  };
+  answer("load_key_table", summary);
+  answer("key_names", (a: Record<string, unknown>) => Object.fromEntries(keys.filter((k) => (a.ids as string[]).includes(k.id)).map((k) => [k.id, k.name])));
+  answer("key_table_rows", (a: Record<string, unknown>) => {
+    const f = a.filter as KeyFilter;
+    const sort = a.sort as KeySort;
+    const faked = new Set(["query", "provider", "rule", "hideSettled"]);
+    for (const field of Object.keys(f)) if (!faked.has(field)) throw new Error(`the fake table has no ${field} filter`);
+    const q = f.query?.trim().toLowerCase() ?? "";
+    const kept = keys.filter(
+      (k) =>
+        (!q || `${k.provider} ${k.name} ${k.owner ?? ""} ${k.id}`.toLowerCase().includes(q)) &&
+        (!f.provider || k.provider === f.provider) &&
+        (!f.rule || k.risk_parts.some((p) => p.rule_id === f.rule)) &&
+        (!f.hideSettled || !k.settled),
+    );
+    const byName = (x: Key, y: Key) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+    if (sort.column === "risk") kept.sort((x, y) => (sort.descending ? y.risk - x.risk : x.risk - y.risk) || byName(x, y));
+    else if (sort.column === "name") kept.sort((x, y) => (sort.descending ? byName(y, x) : byName(x, y)));
+    else throw new Error(`the fake table has no ${sort.column} order`);
+    const first = Math.min(a.first as number, kept.length);
+    return structuredClone({ generation: 1, shown: kept.length, total: keys.length, first, rows: kept.slice(first, first + (a.count as number)) });
+  });
+  return summary;
+}

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { answer, called, key, providers, reset } from "../test/shell";
+import { answer, called, key, keyTable, providers, reset } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import Exposure from "./Exposure.svelte";
 import Unlock from "./Unlock.svelte";
@@ -22,7 +22,7 @@ describe("Exposure", () => {
     session.providers = providers;
     for (const c of ["list_not_keys", "list_rotations"]) answer(c, []);
     answer("count_open_findings", 0);
-    answer("list_keys", [key({ id: "k1", name: "release-bot", provider: "linear" })]);
+    data.table = keyTable([key({ id: "k1", name: "release-bot", provider: "linear" })]);
     answer("list_exposures", [exposure]);
     answer("list_shadow_keys", [shadow]);
     answer("verify_activity_log", { intact: true, entries: 0, head: "ok", problem: null });

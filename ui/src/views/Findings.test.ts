@@ -1,14 +1,15 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { answer, called, finding, listing, reset } from "../test/shell";
+import { answer, called, finding, listing, reset, keyTable } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import Findings from "./Findings.svelte";
 
 describe("Findings", () => {
   beforeEach(() => {
     reset();
-    for (const c of ["list_keys", "list_findings", "list_practices", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
+    for (const c of ["list_findings", "list_practices", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
+    keyTable([]);
     answer("count_open_findings", 0);
     answer("verify_activity_log", { intact: true, entries: 0, head: "ok", problem: null });
     answer("list_findings", listing([

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { answer, called, finding, key, keyView, providers, reset } from "../test/shell";
+import { answer, called, finding, key, keyView, providers, reset, keyTable } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import KeyDetail from "./KeyDetail.svelte";
 
@@ -36,7 +36,7 @@ describe("KeyDetail", () => {
     session.notice = null;
     place.keyId = "k1";
     answer("key_detail", detail());
-    answer("list_keys", []);
+    keyTable([]);
     answer("count_open_findings", 0);
     answer("list_exposures", []);
     answer("list_shadow_keys", []);

@@ -2,7 +2,7 @@
 // The smaller pages: keys by hand, schedules, notifications, reports, policy, activity log.
 import { beforeEach, describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { answer, called, key, providers, reset } from "../test/shell";
+import { answer, called, key, providers, reset, keyTable } from "../test/shell";
 import { data, place, session } from "../lib/app.svelte";
 import AddKey from "./AddKey.svelte";
 import Schedules from "./Schedules.svelte";
@@ -16,7 +16,8 @@ beforeEach(() => {
   session.providers = providers;
   session.notice = null;
   session.error = null;
-  for (const c of ["list_keys", "list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
+  for (const c of ["list_exposures", "list_shadow_keys", "list_not_keys", "list_rotations"]) answer(c, []);
+  keyTable([]);
   answer("count_open_findings", 0);
   answer("verify_activity_log", { intact: true, entries: 2, head: "ok", problem: null });
 });
