@@ -4,12 +4,12 @@
 //! and "the keys behind this number" (the dashboard's counts) and "the keys this table shows"
 //! (its filters) are one computation, in one place.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{KeyRow, Vault};
+use super::{KeyRow, RiskMark, Vault};
 use crate::{Error, time};
 
 const DAY_MS: i64 = 86_400_000;
@@ -187,17 +187,60 @@ impl Default for KeySort {
     }
 }
 
-/// What each key's row needs for filtering and sorting, computed once per table.
+/// What filtering and sorting a row needs, computed once per table: texts by their place among
+/// the table's distinct ones ([`Words`], in text order, so a place sorts as its text does).
 struct Facts {
-    /// Lowercased text a search matches.
-    hay: Box<str>,
-    /// Open findings' severities, one bit each ([`severity_bit`]).
-    severities: u8,
+    provider: u32,
+    account: u32,
+    /// `NONE` when it has none.
+    owner: u32,
+    active: bool,
+    risk: u32,
+    open_findings: u32,
+    age_days: Option<i64>,
     last_used: Option<i64>,
     expires: Option<i64>,
     /// Its place in name order.
     name_rank: u32,
+    /// Open findings' severities, one bit each ([`severity_bit`]).
+    severities: u8,
+    has_secret: bool,
+    usage_tracked: bool,
+    settled: bool,
+    /// Found in files by the scan.
+    exposed: bool,
+    /// Which optional texts it has, one bit per place in `TEXTS`.
+    present: u8,
+    /// Its tags (places in `Words`) and its risk's parts: these ranges of `KeyTable::tags` and
+    /// `KeyTable::parts`.
+    tags: (u32, u32),
+    parts: (u32, u32),
+    /// Its kind, where it was last used (service, region) and what a check said: places in
+    /// `Words::others`.
+    kind: u32,
+    service: u32,
+    region: u32,
+    check: u32,
 }
+
+/// A part of a key's risk: its rule (a place in `Words::rules`), severity and weight.
+struct Part {
+    rule: u32,
+    severity: u8,
+    weight: u32,
+}
+
+/// The texts kept per row in `KeyTable::texts`, in this order (`None` is kept as an empty text
+/// and a missing bit in `Facts::present`).
+const TEXTS: usize = 6;
+const ID: usize = 0;
+const NAME: usize = 1;
+const EXTERNAL_ID: usize = 2;
+const CREATED_AT: usize = 3;
+const LAST_USED_AT: usize = 4;
+const EXPIRES_AT: usize = 5;
+
+const NONE: u32 = u32::MAX;
 
 fn severity_bit(severity: &str) -> u8 {
     match severity {
@@ -206,6 +249,49 @@ fn severity_bit(severity: &str) -> u8 {
         "high" => 4,
         "critical" => 8,
         _ => 0,
+    }
+}
+
+/// The table's distinct texts, each list in text order.
+#[derive(Default)]
+struct Words {
+    providers: Vec<String>,
+    accounts: Vec<String>,
+    owners: Vec<String>,
+    tags: Vec<String>,
+    rules: Vec<String>,
+    /// Kinds, services, regions and check results, in the order first met.
+    others: Vec<String>,
+}
+
+/// The place of `word` in `words` (sorted); `NONE` when absent, which no row has.
+fn place(words: &[String], word: &str) -> u32 {
+    words.binary_search_by(|w| w.as_str().cmp(word)).map_or(NONE, |i| i as u32)
+}
+
+/// Texts one after another in one allocation, the `i`th ending at `ends[i]`: a table of 100,000
+/// keys is a few large blocks, given back whole when the table goes, not 2 million small ones
+/// that leave the shell's heap in pieces.
+#[derive(Default)]
+struct Texts {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Texts {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(u32::try_from(self.text.len()).expect("a table under 4 GiB"));
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 }
 
@@ -219,12 +305,19 @@ struct Selection {
 
 /// Every key's row, as [`super::list_key_rows`] lists them at `now`, with what filtering them
 /// needs. Filters that depend on the time (expiry windows, last use) are judged at `now`, so the
-/// counts and the rows they open agree.
+/// counts and the rows they open agree. A row is kept in pieces (its own texts side by side, the
+/// texts many rows share once) and put together again when sent: at 10,000 keys the table holds
+/// a third of what the rows would as structs (docs/benchmarks.md).
 pub struct KeyTable {
-    rows: Vec<KeyRow>,
+    /// Each row's own texts, `TEXTS` of them per row.
+    texts: Texts,
+    /// Each row's lowercased text a search matches.
+    hay: Texts,
     facts: Vec<Facts>,
-    /// Keys the scan found in files.
-    exposed: HashSet<String>,
+    words: Words,
+    /// The rows' tags, as places in `words`, and their risk's parts (see [`Facts::tags`]).
+    tags: Vec<u32>,
+    parts: Vec<Part>,
     now: i64,
     /// The last order asked for, and the last selection.
     order: Option<(KeySort, Vec<u32>)>,
@@ -326,22 +419,44 @@ pub enum ExportFormat {
 
 /// The exported columns: what the table shows, never a secret.
 #[derive(Serialize)]
-struct ExportRow<'a> {
-    id: &'a str,
-    provider: &'a str,
-    account: &'a str,
-    external_id: Option<&'a str>,
-    name: &'a str,
-    owner: Option<&'a str>,
-    status: &'a str,
-    kind: Option<&'a str>,
-    created_at: Option<&'a str>,
+struct ExportRow {
+    id: String,
+    provider: String,
+    account: String,
+    external_id: Option<String>,
+    name: String,
+    owner: Option<String>,
+    status: String,
+    kind: Option<String>,
+    created_at: Option<String>,
     age_days: Option<i64>,
-    last_used_at: Option<&'a str>,
-    expires_at: Option<&'a str>,
+    last_used_at: Option<String>,
+    expires_at: Option<String>,
     risk: u32,
     open_findings: usize,
-    tags: &'a [String],
+    tags: Vec<String>,
+}
+
+impl From<KeyRow> for ExportRow {
+    fn from(k: KeyRow) -> Self {
+        ExportRow {
+            id: k.id,
+            provider: k.provider,
+            account: k.account,
+            external_id: k.external_id,
+            name: k.name,
+            owner: k.owner,
+            status: k.status.to_owned(),
+            kind: k.kind,
+            created_at: k.created_at,
+            age_days: k.age_days,
+            last_used_at: k.last_used_at,
+            expires_at: k.expires_at,
+            risk: k.risk,
+            open_findings: k.open_findings,
+            tags: k.tags,
+        }
+    }
 }
 
 const EXPORT_COLUMNS: &str = "id,provider,account,external_id,name,owner,status,kind,created_at,age_days,last_used_at,expires_at,risk,open_findings,tags";
@@ -351,93 +466,241 @@ impl KeyTable {
     /// scan found in files.
     pub fn read(vault: &Vault, now: DateTime<Utc>) -> Result<KeyTable, Error> {
         let exposed = super::list_exposures(vault, false)?.into_iter().filter_map(|e| e.inventory_key_id).collect();
-        Ok(KeyTable::new(super::list_key_rows(vault, now)?, exposed, now))
+        KeyTable::new(super::list_key_rows(vault, now)?, exposed, now)
     }
 
     /// The table of `rows` at `now`; `exposed`: the ids of keys the scan found in files.
-    pub fn new(rows: Vec<KeyRow>, exposed: HashSet<String>, now: DateTime<Utc>) -> KeyTable {
+    pub fn new(rows: Vec<KeyRow>, exposed: HashSet<String>, now: DateTime<Utc>) -> Result<KeyTable, Error> {
+        let sorted = |s: BTreeSet<&String>| s.into_iter().cloned().collect::<Vec<String>>();
+        let words = Words {
+            providers: sorted(rows.iter().map(|k| &k.provider).collect()),
+            accounts: sorted(rows.iter().map(|k| &k.account).collect()),
+            owners: sorted(rows.iter().filter_map(|k| k.owner.as_ref()).collect()),
+            tags: sorted(rows.iter().flat_map(|k| &k.tags).collect()),
+            rules: sorted(rows.iter().flat_map(|k| k.risk_parts.iter().map(|p| &p.rule_id)).collect()),
+            others: Vec::new(),
+        };
         let millis = |t: &Option<String>| t.as_deref().and_then(time::parse).map(|t| t.timestamp_millis());
-        let mut facts: Vec<Facts> = rows
-            .iter()
-            .map(|k| {
-                let mut hay = String::with_capacity(k.name.len() + k.account.len() + 64);
-                for part in [
-                    k.provider.as_str(),
-                    &k.account,
-                    &k.name,
-                    k.owner.as_deref().unwrap_or(""),
-                    k.external_id.as_deref().unwrap_or(""),
-                    k.status,
-                ] {
-                    hay.push_str(part);
-                    hay.push('\0');
-                }
-                hay.push_str(&k.tags.join(" "));
-                Facts {
-                    hay: hay.to_lowercase().into_boxed_str(),
-                    severities: k.risk_parts.iter().fold(0, |bits, p| bits | severity_bit(&p.severity)),
-                    last_used: millis(&k.last_used_at),
-                    expires: millis(&k.expires_at),
-                    name_rank: 0,
-                }
-            })
-            .collect();
         let mut by_name: Vec<u32> = (0..rows.len() as u32).collect();
         by_name.sort_by(|&a, &b| rows[a as usize].name.cmp(&rows[b as usize].name));
+        let mut name_rank = vec![0u32; rows.len()];
         for (rank, i) in by_name.into_iter().enumerate() {
-            facts[i as usize].name_rank = rank as u32;
+            name_rank[i as usize] = rank as u32;
         }
-        KeyTable { rows, facts, exposed, now: now.timestamp_millis(), order: None, selection: None }
+        let mut others: HashMap<&str, u32> = HashMap::new();
+        fn intern<'a>(others: &mut HashMap<&'a str, u32>, text: &'a Option<String>) -> u32 {
+            match text.as_deref() {
+                None => NONE,
+                Some(t) => {
+                    let next = others.len() as u32;
+                    *others.entry(t).or_insert(next)
+                }
+            }
+        }
+        let mut table = KeyTable {
+            texts: Texts::default(),
+            hay: Texts::default(),
+            facts: Vec::with_capacity(rows.len()),
+            tags: Vec::new(),
+            parts: Vec::new(),
+            words: Words::default(),
+            now: now.timestamp_millis(),
+            order: None,
+            selection: None,
+        };
+        for (k, name_rank) in rows.iter().zip(name_rank) {
+            let mut present = 0u8;
+            for (n, text) in [
+                Some(&k.id),
+                Some(&k.name),
+                k.external_id.as_ref(),
+                k.created_at.as_ref(),
+                k.last_used_at.as_ref(),
+                k.expires_at.as_ref(),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                present |= u8::from(text.is_some()) << n;
+                table.texts.push(text.map_or("", String::as_str));
+            }
+            let mut hay = String::with_capacity(k.name.len() + k.account.len() + 64);
+            for part in [
+                k.provider.as_str(),
+                &k.account,
+                &k.name,
+                k.owner.as_deref().unwrap_or(""),
+                k.external_id.as_deref().unwrap_or(""),
+                k.status,
+            ] {
+                hay.push_str(part);
+                hay.push('\0');
+            }
+            hay.push_str(&k.tags.join(" "));
+            table.hay.push(&hay.to_lowercase());
+            let tags = table.tags.len() as u32;
+            table.tags.extend(k.tags.iter().map(|t| place(&words.tags, t)));
+            let parts = table.parts.len() as u32;
+            table.parts.extend(k.risk_parts.iter().map(|p| Part {
+                rule: place(&words.rules, &p.rule_id),
+                severity: severity_bit(&p.severity),
+                weight: p.weight,
+            }));
+            table.facts.push(Facts {
+                provider: place(&words.providers, &k.provider),
+                account: place(&words.accounts, &k.account),
+                owner: k.owner.as_deref().map_or(NONE, |o| place(&words.owners, o)),
+                active: k.status == "active",
+                risk: k.risk,
+                open_findings: u32::try_from(k.open_findings).unwrap_or(u32::MAX),
+                age_days: k.age_days,
+                last_used: millis(&k.last_used_at),
+                expires: millis(&k.expires_at),
+                name_rank,
+                severities: k.risk_parts.iter().fold(0, |bits, p| bits | severity_bit(&p.severity)),
+                has_secret: k.has_secret,
+                usage_tracked: k.usage_tracked,
+                settled: k.settled,
+                exposed: exposed.contains(&k.id),
+                present,
+                tags: (tags, table.tags.len() as u32),
+                parts: (parts, table.parts.len() as u32),
+                kind: intern(&mut others, &k.kind),
+                service: intern(&mut others, &k.last_used_service),
+                region: intern(&mut others, &k.last_used_region),
+                check: intern(&mut others, &k.check_result),
+            });
+        }
+        let mut others: Vec<(&str, u32)> = others.into_iter().collect();
+        others.sort_by_key(|(_, n)| *n);
+        let others = others.into_iter().map(|(t, _)| t.to_owned()).collect();
+        drop(rows);
+        table.texts.shrink();
+        table.hay.shrink();
+        table.facts.shrink_to_fit();
+        table.tags.shrink_to_fit();
+        table.parts.shrink_to_fit();
+        table.words = Words { others, ..words };
+        Ok(table)
+    }
+
+    /// Row `i` put together again.
+    fn row(&self, i: usize) -> KeyRow {
+        let (x, w) = (&self.facts[i], &self.words);
+        let text = |n: usize| self.texts.get(i * TEXTS + n).to_owned();
+        let optional = |n: usize| (x.present & (1 << n) != 0).then(|| text(n));
+        let word = |words: &[String], at: u32| (at != NONE).then(|| words[at as usize].clone());
+        let (tags, parts) =
+            (&self.tags[x.tags.0 as usize..x.tags.1 as usize], &self.parts[x.parts.0 as usize..x.parts.1 as usize]);
+        KeyRow {
+            id: text(ID),
+            provider: w.providers[x.provider as usize].clone(),
+            account: w.accounts[x.account as usize].clone(),
+            external_id: optional(EXTERNAL_ID),
+            name: text(NAME),
+            owner: word(&w.owners, x.owner),
+            status: if x.active { "active" } else { "inactive" },
+            created_at: optional(CREATED_AT),
+            age_days: x.age_days,
+            last_used_at: optional(LAST_USED_AT),
+            last_used_service: word(&w.others, x.service),
+            last_used_region: word(&w.others, x.region),
+            usage_tracked: x.usage_tracked,
+            expires_at: optional(EXPIRES_AT),
+            has_secret: x.has_secret,
+            open_findings: x.open_findings as usize,
+            risk: x.risk,
+            risk_parts: parts
+                .iter()
+                .map(|p| RiskMark {
+                    rule_id: w.rules[p.rule as usize].clone(),
+                    severity: ["low", "medium", "high", "critical"]
+                        .into_iter()
+                        .find(|s| severity_bit(s) == p.severity)
+                        .unwrap_or("")
+                        .to_owned(),
+                    weight: p.weight,
+                })
+                .collect(),
+            settled: x.settled,
+            tags: tags.iter().map(|&t| w.tags[t as usize].clone()).collect(),
+            kind: word(&w.others, x.kind),
+            check_result: word(&w.others, x.check),
+        }
+    }
+
+    /// Row `i`'s id.
+    fn id(&self, i: usize) -> &str {
+        self.texts.get(i * TEXTS + ID)
     }
 
     /// How many keys.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.facts.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.facts.is_empty()
     }
 
-    fn usage(&self, i: usize) -> Usage {
-        match self.facts[i].last_used {
-            None if self.rows[i].usage_tracked => Usage::Never,
+    fn usage(&self, x: &Facts) -> Usage {
+        match x.last_used {
+            None if x.usage_tracked => Usage::Never,
             None => Usage::Unknown,
             Some(t) if t < self.now - UNUSED_DAYS * DAY_MS => Usage::Unused,
             Some(_) => Usage::Used,
         }
     }
 
-    /// Whether row `i` passes `f`. `query` is `f.query` lowercased, `ids` its `ids` as a set.
-    fn keeps(&self, i: usize, f: &KeyFilter, query: &str, ids: Option<&HashSet<&str>>) -> bool {
-        let (k, x, now) = (&self.rows[i], &self.facts[i], self.now);
+    /// The filter's texts as places in the table's words, and its query lowercased, once per
+    /// selection rather than once per row.
+    fn compile<'f>(&self, f: &'f KeyFilter) -> Compiled<'f> {
+        let w = &self.words;
+        Compiled {
+            query: f.query.as_deref().unwrap_or("").trim().to_lowercase(),
+            ids: f.ids.as_ref().map(|ids| ids.iter().map(String::as_str).collect()),
+            provider: f.provider.as_deref().map(|p| place(&w.providers, p)),
+            account: f.account.as_deref().map(|a| place(&w.accounts, a)),
+            owner: f.owner.as_deref().map(|o| place(&w.owners, o)),
+            tag: f.tag.as_deref().map(|t| place(&w.tags, t)),
+            rule: f.rule.as_deref().map(|r| place(&w.rules, r)),
+            severity: f.severity.as_deref().map(severity_bit),
+            filter: f,
+        }
+    }
+
+    /// Whether row `i` passes the filter.
+    fn keeps(&self, i: usize, c: &Compiled) -> bool {
+        let (f, x, now) = (c.filter, &self.facts[i], self.now);
         let expires_in = |days: u32| x.expires.is_some_and(|t| t > now && t <= now + i64::from(days) * DAY_MS);
-        (query.is_empty() || x.hay.contains(query))
-            && ids.is_none_or(|ids| ids.contains(k.id.as_str()))
-            && f.provider.as_ref().is_none_or(|p| *p == k.provider)
-            && f.account.as_ref().is_none_or(|a| *a == k.account)
-            && f.owner.as_ref().is_none_or(|o| Some(o) == k.owner.as_ref())
-            && f.status.as_deref().is_none_or(|s| s == k.status)
-            && f.risk.is_none_or(|b| b.holds(k.risk))
-            && f.age.is_none_or(|b| b == AgeBand::of(k.age_days))
+        let has =
+            |list: &[u32], (start, end): (u32, u32), word: u32| list[start as usize..end as usize].contains(&word);
+        (c.query.is_empty() || self.hay.get(i).contains(c.query.as_str()))
+            && c.ids.as_ref().is_none_or(|ids| ids.contains(self.id(i)))
+            && c.provider.is_none_or(|p| p == x.provider)
+            && c.account.is_none_or(|a| a == x.account)
+            && c.owner.is_none_or(|o| o == x.owner && o != NONE)
+            && f.status.as_deref().is_none_or(|s| s == if x.active { "active" } else { "inactive" })
+            && f.risk.is_none_or(|b| b.holds(x.risk))
+            && f.age.is_none_or(|b| b == AgeBand::of(x.age_days))
             && f.expires_within.is_none_or(expires_in)
             && (f.expired != Some(true) || x.expires.is_some_and(|t| t <= now))
-            && f.rule.as_ref().is_none_or(|r| k.risk_parts.iter().any(|p| p.rule_id == *r))
-            && f.severity.as_deref().is_none_or(|s| x.severities & severity_bit(s) != 0)
-            && f.tag.as_ref().is_none_or(|t| k.tags.contains(t))
-            && f.managed.is_none_or(|m| m == k.has_secret)
-            && f.usage.is_none_or(|u| u == self.usage(i))
-            && (f.exposed != Some(true) || self.exposed.contains(&k.id))
-            && (f.risky != Some(true) || k.open_findings > 0)
-            && (f.hide_settled != Some(true) || !(k.settled || x.expires.is_some_and(|t| t < now)))
+            && c.rule.is_none_or(|r| self.parts[x.parts.0 as usize..x.parts.1 as usize].iter().any(|p| p.rule == r))
+            && c.severity.is_none_or(|s| x.severities & s != 0)
+            && c.tag.is_none_or(|t| has(&self.tags, x.tags, t))
+            && f.managed.is_none_or(|m| m == x.has_secret)
+            && f.usage.is_none_or(|u| u == self.usage(x))
+            && (f.exposed != Some(true) || x.exposed)
+            && (f.risky != Some(true) || x.open_findings > 0)
+            && (f.hide_settled != Some(true) || !(x.settled || x.expires.is_some_and(|t| t < now)))
     }
 
     /// The rows' places in `sort`'s order.
     fn order(&mut self, sort: KeySort) -> &[u32] {
         if self.order.as_ref().is_none_or(|(s, _)| *s != sort) {
-            let (rows, facts) = (&self.rows, &self.facts);
-            let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+            let facts = &self.facts;
+            let mut order: Vec<u32> = (0..facts.len() as u32).collect();
             let descending = sort.descending;
             // Missing values last whichever the direction.
             fn by<T: Ord>(a: Option<T>, b: Option<T>, descending: bool) -> std::cmp::Ordering {
@@ -447,17 +710,19 @@ impl KeyTable {
                     (a, b) => b.is_some().cmp(&a.is_some()),
                 }
             }
+            let owner = |x: &Facts| (x.owner != NONE).then_some(x.owner);
             order.sort_unstable_by(|&a, &b| {
-                let (ka, kb, fa, fb) = (&rows[a as usize], &rows[b as usize], &facts[a as usize], &facts[b as usize]);
+                let (fa, fb) = (&facts[a as usize], &facts[b as usize]);
                 let primary = match sort.column {
                     SortColumn::Risk => {
-                        by(Some((ka.risk, ka.open_findings)), Some((kb.risk, kb.open_findings)), descending)
+                        by(Some((fa.risk, fa.open_findings)), Some((fb.risk, fb.open_findings)), descending)
                     }
-                    SortColumn::Provider => by(Some(&ka.provider), Some(&kb.provider), descending),
-                    SortColumn::Account => by(Some(&ka.account), Some(&kb.account), descending),
-                    SortColumn::Owner => by(ka.owner.as_ref(), kb.owner.as_ref(), descending),
-                    SortColumn::Status => by(Some(ka.status), Some(kb.status), descending),
-                    SortColumn::Age => by(ka.age_days, kb.age_days, descending),
+                    SortColumn::Provider => by(Some(fa.provider), Some(fb.provider), descending),
+                    SortColumn::Account => by(Some(fa.account), Some(fb.account), descending),
+                    SortColumn::Owner => by(owner(fa), owner(fb), descending),
+                    // "active" before "inactive".
+                    SortColumn::Status => by(Some(!fa.active), Some(!fb.active), descending),
+                    SortColumn::Age => by(fa.age_days, fb.age_days, descending),
                     SortColumn::LastUsed => by(fa.last_used, fb.last_used, descending),
                     SortColumn::Expires => by(fa.expires, fb.expires, descending),
                     SortColumn::Name => std::cmp::Ordering::Equal,
@@ -478,12 +743,10 @@ impl KeyTable {
     fn select(&mut self, filter: &KeyFilter, sort: KeySort) -> &[u32] {
         let same = self.selection.as_ref().is_some_and(|s| s.sort == sort && s.filter == *filter);
         if !same {
-            let query = filter.query.as_deref().unwrap_or("").trim().to_lowercase();
-            let ids: Option<HashSet<&str>> = filter.ids.as_ref().map(|ids| ids.iter().map(String::as_str).collect());
             self.order(sort);
+            let compiled = self.compile(filter);
             let order = &self.order.as_ref().expect("set by order").1;
-            let rows =
-                order.iter().copied().filter(|&i| self.keeps(i as usize, filter, &query, ids.as_ref())).collect();
+            let rows = order.iter().copied().filter(|&i| self.keeps(i as usize, &compiled)).collect();
             self.selection = Some(Selection { filter: filter.clone(), sort, rows });
         }
         &self.selection.as_ref().expect("set above").rows
@@ -491,7 +754,7 @@ impl KeyTable {
 
     /// Up to `count` of the rows `filter` keeps in `sort`'s order, from the `first`.
     pub fn page(&mut self, filter: &KeyFilter, sort: KeySort, first: usize, count: usize) -> KeyTablePage {
-        let total = self.rows.len();
+        let total = self.len();
         let selected = self.select(filter, sort);
         let shown = selected.len();
         let first = first.min(shown);
@@ -502,55 +765,49 @@ impl KeyTable {
             shown,
             total,
             first,
-            rows: places.into_iter().map(|i| self.rows[i as usize].clone()).collect(),
+            rows: places.into_iter().map(|i| self.row(i as usize)).collect(),
         }
     }
 
     /// The names of the keys among `ids` (the others are not in the table).
     pub fn names(&self, ids: &[String]) -> BTreeMap<String, String> {
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        self.rows.iter().filter(|k| wanted.contains(k.id.as_str())).map(|k| (k.id.clone(), k.name.clone())).collect()
+        (0..self.len())
+            .filter(|&i| wanted.contains(self.id(i)))
+            .map(|i| (self.id(i).to_owned(), self.texts.get(i * TEXTS + NAME).to_owned()))
+            .collect()
     }
 
     /// The distinct values of the rows' fields.
     pub fn facets(&self) -> KeyFacets {
-        let (mut providers, mut accounts, mut owners, mut tags, mut rules) =
-            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-        for k in &self.rows {
-            providers.insert(&k.provider);
-            accounts.insert(&k.account);
-            owners.extend(k.owner.as_ref());
-            tags.extend(&k.tags);
-            rules.extend(k.risk_parts.iter().map(|p| &p.rule_id));
-        }
-        let list = |s: BTreeSet<&String>| s.into_iter().cloned().collect();
+        let w = &self.words;
         KeyFacets {
-            providers: list(providers),
-            accounts: list(accounts),
-            owners: list(owners),
-            tags: list(tags),
-            rules: list(rules),
+            providers: w.providers.clone(),
+            accounts: w.accounts.clone(),
+            owners: w.owners.clone(),
+            tags: w.tags.clone(),
+            rules: w.rules.clone(),
         }
     }
 
     /// The dashboard's numbers.
     pub fn counts(&self) -> KeyCounts {
         let now = self.now;
-        let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut providers = vec![0usize; self.words.providers.len()];
         let mut ages = [0usize; 6];
         let mut severities = [0usize; 4];
         let mut expiring = [0usize; EXPIRY_WINDOWS.len()];
         let (mut expired, mut unused, mut never_used, mut at_risk, mut total_risk) = (0, 0, 0, 0, 0u64);
-        for (i, (k, x)) in self.rows.iter().zip(&self.facts).enumerate() {
-            *providers.entry(&k.provider).or_default() += 1;
-            let band = AgeBand::of(k.age_days);
+        for x in &self.facts {
+            providers[x.provider as usize] += 1;
+            let band = AgeBand::of(x.age_days);
             ages[AgeBand::ALL.iter().position(|b| *b == band).expect("every band is listed")] += 1;
             for (n, bit) in severities.iter_mut().zip([8u8, 4, 2, 1]) {
                 *n += usize::from(x.severities & bit != 0);
             }
-            total_risk += u64::from(k.risk);
-            at_risk += usize::from(k.open_findings > 0);
-            match self.usage(i) {
+            total_risk += u64::from(x.risk);
+            at_risk += usize::from(x.open_findings > 0);
+            match self.usage(x) {
                 Usage::Never => never_used += 1,
                 Usage::Unused => unused += 1,
                 _ => {}
@@ -563,12 +820,13 @@ impl KeyTable {
             }
         }
         let tally = |name: String, keys: usize| KeyTally { name, keys };
-        let mut by_provider: Vec<KeyTally> = providers.into_iter().map(|(p, n)| tally(p.to_owned(), n)).collect();
-        by_provider.sort_by(|a, b| b.keys.cmp(&a.keys));
+        let mut by_provider: Vec<KeyTally> =
+            self.words.providers.iter().zip(providers).map(|(p, n)| tally(p.clone(), n)).collect();
+        by_provider.sort_by_key(|t| std::cmp::Reverse(t.keys));
         let band_id =
             |b: AgeBand| serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         KeyCounts {
-            total: self.rows.len(),
+            total: self.len(),
             by_provider,
             by_severity: ["critical", "high", "medium", "low"]
                 .into_iter()
@@ -594,48 +852,29 @@ impl KeyTable {
         format: ExportFormat,
     ) -> Result<(String, usize), Error> {
         let places = self.select(filter, sort).to_vec();
-        let rows = places.iter().map(|&i| {
-            let k = &self.rows[i as usize];
-            ExportRow {
-                id: &k.id,
-                provider: &k.provider,
-                account: &k.account,
-                external_id: k.external_id.as_deref(),
-                name: &k.name,
-                owner: k.owner.as_deref(),
-                status: k.status,
-                kind: k.kind.as_deref(),
-                created_at: k.created_at.as_deref(),
-                age_days: k.age_days,
-                last_used_at: k.last_used_at.as_deref(),
-                expires_at: k.expires_at.as_deref(),
-                risk: k.risk,
-                open_findings: k.open_findings,
-                tags: &k.tags,
-            }
-        });
+        let unreadable = |e: serde_json::Error| Error::Invalid { field: "export", reason: e.to_string() };
+        let rows: Vec<ExportRow> = places.iter().map(|&i| ExportRow::from(self.row(i as usize))).collect();
         let text = match format {
-            ExportFormat::Json => serde_json::to_string_pretty(&rows.collect::<Vec<_>>())
-                .map_err(|e| Error::Invalid { field: "export", reason: e.to_string() })?,
+            ExportFormat::Json => serde_json::to_string_pretty(&rows).map_err(unreadable)?,
             ExportFormat::Csv => {
                 let mut out = String::with_capacity(places.len() * 160);
                 out.push_str(EXPORT_COLUMNS);
                 out.push_str("\r\n");
-                for r in rows {
-                    let text = |s: Option<&str>| s.unwrap_or("").to_owned();
+                for r in &rows {
+                    let text = |s: &Option<String>| s.clone().unwrap_or_default();
                     let cells = [
-                        r.id.to_owned(),
-                        r.provider.to_owned(),
-                        r.account.to_owned(),
-                        text(r.external_id),
-                        r.name.to_owned(),
-                        text(r.owner),
-                        r.status.to_owned(),
-                        text(r.kind),
-                        text(r.created_at),
+                        r.id.clone(),
+                        r.provider.clone(),
+                        r.account.clone(),
+                        text(&r.external_id),
+                        r.name.clone(),
+                        text(&r.owner),
+                        r.status.clone(),
+                        text(&r.kind),
+                        text(&r.created_at),
                         r.age_days.map(|d| d.to_string()).unwrap_or_default(),
-                        text(r.last_used_at),
-                        text(r.expires_at),
+                        text(&r.last_used_at),
+                        text(&r.expires_at),
                         r.risk.to_string(),
                         r.open_findings.to_string(),
                         r.tags.join(";"),
@@ -653,6 +892,20 @@ impl KeyTable {
         };
         Ok((text, places.len()))
     }
+}
+
+/// A filter made ready for a pass over the rows (see [`KeyTable::compile`]).
+struct Compiled<'f> {
+    filter: &'f KeyFilter,
+    query: String,
+    ids: Option<HashSet<&'f str>>,
+    provider: Option<u32>,
+    account: Option<u32>,
+    owner: Option<u32>,
+    tag: Option<u32>,
+    rule: Option<u32>,
+    /// 0 for a severity no finding has: nothing matches.
+    severity: Option<u8>,
 }
 
 /// One CSV cell: quoted when it holds a quote, comma or line break; prefixed with `'` when a
@@ -677,7 +930,6 @@ fn csv_cell(out: &mut String, cell: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::RiskMark;
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
@@ -744,6 +996,12 @@ mod tests {
         k[5].last_used_at = at(-3);
         k[5].name = "Payments Webhook".into();
         k[5].expires_at = at(20);
+        k[5].last_used_service = Some("s3".into());
+        k[5].last_used_region = Some("eu-west-1".into());
+        k[1].kind = None;
+        k[1].external_id = None;
+        k[2].check_result = Some("valid".into());
+        k[2].kind = Some("s3".into());
         k[6].age_days = Some(-3);
         k[6].owner = Some("bob".into());
         k[7].age_days = Some(400);
@@ -752,12 +1010,17 @@ mod tests {
     }
 
     fn table() -> KeyTable {
-        KeyTable::new(keys(), HashSet::from(["k5".to_owned()]), now())
+        KeyTable::new(keys(), HashSet::from(["k5".to_owned()]), now()).unwrap()
+    }
+
+    /// The ids of a page's rows, in order.
+    fn ids_of(page: &KeyTablePage) -> Vec<String> {
+        page.rows.iter().map(|r| r.id.clone()).collect()
     }
 
     fn ids(t: &mut KeyTable, f: KeyFilter) -> Vec<String> {
         let sort = KeySort { column: SortColumn::Name, descending: false };
-        let mut got: Vec<String> = t.page(&f, sort, 0, usize::MAX).rows.into_iter().map(|k| k.id).collect();
+        let mut got = ids_of(&t.page(&f, sort, 0, usize::MAX));
         got.sort();
         got
     }
@@ -768,7 +1031,7 @@ mod tests {
         let f = KeyFilter::default;
         let cases: Vec<(KeyFilter, &[&str])> = vec![
             (KeyFilter { query: Some("  PAYMENTS ".into()), ..f() }, &["k3", "k5"]),
-            (KeyFilter { query: Some("akiak1".into()), ..f() }, &["k1"]),
+            (KeyFilter { query: Some("akiak6".into()), ..f() }, &["k6"]),
             (KeyFilter { provider: Some("datadog".into()), ..f() }, &["k1"]),
             (KeyFilter { account: Some("dd-eu".into()), ..f() }, &["k1"]),
             (KeyFilter { owner: Some("bob".into()), ..f() }, &["k6"]),
@@ -831,11 +1094,7 @@ mod tests {
     }
 
     fn order(t: &mut KeyTable, column: SortColumn, descending: bool) -> Vec<String> {
-        t.page(&KeyFilter::default(), KeySort { column, descending }, 0, usize::MAX)
-            .rows
-            .into_iter()
-            .map(|k| k.id)
-            .collect()
+        ids_of(&t.page(&KeyFilter::default(), KeySort { column, descending }, 0, usize::MAX))
     }
 
     #[test]
@@ -875,13 +1134,23 @@ mod tests {
         let all = t.page(&KeyFilter::default(), sort, 0, 100);
         let page = t.page(&KeyFilter::default(), sort, 2, 3);
         assert_eq!((page.shown, page.total, page.first), (8, 8, 2));
-        let ids = |p: &KeyTablePage| p.rows.iter().map(|k| k.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(&page), ids(&all)[2..5]);
+        assert_eq!(ids_of(&page), ids_of(&all)[2..5]);
         let past = t.page(&KeyFilter::default(), sort, 50, 3);
         assert_eq!((past.first, past.rows.len()), (8, 0));
-        let aws = KeyFilter { provider: Some("datadog".into()), ..KeyFilter::default() };
-        let page = t.page(&aws, sort, 0, 10);
-        assert_eq!((page.shown, ids(&page)), (1, vec!["k1".to_owned()]));
+        let datadog = KeyFilter { provider: Some("datadog".into()), ..KeyFilter::default() };
+        let page = t.page(&datadog, sort, 0, 10);
+        assert_eq!((page.shown, ids_of(&page)), (1, vec!["k1".to_owned()]));
+        // Every row comes back whole, as it went in.
+        let all = t.page(&KeyFilter::default(), sort, 0, 100);
+        for (row, key) in all.rows.iter().zip({
+            let mut k = keys();
+            k.sort_by(|a, b| a.name.cmp(&b.name));
+            k
+        }) {
+            assert_eq!(serde_json::to_value(row).unwrap(), serde_json::to_value(&key).unwrap());
+        }
+        let nobody = KeyFilter { provider: Some("github".into()), ..KeyFilter::default() };
+        assert_eq!(t.page(&nobody, sort, 0, 10).shown, 0);
     }
 
     #[test]
@@ -904,7 +1173,7 @@ mod tests {
         k[0].name = "=HYPERLINK(\"http://x\")".into();
         k[1].name = "a,b".into();
         k[1].tags = vec!["t1".into(), "t2".into()];
-        let mut t = KeyTable::new(k, HashSet::new(), now());
+        let mut t = KeyTable::new(k, HashSet::new(), now()).unwrap();
         let sort = KeySort { column: SortColumn::Name, descending: false };
         let both = KeyFilter { ids: Some(vec!["k0".into(), "k1".into()]), ..KeyFilter::default() };
         let (csv, n) = t.export(&both, sort, ExportFormat::Csv).unwrap();

@@ -2,6 +2,7 @@
 // what went wrong), the vault's data the views read, and where the user is. Views import these
 // and call their actions; only `ipc` talks to the shell.
 import { ipc, isUiError, type DesktopSettings, type SavedFilter, type Exposure, type Finding, type KeyTableSummary, type LogCheck, type NotKey, type Practice, type Provider, type Rotation, type ShadowKey, type Status } from "./ipc";
+import { tick } from "svelte";
 import type { KeyFilter } from "./inventory";
 
 export function explain(e: unknown): string {
@@ -151,7 +152,12 @@ class VaultData {
   /** Reads everything the views show. `keysFirst` (at start and unlock): the inventory's table
    * is read first, so the inventory draws while the rest loads. */
   async refresh(keysFirst = false) {
-    if (keysFirst) this.table = await ipc.loadKeyTable();
+    if (keysFirst) {
+      this.table = await ipc.loadKeyTable();
+      // The inventory asks for its rows now, before the listings below: WebKit sends six
+      // requests at a time to the shell, and a seventh waits for one of them.
+      await tick();
+    }
     [this.table, this.openFindings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
       await Promise.all([
         keysFirst ? Promise.resolve(this.table) : ipc.loadKeyTable(),
