@@ -428,8 +428,15 @@ pub async fn export_report(
     save(&app, &format!("keyward-findings.{}", extension(&format)), text.as_bytes()).await
 }
 
+/// Where an export of the inventory went, and how many keys it holds.
+#[derive(Serialize)]
+pub struct SavedView {
+    path: String,
+    keys: usize,
+}
+
 /// Writes the rows the inventory shows (its filter, in its order: names, owners, dates, never a
-/// secret) to a file the user picks in a native save dialog.
+/// secret) to a file the user picks in a native save dialog; `None` when cancelled.
 #[tauri::command]
 pub async fn export_view(
     app: tauri::AppHandle,
@@ -437,13 +444,13 @@ pub async fn export_view(
     format: api::ExportFormat,
     filter: api::KeyFilter,
     sort: api::KeySort,
-) -> Result<Option<String>> {
-    let (text, _) = state.with_table(|table, _| table.export(&filter, sort, format))??;
+) -> Result<Option<SavedView>> {
+    let (text, keys) = state.with_table(|table, _| table.export(&filter, sort, format))??;
     let name = match format {
         api::ExportFormat::Csv => "keyward-keys.csv",
         api::ExportFormat::Json => "keyward-keys.json",
     };
-    save(&app, name, text.as_bytes()).await
+    Ok(save(&app, name, text.as_bytes()).await?.map(|path| SavedView { path, keys }))
 }
 
 fn extension(format: &str) -> &str {

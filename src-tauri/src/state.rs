@@ -34,6 +34,10 @@ pub struct TableSlot {
     locks: u64,
     /// Tables kept so far: a page says which one it came from.
     generation: u64,
+    /// Reads of the vault so far, and which one the kept table is: a read overtaken by a later
+    /// one (two refreshes at once) is not kept over it.
+    reads: u64,
+    kept_read: u64,
     table: Option<api::KeyTable>,
 }
 
@@ -112,15 +116,29 @@ impl AppState {
     pub async fn load_table(&self) -> Result<api::KeyTableSummary, UiError> {
         let locks = self.table.lock().expect("table").locks;
         let now = chrono::Utc::now();
-        let table = self.read_vault(|v| api::KeyTable::read(v, now)).await?;
-        let (facets, counts) = (table.facets(), table.counts());
+        // The ticket is taken while the vault is held, so tickets follow the reads' order.
+        let (read, table) = self
+            .read_vault(|v| {
+                let read = {
+                    let mut slot = self.table.lock().expect("table");
+                    slot.reads += 1;
+                    slot.reads
+                };
+                Ok((read, api::KeyTable::read(v, now)?))
+            })
+            .await?;
         let mut slot = self.table.lock().expect("table");
         if slot.locks != locks {
             return Err(Error::Vault(api::VaultError::Locked).into());
         }
-        slot.generation += 1;
-        slot.table = Some(table);
-        Ok(api::KeyTableSummary { generation: slot.generation, facets, counts })
+        if read > slot.kept_read || slot.table.is_none() {
+            slot.generation += 1;
+            slot.kept_read = read;
+            slot.table = Some(table);
+        }
+        let generation = slot.generation;
+        let kept = slot.table.as_ref().expect("kept above or before");
+        Ok(api::KeyTableSummary { generation, facets: kept.facets(), counts: kept.counts() })
     }
 
     /// Runs `f` on the kept table and its generation; locked when there is none.
@@ -242,6 +260,30 @@ impl Drop for SyncTurn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_table_goes_with_the_vault_on_lock() {
+        let dir = std::env::temp_dir().join(format!("keyward-state-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a home");
+        let home = Home::new(&dir);
+        let passphrase = || Secret::new("a passphrase for this test".to_owned());
+        api::init(&home, Some(&passphrase())).expect("a vault");
+        let state = AppState::new(home);
+        tauri::async_runtime::block_on(async {
+            assert_eq!(state.with_table(|_, _| ()).unwrap_err().code, "vault_locked", "no table before an unlock");
+            state.unlock(Some(passphrase())).await.expect("unlocked");
+            let summary = state.load_table().await.expect("read");
+            assert_eq!((summary.counts.total, summary.generation), (0, 1));
+            assert_eq!(state.with_table(|t, generation| (t.len(), generation)).expect("kept"), (0, 1));
+            state.lock().await;
+            assert_eq!(state.with_table(|_, _| ()).unwrap_err().code, "vault_locked", "dropped on lock");
+            assert!(state.load_table().await.is_err(), "nothing to read while locked");
+            state.unlock(Some(passphrase())).await.expect("unlocked again");
+            assert_eq!(state.load_table().await.expect("read").generation, 2, "a new table, a new generation");
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn one_sync_at_a_time_and_cancel_reaches_only_the_running_one() {

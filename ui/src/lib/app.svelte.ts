@@ -152,22 +152,26 @@ class VaultData {
   /** Reads everything the views show. `keysFirst` (at start and unlock): the inventory's table
    * is read first, so the inventory draws while the rest loads. */
   async refresh(keysFirst = false) {
+    // The table is taken as soon as it comes (the shell already pages from it), unless a later
+    // refresh has brought a newer one.
+    const table = ipc.loadKeyTable().then((t) => {
+      if (!this.table || t.generation >= this.table.generation) this.table = t;
+    });
     if (keysFirst) {
-      this.table = await ipc.loadKeyTable();
+      await table;
       // The inventory asks for its rows now, before the listings below: WebKit sends six
       // requests at a time to the shell, and a seventh waits for one of them.
       await tick();
     }
-    [this.table, this.openFindings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] =
-      await Promise.all([
-        keysFirst ? Promise.resolve(this.table) : ipc.loadKeyTable(),
-        ipc.countOpenFindings(),
-        ipc.exposures(),
-        ipc.shadowKeys(),
-        ipc.notKeys(),
-        ipc.verifyActivity(),
-        ipc.rotations(),
-      ]);
+    [, this.openFindings, this.exposures, this.shadows, this.notKeys, this.logCheck, this.rotations] = await Promise.all([
+      table,
+      ipc.countOpenFindings(),
+      ipc.exposures(),
+      ipc.shadowKeys(),
+      ipc.notKeys(),
+      ipc.verifyActivity(),
+      ipc.rotations(),
+    ]);
     const named = [...this.exposures.map((e) => e.inventory_key_id), ...this.shadows.map((s) => s.linked_key_id)];
     const ids = [...new Set(named.filter((id): id is string => id !== null))];
     this.names = ids.length > 0 ? await ipc.keyNames(ids) : {};

@@ -217,7 +217,9 @@ export const ipc = {
   deliveries: () => invoke<Delivery[]>("list_deliveries"),
   /** Both ask where to save in a native dialog; null when the user cancelled. */
   exportReport: (format: string) => invoke<string | null>("export_report", { format }),
-  exportView: (format: "csv" | "json", filter: KeyFilter, sort: KeySort) => invoke<string | null>("export_view", { format, filter, sort }),
+  /** The shell writes the rows of `filter` in `sort`'s order; where, and how many. */
+  exportView: (format: "csv" | "json", filter: KeyFilter, sort: KeySort) =>
+    invoke<{ path: string; keys: number } | null>("export_view", { format, filter, sort }),
   /** The tray's tooltip: the shell counts the findings itself; `progress` is what runs. */
   trayStatus: (progress: string | null) => invoke<void>("tray_status", { progress }),
   /** A click or key in the window: the idle lock counts from now. */

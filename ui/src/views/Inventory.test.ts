@@ -167,6 +167,21 @@ describe("Inventory", () => {
     }
   });
 
+  it("says so when the shell cannot use a filter, and draws no rows of another", async () => {
+    data.table = keyTable(keys(3));
+    render(Inventory);
+    await drawn();
+    expect(screen.getAllByTestId("key-row")).toHaveLength(3);
+    answer("key_table_rows", () => {
+      throw { code: "invalid", message: "unknown field `colour`" };
+    });
+    place.filter = { query: "x" };
+    await drawn();
+    expect(screen.getByTestId("filter-failed").textContent).toContain("unknown field `colour`");
+    expect(screen.queryAllByTestId("key-row")).toHaveLength(0);
+    expect(screen.getByTestId("key-count").textContent).toBe("0 of 3 keys");
+  });
+
   it("hides a column from the chooser and remembers it", async () => {
     data.table = keyTable(keys(2));
     const { unmount } = render(Inventory);
@@ -180,7 +195,8 @@ describe("Inventory", () => {
 
   it("exports exactly the rows shown, never a secret, through the shell's save dialog", async () => {
     data.table = keyTable(keys(4));
-    answer("export_view", "/home/u/keys.csv");
+    // The shell says how many keys it wrote.
+    answer("export_view", { path: "/home/u/keys.csv", keys: 2 });
     render(Inventory);
     await fireEvent.change(screen.getByTestId("filter-provider"), { target: { value: "datadog" } });
     await count("2 of 4 keys");
