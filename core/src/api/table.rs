@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{KeyRow, RiskMark, Vault};
+use crate::audit::Severity;
 use crate::{Error, time};
 
 const DAY_MS: i64 = 86_400_000;
@@ -226,7 +227,7 @@ struct Facts {
 /// A part of a key's risk: its rule (a place in `Words::rules`), severity and weight.
 struct Part {
     rule: u32,
-    severity: u8,
+    severity: Option<Severity>,
     weight: u32,
 }
 
@@ -242,14 +243,17 @@ const EXPIRES_AT: usize = 5;
 
 const NONE: u32 = u32::MAX;
 
+/// Severities, worst first, as the dashboard lists them.
+const SEVERITIES: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+
+/// A severity's bit in `Facts::severities`.
+fn bit(severity: Severity) -> u8 {
+    1 << severity as u8
+}
+
+/// The bit of a severity's text; 0 for a text that names none.
 fn severity_bit(severity: &str) -> u8 {
-    match severity {
-        "low" => 1,
-        "medium" => 2,
-        "high" => 4,
-        "critical" => 8,
-        _ => 0,
-    }
+    Severity::parse(severity).map_or(0, bit)
 }
 
 /// The table's distinct texts, each list in text order.
@@ -543,7 +547,7 @@ impl KeyTable {
             let parts = table.parts.len() as u32;
             table.parts.extend(k.risk_parts.iter().map(|p| Part {
                 rule: place(&words.rules, &p.rule_id),
-                severity: severity_bit(&p.severity),
+                severity: Severity::parse(&p.severity),
                 weight: p.weight,
             }));
             table.facts.push(Facts {
@@ -614,11 +618,7 @@ impl KeyTable {
                 .iter()
                 .map(|p| RiskMark {
                     rule_id: w.rules[p.rule as usize].clone(),
-                    severity: ["low", "medium", "high", "critical"]
-                        .into_iter()
-                        .find(|s| severity_bit(s) == p.severity)
-                        .unwrap_or("")
-                        .to_owned(),
+                    severity: p.severity.map_or("", Severity::as_str).to_owned(),
                     weight: p.weight,
                 })
                 .collect(),
@@ -819,8 +819,8 @@ impl KeyTable {
             providers[x.provider as usize] += 1;
             let band = AgeBand::of(x.age_days);
             ages[AgeBand::ALL.iter().position(|b| *b == band).expect("every band is listed")] += 1;
-            for (n, bit) in severities.iter_mut().zip([8u8, 4, 2, 1]) {
-                *n += usize::from(x.severities & bit != 0);
+            for (n, severity) in severities.iter_mut().zip(SEVERITIES) {
+                *n += usize::from(x.severities & bit(severity) != 0);
             }
             total_risk += u64::from(x.risk);
             at_risk += usize::from(x.open_findings > 0);
@@ -845,11 +845,7 @@ impl KeyTable {
         KeyCounts {
             total: self.len(),
             by_provider,
-            by_severity: ["critical", "high", "medium", "low"]
-                .into_iter()
-                .zip(severities)
-                .map(|(s, n)| tally(s.to_owned(), n))
-                .collect(),
+            by_severity: SEVERITIES.into_iter().zip(severities).map(|(s, n)| tally(s.as_str().to_owned(), n)).collect(),
             by_age: AgeBand::ALL.into_iter().zip(ages).map(|(b, n)| tally(band_id(b), n)).collect(),
             expired,
             expiring: EXPIRY_WINDOWS.into_iter().zip(expiring).map(|(d, n)| tally(d.to_string(), n)).collect(),
